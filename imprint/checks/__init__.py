@@ -1,0 +1,26 @@
+"""Book -> findings: the manuscript checks. Pure: they read the Book and return Findings.
+
+Each check lives in its own module and registers its codes in CODES (code -> meaning),
+which the README documents and a test keeps in step.
+"""
+
+from __future__ import annotations
+
+from ..errors import Finding
+from ..load import Book
+
+CODES: dict[str, str] = {
+    "M001": "Unknown metadata key that looks like a mistyped known key (it is ignored).",
+    "M002": "No `lang` in the metadata; English is assumed.",
+    "M003": "No `identifier` in the metadata; a stable one is derived from title and author.",
+    "M004": "Front matter inside a manuscript file of a book folder (ignored; metadata belongs in book.yaml).",
+}
+
+CHECKS = []          # functions Book -> list[Finding], added by the check modules
+
+
+def check(book: Book) -> list[Finding]:
+    findings = list(book.load_findings)
+    for run in CHECKS:
+        findings.extend(run(book))
+    return findings

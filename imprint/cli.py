@@ -1,0 +1,107 @@
+"""Command line -> library calls -> one line per problem and an exit code. No work is done here."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from pathlib import Path
+
+from . import pipeline
+from .editions import EDITIONS
+from .errors import BuildFailed, ExitCode, ImprintError, fails, summary
+
+DESCRIPTION = """Build the editions of a book from one Markdown manuscript with footnotes.
+
+A book is a folder holding book.yaml (metadata) and Markdown files, or a single Markdown
+file with YAML front matter. Outputs go to DIR/<slug>.pdf, DIR/<slug>.epub and
+DIR/<slug>.report.json; a failed build leaves DIR untouched."""
+
+EPILOG = """commands:
+  build (default)   build the editions:            python build.py [--book PATH] [--out DIR] [--edition NAME]...
+  check             run the manuscript checks only: python build.py check [--book PATH] [--strict]
+
+exit codes: 0 success; 1 findings (errors, or warnings with --strict); 2 bad command line;
+3 unreadable book (manuscript or metadata); 4 broken template; 5 time or memory limit;
+6 an external tool failed; 70 internal error (please report it, with --debug output)."""
+
+
+def parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--book", type=Path, default=Path("book"), metavar="PATH",
+                        help="the book: a folder with book.yaml, or a .md file with front matter (default: book)")
+    common.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    common.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+    common.add_argument("-v", "--verbose", action="store_true", help="also print progress and every finding's hint")
+    common.add_argument("--debug", action="store_true", help="show tracebacks (for reporting bugs)")
+
+    p = argparse.ArgumentParser(prog="build.py", description=DESCRIPTION, epilog=EPILOG,
+                                formatter_class=argparse.RawDescriptionHelpFormatter, parents=[common])
+    sub = p.add_subparsers(dest="command", metavar="{build,check}")
+    b = sub.add_parser("build", parents=[common], help="build the editions (the default)",
+                       description="Build the chosen editions into --out.")
+    c = sub.add_parser("check", parents=[common], help="run the manuscript checks only",
+                       description="Run the manuscript checks; exit 1 on errors (or warnings with --strict).")
+    for target in (p, b):
+        target.add_argument("--out", type=Path, default=Path("dist"), metavar="DIR",
+                            help="output folder (default: dist)")
+        target.add_argument("--edition", action="append", choices=sorted(EDITIONS), metavar="NAME",
+                            help=f"edition to build, repeatable: {', '.join(sorted(EDITIONS))} (default: all)")
+    del c
+    return p
+
+
+def main(argv=None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = parser().parse_args(args_list)
+    except SystemExit as exit_:
+        return ExitCode.USAGE if exit_.code not in (0, None) else ExitCode.OK
+    command = args.command or "build"
+    out = sys.stdout
+    err = sys.stderr
+
+    def say(message: str):
+        if args.verbose:
+            print(message, file=err)
+
+    try:
+        if command == "check":
+            book, findings = pipeline.run_checks(args.book)
+            report(findings, args, err)
+            print(summary(findings), file=err if fails(findings, args.strict) else out)
+            return ExitCode.FINDINGS if fails(findings, args.strict) else ExitCode.OK
+        result = pipeline.build(args.book, args.out, args.edition, strict=args.strict, progress=say)
+    except BuildFailed as failure:
+        report(failure.findings, args, err)
+        print(f"Error: {failure.message}; nothing was written", file=err)
+        return failure.exit_code
+    except ImprintError as error:
+        print(f"{error}", file=err)
+        if args.debug:
+            traceback.print_exc()
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("interrupted; nothing was written", file=err)
+        return 130
+    except Exception:  # a bug in imprint, not a user mistake
+        if args.debug:
+            traceback.print_exc()
+        else:
+            print("internal error: imprint failed unexpectedly; run again with --debug and report it", file=err)
+        return ExitCode.INTERNAL
+    report(result.findings, args, err)
+    if not args.quiet:
+        for r in result.editions:
+            pages = f", {r.pages} pages" if r.pages else ""
+            print(f"{r.edition}: {args.out / r.file}{pages}, {r.notes} notes", file=out)
+        print(f"built {len(result.editions)} edition(s): {summary(result.findings)}", file=out)
+    return ExitCode.OK
+
+
+def report(findings, args, stream):
+    for f in findings:
+        if args.quiet and f.severity == "info":
+            continue
+        line = f.format() if args.verbose else f.format().split(" (hint: ")[0]
+        print(line, file=stream)

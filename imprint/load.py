@@ -1,0 +1,179 @@
+"""A book on disk (a folder with metadata + manuscript files, or one Markdown file with YAML
+front matter) -> Book: validated metadata, the manuscript text, pandoc's AST and the note index."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import notes as notes_mod
+from . import pandoc
+from .errors import Finding, Location, ManuscriptError, MetadataError
+from .metadata import Metadata, build_metadata, key_lines, parse_yaml
+
+METADATA_NAMES = ("book.yaml", "book.yml", "metadata.yaml", "metadata.yml")
+MAX_MANUSCRIPT_BYTES = 20 * 1024 * 1024
+FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One manuscript file: its path, its Markdown body and the line the body starts on."""
+
+    path: Path
+    text: str
+    first_line: int = 1
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    id: str
+    label: str          # plain text, notes left out: for contents, nav, bookmarks, running heads
+    has_note: bool
+
+
+@dataclass(frozen=True)
+class Book:
+    root: Path                      # the folder the book's files must stay inside
+    metadata: Metadata
+    sources: tuple[SourceFile, ...]
+    ast: dict
+    notes: notes_mod.NoteIndex
+    headings: tuple[Heading, ...]
+    load_findings: tuple[Finding, ...] = ()
+
+    @property
+    def slug(self) -> str:
+        return slugify(self.metadata.title)
+
+    @property
+    def markdown(self) -> str:
+        return "\n\n".join(s.text for s in self.sources)
+
+
+def slugify(text: str) -> str:
+    import unicodedata
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:80].rstrip("-") or "book"
+
+
+def read_text(path: Path) -> str:
+    """Read a UTF-8 file; invalid bytes are reported with their line and column."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ManuscriptError("file not found", where=Location(path)) from None
+    except OSError as err:
+        raise ManuscriptError(f"cannot read file: {err.strerror}", where=Location(path)) from None
+    if len(data) > MAX_MANUSCRIPT_BYTES:
+        raise ManuscriptError(f"file is larger than {MAX_MANUSCRIPT_BYTES // 2**20} MiB", where=Location(path),
+                              hint="split the manuscript into several files")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        col = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
+        raise ManuscriptError(f"not valid UTF-8 (byte 0x{data[err.start]:02x})", where=Location(path, line, col),
+                              hint="save the file as UTF-8") from None
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise ManuscriptError("file contains a NUL byte; is it a binary file?", where=Location(path, line))
+    return text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+
+
+def split_front_matter(text: str):
+    """Return (yaml text or None, body, line the body starts on)."""
+    m = FRONT_MATTER.match(text)
+    if not m:
+        return None, text, 1
+    body_line = text[: m.end()].count("\n") + 1
+    return m.group(1), text[m.end():], body_line
+
+
+def _inside(root: Path, path: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def load(path: Path) -> Book:
+    """Read a book from a folder or a single Markdown file. Raises ImprintError on bad input."""
+    path = Path(path)
+    if not path.exists():
+        raise ManuscriptError("no book here", where=Location(path),
+                              hint="give a folder with book.yaml and Markdown files, or a .md file with YAML front matter")
+    findings: list[Finding] = []
+    if path.is_dir():
+        root = path
+        meta_path = next((path / n for n in METADATA_NAMES if (path / n).is_file()), None)
+        if meta_path is None:
+            raise MetadataError(f"no metadata file ({' or '.join(METADATA_NAMES[:2])}) in this folder",
+                                where=Location(path), hint="create book.yaml with at least title, author and lang")
+        node, data = parse_yaml(read_text(meta_path), meta_path)
+        metadata, warnings = build_metadata(data, key_lines(node), meta_path)
+        findings += warnings
+        names = metadata.manuscript or tuple(sorted(p.name for p in path.glob("*.md")))
+        if not names:
+            raise ManuscriptError("no manuscript: no .md file in the book folder", where=Location(path),
+                                  hint="add the manuscript as a .md file, or list files under `manuscript:`")
+        sources = []
+        for name in names:
+            file = path / name
+            if not _inside(root, file):
+                raise MetadataError(f"manuscript file '{name}' is outside the book folder",
+                                    where=Location(meta_path, key_lines(node).get("manuscript")))
+            text = read_text(file)
+            yaml_text, body, first = split_front_matter(text)
+            if yaml_text is not None:
+                findings.append(Finding("M004", "warning", "front matter in a manuscript file of a book folder is ignored",
+                                        Location(file, 1), hint="put metadata in " + meta_path.name))
+            sources.append(SourceFile(file, body, first))
+    else:
+        root = path.parent
+        text = read_text(path)
+        yaml_text, body, first = split_front_matter(text)
+        if yaml_text is None:
+            raise MetadataError("no YAML front matter at the top of the manuscript", where=Location(path, 1),
+                                hint="start the file with a `---` block holding title, author and lang")
+        node, data = parse_yaml(yaml_text, path, line_offset=1)
+        metadata, warnings = build_metadata(data, key_lines(node, 1), path)
+        findings += warnings
+        sources = [SourceFile(path, body, first)]
+
+    if not any(s.text.strip() for s in sources):
+        raise ManuscriptError("the manuscript is empty", where=Location(sources[0].path))
+
+    index = notes_mod.merge(notes_mod.scan(s.text, s.path, s.first_line) for s in sources)
+    # One pandoc run for the whole book keeps note numbering and ids global, as in the editions.
+    ast = pandoc.to_ast("\n\n".join(s.text for s in sources), Location(sources[0].path))
+    return Book(root=root, metadata=metadata, sources=tuple(sources), ast=ast, notes=index,
+                headings=tuple(collect_headings(ast)), load_findings=tuple(findings))
+
+
+def collect_headings(ast: dict):
+    def walk(blocks):
+        for b in blocks:
+            t, c = b.get("t"), b.get("c")
+            if t == "Header":
+                level, (ident, _classes, _kv), inlines = c
+                yield Heading(level, ident, pandoc.stringify(inlines), _has_note(inlines))
+            elif t in ("Div", "BlockQuote"):
+                yield from walk(c[1] if t == "Div" else c)
+
+    yield from walk(ast.get("blocks", []))
+
+
+def _has_note(inlines) -> bool:
+    for node in inlines:
+        if node.get("t") == "Note":
+            return True
+        c = node.get("c")
+        if isinstance(c, list) and any(isinstance(x, list) and x and isinstance(x[0], dict) for x in c):
+            if any(_has_note(x) for x in c if isinstance(x, list) and x and isinstance(x[0], dict)):
+                return True
+    return False

@@ -1,0 +1,316 @@
+"""YAML text -> Metadata: a frozen, validated value; every error names the key, the file and the line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from stdnum import isbn as stdnum_isbn
+from stdnum.exceptions import ValidationError as IsbnInvalid
+
+from .errors import Finding, Location, MetadataError
+
+MAX_METADATA_BYTES = 256 * 1024
+MAX_DEPTH = 20
+
+FORMS = ("book", "essay")
+PAPERS = ("white", "cream")
+ISBN_EDITIONS = ("epub", "pdf", "print")
+
+# Every key the toolchain reads. Anything else is kept (pandoc-style) and ignored.
+KNOWN_KEYS = {
+    "title", "subtitle", "author", "translator", "editor", "lang", "language", "form",
+    "publisher", "rights", "date", "description", "subjects", "original-publication",
+    "identifier", "isbn", "manuscript", "editorial-notes", "edition", "cover-image",
+    "trim", "paper", "profile", "cover", "modified",
+}
+ALIASES = {"language": "lang"}
+
+
+@dataclass(frozen=True)
+class Isbns:
+    epub: str | None = None
+    pdf: str | None = None
+    print: str | None = None
+
+
+@dataclass(frozen=True)
+class CoverStyle:
+    """The cover's look as data: colours and typeface, overridable under `cover:` in the metadata."""
+
+    background: str = "#1f2a36"
+    foreground: str = "#f4efe6"
+    accent: str = "#c8a45d"
+
+
+@dataclass(frozen=True)
+class Metadata:
+    title: str
+    authors: tuple[str, ...]
+    lang: str = "en"
+    subtitle: str | None = None
+    translators: tuple[str, ...] = ()
+    editors: tuple[str, ...] = ()
+    form: str = "book"
+    publisher: str | None = None
+    rights: str | None = None
+    date: dt.date | None = None
+    modified: dt.datetime | None = None
+    description: str | None = None
+    subjects: tuple[str, ...] = ()
+    original_publication: str | None = None
+    identifier: str = ""
+    isbn: Isbns = Isbns()
+    manuscript: tuple[str, ...] = ()
+    editorial_notes: tuple[str, ...] = ()
+    edition: str | None = None
+    cover_image: str | None = None
+    trim: str | None = None
+    paper: str = "white"
+    profile: str | None = None
+    cover: CoverStyle = CoverStyle()
+    source: Path | None = None
+    extra: tuple[tuple[str, object], ...] = field(default=(), compare=False)
+
+    @property
+    def author_line(self) -> str:
+        return join_names(self.authors)
+
+
+def join_names(names) -> str:
+    names = list(names)
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """SafeLoader that refuses anchors/aliases (YAML bombs) and deep nesting."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise MetadataError(
+                "YAML aliases (*name) are not allowed in metadata",
+                where=Location(None, event.start_mark.line + 1, event.start_mark.column + 1),
+                hint="write the value out in full")
+        self._depth = getattr(self, "_depth", 0) + 1
+        try:
+            if self._depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark
+                raise MetadataError(f"metadata is nested more than {MAX_DEPTH} levels deep",
+                                    where=Location(None, mark.line + 1, mark.column + 1))
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def parse_yaml(text: str, path: Path, line_offset: int = 0):
+    """Parse YAML into (mapping node, plain dict). Errors carry path:line."""
+    if len(text.encode("utf-8")) > MAX_METADATA_BYTES:
+        raise MetadataError(f"metadata is larger than {MAX_METADATA_BYTES // 1024} KiB",
+                            where=Location(path, line_offset + 1))
+    try:
+        loader = _NoAliasLoader(text)
+        try:
+            node = loader.get_single_node()
+        finally:
+            loader.dispose()
+    except MetadataError as err:
+        line = (err.where.line or 0) + line_offset
+        raise MetadataError(err.message, where=Location(path, line, err.where.column), hint=err.hint) from None
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line = mark.line + 1 + line_offset if mark else None
+        col = mark.column + 1 if mark else None
+        raise MetadataError(f"invalid YAML: {err.problem or err.context}",
+                            where=Location(path, line, col),
+                            hint="check indentation and quote values that contain ':' or '#'") from None
+    except yaml.YAMLError as err:
+        raise MetadataError(f"invalid YAML: {err}", where=Location(path, line_offset + 1)) from None
+    if node is None:
+        return None, {}
+    if not isinstance(node, yaml.MappingNode):
+        raise MetadataError("metadata must be a mapping of `key: value` lines",
+                            where=Location(path, node.start_mark.line + 1 + line_offset))
+    data = _construct(node)
+    return node, data
+
+
+def _construct(node):
+    loader = yaml.SafeLoader("")
+    try:
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def key_lines(node, line_offset: int = 0) -> dict[str, int]:
+    if node is None:
+        return {}
+    return {k.value: k.start_mark.line + 1 + line_offset for k, _ in node.value if hasattr(k, "value")}
+
+
+def build_metadata(data: dict, lines: dict[str, int], path: Path) -> tuple[Metadata, list[Finding]]:
+    """Validate plain YAML data into Metadata. Returns the value and any warnings."""
+    findings: list[Finding] = []
+
+    def where(key):
+        return Location(path, lines.get(key))
+
+    def fail(key, message, hint=None):
+        raise MetadataError(f"metadata key '{key}': {message}", where=where(key), hint=hint)
+
+    def text(key, required=False):
+        value = data.get(key)
+        if value is None or value == "":
+            if required:
+                raise MetadataError(f"metadata key '{key}' is required",
+                                    where=Location(path, 1), hint=f"add a line `{key}: ...`")
+            return None
+        if isinstance(value, (dict, list)):
+            fail(key, "must be a single piece of text")
+        return str(value).strip()
+
+    def names(key, required=False):
+        value = data.get(key)
+        if value is None or value == [] or value == "":
+            if required:
+                raise MetadataError(f"metadata key '{key}' is required",
+                                    where=Location(path, 1), hint=f"add a line `{key}: Name`")
+            return ()
+        items = value if isinstance(value, list) else [value]
+        out = []
+        for item in items:
+            if isinstance(item, dict) and "name" in item:
+                item = item["name"]
+            if isinstance(item, (dict, list)) or item is None:
+                fail(key, "must be a name or a list of names")
+            out.append(str(item).strip())
+        return tuple(out)
+
+    def texts(key):
+        value = data.get(key)
+        if value is None:
+            return ()
+        items = value if isinstance(value, list) else [value]
+        if any(isinstance(i, (dict, list)) for i in items):
+            fail(key, "must be a list of plain text items")
+        return tuple(str(i).strip() for i in items if i is not None)
+
+    def choice(key, options, default):
+        value = text(key)
+        if value is None:
+            return default
+        if value not in options:
+            fail(key, f"'{value}' is not one of {', '.join(options)}")
+        return value
+
+    for key in data:
+        if key in KNOWN_KEYS or not isinstance(key, str):
+            continue
+        close = difflib.get_close_matches(key, sorted(KNOWN_KEYS), n=1, cutoff=0.75)
+        if close:
+            findings.append(Finding("M001", "warning", f"unknown metadata key '{key}' is ignored",
+                                    where(key), hint=f"did you mean '{close[0]}'?"))
+
+    if "lang" not in data and "language" in data:
+        data = {**data, "lang": data["language"]}
+        lines = {**lines, "lang": lines.get("language")}
+
+    title = text("title", required=True)
+    authors = names("author", required=True)
+    lang = text("lang")
+    if lang is None:
+        findings.append(Finding("M002", "warning", "no 'lang' in the metadata; assuming English",
+                                Location(path, 1), hint="add `lang: en` (a BCP 47 language tag)"))
+        lang = "en"
+    elif not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", lang):
+        fail("lang", f"'{lang}' is not a BCP 47 language tag", "e.g. en, en-GB, fr")
+
+    date = data.get("date")
+    if date is not None and not isinstance(date, dt.date):
+        try:
+            date = dt.date.fromisoformat(str(date)[:10])
+        except ValueError:
+            fail("date", f"'{date}' is not a date", "write it as YYYY-MM-DD")
+    if isinstance(date, dt.datetime):
+        date = date.date()
+
+    modified = data.get("modified")
+    if modified is not None and not isinstance(modified, dt.datetime):
+        try:
+            modified = dt.datetime.fromisoformat(str(modified))
+        except ValueError:
+            fail("modified", f"'{modified}' is not a date and time", "write it as YYYY-MM-DDTHH:MM:SSZ")
+
+    isbn_data = data.get("isbn") or {}
+    if not isinstance(isbn_data, dict):
+        fail("isbn", "must map editions to ISBNs", "e.g.\n  isbn:\n    print: 978-...")
+    isbns = {}
+    for ed, value in isbn_data.items():
+        if ed not in ISBN_EDITIONS:
+            fail("isbn", f"unknown edition '{ed}'", f"use one of {', '.join(ISBN_EDITIONS)}")
+        if value in (None, ""):
+            continue
+        try:
+            number = stdnum_isbn.validate(str(value), convert=False)
+        except IsbnInvalid as err:
+            fail("isbn", f"{ed} ISBN '{value}' is not valid: {err}",
+                 "check the digits against the ISBN agency's record; the last digit is a check digit")
+        if len(number) != 13:
+            fail("isbn", f"{ed} ISBN '{value}' is not an ISBN-13", "give the 13-digit ISBN (978-...)")
+        isbns[ed] = stdnum_isbn.format(number)
+
+    identifier = text("identifier")
+    if identifier is None:
+        identifier = "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL, f"imprint:{title}:{'|'.join(authors)}"))
+        findings.append(Finding("M003", "warning", "no 'identifier'; derived a stable one from title and author",
+                                Location(path, 1), hint=f"add `identifier: {identifier}` to keep it fixed"))
+
+    cover = data.get("cover") or {}
+    if not isinstance(cover, dict):
+        fail("cover", "must be a mapping (background, foreground, accent)")
+    unknown = set(cover) - set(CoverStyle.__dataclass_fields__)
+    if unknown:
+        fail("cover", f"unknown cover setting(s): {', '.join(sorted(map(str, unknown)))}",
+             "use background, foreground, accent")
+    for k, v in cover.items():
+        if not re.fullmatch(r"#[0-9a-fA-F]{3}([0-9a-fA-F]{3})?", str(v)):
+            fail("cover", f"{k} colour '{v}' is not a #rrggbb colour")
+
+    manuscript = texts("manuscript")
+    meta = Metadata(
+        title=title,
+        authors=authors,
+        lang=lang,
+        subtitle=text("subtitle"),
+        translators=names("translator"),
+        editors=names("editor"),
+        form=choice("form", FORMS, "book"),
+        publisher=text("publisher"),
+        rights=text("rights"),
+        date=date,
+        modified=modified,
+        description=text("description"),
+        subjects=texts("subjects"),
+        original_publication=text("original-publication"),
+        identifier=identifier,
+        isbn=Isbns(**isbns),
+        manuscript=manuscript,
+        editorial_notes=texts("editorial-notes"),
+        edition=text("edition"),
+        cover_image=text("cover-image"),
+        trim=text("trim"),
+        paper=choice("paper", PAPERS, "white"),
+        profile=text("profile"),
+        cover=CoverStyle(**{k: str(v) for k, v in cover.items()}),
+        source=path,
+        extra=tuple((k, v) for k, v in data.items() if k not in KNOWN_KEYS),
+    )
+    return meta, findings

@@ -1,0 +1,111 @@
+"""Manuscript text -> the footnote calls and definitions it contains, each with its line and column.
+
+Pandoc's AST carries no source positions for Pandoc Markdown, so the checks read the
+text itself. Fenced and indented code and inline code spans are skipped, as pandoc does.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+DEFINITION = re.compile(r"^ {0,3}\[\^([^\]\s]+)\]:[ \t]?")
+CALL = re.compile(r"\[\^([^\]\s]+)\](?!:)")
+INLINE_NOTE = re.compile(r"\^\[")
+CODE_SPAN = re.compile(r"(`+)(?:.+?)\1", re.S)
+
+
+@dataclass(frozen=True)
+class NoteCall:
+    label: str
+    file: Path
+    line: int
+    column: int
+    context: str          # the source line, for checks that look around the call
+
+
+@dataclass(frozen=True)
+class NoteDefinition:
+    label: str
+    file: Path
+    line: int
+    column: int
+    text: str             # the definition's source text, continuation lines joined with \n
+    end_line: int
+
+
+@dataclass(frozen=True)
+class NoteIndex:
+    calls: tuple[NoteCall, ...]
+    definitions: tuple[NoteDefinition, ...]
+    inline_notes: tuple[NoteCall, ...]
+
+
+def _blank_code_spans(line: str) -> str:
+    return CODE_SPAN.sub(lambda m: " " * len(m.group(0)), line)
+
+
+def scan(text: str, file: Path, first_line: int = 1) -> NoteIndex:
+    """Find every note call and definition in one manuscript file's Markdown body."""
+    calls, defs, inline = [], [], []
+    lines = text.split("\n")
+    fence = None
+    current = None          # (label, line, col, [text lines]) of the definition being read
+    prev_blank = True
+
+    def close(end):
+        nonlocal current
+        if current:
+            label, ln, col, body = current
+            while body and not body[-1].strip():
+                body.pop()
+            defs.append(NoteDefinition(label, file, ln, col, "\n".join(body).strip(), end))
+            current = None
+
+    for i, raw in enumerate(lines):
+        lineno = first_line + i
+        m = FENCE.match(raw)
+        if fence:
+            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
+                fence = None
+            continue
+        if m:
+            fence = m.group(1)
+            continue
+        blank = not raw.strip()
+        if current:
+            indented = raw.startswith(("    ", "\t"))
+            if blank:
+                current[3].append("")
+            elif indented or not prev_blank:
+                current[3].append(raw.strip())
+            else:
+                close(lineno - 1)
+        if raw.startswith(("    ", "\t")) and prev_blank and not current:
+            prev_blank = blank
+            continue                    # indented code block
+        line = _blank_code_spans(raw)
+        d = DEFINITION.match(line)
+        body_start = 0
+        if d:
+            close(lineno - 1)
+            current = (d.group(1), lineno, d.start(1) - 1, [raw[d.end():].strip()])
+            body_start = d.end()
+        for c in CALL.finditer(line, body_start):
+            calls.append(NoteCall(c.group(1), file, lineno, c.start() + 1, raw))
+        for c in INLINE_NOTE.finditer(line):
+            inline.append(NoteCall("^[", file, lineno, c.start() + 1, raw))
+        prev_blank = blank
+    close(first_line + len(lines) - 1)
+    return NoteIndex(tuple(calls), tuple(defs), tuple(inline))
+
+
+def merge(indexes) -> NoteIndex:
+    indexes = list(indexes)
+    return NoteIndex(
+        tuple(c for ix in indexes for c in ix.calls),
+        tuple(d for ix in indexes for d in ix.definitions),
+        tuple(c for ix in indexes for c in ix.inline_notes),
+    )

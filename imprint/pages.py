@@ -1,0 +1,12 @@
+"""WeasyPrint Document -> where things fell: the page of every anchor (element id)."""
+
+from __future__ import annotations
+
+
+def anchor_pages(document) -> dict[str, int]:
+    """Element id -> 1-based page number, for every element with an id on a laid-out page."""
+    where: dict[str, int] = {}
+    for number, page in enumerate(document.pages, start=1):
+        for name in page.anchors:
+            where.setdefault(name, number)
+    return where

@@ -1,0 +1,73 @@
+"""Markdown text -> pandoc JSON AST, and AST -> HTML, through the pandoc binary that pypandoc-binary ships."""
+
+from __future__ import annotations
+
+import functools
+import json
+import subprocess
+
+from .errors import Location, ManuscriptError, ToolError
+
+# Pandoc Markdown as pandoc users write it; raw_tex and raw_attribute off so a
+# manuscript cannot smuggle formats we never render.
+READER = "markdown-raw_tex-raw_attribute"
+TIMEOUT = 120
+
+
+@functools.cache
+def binary() -> str:
+    try:
+        import pypandoc
+        return pypandoc.get_pandoc_path()
+    except (ImportError, OSError) as err:
+        raise ToolError("pandoc is not available", hint="run `pip install -e .` (it installs pypandoc-binary)") from err
+
+
+def _run(args: list[str], data: str, where: Location) -> str:
+    # --sandbox: pandoc itself reads no file and fetches nothing beyond what we pass on stdin.
+    cmd = [binary(), "--sandbox", *args]
+    try:
+        proc = subprocess.run(cmd, input=data.encode("utf-8"), capture_output=True, timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise ManuscriptError(f"pandoc took longer than {TIMEOUT} s to read the manuscript", where=where,
+                              hint="look for deeply nested lists or quotes") from None
+    if proc.returncode != 0:
+        message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise ManuscriptError("pandoc cannot read the manuscript: " + (" ".join(message[:3]) or "unknown error"),
+                              where=where)
+    return proc.stdout.decode("utf-8")
+
+
+def to_ast(markdown: str, where: Location) -> dict:
+    return json.loads(_run(["-f", READER, "-t", "json"], markdown, where))
+
+
+def ast_to_html(ast: dict, where: Location, *, shift_headings: int = 0) -> str:
+    args = ["-f", "json", "-t", "html5", "--wrap=none", "--section-divs"]
+    if shift_headings:
+        args.append(f"--shift-heading-level-by={shift_headings}")
+    return _run(args, json.dumps(ast), where)
+
+
+def stringify(inlines) -> str:
+    """Plain text of a list of inline AST nodes, leaving out notes (for labels, nav and bookmarks)."""
+    out = []
+    for node in inlines:
+        t, c = node.get("t"), node.get("c")
+        if t == "Str":
+            out.append(c)
+        elif t in ("Space", "SoftBreak", "LineBreak"):
+            out.append(" ")
+        elif t in ("Emph", "Strong", "Strikeout", "Superscript", "Subscript", "SmallCaps", "Underline"):
+            out.append(stringify(c))
+        elif t == "Quoted":
+            quote = ("“", "”") if c[0]["t"] == "DoubleQuote" else ("‘", "’")
+            out.append(quote[0] + stringify(c[1]) + quote[1])
+        elif t in ("Link", "Span", "Image"):
+            out.append(stringify(c[1]))
+        elif t == "Cite":
+            out.append(stringify(c[1]))
+        elif t in ("Code", "Math"):
+            out.append(c[1])
+        # Note, RawInline: left out
+    return " ".join("".join(out).split())

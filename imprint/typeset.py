@@ -1,0 +1,107 @@
+"""HTML -> a WeasyPrint Document (pages laid out, nothing written) -> PDF bytes.
+
+One URL fetcher serves every resource: files inside the book folder or the toolchain's
+own styles/, nothing else, and never the network.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from .errors import Finding, Location, ToolError
+from .render import STYLES
+
+log = logging.getLogger("weasyprint")
+
+
+def make_fetcher(allowed: tuple[Path, ...]):
+    """A WeasyPrint URLFetcher confined to `allowed` folders; refusals are recorded in `.refused`."""
+    from weasyprint.urls import URLFetcher
+
+    class BookFetcher(URLFetcher):
+        def __init__(self):
+            super().__init__(allowed_protocols=("file", "data"))
+            self.allowed = tuple(a.resolve() for a in allowed)
+            self.refused: list[tuple[str, str]] = []
+
+        def fetch(self, url, headers=None):
+            parsed = urlparse(url)
+            if parsed.scheme == "file":
+                path = Path(unquote(parsed.path)).resolve()
+                if not any(path.is_relative_to(a) for a in self.allowed):
+                    self.refused.append(("outside", url))
+                    raise ValueError(f"refused: {url} is outside the book")
+                if not path.is_file():
+                    self.refused.append(("missing", url))
+                    raise ValueError(f"missing file {path}")
+            elif parsed.scheme != "data":
+                self.refused.append(("remote", url))
+                raise ValueError(f"refused: {url} (no network access during a build)")
+            return super().fetch(url, headers)
+
+    return BookFetcher()
+
+
+class _Collect(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+def render(html: str, base: Path, *, book_root: Path, page_css: str = ""):
+    """Lay out the pages. Returns (Document, warnings WeasyPrint logged, fetcher refusals)."""
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    fetcher = make_fetcher((book_root, STYLES))
+    handler = _Collect()
+    log.addHandler(handler)
+    try:
+        fonts = FontConfiguration()
+        extra = [CSS(string=page_css, font_config=fonts)] if page_css else []
+        document = HTML(string=html, base_url=str(base.resolve()) + "/", url_fetcher=fetcher).render(
+            stylesheets=extra, font_config=fonts, optimize_images=False)
+    except Exception as err:  # WeasyPrint raises many kinds; none should reach the user raw
+        raise ToolError(f"WeasyPrint could not lay out the book: {err}", where=Location(base)) from err
+    finally:
+        log.removeHandler(handler)
+    return document, handler.messages, fetcher.refused
+
+
+def write(document, *, variant: str | None, full_fonts: bool, identifier: str, links: bool = True) -> bytes:
+    """PDF bytes for the laid-out document. Reproducible: no wall-clock dates, fixed identifier.
+
+    With links=False (print files) the link annotations and bookmarks are left out; the
+    document is restored afterwards so other editions can be written from the same layout.
+    """
+    options = {"pdf_variant": variant, "full_fonts": full_fonts,
+               "pdf_identifier": identifier.encode("utf-8")[:32]}
+    if variant and variant.startswith("pdf/ua"):
+        options["pdf_tags"] = True
+    saved = [(p.links, p.bookmarks) for p in document.pages]
+    try:
+        if not links:
+            for p in document.pages:
+                p.links, p.bookmarks = [], []
+        return document.write_pdf(**{k: v for k, v in options.items() if v is not None})
+    except Exception as err:
+        raise ToolError(f"WeasyPrint could not write the PDF: {err}") from err
+    finally:
+        for p, (page_links, bookmarks) in zip(document.pages, saved):
+            p.links, p.bookmarks = page_links, bookmarks
+
+
+def weasy_findings(messages, refused, edition: str, book_file) -> list[Finding]:
+    out = []
+    for kind, url in refused:
+        code = {"missing": "R001", "outside": "R002", "remote": "R003"}[kind]
+        text = {"missing": "file not found", "outside": "outside the book folder: refused",
+                "remote": "remote resource not fetched (no network during a build)"}[kind]
+        out.append(Finding(code, "error" if kind != "remote" else "warning", f"{text}: {url}",
+                           Location(book_file), edition=edition))
+    return out
