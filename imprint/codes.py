@@ -1,0 +1,24 @@
+"""Every finding code the toolchain can emit -> its meaning. The README lists them all and a
+test keeps the two in step. Each check module owns its CODES dict; this only gathers them."""
+
+from __future__ import annotations
+
+from .checks import CODES as MANUSCRIPT_CODES
+
+RESOURCE_CODES = {
+    "R001": "A file the book names (image, stylesheet, font) does not exist.",
+    "R002": "A file the book names lies outside the book folder; it was refused.",
+    "R003": "A remote URL was not fetched: builds never use the network.",
+}
+
+LAYOUT_CODES = {
+    "L101": "A note is missing from the laid-out pages.",
+    "L102": "A note does not start on the page of its call.",
+}
+
+
+def all_codes() -> dict[str, str]:
+    codes: dict[str, str] = {}
+    for table in (MANUSCRIPT_CODES, RESOURCE_CODES, LAYOUT_CODES):
+        codes.update(table)
+    return dict(sorted(codes.items()))
