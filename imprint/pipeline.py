@@ -18,7 +18,6 @@ from . import checks, cover, package, render, typeset
 from .editions import DESIGN_MARGINS, EDITIONS, Edition, trim as trim_for
 from .errors import BuildFailed, Finding, fails, summary
 from .load import Book, load
-from .pages import anchor_pages
 
 
 @dataclass
@@ -94,37 +93,21 @@ def typeset_paged(book: Book, body: render.Body, editions: list[Edition], say) -
     trim = trim_for(book.metadata.trim)
     margins = DESIGN_MARGINS[trim.name]
     say(f"typesetting {book.slug} ({trim.name})")
-    html = render.paged_html(book, body, editions[0])
-    css = render.page_css(book, trim, margins, mirrored=True)
-    document, warnings, refused = typeset.render(html, book.root, book_root=book.root, page_css=css)
-    layout_seconds = time.perf_counter() - started
-    where = anchor_pages(document)
-    notes = len(body.notes)
+    job = typeset.Job(
+        html=render.paged_html(book, body, editions[0]),
+        page_css=render.page_css(book, trim, margins, mirrored=True),
+        base=book.root, book_root=book.root, book_file=book.metadata.source,
+        editions=tuple(editions), identifier=book.metadata.identifier, note_numbers=tuple(sorted(body.notes)),
+    )
+    layout = typeset.run_job(job)
+    seconds = time.perf_counter() - started
     results = []
     for edition in editions:
-        t0 = time.perf_counter()
-        found = typeset.weasy_findings(warnings, refused, edition.name, book.metadata.source)
-        found += note_placement(where, body, edition.name)
-        data = typeset.write(document, variant=edition.pdf_variant, full_fonts=edition.full_fonts,
-                             identifier=book.metadata.identifier, links=edition.links)
-        results.append(EditionResult(edition.name, book.slug + edition.suffix, data, len(document.pages), notes,
-                                     found, layout_seconds + time.perf_counter() - t0))
-        say(f"{edition.name}: {len(document.pages)} pages")
+        found = [f.with_edition(edition.name) for f in layout.findings]
+        results.append(EditionResult(edition.name, book.slug + edition.suffix, layout.pdfs[edition.name],
+                                     layout.pages, len(body.notes), found, seconds))
+        say(f"{edition.name}: {layout.pages} pages")
     return results
-
-
-def note_placement(where: dict[str, int], body, edition: str) -> list[Finding]:
-    """Every note must start on the page of its call."""
-    out = []
-    for n in sorted(body.notes):
-        call, note = where.get(f"fnref{n}"), where.get(f"fn{n}")
-        if call is None or note is None:
-            out.append(Finding("L101", "error", f"note {n} is missing from the laid-out pages", edition=edition))
-        elif call != note:
-            out.append(Finding("L102", "error", f"note {n} is called on page {call} but starts on page {note}",
-                               edition=edition, page=call,
-                               hint="shorten the note or the text before it, or move the call"))
-    return out
 
 
 def build_epub(book: Book, body, say) -> EditionResult:

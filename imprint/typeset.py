@@ -10,6 +10,9 @@ import logging
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from dataclasses import dataclass, field
+
+from .editions import Edition
 from .errors import Finding, Location, ToolError
 from .render import STYLES
 
@@ -96,7 +99,7 @@ def write(document, *, variant: str | None, full_fonts: bool, identifier: str, l
             p.links, p.bookmarks = page_links, bookmarks
 
 
-def weasy_findings(messages, refused, edition: str, book_file) -> list[Finding]:
+def weasy_findings(messages, refused, edition: str | None, book_file) -> list[Finding]:
     out = []
     for kind, url in refused:
         code = {"missing": "R001", "outside": "R002", "remote": "R003"}[kind]
@@ -105,3 +108,41 @@ def weasy_findings(messages, refused, edition: str, book_file) -> list[Finding]:
         out.append(Finding(code, "error" if kind != "remote" else "warning", f"{text}: {url}",
                            Location(book_file), edition=edition))
     return out
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything a typesetting job needs; plain data, so it can cross to a worker process."""
+
+    html: str
+    page_css: str
+    base: Path
+    book_root: Path
+    book_file: Path
+    editions: tuple[Edition, ...]
+    identifier: str
+    note_numbers: tuple[int, ...] = ()
+
+
+@dataclass
+class Layout:
+    """What a job returns: the PDF of each edition and what was read off the pages."""
+
+    pages: int
+    pdfs: dict[str, bytes]
+    findings: list[Finding]
+    extracts: dict = field(default_factory=dict)
+
+
+def run_job(job: Job) -> Layout:
+    """Lay the text out once, inspect the pages, write every paged edition from that one layout."""
+    from .inspections import EXTRACTS, INSPECTIONS
+
+    document, warnings, refused = render(job.html, job.base, book_root=job.book_root, page_css=job.page_css)
+    found = weasy_findings(warnings, refused, None, job.book_file)
+    for inspect in INSPECTIONS:
+        found += inspect(document, job)
+    extracts = {name: extract(document, job) for name, extract in EXTRACTS.items()}
+    pdfs = {e.name: write(document, variant=e.pdf_variant, full_fonts=e.full_fonts, identifier=job.identifier,
+                          links=e.links) for e in job.editions}
+    return Layout(len(document.pages), pdfs, found, extracts)

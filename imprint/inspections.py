@@ -1,0 +1,35 @@
+"""What is read off the laid-out pages before anything is written.
+
+INSPECTIONS: functions (document, job) -> [Finding] — layout and note checks.
+EXTRACTS: name -> function (document, job) -> plain, picklable data the later stages need
+(the page of every anchor, the print page map for the EPUB's page-list...).
+
+Both run inside the typesetting job, where the WeasyPrint Document lives; only their
+results leave it, so a job can run in a worker process with its own limits.
+"""
+
+from __future__ import annotations
+
+from .errors import Finding
+from .pages import anchor_pages
+
+
+def note_placement(document, job) -> list[Finding]:
+    """Every note must start on the page of its call."""
+    where = anchor_pages(document)
+    out = []
+    for n in job.note_numbers:
+        call, note = where.get(f"fnref{n}"), where.get(f"fn{n}")
+        if call is None or note is None:
+            out.append(Finding("L101", "error", f"note {n} is missing from the laid-out pages"))
+        elif call != note:
+            out.append(Finding("L102", "error", f"note {n} is called on page {call} but starts on page {note}",
+                               page=call, hint="shorten the note or the text before it, or move the call"))
+    return out
+
+
+INSPECTIONS = [note_placement]
+
+EXTRACTS = {
+    "anchors": lambda document, job: anchor_pages(document),
+}
