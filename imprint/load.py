@@ -150,9 +150,25 @@ def load(path: Path) -> Book:
 
     index = notes_mod.merge(notes_mod.scan(s.text, s.path, s.first_line) for s in sources)
     # One pandoc run for the whole book keeps note numbering and ids global, as in the editions.
-    ast = pandoc.to_ast("\n\n".join(s.text for s in sources), Location(sources[0].path))
+    try:
+        ast = pandoc.to_ast("\n\n".join(s.text for s in sources), Location(sources[0].path))
+    except ManuscriptError as err:
+        raise ManuscriptError(err.message, where=source_location(sources, err.where.line, err.where.column),
+                              hint=err.hint) from None
     return Book(root=root, metadata=metadata, sources=tuple(sources), ast=ast, notes=index,
                 headings=tuple(collect_headings(ast)), load_findings=tuple(findings))
+
+
+def source_location(sources, line: int | None, column: int | None = None) -> Location:
+    """Map a line of the joined manuscript (sources joined by a blank line) to its file and line."""
+    if line is None:
+        return Location(sources[0].path)
+    for s in sources:
+        count = s.text.count("\n") + 1
+        if line <= count:
+            return Location(s.path, s.first_line + line - 1, column)
+        line -= count + 1
+    return Location(sources[-1].path, None)
 
 
 def collect_headings(ast: dict):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import subprocess
 
 from .errors import Location, ManuscriptError, ToolError
@@ -32,9 +33,14 @@ def _run(args: list[str], data: str, where: Location) -> str:
         raise ManuscriptError(f"pandoc took longer than {TIMEOUT} s to read the manuscript", where=where,
                               hint="look for deeply nested lists or quotes") from None
     if proc.returncode != 0:
-        message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise ManuscriptError("pandoc cannot read the manuscript: " + (" ".join(message[:3]) or "unknown error"),
-                              where=where)
+        message = " ".join(proc.stderr.decode("utf-8", "replace").split())
+        m = re.search(r"\(line (\d+), column (\d+)\)", message)
+        line, col = (int(m.group(1)), int(m.group(2))) if m else (None, None)
+        if m:
+            message = message.replace(m.group(0), "").replace(" at :", ":").strip()
+        raise ManuscriptError("pandoc cannot read the manuscript: " + (message[:300] or "unknown error"),
+                              where=Location(where.file, line, col),
+                              hint="a `---` line in the text starts a YAML block; use `***` for a scene break")
     return proc.stdout.decode("utf-8")
 
 

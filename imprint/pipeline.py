@@ -7,6 +7,7 @@ place together, so a failed build leaves the last good outputs as they were.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import tempfile
@@ -103,7 +104,9 @@ def typeset_paged(book: Book, body: render.Body, editions: list[Edition], say) -
     seconds = time.perf_counter() - started
     results = []
     for edition in editions:
-        found = [f.with_edition(edition.name) for f in layout.findings]
+        found = [dataclasses.replace(f, edition=edition.name, where=f.where if f.where.file else
+                                     dataclasses.replace(f.where, file=book.metadata.source))
+                 for f in layout.findings]
         results.append(EditionResult(edition.name, book.slug + edition.suffix, layout.pdfs[edition.name],
                                      layout.pages, len(body.notes), found, seconds))
         say(f"{edition.name}: {layout.pages} pages")
