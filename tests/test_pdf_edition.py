@@ -90,7 +90,7 @@ def test_note_text_has_no_forced_line_breaks(pdf, pdf_path):
     with pdfplumber.open(pdf_path) as doc:
         for index in note_pages:
             page = doc.pages[index]
-            small = [w for w in page.extract_words(extra_attrs=["size"]) if w["size"] < 9.5 and w["top"] > 60]
+            small = [w for w in page.extract_words(extra_attrs=["size"]) if 8.5 < w["size"] < 9.5 and w["top"] > 60]
             lines = {}
             for w in small:
                 lines.setdefault(round(w["top"]), []).append(w)
