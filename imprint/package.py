@@ -249,8 +249,11 @@ def package(book: Book, body: Body, cover_jpeg: bytes | None = None, page_breaks
     eb.set_identifier(m.identifier)
     eb.set_title(m.title)
     eb.set_language(m.lang)
-    for author in m.authors:
-        eb.add_author(author)
+    for i, author in enumerate(m.authors, start=1):
+        eb.add_author(author, role="aut", uid=f"creator{i}")
+    for i, (name, role) in enumerate([(t, "trl") for t in m.translators] + [(e, "edt") for e in m.editors], 1):
+        eb.add_metadata("DC", "contributor", name, {"id": f"contributor{i}"})
+        eb.add_metadata(None, "meta", role, {"refines": f"#contributor{i}", "property": "role", "scheme": "marc:relators"})
     for name, value in (("publisher", m.publisher), ("rights", m.rights), ("description", m.description),
                         ("date", m.date.isoformat() if m.date else None)):
         if value:

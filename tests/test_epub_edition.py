@@ -121,3 +121,17 @@ def test_vendored_font_is_embedded(epub):
     fonts = [n for n in epub[0] if n.startswith("EPUB/fonts/")]
     assert len(fonts) == 4
     assert b"font-family" in epub[0]["EPUB/css/epub.css"]
+
+
+def test_several_authors_and_a_translator_get_their_own_ids(tiny_book, tmp_path):
+    from conftest import run_cli
+    book = tiny_book("# One\n\nText.\n", metadata="title: T\nauthor: [Karl Marx, Friedrich Engels]\n"
+                     "translator: Samuel Moore\nlang: en\nidentifier: urn:uuid:3\n")
+    assert run_cli("--book", book, "--out", tmp_path / "o", "--edition", "epub", "-q").code == 0
+    with zipfile.ZipFile(tmp_path / "o" / "t.epub") as z:
+        opf = etree.fromstring(z.read("EPUB/content.opf"))
+    creators = opf.xpath("//dc:creator", namespaces=NS)
+    assert [c.text for c in creators] == ["Karl Marx", "Friedrich Engels"]
+    assert len({c.get("id") for c in creators}) == 2
+    assert opf.xpath("string(//dc:contributor)", namespaces=NS) == "Samuel Moore"
+    assert opf.xpath("string(//opf:meta[@property='role'][@refines='#contributor1'])", namespaces=NS) == "trl"
