@@ -341,7 +341,7 @@ def run_epubcheck(
 def _ace_bin() -> Path | None:
     override = os.environ.get("IMPRINT_ACE_BIN")
     if override:
-        return Path(override)
+        return Path(override) if Path(override).exists() else None
     bindir = ACE_DIR / "node_modules" / ".bin"
     for name in ACE_BIN_NAMES:
         candidate = bindir / name
