@@ -75,3 +75,13 @@ def tiny_book(tmp_path):
     def make(manuscript: str, metadata: str = METADATA, name: str = "text.md") -> Path:
         return write_book(tmp_path / "book", manuscript, metadata, name)
     return make
+
+
+@pytest.fixture(scope="session")
+def essay_epubcheck(essay_build, essay_slug):
+    """EPUBCheck's messages for the essay's EPUB (one JVM run per session)."""
+    from imprint import validate
+    reason = validate.epubcheck_unavailable_reason()
+    if reason:
+        pytest.fail(f"EPUBCheck is required for the tests: {reason}")
+    return validate.run_epubcheck(essay_build / f"{essay_slug}.epub")

@@ -135,3 +135,7 @@ def test_several_authors_and_a_translator_get_their_own_ids(tiny_book, tmp_path)
     assert len({c.get("id") for c in creators}) == 2
     assert opf.xpath("string(//dc:contributor)", namespaces=NS) == "Samuel Moore"
     assert opf.xpath("string(//opf:meta[@property='role'][@refines='#contributor1'])", namespaces=NS) == "trl"
+
+
+def test_epubcheck_reports_nothing(essay_epubcheck):
+    assert [f"{m.severity} {m.code} {m.file}:{m.line} {m.message}" for m in essay_epubcheck] == []
