@@ -8,18 +8,21 @@ import traceback
 from pathlib import Path
 
 from . import pipeline
-from .editions import EDITIONS
+from .editions import EDITIONS, TRIMS
+from .profiles import PROFILES
 from .errors import BuildFailed, ExitCode, ImprintError, fails, summary
 
 DESCRIPTION = """Build the editions of a book from one Markdown manuscript with footnotes.
 
 A book is a folder holding book.yaml (metadata) and Markdown files, or a single Markdown
-file with YAML front matter. Outputs go to DIR/<slug>.pdf, DIR/<slug>.epub and
+file with YAML front matter. Outputs go to DIR/<slug>.pdf, DIR/<slug>.epub,
+DIR/<slug>-print.pdf (print interior), DIR/<slug>-cover.pdf (wrap cover) and
 DIR/<slug>.report.json; a failed build leaves DIR untouched."""
 
 EPILOG = """commands:
   build (default)   build the editions:            python build.py [--book PATH] [--out DIR] [--edition NAME]...
   check             run the manuscript checks only: python build.py check [--book PATH] [--strict]
+  preflight         check the written print files:  python build.py preflight [--book PATH] [--out DIR] [--profile NAME]
 
 exit codes: 0 success; 1 findings (errors, or warnings with --strict); 2 bad command line;
 3 unreadable book (manuscript or metadata); 4 broken template; 5 time or memory limit;
@@ -37,14 +40,22 @@ def parser() -> argparse.ArgumentParser:
 
     p = argparse.ArgumentParser(prog="build.py", description=DESCRIPTION, epilog=EPILOG,
                                 formatter_class=argparse.RawDescriptionHelpFormatter, parents=[common])
-    sub = p.add_subparsers(dest="command", metavar="{build,check}")
+    sub = p.add_subparsers(dest="command", metavar="{build,check,preflight}")
     b = sub.add_parser("build", parents=[common], help="build the editions (the default)",
                        description="Build the chosen editions into --out.")
     c = sub.add_parser("check", parents=[common], help="run the manuscript checks only",
                        description="Run the manuscript checks; exit 1 on errors (or warnings with --strict).")
-    for target in (p, b):
+    f = sub.add_parser("preflight", parents=[common], help="check the written print interior and cover",
+                       description="Re-open DIR/<slug>-print.pdf and -cover.pdf and check every rule of the "
+                                   "printer profile; exit 1 on errors (or warnings with --strict).")
+    for target in (p, b, f):
         target.add_argument("--out", type=Path, default=Path("dist"), metavar="DIR",
                             help="output folder (default: dist)")
+        target.add_argument("--profile", choices=sorted(PROFILES), metavar="NAME",
+                            help=f"printer profile: {', '.join(PROFILES)} (default: the metadata's, else kdp)")
+        target.add_argument("--trim", choices=sorted(TRIMS), metavar="SIZE",
+                            help=f"trim size: {', '.join(TRIMS)} (default: the metadata's, else 6x9)")
+    for target in (p, b):
         target.add_argument("--edition", action="append", choices=sorted(EDITIONS), metavar="NAME",
                             help=f"edition to build, repeatable: {', '.join(sorted(EDITIONS))} (default: all)")
     del c
@@ -71,7 +82,15 @@ def main(argv=None) -> int:
             report(findings, args, err)
             print(summary(findings), file=err if fails(findings, args.strict) else out)
             return ExitCode.FINDINGS if fails(findings, args.strict) else ExitCode.OK
-        result = pipeline.build(args.book, args.out, args.edition, strict=args.strict, progress=say)
+        if command == "preflight":
+            checked = pipeline.run_preflight(args.book, args.out, profile=args.profile, trim=args.trim)
+            report(checked.findings, args, err)
+            failed = fails(checked.findings, args.strict)
+            print(f"preflight ({checked.profile}, {checked.pages} pages): {summary(checked.findings)}",
+                  file=err if failed else out)
+            return ExitCode.FINDINGS if failed else ExitCode.OK
+        result = pipeline.build(args.book, args.out, args.edition, strict=args.strict, progress=say,
+                                profile=args.profile, trim=args.trim)
     except BuildFailed as failure:
         report(failure.findings, args, err)
         print(f"Error: {failure.message}; nothing was written", file=err)
@@ -93,8 +112,9 @@ def main(argv=None) -> int:
     report(result.findings, args, err)
     if not args.quiet:
         for r in result.editions:
-            pages = f", {r.pages} pages" if r.pages else ""
-            print(f"{r.edition}: {args.out / r.file}{pages}, {r.notes} notes", file=out)
+            pages = f", {r.pages} page{'s' * (r.pages != 1)}" if r.pages else ""
+            notes = f", {r.notes} notes" if r.notes is not None else ""
+            print(f"{r.edition}: {args.out / r.file}{pages}{notes}", file=out)
         print(f"built {len(result.editions)} edition(s): {summary(result.findings)}", file=out)
     return ExitCode.OK
 

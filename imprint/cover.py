@@ -1,15 +1,21 @@
-"""Book metadata -> cover artwork: the EPUB's cover image (JPEG), made from a Jinja template and CSS."""
+"""Book metadata -> cover artwork: the EPUB's cover image (JPEG) and the print edition's
+full-wrap cover (PDF), both made from Jinja templates and CSS.
+
+The wrap cover's geometry is computed here (`cover_geometry`: page count x paper thickness
+for the spine, the printer's bleed, safe area and barcode zone) and handed to the template
+as plain numbers; the look (colours, typefaces) is data in the metadata and styles/cover.css.
+"""
 
 from __future__ import annotations
 
+import base64
 import io
-from pathlib import Path
+from dataclasses import dataclass
 
-from .editions import IN
-from .errors import ToolError
+from .editions import EPUB, IN, Edition, Trim
+from .errors import Finding, Location, ToolError
 from .load import Book
 from .render import STYLES, book_context, environment, render_template
-from .editions import EPUB
 
 EBOOK_COVER_PX = (1600, 2560)      # the size Apple, Kobo and KDP recommend
 
@@ -35,3 +41,103 @@ def ebook_cover_jpeg(book: Book) -> bytes:
     out = io.BytesIO()
     image.save(out, "JPEG", quality=88, optimize=True)
     return out.getvalue()
+
+
+@dataclass(frozen=True)
+class Box:
+    """A rectangle on the cover, in points from the top-left corner of the trim (bleed outside it)."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+
+    @property
+    def right(self) -> float:
+        return self.x + self.width
+
+    @property
+    def bottom(self) -> float:
+        return self.y + self.height
+
+
+@dataclass(frozen=True)
+class CoverGeometry:
+    """Where everything goes on the wrap cover (points). Width = bleed + back + spine + front + bleed."""
+
+    width: float            # the whole sheet, bleed included
+    height: float
+    trim_width: float       # back + spine + front
+    trim_height: float
+    bleed: float
+    spine_width: float
+    pages: int
+    paper: str
+    back: Box               # trim box of the back panel
+    spine: Box
+    front: Box
+    barcode: Box            # the zone the printer keeps for the barcode
+    spine_text: Box         # before rotation: its long side runs along the spine
+    spine_font: float       # 0: no spine text
+    safe: float
+    clearance: float
+
+
+def cover_geometry(printer, trim: Trim, pages: int, paper: str) -> CoverGeometry:
+    rules = printer.cover
+    bleed = rules.bleed
+    spine = pages * printer.thickness(paper)
+    width = 2 * bleed + 2 * trim.width + spine
+    height = trim.height + 2 * bleed
+    back = Box(0.0, 0.0, trim.width, trim.height)
+    spine_box = Box(trim.width, 0.0, spine, trim.height)
+    front = Box(spine_box.right, 0.0, trim.width, trim.height)
+    bw, bh = rules.barcode_size
+    off_x, off_y = rules.barcode_offset
+    barcode = Box(spine_box.x - off_x - bw, back.bottom - off_y - bh, bw, bh)
+    usable = spine - 2 * rules.spine_clearance
+    font = round(min(11.0, usable * 0.62), 2) if pages >= rules.spine_text_min_pages and usable > 0 else 0.0
+    long_side = trim.height - 2 * rules.safe
+    centre_x, centre_y = spine_box.x + spine / 2, trim.height / 2
+    spine_text = Box(centre_x - long_side / 2, centre_y - usable / 2, long_side, max(usable, 0.0))
+    return CoverGeometry(round(width, 3), round(height, 3), round(width - 2 * bleed, 3), trim.height, bleed, spine, pages, paper, back, spine_box, front,
+                         barcode, spine_text, font, rules.safe, rules.spine_clearance)
+
+
+def barcode_svg(isbn: str) -> dict:
+    """The EAN-13 of an ISBN as an SVG data URL (python-barcode), bars only: the digits are set as text."""
+    from barcode import EAN13
+    from barcode.writer import SVGWriter
+    from stdnum import isbn as stdnum_isbn
+
+    digits = stdnum_isbn.compact(isbn)
+    # 100 % magnification: 0.33 mm modules, 11-module quiet zone on each side.
+    svg = EAN13(digits[:12], writer=SVGWriter()).render(
+        {"module_width": 0.33, "module_height": 18.0, "quiet_zone": 3.63, "write_text": False,
+         "margin_top": 0.0, "margin_bottom": 0.0, "background": "white", "foreground": "black"})
+    return {"isbn": isbn, "digits": f"{digits[0]} {digits[1:7]} {digits[7:]}",
+            "svg": "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")}
+
+
+def print_cover(book: Book, printer, trim: Trim, pages: int, edition: Edition) -> tuple[bytes, CoverGeometry, list[Finding]]:
+    """The full-wrap cover PDF for a book of `pages` pages, written like the print edition."""
+    from . import typeset
+
+    m = book.metadata
+    geometry = cover_geometry(printer, trim, pages, m.paper)
+    findings = []
+    barcode = barcode_svg(m.isbn.print) if m.isbn.print else None
+    if barcode is None:
+        findings.append(Finding(
+            "P121", "warning", "no print ISBN: the cover's barcode zone is left clear", Location(m.source),
+            hint="add `isbn: print: 978-...` to the metadata, or let the printer place its own barcode there",
+            edition="cover"))
+    html = render_template(environment(), "cover-wrap.html.j2", book=book_context(book, edition), g=geometry,
+                           style=m.cover, barcode=barcode,
+                           stylesheets=[(STYLES / n).as_uri() for n in ("fonts.css", "cover.css")])
+    document, warnings, refused = typeset.render(html, book.root, book_root=book.root)
+    findings += typeset.weasy_findings(warnings, refused, "cover", m.source)
+    data = typeset.write(document, variant=edition.pdf_variant, full_fonts=edition.full_fonts,
+                         identifier=m.identifier, links=False, paint=edition.paint,
+                         output_intent=edition.output_intent, bleed=True)
+    return data, geometry, findings

@@ -10,3 +10,15 @@ def anchor_pages(document) -> dict[str, int]:
         for name in page.anchors:
             where.setdefault(name, number)
     return where
+
+
+def is_blank(page) -> bool:
+    """True when nothing is drawn on the page: no text, no image, no running head or folio."""
+    from weasyprint.formatting_structure import boxes
+
+    def walk(box):
+        if isinstance(box, (boxes.TextBox, boxes.ReplacedBox)):
+            return True
+        return any(walk(child) for child in getattr(box, "children", ()))
+
+    return not walk(page._page_box)

@@ -15,9 +15,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import checks, cover, package, render, typeset
-from .editions import DESIGN_MARGINS, EDITIONS, Edition, trim as trim_for
-from .errors import BuildFailed, Finding, fails, summary
+from . import checks, cover, package, preflight, profiles, render, typeset
+from .editions import EDITIONS, Edition, for_printer, margins_for, trim as trim_for
+from .errors import BuildFailed, Finding, ImprintError, Location, MetadataError, fails, summary
 from .load import Book, load
 
 
@@ -39,6 +39,7 @@ class BuildResult:
     editions: list[EditionResult]
     findings: list[Finding]          # manuscript findings, then each edition's
     written: list[Path] = field(default_factory=list)
+    preflight: preflight.Preflight | None = None
 
     def report(self) -> dict:
         return {
@@ -51,6 +52,7 @@ class BuildResult:
                 for r in self.editions
             },
             "findings": [f.as_json() for f in self.findings],
+            "preflight": self.preflight.as_json() if self.preflight else None,
         }
 
 
@@ -64,41 +66,82 @@ def run_checks(book_path: Path) -> tuple[Book, list[Finding]]:
     return book, checks.check(book)
 
 
-def build(book_path: Path, out: Path, edition_names=None, *, strict: bool = False, progress=None) -> BuildResult:
-    """Build the chosen editions of the book into `out`. Raises ImprintError; writes only on success."""
+def printer_for(book: Book, name=None) -> profiles.PrinterProfile:
+    """The printer profile: given (a name or a profile value), else the metadata's, else KDP."""
+    if isinstance(name, profiles.PrinterProfile):
+        return name
+    if name is None and book.metadata.profile:
+        try:
+            return profiles.profile(book.metadata.profile)
+        except ImprintError as err:
+            raise MetadataError(f"metadata key 'profile': {err.message}", where=Location(book.metadata.source),
+                                hint=err.hint) from None
+    return profiles.profile(name)
+
+
+def trim_of(book: Book, name=None):
+    return trim_for(name) if name else trim_for(book.metadata.trim, where=Location(book.metadata.source))
+
+
+def build(book_path: Path, out: Path, edition_names=None, *, strict: bool = False, progress=None,
+          profile=None, trim=None) -> BuildResult:
+    """Build the chosen editions of the book into `out`. Raises ImprintError; writes only on success.
+
+    `profile` (a printer name or PrinterProfile) and `trim` (a trim name) override the metadata."""
     say = progress or (lambda message: None)
-    editions = select(edition_names)
     book, findings = run_checks(Path(book_path))
     if fails(findings, strict):
         raise BuildFailed(f"the manuscript has problems: {summary(findings)}", findings=findings)
+    printer, trim_size = printer_for(book, profile), trim_of(book, trim)
+    editions = [for_printer(e, printer) for e in select(edition_names)]
     body = render.body_html(book)
     results: list[EditionResult] = []
 
     paged = [e for e in editions if e.kind == "pdf"]
     if paged:
-        results += typeset_paged(book, body, paged, say)
+        results += typeset_paged(book, body, paged, say, printer, trim_size)
+    checked = None
+    printed = next((r for r in results if r.edition == "print"), None)
+    if printed is not None:
+        cover_result = build_cover(book, printer, trim_size, printed.pages, next(e for e in paged if e.pads), say)
+        results.append(cover_result)
+        say(f"preflight ({printer.name})")
+        checked = preflight.preflight(printed.data, cover_result.data, printer, trim_size, book.metadata.paper,
+                                      book.metadata.isbn.print, names=(printed.file, cover_result.file))
     if any(e.kind == "epub" for e in editions):
         results.append(build_epub(book, body, say))
 
-    all_findings = findings + [f for r in results for f in r.findings]
+    all_findings = findings + [f for r in results for f in r.findings] + (checked.findings if checked else [])
     if fails(all_findings, strict):
         raise BuildFailed(f"the build found problems: {summary(all_findings)}", findings=all_findings)
-    result = BuildResult(book, Path(out), results, all_findings)
+    result = BuildResult(book, Path(out), results, all_findings, preflight=checked)
     result.written = write_outputs(result)
     return result
 
 
-def typeset_paged(book: Book, body: render.Body, editions: list[Edition], say) -> list[EditionResult]:
-    """Lay the text out once; every paged edition is that one layout written its own way."""
+def typeset_paged(book: Book, body: render.Body, editions: list[Edition], say,
+                  printer: profiles.PrinterProfile | None = None, trim=None) -> list[EditionResult]:
+    """Lay the text out once; every paged edition is that one layout written its own way.
+
+    The inside margin follows the printer's gutter table for the page count (the PDF shares
+    it, so page N is the same page in both); the job lays out again if the count moves the
+    book into another band. Editions that pad get blank pages at the end for the printer.
+    """
     started = time.perf_counter()
-    trim = trim_for(book.metadata.trim)
-    margins = DESIGN_MARGINS[trim.name]
-    say(f"typesetting {book.slug} ({trim.name})")
+    printer = printer or profiles.profile(None)
+    trim = trim or trim_of(book)
+    bleed = printer.bleed if body.plates else None
+    gutter = tuple((band.first, band.last,
+                    render.page_css(book, trim, margins_for(trim, printer, band.first, bool(bleed)),
+                                    mirrored=True, bleed=bleed))
+                   for band in printer.gutter)
+    say(f"typesetting {book.slug} ({trim.name}, {printer.name})")
     job = typeset.Job(
         html=render.paged_html(book, body, editions[0]),
-        page_css=render.page_css(book, trim, margins, mirrored=True),
+        page_css=gutter[0][2],
         base=book.root, book_root=book.root, book_file=book.metadata.source,
         editions=tuple(editions), identifier=book.metadata.identifier, note_numbers=tuple(sorted(body.notes)),
+        gutter=gutter, page_rules=printer.pages,
     )
     layout = typeset.run_job(job)
     seconds = time.perf_counter() - started
@@ -107,10 +150,31 @@ def typeset_paged(book: Book, body: render.Body, editions: list[Edition], say) -
         found = [dataclasses.replace(f, edition=edition.name, where=f.where if f.where.file else
                                      dataclasses.replace(f.where, file=book.metadata.source))
                  for f in layout.findings]
+        pages = layout.pages + (layout.padding if edition.pads else 0)
+        if edition.pads and layout.padding:
+            found.append(padding_finding(book, printer, layout.pages, layout.padding, edition.name))
         results.append(EditionResult(edition.name, book.slug + edition.suffix, layout.pdfs[edition.name],
-                                     layout.pages, len(body.notes), found, seconds))
-        say(f"{edition.name}: {layout.pages} pages")
+                                     pages, len(body.notes), found, seconds))
+        say(f"{edition.name}: {pages} pages" + (f" ({layout.passes} layouts)" if layout.passes > 1 else ""))
     return results
+
+
+def padding_finding(book: Book, printer, pages: int, padding: int, edition: str) -> Finding:
+    where = Location(book.metadata.source)
+    if pages < printer.pages.min_pages:
+        return Finding("P120", "warning", f"the book has {pages} pages; {printer.label} prints at least "
+                       f"{printer.pages.min_pages}: {padding} blank pages were added at the end", where,
+                       hint="add text (or choose a printer with a lower minimum) to avoid blank pages", edition=edition)
+    return Finding("P122", "info", f"{padding} blank page{'s' * (padding > 1)} added at the end "
+                   f"({printer.label}: {'even count, last page blank' if printer.pages.last_blank else 'even count'})",
+                   where, edition=edition)
+
+
+def build_cover(book: Book, printer, trim, pages: int, edition: Edition, say) -> EditionResult:
+    t0 = time.perf_counter()
+    say(f"setting the cover ({pages} pages, {book.metadata.paper} paper)")
+    data, geometry, found = cover.print_cover(book, printer, trim, pages, edition)
+    return EditionResult("cover", book.slug + "-cover.pdf", data, 1, None, found, time.perf_counter() - t0)
 
 
 def build_epub(book: Book, body, say) -> EditionResult:
@@ -142,3 +206,30 @@ def write_outputs(result: BuildResult) -> list[Path]:
     for tmp, final in staged:
         os.replace(tmp, final)
     return [final for _, final in staged]
+
+
+def run_preflight(book_path: Path, out: Path, profile=None, trim=None) -> preflight.Preflight:
+    """Preflight the print files already in `out` (DIR/<slug>-print.pdf and -cover.pdf) and
+    record the result in the report JSON when there is one."""
+    book = load(Path(book_path))
+    printer, trim_size = printer_for(book, profile), trim_of(book, trim)
+    interior = Path(out) / (book.slug + EDITIONS["print"].suffix)
+    if not interior.is_file():
+        raise ImprintError(f"no print interior to check: {interior}", where=Location(interior),
+                           hint="build it first: python build.py --edition print")
+    result = preflight.preflight_files(interior, Path(out) / (book.slug + "-cover.pdf"), printer, trim_size,
+                                       book.metadata.paper, book.metadata.isbn.print)
+    report_file = Path(out) / (book.slug + ".report.json")
+    if report_file.is_file():
+        try:
+            report = json.loads(report_file.read_text(encoding="utf-8"))
+        except ValueError:
+            report = None
+        if isinstance(report, dict):
+            report["preflight"] = result.as_json()
+            fd, tmp = tempfile.mkstemp(prefix=f".{report_file.name}.", dir=out)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, report_file)
+    return result

@@ -42,6 +42,7 @@ class Body:
 
     root: etree._Element   # <div> holding the text's sections; note calls are <a class="footnote-ref">
     notes: dict = field(default_factory=dict)     # number -> Note
+    plates: bool = False   # art that reaches the page edge (images with class `bleed`): print needs bleed
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ def body_html(book: Book) -> Body:
         ref.set("data-note", ref.get("href", "#fn0")[3:])
     for h in root.xpath(".//h1|.//h2|.//h3|.//h4|.//h5|.//h6"):
         h.set("data-label", _label(h))
-    return Body(root, notes)
+    return Body(root, notes, mark_plates(root))
 
 
 def _label(heading) -> str:
@@ -101,6 +102,9 @@ def contents(book: Book) -> list[TocEntry]:
     return [TocEntry(h.level + shift, h.id, h.label) for h in book.headings if h.level <= deepest and h.id]
 
 
+ISBN_LABELS = {"print": "paperback", "pdf": "PDF", "epub": "EPUB"}
+
+
 def book_context(book: Book, edition: Edition) -> dict:
     """Plain data for the templates: every value already formatted."""
     m = book.metadata
@@ -113,7 +117,10 @@ def book_context(book: Book, edition: Edition) -> dict:
         "date": m.date.isoformat() if m.date else None, "year": m.date.year if m.date else None,
         "description": m.description, "subjects": list(m.subjects),
         "original_publication": m.original_publication, "edition": m.edition,
-        "isbn": isbn, "isbn_label": {"pdf": "PDF", "print": "paperback", "epub": "EPUB"}[edition.isbn_key] if isbn else None,
+        "isbn": isbn, "isbn_label": ISBN_LABELS[edition.isbn_key] if isbn else None,
+        # Every edition's ISBN, so the PDF and the print interior can share one copyright page.
+        "isbns": [{"label": label, "isbn": getattr(m.isbn, key)} for key, label in ISBN_LABELS.items()
+                  if getattr(m.isbn, key)],
         "editorial_notes": list(m.editorial_notes), "back_notes": notes_len > 900,
         "identifier": m.identifier,
     }
@@ -147,8 +154,13 @@ def css_string(text: str) -> str:
     return '"' + " ".join(escaped.split()) + '"'
 
 
-def page_css(book: Book, trim: Trim, margins: Margins, mirrored: bool, bleed: float = 0.0) -> str:
-    """The edition's page geometry as CSS; the design itself is in styles/."""
+def page_css(book: Book, trim: Trim, margins: Margins, mirrored: bool, bleed=None) -> str:
+    """The edition's page geometry as CSS; the design itself is in styles/.
+
+    `bleed` (a profiles.Bleed, for books with art that reaches the edge) adds the printer's
+    bleed per side, the binding edge being left on rectos and right on versos, and sizes the
+    full-page plates (images with class `bleed`) to cover the page and its bleed.
+    """
     pt = lambda v: f"{v:.3f}pt"
     verso = css_string(book.metadata.author_line)
     if mirrored:
@@ -157,10 +169,30 @@ def page_css(book: Book, trim: Trim, margins: Margins, mirrored: bool, bleed: fl
     else:
         side = (margins.inside + margins.outside) / 2
         left = right = f"margin: {pt(margins.top)} {pt(side)} {pt(margins.bottom)} {pt(side)};"
-    bleed_css = f"bleed: {pt(bleed)};" if bleed else ""
-    return (f"@page {{ size: {pt(trim.width)} {pt(trim.height)}; {bleed_css} }}\n"
-            f"@page :left {{ {left} @top-center {{ content: {verso}; }} }}\n"
-            f"@page :right {{ {right} }}\n")
+    bleed_left = bleed_right = plates = ""
+    if bleed:
+        sides = lambda recto: " ".join(f"bleed-{k}: {pt(v)};" for k, v in bleed.sides(recto).items())
+        bleed_left, bleed_right = sides(False), sides(True)
+        # A plate covers the trim and the widest bleed on both sides; what falls past a
+        # binding edge without bleed is cut off by the page box.
+        across = max(bleed.outside, bleed.inside)
+        plates = (f"@page plate {{ margin: 0; }}\n"
+                  f"img.bleed {{ width: {pt(trim.width + 2 * across)}; height: {pt(trim.height + bleed.top + bleed.bottom)}; "
+                  f"margin: {pt(-bleed.top)} 0 0 {pt(-across)}; }}\n")
+    return (f"@page {{ size: {pt(trim.width)} {pt(trim.height)}; }}\n"
+            f"@page :left {{ {left} {bleed_left} @top-center {{ content: {verso}; }} }}\n"
+            f"@page :right {{ {right} {bleed_right} }}\n" + plates)
+
+
+def mark_plates(root) -> bool:
+    """Give the block holding each full-bleed image (class `bleed`) the class `plate`; True if any."""
+    found = False
+    for img in root.xpath(".//img[contains(concat(' ', normalize-space(@class), ' '), ' bleed ')]"):
+        holder = img.getparent()
+        if holder is not None and holder.tag in ("figure", "p", "div"):
+            holder.set("class", (holder.get("class", "") + " plate").strip())
+        found = True
+    return found
 
 
 def paged_html(book: Book, body: Body, edition: Edition) -> str:

@@ -7,6 +7,8 @@ own styles/, nothing else, and never the network.
 from __future__ import annotations
 
 import logging
+import re
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -76,27 +78,131 @@ def render(html: str, base: Path, *, book_root: Path, page_css: str = ""):
     return document, handler.messages, fetcher.refused
 
 
-def write(document, *, variant: str | None, full_fonts: bool, identifier: str, links: bool = True) -> bytes:
+def write(document, *, variant: str | None, full_fonts: bool, identifier: str, links: bool = True,
+          paint: str = "rgb", output_intent=None, bleed: bool = True, extra_pages=()) -> bytes:
     """PDF bytes for the laid-out document. Reproducible: no wall-clock dates, fixed identifier.
 
-    With links=False (print files) the link annotations and bookmarks are left out; the
-    document is restored afterwards so other editions can be written from the same layout.
+    With links=False (print files) the link annotations and bookmarks are left out; with
+    bleed=False the pages are cut at the trim; `extra_pages` (blank pages from
+    `padding_pages`) are appended; paint="cmyk" paints every CSS colour as DeviceCMYK;
+    `output_intent` is "srgb" or a registered printing condition (id, registry, info).
+    The document is restored afterwards so other editions can be written from the same layout.
     """
     options = {"pdf_variant": variant, "full_fonts": full_fonts,
                "pdf_identifier": identifier.encode("utf-8")[:32]}
     if variant and variant.startswith("pdf/ua"):
         options["pdf_tags"] = True
-    saved = [(p.links, p.bookmarks) for p in document.pages]
+    if output_intent == "srgb":
+        options["output_intent"] = "srgb"
+    target = document.copy(list(document.pages) + list(extra_pages)) if extra_pages else document
+    metadata = document.metadata
+    saved = [(p.links, p.bookmarks, dict(p.bleed)) for p in target.pages]
+    saved_meta = (metadata.created, metadata.modified, dict(document.color_profiles))
     try:
-        if not links:
-            for p in document.pages:
+        for p in target.pages:
+            if not links:
                 p.links, p.bookmarks = [], []
-        return document.write_pdf(**{k: v for k, v in options.items() if v is not None})
+            if not bleed:
+                p.bleed = {side: 0 for side in p.bleed}
+        # PDF/X needs a ModDate; WeasyPrint would take the clock's, we take the book's date.
+        metadata.modified = metadata.modified or metadata.created
+        finisher = _print_finisher(full_fonts, paint, output_intent) if variant or full_fonts else None
+        with _painted_as(paint):
+            return target.write_pdf(finisher=finisher, **{k: v for k, v in options.items() if v is not None})
     except Exception as err:
         raise ToolError(f"WeasyPrint could not write the PDF: {err}") from err
     finally:
-        for p, (page_links, bookmarks) in zip(document.pages, saved):
-            p.links, p.bookmarks = page_links, bookmarks
+        for p, (page_links, bookmarks, page_bleed) in zip(target.pages, saved):
+            p.links, p.bookmarks, p.bleed = page_links, bookmarks, page_bleed
+        metadata.created, metadata.modified = saved_meta[:2]
+        document.color_profiles.clear()
+        document.color_profiles.update(saved_meta[2])
+
+
+@contextmanager
+def _painted_as(paint: str):
+    """While writing a CMYK file, paint every colour WeasyPrint sets as DeviceCMYK.
+
+    The one layout carries the design's sRGB colours (the download PDF wants them); WeasyPrint
+    sets every fill and stroke colour through Stream.set_color, so converting there removes
+    the cause of RGB operators in PDF/X-1a files instead of repairing them afterwards.
+    Neutral colours become black ink only (K), never a four-colour grey.
+    """
+    if paint != "cmyk":
+        yield
+        return
+    from tinycss2.color5 import Color
+    from weasyprint.pdf.stream import Stream
+
+    original = Stream.set_color
+
+    def set_color(self, color, stroke=False):
+        if color.space != "device-cmyk" and not color.space.startswith("--"):
+            color = Color("device-cmyk", rgb_to_cmyk(*color.to("srgb").coordinates), color.alpha)
+        return original(self, color, stroke)
+
+    Stream.set_color = set_color
+    try:
+        yield
+    finally:
+        Stream.set_color = original
+
+
+def rgb_to_cmyk(r: float, g: float, b: float) -> tuple[float, float, float, float]:
+    """Uncalibrated sRGB -> CMYK with full grey-component replacement: greys are black ink only."""
+    r, g, b = (min(1.0, max(0.0, v)) for v in (r, g, b))
+    k = 1 - max(r, g, b)
+    if k >= 1:
+        return (0.0, 0.0, 0.0, 1.0)
+    c, m, y = ((1 - v - k) / (1 - k) for v in (r, g, b))
+    return tuple(round(v, 4) for v in (c, m, y, k))
+
+
+def _print_finisher(full_fonts: bool, paint: str, output_intent):
+    """Finish the PDF object tree before WeasyPrint writes it (its documented `finisher` hook)."""
+    import pydyf
+
+    def finish(document, pdf):
+        for obj in pdf.objects:
+            if not isinstance(obj, pydyf.Dictionary):
+                continue
+            if full_fonts:
+                # A whole font embedded under a subset tag (ABCDEF+Name) reads as a subset to
+                # printers' preflight; without the tag the name says what the file holds.
+                for key in ("BaseFont", "FontName"):
+                    name = obj.get(key)
+                    if isinstance(name, bytes) and re.match(rb"/[A-Z]{6}\+", name):
+                        obj[key] = b"/" + name[8:]
+            if paint == "cmyk":
+                # WeasyPrint lists Lab colour spaces in every page's resources; a CMYK file
+                # never uses them, and PDF/X-1a allows none.
+                for key in ("lab-d50", "lab-d65"):
+                    obj.pop(key, None)
+        if isinstance(output_intent, tuple) and "OutputIntents" not in pdf.catalog:
+            identifier, registry, info = output_intent
+            intent = pydyf.Dictionary({
+                "Type": "/OutputIntent", "S": "/GTS_PDFX",
+                "OutputConditionIdentifier": pydyf.String(identifier),
+                "OutputCondition": pydyf.String(info),
+                "RegistryName": pydyf.String(registry), "Info": pydyf.String(info)})
+            pdf.add_object(intent)
+            pdf.catalog["OutputIntents"] = pydyf.Array([intent.reference])
+
+    return finish
+
+
+def padding_pages(count: int, first_is_left: bool, page_css: str, base: Path, book_root: Path) -> list:
+    """`count` blank pages set by WeasyPrint with the book's page geometry (size, bleed), to be
+    appended to a laid-out document: no running heads, no folios."""
+    if count <= 0:
+        return []
+    html = ("<!DOCTYPE html><html><head><style>"
+            "@page padding { @top-left { content: none; } @top-center { content: none; } "
+            "@top-right { content: none; } @bottom-center { content: none; } }"
+            "body { margin: 0; } div { page: padding; break-before: page; height: 1px; }"
+            "</style></head><body>" + "<div></div>" * (count + (1 if first_is_left else 0)) + "</body></html>")
+    document, _, _ = render(html, base, book_root=book_root, page_css=page_css)
+    return list(document.pages[1:] if first_is_left else document.pages)
 
 
 def weasy_findings(messages, refused, edition: str | None, book_file) -> list[Finding]:
@@ -122,6 +228,10 @@ class Job:
     editions: tuple[Edition, ...]
     identifier: str
     note_numbers: tuple[int, ...] = ()
+    # Page geometry by page count (first, last, page_css): when the laid-out count falls in
+    # another band than the one set, the text is laid out again with that band's CSS.
+    gutter: tuple[tuple[int, int, str], ...] = ()
+    page_rules: object = None       # profiles.PageRules: padding for editions that pad
 
 
 @dataclass
@@ -132,17 +242,53 @@ class Layout:
     pdfs: dict[str, bytes]
     findings: list[Finding]
     extracts: dict = field(default_factory=dict)
+    padding: int = 0                # blank pages added at the end of editions that pad
+    passes: int = 1                 # layouts made (more than one when the gutter band moved)
+    page_css: str = ""              # the geometry the pages were set with
+
+
+def _css_for(job: Job, pages: int) -> str:
+    for first, last, css in job.gutter:
+        if first <= pages <= last:
+            return css
+    if not job.gutter:
+        return job.page_css
+    return job.gutter[0][2] if pages < job.gutter[0][0] else job.gutter[-1][2]
+
+
+def _padding(job: Job, document) -> int:
+    from .pages import is_blank
+    if job.page_rules is None or not any(e.pads for e in job.editions):
+        return 0
+    return job.page_rules.padding(len(document.pages), is_blank(document.pages[-1]))
 
 
 def run_job(job: Job) -> Layout:
-    """Lay the text out once, inspect the pages, write every paged edition from that one layout."""
+    """Lay the text out (again only if the page count moves it into another gutter band),
+    inspect the pages, write every paged edition from that one layout."""
     from .inspections import EXTRACTS, INSPECTIONS
 
-    document, warnings, refused = render(job.html, job.base, book_root=job.book_root, page_css=job.page_css)
+    css, tried = job.page_css, []
+    while True:
+        document, warnings, refused = render(job.html, job.base, book_root=job.book_root, page_css=css)
+        tried.append(css)
+        padding = _padding(job, document)
+        wanted = _css_for(job, len(document.pages) + padding)
+        # Wider gutters only add pages, so the bands settle going up; if a quirk of line
+        # breaking sends the count back to a narrower band already tried, the wider gutter
+        # stays (it meets the printer's minimum for both counts).
+        order = [band[2] for band in job.gutter]
+        if (wanted == css or len(tried) > len(order) + 1
+                or (wanted in tried and css in order and order.index(wanted) < order.index(css))):
+            break
+        css = wanted
     found = weasy_findings(warnings, refused, None, job.book_file)
     for inspect in INSPECTIONS:
         found += inspect(document, job)
     extracts = {name: extract(document, job) for name, extract in EXTRACTS.items()}
+    blanks = padding_pages(padding, (len(document.pages) + 1) % 2 == 0, css, job.base, job.book_root)
     pdfs = {e.name: write(document, variant=e.pdf_variant, full_fonts=e.full_fonts, identifier=job.identifier,
-                          links=e.links) for e in job.editions}
-    return Layout(len(document.pages), pdfs, found, extracts)
+                          links=e.links, paint=e.paint, output_intent=e.output_intent, bleed=e.bleed,
+                          extra_pages=blanks if e.pads else ())
+            for e in job.editions}
+    return Layout(len(document.pages), pdfs, found, extracts, padding, len(tried), css)
