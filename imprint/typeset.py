@@ -163,10 +163,15 @@ def _print_finisher(full_fonts: bool, paint: str, output_intent):
     import pydyf
 
     def finish(document, pdf):
+        used = {}
+        for font in document.fonts.values():
+            used.setdefault(font.name, {}).update(font.to_unicode)
         for obj in pdf.objects:
             if not isinstance(obj, pydyf.Dictionary):
                 continue
             if full_fonts:
+                if obj.get("Type") == "/Font" and obj.get("BaseFont") in used and obj.get("ToUnicode"):
+                    _complete_to_unicode(pdf.objects[int(obj["ToUnicode"].split()[0])], used[obj["BaseFont"]])
                 # A whole font embedded under a subset tag (ABCDEF+Name) reads as a subset to
                 # printers' preflight; without the tag the name says what the file holds.
                 for key in ("BaseFont", "FontName"):
@@ -189,6 +194,32 @@ def _print_finisher(full_fonts: bool, paint: str, output_intent):
             pdf.catalog["OutputIntents"] = pydyf.Array([intent.reference])
 
     return finish
+
+
+def _complete_to_unicode(stream, shaped: dict):
+    """Add the glyphs the text was shaped with to a whole font's ToUnicode map.
+
+    For whole fonts WeasyPrint maps only the glyphs of the font's cmap, so glyphs reached
+    through OpenType features (small capitals, ligatures) would copy and search as nothing;
+    the shaping knew their text, so the map takes it from there.
+    """
+    lines = stream.stream
+    start = next(i for i, line in enumerate(lines) if line == b"endcodespacerange") + 1
+    end = lines.index(b"endcmap")
+    mapping = {}
+    for line in lines[start:end]:
+        match = re.fullmatch(rb"<([0-9a-f]{4})> <([0-9a-f]*)>", line)
+        if match:
+            mapping[int(match[1], 16)] = match[2]
+    for glyph, text in shaped.items():
+        mapping[glyph] = "".join(ch.encode("utf-16-be").hex() for ch in text).encode()
+    body, items = [], sorted(mapping.items())
+    for i in range(0, len(items), 100):
+        batch = items[i:i + 100]
+        body.append(f"{len(batch)} beginbfchar".encode())
+        body += [b"<%04x> <%s>" % (glyph, text) for glyph, text in batch]
+        body.append(b"endbfchar")
+    stream.stream = lines[:start] + body + lines[end:]
 
 
 def padding_pages(count: int, first_is_left: bool, page_css: str, base: Path, book_root: Path) -> list:

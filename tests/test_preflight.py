@@ -1,0 +1,154 @@
+"""Preflight: the essay's print files pass every rule of their profile, and each rule catches
+a file that breaks it (the essay's own files, changed with pikepdf or checked against a
+stricter printer)."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import shutil
+
+import pikepdf
+import pytest
+
+from conftest import BOOK, run_cli
+from print_helpers import IN
+
+from imprint import cover, editions, preflight, profiles
+from imprint.codes import all_codes
+from imprint.profiles import KDP, INGRAM, GutterBand
+
+SIX_BY_NINE = editions.trim("6x9")
+
+
+@pytest.fixture(scope="module")
+def essay_files(essay_build, essay_slug):
+    return {name: (essay_build / f"{essay_slug}{suffix}").read_bytes()
+            for name, suffix in (("pdf", ".pdf"), ("print", "-print.pdf"), ("cover", "-cover.pdf"))}
+
+
+def codes(findings, severity=None) -> set[str]:
+    return {f.code for f in findings if severity is None or f.severity == severity}
+
+
+def interior(data, printer=KDP):
+    return preflight.check_interior(data, printer, SIX_BY_NINE)[0]
+
+
+def changed(data: bytes, change) -> bytes:
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        change(pdf)
+        out = io.BytesIO()
+        pdf.save(out)
+        return out.getvalue()
+
+
+def test_the_essay_passes_kdp_preflight(essay_files):
+    result = preflight.preflight(essay_files["print"], essay_files["cover"], KDP, SIX_BY_NINE, "white", None)
+    assert result.findings == []
+    assert result.pages % 2 == 0 and result.spine == pytest.approx(result.pages * 0.002252, abs=1e-4)
+
+
+def test_every_code_is_registered():
+    assert set(preflight.CODES) <= set(all_codes())
+    assert all(code.startswith("P1") for code in preflight.CODES)
+
+
+@pytest.mark.parametrize("code, change", [
+    ("P101", lambda pdf: pdf.pages[2].obj.__delitem__("/TrimBox")),
+    ("P101", lambda pdf: pdf.pages[2].obj.__setitem__("/TrimBox", pikepdf.Array([0, 0, 5 * IN, 8 * IN]))),
+    ("P102", lambda pdf: pdf.pages[1].obj.__setitem__("/MediaBox", pikepdf.Array([-9, -9, 6 * IN + 9, 9 * IN + 9]))),
+    ("P103", lambda pdf: [pdf.pages.__delitem__(-1) for _ in range(len(pdf.pages) - 2)]),
+    ("P104", lambda pdf: pdf.pages.__delitem__(-1)),
+    ("P108", lambda pdf: [f.DescendantFonts[0].FontDescriptor.__delitem__("/FontFile3")
+                          for f in pdf.pages[9].obj.Resources.Font.values()]),
+    ("P112", lambda pdf: pdf.pages[8].obj.__setitem__("/Annots", pdf.make_indirect(pikepdf.Array([pikepdf.Dictionary(
+        Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Link, Rect=[100, 100, 200, 120])])))),
+    ("P113", lambda pdf: pdf.Root.__setitem__("/Outlines", pdf.make_indirect(pikepdf.Dictionary(
+        Type=pikepdf.Name.Outlines, First=pdf.make_indirect(pikepdf.Dictionary(Title="x")))))),
+    ("P115", lambda pdf: pdf.pages[8].contents_add(pdf.make_stream(b"0 G 0.5 w -6 -6 m -1 -1 l S"))),
+])
+def test_each_rule_catches_a_broken_interior(essay_files, code, change):
+    assert code in codes(interior(changed(essay_files["print"], change)))
+
+
+def test_margins_gutter_and_last_page_against_stricter_printers(essay_files):
+    # The KDP file against IngramSpark's 0.5 in minimum: running heads sit 0.44 in from the top.
+    found = interior(essay_files["print"], INGRAM)
+    assert "P106" in codes(found) and "P107" not in codes(found)
+    # A printer whose table wants a one-inch gutter for this page count.
+    wide = dataclasses.replace(KDP, gutter=(GutterBand(1, 999, 1.0 * IN),))
+    assert "P107" in codes(interior(essay_files["print"], wide))
+    # The download PDF ends on a page of text: not what IngramSpark wants last.
+    assert {"P104", "P105"} <= codes(interior(essay_files["pdf"], INGRAM))
+
+
+def test_the_download_pdf_is_no_print_file(essay_files):
+    found = interior(essay_files["pdf"], INGRAM)
+    # subset fonts, RGB colour, links, bookmarks, no PDF/X identification
+    assert {"P109", "P111", "P112", "P113", "P114"} <= codes(found, "error")
+    assert "P109" in codes(interior(essay_files["pdf"], KDP))
+
+
+def test_transparency_is_refused_in_pdf_x1a(essay_files):
+    def add_transparency(pdf):
+        page = pdf.pages[8]
+        page.obj.Resources.ExtGState["/half"] = pikepdf.Dictionary(ca=0.5)
+        page.contents_add(pdf.make_stream(b"/half gs"))
+    found = interior(changed(essay_files["print"], add_transparency), INGRAM)
+    assert "P116" in codes(found)
+
+
+def test_low_resolution_images_are_reported(tiny_book, tmp_path):
+    from PIL import Image
+    book = tiny_book("Text.\n\n![A plate](plate.png){.bleed}\n")
+    Image.new("L", (300, 450), 90).save(book / "plate.png")
+    run = run_cli("--book", book, "--out", tmp_path / "out", "--edition", "print")
+    assert run.code == 0 and "warning: P110 an image at 48 ppi (the printer wants 300)" in run.err
+
+
+def test_each_rule_catches_a_broken_cover(essay_files):
+    pages = len(pikepdf.open(io.BytesIO(essay_files["print"])).pages)
+    g = cover.cover_geometry(KDP, SIX_BY_NINE, pages, "white")
+    assert preflight.check_cover(essay_files["cover"], KDP, g, None) == []
+    thicker = cover.cover_geometry(KDP, SIX_BY_NINE, pages + 100, "white")
+    assert "P130" in codes(preflight.check_cover(essay_files["cover"], KDP, thicker, None))
+    cream = cover.cover_geometry(KDP, SIX_BY_NINE, pages, "cream")
+    assert "P130" in codes(preflight.check_cover(essay_files["cover"], KDP, cream, None))
+    # A safe area wider than the design leaves: the front title is too near the edges.
+    assert "P132" in codes(preflight.check_cover(essay_files["cover"], KDP, dataclasses.replace(g, safe=2 * IN), None))
+    # An ISBN the cover does not carry: its zone has no barcode.
+    assert "P133" in codes(preflight.check_cover(essay_files["cover"], KDP, g, "978-0-306-40615-7"))
+    # The same cover for IngramSpark: RGB colour, no PDF/X.
+    assert {"P111", "P114"} <= codes(preflight.check_cover(essay_files["cover"], INGRAM,
+                                                           cover.cover_geometry(INGRAM, SIX_BY_NINE, pages, "white"),
+                                                           None))
+
+
+def test_spine_text_on_a_thin_book_and_a_barcode_without_isbn():
+    from imprint.load import load
+    book = load(BOOK)
+    meta = dataclasses.replace(book.metadata, isbn=dataclasses.replace(book.metadata.isbn, print="978-0-306-40615-7"))
+    book = dataclasses.replace(book, metadata=meta)
+    data, g, _ = cover.print_cover(book, KDP, SIX_BY_NINE, 200, editions.for_printer(editions.PRINT, KDP))
+    assert "P131" in codes(preflight.check_cover(data, KDP, dataclasses.replace(g, spine_font=0.0), "978-0-306-40615-7"))
+    narrow = dataclasses.replace(g, clearance=g.spine_width / 2 - 1)
+    assert "P131" in codes(preflight.check_cover(data, KDP, narrow, "978-0-306-40615-7"))
+    assert "P133" in codes(preflight.check_cover(data, KDP, g, None))      # a barcode but no ISBN
+
+
+def test_preflight_command_checks_the_written_files(essay_build, essay_slug, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(essay_build, out)             # the command updates the report: work on a copy
+    run = run_cli("preflight", "--book", BOOK, "--out", out)
+    assert run.code == 0, run.err
+    assert run.out.strip().endswith(": 0 errors, 0 warnings") and "preflight (kdp, " in run.out
+    run = run_cli("preflight", "--book", BOOK, "--out", out, "--profile", "ingram")
+    assert run.code == 1
+    assert all(f"error: {code}" in run.err for code in ("P106", "P111", "P114"))
+    report = json.loads((out / f"{essay_slug}.report.json").read_text())
+    assert report["preflight"]["profile"] == "ingram" and report["preflight"]["summary"].startswith(
+        f"{sum(1 for f in report['preflight']['findings'] if f['severity'] == 'error')} errors")
+    run = run_cli("preflight", "--book", BOOK, "--out", tmp_path / "empty")
+    assert run.code == 3 and "no print interior to check" in run.err
