@@ -80,7 +80,14 @@ def printer_for(book: Book, name=None) -> profiles.PrinterProfile:
 
 
 def trim_of(book: Book, name=None):
-    return trim_for(name) if name else trim_for(book.metadata.trim, where=Location(book.metadata.source))
+    """The trim: given (a name), else the metadata's, else 6 x 9 in."""
+    if name:
+        return trim_for(name)
+    try:
+        return trim_for(book.metadata.trim)
+    except MetadataError as err:
+        raise MetadataError(f"metadata key 'trim': {err.message}", where=Location(book.metadata.source),
+                            hint=err.hint) from None
 
 
 def build(book_path: Path, out: Path, edition_names=None, *, strict: bool = False, progress=None,
@@ -135,10 +142,12 @@ def typeset_paged(book: Book, body: render.Body, editions: list[Edition], say,
                     render.page_css(book, trim, margins_for(trim, printer, band.first, bool(bleed)),
                                     mirrored=True, bleed=bleed))
                    for band in printer.gutter)
-    say(f"typesetting {book.slug} ({trim.name}, {printer.name})")
+    guess = estimate_pages(book, trim)
+    say(f"typesetting {book.slug} ({trim.name}, {printer.name}, about {guess} pages)")
     job = typeset.Job(
         html=render.paged_html(book, body, editions[0]),
-        page_css=gutter[0][2],
+        page_css=next((css for first, last, css in gutter if first <= guess <= last),
+                      gutter[0][2] if guess < gutter[0][0] else gutter[-1][2]),
         base=book.root, book_root=book.root, book_file=book.metadata.source,
         editions=tuple(editions), identifier=book.metadata.identifier, note_numbers=tuple(sorted(body.notes)),
         gutter=gutter, page_rules=printer.pages,
@@ -157,6 +166,17 @@ def typeset_paged(book: Book, body: render.Body, editions: list[Edition], say,
                                      pages, len(body.notes), found, seconds))
         say(f"{edition.name}: {pages} pages" + (f" ({layout.passes} layouts)" if layout.passes > 1 else ""))
     return results
+
+
+CHARACTERS_PER_PAGE = 2900     # of Markdown, on a 6 x 9 in page of this design (essay, corpus)
+FRONT_MATTER_PAGES = 6
+
+
+def estimate_pages(book: Book, trim) -> int:
+    """A first guess of the page count, so a long book starts in the right gutter band and is
+    laid out once instead of twice; the real count still decides."""
+    area = (trim.width * trim.height) / (6 * 9 * 72 * 72)
+    return FRONT_MATTER_PAGES + round(len(book.markdown) / (CHARACTERS_PER_PAGE * area))
 
 
 def padding_finding(book: Book, printer, pages: int, padding: int, edition: str) -> Finding:

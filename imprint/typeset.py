@@ -126,7 +126,8 @@ def _painted_as(paint: str):
     The one layout carries the design's sRGB colours (the download PDF wants them); WeasyPrint
     sets every fill and stroke colour through Stream.set_color, so converting there removes
     the cause of RGB operators in PDF/X-1a files instead of repairing them afterwards.
-    Neutral colours become black ink only (K), never a four-colour grey.
+    Neutral colours become black ink only (K), never a four-colour grey. The patch is
+    process-wide while it lasts: jobs run one per process, never in threads.
     """
     if paint != "cmyk":
         yield
@@ -317,7 +318,8 @@ def run_job(job: Job) -> Layout:
     for inspect in INSPECTIONS:
         found += inspect(document, job)
     extracts = {name: extract(document, job) for name, extract in EXTRACTS.items()}
-    blanks = padding_pages(padding, (len(document.pages) + 1) % 2 == 0, css, job.base, job.book_root)
+    blanks = (padding_pages(padding, (len(document.pages) + 1) % 2 == 0, css, job.base, job.book_root)
+              if any(e.pads for e in job.editions) else [])
     pdfs = {e.name: write(document, variant=e.pdf_variant, full_fonts=e.full_fonts, identifier=job.identifier,
                           links=e.links, paint=e.paint, output_intent=e.output_intent, bleed=e.bleed,
                           extra_pages=blanks if e.pads else ())

@@ -69,12 +69,16 @@ def test_report_records_print_pages_and_preflight(essay_build, essay_slug):
     assert report["preflight"]["summary"] == "0 errors, 0 warnings"
 
 
-def test_a_book_that_moves_to_a_wider_gutter_band_is_laid_out_again(tiny_book, tmp_path):
+def test_a_book_that_moves_to_a_wider_gutter_band_is_laid_out_again(tiny_book, tmp_path, monkeypatch):
     book = tiny_book(book_text(12))
-    # A made-up printer whose gutter jumps by one inch after 6 pages.
+    # A made-up printer whose gutter jumps by one inch after 6 pages, and a first guess of
+    # the page count that is too low: the real count must send the book to the wider band.
     printer = dataclasses.replace(profiles.KDP, name="test", gutter=(GutterBand(1, 6, 0.375 * IN),
                                   GutterBand(7, 999, 1.375 * IN)), pages=PageRules(1, 999))
-    result = pipeline.build(book, tmp_path / "out", ["pdf", "print"], profile=printer)
+    monkeypatch.setattr(pipeline, "estimate_pages", lambda book, trim: 1)
+    said = []
+    result = pipeline.build(book, tmp_path / "out", ["pdf", "print"], profile=printer, progress=said.append)
+    assert any(m.startswith("print:") and m.endswith("(2 layouts)") for m in said), said
     by_name = {r.edition: r for r in result.editions}
     assert by_name["print"].pages >= 7
     for name in ("pdf", "print"):
