@@ -50,9 +50,12 @@ def test_the_essay_passes_kdp_preflight(essay_files):
     assert result.pages % 2 == 0 and result.spine == pytest.approx(result.pages * 0.002252, abs=1e-4)
 
 
-def test_every_code_is_registered():
+def test_every_code_is_registered_and_documented():
     assert set(preflight.CODES) <= set(all_codes())
     assert all(code.startswith("P1") for code in preflight.CODES)
+    readme = (BOOK.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Print edition"):]
+    assert all(f"| {code} |" in section for code in preflight.CODES)
 
 
 @pytest.mark.parametrize("code, change", [

@@ -138,3 +138,11 @@ def test_a_plate_bleeds_in_kdp_geometry_and_is_cut_at_the_trim_for_the_screen(ti
         assert m == ([0, -b, 6 * IN + b, 9 * IN + b] if number % 2 else [-b, -b, 6 * IN, 9 * IN + b])
     assert bleed == media
     assert boxes(out / "a-tiny-book.pdf", "/MediaBox") == trim[:len(boxes(out / "a-tiny-book.pdf"))]
+
+
+def test_writing_the_print_file_leaves_the_download_pdf_as_it_was(essay_build, essay_slug, tmp_path):
+    # The print file is written from the same layout with CMYK painting, whole fonts and
+    # padding; none of it may leak into the download PDF written from that layout.
+    run = run_cli("--book", ROOT / "book", "--out", tmp_path, "--edition", "pdf")
+    assert run.code == 0, run.err
+    assert (tmp_path / f"{essay_slug}.pdf").read_bytes() == (essay_build / f"{essay_slug}.pdf").read_bytes()
