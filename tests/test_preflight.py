@@ -15,7 +15,7 @@ import pytest
 from conftest import BOOK, run_cli
 from print_helpers import IN
 
-from imprint import cover, editions, preflight, profiles
+from imprint import cover, editions, preflight
 from imprint.codes import all_codes
 from imprint.profiles import KDP, INGRAM, GutterBand
 
