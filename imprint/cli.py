@@ -46,7 +46,8 @@ def parser() -> argparse.ArgumentParser:
         target.add_argument("--out", type=Path, default=Path("dist"), metavar="DIR",
                             help="output folder (default: dist)")
         target.add_argument("--edition", action="append", choices=sorted(EDITIONS), metavar="NAME",
-                            help=f"edition to build, repeatable: {', '.join(sorted(EDITIONS))} (default: all)")
+                            help=f"edition to build, repeatable: {', '.join(sorted(EDITIONS))} "
+                                 f"(default: {', '.join(n for n, e in EDITIONS.items() if e.default)})")
     del c
     return p
 

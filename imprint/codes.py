@@ -4,6 +4,7 @@ test keeps the two in step. Each check module owns its CODES dict; this only gat
 from __future__ import annotations
 
 from .checks import CODES as MANUSCRIPT_CODES
+from .package import CODES as EPUB_CODES
 
 RESOURCE_CODES = {
     "R001": "A file the book names (image, stylesheet, font) does not exist.",
@@ -19,6 +20,6 @@ LAYOUT_CODES = {
 
 def all_codes() -> dict[str, str]:
     codes: dict[str, str] = {}
-    for table in (MANUSCRIPT_CODES, RESOURCE_CODES, LAYOUT_CODES):
+    for table in (MANUSCRIPT_CODES, RESOURCE_CODES, LAYOUT_CODES, EPUB_CODES):
         codes.update(table)
     return dict(sorted(codes.items()))

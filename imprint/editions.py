@@ -59,11 +59,14 @@ class Edition:
     pdf_variant: str | None = None  # WeasyPrint pdf_variant
     full_fonts: bool = False        # embed whole fonts, not subsets
     isbn_key: str = "pdf"
+    kobo: bool = False              # Kobo's kepub markup (imprint/kobo.py)
+    default: bool = True            # built when no --edition is given
 
 
 PDF = Edition("pdf", "pdf", ".pdf", "pdf.css", mirrored=False, links=True, pdf_variant="pdf/ua-1", isbn_key="pdf")
 EPUB = Edition("epub", "epub", ".epub", "epub.css", isbn_key="epub")
-EDITIONS = {e.name: e for e in (PDF, EPUB)}
+KEPUB = Edition("kepub", "epub", ".kepub.epub", "epub.css", isbn_key="epub", kobo=True, default=False)
+EDITIONS = {e.name: e for e in (PDF, EPUB, KEPUB)}
 
 
 def trim(name: str | None) -> Trim:

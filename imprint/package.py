@@ -18,9 +18,15 @@ from lxml import etree
 
 from .editions import EPUB
 from .errors import Finding, Location
+from .kobo import kepub_document as kobo_markup
 from .load import Book
 from .pagemap import anchor_key, significant
 from .render import BLOCK_KEY, STYLES, Body, book_context, environment, render_template
+
+CODES = {
+    "E201": "A print page begins in text the EPUB does not have: it gets no page-break marker.",
+    "E202": "The page list names the print edition by title: the metadata has no print ISBN.",
+}
 
 XHTML = "http://www.w3.org/1999/xhtml"
 OPS = "http://www.idpf.org/2007/ops"
@@ -180,15 +186,20 @@ def documents(book: Book, body: Body, page_starts=()) -> tuple[list[Document], l
         for e in c.elements:
             for n in e.iter():
                 if isinstance(n.tag, str):
-                    n.attrib.pop(BLOCK_KEY, None)     # a build's bookkeeping, not the reader's
+                    for name in (BLOCK_KEY, "data-label"):      # a build's bookkeeping, not the reader's
+                        n.attrib.pop(name, None)
 
     def page(name, title, epub_type, role, css_class, section_id, elements):
         skeleton = render_template(env, "epub/page.xhtml.j2", book=ctx, title=title, epub_type=epub_type,
                                    role=role, css_class=css_class, section_id=section_id)
         return Document(name, title, _fill(skeleton, elements), epub_type)
 
+    # The copyright page says which print edition the page numbers come from.
+    print_edition = {"pages": bool(pages), "isbn": book.metadata.isbn.print}
+
     def fragment(name):
-        return list(etree.fromstring("<div>" + render_template(env, name, book=ctx) + "</div>"))
+        text = render_template(env, name, book=ctx, print_edition=print_edition)
+        return list(etree.fromstring("<div>" + text + "</div>"))
 
     docs = [
         page("text/titlepage.xhtml", "Title page", "frontmatter", "region", "titlepage-section", "titlepage",
@@ -237,7 +248,11 @@ def place_page_breaks(chapters: list[_Chapter], page_starts) -> list[dict]:
         ident = f"page-{start.label}"
         marker = etree.Element("span", {f"{{{OPS}}}type": "pagebreak", "role": "doc-pagebreak",
                                         "id": ident, "aria-label": start.label})
-        if _insert_marker(anchor, start.offset, marker):
+        if start.offset == 0 and any(anchor is e for e in chapter.elements):
+            # A top-level element of the file: its old parent is not part of the document.
+            chapter.elements.insert(next(i for i, e in enumerate(chapter.elements) if e is anchor), marker)
+            pages.append({"label": start.label, "href": f"{chapter.file_name}#{ident}"})
+        elif _insert_marker(anchor, start.offset, marker):
             pages.append({"label": start.label, "href": f"{chapter.file_name}#{ident}"})
     return pages
 
@@ -256,7 +271,7 @@ def _text_slots(el):
 
 
 def _insert_marker(anchor, offset: int, marker) -> bool:
-    """Insert `marker` before the anchor's significant character number `offset` (counted from 0)."""
+    """Insert `marker` before the word holding the anchor's significant character number `offset` (from 0)."""
     parent = anchor.getparent()
     if offset == 0 and parent is not None and _local(parent) not in NO_PHRASING:
         marker.tail = None
@@ -270,6 +285,10 @@ def _insert_marker(anchor, offset: int, marker) -> bool:
             seen += count
             continue
         index = _index_of(text, offset - seen)
+        # A page that begins inside a hyphenated word gets its marker before the whole word:
+        # a screen reader then says the word once, not in two halves around "page 8".
+        while index > 0 and not text[index - 1].isspace():
+            index -= 1
         marker.tail = text[index:]
         if slot == "text":
             node.text = text[:index]
@@ -342,9 +361,10 @@ def package(book: Book, body: Body, cover_jpeg: bytes | None = None, page_starts
     return package_edition(book, body, cover_jpeg, page_starts).data
 
 
-def package_edition(book: Book, body: Body, cover_jpeg: bytes | None = None, page_starts=()) -> Packaged:
+def package_edition(book: Book, body: Body, cover_jpeg: bytes | None = None, page_starts=(), *,
+                    kobo: bool = False) -> Packaged:
     """The EPUB, with a page-break marker and page-list entry for every print page in `page_starts`
-    (imprint/pagemap.py), and the findings of packaging it."""
+    (imprint/pagemap.py), and the findings of packaging it. `kobo`: with Kobo's kepub markup."""
     m = book.metadata
     when = build_date(book)
     eb = epub.EpubBook()
@@ -400,7 +420,8 @@ def package_edition(book: Book, body: Body, cover_jpeg: bytes | None = None, pag
 
     items = []
     for i, d in enumerate(docs):
-        item = RawHtml(d.content, uid=f"doc-{i}", file_name=d.file_name, title=d.title, lang=m.lang)
+        content = kobo_markup(d.content) if kobo else d.content
+        item = RawHtml(content, uid=f"doc-{i}", file_name=d.file_name, title=d.title, lang=m.lang)
         eb.add_item(item)
         items.append(item)
     env = environment()

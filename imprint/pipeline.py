@@ -55,7 +55,7 @@ class BuildResult:
 
 
 def select(names) -> list[Edition]:
-    names = list(names or EDITIONS)
+    names = list(names or [n for n, e in EDITIONS.items() if e.default])
     return [EDITIONS[n] for n in names]
 
 
@@ -75,10 +75,15 @@ def build(book_path: Path, out: Path, edition_names=None, *, strict: bool = Fals
     results: list[EditionResult] = []
 
     paged = [e for e in editions if e.kind == "pdf"]
-    if paged:
-        results += typeset_paged(book, body, paged, say)
-    if any(e.kind == "epub" for e in editions):
-        results.append(build_epub(book, body, say))
+    ebooks = [e for e in editions if e.kind == "epub"]
+    page_starts = ()
+    if paged or ebooks:
+        # The EPUB's page list is read off the print layout, so an EPUB-only build lays the
+        # pages out too (and writes no PDF).
+        typeset_results, page_starts = typeset_paged(book, body, paged, say)
+        results += typeset_results
+    for edition in ebooks:
+        results.append(build_epub(book, body, say, edition, page_starts))
 
     all_findings = findings + [f for r in results for f in r.findings]
     if fails(all_findings, strict):
@@ -88,14 +93,15 @@ def build(book_path: Path, out: Path, edition_names=None, *, strict: bool = Fals
     return result
 
 
-def typeset_paged(book: Book, body: render.Body, editions: list[Edition], say) -> list[EditionResult]:
-    """Lay the text out once; every paged edition is that one layout written its own way."""
+def typeset_paged(book: Book, body: render.Body, editions: list[Edition], say) -> tuple[list[EditionResult], tuple]:
+    """Lay the text out once; every paged edition is that one layout written its own way.
+    Also returns the print page map (imprint/pagemap.py) the EPUB's page list is made from."""
     started = time.perf_counter()
     trim = trim_for(book.metadata.trim)
     margins = DESIGN_MARGINS[trim.name]
     say(f"typesetting {book.slug} ({trim.name})")
     job = typeset.Job(
-        html=render.paged_html(book, body, editions[0]),
+        html=render.paged_html(book, body, (editions or [e for e in EDITIONS.values() if e.kind == "pdf"])[0]),
         page_css=render.page_css(book, trim, margins, mirrored=True),
         base=book.root, book_root=book.root, book_file=book.metadata.source,
         editions=tuple(editions), identifier=book.metadata.identifier, note_numbers=tuple(sorted(body.notes)),
@@ -110,15 +116,16 @@ def typeset_paged(book: Book, body: render.Body, editions: list[Edition], say) -
         results.append(EditionResult(edition.name, book.slug + edition.suffix, layout.pdfs[edition.name],
                                      layout.pages, len(body.notes), found, seconds))
         say(f"{edition.name}: {layout.pages} pages")
-    return results
+    return results, layout.extracts.get("pagemap", ())
 
 
-def build_epub(book: Book, body, say) -> EditionResult:
+def build_epub(book: Book, body, say, edition: Edition, page_starts=()) -> EditionResult:
     t0 = time.perf_counter()
-    say("packaging the EPUB")
+    say(f"packaging the {edition.name} edition")
     jpeg = cover.ebook_cover_jpeg(book) if not book.metadata.cover_image else None
-    data = package.package(book, body, jpeg)
-    return EditionResult("epub", book.slug + ".epub", data, None, len(body.notes), [], time.perf_counter() - t0)
+    made = package.package_edition(book, body, jpeg, page_starts, kobo=edition.kobo)
+    return EditionResult(edition.name, book.slug + edition.suffix, made.data, None, len(body.notes),
+                         list(made.findings), time.perf_counter() - t0)
 
 
 def write_outputs(result: BuildResult) -> list[Path]:
