@@ -400,7 +400,8 @@ def package_edition(book: Book, body: Body, cover_jpeg: bytes | None = None, pag
     placed = {p["label"] for p in pages}
     findings = [Finding("E201", "warning",
                         f"print page {s.label} begins in text the EPUB does not have (\"{s.opening}\"); "
-                        "it has no page-break marker", page=int(s.label) if s.label.isdigit() else None,
+                        "it has no page-break marker", Location(m.source),
+                        page=int(s.label) if s.label.isdigit() else None,
                         edition="epub", hint="please report this: every page of the text should be placed")
                 for s in page_starts if s.label not in placed]
 

@@ -87,6 +87,8 @@ def page_map(document, job=None) -> tuple[PageStart, ...]:
             if key not in own:
                 own[key] = significant(owned_text(anchor, skip))
             text, at = own[key], cursor.get(key, 0)
+            if at >= len(text):
+                continue             # text set again (a table header repeated on a new page)
             if start is None:
                 start = PageStart(str(number), anchor_key(anchor), at, " ".join(box.text.split()[:6]))
             for c in chars:
