@@ -43,8 +43,8 @@ def tables_manuscript() -> str:
 
 @pytest.fixture(scope="module", params=["essay", "chapters", "tables"])
 def book(request, essay_build, essay_slug, tmp_path_factory):
-    """(book's metadata, PDF path, EPUB files, report) for the essay, the tiny multi-chapter
-    book and a book of tables, code and lists."""
+    """(the PDF's text pages, EPUB files, report) for the essay, the tiny multi-chapter book
+    and a book of tables, code and lists."""
     if request.param == "essay":
         out, slug, meta = essay_build, essay_slug, load(BOOK).metadata
     elif request.param == "chapters":
@@ -57,7 +57,8 @@ def book(request, essay_build, essay_slug, tmp_path_factory):
         result = run_cli("--book", folder, "--out", out)
         assert result.code == 0, result.err
     report = json.loads((out / f"{slug}.report.json").read_text(encoding="utf-8"))
-    return meta, out / f"{slug}.pdf", epub_files(out / f"{slug}.epub"), report
+    pdf_path = out / f"{slug}.pdf"
+    return printed_pages(meta, pdf_path), epub_files(out / f"{slug}.epub"), report
 
 
 def letters(text: str) -> str:
@@ -108,15 +109,14 @@ def text_after(files, href: str) -> str:
 
 
 def test_page_list_names_every_printed_page_of_the_text(book):
-    meta, pdf_path, files, report = book
-    expected = [str(n) for n in printed_pages(meta, pdf_path)]
+    printed, files, report = book
+    expected = [str(n) for n in printed]
     assert [label for label, _ in page_list(files)] == expected
     assert not [f for f in report["editions"]["epub"]["findings"] if f["code"] == "E201"]
 
 
 def test_each_marker_is_followed_by_the_words_that_open_its_page(book):
-    meta, pdf_path, files, _ = book
-    printed = printed_pages(meta, pdf_path)
+    printed, files, _ = book
     entries = page_list(files)
     assert entries
     split_words = 0
@@ -143,7 +143,7 @@ def test_each_marker_is_followed_by_the_words_that_open_its_page(book):
 
 
 def test_markers_are_labelled_and_only_where_the_page_list_points(book):
-    _, _, files, _ = book
+    _, files, _ = book
     targets = {href for _, href in page_list(files)}
     found = set()
     for name, data in files.items():
