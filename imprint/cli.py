@@ -57,7 +57,8 @@ def parser() -> argparse.ArgumentParser:
                             help=f"trim size: {', '.join(TRIMS)} (default: the metadata's, else 6x9)")
     for target in (p, b):
         target.add_argument("--edition", action="append", choices=sorted(EDITIONS), metavar="NAME",
-                            help=f"edition to build, repeatable: {', '.join(sorted(EDITIONS))} (default: all)")
+                            help=f"edition to build, repeatable: {', '.join(sorted(EDITIONS))} "
+                                 f"(default: {', '.join(n for n, e in EDITIONS.items() if e.default)})")
     del c
     return p
 

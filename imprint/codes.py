@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from .checks import CODES as MANUSCRIPT_CODES
 from .preflight import CODES as PRINT_CODES
+from .package import CODES as EPUB_CODES
 
 RESOURCE_CODES = {
     "R001": "A file the book names (image, stylesheet, font) does not exist.",
@@ -20,6 +21,6 @@ LAYOUT_CODES = {
 
 def all_codes() -> dict[str, str]:
     codes: dict[str, str] = {}
-    for table in (MANUSCRIPT_CODES, RESOURCE_CODES, LAYOUT_CODES, PRINT_CODES):
+    for table in (MANUSCRIPT_CODES, RESOURCE_CODES, LAYOUT_CODES, PRINT_CODES, EPUB_CODES):
         codes.update(table)
     return dict(sorted(codes.items()))

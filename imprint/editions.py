@@ -84,6 +84,8 @@ class Edition:
     bleed: bool = False             # keep the layout's bleed (print) or cut pages at the trim (screen)
     pads: bool = False              # blank pages at the end to meet the printer's page rules
     profile: str | None = None      # the printer profile the edition was made for
+    kobo: bool = False              # Kobo's kepub markup (imprint/kobo.py)
+    default: bool = True            # built when no --edition is given
 
 
 PDF = Edition("pdf", "pdf", ".pdf", "pdf.css", mirrored=False, links=True, pdf_variant="pdf/ua-1", isbn_key="pdf")
@@ -92,7 +94,8 @@ EPUB = Edition("epub", "epub", ".epub", "epub.css", isbn_key="epub")
 # Variant, colour and fonts come from the printer profile (`for_printer`).
 PRINT = Edition("print", "pdf", "-print.pdf", "pdf.css", mirrored=True, links=False, isbn_key="print",
                 bleed=True, pads=True)
-EDITIONS = {e.name: e for e in (PDF, PRINT, EPUB)}
+KEPUB = Edition("kepub", "epub", ".kepub.epub", "epub.css", isbn_key="epub", kobo=True, default=False)
+EDITIONS = {e.name: e for e in (PDF, PRINT, EPUB, KEPUB)}
 
 
 def for_printer(edition: Edition, printer) -> Edition:

@@ -11,6 +11,7 @@ results leave it, so a job can run in a worker process with its own limits.
 from __future__ import annotations
 
 from .errors import Finding
+from .pagemap import page_map
 from .pages import anchor_pages
 
 
@@ -32,4 +33,5 @@ INSPECTIONS = [note_placement]
 
 EXTRACTS = {
     "anchors": lambda document, job: anchor_pages(document),
+    "pagemap": page_map,
 }

@@ -1,6 +1,7 @@
-"""Book + Body -> EPUB 3 bytes, packaged with ebooklib: XHTML documents from Jinja templates,
-popup-ready footnotes, our own navigation document (toc, landmarks, page-list) and
-EPUB Accessibility 1.1 metadata. Byte-reproducible: fixed dates and zip timestamps."""
+"""Book + Body (+ the print page map) -> EPUB 3 bytes, packaged with ebooklib: XHTML documents
+from Jinja templates, popup-ready footnotes, the print edition's page breaks, our own navigation
+document (toc, landmarks, page-list) and EPUB Accessibility 1.1 metadata.
+Byte-reproducible: fixed dates and zip timestamps."""
 
 from __future__ import annotations
 
@@ -16,8 +17,16 @@ from ebooklib import epub
 from lxml import etree
 
 from .editions import EPUB
+from .errors import Finding, Location
+from .kobo import kepub_document as kobo_markup
 from .load import Book
-from .render import STYLES, Body, book_context, environment, render_template
+from .pagemap import anchor_key, significant
+from .render import BLOCK_KEY, STYLES, Body, book_context, environment, render_template
+
+CODES = {
+    "E201": "A print page begins in text the EPUB does not have: it gets no page-break marker.",
+    "E202": "The page list names the print edition by title: the metadata has no print ISBN.",
+}
 
 XHTML = "http://www.w3.org/1999/xhtml"
 OPS = "http://www.idpf.org/2007/ops"
@@ -35,12 +44,12 @@ class Document:
 
 
 @dataclass(frozen=True)
-class PageBreak:
-    """Where a print page starts, given as the element id and text offset inside it."""
+class Packaged:
+    """The EPUB's bytes and what packaging found."""
 
-    label: str
-    element_id: str
-    offset: int = 0
+    data: bytes
+    findings: tuple[Finding, ...] = ()
+    pages: int = 0              # entries in the page-list
 
 
 @dataclass
@@ -159,7 +168,7 @@ def _rewrite_links(docs: list[_Chapter]):
                     a.set("href", os.path.basename(where[href[1:]]) + href)
 
 
-def documents(book: Book, body: Body, page_breaks=()) -> tuple[list[Document], list[dict], list[dict]]:
+def documents(book: Book, body: Body, page_starts=()) -> tuple[list[Document], list[dict], list[dict]]:
     """The XHTML files of the EPUB in reading order, the toc tree and the page list."""
     env = environment()
     ctx = book_context(book, EPUB)
@@ -171,14 +180,26 @@ def documents(book: Book, body: Body, page_breaks=()) -> tuple[list[Document], l
         opening = etree.fromstring(render_template(env, "epub/opening.xhtml.j2", book=ctx))
         chapters[0].elements[0:0] = list(opening)
     _rewrite_links(chapters)
+    asides = [_note_markup(c, body) for c in chapters]
+    pages = place_page_breaks(chapters, page_starts)
+    for c in chapters:
+        for e in c.elements:
+            for n in e.iter():
+                if isinstance(n.tag, str):
+                    for name in (BLOCK_KEY, "data-label"):      # a build's bookkeeping, not the reader's
+                        n.attrib.pop(name, None)
 
     def page(name, title, epub_type, role, css_class, section_id, elements):
         skeleton = render_template(env, "epub/page.xhtml.j2", book=ctx, title=title, epub_type=epub_type,
                                    role=role, css_class=css_class, section_id=section_id)
         return Document(name, title, _fill(skeleton, elements), epub_type)
 
+    # The copyright page says which print edition the page numbers come from.
+    print_edition = {"pages": bool(pages), "isbn": book.metadata.isbn.print}
+
     def fragment(name):
-        return list(etree.fromstring("<div>" + render_template(env, name, book=ctx) + "</div>"))
+        text = render_template(env, name, book=ctx, print_edition=print_edition)
+        return list(etree.fromstring("<div>" + text + "</div>"))
 
     docs = [
         page("text/titlepage.xhtml", "Title page", "frontmatter", "region", "titlepage-section", "titlepage",
@@ -186,18 +207,107 @@ def documents(book: Book, body: Body, page_breaks=()) -> tuple[list[Document], l
         page("text/copyright.xhtml", "Copyright", "frontmatter", "region", "copyright-section", "copyright-page",
              fragment("epub/copyright.xhtml.j2")),
     ]
-    for i, c in enumerate(chapters):
-        asides = _note_markup(c, body)
+    for i, (c, notes_here) in enumerate(zip(chapters, asides)):
         elements = list(c.elements)
-        if asides:
+        if notes_here:
             notes = etree.Element("section", {"class": "footnotes", "role": "doc-endnotes",
                                               "aria-label": "Notes", f"{{{OPS}}}type": "footnotes"})
-            notes.extend(asides)
+            notes.extend(notes_here)
             elements.append(notes)
         docs.append(page(c.file_name, c.title, "bodymatter", "region", "chapter", f"part-{i + 1}", elements))
 
     toc = _toc(book, chapters)
-    return docs, toc, []
+    return docs, toc, pages
+
+
+# Parents in which a <span> may not stand between the children: the marker goes inside.
+NO_PHRASING = {"ul", "ol", "dl", "table", "thead", "tbody", "tfoot", "tr", "colgroup", "hgroup", "menu",
+               "select", "optgroup", "datalist", "html", "head"}
+
+
+def place_page_breaks(chapters: list[_Chapter], page_starts) -> list[dict]:
+    """Put a page-break marker where each print page begins; return the page list (label, href).
+
+    A page that begins in text the EPUB does not have gets no marker (and no page-list
+    entry); `package_edition` reports it.
+    """
+    where = {}
+    for c in chapters:
+        for e in c.elements:
+            for n in e.iter():
+                if isinstance(n.tag, str):
+                    key = anchor_key(n)
+                    if key is not None:
+                        where.setdefault(key, (c, n))
+    pages = []
+    for start in page_starts:
+        found = where.get(tuple(start.key))
+        if found is None:
+            continue
+        chapter, anchor = found
+        ident = f"page-{start.label}"
+        marker = etree.Element("span", {f"{{{OPS}}}type": "pagebreak", "role": "doc-pagebreak",
+                                        "id": ident, "aria-label": start.label})
+        if start.offset == 0 and any(anchor is e for e in chapter.elements):
+            # A top-level element of the file: its old parent is not part of the document.
+            chapter.elements.insert(next(i for i, e in enumerate(chapter.elements) if e is anchor), marker)
+            pages.append({"label": start.label, "href": f"{chapter.file_name}#{ident}"})
+        elif _insert_marker(anchor, start.offset, marker):
+            pages.append({"label": start.label, "href": f"{chapter.file_name}#{ident}"})
+    return pages
+
+
+def _local(el) -> str:
+    return etree.QName(el).localname if isinstance(el.tag, str) else ""
+
+
+def _text_slots(el):
+    """(node, "text" | "tail") for every piece of text the anchor owns, in document order."""
+    yield el, "text"
+    for child in el:
+        if isinstance(child.tag, str) and anchor_key(child) is None:
+            yield from _text_slots(child)
+        yield child, "tail"
+
+
+def _insert_marker(anchor, offset: int, marker) -> bool:
+    """Insert `marker` before the word holding the anchor's significant character number `offset` (from 0)."""
+    parent = anchor.getparent()
+    if offset == 0 and parent is not None and _local(parent) not in NO_PHRASING:
+        marker.tail = None
+        parent.insert(parent.index(anchor), marker)     # before the block: its heading or paragraph stays whole
+        return True
+    seen = 0
+    for node, slot in _text_slots(anchor):
+        text = (node.text if slot == "text" else node.tail) or ""
+        count = len(significant(text))
+        if seen + count <= offset:
+            seen += count
+            continue
+        index = _index_of(text, offset - seen)
+        # A page that begins inside a hyphenated word gets its marker before the whole word:
+        # a screen reader then says the word once, not in two halves around "page 8".
+        while index > 0 and not text[index - 1].isspace():
+            index -= 1
+        marker.tail = text[index:]
+        if slot == "text":
+            node.text = text[:index]
+            node.insert(0, marker)
+        else:
+            node.tail = text[:index]
+            node.getparent().insert(node.getparent().index(node) + 1, marker)
+        return True
+    return False
+
+
+def _index_of(text: str, n: int) -> int:
+    """Index in `text` of its significant character number n (from 0)."""
+    for i, c in enumerate(text):
+        if significant(c):
+            if n == 0:
+                return i
+            n -= 1
+    return len(text)
 
 
 def _toc(book: Book, chapters) -> list[dict]:
@@ -239,10 +349,22 @@ ACCESSIBILITY = (
     ("schema:accessibilityFeature", "displayTransformability"),
     ("schema:accessibilityHazard", "none"),
 )
+PAGE_FEATURES = (
+    ("schema:accessibilityFeature", "pageBreakMarkers"),
+    ("schema:accessibilityFeature", "pageNavigation"),
+)
+CONFORMANCE = "EPUB Accessibility 1.1 - WCAG 2.2 Level AA"
 
 
-def package(book: Book, body: Body, cover_jpeg: bytes | None = None, page_breaks=()) -> bytes:
+def package(book: Book, body: Body, cover_jpeg: bytes | None = None, page_starts=()) -> bytes:
     """The EPUB file's bytes."""
+    return package_edition(book, body, cover_jpeg, page_starts).data
+
+
+def package_edition(book: Book, body: Body, cover_jpeg: bytes | None = None, page_starts=(), *,
+                    kobo: bool = False) -> Packaged:
+    """The EPUB, with a page-break marker and page-list entry for every print page in `page_starts`
+    (imprint/pagemap.py), and the findings of packaging it. `kobo`: with Kobo's kepub markup."""
     m = book.metadata
     when = build_date(book)
     eb = epub.EpubBook()
@@ -263,24 +385,44 @@ def package(book: Book, body: Body, cover_jpeg: bytes | None = None, page_breaks
     if m.subtitle:
         eb.add_metadata("DC", "title", m.subtitle, {"id": "subtitle"})
         eb.add_metadata(None, "meta", "subtitle", {"refines": "#subtitle", "property": "title-type"})
-    for prop, value in ACCESSIBILITY:
-        eb.add_metadata(None, "meta", value, {"property": prop})
-    eb.add_metadata(None, "meta", "EPUB Accessibility 1.1 - WCAG 2.2 Level AA", {"property": "dcterms:conformsTo"})
-    eb.add_metadata(None, "meta", accessibility_summary(book), {"property": "schema:accessibilitySummary"})
 
     css = epub.EpubItem(uid="css", file_name="css/epub.css", media_type="text/css",
                         content=(STYLES / "epub.css").read_bytes())
     eb.add_item(css)
+    # Linux Libertine is under the SIL OFL 1.1, which allows embedding it in documents.
     for font in sorted(FONT_DIR.glob("*.otf")):
         eb.add_item(epub.EpubItem(uid=f"font-{font.stem}", file_name=f"fonts/{font.name}",
                                   media_type="font/otf", content=font.read_bytes()))
     if cover_jpeg:
         eb.set_cover("images/cover.jpg", cover_jpeg, create_page=False)
 
-    docs, toc, pages = documents(book, body, page_breaks)
+    docs, toc, pages = documents(book, body, page_starts)
+    placed = {p["label"] for p in pages}
+    findings = [Finding("E201", "warning",
+                        f"print page {s.label} begins in text the EPUB does not have (\"{s.opening}\"); "
+                        "it has no page-break marker", Location(m.source),
+                        page=int(s.label) if s.label.isdigit() else None,
+                        edition="epub", hint="please report this: every page of the text should be placed")
+                for s in page_starts if s.label not in placed]
+
+    for prop, value in ACCESSIBILITY + (PAGE_FEATURES if pages else ()):
+        eb.add_metadata(None, "meta", value, {"property": prop})
+    if pages:
+        source = print_source(book)
+        if m.isbn.print:
+            eb.add_metadata("DC", "source", source)
+        else:
+            findings.append(Finding("E202", "info", "the page list names the print edition by title: "
+                                    "there is no print ISBN", where=Location(m.source), edition="epub",
+                                    hint="add `isbn: print: 978-...` so readers can match the print edition"))
+        eb.add_metadata(None, "meta", source, {"property": "pageBreakSource"})
+    eb.add_metadata(None, "meta", CONFORMANCE, {"property": "dcterms:conformsTo"})
+    eb.add_metadata(None, "meta", accessibility_summary(book, bool(pages)), {"property": "schema:accessibilitySummary"})
+
     items = []
     for i, d in enumerate(docs):
-        item = RawHtml(d.content, uid=f"doc-{i}", file_name=d.file_name, title=d.title, lang=m.lang)
+        content = kobo_markup(d.content) if kobo else d.content
+        item = RawHtml(content, uid=f"doc-{i}", file_name=d.file_name, title=d.title, lang=m.lang)
         eb.add_item(item)
         items.append(item)
     env = environment()
@@ -295,22 +437,46 @@ def package(book: Book, body: Body, cover_jpeg: bytes | None = None, page_breaks
     nav = RawHtml(nav_bytes, uid="nav", file_name="nav.xhtml", title="Contents", lang=m.lang)
     nav.properties.append("nav")
     eb.add_item(nav)
-    eb.spine = items[:1] + [nav] + items[1:]
+    # The order of a printed book: title page, copyright page, contents, then the text.
+    front = [i for i, d in zip(items, docs) if d.epub_type == "frontmatter"]
+    eb.spine = front + [nav] + [i for i in items if i not in front]
     # ebooklib always names an NCX in the spine; it also serves EPUB 2 reading systems.
     eb.toc = _ncx_toc(toc)
     eb.add_item(epub.EpubNcx())
 
     raw = io.BytesIO()
-    epub.write_epub(raw, eb, {"epub3_pages": False, "epub3_landmark": False, "epub2_guide": False,
-                              "mtime": when, "raise_exceptions": True})
-    return normalise_zip(raw.getvalue(), when)
+    writer = _Writer(raw, eb, {"epub3_pages": False, "epub3_landmark": False, "epub2_guide": False,
+                               "mtime": when, "raise_exceptions": True})
+    writer.process()
+    writer.write()
+    return Packaged(normalise_zip(raw.getvalue(), when), tuple(findings), len(pages))
 
 
-def accessibility_summary(book: Book) -> str:
+class _Writer(epub.EpubWriter):
+    """ebooklib's writer, with the package's language declared (Ace requires `xml:lang` on it)."""
+
+    def _write_opf_file(self, root):
+        root.set("{http://www.w3.org/XML/1998/namespace}lang", self.book.language)
+        super()._write_opf_file(root)
+
+
+def print_source(book: Book) -> str:
+    """The print edition the page breaks come from: its ISBN as a URN, else its title and publisher."""
+    m = book.metadata
+    if m.isbn.print:
+        return "urn:isbn:" + m.isbn.print.replace("-", "")
+    parts = [m.title, m.author_line, m.publisher, str(m.date.year) if m.date else None, "print edition"]
+    return ", ".join(p for p in parts if p)
+
+
+def accessibility_summary(book: Book, page_list: bool = False) -> str:
+    pages = (" Page-break markers and a page list give the page numbers of the print edition"
+             f" ({print_source(book)})." if page_list else "")
     return ("This publication meets EPUB Accessibility 1.1 and WCAG 2.2 Level AA as far as automated "
             "checking goes. It has a table of contents, structured headings and a logical reading order; "
-            "footnotes are linked both ways to their references; the text can be restyled by the reader. "
-            "It contains no images that carry meaning, no sound, no video and no flashing content.")
+            "footnotes are linked both ways to their references; the text can be restyled by the reader."
+            + pages +
+            " It contains no images that carry meaning, no sound, no video and no flashing content.")
 
 
 def normalise_zip(data: bytes, when: dt.datetime) -> bytes:

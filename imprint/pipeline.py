@@ -57,7 +57,7 @@ class BuildResult:
 
 
 def select(names) -> list[Edition]:
-    names = list(names or EDITIONS)
+    names = list(names or [n for n, e in EDITIONS.items() if e.default])
     return [EDITIONS[n] for n in names]
 
 
@@ -105,8 +105,13 @@ def build(book_path: Path, out: Path, edition_names=None, *, strict: bool = Fals
     results: list[EditionResult] = []
 
     paged = [e for e in editions if e.kind == "pdf"]
-    if paged:
-        results += typeset_paged(book, body, paged, say, printer, trim_size)
+    ebooks = [e for e in editions if e.kind == "epub"]
+    page_starts = ()
+    if paged or ebooks:
+        # The EPUB's page list is read off the print layout, so an EPUB-only build lays the
+        # pages out too (and writes no PDF).
+        typeset_results, page_starts = typeset_paged(book, body, paged, say, printer, trim_size)
+        results += typeset_results
     checked = None
     printed = next((r for r in results if r.edition == "print"), None)
     if printed is not None:
@@ -115,8 +120,8 @@ def build(book_path: Path, out: Path, edition_names=None, *, strict: bool = Fals
         say(f"preflight ({printer.name})")
         checked = preflight.preflight(printed.data, cover_result.data, printer, trim_size, book.metadata.paper,
                                       book.metadata.isbn.print, names=(printed.file, cover_result.file))
-    if any(e.kind == "epub" for e in editions):
-        results.append(build_epub(book, body, say))
+    for edition in ebooks:
+        results.append(build_epub(book, body, say, edition, page_starts))
 
     all_findings = findings + [f for r in results for f in r.findings] + (checked.findings if checked else [])
     if fails(all_findings, strict):
@@ -127,12 +132,13 @@ def build(book_path: Path, out: Path, edition_names=None, *, strict: bool = Fals
 
 
 def typeset_paged(book: Book, body: render.Body, editions: list[Edition], say,
-                  printer: profiles.PrinterProfile | None = None, trim=None) -> list[EditionResult]:
+                  printer: profiles.PrinterProfile | None = None, trim=None) -> tuple[list[EditionResult], tuple]:
     """Lay the text out once; every paged edition is that one layout written its own way.
 
     The inside margin follows the printer's gutter table for the page count (the PDF shares
     it, so page N is the same page in both); the job lays out again if the count moves the
     book into another band. Editions that pad get blank pages at the end for the printer.
+    Also returns the print page map (imprint/pagemap.py) the EPUB's page list is made from.
     """
     started = time.perf_counter()
     printer = printer or profiles.profile(None)
@@ -145,7 +151,7 @@ def typeset_paged(book: Book, body: render.Body, editions: list[Edition], say,
     guess = estimate_pages(book, trim)
     say(f"typesetting {book.slug} ({trim.name}, {printer.name}, about {guess} pages)")
     job = typeset.Job(
-        html=render.paged_html(book, body, editions[0]),
+        html=render.paged_html(book, body, (editions or [e for e in EDITIONS.values() if e.kind == "pdf"])[0]),
         page_css=next((css for first, last, css in gutter if first <= guess <= last),
                       gutter[0][2] if guess < gutter[0][0] else gutter[-1][2]),
         base=book.root, book_root=book.root, book_file=book.metadata.source,
@@ -165,7 +171,7 @@ def typeset_paged(book: Book, body: render.Body, editions: list[Edition], say,
         results.append(EditionResult(edition.name, book.slug + edition.suffix, layout.pdfs[edition.name],
                                      pages, len(body.notes), found, seconds))
         say(f"{edition.name}: {pages} pages" + (f" ({layout.passes} layouts)" if layout.passes > 1 else ""))
-    return results
+    return results, layout.extracts.get("pagemap", ())
 
 
 CHARACTERS_PER_PAGE = 2900     # of Markdown, on a 6 x 9 in page of this design (essay, corpus)
@@ -197,12 +203,13 @@ def build_cover(book: Book, printer, trim, pages: int, edition: Edition, say) ->
     return EditionResult("cover", book.slug + "-cover.pdf", data, 1, None, found, time.perf_counter() - t0)
 
 
-def build_epub(book: Book, body, say) -> EditionResult:
+def build_epub(book: Book, body, say, edition: Edition, page_starts=()) -> EditionResult:
     t0 = time.perf_counter()
-    say("packaging the EPUB")
+    say(f"packaging the {edition.name} edition")
     jpeg = cover.ebook_cover_jpeg(book) if not book.metadata.cover_image else None
-    data = package.package(book, body, jpeg)
-    return EditionResult("epub", book.slug + ".epub", data, None, len(body.notes), [], time.perf_counter() - t0)
+    made = package.package_edition(book, body, jpeg, page_starts, kobo=edition.kobo)
+    return EditionResult(edition.name, book.slug + edition.suffix, made.data, None, len(body.notes),
+                         list(made.findings), time.perf_counter() - t0)
 
 
 def write_outputs(result: BuildResult) -> list[Path]:

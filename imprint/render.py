@@ -28,6 +28,7 @@ BLOCK_TAGS = {"p", "div", "blockquote", "ul", "ol", "li", "table", "thead", "tbo
               "td", "th", "figure", "figcaption", "pre", "dl", "dt", "dd", "section", "h1", "h2",
               "h3", "h4", "h5", "h6", "hr", "caption", "colgroup", "col", "aside", "header", "footer",
               "address", "details", "summary", "nav", "main", "article"}
+BLOCK_KEY = "data-b"      # attribute holding a block's index in the shared Body
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,10 @@ def body_html(book: Book) -> Body:
         ref.set("data-note", ref.get("href", "#fn0")[3:])
     for h in root.xpath(".//h1|.//h2|.//h3|.//h4|.//h5|.//h6"):
         h.set("data-label", _label(h))
+    # Every block of the text gets a stable index, the same in every edition's copy: the
+    # print page map (imprint/pagemap.py) names where a page starts by it, the EPUB finds it.
+    for index, el in enumerate(e for e in root.iterdescendants() if isinstance(e.tag, str) and e.tag in BLOCK_TAGS):
+        el.set(BLOCK_KEY, str(index))
     return Body(root, notes, mark_plates(root))
 
 
