@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 import traceback
 from pathlib import Path
 
@@ -11,6 +13,7 @@ from . import pipeline
 from .editions import EDITIONS, TRIMS
 from .profiles import PROFILES
 from .errors import BuildFailed, ExitCode, ImprintError, fails, summary
+from .limits import DEFAULT_MEMORY_MB, DEFAULT_SECONDS, Limits
 
 DESCRIPTION = """Build the editions of a book from one Markdown manuscript with footnotes.
 
@@ -59,8 +62,31 @@ def parser() -> argparse.ArgumentParser:
         target.add_argument("--edition", action="append", choices=sorted(EDITIONS), metavar="NAME",
                             help=f"edition to build, repeatable: {', '.join(sorted(EDITIONS))} "
                                  f"(default: {', '.join(n for n, e in EDITIONS.items() if e.default)})")
+        target.add_argument("--time-limit", type=_positive(float), default=DEFAULT_SECONDS, metavar="SECONDS",
+                            help=f"stop a typesetting job after this long (default: {DEFAULT_SECONDS:g}; 0: no limit)")
+        target.add_argument("--memory-limit", type=_positive(int), default=DEFAULT_MEMORY_MB, metavar="MB",
+                            help=f"memory a typesetting job may use (default: {DEFAULT_MEMORY_MB}; 0: no limit)")
+        target.add_argument("--allow-remote-images", action="store_true",
+                            help="fetch http(s) images named in the manuscript for the PDF editions "
+                                 "(off: a build never uses the network; the EPUB never holds them)")
     del c
     return p
+
+
+def _positive(kind):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if value < 0:
+            raise argparse.ArgumentTypeError("must be 0 (no limit) or more")
+        return value
+    return parse
+
+
+def _terminated(signum, frame):
+    raise KeyboardInterrupt     # unwinds like Ctrl-C: temporary files go, outputs stay as they were
 
 
 def main(argv=None) -> int:
@@ -77,6 +103,9 @@ def main(argv=None) -> int:
         if args.verbose:
             print(message, file=err)
 
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _terminated)
     try:
         if command == "check":
             book, findings = pipeline.run_checks(args.book)
@@ -90,14 +119,16 @@ def main(argv=None) -> int:
             print(f"preflight ({checked.profile}, {checked.pages} pages): {summary(checked.findings)}",
                   file=err if failed else out)
             return ExitCode.FINDINGS if failed else ExitCode.OK
+        limits = Limits(seconds=args.time_limit or None, memory_mb=args.memory_limit or None)
         result = pipeline.build(args.book, args.out, args.edition, strict=args.strict, progress=say,
-                                profile=args.profile, trim=args.trim)
+                                profile=args.profile, trim=args.trim, limits=limits,
+                                allow_remote_images=args.allow_remote_images)
     except BuildFailed as failure:
         report(failure.findings, args, err)
         print(f"Error: {failure.message}; nothing was written", file=err)
         return failure.exit_code
     except ImprintError as error:
-        print(f"{error}", file=err)
+        print(" ".join(str(error).split()), file=err)       # one line, whatever the message holds
         if args.debug:
             traceback.print_exc()
         return error.exit_code
@@ -110,6 +141,9 @@ def main(argv=None) -> int:
         else:
             print("internal error: imprint failed unexpectedly; run again with --debug and report it", file=err)
         return ExitCode.INTERNAL
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     report(result.findings, args, err)
     if not args.quiet:
         for r in result.editions:

@@ -11,6 +11,8 @@ RESOURCE_CODES = {
     "R001": "A file the book names (image, stylesheet, font) does not exist.",
     "R002": "A file the book names lies outside the book folder; it was refused.",
     "R003": "A remote URL was not fetched: builds never use the network.",
+    "R004": "An image the book names cannot be read (not a file, or no permission).",
+    "R005": "An image the book names is not an image file the typesetter can read.",
 }
 
 LAYOUT_CODES = {

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import limits
 from . import notes as notes_mod
 from . import pandoc
 from .errors import Finding, Location, ManuscriptError, MetadataError
@@ -14,6 +15,8 @@ from .metadata import Metadata, build_metadata, key_lines, parse_yaml
 
 METADATA_NAMES = ("book.yaml", "book.yml", "metadata.yaml", "metadata.yml")
 MAX_MANUSCRIPT_BYTES = 20 * 1024 * 1024
+# Characters XML 1.0 does not allow (tab, newline and carriage return aside): no edition can hold them.
+CONTROL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
 
 
@@ -81,6 +84,12 @@ def read_text(path: Path) -> str:
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         raise ManuscriptError("file contains a NUL byte; is it a binary file?", where=Location(path, line))
+    bad = CONTROL.search(text)
+    if bad:
+        line = text.count("\n", 0, bad.start()) + 1
+        col = bad.start() - (text.rfind("\n", 0, bad.start()) + 1) + 1
+        raise ManuscriptError(f"control character U+{ord(bad.group()):04X} in the text (XML and EPUB forbid it)",
+                              where=Location(path, line, col), hint="delete it; a page break is a heading or a blank line")
     return text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
 
 
@@ -148,6 +157,8 @@ def load(path: Path) -> Book:
     if not any(s.text.strip() for s in sources):
         raise ManuscriptError("the manuscript is empty", where=Location(sources[0].path))
 
+    for s in sources:               # before pandoc: its time grows steeply with nesting
+        limits.check_nesting(s.text, s.path, s.first_line)
     index = notes_mod.merge(notes_mod.scan(s.text, s.path, s.first_line) for s in sources)
     # One pandoc run for the whole book keeps note numbering and ids global, as in the editions.
     try:
@@ -155,6 +166,9 @@ def load(path: Path) -> Book:
     except ManuscriptError as err:
         raise ManuscriptError(err.message, where=source_location(sources, err.where.line, err.where.column),
                               hint=err.hint) from None
+    if limits.json_depth(ast) > limits.MAX_AST_DEPTH:
+        raise ManuscriptError("the manuscript is nested too deeply", where=Location(sources[0].path),
+                              hint="look for deeply nested lists, quotes, spans or HTML elements")
     return Book(root=root, metadata=metadata, sources=tuple(sources), ast=ast, notes=index,
                 headings=tuple(collect_headings(ast)), load_findings=tuple(findings))
 

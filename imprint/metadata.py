@@ -138,16 +138,41 @@ def parse_yaml(text: str, path: Path, line_offset: int = 0):
     if not isinstance(node, yaml.MappingNode):
         raise MetadataError("metadata must be a mapping of `key: value` lines",
                             where=Location(path, node.start_mark.line + 1 + line_offset))
-    data = _construct(node)
+    data = _construct(node, path, line_offset)
     return node, data
 
 
-def _construct(node):
+def _construct(node, path: Path, line_offset: int) -> dict:
+    """Plain values, one key at a time, so a bad value (an unknown tag, a 13th month, a list
+    used as a key) is reported at its own line."""
     loader = yaml.SafeLoader("")
+    data, seen = {}, {}
     try:
-        return loader.construct_document(node)
+        for key_node, value_node in node.value:
+            mark = key_node.start_mark
+            where = Location(path, mark.line + 1 + line_offset, mark.column + 1)
+            try:
+                key = loader.construct_object(key_node, deep=True)
+                value = loader.construct_object(value_node, deep=True)
+                hash(key)
+            except yaml.MarkedYAMLError as err:
+                bad = err.problem_mark or mark
+                raise MetadataError(f"invalid YAML: {err.problem or err.context}",
+                                    where=Location(path, bad.line + 1 + line_offset, bad.column + 1),
+                                    hint="quote text that starts with {, [, !, &, * or contains ': '") from None
+            except (ValueError, TypeError, OverflowError) as err:
+                dated = any(w in str(err) for w in ("month", "day", "year", "date"))
+                raise MetadataError(f"invalid value in metadata: {err}", where=where,
+                                    hint="write dates as YYYY-MM-DD" if dated else
+                                    "quote text that starts with {, [, !, &, * or contains ': '") from None
+            if key in seen:
+                raise MetadataError(f"metadata key '{key}' is given twice (first on line {seen[key]})", where=where,
+                                    hint="keep one of them")
+            seen[key] = where.line
+            data[key] = value
     finally:
         loader.dispose()
+    return data
 
 
 def key_lines(node, line_offset: int = 0) -> dict[str, int]:
@@ -166,12 +191,19 @@ def build_metadata(data: dict, lines: dict[str, int], path: Path) -> tuple[Metad
     def fail(key, message, hint=None):
         raise MetadataError(f"metadata key '{key}': {message}", where=where(key), hint=hint)
 
+    def missing(key, hint):
+        typo = difflib.get_close_matches(key, [k for k in data if isinstance(k, str) and k not in KNOWN_KEYS],
+                                         n=1, cutoff=0.75)
+        if typo:
+            raise MetadataError(f"metadata key '{key}' is required", where=where(typo[0]),
+                                hint=f"'{typo[0]}' here looks like a misspelling of '{key}'")
+        raise MetadataError(f"metadata key '{key}' is required", where=Location(path, 1), hint=hint)
+
     def text(key, required=False):
         value = data.get(key)
         if value is None or value == "":
             if required:
-                raise MetadataError(f"metadata key '{key}' is required",
-                                    where=Location(path, 1), hint=f"add a line `{key}: ...`")
+                missing(key, f"add a line `{key}: ...`")
             return None
         if isinstance(value, (dict, list)):
             fail(key, "must be a single piece of text")
@@ -181,8 +213,7 @@ def build_metadata(data: dict, lines: dict[str, int], path: Path) -> tuple[Metad
         value = data.get(key)
         if value is None or value == [] or value == "":
             if required:
-                raise MetadataError(f"metadata key '{key}' is required",
-                                    where=Location(path, 1), hint=f"add a line `{key}: Name`")
+                missing(key, f"add a line `{key}: Name`")
             return ()
         items = value if isinstance(value, list) else [value]
         out = []
@@ -251,7 +282,7 @@ def build_metadata(data: dict, lines: dict[str, int], path: Path) -> tuple[Metad
 
     isbn_data = data.get("isbn") or {}
     if not isinstance(isbn_data, dict):
-        fail("isbn", "must map editions to ISBNs", "e.g.\n  isbn:\n    print: 978-...")
+        fail("isbn", "must map editions to ISBNs", "e.g. `isbn: {print: 978-...}` (or one `print: ...` line under `isbn:`)")
     isbns = {}
     for ed, value in isbn_data.items():
         if ed not in ISBN_EDITIONS:

@@ -10,9 +10,17 @@ import subprocess
 from .errors import Location, ManuscriptError, ToolError
 
 # Pandoc Markdown as pandoc users write it; raw_tex and raw_attribute off so a
-# manuscript cannot smuggle formats we never render.
-READER = "markdown-raw_tex-raw_attribute"
-TIMEOUT = 120
+# manuscript cannot smuggle formats we never render; task lists off because their
+# checkboxes are form controls (the text keeps its "[ ]"); citations off because without
+# citeproc they print as written anyway, and they make pandoc's bracket parsing
+# exponential (8 nested brackets: 6 s with them, 0.1 s without). YAML blocks inside the
+# text stay on (pandoc users write them), but limits.check_yaml_blocks reads them first:
+# pandoc expands YAML aliases, and a 9-level alias bomb keeps it busy past any timeout.
+READER = "markdown-raw_tex-raw_attribute-task_lists-citations"
+TIMEOUT = 180
+# Pandoc's manual advises a heap limit for untrusted input (`+RTS -M...`); the largest
+# corpus book needs a fraction of this.
+HEAP_MB = 2048
 
 
 @functools.cache
@@ -26,7 +34,7 @@ def binary() -> str:
 
 def _run(args: list[str], data: str, where: Location) -> str:
     # --sandbox: pandoc itself reads no file and fetches nothing beyond what we pass on stdin.
-    cmd = [binary(), "--sandbox", *args]
+    cmd = [binary(), "+RTS", f"-M{HEAP_MB}m", "-RTS", "--sandbox", *args]
     try:
         proc = subprocess.run(cmd, input=data.encode("utf-8"), capture_output=True, timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
@@ -34,6 +42,9 @@ def _run(args: list[str], data: str, where: Location) -> str:
                               hint="look for deeply nested lists or quotes") from None
     if proc.returncode != 0:
         message = " ".join(proc.stderr.decode("utf-8", "replace").split())
+        if "Heap exhausted" in message:
+            raise ManuscriptError(f"pandoc needed more than {HEAP_MB} MB to read the manuscript", where=where,
+                                  hint="look for deeply nested or pathological constructs; split the text")
         m = re.search(r"\(line (\d+), column (\d+)\)", message)
         line, col = (int(m.group(1)), int(m.group(2))) if m else (None, None)
         if m:
@@ -45,7 +56,11 @@ def _run(args: list[str], data: str, where: Location) -> str:
 
 
 def to_ast(markdown: str, where: Location) -> dict:
-    return json.loads(_run(["-f", READER, "-t", "json"], markdown, where))
+    try:
+        return json.loads(_run(["-f", READER, "-t", "json"], markdown, where))
+    except RecursionError:
+        raise ManuscriptError("the manuscript is nested too deeply to read", where=where,
+                              hint="look for deeply nested lists, quotes or HTML elements") from None
 
 
 def ast_to_html(ast: dict, where: Location, *, shift_headings: int = 0) -> str:

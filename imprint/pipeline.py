@@ -7,17 +7,23 @@ place together, so a failed build leaves the last good outputs as they were.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
+import secrets
+import shutil
+import signal
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import checks, cover, package, preflight, profiles, render, typeset
+from . import checks, cover, package, preflight, profiles, render, sanitize, typeset
 from .editions import EDITIONS, Edition, for_printer, margins_for, trim as trim_for
-from .errors import BuildFailed, Finding, ImprintError, Location, MetadataError, fails, summary
+from .errors import BuildFailed, ExitCode, Finding, ImprintError, Location, MetadataError, fails, summary
+from .limits import Limits, run_limited
 from .load import Book, load
 
 
@@ -91,17 +97,20 @@ def trim_of(book: Book, name=None):
 
 
 def build(book_path: Path, out: Path, edition_names=None, *, strict: bool = False, progress=None,
-          profile=None, trim=None) -> BuildResult:
+          profile=None, trim=None, limits: Limits | None = None, allow_remote_images: bool = False) -> BuildResult:
     """Build the chosen editions of the book into `out`. Raises ImprintError; writes only on success.
 
-    `profile` (a printer name or PrinterProfile) and `trim` (a trim name) override the metadata."""
+    `profile` (a printer name or PrinterProfile) and `trim` (a trim name) override the metadata.
+    Each typesetting job runs under `limits` (time, memory). Remote images are fetched for the
+    paged editions only with `allow_remote_images`; an EPUB never carries them."""
     say = progress or (lambda message: None)
     book, findings = run_checks(Path(book_path))
+    check_out(book, Path(out))
     if fails(findings, strict):
         raise BuildFailed(f"the manuscript has problems: {summary(findings)}", findings=findings)
     printer, trim_size = printer_for(book, profile), trim_of(book, trim)
     editions = [for_printer(e, printer) for e in select(edition_names)]
-    body = render.body_html(book)
+    body = render.body_html(book, allow_remote_images=allow_remote_images)
     results: list[EditionResult] = []
 
     paged = [e for e in editions if e.kind == "pdf"]
@@ -110,7 +119,8 @@ def build(book_path: Path, out: Path, edition_names=None, *, strict: bool = Fals
     if paged or ebooks:
         # The EPUB's page list is read off the print layout, so an EPUB-only build lays the
         # pages out too (and writes no PDF).
-        typeset_results, page_starts = typeset_paged(book, body, paged, say, printer, trim_size)
+        remote = sanitize.remote_images(body) if allow_remote_images else ()
+        typeset_results, page_starts = typeset_paged(book, body, paged, say, printer, trim_size, limits, remote)
         results += typeset_results
     checked = None
     printed = next((r for r in results if r.edition == "print"), None)
@@ -120,6 +130,8 @@ def build(book_path: Path, out: Path, edition_names=None, *, strict: bool = Fals
         say(f"preflight ({printer.name})")
         checked = preflight.preflight(printed.data, cover_result.data, printer, trim_size, book.metadata.paper,
                                       book.metadata.isbn.print, names=(printed.file, cover_result.file))
+    if ebooks and allow_remote_images:      # an EPUB must hold its images: remote ones stay out
+        body = sanitize.without_remote_images(body)
     for edition in ebooks:
         results.append(build_epub(book, body, say, edition, page_starts))
 
@@ -131,8 +143,25 @@ def build(book_path: Path, out: Path, edition_names=None, *, strict: bool = Fals
     return result
 
 
+def check_out(book: Book, out: Path) -> None:
+    """A build never writes into the book: not into a book folder, never over one of its files."""
+    inputs = {s.path.resolve() for s in book.sources}
+    if book.metadata.source:
+        inputs.add(book.metadata.source.resolve())
+    target = out.resolve()
+    folder_book = book.metadata.source is not None and book.metadata.source != book.sources[0].path
+    if folder_book and target.is_relative_to(book.root.resolve()):
+        raise ImprintError("the output folder is inside the book folder; a build never writes into the book",
+                           where=Location(out), hint="choose another --out", exit_code=ExitCode.USAGE)
+    suffixes = {e.suffix for e in EDITIONS.values()} | {"-cover.pdf", ".report.json"}
+    if inputs & {target / (book.slug + suffix) for suffix in suffixes}:
+        raise ImprintError("an output would overwrite a file of the book", where=Location(out),
+                           hint="choose another --out", exit_code=ExitCode.USAGE)
+
+
 def typeset_paged(book: Book, body: render.Body, editions: list[Edition], say,
-                  printer: profiles.PrinterProfile | None = None, trim=None) -> tuple[list[EditionResult], tuple]:
+                  printer: profiles.PrinterProfile | None = None, trim=None, limits: Limits | None = None,
+                  remote_images: tuple[str, ...] = ()) -> tuple[list[EditionResult], tuple]:
     """Lay the text out once; every paged edition is that one layout written its own way.
 
     The inside margin follows the printer's gutter table for the page count (the PDF shares
@@ -156,9 +185,9 @@ def typeset_paged(book: Book, body: render.Body, editions: list[Edition], say,
                       gutter[0][2] if guess < gutter[0][0] else gutter[-1][2]),
         base=book.root, book_root=book.root, book_file=book.metadata.source,
         editions=tuple(editions), identifier=book.metadata.identifier, note_numbers=tuple(sorted(body.notes)),
-        gutter=gutter, page_rules=printer.pages,
+        gutter=gutter, page_rules=printer.pages, remote_images=remote_images,
     )
-    layout = typeset.run_job(job)
+    layout = run_limited(job, limits)
     seconds = time.perf_counter() - started
     results = []
     for edition in editions:
@@ -213,26 +242,78 @@ def build_epub(book: Book, body, say, edition: Edition, page_starts=()) -> Editi
 
 
 def write_outputs(result: BuildResult) -> list[Path]:
-    """Stage every file next to its destination, then move them all into place."""
+    """Stage every file next to its destination, then move them all into place: all or none.
+
+    The outputs being replaced are kept (as hard links) until every new file is in place, so
+    a failure half-way through puts the old ones back.
+    """
     out = result.out
-    out.mkdir(parents=True, exist_ok=True)
     files = {r.file: r.data for r in result.editions}
     files[result.book.slug + ".report.json"] = (json.dumps(result.report(), indent=2, ensure_ascii=False) + "\n").encode()
-    staged = []
+    staged: list[tuple[Path, Path]] = []        # (new file, destination)
+    kept: dict[Path, Path] = {}                 # destination -> its previous version
     try:
+        out.mkdir(parents=True, exist_ok=True)
         for name, data in files.items():
             fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=out)
+            staged.append((Path(tmp), out / name))
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
             os.chmod(tmp, 0o644)
-            staged.append((Path(tmp), out / name))
-    except BaseException:
+        with _signals_deferred():
+            for _, final in staged:
+                if final.is_file() and not final.is_symlink():
+                    backup = out / f".{final.name}.old.{os.getpid()}.{secrets.token_hex(4)}"
+                    try:
+                        os.link(final, backup)
+                    except OSError:
+                        shutil.copy2(final, backup)
+                    kept[final] = backup
+            _move_all(staged, kept)
+    except OSError as err:
+        raise ImprintError(f"cannot write the outputs: {err.strerror or err}; the previous outputs are unchanged",
+                           where=Location(err.filename or out), exit_code=ExitCode.TOOL) from err
+    finally:
         for tmp, _ in staged:
             tmp.unlink(missing_ok=True)
-        raise
-    for tmp, final in staged:
-        os.replace(tmp, final)
+        for backup in kept.values():
+            backup.unlink(missing_ok=True)
     return [final for _, final in staged]
+
+
+def _move_all(staged: list[tuple[Path, Path]], kept: dict[Path, Path]) -> None:
+    """os.replace each staged file; if one fails, put back what was already replaced."""
+    moved: list[Path] = []
+    try:
+        for tmp, final in staged:
+            os.replace(tmp, final)
+            moved.append(final)
+    except BaseException:
+        for final in moved:
+            if final in kept:
+                os.replace(kept.pop(final), final)
+            else:
+                final.unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def _signals_deferred():
+    """Hold SIGINT and SIGTERM until the block is done (main thread only; elsewhere a no-op)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught = []
+    previous = {s: signal.signal(s, lambda signum, frame: caught.append(signum)) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        for s in caught:
+            signal.raise_signal(s)
 
 
 def run_preflight(book_path: Path, out: Path, profile=None, trim=None) -> preflight.Preflight:

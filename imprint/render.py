@@ -8,13 +8,14 @@ the notes its own way: inline `float: footnote` spans for paged editions, notere
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
 from lxml import etree, html as lhtml
 
-from . import pandoc
+from . import pandoc, sanitize
 from .editions import Edition, Margins, Trim
 from .errors import Location, TemplateError
 from .load import Book
@@ -53,17 +54,22 @@ class TocEntry:
     label: str
 
 
-def body_html(book: Book) -> Body:
-    """Run pandoc once for the book and lift the notes out of its end-of-document list."""
+def body_html(book: Book, *, allow_remote_images: bool = False) -> Body:
+    """Run pandoc once for the book, sanitize the result, and lift the notes out of its end-of-document list."""
     shift = 1 if book.metadata.form == "essay" else 0
     text = pandoc.ast_to_html(book.ast, Location(book.sources[0].path), shift_headings=shift)
-    root = lhtml.fragment_fromstring(text, create_parent="div")
+    where = Location(book.sources[0].path)
+    root = sanitize.parse(sanitize.clean_html(text, where), where)
+    if not allow_remote_images:
+        sanitize.drop_remote_images(root)
     notes = {}
-    section = root.find(".//section[@id='footnotes']")
-    if section is not None:
-        for li in section.iter("li"):
+    # pandoc writes its note list last; raw HTML cannot imitate it (S104), and is not trusted to.
+    sections = root.xpath("./section[@id='footnotes'][contains(@class,'footnotes-end-of-document')]")
+    if sections:
+        section = sections[-1]
+        for li in section.xpath("./ol/li"):
             ident = li.get("id", "")
-            if not ident.startswith("fn"):
+            if not re.fullmatch(r"fn\d+", ident):
                 continue
             number = int(ident[2:])
             for back in li.xpath(".//a[contains(@class,'footnote-back')]"):
@@ -71,7 +77,11 @@ def body_html(book: Book) -> Body:
             notes[number] = Note(number, tuple(li))
         section.getparent().remove(section)
     for ref in root.xpath(".//a[contains(@class,'footnote-ref')]"):
-        ref.set("data-note", ref.get("href", "#fn0")[3:])
+        m = re.fullmatch(r"#fn(\d+)", ref.get("href", ""))
+        if m and int(m.group(1)) in notes and "footnote-ref" in ref.get("class", "").split():
+            ref.set("data-note", m.group(1))
+        else:                   # not a call pandoc made: an ordinary link
+            ref.set("class", " ".join(c for c in ref.get("class", "").split() if "footnote-ref" not in c))
     for h in root.xpath(".//h1|.//h2|.//h3|.//h4|.//h5|.//h6"):
         h.set("data-label", _label(h))
     # Every block of the text gets a stable index, the same in every edition's copy: the

@@ -7,10 +7,11 @@ own styles/, nothing else, and never the network.
 from __future__ import annotations
 
 import logging
+import mimetypes
 import re
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import unquote, urlsplit
 
 from dataclasses import dataclass, field
 
@@ -21,30 +22,50 @@ from .render import STYLES
 log = logging.getLogger("weasyprint")
 
 
-def make_fetcher(allowed: tuple[Path, ...]):
-    """A WeasyPrint URLFetcher confined to `allowed` folders; refusals are recorded in `.refused`."""
-    from weasyprint.urls import URLFetcher
+def make_fetcher(allowed: tuple[Path, ...], remote: tuple[str, ...] = ()):
+    """A WeasyPrint URLFetcher confined to `allowed` folders; refusals are recorded in `.refused`.
+
+    Files are read here, from the path that was checked (urllib would parse the URL again,
+    its own way). `remote` lists the only network URLs it may fetch (--allow-remote-images).
+    """
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     class BookFetcher(URLFetcher):
         def __init__(self):
-            super().__init__(allowed_protocols=("file", "data"))
+            # No redirects: only the URLs written in the manuscript are fetched, never where they point.
+            super().__init__(allowed_protocols=("file", "data", "http", "https") if remote else ("file", "data"),
+                             timeout=20, allow_redirects=False)
             self.allowed = tuple(a.resolve() for a in allowed)
+            self.remote = frozenset(remote)
             self.refused: list[tuple[str, str]] = []
 
         def fetch(self, url, headers=None):
-            parsed = urlparse(url)
-            if parsed.scheme == "file":
-                path = Path(unquote(parsed.path)).resolve()
-                if not any(path.is_relative_to(a) for a in self.allowed):
+            parsed = urlsplit(url)
+            scheme = parsed.scheme.lower()
+            if scheme == "file":
+                try:
+                    path = Path(unquote(parsed.path)).resolve()
+                except (OSError, ValueError):
+                    self.refused.append(("missing", url))
+                    raise ValueError(f"not a file name: {url}") from None
+                if parsed.netloc not in ("", "localhost") or not any(path.is_relative_to(a) for a in self.allowed):
                     self.refused.append(("outside", url))
                     raise ValueError(f"refused: {url} is outside the book")
-                if not path.is_file():
+                try:
+                    if not path.is_file():
+                        raise FileNotFoundError(path)
+                    data = path.read_bytes()
+                except OSError:
                     self.refused.append(("missing", url))
-                    raise ValueError(f"missing file {path}")
-            elif parsed.scheme != "data":
-                self.refused.append(("remote", url))
-                raise ValueError(f"refused: {url} (no network access during a build)")
-            return super().fetch(url, headers)
+                    raise ValueError(f"missing file {path}") from None
+                return URLFetcherResponse(path.as_uri(), data, {"Content-Type": mimetypes.guess_type(path.name)[0]
+                                                               or "application/octet-stream"})
+            if scheme == "data":
+                return super().fetch(url, headers)
+            if url in self.remote and scheme in ("http", "https"):
+                return super().fetch(url, headers)
+            self.refused.append(("remote", url))
+            raise ValueError(f"refused: {url} (no network access during a build)")
 
     return BookFetcher()
 
@@ -58,12 +79,12 @@ class _Collect(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def render(html: str, base: Path, *, book_root: Path, page_css: str = ""):
+def render(html: str, base: Path, *, book_root: Path, page_css: str = "", remote_images: tuple[str, ...] = ()):
     """Lay out the pages. Returns (Document, warnings WeasyPrint logged, fetcher refusals)."""
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
-    fetcher = make_fetcher((book_root, STYLES))
+    fetcher = make_fetcher((book_root, STYLES), remote_images)
     handler = _Collect()
     log.addHandler(handler)
     try:
@@ -264,6 +285,7 @@ class Job:
     # another band than the one set, the text is laid out again with that band's CSS.
     gutter: tuple[tuple[int, int, str], ...] = ()
     page_rules: object = None       # profiles.PageRules: padding for editions that pad
+    remote_images: tuple[str, ...] = ()     # the only URLs the job may fetch (--allow-remote-images)
 
 
 @dataclass
@@ -302,7 +324,8 @@ def run_job(job: Job) -> Layout:
 
     css, tried = job.page_css, []
     while True:
-        document, warnings, refused = render(job.html, job.base, book_root=job.book_root, page_css=css)
+        document, warnings, refused = render(job.html, job.base, book_root=job.book_root, page_css=css,
+                                             remote_images=job.remote_images)
         tried.append(css)
         padding = _padding(job, document)
         wanted = _css_for(job, len(document.pages) + padding)

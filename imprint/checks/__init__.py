@@ -24,3 +24,6 @@ def check(book: Book) -> list[Finding]:
     for run in CHECKS:
         findings.extend(run(book))
     return findings
+
+
+from . import security  # noqa: E402,F401  (registers its checks and codes)

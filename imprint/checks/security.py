@@ -1,0 +1,114 @@
+"""Book -> findings on what the manuscript reaches for: raw HTML the build refuses or removes
+(S1xx, policy in imprint/sanitize.py), and images and links that lie outside the book
+folder, are missing, unreadable or remote (R00x). Each finding has its file and line."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from .. import sanitize
+from ..errors import Finding, Location
+from ..load import Book
+from . import CHECKS, CODES
+
+CODES.update(sanitize.CODES)
+
+
+def raw_html(book: Book) -> list[Finding]:
+    return sanitize.findings(book)
+
+
+def resources(book: Book) -> list[Finding]:
+    """Every image must be a readable image file inside the book folder (after `..` and
+    symlinks); no image or link may be a file: URL or point outside the book."""
+    out = []
+    for kind, url, place in sanitize.urls(book):
+        out += judge_url(book.root, kind, url, place)
+    if book.metadata.cover_image:
+        out += judge_url(book.root, "image", book.metadata.cover_image, lambda: _key_line(book, "cover-image"))
+    return out
+
+
+def judge_url(root: Path, kind: str, url: str, place) -> list[Finding]:
+    """Findings for one image or link target; place() says where it is written."""
+    found = _judge_url(root, kind, url)
+    return [Finding(code, severity, message, place(), hint=hint) for code, severity, message, hint in found]
+
+
+def _judge_url(root: Path, kind: str, url: str) -> list[tuple]:
+    """(code, severity, message, hint) for each problem with one target."""
+    url = (url or "").strip()
+    if not url or url.startswith("#"):
+        return []
+    scheme = sanitize.scheme(url)
+    if scheme == "file":
+        return [("R002", "error", f"{kind} '{url}': file: URLs are refused",
+                 "give a path relative to the book folder")]
+    if scheme in sanitize.SCRIPT_SCHEMES or scheme == "data":
+        return []                   # judged by the raw-HTML policy (S103)
+    if sanitize.is_remote(url):
+        if kind == "image":
+            return [("R003", "warning", f"remote image '{url}' is left out: a build does not use the network",
+                     "put the image in the book folder (or build with --allow-remote-images "
+                     "to fetch it for the PDF editions; an EPUB never holds remote images)")]
+        return []                   # a link to the web is fine: nothing fetches it
+    if scheme:                      # mailto:, tel:, and the like
+        return []
+    path_text = unquote(urlsplit(url).path)
+    if not path_text:
+        return []
+    try:
+        path = Path(path_text) if Path(path_text).is_absolute() else root / path_text
+        resolved = path.resolve()
+    except (OSError, ValueError, RuntimeError):
+        return [("R001", "error", f"{kind} '{url}' is not a usable file name", None)]
+    if not resolved.is_relative_to(root.resolve()):
+        return [("R002", "error", f"{kind} '{url}' is outside the book folder: refused",
+                 "copy the file into the book folder and give its relative path")]
+    if kind != "image":
+        return []
+    if not resolved.exists():
+        return [("R001", "error", f"image '{url}' not found", f"the path is read from the book folder {root}")]
+    if not resolved.is_file() or not os.access(resolved, os.R_OK):
+        return [("R004", "error", f"image '{url}' cannot be read", "check that it is a file and its permissions")]
+    problem = image_problem(resolved)
+    if problem:
+        return [("R005", "error", f"image '{url}' {problem}", "save it again as PNG, JPEG, GIF, WebP or SVG")]
+    return []
+
+
+def image_problem(path: Path) -> str | None:
+    """None when the file is an image the typesetter can read; otherwise what is wrong."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(512)
+    except OSError as err:
+        return f"cannot be read ({err.strerror})"
+    if path.suffix.lower() == ".svg" or b"<svg" in head:
+        return None if b"<svg" in head or b"<?xml" in head else "is not an SVG file"
+    from PIL import Image, UnidentifiedImageError
+    try:
+        with Image.open(path) as image:
+            image.verify()          # reads the structure without decoding every pixel
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
+        return f"is not an image ({err})"
+    except Image.DecompressionBombError:
+        return "has more pixels than an image in a book ever needs"
+    return None
+
+
+def _key_line(book: Book, key: str) -> Location:
+    source = book.metadata.source
+    try:
+        lines = source.read_text(encoding="utf-8").split("\n") if source else []
+    except OSError:
+        lines = []
+    for i, line in enumerate(lines):
+        if line.startswith(f"{key}:"):
+            return Location(source, i + 1)
+    return Location(source)
+
+
+CHECKS.extend([raw_html, resources])
