@@ -21,8 +21,8 @@ from .errors import ImprintError, LimitError, Location, ManuscriptError, ToolErr
 from .sanitize import VOID
 
 # Defaults with room for the largest corpus book (Wealth of Nations, 486 pages, 824 notes):
-# its job peaked at 819 MB of address space (568 MB resident) and took 91 s of CPU, about
-# 5 minutes on a 2-core machine busy with other builds.
+# its job (PDF and print interior) peaked at 936 MB of address space (742 MB resident) and
+# took 180 s of CPU, 3 to 6 minutes on a 2-core machine busy with other builds.
 DEFAULT_SECONDS = 1800.0
 DEFAULT_MEMORY_MB = 3072
 
