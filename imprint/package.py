@@ -7,17 +7,20 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import hashlib
 import io
 import os
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote
 
 from ebooklib import epub
 from lxml import etree
 
 from .editions import EPUB
-from .errors import Finding, Location
+from .errors import Finding, Location, ManuscriptError
 from .kobo import kepub_document as kobo_markup
 from .load import Book
 from .pagemap import anchor_key, significant
@@ -168,8 +171,8 @@ def _rewrite_links(docs: list[_Chapter]):
                     a.set("href", os.path.basename(where[href[1:]]) + href)
 
 
-def documents(book: Book, body: Body, page_starts=()) -> tuple[list[Document], list[dict], list[dict]]:
-    """The XHTML files of the EPUB in reading order, the toc tree and the page list."""
+def documents(book: Book, body: Body, page_starts=()):
+    """The XHTML files of the EPUB in reading order, the toc tree, the page list and the images."""
     env = environment()
     ctx = book_context(book, EPUB)
     chapters = split_chapters(book, copy.deepcopy(body))
@@ -180,6 +183,7 @@ def documents(book: Book, body: Body, page_starts=()) -> tuple[list[Document], l
         opening = etree.fromstring(render_template(env, "epub/opening.xhtml.j2", book=ctx))
         chapters[0].elements[0:0] = list(opening)
     _rewrite_links(chapters)
+    images = collect_images(book, chapters)
     asides = [_note_markup(c, body) for c in chapters]
     pages = place_page_breaks(chapters, page_starts)
     for c in chapters:
@@ -217,7 +221,47 @@ def documents(book: Book, body: Body, page_starts=()) -> tuple[list[Document], l
         docs.append(page(c.file_name, c.title, "bodymatter", "region", "chapter", f"part-{i + 1}", elements))
 
     toc = _toc(book, chapters)
-    return docs, toc, pages
+    return docs, toc, pages, images
+
+
+IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
+               ".webp": "image/webp", ".svg": "image/svg+xml"}
+
+
+@dataclass(frozen=True)
+class Image:
+    file_name: str          # inside the package, e.g. images/figure-1a2b3c4d.png
+    media_type: str
+    data: bytes
+
+
+def collect_images(book: Book, chapters) -> list[Image]:
+    """Copy the book's own images into the package and point every <img> at its copy.
+
+    The checks have already refused images outside the book folder; what is not a local
+    file of a known type here (a remote URL, say) is left out of the EPUB, alt text kept."""
+    images: dict[Path, Image] = {}
+    root = book.root.resolve()
+    for c in chapters:
+        for e in c.elements:
+            for img in list(e.iter("img")):
+                src = img.get("src", "")
+                path = (root / unquote(src)).resolve() if "://" not in src and not src.startswith("data:") else None
+                kind = IMAGE_TYPES.get(path.suffix.lower()) if path else None
+                if path is None or kind is None or not path.is_relative_to(root) or not path.is_file():
+                    alt = etree.Element("span", {"class": "image-left-out"})
+                    alt.text, alt.tail = img.get("alt", ""), img.tail
+                    img.getparent().replace(img, alt)
+                    continue
+                if path not in images:
+                    data = path.read_bytes()
+                    if kind == "image/svg+xml" and re.search(rb"<script|<foreignObject|\son\w+\s*=", data, re.I):
+                        raise ManuscriptError(f"SVG image '{src}' contains script", where=Location(path),
+                                              hint="export the image without scripts, or as PNG")
+                    digest = hashlib.sha256(data).hexdigest()[:8]
+                    images[path] = Image(f"images/{path.stem}-{digest}{path.suffix.lower()}", kind, data)
+                img.set("src", "../" + images[path].file_name)
+    return list(images.values())
 
 
 # Parents in which a <span> may not stand between the children: the marker goes inside.
@@ -396,7 +440,10 @@ def package_edition(book: Book, body: Body, cover_jpeg: bytes | None = None, pag
     if cover_jpeg:
         eb.set_cover("images/cover.jpg", cover_jpeg, create_page=False)
 
-    docs, toc, pages = documents(book, body, page_starts)
+    docs, toc, pages, images = documents(book, body, page_starts)
+    for i, image in enumerate(images):
+        eb.add_item(epub.EpubItem(uid=f"image-{i}", file_name=image.file_name, media_type=image.media_type,
+                                  content=image.data))
     placed = {p["label"] for p in pages}
     findings = [Finding("E201", "warning",
                         f"print page {s.label} begins in text the EPUB does not have (\"{s.opening}\"); "
