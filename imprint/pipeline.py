@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import checks, cover, package, render, typeset
+from .checks import note_outputs
 from .editions import DESIGN_MARGINS, EDITIONS, Edition, trim as trim_for
 from .errors import BuildFailed, Finding, fails, summary
 from .load import Book, load
@@ -118,7 +119,8 @@ def build_epub(book: Book, body, say) -> EditionResult:
     say("packaging the EPUB")
     jpeg = cover.ebook_cover_jpeg(book) if not book.metadata.cover_image else None
     data = package.package(book, body, jpeg)
-    return EditionResult("epub", book.slug + ".epub", data, None, len(body.notes), [], time.perf_counter() - t0)
+    found = note_outputs.check_epub_notes(data, body.notes)
+    return EditionResult("epub", book.slug + ".epub", data, None, len(body.notes), found, time.perf_counter() - t0)
 
 
 def write_outputs(result: BuildResult) -> list[Path]:

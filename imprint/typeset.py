@@ -136,13 +136,24 @@ class Layout:
 
 def run_job(job: Job) -> Layout:
     """Lay the text out once, inspect the pages, write every paged edition from that one layout."""
+    from . import longnotes
     from .inspections import EXTRACTS, INSPECTIONS
 
-    document, warnings, refused = render(job.html, job.base, book_root=job.book_root, page_css=job.page_css)
+    warnings, refused = [], []
+
+    def lay_out(html):
+        nonlocal warnings, refused
+        document, warnings, refused = render(html, job.base, book_root=job.book_root, page_css=job.page_css)
+        return document
+
+    # Laid out again (at most twice) only when a note is away from its call or too long.
+    settled = longnotes.settle(job.html, lay_out)
+    document = settled.document
     found = weasy_findings(warnings, refused, None, job.book_file)
     for inspect in INSPECTIONS:
         found += inspect(document, job)
     extracts = {name: extract(document, job) for name, extract in EXTRACTS.items()}
+    extracts["notes_settled"] = {"layouts": settled.layouts, "split": settled.split, "kept": settled.kept}
     pdfs = {e.name: write(document, variant=e.pdf_variant, full_fonts=e.full_fonts, identifier=job.identifier,
                           links=e.links) for e in job.editions}
     return Layout(len(document.pages), pdfs, found, extracts)
