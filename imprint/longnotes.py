@@ -43,7 +43,7 @@ IGNORABLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
 LONG = 0.25
 EPS = 0.5          # points
 GRAIN = 2          # lines: the shortest piece
-ROUNDS = 3         # layouts at most
+ROUNDS = 4         # layouts at most
 
 
 @dataclass(frozen=True)
@@ -61,9 +61,9 @@ class Unit:
 class Trouble:
     """One thing wrong with the notes of a layout."""
 
-    kind: str                  # "away": note not on its call's page; "foot": past the page's foot;
-    page: int                  # "over": drawn over the text
-    note: int | None = None    # for "away"
+    kind: str                  # "away": not on its call's page; "order": pieces out of order;
+    page: int                  # "foot": past the page's foot; "over": drawn over the text
+    note: int | None = None    # for "away" and "order"
     note_page: int | None = None
 
 
@@ -91,6 +91,18 @@ def problems(pages) -> list[Trouble]:
     for n, page in called.items():
         if started.get(n) != page:
             out.append(Trouble("away", page, n, started.get(n)))
+    # A note's pieces in reading order must be its pieces in order: WeasyPrint can send a
+    # piece on after later ones when it makes room for a paragraph's orphans.
+    seen: dict[int, tuple[int, int]] = {}          # note -> (last piece, its page)
+    for p in pages:
+        for note in p.notes:
+            last = seen.get(note.number)
+            if last is not None and note.piece < last[0]:
+                where = next((q.page for q in pages for m in q.notes
+                              if m.number == note.number and m.piece == note.piece - 1), p.page)
+                out.append(Trouble("order", where, note.number, p.page))
+            if last is None or note.piece > last[0]:
+                seen[note.number] = (note.piece, p.page)
     for p in pages:
         if p.notes_bottom is not None and p.notes_bottom > p.content_bottom + EPS:
             out.append(Trouble("foot", p.page))
@@ -135,7 +147,8 @@ def _remedy(result: Settled) -> str | None:
         result.split[number] = _cut(found[0], number, units, groups)
         away.pop(number, None)
         changed = True
-    for t in sorted(away.values(), key=lambda t: t.page):
+    stuck = list(away.values()) + [t for t in trouble if t.kind == "order"]
+    for t in sorted(stuck, key=lambda t: t.page):
         if t.page in result.kept:
             continue
         found = _orphaned_paragraph(document, t.page)

@@ -80,7 +80,7 @@ class Note:
     def where(self) -> Location:
         if self.definition is not None:
             d = self.definition
-            return Location(d.file, d.line, d.column + 1)
+            return Location(d.file, d.line, d.column)
         return Location(self.call.file, self.call.line, self.call.column)
 
     @property
@@ -103,7 +103,7 @@ def check_notes(book) -> list[Finding]:
             findings.append(Finding(
                 "N103", "error",
                 f"note [^{d.label}] is already defined at {_short(first, d)}; only this later definition is printed",
-                Location(d.file, d.line, d.column + 1),
+                Location(d.file, d.line, d.column),
                 hint="give one of them another label, or delete the one you do not want"))
         by_label[d.label] = d
 
@@ -125,7 +125,7 @@ def check_notes(book) -> list[Finding]:
     for label, d in by_label.items():
         if label not in called:
             findings.append(Finding("N102", "error", f"note [^{label}] is defined but never called",
-                                    Location(d.file, d.line, d.column + 1), hint=HINTS["N102"].format(label=label)))
+                                    Location(d.file, d.line, d.column), hint=HINTS["N102"].format(label=label)))
 
     notes = printed_notes(book, calls, inline, by_label, key)
     first_call: dict[str, Note] = {}
@@ -224,6 +224,11 @@ def _content(note: Note) -> list[Finding]:
     if note.paragraphs is None:
         return []
     text = "\n\n".join(note.paragraphs).strip()
+    if note.definition is not None and not note.definition.text.strip() and text:
+        # `[^x]:` with nothing after it: pandoc takes the next paragraph as the note.
+        return [Finding("N105", "error", f"note {note.name} is empty; pandoc takes the paragraph after it "
+                        f"(“{_words(text)}…”) as its text, and that paragraph is lost from the prose",
+                        note.where, hint="write the note on the line of its label, or delete it")]
     if not text:
         return [Finding("N105", "error", f"note {note.name} is empty", note.where,
                         hint="write the note, or remove it and its call")]
@@ -254,6 +259,10 @@ def reference_like(text: str) -> bool:
     (“—Cannan”) needs no full stop: such endings are not reported as missing one."""
     tail = text[-40:]
     return bool(REFERENCE.search(tail) or ATTRIBUTION.search(tail))
+
+
+def _words(text: str, count: int = 5) -> str:
+    return " ".join(text.split()[:count])
 
 
 def _tail(text: str, size: int = 30) -> str:
