@@ -197,9 +197,9 @@ def _plain(blocks) -> tuple[tuple[str, ...], bool]:
             t, c = b.get("t"), b.get("c")
             if t in ("Para", "Plain", "Header"):
                 inlines = c[2] if t == "Header" else c
-                out.append(pandoc.stringify(inlines))
+                out.append(pandoc.stringify(_no_code(inlines)))
             elif t == "LineBlock":
-                out.append(" ".join(pandoc.stringify(line) for line in c))
+                out.append(" ".join(pandoc.stringify(_no_code(line)) for line in c))
             elif t == "BlockQuote":
                 walk(c)
             elif t == "Div":
@@ -216,6 +216,17 @@ def _plain(blocks) -> tuple[tuple[str, ...], bool]:
     walk(blocks)
     last = blocks[-1].get("t") if blocks else None
     return tuple(p for p in out if p), last in ("Para", "Plain")
+
+
+def _no_code(node):
+    """Inline code is quoted matter: its brackets and quotation marks are not the note's."""
+    if isinstance(node, list):
+        return [_no_code(n) for n in node]
+    if isinstance(node, dict):
+        if node.get("t") == "Code":
+            return {"t": "Space"}
+        return {k: _no_code(v) for k, v in node.items()}
+    return node
 
 
 # --- what a note says ------------------------------------------------------------------
@@ -461,6 +472,8 @@ def _old_calls(book, count: int, defs) -> list[Finding]:
                 shown = "*"
             else:
                 value = m.group(kind)
+                if kind in ("caret", "sup", "uni") and re.search(r"(?:^|[^A-Za-z])[A-Za-z]{1,3}$", text[:m.start()]):
+                    continue                  # km², cm^3^: a unit's power, not a call
                 digits = value.translate(str.maketrans(SUPERSCRIPT, "0123456789"))
                 n = int(digits)
                 if not (1 <= n <= count or digits in labels):
