@@ -19,10 +19,13 @@ marker); an element's previous sibling is kept as a hidden `fn-ghost` so that si
 selectors (`.fn-p + .fn-p`) style the pieces as they styled the whole note. The first
 piece keeps the note's id and number; every piece carries data-note and data-piece.
 
-One more WeasyPrint habit moves short notes: to keep two lines of a paragraph together at
-the foot of a page (orphans), it sends notes already placed on that page to the next one.
-When that happened, the paragraph is asked for one more line (`orphans`), so it moves to
-the next page whole and the notes stay with their calls.
+One more WeasyPrint habit moves notes away from their calls: to keep two lines of a
+paragraph together at the foot of a page (orphans), it sends notes already placed on that
+page, or pieces of a long one, on to the next page, where they may also come out of order.
+`notes_stay_with_calls()` switches that off while we lay out, so the paragraph moves to the
+next page whole instead, as it would on a page without notes (see its docstring). Should a
+WeasyPrint version lay out differently, the fallback still works: a paragraph for which
+notes were sent away is asked for one more line (`orphans`), so it moves whole.
 
 At most ROUNDS layouts are made; what is still wrong after them is left to the inspections
 to report. A book whose notes all fit is laid out once.
@@ -30,6 +33,7 @@ to report. A book whose notes all fit is laid out once.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 
 from lxml import etree, html as lhtml
@@ -113,15 +117,59 @@ def problems(pages) -> list[Trouble]:
 
 def settle(html: str, lay_out) -> Settled:
     """Lay `html` out with `lay_out(html) -> Document` until the notes sit right (or ROUNDS)."""
-    result = Settled(lay_out(html), html)
-    while result.layouts < ROUNDS:
-        new = _remedy(result)
-        if new is None:
-            break
-        result.html = new
-        result.document = lay_out(new)
-        result.layouts += 1
+    with notes_stay_with_calls():
+        result = Settled(lay_out(html), html)
+        while result.layouts < ROUNDS:
+            new = _remedy(result)
+            if new is None:
+                break
+            result.html = new
+            result.document = lay_out(new)
+            result.layouts += 1
     return result
+
+
+@contextlib.contextmanager
+def notes_stay_with_calls():
+    """While laying out, never send notes away from their calls' page to keep a paragraph's
+    orphans.
+
+    In WeasyPrint 70, `layout.block._linebox_layout` makes room for a paragraph's second
+    line at a page's foot by reporting the page's notes to the next page, and only when
+    `context.in_column` is false. So each main-text call of it runs with `in_column` set,
+    and the footnote area (the only other reader of the flag on that path) is measured with
+    it unset, as usual. Multi-column layout, which sets the flag itself, is left alone.
+    The patch is undone on leaving; tests/test_note_outputs.py checks that WeasyPrint still
+    has the branch it neutralises."""
+    from weasyprint.layout import LayoutContext, block
+
+    line_layout, update_area = block._linebox_layout, LayoutContext._update_footnote_area
+
+    def linebox_layout(context, *args, **kwargs):
+        if context.in_column:                 # real columns, or our own nested call
+            return line_layout(context, *args, **kwargs)
+        # Lines inside the footnote area, laid out from update_footnote_area, come here too.
+        outer = getattr(context, "imprint_lines", False)
+        context.in_column = context.imprint_lines = True
+        try:
+            return line_layout(context, *args, **kwargs)
+        finally:
+            context.in_column, context.imprint_lines = False, outer
+
+    def update_footnote_area(self):
+        if not getattr(self, "imprint_lines", False):
+            return update_area(self)
+        self.in_column = False
+        try:
+            return update_area(self)
+        finally:
+            self.in_column = True
+
+    block._linebox_layout, LayoutContext._update_footnote_area = linebox_layout, update_footnote_area
+    try:
+        yield
+    finally:
+        block._linebox_layout, LayoutContext._update_footnote_area = line_layout, update_area
 
 
 def _remedy(result: Settled) -> str | None:

@@ -107,7 +107,8 @@ def pdf_note_findings(pages, expected: dict[int, str]) -> list[Finding]:
                                hint="a note is taller than the page can hold; shorten it or split it into two notes"))
         elif t.kind == "over":
             out.append(Finding("N206", "error", "notes are drawn over the text", page=t.page))
-    calls = [n for p in pages for n in p.calls]
+    # First calls only: a table's header row, repeated on every page of the table, repeats its calls.
+    calls = list(dict.fromkeys(n for p in pages for n in p.calls))
     if calls != sorted(calls):
         wrong = next(b for a, b in zip(calls, calls[1:]) if b < a)
         page = next(p.page for p in pages if wrong in p.calls)

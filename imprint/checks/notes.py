@@ -107,10 +107,11 @@ def check_notes(book) -> list[Finding]:
                 hint="give one of them another label, or delete the one you do not want"))
         by_label[d.label] = d
 
-    inside = [c for c in index.calls if _inside_definition(c, defs)]
+    where = _definition_lines(defs)
+    inside = [c for c in index.calls if _inside_definition(c, where)]
     nested = {id(c) for c in inside}
     calls = sorted((c for c in index.calls if id(c) not in nested), key=key)
-    inline = [c for c in index.inline_notes if not _inside_definition(c, defs)]
+    inline = [c for c in index.inline_notes if not _inside_definition(c, where)]
 
     for c in inside:
         findings.append(Finding("N114", "error", f"note [^{c.label}] is called from inside another note",
@@ -143,8 +144,9 @@ def check_notes(book) -> list[Finding]:
         first_call.setdefault(label, note)
         findings += _content(note)
 
+    lines = {source.path: (source.first_line, source.text.split("\n")) for source in book.sources}
     for c in calls + inline:
-        findings += _placement(c, book)
+        findings += _placement(c, lines)
     findings += _debris(book)
     findings += _old_calls(book, len(notes), defs)
     return findings
@@ -175,17 +177,17 @@ def printed_notes(book, calls, inline, by_label, key) -> list[Note]:
 
 def _ast_notes(blocks):
     """Note contents in document order (notes inside notes do not exist in pandoc)."""
-    def walk(node):
-        if isinstance(node, dict):
-            if node.get("t") == "Note":
-                yield node.get("c", [])
-                return
-            for value in node.values():
-                yield from walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                yield from walk(item)
-    yield from walk(blocks)
+    stack = [blocks]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(reversed([n for n in node if isinstance(n, (list, dict))]))
+        elif node.get("t") == "Note":
+            yield node.get("c", [])
+        else:
+            content = node.get("c")
+            if isinstance(content, (list, dict)):
+                stack.append(content)
 
 
 def _plain(blocks) -> tuple[tuple[str, ...], bool]:
@@ -348,21 +350,23 @@ def _at(text: str, i: int) -> str:
 
 # --- where calls sit -------------------------------------------------------------------
 
-def _inside_definition(call: NoteCall, defs) -> bool:
-    for d in defs:
-        if d.file == call.file and d.line <= call.line <= d.end_line:
-            if call.line > d.line or call.column > d.column + len(d.label) + 4:
-                return True
-    return False
+def _definition_lines(defs) -> dict:
+    """(file, line) -> the definition whose text covers that line."""
+    return {(d.file, n): d for d in defs for n in range(d.line, d.end_line + 1)}
 
 
-def _placement(call: NoteCall, book) -> list[Finding]:
+def _inside_definition(call: NoteCall, where: dict) -> bool:
+    d = where.get((call.file, call.line))
+    return d is not None and (call.line > d.line or call.column > d.column + len(d.label) + 3)
+
+
+def _placement(call: NoteCall, lines) -> list[Finding]:
     out = []
     line = call.context
     col = call.column - 1                     # 0-based start of the call
     where = Location(call.file, call.line, call.column)
     name = f"[^{call.label}]" if call.label != "^[" else "inline note"
-    if _in_heading(call, book):
+    if _in_heading(call, lines):
         out.append(Finding("N111", "warning", f"note {name} is called from a heading", where, hint=HINTS["N111"]))
     if col > 0 and line[col - 1] in " \t\u00a0":
         out.append(Finding("N112", "warning", f"space before note call {name}", where, hint=HINTS["N112"]))
@@ -378,15 +382,12 @@ def _placement(call: NoteCall, book) -> list[Finding]:
     return out
 
 
-def _in_heading(call: NoteCall, book) -> bool:
+def _in_heading(call: NoteCall, lines) -> bool:
     if HEADING.match(call.context):
         return True
-    source = next((s for s in book.sources if s.path == call.file), None)
-    if source is None:
-        return False
-    lines = source.text.split("\n")
-    i = call.line - source.first_line
-    return 0 <= i + 1 < len(lines) and bool(SETEXT.match(lines[i + 1])) and call.context.strip() != ""
+    first, text = lines.get(call.file, (1, []))
+    i = call.line - first
+    return 0 <= i + 1 < len(text) and bool(SETEXT.match(text[i + 1])) and call.context.strip() != ""
 
 
 # --- the text itself -------------------------------------------------------------------
@@ -398,7 +399,7 @@ def _prose_lines(book):
     for source in book.sources:
         fence = None
         prev_blank = True
-        ranges = [(d.line, d.end_line) for d in defs if d.file == source.path]
+        in_definitions = {n for d in defs if d.file == source.path for n in range(d.line, d.end_line + 1)}
         for i, raw in enumerate(source.text.split("\n")):
             number = source.first_line + i
             m = FENCE.match(raw)
@@ -409,7 +410,7 @@ def _prose_lines(book):
             if m:
                 fence = m.group(1)
                 continue
-            in_def = any(a <= number <= b for a, b in ranges)
+            in_def = number in in_definitions
             if raw.startswith(("    ", "\t")) and prev_blank and not in_def:
                 continue                      # indented code
             prev_blank = not raw.strip()
