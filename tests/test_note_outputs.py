@@ -70,8 +70,9 @@ def long_book(tmp_path_factory):
     assert result.code == 0, result.err
     book = load(folder)
     body = body_html(book)
+    pdf = (out / f"{book.slug}.pdf").read_bytes()
     return {"folder": folder, "out": out, "book": book, "body": body, "err": result.err,
-            "pdf": (out / f"{book.slug}.pdf").read_bytes(), "epub": (out / f"{book.slug}.epub").read_bytes()}
+            "pdf": pdf, "pages": _pages(pdf), "epub": (out / f"{book.slug}.epub").read_bytes()}
 
 
 def note_text(body, n) -> str:
@@ -106,7 +107,7 @@ def _pages(pdf_bytes):
 
 
 def test_long_note_starts_on_its_call_page_and_runs_on(long_book):
-    pages = _pages(long_book["pdf"])
+    pages = long_book["pages"]
     call_page = next(i for i, p in enumerate(pages)
                      if any(w["text"].startswith("here.") for w in p["body"]) and
                      any(w["text"] == "1" for w in p["calls"]))
@@ -119,7 +120,7 @@ def test_long_note_starts_on_its_call_page_and_runs_on(long_book):
 
 
 def test_every_note_once_complete_in_order_and_on_the_page(long_book):
-    pages = _pages(long_book["pdf"])
+    pages = long_book["pages"]
     body = long_book["body"]
     drawn = "".join(w["text"] for p in pages for w in p["notes"])
     expected = "".join(str(n) + note_text(body, n) for n in sorted(body.notes))
@@ -134,7 +135,7 @@ def test_every_note_once_complete_in_order_and_on_the_page(long_book):
 
 
 def test_numbers_follow_the_calls_in_every_edition(long_book):
-    pages = _pages(long_book["pdf"])
+    pages = long_book["pages"]
     calls = [int(w["text"]) for p in pages for w in p["calls"] if w["text"].isdigit()]
     assert calls == [1, 2, 3, 4, 5]
     with zipfile.ZipFile(BytesIO(long_book["epub"])) as z:
