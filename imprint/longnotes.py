@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree, html as lhtml
 
-from .pages import note_number, note_pages
+from .pages import PX, box_text, note_number, note_pages
 
 # Characters that take no room of their own in the measured text.
 IGNORABLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
@@ -299,7 +299,7 @@ def _units(note_box) -> list[Unit] | None:
     units, j = [], 0
     previous_bottom = note_box.content_box_y()
     for box, block, atomic in found:
-        text = [c for c in _drawn_text(box) if not c.isspace() and c not in IGNORABLE]
+        text = [c for c in box_text(box) if not c.isspace() and c not in IGNORABLE]
         hyphen = ""
         for k, ch in enumerate(text):
             if j < len(stream) and stream[j].casefold() == ch.casefold():
@@ -309,16 +309,10 @@ def _units(note_box) -> list[Unit] | None:
             else:
                 return None               # generated or reordered text: do not guess
         bottom = box.position_y + box.margin_height()
-        units.append(Unit(max(0.0, bottom - previous_bottom) * 0.75, j, hyphen, id(block.element),
+        units.append(Unit(max(0.0, bottom - previous_bottom) * PX, j, hyphen, id(block.element),
                           block.style["text_align_all"] == "justify"))
         previous_bottom = bottom
     return units if units and j == len(stream) else None
-
-
-def _drawn_text(box) -> str:
-    from weasyprint.formatting_structure import boxes
-    return "".join(b.text for b in box.descendants()
-                   if isinstance(b, boxes.TextBox) and "::" not in (b.element_tag or ""))
 
 
 def _chars(element) -> list[str]:
