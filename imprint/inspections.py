@@ -29,7 +29,9 @@ def note_placement(document, job) -> list[Finding]:
     return out
 
 
-INSPECTIONS = [note_placement]
+from .checks.note_outputs import inspect_pdf_notes  # noqa: E402
+
+INSPECTIONS = [note_placement, inspect_pdf_notes]
 
 EXTRACTS = {
     "anchors": lambda document, job: anchor_pages(document),

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-DEFINITION = re.compile(r"^ {0,3}\[\^([^\]\s]+)\]:[ \t]?")
-CALL = re.compile(r"\[\^([^\]\s]+)\](?!:)")
+# A definition starts a line, inside block quotes too (`> [^1]: ...`); anywhere else,
+# `[^1]:` is a call followed by a colon (as pandoc reads it).
+DEFINITION = re.compile(r"^ {0,3}(?:> ?)*\[\^([^\]\s]+)\]:[ \t]?")
+CALL = re.compile(r"\[\^([^\]\s\\[]+)\]")
 INLINE_NOTE = re.compile(r"\^\[")
 CODE_SPAN = re.compile(r"(`+)(?:.+?)\1", re.S)
 

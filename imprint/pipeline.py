@@ -24,6 +24,7 @@ from . import checks, cover, package, preflight, profiles, render, sanitize, typ
 from .editions import EDITIONS, Edition, for_printer, margins_for, trim as trim_for
 from .errors import BuildFailed, ExitCode, Finding, ImprintError, Location, MetadataError, fails, summary
 from .limits import Limits, run_limited
+from .checks import note_outputs
 from .load import Book, load
 
 
@@ -237,8 +238,9 @@ def build_epub(book: Book, body, say, edition: Edition, page_starts=()) -> Editi
     say(f"packaging the {edition.name} edition")
     jpeg = cover.ebook_cover_jpeg(book) if not book.metadata.cover_image else None
     made = package.package_edition(book, body, jpeg, page_starts, kobo=edition.kobo)
+    found = list(made.findings) + note_outputs.check_epub_notes(made.data, body.notes)
     return EditionResult(edition.name, book.slug + edition.suffix, made.data, None, len(body.notes),
-                         list(made.findings), time.perf_counter() - t0)
+                         found, time.perf_counter() - t0)
 
 
 def write_outputs(result: BuildResult) -> list[Path]:

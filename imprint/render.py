@@ -248,6 +248,12 @@ def _inline_note(span, note: Note, number: int):
             if isinstance(el.tag, str) and el.tag in BLOCK_TAGS:
                 el.set("class", (f"fn-{el.tag} " + el.get("class", "")).strip())
                 el.tag = "span"
+                # Pandoc's newlines between blocks would become empty lines inside a span.
+                if len(el) and el[0].tag in BLOCK_TAGS and not (el.text or "").strip():
+                    el.text = None
+                for child in el:
+                    if isinstance(child.tag, str) and child.tag in BLOCK_TAGS and not (child.tail or "").strip():
+                        child.tail = None
     if blocks and blocks[0].get("class", "").startswith("fn-p"):
         first = blocks[0]
         marker.tail = first.text

@@ -318,14 +318,24 @@ def _padding(job: Job, document) -> int:
 
 
 def run_job(job: Job) -> Layout:
-    """Lay the text out (again only if the page count moves it into another gutter band),
-    inspect the pages, write every paged edition from that one layout."""
+    """Lay the text out (again only if the page count moves it into another gutter band, or
+    a note is away from its call or too long), inspect the pages, write every paged edition
+    from that one layout."""
+    from . import longnotes
     from .inspections import EXTRACTS, INSPECTIONS
 
     css, tried = job.page_css, []
+    warnings, refused = [], []
     while True:
-        document, warnings, refused = render(job.html, job.base, book_root=job.book_root, page_css=css,
-                                             remote_images=job.remote_images)
+        def lay_out(html, css=css):
+            nonlocal warnings, refused
+            document, warnings, refused = render(html, job.base, book_root=job.book_root, page_css=css,
+                                                 remote_images=job.remote_images)
+            return document
+
+        # Laid out again (at most twice) only when a note is away from its call or too long.
+        settled = longnotes.settle(job.html, lay_out)
+        document = settled.document
         tried.append(css)
         padding = _padding(job, document)
         wanted = _css_for(job, len(document.pages) + padding)
@@ -341,6 +351,7 @@ def run_job(job: Job) -> Layout:
     for inspect in INSPECTIONS:
         found += inspect(document, job)
     extracts = {name: extract(document, job) for name, extract in EXTRACTS.items()}
+    extracts["notes_settled"] = {"layouts": settled.layouts, "split": settled.split, "kept": settled.kept}
     blanks = (padding_pages(padding, (len(document.pages) + 1) % 2 == 0, css, job.base, job.book_root)
               if any(e.pads for e in job.editions) else [])
     pdfs = {e.name: write(document, variant=e.pdf_variant, full_fonts=e.full_fonts, identifier=job.identifier,

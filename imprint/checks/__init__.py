@@ -18,6 +18,12 @@ CODES: dict[str, str] = {
 
 CHECKS = []          # functions Book -> list[Finding], added by the check modules
 
+from . import notes as _notes, note_outputs as _note_outputs  # noqa: E402
+
+CODES.update(_notes.CODES)            # N1xx: the notes in the manuscript
+CODES.update(_note_outputs.CODES)     # N2xx: the notes in the editions (run after the build)
+CHECKS.append(_notes.check_notes)
+
 
 def check(book: Book) -> list[Finding]:
     findings = list(book.load_findings)

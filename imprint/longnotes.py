@@ -1,0 +1,504 @@
+"""HTML + a way to lay it out -> the laid-out Document in which every note starts on the
+page of its call and a long note runs on over the next pages, and what was done for it.
+
+WeasyPrint (70) never splits a footnote: a note taller than the room left under its call
+is moved whole to a later page, and one taller than the footnote area is drawn past the
+page's foot. It does, however, lay out several notes called from one line in order, keep
+on the call's page those that fit, and carry the others over, in order, to the top of the
+next pages' footnote areas. So we measure every note on the first layout, cut each long
+one after the lines where a page may end (two lines at least before and after a cut
+inside a paragraph, never inside a table), and give WeasyPrint one `float: footnote` piece
+per group of lines. On the next layout the call's page takes as many of the note's lines
+as fit and the rest continue, in order, on the following pages, each of which keeps room
+(the `@footnote` max-height) for its own text.
+
+A piece is an ordinary copy of the note's markup cut to its characters: a paragraph, block
+quotation or list item that goes on in the next piece is marked `fn-cut` (its last line
+justified, no bottom margin), its continuation `fn-cont` (no indent, no top margin, no list
+marker); an element's previous sibling is kept as a hidden `fn-ghost` so that sibling
+selectors (`.fn-p + .fn-p`) style the pieces as they styled the whole note. The first
+piece keeps the note's id and number; every piece carries data-note and data-piece.
+
+One more WeasyPrint habit moves notes away from their calls: to keep two lines of a
+paragraph together at the foot of a page (orphans), it sends notes already placed on that
+page, or pieces of a long one, on to the next page, where they may also come out of order.
+`notes_stay_with_calls()` switches that off while we lay out, so the paragraph moves to the
+next page whole instead, as it would on a page without notes (see its docstring). Should a
+WeasyPrint version lay out differently, the fallback still works: a paragraph for which
+notes were sent away is asked for one more line (`orphans`), so it moves whole.
+
+At most ROUNDS layouts are made; what is still wrong after them is left to the inspections
+to report. A book whose notes all fit is laid out once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+
+from lxml import etree, html as lhtml
+
+from .pages import PX, box_text, note_number, note_pages
+
+# Characters that take no room of their own in the measured text.
+IGNORABLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
+# A note taller than this share of the page's text block is cut into pieces: a shorter
+# one is cut only when it did not fit, otherwise it moves whole with its call's line.
+LONG = 0.25
+EPS = 0.5          # points
+GRAIN = 2          # lines: the shortest piece
+ROUNDS = 4         # layouts at most
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One line of a laid-out note, or one block that cannot be cut (a table, an image)."""
+
+    height: float
+    end: int           # count of the note's non-blank characters up to the end of this unit
+    hyphen: str        # the hyphen WeasyPrint added when the line ends inside a word
+    block: int         # identity of the innermost block: lines of one block keep widows/orphans
+    justified: bool    # the block is justified (so a cut line is justified too)
+
+
+@dataclass(frozen=True)
+class Trouble:
+    """One thing wrong with the notes of a layout."""
+
+    kind: str                  # "away": not on its call's page; "order": pieces out of order;
+    page: int                  # "foot": past the page's foot; "over": drawn over the text
+    note: int | None = None    # for "away" and "order"
+    note_page: int | None = None
+
+
+@dataclass
+class Settled:
+    """The final layout and what was done to reach it."""
+
+    document: object
+    html: str
+    layouts: int = 1
+    split: dict = field(default_factory=dict)      # note number -> pieces
+    kept: list = field(default_factory=list)       # pages whose last paragraph was moved whole
+
+
+def problems(pages) -> list[Trouble]:
+    """What is wrong with the notes of a layout; empty when every note sits where it belongs."""
+    out = []
+    called, started = {}, {}
+    for p in pages:
+        for n in p.calls:
+            called.setdefault(n, p.page)
+        for note in p.notes:
+            if note.piece == 0:
+                started.setdefault(note.number, p.page)
+    for n, page in called.items():
+        if started.get(n) != page:
+            out.append(Trouble("away", page, n, started.get(n)))
+    # A note's pieces in reading order must be its pieces in order: WeasyPrint can send a
+    # piece on after later ones when it makes room for a paragraph's orphans.
+    seen: dict[int, tuple[int, int]] = {}          # note -> (last piece, its page)
+    for p in pages:
+        for note in p.notes:
+            last = seen.get(note.number)
+            if last is not None and note.piece < last[0]:
+                where = next((q.page for q in pages for m in q.notes
+                              if m.number == note.number and m.piece == note.piece - 1), p.page)
+                out.append(Trouble("order", where, note.number, p.page))
+            if last is None or note.piece > last[0]:
+                seen[note.number] = (note.piece, p.page)
+    for p in pages:
+        if p.notes_bottom is not None and p.notes_bottom > p.content_bottom + EPS:
+            out.append(Trouble("foot", p.page))
+        if p.area_top is not None and p.text_bottom is not None and p.text_bottom > p.area_top + EPS:
+            out.append(Trouble("over", p.page))
+    return out
+
+
+def settle(html: str, lay_out) -> Settled:
+    """Lay `html` out with `lay_out(html) -> Document` until the notes sit right (or ROUNDS)."""
+    with notes_stay_with_calls():
+        result = Settled(lay_out(html), html)
+        while result.layouts < ROUNDS:
+            new = _remedy(result)
+            if new is None:
+                break
+            result.html = new
+            result.document = lay_out(new)
+            result.layouts += 1
+    return result
+
+
+@contextlib.contextmanager
+def notes_stay_with_calls():
+    """While laying out, never send notes away from their calls' page to keep a paragraph's
+    orphans.
+
+    In WeasyPrint 70, `layout.block._linebox_layout` makes room for a paragraph's second
+    line at a page's foot by reporting the page's notes to the next page, and only when
+    `context.in_column` is false. So each main-text call of it runs with `in_column` set,
+    and the footnote area (the only other reader of the flag on that path) is measured with
+    it unset, as usual. Multi-column layout, which sets the flag itself, is left alone.
+    The patch is undone on leaving; tests/test_note_outputs.py checks that WeasyPrint still
+    has the branch it neutralises."""
+    from weasyprint.layout import LayoutContext, block
+
+    line_layout, update_area = block._linebox_layout, LayoutContext._update_footnote_area
+
+    def linebox_layout(context, *args, **kwargs):
+        if context.in_column:                 # real columns, or our own nested call
+            return line_layout(context, *args, **kwargs)
+        # Lines inside the footnote area, laid out from update_footnote_area, come here too.
+        outer = getattr(context, "imprint_lines", False)
+        context.in_column = context.imprint_lines = True
+        try:
+            return line_layout(context, *args, **kwargs)
+        finally:
+            context.in_column, context.imprint_lines = False, outer
+
+    def update_footnote_area(self):
+        if not getattr(self, "imprint_lines", False):
+            return update_area(self)
+        self.in_column = False
+        try:
+            return update_area(self)
+        finally:
+            self.in_column = True
+
+    block._linebox_layout, LayoutContext._update_footnote_area = linebox_layout, update_footnote_area
+    try:
+        yield
+    finally:
+        block._linebox_layout, LayoutContext._update_footnote_area = line_layout, update_area
+
+
+def _remedy(result: Settled) -> str | None:
+    """The HTML changed to mend what went wrong in `result.document`, or None if nothing can."""
+    document = result.document
+    pages = note_pages(document)
+    trouble = problems(pages)
+    away = {t.note: t for t in trouble if t.kind == "away"}
+    text_height = max((p.content_bottom - p.content_top for p in pages), default=0.0)
+    measured = _measure(document)
+    long = {n for n, units in measured.items() if sum(u.height for u in units) > LONG * text_height}
+    if not trouble and not long:
+        return None
+    doc = lhtml.document_fromstring(result.html)
+    changed = False
+    for number, units in sorted(measured.items()):
+        if number not in long and number not in away:
+            continue
+        groups = _groups(units)
+        found = doc.xpath(f'//*[@id="fn{number}"]')
+        if len(groups) < 2 or not found or len(_chars(found[0])) != units[-1].end:
+            continue                      # one piece only, or not the text we measured
+        result.split[number] = _cut(found[0], number, units, groups)
+        away.pop(number, None)
+        changed = True
+    stuck = list(away.values()) + [t for t in trouble if t.kind == "order"]
+    for t in sorted(stuck, key=lambda t: t.page):
+        if t.page in result.kept:
+            continue
+        found = _orphaned_paragraph(document, t.page)
+        if found is not None:
+            paragraph, orphans = found
+            target = _same_element(doc, paragraph)
+            if target is not None:
+                target.set("style", (target.get("style", "") + f"; orphans: {orphans + 1}").lstrip("; "))
+                result.kept.append(t.page)
+                changed = True
+    if not changed:
+        return None
+    return lhtml.tostring(doc, doctype="<!DOCTYPE html>", encoding="unicode")
+
+
+# --- the orphans habit -----------------------------------------------------------------
+
+def _orphaned_paragraph(document, page: int):
+    """The paragraph that ends page `page` with exactly `orphans` lines and goes on over
+    the page: the one WeasyPrint made room for by sending notes away. None otherwise."""
+    from weasyprint.formatting_structure import boxes
+
+    if page >= len(document.pages):
+        return None
+    lines: list = []
+
+    def walk(box, block):
+        for child in getattr(box, "children", ()):
+            if not isinstance(child, boxes.Box):
+                continue
+            if isinstance(child, boxes.LineBox):
+                lines.append(block)
+            elif isinstance(child, boxes.ParentBox) and not isinstance(child, boxes.FootnoteAreaBox):
+                walk(child, child if isinstance(child, boxes.BlockContainerBox) else block)
+
+    walk(document.pages[page - 1]._page_box.children[0], None)
+    if not lines or lines[-1] is None or lines[-1].element is None:
+        return None
+    last = lines[-1]
+    count = sum(1 for b in lines if b.element is last.element)
+    if count != last.style["orphans"]:
+        return None
+    following = document.pages[page]._page_box.children[0]
+    if not any(isinstance(b, boxes.Box) and b.element is last.element for b in following.descendants()):
+        return None
+    return last.element, count
+
+
+def _same_element(doc, element):
+    """The lxml element that is WeasyPrint's parsed `element`: same tag, same text, unique."""
+    tag = element.tag.split("}")[-1]
+    key = " ".join("".join(element.itertext()).split())[:200]
+    matches = [el for el in doc.iter(tag) if " ".join("".join(el.itertext()).split())[:200] == key]
+    return matches[0] if len(matches) == 1 else None
+
+
+# --- measuring -------------------------------------------------------------------------
+
+def _measure(document) -> dict[int, list[Unit]]:
+    """Every whole note's units, from the first page its box appears on."""
+    from weasyprint.formatting_structure import boxes
+
+    out: dict[int, list[Unit]] = {}
+    for page in document.pages:
+        area = next((c for c in page._page_box.children if isinstance(c, boxes.FootnoteAreaBox)), None)
+        if area is None:
+            continue
+        for box in area.children:
+            if not isinstance(box, boxes.Box) or box.element is None or box.element.get("data-piece"):
+                continue
+            n = note_number(box.element)
+            if n is None or n in out:
+                continue
+            units = _units(box)
+            if units is not None:
+                out[n] = units
+    return out
+
+
+def _units(note_box) -> list[Unit] | None:
+    """The note's lines and uncuttable blocks, in order, with the text position each ends at.
+    None when the drawn text cannot be matched to the note's characters."""
+    from weasyprint.formatting_structure import boxes
+
+    stream = _chars(note_box.element)
+    found: list[tuple] = []
+
+    def walk(box, block):
+        for child in box.children:
+            if not isinstance(child, boxes.Box):
+                continue
+            if isinstance(child, boxes.LineBox):
+                found.append((child, block, False))
+            elif isinstance(child, (boxes.TableBox, boxes.ReplacedBox, boxes.InlineBlockBox)):
+                found.append((child, block, True))
+            elif isinstance(child, boxes.ParentBox):
+                walk(child, child if isinstance(child, boxes.BlockContainerBox) else block)
+
+    walk(note_box, note_box)
+    units, j = [], 0
+    previous_bottom = note_box.content_box_y()
+    for box, block, atomic in found:
+        text = [c for c in box_text(box) if not c.isspace() and c not in IGNORABLE]
+        hyphen = ""
+        for k, ch in enumerate(text):
+            if j < len(stream) and stream[j].casefold() == ch.casefold():
+                j += 1
+            elif k == len(text) - 1 and not atomic:
+                hyphen = ch               # WeasyPrint's hyphenate-character
+            else:
+                return None               # generated or reordered text: do not guess
+        bottom = box.position_y + box.margin_height()
+        units.append(Unit(max(0.0, bottom - previous_bottom) * PX, j, hyphen, id(block.element),
+                          block.style["text_align_all"] == "justify"))
+        previous_bottom = bottom
+    return units if units and j == len(stream) else None
+
+
+def _chars(element) -> list[str]:
+    """The non-blank characters of an element's text, in document order (ElementTree or lxml)."""
+    out = []
+
+    def walk(el, top):
+        if isinstance(el.tag, str):
+            out.extend(c for c in (el.text or "") if not c.isspace() and c not in IGNORABLE)
+            for child in el:
+                walk(child, False)
+        if not top:
+            out.extend(c for c in (el.tail or "") if not c.isspace() and c not in IGNORABLE)
+
+    walk(element, True)
+    return out
+
+
+def _groups(units: list[Unit]) -> list[tuple[int, int]]:
+    """Runs of units [a, b) between the places a page may end inside the note: not after a
+    paragraph's first line nor before its last (no widow or orphan), and never so that a
+    run holds no character of its own."""
+    first, last = {}, {}
+    for i, u in enumerate(units):
+        first.setdefault(u.block, i)
+        last[u.block] = i
+    bounds = [0]
+    for i in range(len(units) - 1):
+        a, b = units[i], units[i + 1]
+        if a.block == b.block and (first[a.block] == i or last[b.block] == i + 1):
+            continue
+        if a.end == (units[bounds[-1] - 1].end if bounds[-1] else 0) or b.end == a.end:
+            continue                      # a run without text of its own (an empty line box)
+        bounds.append(i + 1)
+    if len(bounds) > 1 and units[-1].end == units[bounds[-1] - 1].end:
+        bounds.pop()                      # nothing left after the last cut
+    bounds.append(len(units))
+    # Fewer, taller pieces: WeasyPrint lays the footnote area out again for every piece it
+    # adds, so the cost grows with the square of the pieces on a page; a page may then end
+    # up to GRAIN - 1 lines short of its foot.
+    merged = [bounds[0]]
+    for b in bounds[1:-1]:
+        if b - merged[-1] >= GRAIN:
+            merged.append(b)
+    if len(merged) > 1 and bounds[-1] - merged[-1] < GRAIN:
+        merged.pop()
+    merged.append(bounds[-1])
+    return list(zip(merged, merged[1:]))
+
+
+# --- cutting ---------------------------------------------------------------------------
+
+def _cut(note, number: int, units: list[Unit], groups) -> int:
+    """Replace the note element by one piece per group of units; returns the piece count."""
+    parent = note.getparent()
+    index = parent.index(note)
+    tail = note.tail
+    pieces = []
+    for k, (a, b) in enumerate(groups):
+        lo = units[a - 1].end if a else 0
+        hi = units[b - 1].end if b < len(units) else float("inf")
+        # Justify the piece's last line when its paragraph goes on in the next piece.
+        mid_block = b < len(units) and units[b - 1].block == units[b].block and units[b - 1].justified
+        piece = _slice(note, lo, hi, units[b - 1].hyphen if b < len(units) else "", mid_block)
+        piece.tail = None
+        piece.set("data-note", str(number))
+        piece.set("data-piece", str(k))
+        if k:
+            piece.attrib.pop("id", None)
+            piece.set("class", (piece.get("class", "") + " fn-piece").strip())
+        pieces.append(piece)
+    pieces[-1].tail = tail
+    parent.remove(note)
+    for k, piece in enumerate(pieces):
+        parent.insert(index + k, piece)
+    return len(pieces)
+
+
+def _slice(root, lo: int, hi: float, hyphen: str, justify_cut: bool):
+    """A copy of `root` holding only the characters numbered lo <= i < hi (blanks go with
+    the character after them). Elements cut at either end are marked; see the module doc."""
+    counter = 0
+    spans: dict = {}          # element -> (first, end) character numbers
+
+    def measure(el):
+        nonlocal counter
+        start = counter
+        counter += sum(1 for c in (el.text or "") if not c.isspace() and c not in IGNORABLE)
+        for child in el:
+            if isinstance(child.tag, str):
+                measure(child)
+            counter += sum(1 for c in (child.tail or "") if not c.isspace() and c not in IGNORABLE)
+        spans[el] = (start, counter)
+
+    measure(root)
+
+    def keep(text: str, start: int) -> str:
+        out, i = [], start
+        for c in text:
+            counts = not c.isspace() and c not in IGNORABLE
+            if lo <= i < hi:
+                out.append(c)
+                if counts and hyphen and i == hi - 1:
+                    out.append(hyphen)    # the line ended inside a word
+            if counts:
+                i += 1
+        return "".join(out)
+
+    def inside(el) -> bool:
+        s, e = spans[el]
+        return (s < hi and e > lo) if e > s else lo <= s < hi
+
+    def build(el, top: bool):
+        s, e = spans[el]
+        new = etree.Element(el.tag, dict(el.attrib))
+        new.text = keep(el.text or "", s)
+        classes = new.get("class", "").split()
+        if not top:
+            if s < lo:
+                classes.append("fn-cont")
+                if _is_list(el):
+                    before = sum(1 for c in el if isinstance(c.tag, str) and spans[c][1] <= lo
+                                 and spans[c][1] > spans[c][0])
+                    start = int(el.get("start", "1") or 1) - 1
+                    new.set("style", (new.get("style", "") + f"; counter-reset: list-item {before + start}").lstrip("; "))
+            if e > hi:
+                classes.append("fn-cut")
+        if classes:
+            new.set("class", " ".join(dict.fromkeys(classes)))
+        if s < lo and "id" in new.attrib:
+            del new.attrib["id"]      # an id belongs to the piece where its element starts
+        position = s + len([c for c in (el.text or "") if not c.isspace() and c not in IGNORABLE])
+        previous = None
+        for child in el:
+            if not isinstance(child.tag, str):
+                position += _count(child.tail)
+                continue
+            if inside(child):
+                if previous is not None and not inside(previous) and spans[child][0] >= lo:
+                    ghost = etree.Element(previous.tag, {k: v for k, v in previous.attrib.items() if k != "id"})
+                    ghost.set("class", (ghost.get("class", "") + " fn-ghost").strip())
+                    new.append(ghost)
+                copy_child = build(child, False)
+                copy_child.tail = keep(child.tail or "", spans[child][1])
+                new.append(copy_child)
+            else:
+                text = keep(child.tail or "", spans[child][1])
+                if text:
+                    if len(new):
+                        new[-1].tail = (new[-1].tail or "") + text
+                    else:
+                        new.text = (new.text or "") + text
+            previous = child
+        return new
+
+    piece = build(root, True)
+    if justify_cut:
+        _justify_cut(piece)
+    return piece
+
+
+def _justify_cut(piece):
+    """Justify the piece's last line, as it was when the paragraph was whole."""
+    deepest = None
+    for el in piece.iter():
+        if isinstance(el.tag, str) and "fn-cut" in el.get("class", "").split():
+            deepest = el
+    if deepest is not None:
+        block = deepest
+        while block is not None and block is not piece and not _is_block(block):
+            block = block.getparent()
+        if block is not None and block is not piece:
+            block.set("class", block.get("class", "") + " fn-cut-line")
+
+
+def _count(text) -> int:
+    return sum(1 for c in (text or "") if not c.isspace() and c not in IGNORABLE)
+
+
+def _is_list(el) -> bool:
+    classes = el.get("class", "").split()
+    return el.tag in ("ol", "ul") or "fn-ol" in classes or "fn-ul" in classes
+
+
+def _is_block(el) -> bool:
+    """Blocks inside a note are spans classed fn-<tag> (see render._inline_note)."""
+    return el.tag in ("p", "div", "blockquote", "li", "dd", "dt") or any(
+        c.startswith("fn-") and c not in ("fn-cut", "fn-cont", "fn-ghost", "fn-piece", "fn-cut-line")
+        for c in el.get("class", "").split())
