@@ -320,7 +320,7 @@ def _padding(job: Job, document) -> int:
 def run_job(job: Job) -> Layout:
     """Lay the text out (again only if the page count moves it into another gutter band),
     inspect the pages, write every paged edition from that one layout."""
-    from .inspections import EXTRACTS, INSPECTIONS
+    from .inspections import EXTRACTS, INSPECTIONS, VERIFICATIONS
 
     css, tried = job.page_css, []
     while True:
@@ -347,4 +347,7 @@ def run_job(job: Job) -> Layout:
                           links=e.links, paint=e.paint, output_intent=e.output_intent, bleed=e.bleed,
                           extra_pages=blanks if e.pads else ())
             for e in job.editions}
+    for e in job.editions:
+        for verify in VERIFICATIONS:
+            found += verify(document, job, e, pdfs[e.name])
     return Layout(len(document.pages), pdfs, found, extracts, padding, len(tried), css)
