@@ -112,7 +112,9 @@ def pct(value: float) -> str:
 
 def context(book, edition: Edition, result, findings: list[Finding], images: list[PageImage]) -> dict:
     """Plain data for templates/proof.html.j2: every position already a CSS percentage."""
-    marks = {(m["code"], m["page"], m["message"]): m for m in result.extracts.get("marks", [])}
+    marks: dict[tuple, list[dict]] = {}          # the same message can stand at several spots of a page
+    for m in result.extracts.get("marks", []):
+        marks.setdefault((m["code"], m["page"], m["message"]), []).append(m)
     by_page: dict[int, list[Finding]] = {}
     for f in sorted(findings, key=lambda f: SEVERITY_ORDER[f.severity]):
         if f.page is not None and 1 <= f.page <= len(images):
@@ -125,7 +127,8 @@ def context(book, edition: Edition, result, findings: list[Finding], images: lis
         left, top, width, height = image.trim
         notes = []
         for n, f in enumerate(by_page.get(number, []), start=1):
-            mark = marks.get((f.code, f.page, f.message))
+            spots = marks.get((f.code, f.page, f.message))
+            mark = spots.pop(0) if spots else None
             box = None
             if mark and mark["rect"]:
                 x0, y0, x1, y1 = mark["rect"]
