@@ -36,7 +36,7 @@ CODES = {
     "L214": "The share of hyphenated lines in the edition (for the record).",
     "L215": "Loose line: its word spaces are stretched past the limit (rivers).",
     "L216": "A text page without its running head or folio.",
-    "L217": "A running head or folio on a page that should have none (blank page, front matter, chapter opening).",
+    "L217": "A running head or folio on a page that should have none (blank page, front matter, chapter opening, full-page art).",
     "L218": "A folio that is not the page's number.",
     "L219": "The written PDF's page boxes (MediaBox, TrimBox, BleedBox) differ from the laid-out page.",
     "L220": "The page geometry of the edition as written (for the record).",
@@ -311,6 +311,8 @@ def running_heads(pages: list[PageView]) -> list[Mark]:
         text = [ln for ln in page.lines if ln.region == "text"]
         if page.empty:
             kind = "a blank page"
+        elif not text:
+            kind = "a page of art"          # a plate: blind, like a chapter opening
         elif all(ln.front for ln in text) and text:
             kind = "a front-matter page"
         elif any(ln.heading == 1 for ln in text):
@@ -410,15 +412,18 @@ def geometry(document, job, edition, pdf: bytes) -> list[Finding]:
     if len(written) < len(pages) or (len(written) > len(pages) and not getattr(edition, "pads", False)):
         wrong.append((1, f"the PDF has {len(written)} pages, the layout {len(pages)}"))
     for number, boxes in enumerate(written, start=1):
-        page = pages[min(number, len(pages)) - 1]
+        n = len(pages)     # a padding page takes the geometry of the last laid-out page of its side
+        page = pages[(number if number <= n else n if (number - n) % 2 == 0 else max(n - 1, 1)) - 1]
         w, h = round(page.width * PT_PER_PX, 2), round(page.height * PT_PER_PX, 2)
         top, right, bottom, left = (round(b * PT_PER_PX, 2) if keeps_bleed else 0.0 for b in page.bleed)
-        trim = (left, bottom, left + w, bottom + h)
-        bleed = (0.0, 0.0, left + w + right, bottom + h + top)
         if boxes.trim is None:
             wrong.append((number, "no TrimBox"))
-        elif not _same(boxes.trim, trim):
-            wrong.append((number, f"TrimBox {list(boxes.trim)} instead of {list(trim)}"))
+            continue
+        # Where the PDF puts its origin is the writer's choice; sizes and offsets are what count.
+        x0, y0, x1, y1 = boxes.trim
+        bleed = (x0 - left, y0 - bottom, x1 + right, y1 + top)
+        if not _same((x1 - x0, y1 - y0), (w, h)):
+            wrong.append((number, f"TrimBox {x1 - x0:g} × {y1 - y0:g} pt instead of {w:g} × {h:g} pt"))
         elif boxes.bleed is None or not _same(boxes.bleed, bleed):
             wrong.append((number, f"BleedBox {list(boxes.bleed or ())} instead of {list(bleed)}"))
         elif not _same(boxes.media, bleed) and not _contains(boxes.media, bleed):

@@ -115,7 +115,10 @@ def write(document, *, variant: str | None, full_fonts: bool, identifier: str, l
         options["pdf_tags"] = True
     if output_intent == "srgb":
         options["output_intent"] = "srgb"
-    target = document.copy(list(document.pages) + list(extra_pages)) if extra_pages else document
+    # Always a copy: WeasyPrint subsets the fonts of `document.fonts` in place while writing,
+    # so a second edition written from the same Document would embed the first one's subsets
+    # (a print file asking for whole fonts got subsets whenever no padding page forced a copy).
+    target = document.copy(list(document.pages) + list(extra_pages))
     metadata = document.metadata
     saved = [(p.links, p.bookmarks, dict(p.bleed)) for p in target.pages]
     saved_meta = (metadata.created, metadata.modified, dict(document.color_profiles))

@@ -26,7 +26,7 @@ from imprint.load import load
 SMALL = METADATA + "trim: 5x8\n"
 LOREM = ("Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut "
          "labore et dolore magna aliqua. Ut enim ad minim veniam, quis nostrud exercitation ullamco "
-         "laboris nisi ut aliquip ex ea commodo consequat.")      # four lines on the 5 x 8 in measure
+         "laboris nisi ut aliquip ex ea commodo consequat.")      # five lines on the 5 x 8 in measure
 
 
 def job_for(folder, css: str = "") -> typeset.Job:
@@ -63,7 +63,7 @@ def test_text_pushed_off_the_page_is_an_error(tmp_path):
     result = lay_out(tmp_path, "# One\n\n" + LOREM + "\n\n" + div("shift", LOREM),
                      ".shift { position: relative; left: 300pt }")
     off = found(result, "L201")
-    assert [f.page for f in off] == [7, 7, 7, 7]        # every line of the shifted paragraph
+    assert [f.page for f in off] == [7, 7, 7, 7, 7]     # every line of the shifted paragraph
     same(off[0], "L201", "error", 7, "line 6: “Lorem ipsum dolor sit amet, consectetur…” runs off the page")
     assert not found(result, "L205", "L206")            # reported once, as the worst it is
 
@@ -74,14 +74,14 @@ def test_text_over_text_is_an_error(tmp_path):
     over = found(result, "L202")
     assert len(over) == 3
     same(over[0], "L202", "error", 7,
-         "“eiusmod tempor incididunt ut …” is drawn over “Lorem ipsum dolor sit amet, c…”")
+         "“do eiusmod tempor incididunt …” is drawn over “Lorem ipsum dolor sit amet, c…”")
 
 
 def test_footnote_area_over_the_text_is_an_error(tmp_path):
     result = lay_out(tmp_path, "# One\n\n" + LOREM + "[^1]\n\n" + div("sink", LOREM) + "[^1]: A note of a few words.\n",
                      ".sink { position: relative; top: 250pt }")
     [clash] = found(result, "L203")
-    same(clash, "L203", "error", 7, "the footnote area overlaps the text by 30.4 pt")
+    same(clash, "L203", "error", 7, "the footnote area overlaps the text by 49.1 pt")
 
 
 def test_wrong_contents_page_number_is_an_error(tmp_path):
@@ -103,30 +103,30 @@ def test_true_contents_numbers_pass(tmp_path):
 def test_text_outside_the_text_area(tmp_path):
     result = lay_out(tmp_path, "# One\n\n" + LOREM + "\n\n" + div("hang", LOREM), ".hang { margin-left: -40pt !important }")
     out = found(result, "L205")
-    assert len(out) == 4
+    assert len(out) == 4                                # the wider paragraph sets in four lines
     same(out[0], "L205", "warning", 7, "line 6: “Lorem ipsum dolor sit amet, consectetur…” lies outside the text area")
 
 
 def test_overfull_line(tmp_path):
-    result = lay_out(tmp_path, "# One\n\n" + LOREM + "\n\n" + "1234567890" * 6 + "\n")
+    result = lay_out(tmp_path, "# One\n\n" + LOREM + "\n\n" + "1234567890" * 5 + "12345\n")
     [over] = found(result, "L206")
-    same(over, "L206", "warning", 7, "line 6: overfull by 35.5 pt, “…23456789012345678901234567890”")
+    same(over, "L206", "warning", 7, "line 6: overfull by 24.5 pt, “…78901234567890123456789012345”")
 
 
 def test_widow_orphan_and_heading_at_the_foot(tmp_path):
-    # Spacers of measured height leave room for exactly one line (orphan), three lines of a
-    # four-line paragraph (widow) and a heading without its text; the stylesheet's own
+    # Spacers of measured height leave room for exactly one line (orphan), four lines of a
+    # five-line paragraph (widow) and a heading without its text; the stylesheet's own
     # widows/orphans/break-after rules are switched off so the breaks happen.
     manuscript = ("# One\n\n" + LOREM + "\n\n" + div("s1") + LOREM + " " + LOREM + "\n\n"
                   + div("s2") + LOREM + "\n\n" + div("s3") + "## Heading\n\n" + LOREM + "\n")
     css = ("p { orphans: 1 !important; widows: 1 !important } h2 { break-after: auto !important } "
-           ".s1, .s2, .s3 { break-before: page } .s1 { height: 452pt } .s2 { height: 425.6pt } .s3 { height: 428.5pt }")
+           ".s1, .s2, .s3 { break-before: page } .s1 { height: 451.6pt } .s2 { height: 409.4pt } .s3 { height: 427pt }")
     result = lay_out(tmp_path, manuscript, css)
     [orphan], [widow], [heading] = found(result, "L208"), found(result, "L207"), found(result, "L209")
     same(orphan, "L208", "warning", 8,
          "orphan: “Lorem ipsum dolor sit amet, consectetur…” is the only line of its paragraph at the foot of the page")
     same(widow, "L207", "warning", 11,
-         "widow: “ullamco laboris nisi ut aliquip ex ea c…” ends a paragraph alone at the top of the page")
+         "widow: “sequat.” ends a paragraph alone at the top of the page")
     same(heading, "L209", "warning", 12, "heading “Heading” is the last thing on its page")
 
 
@@ -134,7 +134,7 @@ def test_the_stylesheet_keeps_widows_orphans_and_headings(tmp_path):
     """The same pages without the overrides: book.css's own rules prevent all three."""
     manuscript = ("# One\n\n" + LOREM + "\n\n" + div("s1") + LOREM + " " + LOREM + "\n\n"
                   + div("s2") + LOREM + "\n\n" + div("s3") + "## Heading\n\n" + LOREM + "\n")
-    css = ".s1, .s2, .s3 { break-before: page } .s1 { height: 452pt } .s2 { height: 425.6pt } .s3 { height: 428.5pt }"
+    css = ".s1, .s2, .s3 { break-before: page } .s1 { height: 451.6pt } .s2 { height: 409.4pt } .s3 { height: 427pt }"
     result = lay_out(tmp_path, manuscript, css)
     assert not found(result, "L207", "L208", "L209")
 
@@ -175,7 +175,7 @@ def test_loose_lines(tmp_path):
     result = lay_out(tmp_path, "# One\n\n" + div("loose", words), ".loose p { width: 150pt; hyphens: manual !important }")
     loose = found(result, "L215")
     assert len(loose) == 11
-    same(loose[0], "L215", "warning", 7, "line 2: word spaces stretched to 6.7× their width in “a bbbbbbbbbbbbbbbbbb c”")
+    same(loose[0], "L215", "warning", 7, "line 2: word spaces stretched to 5.4× their width in “a bbbbbbbbbbbbbbbbbb c”")
 
 
 def test_running_heads_and_folios(tmp_path):
@@ -194,6 +194,7 @@ def test_running_heads_and_folios(tmp_path):
         ("L217", 6, "folio “99” on a blank page"),
         ("L218", 8, "folio 99 on page 8"),
         ("L216", 9, "text page without a folio"),
+        ("L218", 10, "folio 99 on page 10"),
     ]
     assert all(f.severity == "warning" for f in found(result, "L216", "L217", "L218"))
 
@@ -222,6 +223,28 @@ def test_geometry_is_read_from_the_written_pdf(tmp_path):
         doc.save(out)
     [bad] = [f for f in layout.geometry(document, job, EDITIONS["pdf"], out.getvalue()) if f.code == "L219"]
     assert (bad.severity, bad.page, bad.message, bad.edition) == ("warning", 3, "no TrimBox", "pdf")
+
+
+def test_a_plate_is_art_meant_to_bleed_not_a_fault(tmp_path):
+    """A full-page image marked `.bleed` runs past the trim on purpose and carries no running
+    head; the print edition keeps the bleed in its BleedBox, the PDF cuts it off."""
+    from PIL import Image
+
+    from conftest import run_cli
+
+    book = write_book(tmp_path / "book", "# One\n\n" + LOREM + "\n\n![A plate](plate.png){.bleed}\n\n" + LOREM + "\n",
+                      SMALL)
+    Image.new("L", (300, 450), 90).save(book / "plate.png")
+    result = run_cli("--book", book, "--out", tmp_path / "out", "--edition", "pdf", "--edition", "print")
+    assert result.code == 0, result.err
+    report = json.loads((tmp_path / "out" / "a-tiny-book.report.json").read_text())
+    for edition in ("pdf", "print"):
+        codes = [f["code"] for f in report["editions"][edition]["findings"]]
+        assert not {"L201", "L205", "L216", "L217", "L219"} & set(codes), edition
+    geometry = {e: [f["message"] for f in report["editions"][e]["findings"] if f["code"] == "L220"][0]
+                for e in ("pdf", "print")}
+    assert geometry["pdf"].endswith("trim 5 × 8 in (360 × 576 pt), bleed 0 in")
+    assert geometry["print"].endswith("trim 5 × 8 in (360 × 576 pt), bleed 0.125 in")
 
 
 # --- The essay ----------------------------------------------------------------------------

@@ -43,7 +43,7 @@ def broken_proof(tmp_path_factory):
 def test_proof_is_written_even_when_the_layout_has_errors(broken_proof):
     result, path = broken_proof
     assert result.code == 1                     # the error is reported ...
-    assert "error: L201 line 5: “123456789012345678901234567890123456789…” runs off the page" in result.err
+    assert "error: L201 line 6: “123456789012345678901234567890123456789…” runs off the page" in result.err
     assert path.is_file()                       # ... and shown on the proof
     assert f"proof: {path} (pdf edition, 8 pages): 1 error," in result.out
 
@@ -68,15 +68,15 @@ def test_proof_marks_the_finding_on_its_page(broken_proof):
     doc = lhtml.fromstring(path.read_bytes())
     page = doc.get_element_by_id("page-7")
     [mark] = page.xpath(".//div[contains(@class,'mark') and contains(@class,'sev-error')]")
-    assert mark.get("title") == "L201 line 5: “123456789012345678901234567890123456789…” runs off the page"
+    assert mark.get("title") == "L201 line 6: “123456789012345678901234567890123456789…” runs off the page"
     box = dict(re.findall(r"(left|top|width|height): ([\d.]+)%", mark.get("style")))
     left, top, width = float(box["left"]), float(box["top"]), float(box["width"])
     # The runaway line starts at the recto's inner margin plus the paragraph indent and runs past
-    # the right edge: (0.7 in + 1.2 em of 10.5 pt) / 5 in = 17.5 %, and beyond 100 %.
-    assert left == pytest.approx(17.5, abs=0.1) and left + width > 100 and 10 < top < 60
+    # the right edge: (0.7 in + 1.2 em of 11 pt) / 5 in = 17.67 %, and beyond 100 %.
+    assert left == pytest.approx(17.67, abs=0.1) and left + width > 100 and 10 < top < 60
     notes = page.getparent().xpath("./ol[@class='notes']/li")
     assert [n.text_content().split(" — ")[0] for n in notes][:1] == [
-        "1L201 line 5: “123456789012345678901234567890123456789…” runs off the page"]
+        "1L201 line 6: “123456789012345678901234567890123456789…” runs off the page"]
 
 
 def test_proof_counts_every_check(broken_proof):
@@ -95,3 +95,19 @@ def test_proof_counts_every_check(broken_proof):
 def test_proof_of_a_paged_edition_only(tmp_path):
     result = run_cli("proof", "--book", tmp_path, "--edition", "epub")
     assert result.code == 2
+
+
+def test_proof_of_the_print_edition_by_default(tmp_path):
+    """The print edition, padding included: the spreads end with the blank pages KDP's
+    minimum count asks for."""
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "book.yaml").write_text(SMALL, encoding="utf-8")
+    (book / "text.md").write_text("# One\n\n" + TEXT * 3, encoding="utf-8")
+    result = run_cli("proof", "--book", book, "--out", tmp_path / "out")
+    assert result.code == 0, result.err
+    assert "(print edition, 24 pages)" in result.out          # KDP prints 24 pages at least
+    doc = lhtml.fromstring((tmp_path / "out" / "a-tiny-book-proof.html").read_bytes())
+    assert doc.xpath("//div[@class='page']/@id")[-1] == "page-24"
+    assert not doc.get_element_by_id("page-24").xpath(".//div[contains(@class,'mark')]")
+    assert "P120" in doc.xpath("string(//ul[@class='unplaced'])")     # the padding, said at the top
