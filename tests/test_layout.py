@@ -282,11 +282,16 @@ def opted_in(config) -> bool:
 def test_corpus_layout(folder, request, capsys):
     if not opted_in(request.config):
         pytest.skip("corpus run is opt-in: pytest -m corpus")
-    result = typeset.run_job(job_for(folder / "book.md"))
-    counts = Counter(f.code for f in result.findings)
+    from imprint import pipeline
+
+    book, _ = pipeline.run_checks(folder / "book.md")
+    [result], _ = pipeline.typeset_paged(book, render.body_html(book), [EDITIONS["pdf"]], lambda message: None)
+    counts = Counter(f.code for f in result.findings if f.code.startswith("L"))
     with capsys.disabled():
         print(f"\n{folder.name}: {result.pages} pages, " + json.dumps(dict(sorted(counts.items()))))
         for f in found(result, "L214"):
             print(f"  {f.message}")
+    # Text off the page or over text, the footnote area over the text, a wrong contents number:
+    # none in these carefully made books. (Notes away from their call, L102, are the note checks'.)
     assert not [f for f in result.findings if f.code in layout.ERRORS]
 
