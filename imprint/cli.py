@@ -9,7 +9,7 @@ import threading
 import traceback
 from pathlib import Path
 
-from . import pipeline
+from . import pipeline, proof
 from .editions import EDITIONS, TRIMS
 from .profiles import PROFILES
 from .errors import BuildFailed, ExitCode, ImprintError, fails, summary
@@ -26,6 +26,7 @@ EPILOG = """commands:
   build (default)   build the editions:            python build.py [--book PATH] [--out DIR] [--edition NAME]...
   check             run the manuscript checks only: python build.py check [--book PATH] [--strict]
   preflight         check the written print files:  python build.py preflight [--book PATH] [--out DIR] [--profile NAME]
+  proof             the proof sheet DIR/<slug>-proof.html: python build.py proof [--book PATH] [--out DIR] [--edition NAME]
 
 exit codes: 0 success; 1 findings (errors, or warnings with --strict); 2 bad command line;
 3 unreadable book (manuscript or metadata); 4 broken template; 5 time or memory limit;
@@ -43,7 +44,7 @@ def parser() -> argparse.ArgumentParser:
 
     p = argparse.ArgumentParser(prog="build.py", description=DESCRIPTION, epilog=EPILOG,
                                 formatter_class=argparse.RawDescriptionHelpFormatter, parents=[common])
-    sub = p.add_subparsers(dest="command", metavar="{build,check,preflight}")
+    sub = p.add_subparsers(dest="command", metavar="{build,check,preflight,proof}")
     b = sub.add_parser("build", parents=[common], help="build the editions (the default)",
                        description="Build the chosen editions into --out.")
     c = sub.add_parser("check", parents=[common], help="run the manuscript checks only",
@@ -51,7 +52,14 @@ def parser() -> argparse.ArgumentParser:
     f = sub.add_parser("preflight", parents=[common], help="check the written print interior and cover",
                        description="Re-open DIR/<slug>-print.pdf and -cover.pdf and check every rule of the "
                                    "printer profile; exit 1 on errors (or warnings with --strict).")
-    for target in (p, b, f):
+    pr = sub.add_parser("proof", parents=[common], help="write the proof: every spread with its layout findings marked",
+                        description="Typeset one paged edition and write DIR/<slug>-proof.html: every spread as an "
+                                    "image, each finding marked on its page, the counts per check at the top. "
+                                    "Exit 1 when the layout has errors (the proof is written all the same).")
+    paged = sorted(n for n, e in EDITIONS.items() if e.kind == "pdf")
+    pr.add_argument("--edition", choices=paged, default=None, metavar="NAME",
+                    help=f"the paged edition to proof: {', '.join(paged)} (default: {proof.default_edition()})")
+    for target in (p, b, f, pr):
         target.add_argument("--out", type=Path, default=Path("dist"), metavar="DIR",
                             help="output folder (default: dist)")
         target.add_argument("--profile", choices=sorted(PROFILES), metavar="NAME",
@@ -62,10 +70,12 @@ def parser() -> argparse.ArgumentParser:
         target.add_argument("--edition", action="append", choices=sorted(EDITIONS), metavar="NAME",
                             help=f"edition to build, repeatable: {', '.join(sorted(EDITIONS))} "
                                  f"(default: {', '.join(n for n, e in EDITIONS.items() if e.default)})")
+    for target in (p, b, pr):
         target.add_argument("--time-limit", type=_positive(float), default=DEFAULT_SECONDS, metavar="SECONDS",
                             help=f"stop a typesetting job after this long (default: {DEFAULT_SECONDS:g}; 0: no limit)")
         target.add_argument("--memory-limit", type=_positive(int), default=DEFAULT_MEMORY_MB, metavar="MB",
                             help=f"memory a typesetting job may use (default: {DEFAULT_MEMORY_MB}; 0: no limit)")
+    for target in (p, b):
         target.add_argument("--allow-remote-images", action="store_true",
                             help="fetch http(s) images named in the manuscript for the PDF editions "
                                  "(off: a build never uses the network; the EPUB never holds them)")
@@ -119,6 +129,13 @@ def main(argv=None) -> int:
             print(f"preflight ({checked.profile}, {checked.pages} pages): {summary(checked.findings)}",
                   file=err if failed else out)
             return ExitCode.FINDINGS if failed else ExitCode.OK
+        if command == "proof":
+            done = proof.proof(args.book, args.out, args.edition, progress=say, profile=args.profile, trim=args.trim,
+                               limits=Limits(seconds=args.time_limit or None, memory_mb=args.memory_limit or None))
+            report(done.findings, args, err)
+            print(f"proof: {done.path} ({done.edition} edition, {done.pages} pages): {summary(done.findings)}",
+                  file=out)
+            return ExitCode.FINDINGS if fails(done.findings, args.strict) else ExitCode.OK
         limits = Limits(seconds=args.time_limit or None, memory_mb=args.memory_limit or None)
         result = pipeline.build(args.book, args.out, args.edition, strict=args.strict, progress=say,
                                 profile=args.profile, trim=args.trim, limits=limits,

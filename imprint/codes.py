@@ -4,6 +4,7 @@ test keeps the two in step. Each check module owns its CODES dict; this only gat
 from __future__ import annotations
 
 from .checks import CODES as MANUSCRIPT_CODES
+from .layout import CODES as PAGE_CODES
 from .preflight import CODES as PRINT_CODES
 from .package import CODES as EPUB_CODES
 
@@ -23,6 +24,6 @@ LAYOUT_CODES = {
 
 def all_codes() -> dict[str, str]:
     codes: dict[str, str] = {}
-    for table in (MANUSCRIPT_CODES, RESOURCE_CODES, LAYOUT_CODES, PRINT_CODES, EPUB_CODES):
+    for table in (MANUSCRIPT_CODES, RESOURCE_CODES, LAYOUT_CODES, PAGE_CODES, PRINT_CODES, EPUB_CODES):
         codes.update(table)
     return dict(sorted(codes.items()))

@@ -1,6 +1,7 @@
 """What is read off the laid-out pages before anything is written.
 
 INSPECTIONS: functions (document, job) -> [Finding] — layout and note checks.
+VERIFICATIONS: functions (document, job, edition, pdf bytes) -> [Finding] — the written file.
 EXTRACTS: name -> function (document, job) -> plain, picklable data the later stages need
 (the page of every anchor, the print page map for the EPUB's page-list...).
 
@@ -10,6 +11,7 @@ results leave it, so a job can run in a worker process with its own limits.
 
 from __future__ import annotations
 
+from . import layout
 from .errors import Finding
 from .pagemap import page_map
 from .pages import anchor_pages
@@ -31,9 +33,14 @@ def note_placement(document, job) -> list[Finding]:
 
 from .checks.note_outputs import inspect_pdf_notes  # noqa: E402
 
-INSPECTIONS = [note_placement, inspect_pdf_notes]
+INSPECTIONS = [note_placement, inspect_pdf_notes, layout.inspect]
 
 EXTRACTS = {
     "anchors": lambda document, job: anchor_pages(document),
     "pagemap": page_map,
+    "marks": layout.marks,
 }
+
+# Functions (document, job, edition, pdf bytes) -> [Finding], run on each edition once it is
+# written: what must hold in the file itself. Their findings carry their edition.
+VERIFICATIONS = [layout.geometry]

@@ -117,3 +117,235 @@ def note_pages(document) -> list[PageNotes]:
         out.append(PageNotes(number, tuple(calls), tuple(notes), top * PX, bottom * PX, area_top, notes_bottom,
                              text_bottom * PX if text_bottom is not None else None))
     return out
+
+
+# --- Page geometry: what is where on each laid-out page ----------------------------------
+# Shared by the layout checks (imprint/layout.py) and the note checks: one reading of the
+# WeasyPrint box tree, in CSS px (1 px = 0.75 pt) from the top-left corner of the trimmed page.
+
+
+
+PT_PER_PX = 0.75
+HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+FRONT_MATTER = ("half-title", "title-page", "copyright-page", "contents")   # classes in templates/
+CONTAINERS = {"section", "nav", "div", "figure", "aside", "header"}         # where those classes sit
+
+
+@dataclass(frozen=True)
+class Rect:
+    """An axis-aligned rectangle, CSS px from the page's top-left (trim) corner."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+    @property
+    def width(self) -> float:
+        return self.x1 - self.x0
+
+    @property
+    def height(self) -> float:
+        return self.y1 - self.y0
+
+    def intersection(self, other: "Rect") -> "Rect | None":
+        x0, y0 = max(self.x0, other.x0), max(self.y0, other.y0)
+        x1, y1 = min(self.x1, other.x1), min(self.y1, other.y1)
+        return Rect(x0, y0, x1, y1) if x1 > x0 and y1 > y0 else None
+
+    def union(self, other: "Rect") -> "Rect":
+        return Rect(min(self.x0, other.x0), min(self.y0, other.y0), max(self.x1, other.x1), max(self.y1, other.y1))
+
+    def inside(self, other: "Rect", tolerance: float = 0.0) -> bool:
+        return (self.x0 >= other.x0 - tolerance and self.y0 >= other.y0 - tolerance
+                and self.x1 <= other.x1 + tolerance and self.y1 <= other.y1 + tolerance)
+
+    def points(self) -> tuple[float, float, float, float]:
+        """(x0, y0, x1, y1) in PDF points, still measured from the top-left corner."""
+        return tuple(round(v * PT_PER_PX, 2) for v in (self.x0, self.y0, self.x1, self.y1))
+
+
+@dataclass(frozen=True)
+class Line:
+    """One laid-out line of text and what a typesetter asks of it."""
+
+    page: int                    # 1-based
+    region: str                  # "text" (the main flow), "footnote" or "margin" (running heads, folios)
+    rect: Rect                   # extent of its text (content areas of its text boxes)
+    box: Rect                    # the line box: the line's slot in the flow, leading included
+    measure: Rect                # content box of the block that holds it
+    text: str
+    block: int                   # same value for every line of one block, across pages
+    tag: str                     # the block's element ("p", "h2", "li", "span"...)
+    heading: int = 0             # 1-6 when the block is a heading
+    front: bool = False          # inside the front matter (half-title, title page, copyright, contents)
+    in_table: bool = False       # inside a table (header rows repeat on every page the table spans)
+    slot: str = ""               # margin box name for running heads and folios ("@top-right")
+    auto_hyphen: bool = False    # ends in the hyphen the typesetter added (automatic or soft hyphen)
+    hard_hyphen: bool = False    # ends in a hyphen written in the text
+    word_space: float = 0.0      # the stretched word space of a justified line, px (0 when not stretched)
+    natural_space: float = 0.0   # the font's own word space for that line, px
+    toc_target: str = ""         # contents entries: the id the entry points at
+    toc_number: str = ""         # ... and the page number printed after it
+
+
+@dataclass(frozen=True)
+class PageView:
+    """Everything the checks read off one laid-out page."""
+
+    number: int
+    width: float                 # trim size, px
+    height: float
+    bleed: tuple[float, float, float, float]      # top, right, bottom, left, px
+    text_area: Rect              # the page's content box
+    side: str                    # "left" (verso) or "right" (recto)
+    inserted_blank: bool         # WeasyPrint added it to put the next page on the right side
+    name: str                    # the CSS named page ("front", "chapter", "")
+    lines: tuple[Line, ...]      # text and footnote lines, in reading order
+    margin_lines: tuple[Line, ...]
+    images: tuple[tuple[Rect, bool], ...]          # replaced boxes and whether they are meant to bleed
+    footnote_area: Rect | None   # border box of the footnote area, when the page has notes
+
+    @property
+    def trim(self) -> Rect:
+        return Rect(0.0, 0.0, self.width, self.height)
+
+    @property
+    def empty(self) -> bool:
+        return not self.lines and not self.images
+
+
+def read_pages(document) -> list[PageView]:
+    """The laid-out document as PageViews: one walk over the box tree, in reading order."""
+    spaces = _SpaceWidths()
+    return [_read_page(number, page._page_box, spaces) for number, page in enumerate(document.pages, start=1)]
+
+
+def footnote_overlap(page: PageView) -> float:
+    """How far (px) the main text reaches into the footnote area's border box (its rule included); 0 when clear."""
+    if page.footnote_area is None:
+        return 0.0
+    deepest = max((ln.rect.y1 for ln in page.lines if ln.region == "text"
+                   and ln.rect.x1 > page.footnote_area.x0 and ln.rect.x0 < page.footnote_area.x1), default=None)
+    return max(0.0, deepest - page.footnote_area.y0) if deepest is not None else 0.0
+
+
+def _classes(element) -> tuple[str, ...]:
+    return tuple((element.get("class") or "").split()) if element is not None else ()
+
+
+class _SpaceWidths:
+    """The natural width of a word space for a text style, measured with Pango as WeasyPrint does."""
+
+    def __init__(self):
+        self.cache: dict = {}
+
+    def __call__(self, style) -> float:
+        key = (tuple(style["font_family"]), style["font_size"], style["font_weight"], style["font_style"],
+               style["font_stretch"], style["word_spacing"], style["lang"])
+        if key not in self.cache:
+            from weasyprint.text.line_break import create_layout, line_size
+            layout = create_layout(" ", style, None, None, 0)
+            self.cache[key] = line_size(layout.get_first_line()[0], style)[0]
+        return self.cache[key]
+
+
+def _read_page(number: int, page_box, spaces: _SpaceWidths) -> PageView:
+    from weasyprint.formatting_structure import boxes
+
+    lines: list[Line] = []
+    margin_lines: list[Line] = []
+    images: list[tuple[Rect, bool]] = []
+    footnote_area = None
+    width, height = page_box.margin_width(), page_box.margin_height()
+
+    def walk(box, region: str, front: bool, slot: str, bleed: bool, table: bool = False):
+        if isinstance(box, boxes.LineBox):
+            line = _read_line(number, box, parent_stack[-1], region, front, slot, spaces, table)
+            if line is not None:
+                (margin_lines if region == "margin" else lines).append(line)
+            return
+        classes = _classes(box.element) if box.element_tag in CONTAINERS or isinstance(box, boxes.ReplacedBox) else ()
+        front = front or any(c in FRONT_MATTER for c in classes)
+        bleed = bleed or "bleed" in classes      # art the book marks as meant to run off the page
+        table = table or isinstance(box, (boxes.TableBox, boxes.InlineTableBox))
+        if isinstance(box, boxes.ReplacedBox):
+            rect = Rect(box.border_box_x(), box.border_box_y(),
+                        box.border_box_x() + box.border_width(), box.border_box_y() + box.border_height())
+            images.append((rect, bleed))
+        parent_stack.append(box)
+        for child in getattr(box, "children", ()):
+            walk(child, region, front, slot, bleed, table)
+        parent_stack.pop()
+
+    parent_stack = [page_box]
+    for child in page_box.children:
+        if isinstance(child, boxes.MarginBox):
+            walk(child, "margin", False, child.at_keyword, False)
+        elif isinstance(child, boxes.FootnoteAreaBox):
+            if child.children:
+                footnote_area = Rect(child.border_box_x(), child.border_box_y(),
+                                     child.border_box_x() + child.border_width(),
+                                     child.border_box_y() + child.border_height())
+            walk(child, "footnote", False, "", False)
+        else:
+            walk(child, "text", False, "", False)
+
+    bleed = tuple(float(page_box.style[f"bleed_{side}"].value) for side in ("top", "right", "bottom", "left"))
+    page_type = page_box.page_type
+    area = Rect(page_box.content_box_x(), page_box.content_box_y(),
+                page_box.content_box_x() + page_box.width, page_box.content_box_y() + page_box.height)
+    return PageView(number, width, height, bleed, area, page_type.side, bool(page_type.blank),
+                    page_type.name or "", tuple(lines), tuple(margin_lines), tuple(images), footnote_area)
+
+
+def _read_line(number, line_box, block, region, front, slot, spaces, table=False) -> Line | None:
+    from weasyprint.formatting_structure import boxes
+
+    texts: list = []
+    atoms: list = []
+    toc = ["", ""]
+
+    def gather(box):
+        if isinstance(box, boxes.TextBox):
+            texts.append(box)
+            if (box.element_tag or "").endswith(("::after", "::before")) and box.element is not None \
+                    and box.element.tag == "a" and (box.element.get("href") or "").startswith("#"):
+                toc[0] = box.element.get("href")[1:]
+                toc[1] += box.text
+        elif isinstance(box, boxes.AtomicInlineLevelBox):
+            atoms.append(box)
+        else:
+            for child in getattr(box, "children", ()):
+                gather(child)
+
+    gather(line_box)
+    inked = [t for t in texts if t.text.strip()]
+    if not inked and not atoms:
+        return None
+    rect = None
+    for box in inked + atoms:
+        r = Rect(box.position_x, box.position_y, box.position_x + box.width, box.position_y + box.height)
+        rect = r if rect is None else rect.union(r)
+    text = "".join(t.text for t in texts).replace("\xad", "").strip()   # soft hyphens are not printed
+    last = inked[-1] if inked else None
+    hyphen_char = last.style["hyphenate_character"] if last is not None else ""
+    auto = bool(last is not None and hyphen_char and last.text.endswith(hyphen_char))
+    hard = bool(last is not None and not auto and last.text.rstrip().endswith("-"))
+    word_space = natural = 0.0
+    stretched = [t for t in inked if t.justification_spacing > 0 and (" " in t.text or "\u00a0" in t.text)]
+    if stretched:
+        widest = max(stretched, key=lambda t: t.text.count(" ") + t.text.count("\u00a0"))
+        natural = spaces(widest.style)
+        word_space = natural + widest.justification_spacing
+    element = block.element
+    measure = Rect(block.content_box_x(), block.content_box_y(),
+                   block.content_box_x() + (block.width or 0), block.content_box_y() + (block.height or 0))
+    tag = block.element_tag or ""
+    box = Rect(line_box.position_x, line_box.position_y, line_box.position_x + line_box.width,
+               line_box.position_y + line_box.height)
+    return Line(number, region, rect, box, measure, text,
+                block=id(element) if element is not None else id(block), tag=tag,
+                heading=HEADINGS.get(tag, 0), front=front, in_table=table, slot=slot or "",
+                auto_hyphen=auto, hard_hyphen=hard, word_space=word_space, natural_space=natural,
+                toc_target=toc[0] if toc[1].strip() or toc[0] else "", toc_number=toc[1].strip())

@@ -37,6 +37,7 @@ class EditionResult:
     notes: int | None = None
     findings: list[Finding] = field(default_factory=list)
     seconds: float = 0.0
+    extracts: dict = field(default_factory=dict)   # what the typesetting job read off the pages
 
 
 @dataclass
@@ -192,14 +193,16 @@ def typeset_paged(book: Book, body: render.Body, editions: list[Edition], say,
     seconds = time.perf_counter() - started
     results = []
     for edition in editions:
+        # Findings about the shared layout belong to every edition; those about one written file
+        # (they carry their edition) to it alone.
         found = [dataclasses.replace(f, edition=edition.name, where=f.where if f.where.file else
                                      dataclasses.replace(f.where, file=book.metadata.source))
-                 for f in layout.findings]
+                 for f in layout.findings if f.edition in (None, edition.name)]
         pages = layout.pages + (layout.padding if edition.pads else 0)
         if edition.pads and layout.padding:
             found.append(padding_finding(book, printer, layout.pages, layout.padding, edition.name))
         results.append(EditionResult(edition.name, book.slug + edition.suffix, layout.pdfs[edition.name],
-                                     pages, len(body.notes), found, seconds))
+                                     pages, len(body.notes), found, seconds, layout.extracts))
         say(f"{edition.name}: {pages} pages" + (f" ({layout.passes} layouts)" if layout.passes > 1 else ""))
     return results, layout.extracts.get("pagemap", ())
 

@@ -115,7 +115,10 @@ def write(document, *, variant: str | None, full_fonts: bool, identifier: str, l
         options["pdf_tags"] = True
     if output_intent == "srgb":
         options["output_intent"] = "srgb"
-    target = document.copy(list(document.pages) + list(extra_pages)) if extra_pages else document
+    # Always a copy: WeasyPrint subsets the fonts of `document.fonts` in place while writing,
+    # so a second edition written from the same Document would embed the first one's subsets
+    # (a print file asking for whole fonts got subsets whenever no padding page forced a copy).
+    target = document.copy(list(document.pages) + list(extra_pages))
     metadata = document.metadata
     saved = [(p.links, p.bookmarks, dict(p.bleed)) for p in target.pages]
     saved_meta = (metadata.created, metadata.modified, dict(document.color_profiles))
@@ -322,7 +325,7 @@ def run_job(job: Job) -> Layout:
     a note is away from its call or too long), inspect the pages, write every paged edition
     from that one layout."""
     from . import longnotes
-    from .inspections import EXTRACTS, INSPECTIONS
+    from .inspections import EXTRACTS, INSPECTIONS, VERIFICATIONS
 
     css, tried = job.page_css, []
     warnings, refused = [], []
@@ -358,4 +361,7 @@ def run_job(job: Job) -> Layout:
                           links=e.links, paint=e.paint, output_intent=e.output_intent, bleed=e.bleed,
                           extra_pages=blanks if e.pads else ())
             for e in job.editions}
+    for e in job.editions:
+        for verify in VERIFICATIONS:
+            found += verify(document, job, e, pdfs[e.name])
     return Layout(len(document.pages), pdfs, found, extracts, padding, len(tried), css)

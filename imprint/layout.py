@@ -1,0 +1,457 @@
+"""Laid-out pages (WeasyPrint Document) -> layout findings, each with its page and the spot it marks.
+
+What a typesetter checks before signing a proof: nothing outside the text area or over other
+text, no overfull or loose lines, no widows or orphans, headings kept with their text, no
+stray blank pages, sensible hyphenation, running heads and folios where they belong, a
+contents whose page numbers are right, and (after writing) the PDF's page boxes. The checks
+read `pages.read_pages()` — one walk over WeasyPrint's boxes — and never the PDF, except
+`geometry`, which re-opens each written edition with pikepdf.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import weakref
+from collections import Counter
+from dataclasses import dataclass
+
+from .errors import Finding
+from .pages import PT_PER_PX, Line, PageView, Rect, anchor_pages, footnote_overlap, read_pages
+
+CODES = {
+    "L201": "Text is drawn outside the page (beyond the trim edge).",
+    "L202": "Text is drawn over other text.",
+    "L203": "The footnote area overlaps the text above it.",
+    "L204": "A page number in the contents is not the page where its heading falls.",
+    "L205": "Text or an image lies outside the page's text area (running heads, folios and art marked `.bleed` excepted).",
+    "L206": "Overfull line: the line is wider than its measure (a word too long for the line).",
+    "L207": "Widow: the last line of a paragraph stands alone at the top of a page.",
+    "L208": "Orphan: the first line of a paragraph stands alone at the foot of a page.",
+    "L209": "A heading is the last thing on its page, or fewer than two lines of its section follow it there.",
+    "L210": "A blank page that is neither a verso before a recto start nor padding at the end.",
+    "L211": "More than two blank pages in a row.",
+    "L212": "More than two hyphenated line ends in a row.",
+    "L213": "A hyphenation leaves fewer than two letters before the break or fewer than three after it.",
+    "L214": "The share of hyphenated lines in the edition (for the record).",
+    "L215": "Loose line: its word spaces are stretched past the limit (rivers).",
+    "L216": "A text page without its running head or folio.",
+    "L217": "A running head or folio on a page that should have none (blank page, front matter, chapter opening, full-page art).",
+    "L218": "A folio that is not the page's number.",
+    "L219": "The written PDF's page boxes (MediaBox, TrimBox, BleedBox) differ from the laid-out page.",
+    "L220": "The page geometry of the edition as written (for the record).",
+}
+
+ERRORS = {"L201", "L202", "L203", "L204"}
+INFO = {"L214", "L220"}
+# Severity of every L code, the note-placement codes of imprint/inspections.py included.
+SEVERITIES = {"L101": "error", "L102": "error",
+              **{c: "error" if c in ERRORS else "info" if c in INFO else "warning" for c in CODES}}
+
+# A word space stretched to more than this many times its natural width opens a visible
+# gap; in a column of such lines the gaps line up into rivers. InDesign's default maximum
+# is 1.33 for fine setting; a greedy line breaker (WeasyPrint's) cannot keep to that, and a
+# typesetter of trade books still accepts a space twice its width, rarely more.
+LOOSE_LIMIT = 2.0
+MAX_HYPHEN_RUN = 2        # hyphenated line ends in a row
+MIN_BEFORE, MIN_AFTER = 2, 3
+MAX_BLANK_RUN = 2
+TOLERANCE = 1.0           # px: rounding in the layout, not a fault a reader could see
+ROMAN = re.compile(r"^[ivxlcdm]+$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A finding and the spot on its page it is about (None: the page as a whole)."""
+
+    finding: Finding
+    rect: Rect | None = None
+
+
+def finding(code: str, message: str, page: int | None = None, hint: str | None = None) -> Finding:
+    return Finding(code, SEVERITIES[code], message, hint=hint, page=page)
+
+
+def quote(text: str, limit: int = 40) -> str:
+    text = " ".join(text.split())
+    return "“" + (text if len(text) <= limit else text[:limit - 1] + "…") + "”"
+
+
+def ending(text: str, limit: int = 30) -> str:
+    text = " ".join(text.split())
+    return "“" + (text if len(text) <= limit else "…" + text[-(limit - 1):]) + "”"
+
+
+def numbered(page: PageView) -> dict[int, str]:
+    """id(line) -> 'line N' (main text) or 'note line N', counted from the top of the page."""
+    where, text, notes = {}, 0, 0
+    for ln in page.lines:
+        if ln.region == "text":
+            text += 1
+            where[id(ln)] = f"line {text}"
+        else:
+            notes += 1
+            where[id(ln)] = f"note line {notes}"
+    return where
+
+
+def flow(pages: list[PageView]) -> list[Line]:
+    """Lines of the main text and the notes, in reading order, list markers left out."""
+    return [ln for p in pages for ln in p.lines if "::" not in ln.tag]
+
+
+def by_block(lines: list[Line]) -> dict[int, list[Line]]:
+    blocks: dict[int, list[Line]] = {}
+    for ln in lines:
+        blocks.setdefault(ln.block, []).append(ln)
+    return blocks
+
+
+# --- The checks: PageViews -> Marks --------------------------------------------------------
+
+def outside(pages: list[PageView]) -> list[Mark]:
+    """L201 text off the page, L205 outside the text area, L206 overfull lines."""
+    out = []
+    for page in pages:
+        where = numbered(page)
+        for ln in page.lines + page.margin_lines:
+            if not ln.rect.inside(page.trim, TOLERANCE):
+                out.append(Mark(finding("L201", f"{where.get(id(ln), ln.slot)}: {quote(ln.text)} runs off the page",
+                                        page.number, "shorten the word or let the line break (a long URL or code?)"),
+                                ln.rect))
+        for ln in page.lines:
+            if not ln.rect.inside(page.trim, TOLERANCE):
+                continue
+            over = ln.rect.x1 - ln.measure.x1
+            if over > TOLERANCE and "::" not in ln.tag:
+                out.append(Mark(finding("L206", f"{where[id(ln)]}: overfull by {over * PT_PER_PX:.1f} pt, "
+                                                f"{ending(ln.text)}", page.number,
+                                        "allow a break in the long word (a soft hyphen, or a break opportunity in a URL)"),
+                                ln.rect))
+            elif not Rect(ln.rect.x0, ln.box.y0, ln.rect.x1, ln.box.y1).inside(page.text_area, TOLERANCE):
+                out.append(Mark(finding("L205", f"{where[id(ln)]}: {quote(ln.text)} lies outside the text area",
+                                        page.number, "check the margins and indents of this block"), ln.rect))
+        for rect, bleed in page.images:
+            if not bleed and not rect.inside(page.text_area, TOLERANCE):
+                out.append(Mark(finding("L205", "an image lies outside the text area", page.number,
+                                        "scale the image to the measure, or mark it `.bleed` if it is meant to run off the page"),
+                                rect))
+    return out
+
+
+def overlaps(pages: list[PageView]) -> list[Mark]:
+    """L202: any two lines (text, notes, running heads) whose letters cover each other."""
+    out = []
+    for page in pages:
+        lines = sorted(page.lines + page.margin_lines, key=lambda ln: ln.rect.y0)
+        for i, a in enumerate(lines):
+            for b in lines[i + 1:]:
+                if b.rect.y0 >= a.rect.y1:
+                    break
+                common = a.rect.intersection(b.rect)
+                # Content areas of tightly leaded lines touch by a hair; letters over letters
+                # cover a good part of the smaller line's height.
+                if common and common.width > TOLERANCE and common.height > 0.3 * min(a.rect.height, b.rect.height):
+                    out.append(Mark(finding("L202", f"{quote(a.text, 30)} is drawn over {quote(b.text, 30)}",
+                                            page.number, "something is positioned over the text: check floats, "
+                                                         "negative margins and line-height"), common))
+    return out
+
+
+def notes_clear(pages: list[PageView]) -> list[Mark]:
+    """L203: the footnote area (its rule included) must sit below the last line of text."""
+    out = []
+    for page in pages:
+        depth = footnote_overlap(page)
+        if depth > TOLERANCE:
+            area = page.footnote_area
+            out.append(Mark(finding("L203", f"the footnote area overlaps the text by {depth * PT_PER_PX:.1f} pt",
+                                    page.number, "the notes on this page are too long for it; shorten them"),
+                            Rect(area.x0, area.y0, area.x1, area.y0 + depth)))
+    return out
+
+
+def contents_numbers(pages: list[PageView], anchors: dict[str, int]) -> list[Mark]:
+    """L204: every page number printed in the contents is the page where its heading falls."""
+    out = []
+    for page in pages:
+        for ln in page.lines:
+            if not ln.toc_target:
+                continue
+            real = anchors.get(ln.toc_target)
+            printed = re.search(r"(\d+)\s*$", ln.toc_number)
+            if real is None:
+                message = f"contents entry {quote(ln.text)} points at “#{ln.toc_target}”, which is not in the book"
+            elif printed is None:
+                message = f"contents entry {quote(ln.text)} prints no page number (its heading is on page {real})"
+            elif int(printed.group(1)) != real:
+                message = f"contents entry {quote(ln.text)} says page {printed.group(1)}, but the heading is on page {real}"
+            else:
+                continue
+            out.append(Mark(finding("L204", message, page.number,
+                                    "the contents must take its numbers from the layout (target-counter)"), ln.rect))
+    return out
+
+
+def widows_orphans(pages: list[PageView]) -> list[Mark]:
+    """L207 widows, L208 orphans: a paragraph split so that one line stands alone."""
+    out = []
+    text = [ln for ln in flow(pages) if ln.region == "text" and not ln.heading and not ln.front and not ln.in_table]
+    for lines in by_block(text).values():
+        counts = Counter(ln.page for ln in lines)
+        if len(counts) < 2:
+            continue
+        first, last = lines[0], lines[-1]
+        if counts[first.page] == 1:
+            out.append(Mark(finding("L208", f"orphan: {quote(first.text)} is the only line of its paragraph "
+                                            f"at the foot of the page", first.page,
+                                    "keep orphans: 2 in the stylesheet; if it is set, notes or a heading forced the break"),
+                            first.rect))
+        if counts[last.page] == 1:
+            out.append(Mark(finding("L207", f"widow: {quote(last.text)} ends a paragraph alone at the top of the page",
+                                    last.page, "keep widows: 2 in the stylesheet; if it is set, notes forced the break"),
+                            last.rect))
+    return out
+
+
+def headings(pages: list[PageView]) -> list[Mark]:
+    """L209: a heading keeps at least two lines of its section (or all, if fewer) on its page."""
+    out = []
+    lines = [ln for ln in flow(pages) if ln.region == "text" and not ln.front]
+    for i, ln in enumerate(lines):
+        if not ln.heading or (i + 1 < len(lines) and lines[i + 1].block == ln.block):
+            continue                                  # only the last line of each heading
+        if i + 1 == len(lines):
+            continue
+        after = lines[i + 1]
+        if after.heading and after.page == ln.page:
+            continue                                  # a run of headings: the last one is checked
+        section = []
+        for nxt in lines[i + 1:]:
+            if nxt.heading:
+                break
+            section.append(nxt)
+        same = sum(1 for s in section if s.page == ln.page)
+        wanted = min(2, len(section)) if section else 1
+        if same < wanted:
+            what = "is the last thing on its page" if same == 0 else "has only one line of its section after it on its page"
+            out.append(Mark(finding("L209", f"heading {quote(ln.text)} {what}", ln.page,
+                                    "keep break-after: avoid on headings; if it is set, notes or a figure forced the break"),
+                            ln.rect))
+    return out
+
+
+def blank_pages(pages: list[PageView]) -> list[Mark]:
+    """L210 unintended blank pages, L211 more than two in a row."""
+    out = []
+    last_content = max((p.number for p in pages if not p.empty), default=0)
+    run: list[PageView] = []
+    for page in pages + [None]:
+        if page is not None and page.empty:
+            run.append(page)
+            if not page.inserted_blank and page.number < last_content:
+                out.append(Mark(finding("L210", "blank page in the middle of the text", page.number,
+                                        "look for an empty block with a page break, or a box too tall for the page")))
+            continue
+        if len(run) > MAX_BLANK_RUN:
+            out.append(Mark(finding("L211", f"{len(run)} blank pages in a row (pages {run[0].number}–{run[-1].number})",
+                                    run[0].number, "remove forced breaks that follow each other")))
+        run = []
+    return out
+
+
+def hyphenation(pages: list[PageView]) -> list[Mark]:
+    """L212 ladders, L213 short fragments, L214 the share of hyphenated lines."""
+    out = []
+    lines = [ln for ln in flow(pages) if not ln.heading and not ln.front]
+    for block in by_block(lines).values():
+        run = 0
+        for n, ln in enumerate(block):
+            run = run + 1 if (ln.auto_hyphen or ln.hard_hyphen) else 0
+            if run == MAX_HYPHEN_RUN + 1:
+                out.append(Mark(finding("L212", f"{run} hyphenated line ends in a row, down to {ending(ln.text)}",
+                                        ln.page, "reword, or let the paragraph run a line longer or shorter"), ln.rect))
+            if ln.auto_hyphen and n + 1 < len(block):
+                before = re.search(r"(\w*)\W*$", ln.text[:-1]).group(1)
+                after = re.match(r"\W*([^\W\d_]*)", block[n + 1].text).group(1)
+                if len(before) < MIN_BEFORE or len(after) < MIN_AFTER:
+                    out.append(Mark(finding("L213", f"hyphenation “{before}-{after}” leaves {len(before)} letter(s) "
+                                                    f"before the break and {len(after)} after",
+                                            ln.page, f"hyphenate-limit-chars: 6 {MIN_BEFORE} {MIN_AFTER}, or remove the "
+                                                     "soft hyphen"), ln.rect))
+    counted = [ln for ln in lines if ln.region in ("text", "footnote")]
+    if counted:
+        hyphenated = sum(1 for ln in counted if ln.auto_hyphen or ln.hard_hyphen)
+        auto = sum(1 for ln in counted if ln.auto_hyphen)
+        out.append(Mark(finding("L214", f"{hyphenated} of {len(counted)} lines ({100 * hyphenated / len(counted):.1f} %) "
+                                        f"end in a hyphen, {auto} of them by hyphenation")))
+    return out
+
+
+def loose_lines(pages: list[PageView]) -> list[Mark]:
+    """L215: justified lines whose word spaces stretch past LOOSE_LIMIT times their width."""
+    out = []
+    for page in pages:
+        where = numbered(page)
+        for ln in page.lines:
+            if ln.natural_space and ln.word_space / ln.natural_space > LOOSE_LIMIT:
+                out.append(Mark(finding("L215", f"{where[id(ln)]}: word spaces stretched to "
+                                                f"{ln.word_space / ln.natural_space:.1f}× their width in {quote(ln.text)}",
+                                        page.number, "hyphenation, rewording or a tracking change can tighten it"),
+                                ln.rect))
+    return out
+
+
+def running_heads(pages: list[PageView]) -> list[Mark]:
+    """L216-L218: running heads and folios on text pages only, and the folio is the page's number."""
+    out = []
+    for page in pages:
+        folios = [m for m in page.margin_lines if m.text.isdigit() or ROMAN.match(m.text)]
+        heads = [m for m in page.margin_lines if m not in folios]
+        text = [ln for ln in page.lines if ln.region == "text"]
+        if page.empty:
+            kind = "a blank page"
+        elif not text:
+            kind = "a page of art"          # a plate: blind, like a chapter opening
+        elif all(ln.front for ln in text) and text:
+            kind = "a front-matter page"
+        elif any(ln.heading == 1 for ln in text):
+            kind = "a chapter opening"
+        else:
+            kind = None
+        band = Rect(page.text_area.x0, 0, page.text_area.x1, page.text_area.y0)
+        if kind:
+            for m in page.margin_lines:
+                out.append(Mark(finding("L217", f"{'folio' if m in folios else 'running head'} {quote(m.text)} "
+                                                f"on {kind}", page.number,
+                                        "switch the margin boxes off for this page in the stylesheet"), m.rect))
+            continue
+        if not folios:
+            out.append(Mark(finding("L216", "text page without a folio", page.number,
+                                    "the @page rules must print counter(page) on every text page"), band))
+        if not heads:
+            out.append(Mark(finding("L216", "text page without a running head", page.number,
+                                    "the @page rules must print the running head on every text page"), band))
+        for m in folios:
+            if m.text.isdigit() and int(m.text) != page.number:
+                out.append(Mark(finding("L218", f"folio {m.text} on page {page.number}", page.number,
+                                        "do not reset the page counter: page N must print N"), m.rect))
+    return out
+
+
+CHECKS = (outside, overlaps, notes_clear, widows_orphans, headings, blank_pages, hyphenation, loose_lines,
+          running_heads)
+
+
+# --- Inside the typesetting job ------------------------------------------------------------
+
+_DONE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def analyse(document) -> tuple[list[PageView], list[Mark]]:
+    """Every layout check over the document, computed once per document."""
+    if document not in _DONE:
+        pages = read_pages(document)
+        marks = contents_numbers(pages, anchor_pages(document))
+        for check in CHECKS:
+            marks += check(pages)
+        _DONE[document] = (pages, marks)
+    return _DONE[document]
+
+
+def inspect(document, job) -> list[Finding]:
+    """INSPECTIONS entry: the layout findings."""
+    return [m.finding for m in analyse(document)[1]]
+
+
+def marks(document, job) -> list[dict]:
+    """EXTRACTS entry: where each finding sits on its page, in PDF points from the trim's top-left
+    corner, for the proof to draw (plain data, so it can leave the job)."""
+    pages = analyse(document)[0]
+    out = []
+    for m in analyse(document)[1]:
+        if m.finding.page is None:
+            continue
+        page = pages[m.finding.page - 1]
+        out.append({"code": m.finding.code, "page": m.finding.page, "message": m.finding.message,
+                    "rect": list(m.rect.points()) if m.rect else None,
+                    "trim": [round(page.width * PT_PER_PX, 2), round(page.height * PT_PER_PX, 2)],
+                    "bleed": [round(b * PT_PER_PX, 2) for b in page.bleed]})
+    return out
+
+
+# --- After writing: the page boxes in the PDF -----------------------------------------------
+
+@dataclass(frozen=True)
+class PdfBoxes:
+    media: tuple[float, ...]
+    trim: tuple[float, ...] | None
+    bleed: tuple[float, ...] | None
+
+
+def pdf_boxes(pdf: bytes) -> list[PdfBoxes]:
+    """MediaBox, TrimBox and BleedBox of every page of a written PDF, in points."""
+    import pikepdf
+
+    def box(page, name):
+        value = page.obj.get(name)
+        return tuple(round(float(v), 2) for v in value) if value is not None else None
+
+    with pikepdf.open(io.BytesIO(pdf)) as doc:
+        return [PdfBoxes(box(p, "/MediaBox"), box(p, "/TrimBox"), box(p, "/BleedBox")) for p in doc.pages]
+
+
+def geometry(document, job, edition, pdf: bytes) -> list[Finding]:
+    """L219/L220: each page of the written edition has the TrimBox and BleedBox of its laid-out
+    page (the edition keeps the layout's bleed or cuts it off); padding pages the edition adds
+    at the end have the geometry of the last page."""
+    pages = analyse(document)[0]
+    written = pdf_boxes(pdf)
+    keeps_bleed = getattr(edition, "bleed", True)
+    wrong: list[tuple[int, str]] = []
+    if len(written) < len(pages) or (len(written) > len(pages) and not getattr(edition, "pads", False)):
+        wrong.append((1, f"the PDF has {len(written)} pages, the layout {len(pages)}"))
+    for number, boxes in enumerate(written, start=1):
+        n = len(pages)     # a padding page takes the geometry of the last laid-out page of its side
+        page = pages[(number if number <= n else n if (number - n) % 2 == 0 else max(n - 1, 1)) - 1]
+        w, h = round(page.width * PT_PER_PX, 2), round(page.height * PT_PER_PX, 2)
+        top, right, bottom, left = (round(b * PT_PER_PX, 2) if keeps_bleed else 0.0 for b in page.bleed)
+        if boxes.trim is None:
+            wrong.append((number, "no TrimBox"))
+            continue
+        # Where the PDF puts its origin is the writer's choice; sizes and offsets are what count.
+        x0, y0, x1, y1 = boxes.trim
+        bleed = (x0 - left, y0 - bottom, x1 + right, y1 + top)
+        if not _same((x1 - x0, y1 - y0), (w, h)):
+            wrong.append((number, f"TrimBox {x1 - x0:g} × {y1 - y0:g} pt instead of {w:g} × {h:g} pt"))
+        elif boxes.bleed is None or not _same(boxes.bleed, bleed):
+            wrong.append((number, f"BleedBox {list(boxes.bleed or ())} instead of {list(bleed)}"))
+        elif not _same(boxes.media, bleed) and not _contains(boxes.media, bleed):
+            wrong.append((number, f"MediaBox {list(boxes.media)} does not hold the BleedBox {list(bleed)}"))
+    sizes = Counter((round(p.width * PT_PER_PX, 2), round(p.height * PT_PER_PX, 2)) for p in pages)
+    out = []
+    if len(sizes) > 1:
+        (w, h), _ = sizes.most_common(1)[0]
+        odd = [p.number for p in pages if (round(p.width * PT_PER_PX, 2), round(p.height * PT_PER_PX, 2)) != (w, h)]
+        out.append(Finding("L219", "warning", f"{len(odd)} page(s) differ from the book's {w:g} × {h:g} pt page, "
+                                              f"first page {odd[0]}", page=odd[0], edition=edition.name,
+                           hint="a named page in the stylesheet sets another size"))
+    if wrong:
+        page, what = wrong[0]
+        more = f" (and {len(wrong) - 1} more page(s))" if len(wrong) > 1 else ""
+        out.append(Finding("L219", "warning", f"{what}{more}", page=page, edition=edition.name,
+                           hint="the PDF writer did not keep the layout's page boxes"))
+    if pages:
+        (w, h), _ = sizes.most_common(1)[0]
+        bleed = max(pages[0].bleed) * PT_PER_PX if keeps_bleed else 0.0
+        out.append(Finding("L220", "info", f"{len(written)} pages, trim {w / 72:g} × {h / 72:g} in ({w:g} × {h:g} pt), "
+                                           f"bleed {bleed / 72:g} in", edition=edition.name))
+    return out
+
+
+def _same(a, b, tolerance: float = 0.05) -> bool:
+    return a is not None and len(a) == len(b) and all(abs(x - y) <= tolerance for x, y in zip(a, b))
+
+
+def _contains(outer, inner) -> bool:
+    return outer[0] <= inner[0] and outer[1] <= inner[1] and outer[2] >= inner[2] and outer[3] >= inner[3]
