@@ -77,6 +77,21 @@ def _bottom(box) -> float:
     return box.position_y + box.margin_height()
 
 
+def _walk(box, repeated=False):
+    """Every box under `box`, in order, each with whether it lies in a table's header or
+    footer rows, which WeasyPrint repeats on every page of the table (calls in them are
+    counted where the rows stand in the text)."""
+    from weasyprint.formatting_structure import boxes
+    stack = [(box, repeated)]
+    while stack:
+        current, inside = stack.pop()
+        if not isinstance(current, boxes.Box):
+            continue
+        inside = inside or bool(getattr(current, "is_header", False) or getattr(current, "is_footer", False))
+        yield current, inside
+        stack.extend((child, inside) for child in reversed(getattr(current, "children", ())))
+
+
 def note_pages(document) -> list[PageNotes]:
     """Where every note call and every note (or piece of one) fell, page by page."""
     from weasyprint.formatting_structure import boxes
@@ -89,12 +104,10 @@ def note_pages(document) -> list[PageNotes]:
         root = page_box.children[0]
         area = next((c for c in page_box.children if isinstance(c, boxes.FootnoteAreaBox)), None)
         calls, text_bottom = [], None
-        for box in root.descendants():
-            if not isinstance(box, boxes.Box):
-                continue
+        for box, repeated in _walk(root):
             element = box.element
-            if (element is not None and "::" not in (box.element_tag or "") and element.get("id", "").startswith("fnref")
-                    and "noteref" in (element.get("class") or "").split()):
+            if (not repeated and element is not None and "::" not in (box.element_tag or "")
+                    and element.get("id", "").startswith("fnref") and "noteref" in (element.get("class") or "").split()):
                 n = element.get("id")[5:]
                 if n.isdigit() and int(n) not in calls:
                     calls.append(int(n))

@@ -336,7 +336,8 @@ def run_job(job: Job) -> Layout:
                                                  remote_images=job.remote_images)
             return document
 
-        # Laid out again (at most twice) only when a note is away from its call or too long.
+        # Laid out again (longnotes.ROUNDS layouts at most) only when a note is away from its
+        # call or long.
         settled = longnotes.settle(job.html, lay_out)
         document = settled.document
         tried.append(css)
