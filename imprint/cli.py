@@ -59,6 +59,14 @@ def parser() -> argparse.ArgumentParser:
         target.add_argument("--edition", action="append", choices=sorted(EDITIONS), metavar="NAME",
                             help=f"edition to build, repeatable: {', '.join(sorted(EDITIONS))} "
                                  f"(default: {', '.join(n for n, e in EDITIONS.items() if e.default)})")
+        target.add_argument("--cache", type=Path, metavar="DIR",
+                            help="keep the build cache here (default: DIR/.imprint-cache in the output folder)")
+        target.add_argument("--no-cache", dest="cache", action="store_false",
+                            help="build everything afresh and keep no cache")
+        target.add_argument("--watch", action="store_true",
+                            help="rebuild on every change and serve a live preview on localhost")
+        target.add_argument("--port", type=int, default=8000, help="the preview's port with --watch (default: 8000)")
+        target.add_argument("--open", action="store_true", help="open the preview in a browser with --watch")
     del c
     return p
 
@@ -73,10 +81,6 @@ def main(argv=None) -> int:
     out = sys.stdout
     err = sys.stderr
 
-    def say(message: str):
-        if args.verbose:
-            print(message, file=err)
-
     try:
         if command == "check":
             book, findings = pipeline.run_checks(args.book)
@@ -90,8 +94,13 @@ def main(argv=None) -> int:
             print(f"preflight ({checked.profile}, {checked.pages} pages): {summary(checked.findings)}",
                   file=err if failed else out)
             return ExitCode.FINDINGS if failed else ExitCode.OK
-        result = pipeline.build(args.book, args.out, args.edition, strict=args.strict, progress=say,
-                                profile=args.profile, trim=args.trim)
+        if args.watch:
+            from . import watch
+            return watch.run(args, report, out, err)
+        from .watch import Progress
+        with Progress(err, verbose=args.verbose, quiet=args.quiet) as say:
+            result = pipeline.build(args.book, args.out, args.edition, strict=args.strict, progress=say,
+                                    profile=args.profile, trim=args.trim, cache=args.cache)
     except BuildFailed as failure:
         report(failure.findings, args, err)
         print(f"Error: {failure.message}; nothing was written", file=err)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from .errors import Finding
 from .pagemap import page_map
-from .pages import anchor_pages
+from .pages import anchor_pages, page_plan
 
 
 def note_placement(document, job) -> list[Finding]:
@@ -34,4 +34,5 @@ INSPECTIONS = [note_placement]
 EXTRACTS = {
     "anchors": lambda document, job: anchor_pages(document),
     "pagemap": page_map,
+    "page_plan": lambda document, job: page_plan(document),
 }

@@ -22,3 +22,24 @@ def is_blank(page) -> bool:
         return any(walk(child) for child in getattr(box, "children", ()))
 
     return not walk(page._page_box)
+
+
+def page_plan(document) -> list[dict]:
+    """For every page, what its margins are made from and where its bookmarks point: the page's
+    name, side and blankness, the strings it sets (`string-set`, in order) and its bookmarks
+    (level, label, x, y, state). Enough to set the running heads and folios, and to rebuild
+    the outline, of a book joined from parts (imprint/parts.py)."""
+    plan = []
+    for page in document.pages:
+        box = page._page_box
+        strings = []
+        for child in box.descendants():
+            string_set = getattr(child, "string_set", None)
+            if string_set and string_set != "none":
+                strings += [(name, text) for name, text in string_set]
+        plan.append({
+            "name": box.page_type.name, "side": box.page_type.side, "blank": bool(box.page_type.blank),
+            "strings": strings, "height": page.height,
+            "bookmarks": [(level, label, x, y, state) for level, label, (x, y), state in page.bookmarks],
+        })
+    return plan

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import checks, cover, package, preflight, profiles, render, typeset
+from . import cache, checks, cover, package, parts, preflight, profiles, render, typeset
 from .editions import EDITIONS, Edition, for_printer, margins_for, trim as trim_for
 from .errors import BuildFailed, Finding, ImprintError, Location, MetadataError, fails, summary
 from .load import Book, load
@@ -90,6 +90,7 @@ def trim_of(book: Book, name=None):
                             hint=err.hint) from None
 
 
+@cache.memoized
 def build(book_path: Path, out: Path, edition_names=None, *, strict: bool = False, progress=None,
           profile=None, trim=None) -> BuildResult:
     """Build the chosen editions of the book into `out`. Raises ImprintError; writes only on success.
@@ -158,7 +159,7 @@ def typeset_paged(book: Book, body: render.Body, editions: list[Edition], say,
         editions=tuple(editions), identifier=book.metadata.identifier, note_numbers=tuple(sorted(body.notes)),
         gutter=gutter, page_rules=printer.pages,
     )
-    layout = typeset.run_job(job)
+    layout = parts.run(job, say)
     seconds = time.perf_counter() - started
     results = []
     for edition in editions:

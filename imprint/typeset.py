@@ -22,7 +22,8 @@ log = logging.getLogger("weasyprint")
 
 
 def make_fetcher(allowed: tuple[Path, ...]):
-    """A WeasyPrint URLFetcher confined to `allowed` folders; refusals are recorded in `.refused`."""
+    """A WeasyPrint URLFetcher confined to `allowed` folders; refusals are recorded in `.refused`,
+    every local file asked for (found or not) in `.fetched` (what a cached layout depends on)."""
     from weasyprint.urls import URLFetcher
 
     class BookFetcher(URLFetcher):
@@ -30,11 +31,13 @@ def make_fetcher(allowed: tuple[Path, ...]):
             super().__init__(allowed_protocols=("file", "data"))
             self.allowed = tuple(a.resolve() for a in allowed)
             self.refused: list[tuple[str, str]] = []
+            self.fetched: list[str] = []
 
         def fetch(self, url, headers=None):
             parsed = urlparse(url)
             if parsed.scheme == "file":
                 path = Path(unquote(parsed.path)).resolve()
+                self.fetched.append(str(path))
                 if not any(path.is_relative_to(a) for a in self.allowed):
                     self.refused.append(("outside", url))
                     raise ValueError(f"refused: {url} is outside the book")
@@ -58,8 +61,10 @@ class _Collect(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def render(html: str, base: Path, *, book_root: Path, page_css: str = ""):
-    """Lay out the pages. Returns (Document, warnings WeasyPrint logged, fetcher refusals)."""
+def render(html: str, base: Path, *, book_root: Path, page_css: str = "", fetched: list | None = None):
+    """Lay out the pages. Returns (Document, warnings WeasyPrint logged, fetcher refusals).
+
+    `fetched`, when given, receives the path of every local file WeasyPrint asked for."""
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
@@ -75,6 +80,8 @@ def render(html: str, base: Path, *, book_root: Path, page_css: str = ""):
         raise ToolError(f"WeasyPrint could not lay out the book: {err}", where=Location(base)) from err
     finally:
         log.removeHandler(handler)
+        if fetched is not None:
+            fetched.extend(fetcher.fetched)
     return document, handler.messages, fetcher.refused
 
 
@@ -88,6 +95,7 @@ def write(document, *, variant: str | None, full_fonts: bool, identifier: str, l
     `output_intent` is "srgb" or a registered printing condition (id, registry, info).
     The document is restored afterwards so other editions can be written from the same layout.
     """
+    _memoize_page_references()
     options = {"pdf_variant": variant, "full_fonts": full_fonts,
                "pdf_identifier": identifier.encode("utf-8")[:32]}
     if variant and variant.startswith("pdf/ua"):
@@ -237,6 +245,28 @@ def padding_pages(count: int, first_is_left: bool, page_css: str, base: Path, bo
     return list(document.pages[1:] if first_is_left else document.pages)
 
 
+def _memoize_page_references():
+    """pydyf rebuilds the tuple of every page reference on each access, and WeasyPrint's PDF/UA
+    tagging reads it once per structure element: quadratic in pages. Remember it per page count
+    (pages are only ever appended); the bytes written are the same."""
+    import pydyf
+
+    if getattr(pydyf.PDF, "_imprint_memo", False):
+        return
+    original = pydyf.PDF.page_references.fget
+
+    def page_references(self):
+        memo = self.__dict__.get("_imprint_page_references")
+        count = len(self.pages["Kids"])
+        if memo is None or memo[0] != count:
+            memo = (count, original(self))
+            self.__dict__["_imprint_page_references"] = memo
+        return memo[1]
+
+    pydyf.PDF.page_references = property(page_references)
+    pydyf.PDF._imprint_memo = True
+
+
 def weasy_findings(messages, refused, edition: str | None, book_file) -> list[Finding]:
     out = []
     for kind, url in refused:
@@ -264,6 +294,7 @@ class Job:
     # another band than the one set, the text is laid out again with that band's CSS.
     gutter: tuple[tuple[int, int, str], ...] = ()
     page_rules: object = None       # profiles.PageRules: padding for editions that pad
+    part: str | None = None         # which part of the book this job sets (imprint/parts.py); None: all of it
 
 
 @dataclass
@@ -277,6 +308,7 @@ class Layout:
     padding: int = 0                # blank pages added at the end of editions that pad
     passes: int = 1                 # layouts made (more than one when the gutter band moved)
     page_css: str = ""              # the geometry the pages were set with
+    resources: tuple[str, ...] = ()  # every local file the job read (a cached layout depends on them)
 
 
 def _css_for(job: Job, pages: int) -> str:
@@ -300,9 +332,10 @@ def run_job(job: Job) -> Layout:
     inspect the pages, write every paged edition from that one layout."""
     from .inspections import EXTRACTS, INSPECTIONS
 
-    css, tried = job.page_css, []
+    css, tried, fetched = job.page_css, [], []
     while True:
-        document, warnings, refused = render(job.html, job.base, book_root=job.book_root, page_css=css)
+        document, warnings, refused = render(job.html, job.base, book_root=job.book_root, page_css=css,
+                                             fetched=fetched)
         tried.append(css)
         padding = _padding(job, document)
         wanted = _css_for(job, len(document.pages) + padding)
@@ -324,4 +357,5 @@ def run_job(job: Job) -> Layout:
                           links=e.links, paint=e.paint, output_intent=e.output_intent, bleed=e.bleed,
                           extra_pages=blanks if e.pads else ())
             for e in job.editions}
-    return Layout(len(document.pages), pdfs, found, extracts, padding, len(tried), css)
+    return Layout(len(document.pages), pdfs, found, extracts, padding, len(tried), css,
+                  tuple(sorted(set(fetched))))
