@@ -36,6 +36,7 @@ class Plan:
     stamped: set = field(default_factory=set)   # 0-based pages of the joined book that get the overlay
     outline: list | None = None       # WeasyPrint bookmark tree: (label, (page, x, y), children, state)
     heights: list = field(default_factory=list)  # page heights in CSS px, for outline coordinates
+    padding: int = 0                  # blank pages at the end (the printer's page-count rules)
 
 
 def join(plan: Plan) -> bytes:
@@ -98,6 +99,8 @@ def join(plan: Plan) -> bytes:
             seen_names.add(name)
             names.append((name, _copy(out, dest)))
 
+    for _ in range(plan.padding):
+        _blank_page(out, out.pages[-1])
     if tagged:
         struct_root.ParentTree = out.make_indirect(Dictionary(Nums=Array(parent_nums)))
         struct_root.ParentTreeNextKey = next_key
@@ -214,37 +217,23 @@ def _outline(out, tree, heights) -> None:
 
 
 def _share_font_files(out) -> None:
-    """Each part embeds its own fonts; where two embedded font programs are the same bytes (whole
-    fonts, as print files embed them), keep one."""
+    """Each part (and the overlay) embeds its own fonts; where two embedded font programs are the
+    same bytes (whole fonts, as print files embed them), keep one."""
     import hashlib
 
     seen: dict[bytes, object] = {}
-    done: set = set()
-
-    def descriptors(font):
-        if "/FontDescriptor" in font:
-            yield font.FontDescriptor
-        for descendant in font.get("/DescendantFonts", []):
-            yield from descriptors(descendant)
-
-    for page in out.pages:
-        resources = page.obj.get("/Resources")
-        fonts = resources.get("/Font") if resources is not None else None
-        if fonts is None or (fonts.is_indirect and fonts.objgen in done):
+    for obj in out.objects:
+        if not isinstance(obj, Dictionary) or obj.get("/Type") != Name.FontDescriptor:
             continue
-        if fonts.is_indirect:
-            done.add(fonts.objgen)
-        for _, font in fonts.items():
-            for descriptor in descriptors(font):
-                for key in ("/FontFile", "/FontFile2", "/FontFile3"):
-                    if key not in descriptor:
-                        continue
-                    stream = descriptor[key]
-                    digest = hashlib.blake2b(repr(dict(stream.stream_dict)).encode() + stream.read_raw_bytes()).digest()
-                    if digest in seen:
-                        descriptor[key] = seen[digest]
-                    else:
-                        seen[digest] = stream
+        for key in ("/FontFile", "/FontFile2", "/FontFile3"):
+            if key not in obj:
+                continue
+            stream = obj[key]
+            digest = hashlib.blake2b(repr(dict(stream.stream_dict)).encode() + stream.read_raw_bytes()).digest()
+            if digest in seen:
+                obj[key] = seen[digest]
+            else:
+                seen[digest] = stream
 
 
 def _stamp(out, overlay_pdf: bytes, stamped: set, tagged: bool) -> None:

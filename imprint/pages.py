@@ -39,7 +39,7 @@ def page_plan(document) -> list[dict]:
                 strings += [(name, text) for name, text in string_set]
         plan.append({
             "name": box.page_type.name, "side": box.page_type.side, "blank": bool(box.page_type.blank),
-            "strings": strings, "height": page.height,
+            "drawn": not is_blank(page), "strings": strings, "height": page.height,
             "bookmarks": [(level, label, x, y, state) for level, label, (x, y), state in page.bookmarks],
         })
     return plan

@@ -307,14 +307,24 @@ def merge_plan(datas, placement, parts) -> list:
         merged[start:start + len(data)] = data
     for at in placement.blanks:
         merged[at] = {"name": merged[at + 1]["name"] if at + 1 < len(merged) else "", "side": "left",
-                      "blank": True, "strings": [], "height": merged[at - 1]["height"], "bookmarks": []}
+                      "blank": True, "drawn": False, "strings": [], "height": merged[at - 1]["height"],
+                      "bookmarks": []}
     return merged
 
 
-_FRONT_PAGE = {"name": "", "side": "right", "blank": False, "strings": [], "height": 0, "bookmarks": []}
+def merge_pagemap(datas, placement, parts) -> tuple:
+    """The print page map (imprint/pagemap.py): each part's page starts, labelled with the book's folios."""
+    merged = []
+    for data, start in zip(datas, placement.starts):
+        merged += [dataclasses.replace(s, label=str(int(s.label) + start)) for s in data]
+    return tuple(merged)
+
+
+_FRONT_PAGE = {"name": "", "side": "right", "blank": False, "drawn": True, "strings": [], "height": 0,
+               "bookmarks": []}
 
 # An extract whose data carries page numbers needs a merge here, or books are set in one piece.
-MERGES = {"anchors": merge_anchors, "page_plan": merge_plan}
+MERGES = {"anchors": merge_anchors, "page_plan": merge_plan, "pagemap": merge_pagemap}
 
 
 # --- running the jobs --------------------------------------------------------------------
@@ -382,31 +392,47 @@ def _limited_runner():
 # --- the whole -----------------------------------------------------------------------------
 
 def run(job: typeset.Job, say=lambda message: None) -> typeset.Layout:
-    """The Layout of the whole book, from parts when it can be split, else from one job."""
+    """The Layout of the whole book, from parts when it can be split, else from one job.
+
+    As typeset.run_job does for one job: when the joined page count (with the padding the
+    printer wants) falls in another gutter band than the geometry the parts were set with,
+    they are set again with that band's geometry (parts already set so are in the cache)."""
     parts = split(job)
     if parts is None:
         return run_cached([job], say)[0]
-    layout = _run_split(job, parts, say)
-    if layout is None:
-        say("the parts did not join up; typesetting the book in one piece")
-        return run_cached([job], say)[0]
-    return layout
+    css, tried = job.page_css, []
+    while True:
+        layout = _run_split(dataclasses.replace(job, page_css=css), parts, say)
+        if layout is None:
+            say("the parts did not join up; typesetting the book in one piece")
+            return run_cached([job], say)[0]
+        tried.append(css)
+        wanted = typeset._css_for(job, layout.pages + layout.padding)
+        order = [band[2] for band in job.gutter]
+        if (wanted == css or len(tried) > len(order) + 1
+                or (wanted in tried and css in order and order.index(wanted) < order.index(css))):
+            return dataclasses.replace(layout, passes=len(tried), page_css=css)
+        say("the page count moved the book into another gutter band: setting the parts again")
+        css = wanted
 
 
 def _text_job(job, part: Part, k: int) -> typeset.Job:
+    # A part is set with the book's geometry as given: the gutter band and the padding follow
+    # from the whole book's page count, which only the joined parts know (see run()).
     return dataclasses.replace(job, html=part.html, page_css=job.page_css + NO_MARGIN_BOXES,
-                               note_numbers=part.notes, part=f"chapter {k + 1}")
+                               note_numbers=part.notes, part=f"chapter {k + 1}", gutter=(), page_rules=None)
 
 
 def _front_job(job, parts: Split, pages: dict) -> typeset.Job:
     return dataclasses.replace(job, html=front_html(parts, pages), page_css=job.page_css + parts.page_rules,
-                               note_numbers=parts.front.notes, part="front matter")
+                               note_numbers=parts.front.notes, part="front matter", gutter=(), page_rules=None)
 
 
 def _overlay_job(job, parts: Split, plan: list, placement: Placement) -> typeset.Job:
     return dataclasses.replace(
         job, html=overlay_html(parts, plan, placement), note_numbers=(), part="running heads and folios",
-        editions=tuple(dataclasses.replace(e, pdf_variant=None, links=False) for e in job.editions))
+        editions=tuple(dataclasses.replace(e, pdf_variant=None, links=False, pads=False) for e in job.editions),
+        gutter=(), page_rules=None)
 
 
 def _run_split(job, parts: Split, say) -> typeset.Layout | None:
@@ -426,7 +452,9 @@ def _run_split(job, parts: Split, say) -> typeset.Layout | None:
         placement = Placement.of([front.pages] + counts)
         pages = merge_anchors([{}] + [t.extracts["anchors"] for t in texts], placement, all_parts)
         plan = merge_plan([[_FRONT_PAGE] * front.pages] + [t.extracts["page_plan"] for t in texts], placement, all_parts)
-        front, overlay = run_cached([_front_job(job, parts, pages), _overlay_job(job, parts, plan, placement)], say)
+        extra = [_overlay_job(job, parts, plan, placement)] if job.editions else []
+        front, *overlay = run_cached([_front_job(job, parts, pages)] + extra, say)
+        overlay = overlay[0] if overlay else None
         if front.pages == placement.counts[0]:
             break
     else:
@@ -438,8 +466,12 @@ def _run_split(job, parts: Split, say) -> typeset.Layout | None:
                 for name, merge in MERGES.items() if all(name in l.extracts for l in layouts)}
     plan = extracts["page_plan"]
     stamped = set(range(placement.starts[1], placement.total)) - set(placement.blanks)
-    if not _overlay_matches(overlay.extracts.get("page_plan"), plan, stamped):
+    if overlay is not None and not _overlay_matches(overlay.extracts.get("page_plan"), plan, stamped):
         return None
+    padding = 0
+    if job.page_rules is not None and any(e.pads for e in job.editions):
+        last_drawn = plan[-1]["drawn"] or overlay.extracts["page_plan"][-1]["drawn"]
+        padding = job.page_rules.padding(placement.total, not last_drawn)
 
     outline = _outline(plan)
     say("joining the parts")
@@ -450,7 +482,7 @@ def _run_split(job, parts: Split, say) -> typeset.Layout | None:
                   for k, (l, part) in enumerate(zip(layouts, all_parts))]
         pdfs[edition.name] = join.join(join.Plan(
             pieces, overlay.pdfs[edition.name], stamped, outline if edition.links else None,
-            [p["height"] for p in plan]))
+            [p["height"] for p in plan], padding if edition.pads else 0))
     findings = []
     for l, start in zip(layouts, placement.starts):
         for f in l.findings:
@@ -458,7 +490,8 @@ def _run_split(job, parts: Split, say) -> typeset.Layout | None:
             if moved not in findings:
                 findings.append(moved)
     resources = tuple(sorted({r for l in layouts for r in l.resources}))
-    return typeset.Layout(placement.total, pdfs, findings, extracts, resources)
+    return typeset.Layout(placement.total, pdfs, findings, extracts, padding=padding, page_css=job.page_css,
+                          resources=resources)
 
 
 PAGE_IN_TEXT = re.compile(r"\b(pages?) (\d+)\b")

@@ -353,9 +353,12 @@ def run_job(job: Job) -> Layout:
     extracts = {name: extract(document, job) for name, extract in EXTRACTS.items()}
     blanks = (padding_pages(padding, (len(document.pages) + 1) % 2 == 0, css, job.base, job.book_root)
               if any(e.pads for e in job.editions) else [])
-    pdfs = {e.name: write(document, variant=e.pdf_variant, full_fonts=e.full_fonts, identifier=job.identifier,
-                          links=e.links, paint=e.paint, output_intent=e.output_intent, bleed=e.bleed,
-                          extra_pages=blanks if e.pads else ())
-            for e in job.editions}
+    # Whole-font editions first: WeasyPrint subsets a document's fonts in place when it writes
+    # a subset, so a whole-font edition written after one would embed the subset.
+    written = {e.name: write(document, variant=e.pdf_variant, full_fonts=e.full_fonts, identifier=job.identifier,
+                             links=e.links, paint=e.paint, output_intent=e.output_intent, bleed=e.bleed,
+                             extra_pages=blanks if e.pads else ())
+               for e in sorted(job.editions, key=lambda e: not e.full_fonts)}
+    pdfs = {e.name: written[e.name] for e in job.editions}
     return Layout(len(document.pages), pdfs, found, extracts, padding, len(tried), css,
                   tuple(sorted(set(fetched))))

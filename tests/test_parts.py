@@ -4,6 +4,7 @@ page, contents page numbers where the chapters start, and the same links, outlin
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import random
 
@@ -14,8 +15,7 @@ import pytest
 from PIL import ImageChops
 
 from conftest import write_book
-from imprint import load, parts, render, typeset
-from imprint.editions import DESIGN_MARGINS, EDITIONS, trim as trim_for
+from imprint import parts, pipeline, typeset
 
 WORDS = ("the of and to in a is that for it as was with be by on not this are or from at which but have an they "
          "were there would their been has when who will more no if out so what up its about into than them can "
@@ -54,17 +54,27 @@ def chapters_manuscript(seed: int = 4) -> str:
     return "\n".join(out)
 
 
+class _Captured(Exception):
+    pass
+
+
 def paged_job(book_path) -> typeset.Job:
-    """The job the pipeline makes for the paged editions."""
-    book = load.load(book_path)
-    body = render.body_html(book)
-    trim = trim_for(book.metadata.trim)
-    editions = tuple(e for e in EDITIONS.values() if e.kind == "pdf")
-    return typeset.Job(
-        html=render.paged_html(book, body, editions[0]),
-        page_css=render.page_css(book, trim, DESIGN_MARGINS[trim.name], mirrored=True),
-        base=book.root, book_root=book.root, book_file=book.metadata.source, editions=editions,
-        identifier=book.metadata.identifier, note_numbers=tuple(sorted(body.notes)))
+    """The job the pipeline makes for the paged editions (caught on its way to parts.run)."""
+    caught = {}
+
+    def catch(job, say=None):
+        caught["job"] = job
+        raise _Captured
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(parts, "run", catch)
+    try:
+        pipeline.build(book_path, book_path / "never-written", cache=False)
+    except _Captured:
+        pass
+    finally:
+        mp.undo()
+    return caught["job"]
 
 
 @pytest.fixture(scope="module")
@@ -197,7 +207,7 @@ def test_a_book_that_cannot_be_split_is_set_whole(tiny_book, monkeypatch):
 def test_stylesheets_a_part_cannot_honour_keep_the_book_whole(tiny_book, monkeypatch, css, splits):
     monkeypatch.setenv("IMPRINT_PARTS", "always")
     job = paged_job(tiny_book("# One\n\nText.\n\n# Two\n\nMore.\n", metadata=BOOK_METADATA))
-    job = job.__class__(**{**job.__dict__, "page_css": job.page_css + css})
+    job = dataclasses.replace(job, page_css=job.page_css + css)
     assert (parts.split(job) is not None) == splits
 
 
