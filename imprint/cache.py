@@ -1,6 +1,8 @@
 """Inputs -> content keys -> stored results, so a build redoes only what changed.
 
-Three kinds of entry, all under one folder (default `<out>/.imprint-cache/`):
+Three kinds of entry, all under one folder per output folder, in the user's cache
+(`$IMPRINT_CACHE`, else `$XDG_CACHE_HOME/imprint`, else `~/.cache/imprint`; a build never
+writes into its output folder anything but its outputs):
 
 - `pandoc`: pandoc's output for an exact input text and arguments;
 - `part`: a typeset part (`typeset.Layout`), keyed by the job itself; the entry also lists
@@ -34,7 +36,7 @@ PACKAGE = Path(__file__).resolve().parent
 ROOT = PACKAGE.parent
 FORMAT = 1                          # bump when the layout of entries changes
 DEFAULT_LIMIT = 2 * 2**30           # bytes kept after pruning, least recently used first
-FOLDER_NAME = ".imprint-cache"
+FOLDER_NAME = ".imprint-cache"     # a --cache folder inside the book is never part of the book's key
 MAX_BOOK_FILES = 5000               # beyond this (a manuscript alone in a big folder) no whole-build entry
 MAX_BOOK_BYTES = 512 * 2**20
 
@@ -239,11 +241,13 @@ class Cache:
         return value
 
     def prune(self) -> None:
-        """Keep the most recently used entries within the size limit."""
+        """Keep the most recently used entries within the size limit (over every output
+        folder's entries when the cache is in the user's cache)."""
         if not self.enabled or not self.folder.is_dir():
             return
+        top = self.folder.parent if self.folder.parent == cache_root() else self.folder
         entries = []
-        for path in self.folder.rglob("*.pickle"):
+        for path in top.rglob("*.pickle"):
             with contextlib.suppress(OSError):
                 st = path.stat()
                 entries.append((st.st_mtime, st.st_size, path))
@@ -273,13 +277,22 @@ def using(cache: Cache):
         _current.reset(token)
 
 
+def cache_root() -> Path:
+    if os.environ.get("IMPRINT_CACHE"):
+        return Path(os.environ["IMPRINT_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "imprint"
+
+
 def folder_for(out: Path, option: Path | str | None | bool) -> Path | None:
-    """Where the cache lives: the --cache folder, none with --no-cache (False), else <out>/.imprint-cache."""
+    """Where the cache lives: the --cache folder, none with --no-cache (False), else a folder
+    of the user's cache named after the output folder (so builds into different folders
+    never share entries, and tests of one build are not answered by another)."""
     if option is False:
         return None
     if option:
         return Path(option)
-    return Path(out) / FOLDER_NAME
+    return cache_root() / digest(str(Path(out).resolve()))[:16]
 
 
 def now() -> float:

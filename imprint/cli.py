@@ -60,7 +60,7 @@ def parser() -> argparse.ArgumentParser:
                             help=f"edition to build, repeatable: {', '.join(sorted(EDITIONS))} "
                                  f"(default: {', '.join(n for n, e in EDITIONS.items() if e.default)})")
         target.add_argument("--cache", type=Path, metavar="DIR",
-                            help="keep the build cache here (default: DIR/.imprint-cache in the output folder)")
+                            help="keep the build cache here (default: ~/.cache/imprint, or $IMPRINT_CACHE)")
         target.add_argument("--no-cache", dest="cache", action="store_false",
                             help="build everything afresh and keep no cache")
         target.add_argument("--watch", action="store_true",

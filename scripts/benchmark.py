@@ -194,11 +194,13 @@ def bench_book(name: str, source: Path, args) -> dict:
             row["baseline"] = base
             row["baseline_pages"] = pdf_pages(work / "baseline.pdf")
         book = copy_book(source, work / "src")
-        out = work / "out"
-        build = [sys.executable, str(ROOT / "build.py"), "--book", str(book), "--out", str(out), "-v", *args.build_arg]
+        out, cache = work / "out", work / "cache"
+        build = [sys.executable, str(ROOT / "build.py"), "--book", str(book), "--out", str(out), "--cache", str(cache),
+                 "-v", *args.build_arg]
         for stage in ("cold", "edit", "nochange"):
             if stage == "cold":
                 shutil.rmtree(out, ignore_errors=True)
+                shutil.rmtree(cache, ignore_errors=True)
             if stage == "edit":
                 row["edited"] = edit_one_paragraph(book)
             row[stage] = measure([build], cwd=ROOT)

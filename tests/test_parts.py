@@ -122,9 +122,10 @@ def test_blank_versos_keep_chapters_on_rectos(both):
     assert any(plan[page - 2]["blank"] for page in starts[1:]), "the test book should need a blank verso"
 
 
-def test_notes_and_anchors_fall_on_the_same_pages(both):
+def test_notes_anchors_and_the_page_map_fall_on_the_same_pages(both):
     _, whole, split = both
     assert split.extracts["anchors"] == whole.extracts["anchors"]
+    assert split.extracts["pagemap"] == whole.extracts["pagemap"]      # the EPUB's page list
     assert [(f.code, f.page, f.message) for f in split.findings] == [(f.code, f.page, f.message) for f in whole.findings]
 
 
@@ -176,6 +177,21 @@ def test_links_outline_and_tags_are_joined(both):
         for annot in page.obj.get("/Annots", []):
             assert int(annot.StructParent) in keys
     assert pdf.Root.MarkInfo.Marked and str(pdf.Root.Lang) == "en"
+
+
+def font_programs(data: bytes) -> set:
+    pdf = pikepdf.open(io.BytesIO(data))
+    return {(str(obj.FontName).split("+")[-1], len(obj[key].read_bytes()))
+            for obj in pdf.objects if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == "/FontDescriptor"
+            for key in ("/FontFile", "/FontFile2", "/FontFile3") if key in obj}
+
+
+def test_the_print_edition_embeds_the_same_whole_fonts_once(both):
+    _, whole, split = both
+    assert font_programs(split.pdfs["print"]) == font_programs(whole.pdfs["print"])
+    pdf = pikepdf.open(io.BytesIO(split.pdfs["print"]))
+    programs = [obj for obj in pdf.objects if isinstance(obj, pikepdf.Stream) and obj.get("/Subtype") == "/OpenType"]
+    assert len({p.objgen for p in programs}) == len(font_programs(whole.pdfs["print"]))
 
 
 def test_running_heads_are_marked_as_pagination_artifacts(both):
