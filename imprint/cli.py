@@ -79,6 +79,14 @@ def parser() -> argparse.ArgumentParser:
         target.add_argument("--allow-remote-images", action="store_true",
                             help="fetch http(s) images named in the manuscript for the PDF editions "
                                  "(off: a build never uses the network; the EPUB never holds them)")
+        target.add_argument("--cache", type=Path, metavar="DIR",
+                            help="keep the build cache here (default: ~/.cache/imprint, or $IMPRINT_CACHE)")
+        target.add_argument("--no-cache", dest="cache", action="store_false",
+                            help="build everything afresh and keep no cache")
+        target.add_argument("--watch", action="store_true",
+                            help="rebuild on every change and serve a live preview on localhost")
+        target.add_argument("--port", type=int, default=8000, help="the preview's port with --watch (default: 8000)")
+        target.add_argument("--open", action="store_true", help="open the preview in a browser with --watch")
     del c
     return p
 
@@ -137,9 +145,14 @@ def main(argv=None) -> int:
                   file=out)
             return ExitCode.FINDINGS if fails(done.findings, args.strict) else ExitCode.OK
         limits = Limits(seconds=args.time_limit or None, memory_mb=args.memory_limit or None)
-        result = pipeline.build(args.book, args.out, args.edition, strict=args.strict, progress=say,
-                                profile=args.profile, trim=args.trim, limits=limits,
-                                allow_remote_images=args.allow_remote_images)
+        if args.watch:
+            from . import watch
+            return watch.run(args, report, out, err)
+        from .watch import Progress
+        with Progress(err, verbose=args.verbose, quiet=args.quiet) as progress:
+            result = pipeline.build(args.book, args.out, args.edition, strict=args.strict, progress=progress,
+                                    profile=args.profile, trim=args.trim, limits=limits,
+                                    allow_remote_images=args.allow_remote_images, cache=args.cache)
     except BuildFailed as failure:
         report(failure.findings, args, err)
         print(f"Error: {failure.message}; nothing was written", file=err)
@@ -173,7 +186,7 @@ def main(argv=None) -> int:
 
 def report(findings, args, stream):
     for f in findings:
-        if args.quiet and f.severity == "info":
+        if f.severity == "info" and not args.verbose:      # the record is in the report JSON
             continue
         line = f.format() if args.verbose else f.format().split(" (hint: ")[0]
         print(line, file=stream)

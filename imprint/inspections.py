@@ -14,7 +14,7 @@ from __future__ import annotations
 from . import layout
 from .errors import Finding
 from .pagemap import page_map
-from .pages import anchor_pages
+from .pages import anchor_pages, page_plan
 
 
 def note_placement(document, job) -> list[Finding]:
@@ -39,6 +39,7 @@ EXTRACTS = {
     "anchors": lambda document, job: anchor_pages(document),
     "pagemap": page_map,
     "marks": layout.marks,
+    "page_plan": lambda document, job: page_plan(document),
 }
 
 # Functions (document, job, edition, pdf bytes) -> [Finding], run on each edition once it is

@@ -359,9 +359,19 @@ def analyse(document) -> tuple[list[PageView], list[Mark]]:
     return _DONE[document]
 
 
+# What a part of a book set in parts (imprint/parts.py) cannot judge on its own pages: its
+# contents hold stand-ins for the other parts' headings, its running heads and folios are
+# stamped on after joining, and the shares and geometry are the whole book's.
+WHOLE_BOOK_ONLY = {"L204", "L210", "L211", "L214", "L216", "L217", "L218", "L220"}
+
+
+def _whole_book(job, mark) -> bool:
+    return not (getattr(job, "part", None) and mark.finding.code in WHOLE_BOOK_ONLY)
+
+
 def inspect(document, job) -> list[Finding]:
     """INSPECTIONS entry: the layout findings."""
-    return [m.finding for m in analyse(document)[1]]
+    return [m.finding for m in analyse(document)[1] if _whole_book(job, m)]
 
 
 def marks(document, job) -> list[dict]:
@@ -370,7 +380,7 @@ def marks(document, job) -> list[dict]:
     pages = analyse(document)[0]
     out = []
     for m in analyse(document)[1]:
-        if m.finding.page is None:
+        if m.finding.page is None or not _whole_book(job, m):
             continue
         page = pages[m.finding.page - 1]
         out.append({"code": m.finding.code, "page": m.finding.page, "message": m.finding.message,

@@ -362,3 +362,24 @@ def _read_line(number, line_box, block, region, front, slot, spaces, table=False
                 heading=HEADINGS.get(tag, 0), front=front, in_table=table, slot=slot or "",
                 auto_hyphen=auto, hard_hyphen=hard, word_space=word_space, natural_space=natural,
                 toc_target=toc[0] if toc[1].strip() or toc[0] else "", toc_number=toc[1].strip())
+
+
+def page_plan(document) -> list[dict]:
+    """For every page, what its margins are made from and where its bookmarks point: the page's
+    name, side and blankness, the strings it sets (`string-set`, in order) and its bookmarks
+    (level, label, x, y, state). Enough to set the running heads and folios, and to rebuild
+    the outline, of a book joined from parts (imprint/parts.py)."""
+    plan = []
+    for page in document.pages:
+        box = page._page_box
+        strings = []
+        for child in box.descendants():
+            string_set = getattr(child, "string_set", None)
+            if string_set and string_set != "none":
+                strings += [(name, text) for name, text in string_set]
+        plan.append({
+            "name": box.page_type.name, "side": box.page_type.side, "blank": bool(box.page_type.blank),
+            "drawn": not is_blank(page), "strings": strings, "height": page.height,
+            "bookmarks": [(level, label, x, y, state) for level, label, (x, y), state in page.bookmarks],
+        })
+    return plan

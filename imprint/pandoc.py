@@ -33,6 +33,14 @@ def binary() -> str:
 
 
 def _run(args: list[str], data: str, where: Location) -> str:
+    from . import cache
+
+    store = cache.current()         # the same text and arguments give the same output: run pandoc once
+    key = cache.digest("pandoc", cache.toolchain(), args, data) if store.enabled else ""
+    return store.remember("pandoc", key, lambda: _run_pandoc(args, data, where)) if key else _run_pandoc(args, data, where)
+
+
+def _run_pandoc(args: list[str], data: str, where: Location) -> str:
     # --sandbox: pandoc itself reads no file and fetches nothing beyond what we pass on stdin.
     cmd = [binary(), "+RTS", f"-M{HEAP_MB}m", "-RTS", "--sandbox", *args]
     try:

@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import checks, cover, package, preflight, profiles, render, sanitize, typeset
+from . import cache, checks, cover, package, parts, preflight, profiles, render, sanitize, typeset
 from .editions import EDITIONS, Edition, for_printer, margins_for, trim as trim_for
 from .errors import BuildFailed, ExitCode, Finding, ImprintError, Location, MetadataError, fails, summary
 from .limits import Limits, run_limited
@@ -98,6 +98,7 @@ def trim_of(book: Book, name=None):
                             hint=err.hint) from None
 
 
+@cache.memoized
 def build(book_path: Path, out: Path, edition_names=None, *, strict: bool = False, progress=None,
           profile=None, trim=None, limits: Limits | None = None, allow_remote_images: bool = False) -> BuildResult:
     """Build the chosen editions of the book into `out`. Raises ImprintError; writes only on success.
@@ -189,7 +190,7 @@ def typeset_paged(book: Book, body: render.Body, editions: list[Edition], say,
         editions=tuple(editions), identifier=book.metadata.identifier, note_numbers=tuple(sorted(body.notes)),
         gutter=gutter, page_rules=printer.pages, remote_images=remote_images,
     )
-    layout = run_limited(job, limits)
+    layout = parts.run(job, say, limits)
     seconds = time.perf_counter() - started
     results = []
     for edition in editions:

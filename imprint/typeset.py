@@ -27,6 +27,8 @@ def make_fetcher(allowed: tuple[Path, ...], remote: tuple[str, ...] = ()):
 
     Files are read here, from the path that was checked (urllib would parse the URL again,
     its own way). `remote` lists the only network URLs it may fetch (--allow-remote-images).
+    Every local file asked for (found or not) is listed in `.fetched`: what a cached layout
+    depends on.
     """
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -38,6 +40,7 @@ def make_fetcher(allowed: tuple[Path, ...], remote: tuple[str, ...] = ()):
             self.allowed = tuple(a.resolve() for a in allowed)
             self.remote = frozenset(remote)
             self.refused: list[tuple[str, str]] = []
+            self.fetched: list[str] = []
 
         def fetch(self, url, headers=None):
             parsed = urlsplit(url)
@@ -48,6 +51,7 @@ def make_fetcher(allowed: tuple[Path, ...], remote: tuple[str, ...] = ()):
                 except (OSError, ValueError):
                     self.refused.append(("missing", url))
                     raise ValueError(f"not a file name: {url}") from None
+                self.fetched.append(str(path))
                 if parsed.netloc not in ("", "localhost") or not any(path.is_relative_to(a) for a in self.allowed):
                     self.refused.append(("outside", url))
                     raise ValueError(f"refused: {url} is outside the book")
@@ -79,8 +83,11 @@ class _Collect(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def render(html: str, base: Path, *, book_root: Path, page_css: str = "", remote_images: tuple[str, ...] = ()):
-    """Lay out the pages. Returns (Document, warnings WeasyPrint logged, fetcher refusals)."""
+def render(html: str, base: Path, *, book_root: Path, page_css: str = "", remote_images: tuple[str, ...] = (),
+           fetched: list | None = None):
+    """Lay out the pages. Returns (Document, warnings WeasyPrint logged, fetcher refusals).
+
+    `fetched`, when given, receives the path of every local file WeasyPrint asked for."""
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
@@ -96,6 +103,8 @@ def render(html: str, base: Path, *, book_root: Path, page_css: str = "", remote
         raise ToolError(f"WeasyPrint could not lay out the book: {err}", where=Location(base)) from err
     finally:
         log.removeHandler(handler)
+        if fetched is not None:
+            fetched.extend(fetcher.fetched)
     return document, handler.messages, fetcher.refused
 
 
@@ -109,6 +118,7 @@ def write(document, *, variant: str | None, full_fonts: bool, identifier: str, l
     `output_intent` is "srgb" or a registered printing condition (id, registry, info).
     The document is restored afterwards so other editions can be written from the same layout.
     """
+    _memoize_page_references()
     options = {"pdf_variant": variant, "full_fonts": full_fonts,
                "pdf_identifier": identifier.encode("utf-8")[:32]}
     if variant and variant.startswith("pdf/ua"):
@@ -261,6 +271,28 @@ def padding_pages(count: int, first_is_left: bool, page_css: str, base: Path, bo
     return list(document.pages[1:] if first_is_left else document.pages)
 
 
+def _memoize_page_references():
+    """pydyf rebuilds the tuple of every page reference on each access, and WeasyPrint's PDF/UA
+    tagging reads it once per structure element: quadratic in pages. Remember it per page count
+    (pages are only ever appended); the bytes written are the same."""
+    import pydyf
+
+    if getattr(pydyf.PDF, "_imprint_memo", False):
+        return
+    original = pydyf.PDF.page_references.fget
+
+    def page_references(self):
+        memo = self.__dict__.get("_imprint_page_references")
+        count = len(self.pages["Kids"])
+        if memo is None or memo[0] != count:
+            memo = (count, original(self))
+            self.__dict__["_imprint_page_references"] = memo
+        return memo[1]
+
+    pydyf.PDF.page_references = property(page_references)
+    pydyf.PDF._imprint_memo = True
+
+
 def weasy_findings(messages, refused, edition: str | None, book_file) -> list[Finding]:
     out = []
     for kind, url in refused:
@@ -289,6 +321,7 @@ class Job:
     gutter: tuple[tuple[int, int, str], ...] = ()
     page_rules: object = None       # profiles.PageRules: padding for editions that pad
     remote_images: tuple[str, ...] = ()     # the only URLs the job may fetch (--allow-remote-images)
+    part: str | None = None         # which part of the book this job sets (imprint/parts.py); None: all of it
 
 
 @dataclass
@@ -302,6 +335,7 @@ class Layout:
     padding: int = 0                # blank pages added at the end of editions that pad
     passes: int = 1                 # layouts made (more than one when the gutter band moved)
     page_css: str = ""              # the geometry the pages were set with
+    resources: tuple[str, ...] = ()  # every local file the job read (a cached layout depends on them)
 
 
 def _css_for(job: Job, pages: int) -> str:
@@ -327,13 +361,13 @@ def run_job(job: Job) -> Layout:
     from . import longnotes
     from .inspections import EXTRACTS, INSPECTIONS, VERIFICATIONS
 
-    css, tried = job.page_css, []
+    css, tried, fetched = job.page_css, [], []
     warnings, refused = [], []
     while True:
         def lay_out(html, css=css):
             nonlocal warnings, refused
             document, warnings, refused = render(html, job.base, book_root=job.book_root, page_css=css,
-                                                 remote_images=job.remote_images)
+                                                 remote_images=job.remote_images, fetched=fetched)
             return document
 
         # Laid out again (longnotes.ROUNDS layouts at most) only when a note is away from its
@@ -358,11 +392,15 @@ def run_job(job: Job) -> Layout:
     extracts["notes_settled"] = {"layouts": settled.layouts, "split": settled.split, "kept": settled.kept}
     blanks = (padding_pages(padding, (len(document.pages) + 1) % 2 == 0, css, job.base, job.book_root)
               if any(e.pads for e in job.editions) else [])
-    pdfs = {e.name: write(document, variant=e.pdf_variant, full_fonts=e.full_fonts, identifier=job.identifier,
-                          links=e.links, paint=e.paint, output_intent=e.output_intent, bleed=e.bleed,
-                          extra_pages=blanks if e.pads else ())
-            for e in job.editions}
+    # Whole-font editions first: WeasyPrint subsets a document's fonts in place when it writes
+    # a subset, so a whole-font edition written after one would embed the subset.
+    written = {e.name: write(document, variant=e.pdf_variant, full_fonts=e.full_fonts, identifier=job.identifier,
+                             links=e.links, paint=e.paint, output_intent=e.output_intent, bleed=e.bleed,
+                             extra_pages=blanks if e.pads else ())
+               for e in sorted(job.editions, key=lambda e: not e.full_fonts)}
+    pdfs = {e.name: written[e.name] for e in job.editions}
     for e in job.editions:
         for verify in VERIFICATIONS:
             found += verify(document, job, e, pdfs[e.name])
-    return Layout(len(document.pages), pdfs, found, extracts, padding, len(tried), css)
+    return Layout(len(document.pages), pdfs, found, extracts, padding, len(tried), css,
+                  tuple(sorted(set(fetched))))

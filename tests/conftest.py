@@ -38,6 +38,15 @@ def run_cli(*args) -> Run:
     return Run(int(code), out.getvalue(), err.getvalue())
 
 
+@pytest.fixture(scope="session", autouse=True)
+def build_cache(tmp_path_factory):
+    """This session's build cache (imprint/cache.py), away from the user's own."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("IMPRINT_CACHE", str(tmp_path_factory.mktemp("imprint-cache")))
+    yield
+    patch.undo()
+
+
 @pytest.fixture(scope="session")
 def essay_build(tmp_path_factory):
     """Every edition of book/ built once for the session; returns the output folder."""

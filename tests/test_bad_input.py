@@ -300,7 +300,7 @@ def test_failure_while_writing_keeps_old_outputs(last_good, monkeypatch):
     def full_disk(fd):
         raise OSError(28, "No space left on device")
     monkeypatch.setattr(pipeline.os, "fsync", full_disk)
-    result = run_cli("--book", book, "--out", out)
+    result = run_cli("--book", book, "--out", out, "--no-cache")    # the write path, not a replay
     assert result.code == 6 and "cannot write the outputs: No space left on device" in one_line(result.err)
     assert snapshot(out) == before
 
@@ -315,7 +315,7 @@ def test_failure_half_way_through_moving_keeps_old_outputs(last_good, monkeypatc
             raise OSError(5, "Input/output error")
         return real_replace(src, dst)
     monkeypatch.setattr(pipeline.os, "replace", flaky_replace)
-    result = run_cli("--book", book, "--out", out)
+    result = run_cli("--book", book, "--out", out, "--no-cache")    # the write path, not a replay
     assert result.code == 6 and "Input/output error" in one_line(result.err)
     assert snapshot(out) == before
 

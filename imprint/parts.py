@@ -1,0 +1,559 @@
+"""A typesetting Job for a whole book -> the same Layout, made from parts that each start on a
+new recto page (the chapters of a book: level-1 sections), typeset in parallel processes or
+taken from the cache, then joined.
+
+The text never depends on where a part starts: every part begins on a right-hand page, so
+its lines and pages are those of one unsplit layout. What does depend on the page numbers
+is settled after the parts are counted: the contents (the front part is set last, its page
+numbers written in), the running heads and folios (one overlay document, laid out by
+WeasyPrint for the whole book from each page's name and named strings, stamped on the text
+pages), and the outline, links and tags (imprint/join.py). A book whose stylesheets use
+something a part cannot know (counters running across chapters, `target-text`, running
+elements) is set in one piece, as is any book when IMPRINT_PARTS=never.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import copy
+import dataclasses
+import multiprocessing
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from lxml import etree, html as lhtml
+
+from . import cache, join, typeset
+from .errors import Finding
+
+SPLIT_MIN_CHARS = 250_000       # below this much HTML, one process is quicker than parts + join
+MARGIN_BOXES = ("top-left-corner", "top-left", "top-center", "top-right", "top-right-corner",
+                "right-top", "right-middle", "right-bottom", "bottom-right-corner", "bottom-right",
+                "bottom-center", "bottom-left", "bottom-left-corner", "left-bottom", "left-middle", "left-top")
+# The text parts are set without running heads and folios; the overlay supplies them.
+NO_MARGIN_BOXES = "@page { " + " ".join(f"@{m} {{ content: none !important; }}" for m in MARGIN_BOXES) + " }\n"
+OVERLAY_CSS = """
+.imprint-overlay-page { display: block; height: 0; margin: 0; padding: 0; border: 0; break-before: page; }
+.imprint-overlay-front > .imprint-overlay-page:first-child,
+section > .imprint-overlay-page:first-child { break-before: auto; }
+.imprint-overlay-string { display: block; height: 0; margin: 0; }
+"""
+# What a part cannot know about the rest of the book.
+UNSUPPORTED_CSS = re.compile(r"counter-(?:reset|increment|set)\s*:|running\s*\(|element\s*\(|target-text\s*\(|"
+                             r"counter\s*\(\s*pages\s*\)|counters\s*\(\s*pages")
+TARGET_PAGE = re.compile(r"target-counter\(\s*attr\(\s*href(?:\s+url)?\s*\)\s*,\s*page\s*\)")
+PSEUDO_ELEMENT = re.compile(r"(::?(?:before|after|marker|first-line|first-letter))\s*$")
+
+
+def mode() -> str:
+    """IMPRINT_PARTS: auto (split books big enough to gain), always, or never."""
+    value = os.environ.get("IMPRINT_PARTS", "auto").strip().lower()
+    return value if value in ("auto", "always", "never") else "auto"
+
+
+# --- splitting ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Part:
+    kind: str                      # "front" or "text"
+    html: str                      # the part's complete document (front: before its page numbers are known)
+    owned: frozenset               # element ids set in this part
+    stand_ins: frozenset           # ids of other parts it links to: empty spans so its links survive
+    notes: tuple                   # note numbers called in this part
+
+
+@dataclass(frozen=True)
+class Split:
+    front: Part
+    texts: tuple[Part, ...]
+    front_links: tuple             # ids of other parts the front part prints page numbers for
+    page_rules: str                # CSS: target-counter(page) rules, reading a written-in page number
+    overlay_head: str              # the document's head, for the overlay
+    skeleton: tuple                # (html attrs, body attrs, main attrs) as serialised tags
+    section_tags: tuple            # the opening tag of each text part's level-1 section
+
+
+def split(job: typeset.Job) -> Split | None:
+    """The book's parts, or None when it must be set in one piece."""
+    if job.part is not None or mode() == "never":
+        return None
+    if mode() == "auto" and len(job.html) < SPLIT_MIN_CHARS:
+        return None
+    from .inspections import EXTRACTS
+    if any(name not in MERGES for name in EXTRACTS):
+        return None                 # an extract whose page numbers we would not know how to join
+    doc = lhtml.document_fromstring(job.html)
+    body = doc.find("body")
+    if body is None or "book" not in body.get("class", "").split():
+        return None
+    main = next((el for el in body if el.tag == "main" and "text" in el.get("class", "").split()), None)
+    if main is None:
+        return None
+    css = _stylesheets(doc, job)
+    if UNSUPPORTED_CSS.search(_strip_page_counters(css)):
+        return None
+    page_rules = _page_number_rules(css)
+    if page_rules is None:
+        return None
+
+    children = list(main)
+    first = next((i for i, el in enumerate(children) if _is_chapter(el)), None)
+    if first is None:
+        return None
+    groups: list[list] = []
+    for el in children[first:]:
+        if _is_chapter(el):
+            groups.append([el])
+        else:
+            groups[-1].append(el)      # runs on after its chapter, as it would unsplit
+    if len(groups) < 2:
+        return None
+    before = [el for el in body if el is not main and _precedes(body, el, main)]
+    after = [el for el in body if el is not main and not _precedes(body, el, main)]
+    lead = children[:first]
+
+    skeleton = (_open_tag(doc), _open_tag(body), _open_tag(main))
+    head = lhtml.tostring(doc.find("head"), encoding="unicode")
+    all_ids = {el.get("id") for el in doc.iter() if isinstance(el.tag, str) and el.get("id")}
+
+    texts = []
+    for k, group in enumerate(groups):
+        tail = after if k == len(groups) - 1 else []
+        texts.append(_part("text", group, tail, [], skeleton, head, all_ids))
+    front = _part("front", before, [], lead, skeleton, head, all_ids)
+    if page_rules:
+        selectors = _page_rule_targets(page_rules)
+        import cssselect2
+        for part in texts:
+            wrapped = cssselect2.ElementWrapper.from_html_root(lhtml.document_fromstring(part.html))
+            if any(next(wrapped.query_all(s), None) is not None for s in selectors if s):
+                return None         # a page number printed inside the text: it would be unknown
+    front_links = tuple(sorted(front.stand_ins))
+    return Split(front, tuple(texts), front_links, page_rules, head, skeleton,
+                 tuple(_open_tag(group[0]) for group in groups))
+
+
+def _is_chapter(el) -> bool:
+    return isinstance(el.tag, str) and el.tag == "section" and "level1" in el.get("class", "").split()
+
+
+def _precedes(parent, a, b) -> bool:
+    return parent.index(a) < parent.index(b)
+
+
+def _open_tag(el) -> str:
+    from html import escape
+
+    return f"<{el.tag}" + "".join(f' {k}="{escape(v)}"' for k, v in el.attrib.items()) + ">"
+
+
+def _part(kind, group, after, lead, skeleton, head, all_ids) -> Part:
+    """One part as a complete document: the same head, body and main, holding only its own text."""
+    elements = [copy.deepcopy(el) for el in (group if kind == "text" else lead)]
+    outside = [copy.deepcopy(el) for el in (after if kind == "text" else group)]
+    owned, links, notes = set(), set(), []
+    for el in elements + outside:
+        for node in el.iter():
+            if not isinstance(node.tag, str):
+                continue
+            if node.get("id"):
+                owned.add(node.get("id"))
+                if re.fullmatch(r"fnref\d+", node.get("id")):
+                    notes.append(int(node.get("id")[5:]))
+            href = node.get("href", "")
+            if node.tag == "a" and href.startswith("#") and len(href) > 1:
+                links.add(unquote(href[1:]))
+    stand_ins = frozenset(i for i in links - owned if i in all_ids)
+    if stand_ins:
+        _add_stand_ins(elements + outside, stand_ins)
+    html_attrs, body_attrs, main_attrs = skeleton
+    serialise = lambda els: "".join(lhtml.tostring(e, encoding="unicode") for e in els)
+    if kind == "text":
+        body = f"{main_attrs}{serialise(elements)}</main>{serialise(outside)}"
+    else:
+        body = serialise(outside) + (f"{main_attrs}{serialise(elements)}</main>" if elements else "")
+    text = f"<!DOCTYPE html>\n{html_attrs}{head}{body_attrs}{body}</body></html>\n"
+    return Part(kind, text, frozenset(owned), stand_ins, tuple(sorted(notes)))
+
+
+def _add_stand_ins(elements, ids) -> None:
+    """Empty spans with the ids of other parts' targets, at the start of the part's first text:
+    WeasyPrint keeps a link only when its target exists; the join points it at the real one."""
+    for el in elements:
+        for node in el.iter():
+            if isinstance(node.tag, str) and node.tag not in ("a", "span") and (node.text or "").strip():
+                spans = [etree.Element("span", {"id": i, "class": "imprint-stand-in"}) for i in sorted(ids)]
+                spans[-1].tail = node.text
+                node.text = None
+                for n, span in enumerate(spans):
+                    node.insert(n, span)
+                return
+    raise ValueError("no text to hold the link targets")
+
+
+def _stylesheets(doc, job) -> str:
+    """The text of every stylesheet the document uses (our own styles/ and the page CSS)."""
+    texts = [job.page_css]
+    for link in doc.iter("link"):
+        if "stylesheet" in link.get("rel", "") and link.get("href", "").startswith("file:"):
+            path = Path(unquote(urlparse(link.get("href")).path))
+            try:
+                texts.append(path.read_text(encoding="utf-8"))
+            except OSError:
+                pass
+    texts += [style.text or "" for style in doc.iter("style")]
+    return "\n".join(texts)
+
+
+def _strip_page_counters(css: str) -> str:
+    # Page counters are the overlay's business (it is one document), footnote counters unused.
+    return re.sub(r"counter-(?:reset|increment|set)\s*:\s*(?:page|footnote)\b[^;}]*", "", css)
+
+
+def _page_number_rules(css: str) -> str | None:
+    """Each rule that prints `target-counter(attr(href), page)`, remade to print a written-in
+    `data-imprint-page` (the front part's page numbers); None if any other target-counter is used."""
+    import tinycss2
+
+    rules = []
+    for rule in tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True):
+        if rule.type != "qualified-rule":
+            if rule.type == "at-rule" and "target-counter" in tinycss2.serialize(rule.content or []):
+                if rule.lower_at_keyword != "page":
+                    return None
+            continue
+        body = tinycss2.serialize(rule.content)
+        if "target-counter" not in body:
+            continue
+        declarations = []
+        for decl in tinycss2.parse_declaration_list(rule.content, skip_comments=True, skip_whitespace=True):
+            if decl.type != "declaration":
+                continue
+            value = tinycss2.serialize(decl.value)
+            if "target-counter" in value:
+                replaced = TARGET_PAGE.sub("attr(data-imprint-page)", value)
+                if "target-counter" in replaced:
+                    return None
+                declarations.append(f"{decl.name}: {replaced} !important;")
+        selectors = []
+        for selector in tinycss2.serialize(rule.prelude).split(","):
+            selector = selector.strip()
+            match = PSEUDO_ELEMENT.search(selector)
+            at = match.start() if match else len(selector)
+            selectors.append(selector[:at] + "[data-imprint-page]" + selector[at:])
+        rules.append(", ".join(selectors) + " { " + " ".join(declarations) + " }")
+    return "\n".join(rules)
+
+
+def _page_rule_targets(rules: str) -> list[str]:
+    out = []
+    for line in rules.splitlines():
+        for selector in line.split("{")[0].split(","):
+            selector = PSEUDO_ELEMENT.sub("", selector.replace("[data-imprint-page]", "").strip())
+            out.append(selector)
+    return out
+
+
+def front_html(split_: Split, pages: dict[str, int]) -> str:
+    """The front part with the page number of every link into the text written in."""
+    if not split_.page_rules:
+        return split_.front.html
+    doc = lhtml.document_fromstring(split_.front.html)
+    for a in doc.iter("a"):
+        target = unquote(a.get("href", "")[1:]) if a.get("href", "").startswith("#") else None
+        if target in split_.front.stand_ins and target in pages:
+            a.set("data-imprint-page", str(pages[target]))
+    return lhtml.tostring(doc, encoding="unicode", doctype="<!DOCTYPE html>")
+
+
+# --- placing the parts -------------------------------------------------------------------
+
+@dataclass
+class Placement:
+    """Where each part's pages fall in the joined book (0-based page indices)."""
+
+    starts: list[int]
+    counts: list[int]
+    blanks: list[int]               # blank versos inserted before a recto start
+    total: int
+
+    @classmethod
+    def of(cls, counts: list[int]) -> "Placement":
+        starts, blanks, at = [], [], 0
+        for k, count in enumerate(counts):
+            if k and at % 2 == 1:   # the next part must start on a right-hand (odd-numbered) page
+                blanks.append(at)
+                at += 1
+            starts.append(at)
+            at += count
+        return cls(starts, list(counts), blanks, at)
+
+
+def merge_anchors(datas, placement, parts) -> dict:
+    merged: dict[str, int] = {}
+    for data, start, part in zip(datas, placement.starts, parts):
+        for name, page in data.items():
+            if name not in part.stand_ins:
+                merged.setdefault(name, start + page)
+    return merged
+
+
+def merge_plan(datas, placement, parts) -> list:
+    merged: list = [None] * placement.total
+    for data, start in zip(datas, placement.starts):
+        merged[start:start + len(data)] = data
+    for at in placement.blanks:
+        merged[at] = {"name": merged[at + 1]["name"] if at + 1 < len(merged) else "", "side": "left",
+                      "blank": True, "drawn": False, "strings": [], "height": merged[at - 1]["height"],
+                      "bookmarks": []}
+    return merged
+
+
+def merge_pagemap(datas, placement, parts) -> tuple:
+    """The print page map (imprint/pagemap.py): each part's page starts, labelled with the book's folios."""
+    merged = []
+    for data, start in zip(datas, placement.starts):
+        merged += [dataclasses.replace(s, label=str(int(s.label) + start)) for s in data]
+    return tuple(merged)
+
+
+_FRONT_PAGE = {"name": "", "side": "right", "blank": False, "drawn": True, "strings": [], "height": 0,
+               "bookmarks": []}
+
+# An extract whose data carries page numbers needs a merge here, or books are set in one piece.
+def merge_marks(datas, placement, parts) -> list:
+    """The proof's marks (imprint/layout.py `marks`), with the book's page numbers."""
+    return [{**mark, "page": start + mark["page"]}
+            for data, start in zip(datas, placement.starts) for mark in data]
+
+
+MERGES = {"anchors": merge_anchors, "page_plan": merge_plan, "pagemap": merge_pagemap, "marks": merge_marks}
+
+
+# --- running the jobs --------------------------------------------------------------------
+
+def run_cached(jobs: list[typeset.Job], say=lambda message: None, limits=None) -> list[typeset.Layout]:
+    """Every job's Layout: from the cache when the job and every file it read are unchanged,
+    else typeset, several at a time in worker processes."""
+    store = cache.current()
+    results: list[typeset.Layout | None] = [None] * len(jobs)
+    keys = [cache.digest(cache.toolchain(), job) for job in jobs]
+    todo = []
+    for i, (job, key) in enumerate(zip(jobs, keys)):
+        entry = store.load("part", key)
+        if entry is not None and cache.unchanged(entry["resources"]):
+            results[i] = entry["layout"]
+        else:
+            todo.append(i)
+    if todo:
+        names = ", ".join(jobs[i].part or "the book" for i in todo)
+        say(f"typesetting {names}" + (f" ({len(jobs) - len(todo)} from the cache)" if len(todo) < len(jobs) else ""))
+    for i, layout in zip(todo, run_jobs([jobs[i] for i in todo], say, limits)):
+        results[i] = layout
+        deps = cache.dependencies(layout.resources)
+        store.store("part", keys[i], {"resources": deps, "layout": layout})
+    return results
+
+
+def workers() -> int:
+    value = os.environ.get("IMPRINT_WORKERS", "")
+    return int(value) if value.isdigit() and int(value) > 0 else (os.cpu_count() or 1)
+
+
+def run_jobs(jobs: list[typeset.Job], say=lambda message: None, limits=None) -> list[typeset.Layout]:
+    """Typeset the jobs, longest first, up to `workers()` at a time, each in a child process
+    (issue 7's `limits.run_limited` when present, which also bounds its time and memory)."""
+    runner = _limited_runner(limits)
+    if len(jobs) <= 1 or workers() == 1:
+        return [(runner or typeset.run_job)(job) for job in jobs]
+    order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i].html))
+    results: list = [None] * len(jobs)
+    if runner is not None:         # run_limited starts its own child: threads only wait for them
+        pool = concurrent.futures.ThreadPoolExecutor(min(workers(), len(jobs)))
+        call = runner
+    else:                          # a clean interpreter per worker: no inherited fonts or threads
+        pool = concurrent.futures.ProcessPoolExecutor(min(workers(), len(jobs)),
+                                                      mp_context=multiprocessing.get_context("spawn"))
+        call = typeset.run_job
+    with pool:
+        futures = {pool.submit(call, jobs[i]): i for i in order}
+        for future in concurrent.futures.as_completed(futures):
+            i = futures[future]
+            results[i] = future.result()
+            say(f"  {jobs[i].part or 'the book'}: {results[i].pages} pages")
+    return results
+
+
+def _limited_runner(limits=None):
+    """Each job in its own child process under the build's time and memory limits."""
+    from .limits import run_limited
+    return lambda job: run_limited(job, limits)
+
+
+# --- the whole -----------------------------------------------------------------------------
+
+def run(job: typeset.Job, say=lambda message: None, limits=None) -> typeset.Layout:
+    """The Layout of the whole book, from parts when it can be split, else from one job.
+
+    As typeset.run_job does for one job: when the joined page count (with the padding the
+    printer wants) falls in another gutter band than the geometry the parts were set with,
+    they are set again with that band's geometry (parts already set so are in the cache)."""
+    parts = split(job)
+    if parts is None:
+        return run_cached([job], say, limits)[0]
+    css, tried = job.page_css, []
+    while True:
+        layout = _run_split(dataclasses.replace(job, page_css=css), parts, say, limits)
+        if layout is None:
+            say("the parts did not join up; typesetting the book in one piece")
+            return run_cached([job], say, limits)[0]
+        tried.append(css)
+        wanted = typeset._css_for(job, layout.pages + layout.padding)
+        order = [band[2] for band in job.gutter]
+        if (wanted == css or len(tried) > len(order) + 1
+                or (wanted in tried and css in order and order.index(wanted) < order.index(css))):
+            return dataclasses.replace(layout, passes=len(tried), page_css=css)
+        say("the page count moved the book into another gutter band: setting the parts again")
+        css = wanted
+
+
+def _text_job(job, part: Part, k: int) -> typeset.Job:
+    # A part is set with the book's geometry as given: the gutter band and the padding follow
+    # from the whole book's page count, which only the joined parts know (see run()).
+    return dataclasses.replace(job, html=part.html, page_css=job.page_css + NO_MARGIN_BOXES,
+                               note_numbers=part.notes, part=f"chapter {k + 1}", gutter=(), page_rules=None)
+
+
+def _front_job(job, parts: Split, pages: dict) -> typeset.Job:
+    return dataclasses.replace(job, html=front_html(parts, pages), page_css=job.page_css + parts.page_rules,
+                               note_numbers=parts.front.notes, part="front matter", gutter=(), page_rules=None)
+
+
+def _overlay_job(job, parts: Split, plan: list, placement: Placement) -> typeset.Job:
+    return dataclasses.replace(
+        job, html=overlay_html(parts, plan, placement), note_numbers=(), part="running heads and folios",
+        editions=tuple(dataclasses.replace(e, pdf_variant=None, links=False, pads=False) for e in job.editions),
+        gutter=(), page_rules=None)
+
+
+def _run_split(job, parts: Split, say, limits=None) -> typeset.Layout | None:
+    say(f"typesetting {len(parts.texts)} chapters in parallel parts")
+    # The contents print page numbers of the text, which starts after the front matter: set
+    # the front matter beside the chapters with the last build's numbers (or stand-ins) to
+    # learn its length; then once more with the true numbers, beside the running heads,
+    # again only if that moved the text.
+    store = cache.current()
+    hint_key = cache.digest("front numbers", cache.toolchain(), parts.front.html, job.page_css)
+    hint = store.load("front-numbers", hint_key) or {name: "000" for name in parts.front.stand_ins}
+    text_jobs = [_text_job(job, part, k) for k, part in enumerate(parts.texts)]
+    *texts, front = run_cached(text_jobs + [_front_job(job, parts, hint)], say, limits)
+    counts = [t.pages for t in texts]
+    all_parts = [parts.front] + list(parts.texts)
+    for _ in range(4):
+        placement = Placement.of([front.pages] + counts)
+        pages = merge_anchors([{}] + [t.extracts["anchors"] for t in texts], placement, all_parts)
+        plan = merge_plan([[_FRONT_PAGE] * front.pages] + [t.extracts["page_plan"] for t in texts], placement, all_parts)
+        extra = [_overlay_job(job, parts, plan, placement)] if job.editions else []
+        front, *overlay = run_cached([_front_job(job, parts, pages)] + extra, say, limits)
+        overlay = overlay[0] if overlay else None
+        if front.pages == placement.counts[0]:
+            break
+    else:
+        return None
+    store.store("front-numbers", hint_key, pages)
+
+    layouts = [front] + texts
+    extracts = {name: merge([l.extracts.get(name) for l in layouts], placement, all_parts)
+                for name, merge in MERGES.items() if all(name in l.extracts for l in layouts)}
+    plan = extracts["page_plan"]
+    stamped = set(range(placement.starts[1], placement.total)) - set(placement.blanks)
+    if overlay is not None and not _overlay_matches(overlay.extracts.get("page_plan"), plan, stamped):
+        return None
+    padding = 0
+    if job.page_rules is not None and any(e.pads for e in job.editions):
+        last_drawn = plan[-1]["drawn"] or overlay.extracts["page_plan"][-1]["drawn"]
+        padding = job.page_rules.padding(placement.total, not last_drawn)
+
+    outline = _outline(plan)
+    say("joining the parts")
+    pdfs = {}
+    for edition in job.editions:
+        pieces = [join.Piece(l.pdfs[edition.name], stand_ins=part.stand_ins,
+                             blank_before=placement.starts[k] - 1 in placement.blanks if k else False)
+                  for k, (l, part) in enumerate(zip(layouts, all_parts))]
+        pdfs[edition.name] = join.join(join.Plan(
+            pieces, overlay.pdfs[edition.name], stamped, outline if edition.links else None,
+            [p["height"] for p in plan], padding if edition.pads else 0))
+    findings = []
+    for l, start in zip(layouts, placement.starts):
+        for f in l.findings:
+            moved = _moved(f, start) if f.page and start else f
+            if moved not in findings:
+                findings.append(moved)
+    resources = tuple(sorted({r for l in layouts for r in l.resources}))
+    return typeset.Layout(placement.total, pdfs, findings, extracts, padding=padding, page_css=job.page_css,
+                          resources=resources)
+
+
+PAGE_IN_TEXT = re.compile(r"\b(pages?) (\d+)\b")
+
+
+def _moved(finding: Finding, offset: int) -> Finding:
+    """A part's finding with its page numbers (the `page` and any "page N" in its words) made the book's."""
+    shift = lambda text: PAGE_IN_TEXT.sub(lambda m: f"{m.group(1)} {int(m.group(2)) + offset}", text) if text else text
+    return dataclasses.replace(finding, page=finding.page + offset, message=shift(finding.message),
+                               hint=shift(finding.hint))
+
+
+def overlay_html(parts: Split, plan: list, placement: Placement) -> str:
+    """A document with one empty page for each page of the book, in the same named pages and
+    with the same named strings set on each, so WeasyPrint sets the same running heads and folios."""
+    from html import escape
+
+    from .render import css_string
+
+    def page(entry) -> str:
+        strings = "".join(f'<div class="imprint-overlay-string" style="{escape(f"string-set: {name} {css_string(text)}")}">'
+                          "</div>" for name, text in entry["strings"])
+        return f'<div class="imprint-overlay-page">{strings}</div>'
+
+    html_attrs, body_attrs, main_attrs = parts.skeleton
+    front = '<div class="imprint-overlay-front">' + '<div class="imprint-overlay-page"></div>' * placement.counts[0] + "</div>"
+    sections = []
+    for k, tag in enumerate(parts.section_tags):
+        start, count = placement.starts[k + 1], placement.counts[k + 1]
+        sections.append(tag + "".join(page(plan[i]) for i in range(start, start + count)) + "</section>")
+    head = parts.overlay_head.replace("</head>", f"<style>{OVERLAY_CSS}</style></head>")
+    return f"<!DOCTYPE html>\n{html_attrs}{head}{body_attrs}{front}{main_attrs}{''.join(sections)}</main></body></html>\n"
+
+
+def _overlay_matches(overlay_plan, plan, stamped) -> bool:
+    """The overlay's pages must have the names, sides and blankness of the book's pages."""
+    if overlay_plan is None or len(overlay_plan) != len(plan):
+        return False
+    first = min(stamped, default=len(plan))
+    for i in range(first, len(plan)):
+        a, b = overlay_plan[i], plan[i]
+        if (a["side"], a["blank"]) != (b["side"], b["blank"]) or (i in stamped and a["name"] != b["name"]):
+            return False
+    return True
+
+
+def _outline(plan: list) -> list:
+    """The bookmark tree of the joined pages, by WeasyPrint's own rules (levels may skip)."""
+    from weasyprint.anchors import make_page_bookmark_tree
+    from weasyprint.matrix import Matrix
+
+    @dataclass
+    class _Page:
+        bookmarks: list = field(default_factory=list)
+
+    root: list = []
+    skipped, last_by_depth, previous = [], [root], 0
+    for number, entry in enumerate(plan):
+        page = _Page([(level, label, (x, y), state) for level, label, x, y, state in entry["bookmarks"]])
+        previous = make_page_bookmark_tree(page, skipped, last_by_depth, previous, number, Matrix())
+    return root

@@ -1,0 +1,236 @@
+"""Progress messages -> a live status line on a terminal (rich), plain lines with -v, nothing
+otherwise; and `--watch`: a book folder (and imprint's templates and styles) -> a rebuild on
+every save (watchfiles), with a preview page on localhost that reloads when a build is done."""
+
+from __future__ import annotations
+
+import html
+import json
+import sys
+import threading
+import time
+import webbrowser
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from .cache import FOLDER_NAME, ROOT
+
+
+class Progress:
+    """What the build is doing: one status line that rewrites itself on a terminal, every
+    message as a line with --verbose, and nothing at all when stderr is not a terminal."""
+
+    def __init__(self, stream=None, verbose: bool = False, quiet: bool = False):
+        self.stream = stream or sys.stderr
+        self.verbose = verbose
+        self.live = not quiet and not verbose and _is_terminal(self.stream)
+        self._status = None
+        self._started = time.perf_counter()
+
+    def __call__(self, message: str) -> None:
+        if self.verbose:
+            print(message, file=self.stream)
+        elif self.live:
+            if self._status is None:
+                from rich.console import Console
+                self._status = Console(file=self.stream, stderr=True).status(message)
+                self._status.start()
+            elapsed = time.perf_counter() - self._started
+            self._status.update(f"{message.strip()}  [dim]{elapsed:.0f} s[/dim]")
+
+    def close(self) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _is_terminal(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+# --- the preview -------------------------------------------------------------------------
+
+PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{title} — preview</title>
+<style>
+body {{ margin: 0; font: 14px/1.4 system-ui, sans-serif; display: flex; flex-direction: column; height: 100vh; }}
+header {{ padding: 6px 12px; background: #222; color: #eee; display: flex; gap: 16px; align-items: baseline; }}
+header a {{ color: #9cf; }}
+#state.failed {{ color: #f88; }}
+pre {{ margin: 0; padding: 6px 12px; background: #fee; color: #600; max-height: 30vh; overflow: auto; }}
+iframe {{ flex: 1; border: 0; width: 100%; }}
+</style></head>
+<body>
+<header><strong>{title}</strong><span id="state">{state}</span>{links}</header>
+<pre id="problems"{hidden}>{problems}</pre>
+<iframe id="view" src="{view}"></iframe>
+<script>
+let build = {build};
+async function poll() {{
+  try {{
+    const status = await (await fetch("/status", {{cache: "no-store"}})).json();
+    if (status.build !== build) {{ location.reload(); return; }}
+  }} catch (e) {{}}
+  setTimeout(poll, 1000);
+}}
+setTimeout(poll, 1000);
+</script>
+</body></html>
+"""
+
+
+class Preview:
+    """The state the preview page shows: the last build's outputs, or why the last build failed."""
+
+    def __init__(self, out: Path, title: str = "imprint"):
+        self.out = Path(out)
+        self.title = title
+        self.build = 0
+        self.ok = False
+        self.problems: list[str] = []
+        self.files: list[str] = []
+        self.lock = threading.Lock()
+
+    def update(self, ok: bool, problems: list[str], files: list[str], title: str | None = None) -> None:
+        with self.lock:
+            self.build += 1
+            self.ok = ok
+            self.problems = problems
+            if ok:
+                self.files = files
+            self.title = title or self.title
+
+    def page(self) -> str:
+        with self.lock:
+            pdf = next((f for f in self.files if f.endswith(".pdf")), None)
+            view = f"/files/{pdf}?build={self.build}" if pdf else "about:blank"
+            links = "".join(f'<a href="/files/{html.escape(f)}">{html.escape(f)}</a>' for f in self.files)
+            state = f"build {self.build}" if self.ok else \
+                '<span class="failed">the last build failed; showing the one before</span>'
+            return PAGE.format(title=html.escape(self.title), state=state,
+                               links=links, hidden="" if self.problems else " hidden",
+                               problems=html.escape("\n".join(self.problems)), view=view, build=self.build)
+
+
+def serve(preview: Preview, port: int = 8000) -> ThreadingHTTPServer:
+    """An HTTP server on localhost only, serving the preview page and the output files."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            path = self.path.split("?", 1)[0]
+            if path == "/":
+                return self._send(preview.page().encode(), "text/html; charset=utf-8")
+            if path == "/status":
+                return self._send(json.dumps({"build": preview.build, "ok": preview.ok}).encode(), "application/json")
+            if path.startswith("/files/"):
+                name = path[len("/files/"):]
+                with preview.lock:
+                    allowed = name in preview.files           # only what the build wrote: no paths
+                file = preview.out / name
+                if allowed and file.is_file():
+                    kinds = {".pdf": "application/pdf", ".epub": "application/epub+zip", ".json": "application/json"}
+                    return self._send(file.read_bytes(), kinds.get(file.suffix, "application/octet-stream"))
+            self.send_error(HTTPStatus.NOT_FOUND)
+
+        def _send(self, body: bytes, kind: str):
+            self.send_response(HTTPStatus.OK)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):      # quiet: the terminal shows the builds
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+# --- watching ----------------------------------------------------------------------------
+
+def watched_paths(book: Path) -> list[Path]:
+    """The book's folder (or a single manuscript's folder) and imprint's own templates and styles."""
+    book = Path(book)
+    return [book if book.is_dir() else book.parent, ROOT / "templates", ROOT / "styles"]
+
+
+def change_filter(out: Path, cache_folder: Path | None):
+    """Ignore what builds write (outputs, cache) and editors' temporary files."""
+    from watchfiles import DefaultFilter
+
+    ignored = [Path(out).resolve()] + ([Path(cache_folder).resolve()] if cache_folder else [])
+    default = DefaultFilter()
+
+    def accept(change, path: str) -> bool:
+        resolved = Path(path).resolve()
+        if any(resolved == i or i in resolved.parents for i in ignored):
+            return False
+        if FOLDER_NAME in resolved.parts or resolved.name.startswith(".") or resolved.name.endswith("~"):
+            return False
+        return default(change, path)
+
+    return accept
+
+
+def watch(build_once, book: Path, out: Path, cache_folder: Path | None, *, port: int = 8000,
+          open_browser: bool = False, say=print, stop: threading.Event | None = None) -> int:
+    """Build now and after every change until interrupted (or `stop` is set).
+
+    `build_once()` builds and returns (ok, problem lines, written file names, title)."""
+    from watchfiles import watch as watch_changes
+
+    preview = Preview(out)
+    server = serve(preview, port)
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    say(f"preview at {url} (Ctrl-C to stop)")
+    try:
+        preview.update(*build_once())
+        if open_browser:
+            webbrowser.open(url)
+        for changes in watch_changes(*watched_paths(book), watch_filter=change_filter(out, cache_folder),
+                                     stop_event=stop, debounce=300, raise_interrupt=False):
+            names = sorted({Path(p).name for _, p in changes})
+            say(f"changed: {', '.join(names[:5])}{' …' if len(names) > 5 else ''}; rebuilding")
+            preview.update(*build_once())
+    finally:
+        server.shutdown()
+        server.server_close()
+    return 0
+
+
+def run(args, report, out, err) -> int:
+    """`build.py --watch`: the CLI's build, again on every change, with the preview page."""
+    from . import cache, pipeline
+    from .errors import BuildFailed, ImprintError, summary
+
+    def build_once():
+        try:
+            with Progress(err, verbose=args.verbose, quiet=args.quiet) as say:
+                result = pipeline.build(args.book, args.out, args.edition, strict=args.strict, progress=say,
+                                        profile=args.profile, trim=args.trim, cache=args.cache)
+        except BuildFailed as failure:
+            report(failure.findings, args, err)
+            print(f"Error: {failure.message}; the outputs are the last good ones", file=err)
+            return False, [f.format() for f in failure.findings] + [failure.message], [], None
+        except ImprintError as error:
+            print(f"{error}", file=err)
+            return False, [str(error)], [], None
+        report(result.findings, args, err)
+        print(f"built: {summary(result.findings)}", file=out)
+        problems = [f.format() for f in result.findings if f.severity != "info"]
+        return True, problems, [p.name for p in result.written], result.book.metadata.title
+
+    return watch(build_once, args.book, args.out, cache.folder_for(args.out, args.cache), port=args.port,
+                 open_browser=args.open, say=lambda message: print(message, file=err))

@@ -1,0 +1,95 @@
+"""`--watch`: a save rebuilds the book and the preview page on localhost serves the new PDF;
+the progress display stays quiet when stderr is not a terminal."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import pdfplumber
+import pytest
+
+from conftest import METADATA, run_cli
+from imprint import pipeline, watch
+
+
+def fetch(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return response.read()
+
+
+def wait_for_build(base: str, number: int, limit: float = 300) -> dict:
+    """Poll /status until the given build has finished (a wait, not a timing assertion)."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        try:
+            status = json.loads(fetch(base + "status"))
+            if status["build"] >= number:
+                return status
+        except (urllib.error.URLError, ConnectionError):
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"build {number} never finished")
+
+
+def test_a_save_rebuilds_and_the_preview_serves_it(tiny_book, tmp_path):
+    book = tiny_book("# One\n\nThe first words.\n")
+    out = tmp_path / "out"
+    messages: list[str] = []
+    stop = threading.Event()
+
+    def build_once():
+        result = pipeline.build(book, out, ["pdf"])
+        return True, [], [p.name for p in result.written], result.book.metadata.title
+
+    thread = threading.Thread(target=watch.watch, args=(build_once, book, out, None),
+                              kwargs={"port": 0, "say": messages.append, "stop": stop}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not any(m.startswith("preview at ") for m in messages) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        base = next(m for m in messages if m.startswith("preview at ")).split()[2]
+        assert base.startswith("http://127.0.0.1:")
+        wait_for_build(base, 1)
+        page = fetch(base).decode()
+        assert "a-tiny-book.pdf" in page and "<iframe" in page
+        with pdfplumber.open(io.BytesIO(fetch(base + "files/a-tiny-book.pdf"))) as pdf:
+            assert "The first words." in "".join(p.extract_text() or "" for p in pdf.pages)
+
+        (book / "text.md").write_text("# One\n\nThe second words.\n")
+        wait_for_build(base, 2)
+        with pdfplumber.open(io.BytesIO(fetch(base + "files/a-tiny-book.pdf"))) as pdf:
+            assert "The second words." in "".join(p.extract_text() or "" for p in pdf.pages)
+        for name in ("../book/book.yaml", "..%2Fbook%2Fbook.yaml", ".imprint-cache"):
+            with pytest.raises(urllib.error.HTTPError):
+                fetch(base + "files/" + name)
+    finally:
+        stop.set()
+        thread.join(30)
+    assert not thread.is_alive()
+
+
+def test_progress_is_quiet_off_a_terminal(tiny_book, tmp_path):
+    book = tiny_book("# One\n\nWords.\n")
+    quiet = run_cli("--book", book, "--out", tmp_path / "a", "--edition", "pdf")
+    assert quiet.code == 0 and quiet.err == ""
+    verbose = run_cli("--book", book, "--out", tmp_path / "b", "--edition", "pdf", "-v")
+    assert "typesetting" in verbose.err
+
+
+def test_progress_rewrites_one_line_on_a_terminal():
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    stream = Terminal()
+    with watch.Progress(stream) as say:
+        say("typesetting chapter 1")
+        say("joining the parts")
+    assert "joining the parts" in stream.getvalue()
+    assert watch.Progress(io.StringIO()).live is False
