@@ -14,7 +14,7 @@ from __future__ import annotations
 from . import layout
 from .errors import Finding
 from .pagemap import page_map
-from .pages import anchor_pages, page_plan
+from .pages import anchor_pages, clean_starts, page_plan, stand_in_ids
 
 
 def note_placement(document, job) -> list[Finding]:
@@ -40,6 +40,8 @@ EXTRACTS = {
     "pagemap": page_map,
     "marks": layout.marks,
     "page_plan": lambda document, job: page_plan(document),
+    "cuts": lambda document, job: clean_starts(document),
+    "stand_ins": lambda document, job: stand_in_ids(document),
 }
 
 # Functions (document, job, edition, pdf bytes) -> [Finding], run on each edition once it is

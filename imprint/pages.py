@@ -380,6 +380,64 @@ def page_plan(document) -> list[dict]:
         plan.append({
             "name": box.page_type.name, "side": box.page_type.side, "blank": bool(box.page_type.blank),
             "drawn": not is_blank(page), "strings": strings, "height": page.height,
+            "area": tuple(round(v, 3) for v in (box.content_box_x(), box.content_box_y(), box.width, box.height)),
             "bookmarks": [(level, label, x, y, state) for level, label, (x, y), state in page.bookmarks],
         })
     return plan
+
+
+BLOCK = "data-imprint-block"      # the index of a block in its chapter (imprint/parts.py)
+
+
+def clean_starts(document) -> list[tuple[int, int, str]]:
+    """(page index, block, side) for every page that begins cleanly with a block of the text:
+    the page's first box is the start of an element carrying `data-imprint-block` (not the
+    rest of one begun on the page before), at the top of the page area with its whole top
+    margin (WeasyPrint keeps it there, as at the top of a document), inside boxes with no
+    margin, border or padding above it, and every note on the page is called on it (none
+    carried over). Set from that block on, with the same page side, the pages that follow
+    come out the same (imprint/chunks.py)."""
+    from weasyprint.formatting_structure import boxes
+
+    def zero_top(box) -> bool:
+        style = box.style
+        return all(getattr(style[key], "value", style[key]) == 0
+                   for key in ("margin_top", "padding_top", "border_top_width"))
+
+    starts, previous = [], set()
+    for index, page in enumerate(document.pages):
+        page_box = page._page_box
+        on_page = {id(b.element) for b in page_box.descendants() if b.element is not None}
+        root = next((c for c in page_box.children if not isinstance(c, (boxes.MarginBox, boxes.FootnoteAreaBox))),
+                    None)
+        box, ok = root, root is not None and not page_box.page_type.blank
+        while ok and box is not None:
+            if not zero_top(box) or not getattr(box, "children", None):
+                ok = False
+                break
+            box = box.children[0]
+            element = box.element
+            if element is not None and element.get(BLOCK) is not None and isinstance(box, boxes.BlockBox):
+                break
+        if ok and box is not None and box.element is not None and box.element.get(BLOCK) is not None:
+            declared = getattr(box.style["margin_top"], "value", box.style["margin_top"])
+            ok = (box.margin_top == declared and id(box.element) not in previous
+                  and abs(box.position_y - page_box.content_box_y()) < 0.01)
+            anchors = set(page.anchors)
+            ok = ok and all(f"fnref{name[2:]}" in anchors for name in anchors
+                            if name.startswith("fn") and name[2:].isdigit())
+            if ok:
+                starts.append((index, int(box.element.get(BLOCK)), page_box.page_type.side))
+        previous = on_page
+    return starts
+
+
+def stand_in_ids(document) -> list[str]:
+    """Ids of the stand-in anchors a part carries for targets set elsewhere (imprint/parts.py)."""
+    found = []
+    for page in document.pages:
+        for box in page._page_box.descendants():
+            element = box.element
+            if element is not None and "imprint-stand-in" in (element.get("class") or "") and element.get("id"):
+                found.append(element.get("id"))
+    return sorted(set(found))

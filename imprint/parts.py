@@ -26,7 +26,8 @@ from urllib.parse import unquote, urlparse
 
 from lxml import etree, html as lhtml
 
-from . import cache, join, typeset
+from . import cache, chunks, join, typeset
+from .pages import BLOCK
 from .errors import Finding
 
 SPLIT_MIN_CHARS = 250_000       # below this much HTML, one process is quicker than parts + join
@@ -63,6 +64,8 @@ class Part:
     owned: frozenset               # element ids set in this part
     stand_ins: frozenset           # ids of other parts it links to: empty spans so its links survive
     notes: tuple                   # note numbers called in this part
+    blocks: tuple = ()             # a digest of each block of a chapter, in order (imprint/chunks.py)
+    opening: str = ""              # the chapter's opening tag
 
 
 @dataclass(frozen=True)
@@ -166,6 +169,7 @@ def _part(kind, group, after, lead, skeleton, head, all_ids) -> Part:
             href = node.get("href", "")
             if node.tag == "a" and href.startswith("#") and len(href) > 1:
                 links.add(unquote(href[1:]))
+    blocks = _number_blocks(elements) if kind == "text" else ()
     stand_ins = frozenset(i for i in links - owned if i in all_ids)
     if stand_ins:
         _add_stand_ins(elements + outside, stand_ins)
@@ -176,7 +180,27 @@ def _part(kind, group, after, lead, skeleton, head, all_ids) -> Part:
     else:
         body = serialise(outside) + (f"{main_attrs}{serialise(elements)}</main>" if elements else "")
     text = f"<!DOCTYPE html>\n{html_attrs}{head}{body_attrs}{body}</body></html>\n"
-    return Part(kind, text, frozenset(owned), stand_ins, tuple(sorted(notes)))
+    opening = _open_tag(elements[0]) if kind == "text" and elements else ""
+    return Part(kind, text, frozenset(owned), stand_ins, tuple(sorted(notes)), blocks, opening)
+
+
+def _number_blocks(elements) -> tuple[str, ...]:
+    """Number the chapter's blocks (the children of its sections, sections within sections
+    looked into) and return a digest of each, in order."""
+    signatures = []
+
+    def walk(nodes):
+        for node in nodes:
+            if not isinstance(node.tag, str):
+                continue
+            if node.tag == "section":
+                walk(node)
+            else:
+                signatures.append(cache.digest(lhtml.tostring(node, encoding="unicode", with_tail=False)))
+                node.set(BLOCK, str(len(signatures) - 1))
+
+    walk(elements)
+    return tuple(signatures)
 
 
 def _add_stand_ins(elements, ids) -> None:
@@ -292,45 +316,75 @@ class Placement:
         return cls(starts, list(counts), blanks, at)
 
 
-def merge_anchors(datas, placement, parts) -> dict:
+@dataclass(frozen=True)
+class Segment:
+    """Pages [first, stop) of one layout, standing at `start` (0-based) in the joined book."""
+
+    layout: typeset.Layout
+    first: int
+    stop: int
+    start: int = 0
+    stand_ins: frozenset = frozenset()
+
+    @property
+    def pages(self) -> int:
+        return self.stop - self.first
+
+    def book_page(self, page: int) -> int | None:
+        """The book's 1-based page number of the layout's 1-based page, if this segment holds it."""
+        return page - self.first + self.start if self.first < page <= self.stop else None
+
+
+def merge_anchors(segments, placement) -> dict:
     merged: dict[str, int] = {}
-    for data, start, part in zip(datas, placement.starts, parts):
-        for name, page in data.items():
-            if name not in part.stand_ins:
-                merged.setdefault(name, start + page)
+    for seg in segments:
+        for name, page in seg.layout.extracts["anchors"].items():
+            at = seg.book_page(page)
+            if at is not None and name not in seg.stand_ins:
+                merged.setdefault(name, at)
     return merged
 
 
-def merge_plan(datas, placement, parts) -> list:
+def merge_plan(segments, placement) -> list:
     merged: list = [None] * placement.total
-    for data, start in zip(datas, placement.starts):
-        merged[start:start + len(data)] = data
+    for seg in segments:
+        merged[seg.start:seg.start + seg.pages] = seg.layout.extracts["page_plan"][seg.first:seg.stop]
     for at in placement.blanks:
-        merged[at] = {"name": merged[at + 1]["name"] if at + 1 < len(merged) else "", "side": "left",
-                      "blank": True, "drawn": False, "strings": [], "height": merged[at - 1]["height"],
-                      "bookmarks": []}
+        after = merged[at + 1] if at + 1 < len(merged) and merged[at + 1] else {"name": "", "height": 0}
+        merged[at] = {"name": after["name"], "side": "left", "blank": True, "drawn": False, "strings": [],
+                      "height": after["height"], "area": None, "bookmarks": []}
     return merged
 
 
-def merge_pagemap(datas, placement, parts) -> tuple:
+def merge_pagemap(segments, placement) -> tuple:
     """The print page map (imprint/pagemap.py): each part's page starts, labelled with the book's folios."""
     merged = []
-    for data, start in zip(datas, placement.starts):
-        merged += [dataclasses.replace(s, label=str(int(s.label) + start)) for s in data]
+    for seg in segments:
+        for start in seg.layout.extracts["pagemap"]:
+            at = seg.book_page(int(start.label))
+            if at is not None:
+                merged.append(dataclasses.replace(start, label=str(at)))
     return tuple(merged)
 
 
+def merge_cuts(segments, placement) -> list:
+    return [(seg.start + page - seg.first, block, side) for seg in segments
+            for page, block, side in seg.layout.extracts["cuts"] if seg.first <= page < seg.stop]
+
+
 _FRONT_PAGE = {"name": "", "side": "right", "blank": False, "drawn": True, "strings": [], "height": 0,
-               "bookmarks": []}
+               "area": None, "bookmarks": []}
 
 # An extract whose data carries page numbers needs a merge here, or books are set in one piece.
-def merge_marks(datas, placement, parts) -> list:
+def merge_marks(segments, placement) -> list:
     """The proof's marks (imprint/layout.py `marks`), with the book's page numbers."""
-    return [{**mark, "page": start + mark["page"]}
-            for data, start in zip(datas, placement.starts) for mark in data]
+    return [{**mark, "page": at} for seg in segments for mark in seg.layout.extracts["marks"]
+            if (at := seg.book_page(mark["page"])) is not None]
 
 
-MERGES = {"anchors": merge_anchors, "page_plan": merge_plan, "pagemap": merge_pagemap, "marks": merge_marks}
+MERGES = {"anchors": merge_anchors, "page_plan": merge_plan, "pagemap": merge_pagemap, "marks": merge_marks,
+          "cuts": merge_cuts,
+          "stand_ins": lambda segments, placement: sorted({i for s in segments for i in s.layout.extracts["stand_ins"]})}
 
 
 # --- running the jobs --------------------------------------------------------------------
@@ -401,9 +455,23 @@ def run(job: typeset.Job, say=lambda message: None, limits=None) -> typeset.Layo
     As typeset.run_job does for one job: when the joined page count (with the padding the
     printer wants) falls in another gutter band than the geometry the parts were set with,
     they are set again with that band's geometry (parts already set so are in the cache)."""
+    # Start in the gutter band the book ended in last time (the page count of a book being
+    # edited rarely moves): the estimate is only a guess, and a wrong band costs a layout.
+    store = cache.current()
+    band_key = cache.digest("gutter band", cache.toolchain(), job.gutter, job.book_file, job.identifier)
+    last = store.load("band", band_key)
+    if last is not None and last != job.page_css and any(last == band[2] for band in job.gutter):
+        job = dataclasses.replace(job, page_css=last)
     parts = split(job)
     if parts is None:
-        return run_cached([job], say, limits)[0]
+        layout = run_cached([job], say, limits)[0]
+    else:
+        layout = _run_bands(job, parts, say, limits)
+    store.store("band", band_key, layout.page_css or job.page_css)
+    return layout
+
+
+def _run_bands(job: typeset.Job, parts: Split, say, limits=None) -> typeset.Layout:
     css, tried = job.page_css, []
     while True:
         layout = _run_split(dataclasses.replace(job, page_css=css), parts, say, limits)
@@ -449,13 +517,14 @@ def _run_split(job, parts: Split, say, limits=None) -> typeset.Layout | None:
     hint_key = cache.digest("front numbers", cache.toolchain(), parts.front.html, job.page_css)
     hint = store.load("front-numbers", hint_key) or {name: "000" for name in parts.front.stand_ins}
     text_jobs = [_text_job(job, part, k) for k, part in enumerate(parts.texts)]
-    *texts, front = run_cached(text_jobs + [_front_job(job, parts, hint)], say, limits)
-    counts = [t.pages for t in texts]
-    all_parts = [parts.front] + list(parts.texts)
+    texts, (front,) = chunks.typeset_chapters(text_jobs, parts.texts, [_front_job(job, parts, hint)], say, limits)
+    counts = [sum(stop - first for _, first, stop, _ in chapter) for chapter in texts]
     for _ in range(4):
         placement = Placement.of([front.pages] + counts)
-        pages = merge_anchors([{}] + [t.extracts["anchors"] for t in texts], placement, all_parts)
-        plan = merge_plan([[_FRONT_PAGE] * front.pages] + [t.extracts["page_plan"] for t in texts], placement, all_parts)
+        segments = _place(front, texts, placement)
+        pages = merge_anchors(segments[1:], placement)
+        plan = merge_plan(segments[1:], placement)
+        plan[:placement.counts[0]] = [_FRONT_PAGE] * placement.counts[0]
         extra = [_overlay_job(job, parts, plan, placement)] if job.editions else []
         front, *overlay = run_cached([_front_job(job, parts, pages)] + extra, say, limits)
         overlay = overlay[0] if overlay else None
@@ -464,10 +533,10 @@ def _run_split(job, parts: Split, say, limits=None) -> typeset.Layout | None:
     else:
         return None
     store.store("front-numbers", hint_key, pages)
+    segments = _place(front, texts, placement)
 
-    layouts = [front] + texts
-    extracts = {name: merge([l.extracts.get(name) for l in layouts], placement, all_parts)
-                for name, merge in MERGES.items() if all(name in l.extracts for l in layouts)}
+    extracts = {name: merge(segments, placement) for name, merge in MERGES.items()
+                if all(name in seg.layout.extracts for seg in segments)}
     plan = extracts["page_plan"]
     stamped = set(range(placement.starts[1], placement.total)) - set(placement.blanks)
     if overlay is not None and not _overlay_matches(overlay.extracts.get("page_plan"), plan, stamped):
@@ -480,22 +549,40 @@ def _run_split(job, parts: Split, say, limits=None) -> typeset.Layout | None:
     outline = _outline(plan)
     say("joining the parts")
     pdfs = {}
+    part_starts = set(placement.starts)
     for edition in job.editions:
-        pieces = [join.Piece(l.pdfs[edition.name], stand_ins=part.stand_ins,
-                             blank_before=placement.starts[k] - 1 in placement.blanks if k else False)
-                  for k, (l, part) in enumerate(zip(layouts, all_parts))]
+        pieces = [join.Piece(seg.layout.pdfs[edition.name], seg.first, seg.stop, seg.stand_ins,
+                             blank_before=seg.start in part_starts and seg.start - 1 in placement.blanks)
+                  for seg in segments]
         pdfs[edition.name] = join.join(join.Plan(
             pieces, overlay.pdfs[edition.name], stamped, outline if edition.links else None,
             [p["height"] for p in plan], padding if edition.pads else 0))
     findings = []
-    for l, start in zip(layouts, placement.starts):
-        for f in l.findings:
-            moved = _moved(f, start) if f.page and start else f
+    for seg in segments:
+        for f in seg.layout.findings:
+            if f.page is None:
+                moved = f
+            else:
+                at = seg.book_page(f.page)
+                if at is None:
+                    continue            # on pages of this layout the book takes from another
+                moved = _moved(f, at - f.page) if at != f.page else f
             if moved not in findings:
                 findings.append(moved)
-    resources = tuple(sorted({r for l in layouts for r in l.resources}))
+    resources = tuple(sorted({r for seg in segments for r in seg.layout.resources}))
     return typeset.Layout(placement.total, pdfs, findings, extracts, padding=padding, page_css=job.page_css,
                           resources=resources)
+
+
+def _place(front, texts, placement) -> list[Segment]:
+    """Every segment of pages with its place in the book, the front matter first."""
+    out = [Segment(front, 0, front.pages, 0, frozenset(front.extracts.get("stand_ins", ())))]
+    for chapter, start in zip(texts, placement.starts[1:]):
+        at = start
+        for layout, first, stop, stand_ins in chapter:
+            out.append(Segment(layout, first, stop, at, frozenset(layout.extracts.get("stand_ins", stand_ins))))
+            at += stop - first
+    return out
 
 
 PAGE_IN_TEXT = re.compile(r"\b(pages?) (\d+)\b")
@@ -537,8 +624,10 @@ def _overlay_matches(overlay_plan, plan, stamped) -> bool:
     first = min(stamped, default=len(plan))
     for i in range(first, len(plan)):
         a, b = overlay_plan[i], plan[i]
-        if (a["side"], a["blank"]) != (b["side"], b["blank"]) or (i in stamped and a["name"] != b["name"]):
+        if (a["side"], a["blank"]) != (b["side"], b["blank"]):
             return False
+        if i in stamped and (a["name"], a["area"]) != (b["name"], b["area"]):
+            return False            # the page area a part was set in is the book's for that page
     return True
 
 

@@ -77,7 +77,11 @@ def measure_here(commands: list[list[str]], cwd: str | None, env_extra: dict) ->
     for cmd in commands:
         proc = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         codes.append(proc.returncode)
-        stderr += proc.stderr
+        # Progress lines in full; of the findings (one per line, "path: ..."), a count.
+        lines = proc.stderr.splitlines()
+        findings = [line for line in lines if line.startswith("/")]
+        stderr += "\n".join(line for line in lines if not line.startswith("/"))
+        stderr += f"\n({len(findings)} finding lines)\n" if findings else ""
         if proc.returncode not in (0, 1):        # 1 = the build ran but found problems
             break
     wall = time.perf_counter() - started
@@ -85,7 +89,7 @@ def measure_here(commands: list[list[str]], cwd: str | None, env_extra: dict) ->
     sampler.join()
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "maxrss_mb": usage.ru_maxrss / 1024,
-            "tree_peak_mb": peak[0] / 2**20 if peak[0] else None, "codes": codes, "stderr": stderr[-20000:]}
+            "tree_peak_mb": peak[0] / 2**20 if peak[0] else None, "codes": codes, "stderr": stderr[-50000:]}
 
 
 def measure(commands: list[list[str]], cwd: Path | None = None, env: dict | None = None) -> dict:

@@ -1,0 +1,269 @@
+"""The chapters' jobs + what each chapter looked like when last set -> each chapter's pages, set
+again only where they can have changed.
+
+A chapter is a run of blocks (the children of its sections). The last layout of a chapter
+recorded the pages that begin cleanly with a block (imprint/pages.py `clean_starts`): set
+from such a block, on a page of the same side, the following pages come out the same. So
+after an edit, the blocks before the last clean start ahead of the change keep their old
+pages; the chapter is set again from there, with the text after the change as look-ahead,
+until a block that began a page cleanly before the change begins one again, on the same
+side; from there on the old pages stand. Whenever that cannot be shown, the whole chapter
+is set again. Pages are kept as (layout, first page, stop) segments; imprint/join.py joins
+them like any other part.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+
+from lxml import etree, html as lhtml
+
+from . import cache, typeset
+from .pages import BLOCK
+
+LOOKAHEAD = 3           # blocks set after the last candidate page start, so its page break is the real one
+
+
+@dataclass(frozen=True)
+class Record:
+    """What a chapter looked like when last set: its blocks, its pages (as segments of cached
+    layouts, by job key) and the pages that began cleanly with a block."""
+
+    signatures: tuple[str, ...]
+    segments: tuple[tuple[str, int, int], ...]      # (job key, first page, stop)
+    cuts: tuple[tuple[int, int, str], ...]           # (page index in the chapter, block, side)
+
+    @property
+    def pages(self) -> int:
+        return sum(stop - first for _, first, stop in self.segments)
+
+
+def enabled() -> bool:
+    return os.environ.get("IMPRINT_CHUNKS", "on").strip().lower() not in ("off", "0", "no", "never")
+
+
+def history_key(job: typeset.Job, k: int, part) -> str:
+    """A chapter's identity across edits: its place, its opening tag, and everything of the job but the text."""
+    frame = dataclasses.replace(job, html="", note_numbers=())
+    return cache.digest("chapter history", cache.toolchain(), frame, k, part.opening)
+
+
+def typeset_chapters(jobs, chapters, extra, say, limits=None):
+    """Segments of pages for every chapter, and the Layouts of the `extra` jobs (set beside them).
+
+    Returns (list of [(Layout, first, stop, stand_ins)] per chapter, [Layout per extra job])."""
+    from .parts import run_jobs
+
+    store = cache.current()
+    keys = [cache.digest(cache.toolchain(), job) for job in jobs]
+    history = [store.load("history", history_key(job, k, chapter)) if chapters else None
+               for k, (job, chapter) in enumerate(zip(jobs, chapters))]
+    result: list = [None] * len(jobs)
+    plans: dict[int, dict] = {}
+    todo: list[tuple[str, int, typeset.Job]] = []          # (kind, index, job)
+
+    for k, (job, chapter, key, record) in enumerate(zip(jobs, chapters, keys, history)):
+        if record is not None and record.signatures == chapter.blocks:
+            segments = _load_segments(store, record, chapter)
+            if segments is not None:
+                result[k] = segments
+                continue
+        full = _load_layout(store, key)
+        if full is not None:
+            result[k] = [(full, 0, full.pages, chapter.stand_ins)]
+            _remember(store, job, k, chapter, [(key, 0, full.pages)], full.extracts.get("cuts", ()))
+            continue
+        plan = _plan(store, record, chapter, job, k) if record is not None and enabled() else None
+        if plan is not None:
+            plans[k] = plan
+            todo.append(("chunk", k, plan["job"]))
+        else:
+            todo.append(("full", k, job))
+    extra_keys = [cache.digest(cache.toolchain(), job) for job in extra]
+    extra_results = [_load_layout(store, key) for key in extra_keys]
+    todo += [("extra", i, job) for i, (job, got) in enumerate(zip(extra, extra_results)) if got is None]
+
+    for round_ in range(2):
+        if not todo:
+            break
+        if round_ == 0:
+            names = ", ".join(job.part or "the book" for _, _, job in todo)
+            cached = len(jobs) + len(extra) - len(todo)
+            say(f"typesetting {names}" + (f" ({cached} from the cache)" if cached else ""))
+        else:
+            say("typesetting " + ", ".join(job.part for _, _, job in todo) + " whole: the changed pages did not settle")
+        layouts = run_jobs([job for _, _, job in todo], say, limits)
+        again = []
+        for (kind, i, job), layout in zip(todo, layouts):
+            job_key = cache.digest(cache.toolchain(), job)
+            store.store("part", job_key, {"resources": cache.dependencies(layout.resources), "layout": layout})
+            if kind == "extra":
+                extra_results[i] = layout
+            elif kind == "full":
+                result[i] = [(layout, 0, layout.pages, chapters[i].stand_ins)]
+                _remember(store, jobs[i], i, chapters[i], [(job_key, 0, layout.pages)], layout.extracts.get("cuts", ()))
+            else:
+                settled = _settle(plans[i], layout, job_key, chapters[i])
+                if settled is None:
+                    again.append(("full", i, jobs[i]))
+                    continue
+                segments, record_segments, cuts = settled
+                result[i] = segments
+                _remember(store, jobs[i], i, chapters[i], record_segments, cuts)
+        todo = again
+    return result, extra_results
+
+
+def _load_layout(store, key):
+    entry = store.load("part", key)
+    if entry is not None and cache.unchanged(entry["resources"]):
+        return entry["layout"]
+    return None
+
+
+def _load_segments(store, record: Record, chapter, stand_ins=None):
+    out = []
+    for key, first, stop in record.segments:
+        layout = _load_layout(store, key)
+        if layout is None:
+            return None
+        out.append((layout, first, stop, stand_ins if stand_ins is not None else _stand_ins_of(layout, chapter)))
+    return out
+
+
+def _stand_ins_of(layout, chapter):
+    return layout.extracts.get("stand_ins", chapter.stand_ins)
+
+
+def _remember(store, job, k, chapter, segments, cuts) -> None:
+    store.store("history", history_key(job, k, chapter),
+                Record(chapter.blocks, tuple(segments), tuple(tuple(c) for c in cuts)))
+
+
+def _slice(segments, lo: int, hi: int) -> list:
+    """The pages [lo, hi) of a chapter made of segments, as segments."""
+    out, at = [], 0
+    for layout, first, stop, stand_ins in segments:
+        count = stop - first
+        a, b = max(lo, at), min(hi, at + count)
+        if a < b:
+            out.append((layout, first + a - at, first + b - at, stand_ins))
+        at += count
+    return out
+
+
+def _slice_record(segments, lo: int, hi: int) -> list:
+    out, at = [], 0
+    for key, first, stop in segments:
+        count = stop - first
+        a, b = max(lo, at), min(hi, at + count)
+        if a < b:
+            out.append((key, first + a - at, first + b - at))
+        at += count
+    return out
+
+
+def _plan(store, record: Record, chapter, job: typeset.Job, k: int) -> dict | None:
+    """The chunk to set again after an edit, or None when the whole chapter must be set."""
+    old, new = record.signatures, chapter.blocks
+    old_segments = _load_segments(store, record, chapter)
+    if old_segments is None or any(f.page is None for seg in old_segments for f in seg[0].findings):
+        return None                 # a finding without a page cannot be placed in the old or the new pages
+    prefix = 0
+    while prefix < min(len(old), len(new)) and old[prefix] == new[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < min(len(old), len(new)) - prefix and old[-1 - suffix] == new[-1 - suffix]:
+        suffix += 1
+    shift = len(new) - len(old)
+    # Start at the last clean page start before the first changed block (the block itself and
+    # what comes before it unchanged, so the page break before it is the same).
+    starts = [c for c in record.cuts if c[1] < prefix and c[0] > 0]
+    if not starts:
+        return None                 # from the chapter's first page: that is the whole chapter
+    page_a, block_a, side_a = starts[-1]
+    # Candidates to resume the old pages: clean starts after the change whose block and the
+    # block before it are unchanged.
+    ends = [c for c in record.cuts if c[1] >= len(old) - suffix + 1 and c[0] > page_a][:2]
+    stop_block = (ends[-1][1] + shift + LOOKAHEAD) if ends else len(new)
+    visible = (block_a, min(stop_block, len(new)))
+    html, stand_ins, notes = chunk_html(chapter, visible)
+    side_css = f"html {{ break-before: {side_a} !important; }}\n"
+    chunk_job = dataclasses.replace(job, html=html, page_css=job.page_css + side_css, note_numbers=notes,
+                                    part=f"{job.part}, from page {page_a + 1} on")
+    return {"job": chunk_job, "page_a": page_a, "block_a": block_a, "side_a": side_a, "ends": ends,
+            "shift": shift, "record": record, "old_segments": old_segments, "stand_ins": stand_ins,
+            "to_end": not ends}
+
+
+def _settle(plan: dict, layout: typeset.Layout, job_key: str, chapter):
+    """The chapter's segments if the chunk's pages meet the old ones, else None."""
+    cuts = layout.extracts.get("cuts", [])
+    if (0, plan["block_a"], plan["side_a"]) not in cuts:
+        return None
+    record: Record = plan["record"]
+    page_a, shift = plan["page_a"], plan["shift"]
+    old_segments = plan["old_segments"]
+    if plan["to_end"]:
+        stop, old_page = layout.pages, record.pages
+    else:
+        for old_page, old_block, old_side in plan["ends"]:
+            stop = next((p for p, b, s in cuts if b == old_block + shift and s == old_side), None)
+            if stop is not None:
+                break
+        else:
+            return None
+    # A finding on the chunk's own pages stays; one on its look-ahead pages belongs to the old pages.
+    chunk = (layout, 0, stop, plan["stand_ins"])
+    segments = _slice(old_segments, 0, page_a) + [chunk] + _slice(old_segments, old_page, record.pages)
+    record_segments = (_slice_record(record.segments, 0, page_a) + [(job_key, 0, stop)]
+                       + _slice_record(record.segments, old_page, record.pages))
+    delta = page_a + stop - old_page
+    new_cuts = ([c for c in record.cuts if c[0] < page_a]
+                + [(page_a + p, b, s) for p, b, s in cuts if p < stop]
+                + [(p + delta, b + shift, s) for p, b, s in record.cuts if p >= old_page])
+    return segments, record_segments, new_cuts
+
+
+def chunk_html(chapter, visible: tuple[int, int]) -> tuple[str, frozenset, tuple]:
+    """The chapter's document with only the blocks in `visible` shown: every other block stays
+    in place as an empty, hidden element of the same kind (so selectors such as `h2 + p` or
+    `:first-child` match as in the whole chapter); links to what is hidden get stand-ins."""
+    from .parts import _add_stand_ins
+
+    doc = lhtml.document_fromstring(chapter.html)
+    lo, hi = visible
+    owned, links, notes, shown = set(), set(), [], []
+    for el in list(doc.iter()):
+        if not isinstance(el.tag, str) or el.get(BLOCK) is None:
+            continue
+        index = int(el.get(BLOCK))
+        if lo <= index < hi:
+            shown.append(el)
+            for node in el.iter():
+                if not isinstance(node.tag, str):
+                    continue
+                if node.get("id"):
+                    owned.add(node.get("id"))
+                    if node.get("id").startswith("fnref") and node.get("id")[5:].isdigit():
+                        notes.append(int(node.get("id")[5:]))
+                if node.tag == "a" and node.get("href", "").startswith("#") and len(node.get("href")) > 1:
+                    links.add(node.get("href")[1:])
+            continue
+        shell = etree.Element(el.tag, {key: value for key, value in el.attrib.items()
+                                       if key in ("class", "lang", "dir")})
+        shell.set("style", "display: none !important")
+        shell.tail = el.tail
+        el.getparent().replace(el, shell)
+    if lo > 0:
+        # Set from the middle of the chapter: the chapter's own break before it is behind us.
+        for section in doc.iter("section"):
+            if "level1" in section.get("class", "").split():
+                section.set("style", (section.get("style", "") + "; break-before: auto !important").lstrip("; "))
+    stand_ins = frozenset(i for i in links - owned)
+    if stand_ins:
+        _add_stand_ins(shown, stand_ins)
+    html = lhtml.tostring(doc, encoding="unicode", doctype="<!DOCTYPE html>")
+    return html, stand_ins, tuple(sorted(notes))

@@ -1,0 +1,75 @@
+"""After an edit inside a long chapter, only its pages from the last clean page start before the
+edit are set again, the old pages taken back where the new ones fall as they did; the book
+still has the pages of a fresh, unsplit layout. An edit whose pages do not settle sets the
+chapter whole."""
+
+from __future__ import annotations
+
+import random
+
+import pypdfium2
+import pytest
+from PIL import ImageChops
+
+from conftest import write_book
+from imprint import cache, parts, typeset
+from test_parts import BOOK_METADATA, WORDS, page_texts, paged_job, structure
+
+
+def long_chapter_manuscript(seed: int = 7) -> str:
+    rng = random.Random(seed)
+    para = lambda n: " ".join(rng.choice(WORDS) for _ in range(n)).capitalize() + "."
+    out, note = [], 1
+    for ch in range(1, 4):
+        out.append(f"# Chapter {ch} {{#ch{ch}}}\n")
+        for sec in range(1, 4 if ch != 2 else 9):
+            out.append(f"## Section {ch}.{sec}\n")
+            for p in range(6):
+                text = para(rng.randint(20, 120))
+                if p % 4 == 1:
+                    out.append(text + f"[^n{note}]\n")
+                    out.append(f"[^n{note}]: {para(rng.randint(5, 25))}\n")
+                    note += 1
+                else:
+                    out.append(text + "\n")
+    return "\n".join(out)
+
+
+EDITS = {
+    # a word in the middle of chapter 2: its pages settle again at the next clean page start
+    "a word": lambda text: text.replace("## Section 2.4\n\n", "## Section 2.4\n\nEdited ", 1),
+    # a whole sentence: the rest of the chapter moves, and is set again
+    "a sentence": lambda text: text.replace("## Section 2.4\n\n", "## Section 2.4\n\n" + "Many more words. " * 40, 1),
+}
+
+
+@pytest.mark.parametrize("edit", EDITS)
+def test_an_edited_chapter_has_the_pages_of_a_fresh_layout(tmp_path, monkeypatch, edit):
+    monkeypatch.setenv("IMPRINT_PARTS", "always")
+    book = write_book(tmp_path / "book", long_chapter_manuscript(), BOOK_METADATA)
+    store = cache.Cache(tmp_path / "cache")
+    with cache.using(store):
+        parts.run(paged_job(book))          # the first build: the chapters' history
+    text = book / "text.md"
+    text.write_text(EDITS[edit](text.read_text()))
+    job = paged_job(book)
+    said: list[str] = []
+    with cache.using(store):
+        again = parts.run(job, said.append)
+    assert any("chapter 2, from page" in line for line in said), said
+    assert not any(line.startswith("typesetting") and "chapter 1" in line for line in said)
+    unsettled = any("whole: the changed pages did not settle" in line for line in said)
+    assert unsettled == (edit == "a sentence"), said
+
+    fresh = typeset.run_job(job)            # no parts, no cache
+    assert again.pages == fresh.pages and again.padding == fresh.padding
+    for edition in fresh.pdfs:
+        assert page_texts(again.pdfs[edition]) == page_texts(fresh.pdfs[edition])
+        a, b = pypdfium2.PdfDocument(fresh.pdfs[edition]), pypdfium2.PdfDocument(again.pdfs[edition])
+        for i in range(len(a)):
+            left, right = (d[i].render(scale=0.75).to_pil().convert("L") for d in (a, b))
+            assert ImageChops.difference(left, right).getbbox() is None, f"{edition} page {i + 1} differs"
+    assert again.extracts["anchors"] == fresh.extracts["anchors"]
+    assert again.extracts["pagemap"] == fresh.extracts["pagemap"]
+    assert [(f.code, f.page, f.message) for f in again.findings] == [(f.code, f.page, f.message) for f in fresh.findings]
+    assert structure(again.pdfs["pdf"])[:3] == structure(fresh.pdfs["pdf"])[:3]     # outline, names, links
