@@ -180,10 +180,12 @@ def _plan(store, record: Record, chapter, job: typeset.Job, k: int) -> dict | No
     shift = len(new) - len(old)
     # Start at the last clean page start before the first changed block (the block itself and
     # what comes before it unchanged, so the page break before it is the same).
-    starts = [c for c in record.cuts if c[1] < prefix and c[0] > 0]
+    starts = [c for c in record.cuts if c[1] < prefix]
     if not starts:
-        return None                 # from the chapter's first page: that is the whole chapter
+        return None
     page_a, block_a, side_a = starts[-1]
+    if page_a == 0 and not [c for c in record.cuts if c[1] >= len(old) - suffix + 1]:
+        return None                 # from the first page to the last: that is the whole chapter
     # Candidates to resume the old pages: clean starts after the change whose block and the
     # block before it are unchanged.
     ends = [c for c in record.cuts if c[1] >= len(old) - suffix + 1 and c[0] > page_a][:2]

@@ -24,7 +24,7 @@ def note_placement(document, job) -> list[Finding]:
     for n in job.note_numbers:
         call, note = where.get(f"fnref{n}"), where.get(f"fn{n}")
         if call is None or note is None:
-            out.append(Finding("L101", "error", f"note {n} is missing from the laid-out pages"))
+            out.append(Finding("L101", "error", f"note {n} is missing from the laid-out pages", page=call))
         elif call != note:
             out.append(Finding("L102", "error", f"note {n} is called on page {call} but starts on page {note}",
                                page=call, hint="shorten the note or the text before it, or move the call"))
