@@ -24,6 +24,7 @@ from . import cache, typeset
 from .pages import BLOCK
 
 LOOKAHEAD = 3           # blocks set after the last candidate page start, so its page break is the real one
+CANDIDATES = 4          # clean page starts after a change where the old pages may be taken up again
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def typeset_chapters(jobs, chapters, extra, say, limits=None):
     extra_results = [_load_layout(store, key) for key in extra_keys]
     todo += [("extra", i, job) for i, (job, got) in enumerate(zip(extra, extra_results)) if got is None]
 
-    for round_ in range(2):
+    for round_ in range(3):
         if not todo:
             break
         if round_ == 0:
@@ -93,7 +94,7 @@ def typeset_chapters(jobs, chapters, extra, say, limits=None):
             cached = len(jobs) + len(extra) - len(todo)
             say(f"typesetting {names}" + (f" ({cached} from the cache)" if cached else ""))
         else:
-            say("typesetting " + ", ".join(job.part for _, _, job in todo) + " whole: the changed pages did not settle")
+            say("typesetting " + ", ".join(job.part for _, _, job in todo) + ": the changed pages did not settle")
         layouts = run_jobs([job for _, _, job in todo], say, limits)
         again = []
         for (kind, i, job), layout in zip(todo, layouts):
@@ -107,7 +108,15 @@ def typeset_chapters(jobs, chapters, extra, say, limits=None):
             else:
                 settled = _settle(plans[i], layout, job_key, chapters[i])
                 if settled is None:
-                    again.append(("full", i, jobs[i]))
+                    # The new pages did not fall on any old page start: set the rest of the
+                    # chapter (the pages before the change still stand), or all of it.
+                    rest = None if plans[i]["to_end"] else _plan(store, plans[i]["record"], chapters[i], jobs[i],
+                                                                  i, to_end=True)
+                    if rest is not None:
+                        plans[i] = rest
+                        again.append(("chunk", i, rest["job"]))
+                    else:
+                        again.append(("full", i, jobs[i]))
                     continue
                 segments, record_segments, cuts = settled
                 result[i] = segments
@@ -165,8 +174,12 @@ def _slice_record(segments, lo: int, hi: int) -> list:
     return out
 
 
-def _plan(store, record: Record, chapter, job: typeset.Job, k: int) -> dict | None:
-    """The chunk to set again after an edit, or None when the whole chapter must be set."""
+def _plan(store, record: Record, chapter, job: typeset.Job, k: int, to_end: bool = False) -> dict | None:
+    """The chunk to set again after an edit, or None when the whole chapter must be set.
+
+    The chunk starts at the last clean page start before the change. It runs on to a few
+    clean page starts after the change (and some look-ahead), hoping the new pages fall on
+    one of them, or, with `to_end` (or when the chapter's end is near anyway), to the end."""
     old, new = record.signatures, chapter.blocks
     old_segments = _load_segments(store, record, chapter)
     if old_segments is None or any(f.page is None for seg in old_segments for f in seg[0].findings):
@@ -184,11 +197,15 @@ def _plan(store, record: Record, chapter, job: typeset.Job, k: int) -> dict | No
     if not starts:
         return None
     page_a, block_a, side_a = starts[-1]
-    if page_a == 0 and not [c for c in record.cuts if c[1] >= len(old) - suffix + 1]:
-        return None                 # from the first page to the last: that is the whole chapter
     # Candidates to resume the old pages: clean starts after the change whose block and the
     # block before it are unchanged.
-    ends = [c for c in record.cuts if c[1] >= len(old) - suffix + 1 and c[0] > page_a][:2]
+    ends = [c for c in record.cuts if c[1] >= len(old) - suffix + 1 and c[0] > page_a][:CANDIDATES]
+    if ends and (record.pages - page_a) <= 1.5 * (ends[-1][0] - page_a):
+        to_end = True               # the chapter's end is about as near as the candidates
+    if to_end:
+        ends = []
+    if page_a == 0 and not ends:
+        return None                 # from the first page to the last: that is the whole chapter
     stop_block = (ends[-1][1] + shift + LOOKAHEAD) if ends else len(new)
     visible = (block_a, min(stop_block, len(new)))
     html, stand_ins, notes = chunk_html(chapter, visible)
