@@ -110,8 +110,8 @@ def typeset_chapters(jobs, chapters, extra, say, limits=None):
                 if settled is None:
                     # The new pages did not fall on any old page start: set the rest of the
                     # chapter (the pages before the change still stand), or all of it.
-                    rest = None if plans[i]["to_end"] else _plan(store, plans[i]["record"], chapters[i], jobs[i],
-                                                                  i, to_end=True)
+                    rest = None if plans[i]["to_end"] or not _one_layout(layout) else \
+                        _plan(store, plans[i]["record"], chapters[i], jobs[i], i, to_end=True)
                     if rest is not None:
                         plans[i] = rest
                         again.append(("chunk", i, rest["job"]))
@@ -151,6 +151,13 @@ def _remember(store, job, k, chapter, segments, cuts) -> None:
                 Record(chapter.blocks, tuple(segments), tuple(tuple(c) for c in cuts)))
 
 
+def _one_layout(layout) -> bool:
+    """Whether the notes came out right on the first layout (imprint/longnotes.py moved or cut
+    none): the pages then follow from the text alone, wherever the layout began."""
+    settled = layout.extracts.get("notes_settled")
+    return settled is None or settled.get("layouts", 1) == 1
+
+
 def _slice(segments, lo: int, hi: int) -> list:
     """The pages [lo, hi) of a chapter made of segments, as segments."""
     out, at = [], 0
@@ -184,6 +191,8 @@ def _plan(store, record: Record, chapter, job: typeset.Job, k: int, to_end: bool
     old_segments = _load_segments(store, record, chapter)
     if old_segments is None or any(f.page is None for seg in old_segments for f in seg[0].findings):
         return None                 # a finding without a page cannot be placed in the old or the new pages
+    if any(not _one_layout(seg[0]) for seg in old_segments):
+        return None                 # notes were moved or cut over pages: only the whole chapter says how
     prefix = 0
     while prefix < min(len(old), len(new)) and old[prefix] == new[prefix]:
         prefix += 1
@@ -220,7 +229,7 @@ def _plan(store, record: Record, chapter, job: typeset.Job, k: int, to_end: bool
 def _settle(plan: dict, layout: typeset.Layout, job_key: str, chapter):
     """The chapter's segments if the chunk's pages meet the old ones, else None."""
     cuts = layout.extracts.get("cuts", [])
-    if (0, plan["block_a"], plan["side_a"]) not in cuts:
+    if (0, plan["block_a"], plan["side_a"]) not in cuts or not _one_layout(layout):
         return None
     record: Record = plan["record"]
     page_a, shift = plan["page_a"], plan["shift"]

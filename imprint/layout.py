@@ -451,7 +451,7 @@ def geometry(document, job, edition, pdf: bytes) -> list[Finding]:
         more = f" (and {len(wrong) - 1} more page(s))" if len(wrong) > 1 else ""
         out.append(Finding("L219", "warning", f"{what}{more}", page=page, edition=edition.name,
                            hint="the PDF writer did not keep the layout's page boxes"))
-    if pages:
+    if pages and not getattr(job, "part", None):       # L220 is the whole book's (WHOLE_BOOK_ONLY)
         (w, h), _ = sizes.most_common(1)[0]
         bleed = max(pages[0].bleed) * PT_PER_PX if keeps_bleed else 0.0
         out.append(Finding("L220", "info", f"{len(written)} pages, trim {w / 72:g} × {h / 72:g} in ({w:g} × {h:g} pt), "

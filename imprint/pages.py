@@ -426,6 +426,14 @@ def clean_starts(document) -> list[tuple[int, int, str]]:
             anchors = set(page.anchors)
             ok = ok and all(f"fnref{name[2:]}" in anchors for name in anchors
                             if name.startswith("fn") and name[2:].isdigit())
+            # ...and no piece of a note cut over pages (imprint/longnotes.py) begun before.
+            for area in page_box.children:
+                if isinstance(area, boxes.FootnoteAreaBox):
+                    for note in area.children:
+                        number = note_number(note.element)
+                        piece = note.element.get("data-piece") if note.element is not None else None
+                        if number is None or f"fnref{number}" not in anchors or piece not in (None, "0"):
+                            ok = False
             if ok:
                 starts.append((index, int(box.element.get(BLOCK)), page_box.page_type.side))
         previous = on_page
