@@ -226,6 +226,8 @@ def headings(pages: list[PageView]) -> list[Mark]:
         after = lines[i + 1]
         if after.heading and after.page == ln.page:
             continue                                  # a run of headings: the last one is checked
+        if ln.heading == 1 and all(o.block == ln.block for o in lines if o.page == ln.page):
+            continue                                  # a title alone on its page: a part's, by design
         section = []
         for nxt in lines[i + 1:]:
             if nxt.heading:

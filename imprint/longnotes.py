@@ -34,6 +34,7 @@ to report. A book whose notes all fit is laid out once.
 from __future__ import annotations
 
 import contextlib
+import copy
 from dataclasses import dataclass, field
 
 from lxml import etree, html as lhtml
@@ -116,9 +117,15 @@ def problems(pages) -> list[Trouble]:
 
 
 def settle(html: str, lay_out) -> Settled:
-    """Lay `html` out with `lay_out(html) -> Document` until the notes sit right (or ROUNDS)."""
+    """Lay `html` out with `lay_out(html) -> Document` until the notes sit right (or ROUNDS).
+
+    Notes long enough to need cutting are measured and cut first, on a few pages of their
+    own (`precut`): a note's lines do not depend on the page it falls on, so the book's
+    first layout is usually its last."""
     with notes_stay_with_calls():
+        html, cut = precut(html, lay_out)
         result = Settled(lay_out(html), html)
+        result.split.update(cut)
         while result.layouts < ROUNDS:
             new = _remedy(result)
             if new is None:
@@ -127,6 +134,61 @@ def settle(html: str, lay_out) -> Settled:
             result.document = lay_out(new)
             result.layouts += 1
     return result
+
+
+PRECUT_CHARS = 400     # a note shorter than this, in one or two paragraphs, cannot be long
+
+
+def precut(html: str, lay_out) -> tuple[str, dict]:
+    """The HTML with every long note already cut into pieces, and {note: pieces}.
+
+    The candidates (notes of PRECUT_CHARS characters or more, or of several blocks, or with
+    a table, list or picture) are laid out alone, one on a page of the book's own geometry
+    and styles, so each is measured exactly as in the footnote area of the book (its lines
+    depend on the area's width and the note, not on the page); those taller than LONG of
+    the text block are cut as `_remedy` would cut them after a first layout of the book."""
+    doc = lhtml.document_fromstring(html)
+    candidates = [span for span in doc.xpath('//span[contains(concat(" ", @class, " "), " footnote ")][@id]')
+                  if _candidate(span)]
+    main = doc.find(".//main")
+    if not candidates or main is None:
+        return html, {}
+    probe = copy.deepcopy(doc)
+    body, probe_main = probe.find("body"), probe.find(".//main")
+    for el in list(body):
+        if el is not probe_main:
+            body.remove(el)
+    for el in list(probe_main):
+        probe_main.remove(el)
+    probe_main.text = None
+    for span in candidates:
+        p = etree.SubElement(probe_main, "p", {"style": "break-before: page; break-inside: avoid"})
+        call = etree.SubElement(p, "a", {"class": "noteref", "href": f"#{span.get('id')}"})
+        call.text = span.get("id")[2:]
+        p.append(copy.deepcopy(span))
+        p[-1].tail = None
+    document = lay_out(lhtml.tostring(probe, doctype="<!DOCTYPE html>", encoding="unicode"))
+    pages = note_pages(document)
+    text_height = max((q.content_bottom - q.content_top for q in pages), default=0.0)
+    cut = {}
+    for number, units in sorted(_measure(document).items()):
+        if sum(u.height for u in units) <= LONG * text_height:
+            continue
+        groups = _groups(units)
+        found = doc.xpath(f'//*[@id="fn{number}"]')
+        if len(groups) < 2 or not found or len(_chars(found[0])) != units[-1].end:
+            continue
+        cut[number] = _cut(found[0], number, units, groups)
+    if not cut:
+        return html, {}
+    return lhtml.tostring(doc, doctype="<!DOCTYPE html>", encoding="unicode"), cut
+
+
+def _candidate(span) -> bool:
+    blocks = [el for el in span.iter() if isinstance(el.tag, str) and el.get("class", "").startswith("fn-")]
+    return (len(_chars(span)) >= PRECUT_CHARS or len(blocks) > 2
+            or any(el.tag in ("table", "img", "svg") or el.get("class", "").startswith(("fn-ul", "fn-ol", "fn-table"))
+                   for el in span.iter() if isinstance(el.tag, str)))
 
 
 @contextlib.contextmanager

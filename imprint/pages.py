@@ -190,7 +190,7 @@ class Line:
     text: str
     block: int                   # same value for every line of one block, across pages
     tag: str                     # the block's element ("p", "h2", "li", "span"...)
-    heading: int = 0             # 1-6 when the block is a heading
+    heading: int = 0             # 1-6 when the block is a heading (1: a chapter's title)
     front: bool = False          # inside the front matter (half-title, title page, copyright, contents)
     in_table: bool = False       # inside a table (header rows repeat on every page the table spans)
     slot: str = ""               # margin box name for running heads and folios ("@top-right")
@@ -359,7 +359,7 @@ def _read_line(number, line_box, block, region, front, slot, spaces, table=False
                line_box.position_y + line_box.height)
     return Line(number, region, rect, box, measure, text,
                 block=id(element) if element is not None else id(block), tag=tag,
-                heading=HEADINGS.get(tag, 0), front=front, in_table=table, slot=slot or "",
+                heading=_heading_level(tag, element), front=front, in_table=table, slot=slot or "",
                 auto_hyphen=auto, hard_hyphen=hard, word_space=word_space, natural_space=natural,
                 toc_target=toc[0] if toc[1].strip() or toc[0] else "", toc_number=toc[1].strip())
 
@@ -449,3 +449,11 @@ def stand_in_ids(document) -> list[str]:
             if element is not None and "imprint-stand-in" in (element.get("class") or "") and element.get("id"):
                 found.append(element.get("id"))
     return sorted(set(found))
+
+
+def _heading_level(tag: str, element) -> int:
+    """A heading's level, the title of a chapter inside a part of the book counting as 1."""
+    level = HEADINGS.get(tag, 0)
+    if level == 2 and element is not None and "chapter-title" in (element.get("class") or "").split():
+        return 1
+    return level

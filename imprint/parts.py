@@ -76,7 +76,7 @@ class Split:
     page_rules: str                # CSS: target-counter(page) rules, reading a written-in page number
     overlay_head: str              # the document's head, for the overlay
     skeleton: tuple                # (html attrs, body attrs, main attrs) as serialised tags
-    section_tags: tuple            # the opening tag of each text part's level-1 section
+    section_tags: tuple            # the opening tags of each text part's level-1 section (and chapter)
 
 
 def split(job: typeset.Job) -> Split | None:
@@ -109,7 +109,7 @@ def split(job: typeset.Job) -> Split | None:
     groups: list[list] = []
     for el in children[first:]:
         if _is_chapter(el):
-            groups.append([el])
+            groups += _chapters_of(el)
         else:
             groups[-1].append(el)      # runs on after its chapter, as it would unsplit
     if len(groups) < 2:
@@ -136,11 +136,42 @@ def split(job: typeset.Job) -> Split | None:
                 return None         # a page number printed inside the text: it would be unknown
     front_links = tuple(sorted(front.stand_ins))
     return Split(front, tuple(texts), front_links, page_rules, head, skeleton,
-                 tuple(_open_tag(group[0]) for group in groups))
+                 tuple(_opening_tags(group[0]) for group in groups))
 
 
 def _is_chapter(el) -> bool:
     return isinstance(el.tag, str) and el.tag == "section" and "level1" in el.get("class", "").split()
+
+
+def _chapters_of(section) -> list[list]:
+    """A level-1 section as parts: itself, or, for a part of the book (render.mark_parts), its
+    title and each of its chapters, every chapter inside a copy of the part's section (without
+    its id) so the same rules apply to it as in one piece; the chapters open on rectos."""
+    chapters = [el for el in section if isinstance(el.tag, str) and "chapter" in el.get("class", "").split()
+                and el.tag == "section"]
+    if "part" not in section.get("class", "").split() or not chapters:
+        return [[section]]
+    opener = etree.Element(section.tag, dict(section.attrib))
+    opener.text = section.text
+    groups, current = [[opener]], opener
+    for el in section:
+        if el in chapters:
+            shell = etree.Element(section.tag, {k: v for k, v in section.attrib.items() if k != "id"})
+            shell.text = "\n"
+            groups.append([shell])
+            current = shell
+        current.append(copy.deepcopy(el))
+    return groups
+
+
+def _opening_tags(el) -> str:
+    """The opening tags the overlay's pages of a part sit in: its section's, and for a chapter
+    of a part of the book the chapter's too (it names the chapter's pages)."""
+    tags = _open_tag(el)
+    inner = next((c for c in el if isinstance(c.tag, str)), None)
+    if "part" in el.get("class", "").split() and el.get("id") is None and inner is not None and inner.tag == "section":
+        tags += _open_tag(inner)
+    return tags
 
 
 def _precedes(parent, a, b) -> bool:
@@ -612,7 +643,8 @@ def overlay_html(parts: Split, plan: list, placement: Placement) -> str:
     sections = []
     for k, tag in enumerate(parts.section_tags):
         start, count = placement.starts[k + 1], placement.counts[k + 1]
-        sections.append(tag + "".join(page(plan[i]) for i in range(start, start + count)) + "</section>")
+        sections.append(tag + "".join(page(plan[i]) for i in range(start, start + count))
+                        + "</section>" * tag.count("<section"))
     head = parts.overlay_head.replace("</head>", f"<style>{OVERLAY_CSS}</style></head>")
     return f"<!DOCTYPE html>\n{html_attrs}{head}{body_attrs}{front}{main_attrs}{''.join(sections)}</main></body></html>\n"
 

@@ -84,11 +84,51 @@ def body_html(book: Book, *, allow_remote_images: bool = False) -> Body:
             ref.set("class", " ".join(c for c in ref.get("class", "").split() if "footnote-ref" not in c))
     for h in root.xpath(".//h1|.//h2|.//h3|.//h4|.//h5|.//h6"):
         h.set("data-label", _label(h))
+    if book.metadata.form == "book":
+        mark_parts(root)
     # Every block of the text gets a stable index, the same in every edition's copy: the
     # print page map (imprint/pagemap.py) names where a page starts by it, the EPUB finds it.
     for index, el in enumerate(e for e in root.iterdescendants() if isinstance(e.tag, str) and e.tag in BLOCK_TAGS):
         el.set(BLOCK_KEY, str(index))
     return Body(root, notes, mark_plates(root))
+
+
+PART_MIN_CHARS = 8000      # a level-2 section this long (the median of a part's) is a chapter
+
+
+def mark_parts(root) -> list:
+    """Level-1 sections that are parts of the book (Book I, Part One...): classes `part` on
+    them and `chapter` on their level-2 sections, which then open on a recto of their own.
+
+    A level-1 section is a part when its heading is followed at once by level-2 sections
+    (nothing but them), at least two, and they are chapter-long (the median at least
+    PART_MIN_CHARS characters of text), or when its heading says so with `{.part}`; short
+    subsections (an appendix's notes, a chapter's divisions) run on as before."""
+    parts = []
+    for section in root.xpath("./section[contains(concat(' ', @class, ' '), ' level1 ')]"):
+        classes = section.get("class", "").split()
+        children = [el for el in section if isinstance(el.tag, str)]
+        if not children or children[0].tag != "h1":
+            continue
+        subs = children[1:]
+        is_sub = lambda el: el.tag == "section" and "level2" in el.get("class", "").split()
+        if "part" not in classes:
+            if len(subs) < 2 or not all(is_sub(el) for el in subs):
+                continue
+            if (section[0].tail or "").strip() or any((el.tail or "").strip() for el in subs):
+                continue
+            lengths = sorted(len(el.text_content()) for el in subs)
+            if lengths[len(lengths) // 2] < PART_MIN_CHARS:
+                continue
+            section.set("class", " ".join(classes + ["part"]))
+        for el in subs:
+            if is_sub(el):
+                el.set("class", " ".join(el.get("class", "").split() + ["chapter"]))
+                title = el.find("h2")
+                if title is not None:
+                    title.set("class", " ".join(title.get("class", "").split() + ["chapter-title"]))
+        parts.append(section)
+    return parts
 
 
 def _label(heading) -> str:

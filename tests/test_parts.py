@@ -33,16 +33,20 @@ date: 2020-01-01
 """
 
 
-def chapters_manuscript(seed: int = 4) -> str:
+def chapters_manuscript(seed: int = 4, in_parts: bool = False) -> str:
     """Four chapters of 3 to 5 pages (so some end on a right-hand page and need a blank verso),
-    each with sections, notes, and one link across chapters."""
+    each with sections, notes, and one link across chapters; `in_parts`: the chapters are the
+    level-2 sections of two parts of the book (`{.part}` headings)."""
     rng = random.Random(seed)
     para = lambda n: " ".join(rng.choice(WORDS) for _ in range(n)).capitalize() + "."
     out, note = [], 1
+    head = "##" if in_parts else "#"
     for ch in range(1, 5):
-        out.append(f"# Chapter {ch} {{#ch{ch}}}\n")
+        if in_parts and ch in (1, 3):
+            out.append(f"# Book {'One' if ch == 1 else 'Two'} {{#book{ch} .part}}\n")
+        out.append(f"{head} Chapter {ch} {{#ch{ch}}}\n")
         for sec in range(1, 3):
-            out.append(f"## Section {ch}.{sec}\n")
+            out.append(f"{head}# Section {ch}.{sec}\n")
             for p in range(4 + ch):
                 text = para(60 + 10 * p)
                 if p % 3 == 0:
@@ -77,16 +81,20 @@ def paged_job(book_path) -> typeset.Job:
     return caught["job"]
 
 
-@pytest.fixture(scope="module")
-def both(tmp_path_factory):
-    """The same book laid out whole and in parts."""
-    book = write_book(tmp_path_factory.mktemp("parts") / "book", chapters_manuscript(), BOOK_METADATA)
+@pytest.fixture(scope="module", params=["chapters", "parts of the book"])
+def both(tmp_path_factory, request):
+    """The same book laid out whole and in parts: chapters as level-1 sections, or as the
+    level-2 sections of parts (Book One, Book Two), each chapter then a part of its own."""
+    in_parts = request.param != "chapters"
+    book = write_book(tmp_path_factory.mktemp("parts") / "book", chapters_manuscript(in_parts=in_parts),
+                      BOOK_METADATA)
     job = paged_job(book)
     whole = typeset.run_job(job)
     mp = pytest.MonkeyPatch()
     mp.setenv("IMPRINT_PARTS", "always")
     try:
-        assert parts.split(job) is not None
+        pieces = parts.split(job)
+        assert pieces is not None and len(pieces.texts) == (6 if in_parts else 4)
         split = parts.run(job)
     finally:
         mp.undo()
@@ -205,7 +213,8 @@ def test_running_heads_are_marked_as_pagination_artifacts(both):
     _, _, split = both
     pdf = pikepdf.open(io.BytesIO(split.pdfs["pdf"]))
     stamped = [i for i, page in enumerate(pdf.pages) if b"/Artifact <</Type /Pagination>> BDC" in content(page)]
-    first_text_page = split.extracts["anchors"]["ch1"] - 1
+    anchors = split.extracts["anchors"]
+    first_text_page = anchors.get("book1", anchors["ch1"]) - 1
     plan = split.extracts["page_plan"]
     assert stamped == [i for i in range(first_text_page, len(plan)) if not plan[i]["blank"]]
 
@@ -238,3 +247,17 @@ def test_page_numbers_in_findings_are_the_books():
     from imprint.errors import Finding
     moved = parts._moved(Finding("L102", "error", "note 2 is called on page 3 but starts on page 4", page=3), 10)
     assert (moved.page, moved.message) == (13, "note 2 is called on page 13 but starts on page 14")
+
+
+def test_a_part_opens_alone_on_a_recto_and_its_chapters_on_rectos(both):
+    _, whole, split = both
+    anchors = split.extracts["anchors"]
+    if "book1" not in anchors:
+        pytest.skip("this book has no parts")
+    texts = page_texts(split.pdfs["pdf"])
+    for part, name, first in (("book1", "Book One", "ch1"), ("book3", "Book Two", "ch3")):
+        page = anchors[part]
+        assert page % 2 == 1 and texts[page - 1].split() == name.split()     # no head, no folio
+        assert anchors[first] == page + 2 and not texts[page].strip()          # a blank verso between
+    assert anchors["ch2"] % 2 == 1 and anchors["ch4"] % 2 == 1
+    assert split.extracts["page_plan"][anchors["ch2"] - 1]["name"] == "chapter"
