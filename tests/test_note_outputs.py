@@ -288,3 +288,22 @@ def test_the_weasyprint_branch_we_switch_off_is_still_there():
     with longnotes.notes_stay_with_calls():
         assert block._linebox_layout is not line_layout
     assert (block._linebox_layout, LayoutContext._update_footnote_area) == (line_layout, update)
+
+
+def test_a_long_note_is_cut_before_the_first_layout_as_after_it(long_book, monkeypatch):
+    """precut measures the long note on a page of its own and cuts it where a first layout of
+    the book would have: the book is laid out once, and its pages are those of the two-layout way."""
+    import pypdfium2
+    from test_parts import paged_job
+    from imprint import typeset
+
+    job = paged_job(long_book["folder"])
+    once = typeset.run_job(job)
+    settled = once.extracts["notes_settled"]
+    assert settled["layouts"] == 1 and settled["split"].get(1, 0) >= 3
+    monkeypatch.setattr(longnotes, "precut", lambda html, lay_out: (html, {}))
+    twice = typeset.run_job(job)
+    assert twice.extracts["notes_settled"]["layouts"] >= 2
+    assert twice.extracts["notes_settled"]["split"] == settled["split"]
+    texts = lambda data: [page.get_textpage().get_text_range() for page in pypdfium2.PdfDocument(data)]
+    assert texts(once.pdfs["pdf"]) == texts(twice.pdfs["pdf"])
