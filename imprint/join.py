@@ -32,7 +32,8 @@ class Piece:
 @dataclass
 class Plan:
     pieces: list[Piece]
-    overlay: bytes | None = None      # one page per page of the joined book
+    overlay: object = None            # PDF bytes with one page per page of the joined book, or
+                                      # [(PDF bytes, its first page's 0-based index in the book)]
     stamped: set = field(default_factory=set)   # 0-based pages of the joined book that get the overlay
     outline: list | None = None       # WeasyPrint bookmark tree: (label, (page, x, y), children, state)
     heights: list = field(default_factory=list)  # page heights in CSS px, for outline coordinates
@@ -236,11 +237,13 @@ def _share_font_files(out) -> None:
                 seen[digest] = stream
 
 
-def _stamp(out, overlay_pdf: bytes, stamped: set, tagged: bool) -> None:
+def _stamp(out, overlay_pdf, stamped: set, tagged: bool) -> None:
     """Draw overlay page i over page i of the book, as a pagination artifact."""
-    overlay = pikepdf.open(io.BytesIO(overlay_pdf))
+    pieces = [(overlay_pdf, 0)] if isinstance(overlay_pdf, bytes) else list(overlay_pdf)
+    opened = [(pikepdf.open(io.BytesIO(data)), start) for data, start in pieces]
     for i in sorted(stamped):
-        form = _copy(out, overlay.pages[i].as_form_xobject())
+        overlay, start = next((doc, at) for doc, at in reversed(opened) if at <= i)
+        form = _copy(out, overlay.pages[i - start].as_form_xobject())
         page = out.pages[i]
         # A name of our own per page (add_resource would pick a random one: builds must repeat).
         name = Name(f"/ImprintMargin{i}")

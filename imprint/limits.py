@@ -224,14 +224,14 @@ def _apply(limits: Limits) -> None:
         pass
 
 
-def _child(job, limits: Limits, conn) -> None:
+def _child(job, limits: Limits, conn, call=None) -> None:
     # The parent's handlers (e.g. the CLI's SIGTERM -> KeyboardInterrupt) do not belong here.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from . import typeset
     try:
         _apply(limits)
-        message = ("ok", typeset.run_job(job))
+        message = ("ok", call() if call is not None else typeset.run_job(job))
     except MemoryError:
         message = ("memory", None)
     except ImprintError as err:
@@ -257,13 +257,32 @@ def run_limited(job, limits: Limits | None = None):
     Raises LimitError when the job runs out of time or memory, the job's own ImprintError
     when it fails on bad input, ToolError when the process is killed from outside.
     """
-    limits = limits or Limits()
-    ctx = multiprocessing.get_context(limits.start_method)
-    receive, send = ctx.Pipe(duplex=False)
-    process = ctx.Process(target=_child, args=(job, limits, send), name="imprint-typeset", daemon=True)
-    started = time.monotonic()
-    process.start()
-    send.close()
+    return start_limited(job, limits).result()
+
+
+class Started:
+    """A child process at work (start_limited); result() waits for it and returns its value."""
+
+    def __init__(self, job, limits: Limits, call=None):
+        self.job, self.limits = job, limits
+        ctx = multiprocessing.get_context(limits.start_method if call is None else "fork")
+        self.receive, send = ctx.Pipe(duplex=False)
+        self.process = ctx.Process(target=_child, args=(job, limits, send, call), name="imprint-typeset", daemon=True)
+        self.started = time.monotonic()
+        self.process.start()
+        send.close()
+
+    def result(self):
+        return _finish(self.job, self.limits, self.process, self.receive, self.started)
+
+
+def start_limited(job, limits: Limits | None = None, call=None) -> Started:
+    """typeset.run_job(job), or `call()` (forked: it need not pickle; `job` then only names the
+    book for messages), started in a child process under `limits`; returns at once."""
+    return Started(job, limits or Limits(), call)
+
+
+def _finish(job, limits, process, receive, started):
     message = None
     try:
         if receive.poll(limits.seconds or None):

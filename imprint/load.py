@@ -4,7 +4,7 @@ front matter) -> Book: validated metadata, the manuscript text, pandoc's AST and
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import limits
@@ -46,6 +46,8 @@ class Book:
     notes: notes_mod.NoteIndex
     headings: tuple[Heading, ...]
     load_findings: tuple[Finding, ...] = ()
+    # pandoc's HTML of the text, made beside the AST (pandoc.html_beside): a future, or None
+    html_future: object = field(default=None, compare=False, repr=False)
 
     @property
     def slug(self) -> str:
@@ -161,8 +163,10 @@ def load(path: Path) -> Book:
         limits.check_nesting(s.text, s.path, s.first_line)
     index = notes_mod.merge(notes_mod.scan(s.text, s.path, s.first_line) for s in sources)
     # One pandoc run for the whole book keeps note numbering and ids global, as in the editions.
+    markdown = "\n\n".join(s.text for s in sources)
+    html = pandoc.html_beside(markdown, Location(sources[0].path), shift_headings=1 if metadata.form == "essay" else 0)
     try:
-        ast = pandoc.to_ast("\n\n".join(s.text for s in sources), Location(sources[0].path))
+        ast = pandoc.to_ast(markdown, Location(sources[0].path))
     except ManuscriptError as err:
         raise ManuscriptError(err.message, where=source_location(sources, err.where.line, err.where.column),
                               hint=err.hint) from None
@@ -170,7 +174,7 @@ def load(path: Path) -> Book:
         raise ManuscriptError("the manuscript is nested too deeply", where=Location(sources[0].path),
                               hint="look for deeply nested lists, quotes, spans or HTML elements")
     return Book(root=root, metadata=metadata, sources=tuple(sources), ast=ast, notes=index,
-                headings=tuple(collect_headings(ast)), load_findings=tuple(findings))
+                headings=tuple(collect_headings(ast)), load_findings=tuple(findings), html_future=html)
 
 
 def source_location(sources, line: int | None, column: int | None = None) -> Location:

@@ -190,7 +190,7 @@ def documents(book: Book, body: Body, page_starts=()):
         for e in c.elements:
             for n in e.iter():
                 if isinstance(n.tag, str):
-                    for name in (BLOCK_KEY, "data-label"):      # a build's bookkeeping, not the reader's
+                    for name in (BLOCK_KEY, "data-label", "data-head", "data-running-head"):      # a build's bookkeeping, not the reader's
                         n.attrib.pop(name, None)
 
     def page(name, title, epub_type, role, css_class, section_id, elements):

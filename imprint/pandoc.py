@@ -71,11 +71,35 @@ def to_ast(markdown: str, where: Location) -> dict:
                               hint="look for deeply nested lists, quotes or HTML elements") from None
 
 
+HTML_ARGS = ["-t", "html5", "--wrap=none", "--section-divs"]
+
+
 def ast_to_html(ast: dict, where: Location, *, shift_headings: int = 0) -> str:
-    args = ["-f", "json", "-t", "html5", "--wrap=none", "--section-divs"]
+    args = ["-f", "json", *HTML_ARGS]
     if shift_headings:
         args.append(f"--shift-heading-level-by={shift_headings}")
     return _run(args, json.dumps(ast), where)
+
+
+def to_html(markdown: str, where: Location, *, shift_headings: int = 0) -> str:
+    """The HTML ast_to_html makes of to_ast's AST (the same bytes: a JSON round trip loses
+    nothing), straight from the Markdown, so it can run beside to_ast."""
+    args = ["-f", READER, *HTML_ARGS]
+    if shift_headings:
+        args.append(f"--shift-heading-level-by={shift_headings}")
+    return _run(args, markdown, where)
+
+
+def html_beside(markdown: str, where: Location, *, shift_headings: int = 0):
+    """to_html started in a thread (pandoc is a child process: the thread only waits): a
+    future whose result body_html takes; to_ast runs meanwhile on the other core."""
+    import concurrent.futures
+
+    pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="pandoc-html")
+    future = pool.submit(to_html, markdown, where, shift_headings=shift_headings)
+    pool.shutdown(wait=False)
+    future.made_of = (hash(markdown), shift_headings)        # what it is the HTML of
+    return future
 
 
 def stringify(inlines) -> str:

@@ -45,6 +45,9 @@ section > .imprint-overlay-page:first-child { break-before: auto; }
 # What a part cannot know about the rest of the book.
 UNSUPPORTED_CSS = re.compile(r"counter-(?:reset|increment|set)\s*:|running\s*\(|element\s*\(|target-text\s*\(|"
                              r"counter\s*\(\s*pages\s*\)|counters\s*\(\s*pages")
+# What the first page of a piece of the overlay would get wrong: `:first` rules, and a named
+# string's value at the page's start (carried from a page of another piece).
+FIRST_OR_START = re.compile(r":first(?![\w-])|string\(\s*[\w-]+\s*,\s*(?:start|first-except)\s*\)")
 TARGET_PAGE = re.compile(r"target-counter\(\s*attr\(\s*href(?:\s+url)?\s*\)\s*,\s*page\s*\)")
 PSEUDO_ELEMENT = re.compile(r"(::?(?:before|after|marker|first-line|first-letter))\s*$")
 
@@ -77,6 +80,7 @@ class Split:
     overlay_head: str              # the document's head, for the overlay
     skeleton: tuple                # (html attrs, body attrs, main attrs) as serialised tags
     section_tags: tuple            # the opening tags of each text part's level-1 section (and chapter)
+    overlay_splits: bool = False   # the overlay may be set in pieces (no `:first` page, no string(.., start))
 
 
 def split(job: typeset.Job) -> Split | None:
@@ -136,7 +140,7 @@ def split(job: typeset.Job) -> Split | None:
                 return None         # a page number printed inside the text: it would be unknown
     front_links = tuple(sorted(front.stand_ins))
     return Split(front, tuple(texts), front_links, page_rules, head, skeleton,
-                 tuple(_opening_tags(group[0]) for group in groups))
+                 tuple(_opening_tags(group[0]) for group in groups), overlay_splits=not FIRST_OR_START.search(css))
 
 
 def _is_chapter(el) -> bool:
@@ -531,11 +535,25 @@ def _front_job(job, parts: Split, pages: dict) -> typeset.Job:
                                note_numbers=parts.front.notes, part="front matter", gutter=(), page_rules=None)
 
 
-def _overlay_job(job, parts: Split, plan: list, placement: Placement) -> typeset.Job:
-    return dataclasses.replace(
-        job, html=overlay_html(parts, plan, placement), note_numbers=(), part="running heads and folios",
+OVERLAY_SPLIT_PAGES = 200      # a longer book's running heads are set in two halves, side by side
+
+
+def _overlay_jobs(job, parts: Split, plan: list, placement: Placement) -> list[tuple[typeset.Job, int]]:
+    """The overlay as one job, or for a long book as two set side by side, split at the
+    chapter start nearest the middle: (job, the book's 0-based index of its first page)."""
+    make = lambda html, name: dataclasses.replace(
+        job, html=html, note_numbers=(), part=name,
         editions=tuple(dataclasses.replace(e, pdf_variant=None, links=False, pads=False) for e in job.editions),
         gutter=(), page_rules=None)
+    texts = range(len(parts.texts))
+    at = None
+    if placement.total >= OVERLAY_SPLIT_PAGES and parts.overlay_splits and len(parts.texts) > 1:
+        at = min(texts[1:], key=lambda k: abs(placement.starts[k + 1] - placement.total / 2))
+    if at is None:
+        return [(make(overlay_html(parts, plan, placement), "running heads and folios"), 0)]
+    start = placement.starts[at + 1]
+    return [(make(overlay_html(parts, plan, placement, texts[:at]), "running heads and folios (1)"), 0),
+            (make(overlay_html(parts, plan, placement, texts[at:]), "running heads and folios (2)"), start)]
 
 
 def _run_split(job, parts: Split, say, limits=None) -> typeset.Layout | None:
@@ -556,9 +574,9 @@ def _run_split(job, parts: Split, say, limits=None) -> typeset.Layout | None:
         pages = merge_anchors(segments[1:], placement)
         plan = merge_plan(segments[1:], placement)
         plan[:placement.counts[0]] = [_FRONT_PAGE] * placement.counts[0]
-        extra = [_overlay_job(job, parts, plan, placement)] if job.editions else []
-        front, *overlay = run_cached([_front_job(job, parts, pages)] + extra, say, limits)
-        overlay = overlay[0] if overlay else None
+        extra = _overlay_jobs(job, parts, plan, placement) if job.editions else []
+        front, *overlays = run_cached([_front_job(job, parts, pages)] + [j for j, _ in extra], say, limits)
+        overlay_starts = [start for _, start in extra]
         if front.pages == placement.counts[0]:
             break
     else:
@@ -570,11 +588,15 @@ def _run_split(job, parts: Split, say, limits=None) -> typeset.Layout | None:
                 if all(name in seg.layout.extracts for seg in segments)}
     plan = extracts["page_plan"]
     stamped = set(range(placement.starts[1], placement.total)) - set(placement.blanks)
-    if overlay is not None and not _overlay_matches(overlay.extracts.get("page_plan"), plan, stamped):
+    overlay_plan: list = []
+    for layout, start in zip(overlays, overlay_starts):
+        overlay_plan += plan[len(overlay_plan):start]    # a blank verso before the next piece's recto
+        overlay_plan += layout.extracts.get("page_plan") or []
+    if overlays and not _overlay_matches(overlay_plan, plan, stamped):
         return None
     padding = 0
     if job.page_rules is not None and any(e.pads for e in job.editions):
-        last_drawn = plan[-1]["drawn"] or overlay.extracts["page_plan"][-1]["drawn"]
+        last_drawn = plan[-1]["drawn"] or overlay_plan[-1]["drawn"]
         padding = job.page_rules.padding(placement.total, not last_drawn)
 
     outline = _outline(plan)
@@ -586,7 +608,7 @@ def _run_split(job, parts: Split, say, limits=None) -> typeset.Layout | None:
                              blank_before=seg.start in part_starts and seg.start - 1 in placement.blanks)
                   for seg in segments]
         pdfs[edition.name] = join.join(join.Plan(
-            pieces, overlay.pdfs[edition.name], stamped, outline if edition.links else None,
+            pieces, [(layout.pdfs[edition.name], start) for layout, start in zip(overlays, overlay_starts)], stamped, outline if edition.links else None,
             [p["height"] for p in plan], padding if edition.pads else 0))
     findings = []
     for seg in segments:
@@ -626,26 +648,44 @@ def _moved(finding: Finding, offset: int) -> Finding:
                                hint=shift(finding.hint))
 
 
-def overlay_html(parts: Split, plan: list, placement: Placement) -> str:
+def overlay_html(parts: Split, plan: list, placement: Placement, texts=None) -> str:
     """A document with one empty page for each page of the book, in the same named pages and
-    with the same named strings set on each, so WeasyPrint sets the same running heads and folios."""
+    with the same named strings set on each, so WeasyPrint sets the same running heads and folios.
+
+    `texts` (a range of text parts) makes the document for those parts' pages only: without
+    the front matter's, it begins at the first part's page number, and its first page also
+    sets the strings it carries over from the pages before (those it does not set itself)."""
     from html import escape
 
     from .render import css_string
 
-    def page(entry) -> str:
+    def page(entry, carried=()) -> str:
+        own = {name for name, _ in entry["strings"]}
         strings = "".join(f'<div class="imprint-overlay-string" style="{escape(f"string-set: {name} {css_string(text)}")}">'
-                          "</div>" for name, text in entry["strings"])
+                          "</div>" for name, text in [*((n, t) for n, t in carried if n not in own), *entry["strings"]])
         return f'<div class="imprint-overlay-page">{strings}</div>'
 
+    texts = range(len(parts.section_tags)) if texts is None else texts
     html_attrs, body_attrs, main_attrs = parts.skeleton
-    front = '<div class="imprint-overlay-front">' + '<div class="imprint-overlay-page"></div>' * placement.counts[0] + "</div>"
+    head = parts.overlay_head
+    carried: dict = {}
+    if texts.start == 0:
+        front = ('<div class="imprint-overlay-front">' + '<div class="imprint-overlay-page"></div>' * placement.counts[0]
+                 + "</div>")
+    else:
+        front = ""
+        first = placement.starts[texts.start + 1]
+        for entry in plan[:first]:
+            carried.update(entry["strings"])
+        head = head.replace("</head>", f"<style>@page :first {{ counter-reset: page {first + 1} }}</style></head>")
     sections = []
-    for k, tag in enumerate(parts.section_tags):
+    for k in texts:
+        tag = parts.section_tags[k]
         start, count = placement.starts[k + 1], placement.counts[k + 1]
-        sections.append(tag + "".join(page(plan[i]) for i in range(start, start + count))
-                        + "</section>" * tag.count("<section"))
-    head = parts.overlay_head.replace("</head>", f"<style>{OVERLAY_CSS}</style></head>")
+        pages = [page(plan[i], carried.items() if k == texts.start and i == start and carried else ())
+                 for i in range(start, start + count)]
+        sections.append(tag + "".join(pages) + "</section>" * tag.count("<section"))
+    head = head.replace("</head>", f"<style>{OVERLAY_CSS}</style></head>")
     return f"<!DOCTYPE html>\n{html_attrs}{head}{body_attrs}{front}{main_attrs}{''.join(sections)}</main></body></html>\n"
 
 

@@ -19,11 +19,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 from . import cache, checks, cover, package, parts, preflight, profiles, render, sanitize, typeset
 from .editions import EDITIONS, Edition, for_printer, margins_for, trim as trim_for
 from .errors import BuildFailed, ExitCode, Finding, ImprintError, Location, MetadataError, fails, summary
-from .limits import Limits, run_limited
+from .limits import Limits, run_limited, start_limited
 from .checks import note_outputs
 from .load import Book, load
 
@@ -107,6 +108,7 @@ def build(book_path: Path, out: Path, edition_names=None, *, strict: bool = Fals
     Each typesetting job runs under `limits` (time, memory). Remote images are fetched for the
     paged editions only with `allow_remote_images`; an EPUB never carries them."""
     say = progress or (lambda message: None)
+    warm = _warm_up()
     book, findings = run_checks(Path(book_path))
     check_out(book, Path(out))
     if fails(findings, strict):
@@ -123,20 +125,32 @@ def build(book_path: Path, out: Path, edition_names=None, *, strict: bool = Fals
         # The EPUB's page list is read off the print layout, so an EPUB-only build lays the
         # pages out too (and writes no PDF).
         remote = sanitize.remote_images(body) if allow_remote_images else ()
+        warm.join()                 # before any typesetting process is forked from this one
         typeset_results, page_starts = typeset_paged(book, body, paged, say, printer, trim_size, limits, remote)
         results += typeset_results
     checked = None
     printed = next((r for r in results if r.edition == "print"), None)
+    if ebooks and allow_remote_images:      # an EPUB must hold its images: remote ones stay out
+        body = sanitize.without_remote_images(body)
+    # The EPUB is packaged in a child process (under the same limits) while this one sets the
+    # cover and runs the printer's preflight.
+    epubs = None
+    if ebooks and printed is not None:
+        for edition in ebooks:
+            say(f"packaging the {edition.name} edition")
+        epubs = start_limited(SimpleNamespace(book_file=book.metadata.source), limits, call=lambda: [
+            build_epub(book, body, lambda message: None, e, page_starts) for e in ebooks])
     if printed is not None:
         cover_result = build_cover(book, printer, trim_size, printed.pages, next(e for e in paged if e.pads), say)
         results.append(cover_result)
         say(f"preflight ({printer.name})")
         checked = preflight.preflight(printed.data, cover_result.data, printer, trim_size, book.metadata.paper,
                                       book.metadata.isbn.print, names=(printed.file, cover_result.file))
-    if ebooks and allow_remote_images:      # an EPUB must hold its images: remote ones stay out
-        body = sanitize.without_remote_images(body)
-    for edition in ebooks:
-        results.append(build_epub(book, body, say, edition, page_starts))
+    if epubs is not None:
+        results += epubs.result()
+    else:
+        for edition in ebooks:
+            results.append(build_epub(book, body, say, edition, page_starts))
 
     all_findings = findings + [f for r in results for f in r.findings] + (checked.findings if checked else [])
     if fails(all_findings, strict):
@@ -144,6 +158,24 @@ def build(book_path: Path, out: Path, edition_names=None, *, strict: bool = Fals
     result = BuildResult(book, Path(out), results, all_findings, preflight=checked)
     result.written = write_outputs(result)
     return result
+
+
+def _warm_up():
+    """Import WeasyPrint and the typesetting modules in a thread while pandoc reads the text
+    (the main thread only waits for it then): every typesetting process forked from this one
+    starts with them loaded instead of spending a second of its own on the imports."""
+    import threading
+
+    def work():
+        try:
+            import weasyprint  # noqa: F401
+            from . import inspections, layout, longnotes, pages  # noqa: F401
+        except Exception:     # the typesetting job will meet and report the same problem
+            pass
+
+    thread = threading.Thread(target=work, name="imprint-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def check_out(book: Book, out: Path) -> None:

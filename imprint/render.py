@@ -57,7 +57,15 @@ class TocEntry:
 def body_html(book: Book, *, allow_remote_images: bool = False) -> Body:
     """Run pandoc once for the book, sanitize the result, and lift the notes out of its end-of-document list."""
     shift = 1 if book.metadata.form == "essay" else 0
-    text = pandoc.ast_to_html(book.ast, Location(book.sources[0].path), shift_headings=shift)
+    text = None
+    future = book.html_future
+    if future is not None and getattr(future, "made_of", None) == (hash(book.markdown), shift):
+        try:
+            text = future.result()
+        except Exception:           # pandoc read the same text into the AST: make the HTML from that
+            text = None
+    if text is None:
+        text = pandoc.ast_to_html(book.ast, Location(book.sources[0].path), shift_headings=shift)
     where = Location(book.sources[0].path)
     root = sanitize.parse(sanitize.clean_html(text, where), where)
     if not allow_remote_images:
@@ -84,6 +92,7 @@ def body_html(book: Book, *, allow_remote_images: bool = False) -> Body:
             ref.set("class", " ".join(c for c in ref.get("class", "").split() if "footnote-ref" not in c))
     for h in root.xpath(".//h1|.//h2|.//h3|.//h4|.//h5|.//h6"):
         h.set("data-label", _label(h))
+        h.set("data-head", running_head(h.get("data-running-head") or h.get("data-label")))
     if book.metadata.form == "book":
         mark_parts(root)
     # Every block of the text gets a stable index, the same in every edition's copy: the
@@ -94,14 +103,16 @@ def body_html(book: Book, *, allow_remote_images: bool = False) -> Body:
 
 
 PART_MIN_CHARS = 8000      # a level-2 section this long (the median of a part's) is a chapter
+PART_LEAD_CHARS = 600      # what a part's title page may carry under the title (a motto, a summary)
 
 
 def mark_parts(root) -> list:
     """Level-1 sections that are parts of the book (Book I, Part One...): classes `part` on
     them and `chapter` on their level-2 sections, which then open on a recto of their own.
 
-    A level-1 section is a part when its heading is followed at once by level-2 sections
-    (nothing but them), at least two, and they are chapter-long (the median at least
+    A level-1 section is a part when its heading is followed by level-2 sections (nothing
+    but them, after at most a few lines for the part's title page), at least two, and they
+    are chapter-long (the median at least
     PART_MIN_CHARS characters of text), or when its heading says so with `{.part}`; short
     subsections (an appendix's notes, a chapter's divisions) run on as before."""
     parts = []
@@ -110,12 +121,15 @@ def mark_parts(root) -> list:
         children = [el for el in section if isinstance(el.tag, str)]
         if not children or children[0].tag != "h1":
             continue
-        subs = children[1:]
         is_sub = lambda el: el.tag == "section" and "level2" in el.get("class", "").split()
+        first = next((i for i, el in enumerate(children) if is_sub(el)), len(children))
+        lead, subs = children[1:first], children[first:]
         if "part" not in classes:
             if len(subs) < 2 or not all(is_sub(el) for el in subs):
                 continue
-            if (section[0].tail or "").strip() or any((el.tail or "").strip() for el in subs):
+            if sum(len(el.text_content()) for el in lead) > PART_LEAD_CHARS or any(el.tag == "section" for el in lead):
+                continue
+            if any((el.tail or "").strip() for el in children):
                 continue
             lengths = sorted(len(el.text_content()) for el in subs)
             if lengths[len(lengths) // 2] < PART_MIN_CHARS:
@@ -129,6 +143,25 @@ def mark_parts(root) -> list:
                     title.set("class", " ".join(title.get("class", "").split() + ["chapter-title"]))
         parts.append(section)
     return parts
+
+
+HEAD_CHARS = 48       # the longest running head that fits the head line of the smallest trim
+
+
+def running_head(title: str) -> str:
+    """A title short enough for the running head: whole when it fits, else up to its first
+    ", or", ";", ":" or dash when that fits, else cut at a word with an ellipsis. A heading's
+    own `{running-head="..."}` attribute is used as given (cut the same way if too long)."""
+    title = " ".join(title.split())
+    if len(title) <= HEAD_CHARS:
+        return title
+    for mark in (", or ", "; ", ": ", " — ", "—", ", "):
+        at = title.find(mark)
+        if 12 <= at <= HEAD_CHARS:
+            return title[:at].rstrip(" ,;:—")
+    cut = title[:HEAD_CHARS - 1]
+    cut = cut[:cut.rfind(" ")] if " " in cut else cut
+    return cut.rstrip(" ,;:—") + "…"
 
 
 def _label(heading) -> str:
@@ -182,12 +215,14 @@ def book_context(book: Book, edition: Edition) -> dict:
 
 
 def environment(templates: Path = TEMPLATES) -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates)),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )
+    env.filters["running_head"] = running_head
+    return env
 
 
 def render_template(env: jinja2.Environment, name: str, **context) -> str:

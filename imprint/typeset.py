@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import mimetypes
+import os
 import re
 from contextlib import contextmanager
 from pathlib import Path
@@ -354,6 +355,65 @@ def _padding(job: Job, document) -> int:
     return job.page_rules.padding(len(document.pages), is_blank(document.pages[-1]))
 
 
+def _write_editions(document, job: Job, blanks) -> dict[str, bytes]:
+    """Every edition's PDF bytes from the one layout.
+
+    A book set in one piece has the machine to itself while it writes: the editions after the
+    first are written by forked copies of this process (the layout is shared copy-on-write)
+    beside it; a part of a book is written in turn, as the other cores are busy with the
+    other parts. Whole-font editions first when written in turn: WeasyPrint subsets a
+    document's fonts in place when it writes a subset, so a whole-font edition written after
+    one would embed the subset (each fork writes from the untouched layout)."""
+    one = lambda e: write(document, variant=e.pdf_variant, full_fonts=e.full_fonts, identifier=job.identifier,
+                          links=e.links, paint=e.paint, output_intent=e.output_intent, bleed=e.bleed,
+                          extra_pages=blanks if e.pads else ())
+    editions = sorted(job.editions, key=lambda e: not e.full_fonts)
+    if job.part is not None or len(editions) < 2 or not _can_fork() or (os.cpu_count() or 1) < 2:
+        return {e.name: one(e) for e in editions}
+    children = []
+    for e in editions[1:]:
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:                # the child: write one edition, hand its bytes over, leave
+            os.close(read_end)
+            _write_child(one, e, write_end)
+        os.close(write_end)
+        children.append((e, pid, read_end))
+    written = {editions[0].name: one(editions[0])}
+    for e, pid, read_end in children:
+        with os.fdopen(read_end, "rb") as pipe:
+            data = pipe.read()
+        _, status = os.waitpid(pid, 0)
+        if status != 0 or not data.startswith(b"ok\n"):
+            written[e.name] = one(e)          # write it here: an error, if any, is raised as usual
+        else:
+            written[e.name] = data[3:]
+    return written
+
+
+def _can_fork() -> bool:
+    import threading
+    # Forking a process that runs other threads could copy a lock held by one of them.
+    return hasattr(os, "fork") and threading.active_count() == 1
+
+
+def _write_child(one, edition, fd) -> None:
+    """In a forked writer: never returns."""
+    import signal
+    code = 1
+    try:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        data = one(edition)
+        with os.fdopen(fd, "wb") as pipe:
+            pipe.write(b"ok\n" + data)
+        code = 0
+    except BaseException:
+        pass
+    finally:
+        os._exit(code)
+
+
 def run_job(job: Job) -> Layout:
     """Lay the text out (again only if the page count moves it into another gutter band, or
     a note is away from its call or too long), inspect the pages, write every paged edition
@@ -392,12 +452,7 @@ def run_job(job: Job) -> Layout:
     extracts["notes_settled"] = {"layouts": settled.layouts, "split": settled.split, "kept": settled.kept}
     blanks = (padding_pages(padding, (len(document.pages) + 1) % 2 == 0, css, job.base, job.book_root)
               if any(e.pads for e in job.editions) else [])
-    # Whole-font editions first: WeasyPrint subsets a document's fonts in place when it writes
-    # a subset, so a whole-font edition written after one would embed the subset.
-    written = {e.name: write(document, variant=e.pdf_variant, full_fonts=e.full_fonts, identifier=job.identifier,
-                             links=e.links, paint=e.paint, output_intent=e.output_intent, bleed=e.bleed,
-                             extra_pages=blanks if e.pads else ())
-               for e in sorted(job.editions, key=lambda e: not e.full_fonts)}
+    written = _write_editions(document, job, blanks)
     pdfs = {e.name: written[e.name] for e in job.editions}
     for e in job.editions:
         for verify in VERIFICATIONS:

@@ -29,8 +29,8 @@ class Progress:
         self._started = time.perf_counter()
 
     def __call__(self, message: str) -> None:
-        if self.verbose:
-            print(message, file=self.stream)
+        if self.verbose:          # with the seconds since the build began, to see where time goes
+            print(f"{message}  [{time.perf_counter() - self._started:.1f} s]", file=self.stream)
         elif self.live:
             if self._status is None:
                 from rich.console import Console

@@ -81,24 +81,36 @@ def paged_job(book_path) -> typeset.Job:
     return caught["job"]
 
 
-@pytest.fixture(scope="module", params=["chapters", "parts of the book"])
+@pytest.fixture(scope="module", params=["chapters", "parts of the book", "running heads set in two halves"])
 def both(tmp_path_factory, request):
     """The same book laid out whole and in parts: chapters as level-1 sections, or as the
-    level-2 sections of parts (Book One, Book Two), each chapter then a part of its own."""
-    in_parts = request.param != "chapters"
+    level-2 sections of parts (Book One, Book Two), each chapter then a part of its own; or
+    with its running heads and folios set in two documents side by side, as a long book's are."""
+    in_parts = request.param == "parts of the book"
     book = write_book(tmp_path_factory.mktemp("parts") / "book", chapters_manuscript(in_parts=in_parts),
                       BOOK_METADATA)
     job = paged_job(book)
     whole = typeset.run_job(job)
     mp = pytest.MonkeyPatch()
     mp.setenv("IMPRINT_PARTS", "always")
+    if request.param == "running heads set in two halves":
+        mp.setattr(parts, "OVERLAY_SPLIT_PAGES", 1)
+        halves = parts._overlay_jobs
+        mp.setattr(parts, "_overlay_jobs", lambda *a: _checked(halves(*a)))
     try:
         pieces = parts.split(job)
         assert pieces is not None and len(pieces.texts) == (6 if in_parts else 4)
-        split = parts.run(job)
+        said: list[str] = []
+        split = parts.run(job, said.append)
+        assert not any("one piece" in line for line in said), said      # joined, not set again whole
     finally:
         mp.undo()
     return job, whole, split
+
+
+def _checked(jobs):
+    assert len(jobs) == 2 and jobs[1][1] > 0       # the overlay really is set in two pieces
+    return jobs
 
 
 def part_findings(layout) -> list:
