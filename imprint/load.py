@@ -49,6 +49,9 @@ class Book:
     # pandoc's HTML of the text, made beside the AST (pandoc.html_beside): a future, or None
     html_future: object = field(default=None, compare=False, repr=False)
 
+    def __getstate__(self):         # a Book is cached and sent to processes; its future stays here
+        return {**self.__dict__, "html_future": None}
+
     @property
     def slug(self) -> str:
         return slugify(self.metadata.title)
