@@ -288,7 +288,7 @@ def chunk_html(chapter, visible: tuple[int, int]) -> tuple[str, frozenset, tuple
     if lo > 0:
         # Set from the middle of the chapter: the chapter's own break before it is behind us.
         for section in doc.iter("section"):
-            if "level1" in section.get("class", "").split():
+            if {"level1", "chapter"} & set(section.get("class", "").split()):     # a chapter, or a part's
                 section.set("style", (section.get("style", "") + "; break-before: auto !important").lstrip("; "))
     stand_ins = frozenset(i for i in links - owned)
     if stand_ins:

@@ -415,7 +415,9 @@ def clean_starts(document) -> list[tuple[int, int, str]]:
             if not zero_top(box) or not getattr(box, "children", None):
                 ok = False
                 break
-            box = box.children[0]
+            # Sections emptied by a chunk of a chapter (imprint/chunks.py hides the blocks before
+            # it) leave empty boxes in front of the first block: they take no room.
+            box = next((c for c in box.children if not _empty(c)), box.children[0])
             element = box.element
             if element is not None and element.get(BLOCK) is not None and isinstance(box, boxes.BlockBox):
                 break
@@ -457,3 +459,8 @@ def _heading_level(tag: str, element) -> int:
     if level == 2 and element is not None and "chapter-title" in (element.get("class") or "").split():
         return 1
     return level
+
+
+def _empty(box) -> bool:
+    from weasyprint.formatting_structure import boxes
+    return isinstance(box, boxes.BlockBox) and not getattr(box, "children", None) and not box.height

@@ -16,14 +16,19 @@ from imprint import cache, parts, typeset
 from test_parts import BOOK_METADATA, WORDS, page_texts, paged_job, part_findings, structure
 
 
-def long_chapter_manuscript(seed: int = 7) -> str:
+def long_chapter_manuscript(seed: int = 7, in_parts: bool = False) -> str:
+    """Three chapters, the second long; `in_parts`: the second and third are the chapters of
+    a part of the book (level-2 sections of a `{.part}` level-1 section)."""
     rng = random.Random(seed)
     para = lambda n: " ".join(rng.choice(WORDS) for _ in range(n)).capitalize() + "."
     out, note = [], 1
     for ch in range(1, 4):
-        out.append(f"# Chapter {ch} {{#ch{ch}}}\n")
+        head = "##" if in_parts and ch > 1 else "#"
+        if in_parts and ch == 2:
+            out.append("# Book Two {#book2 .part}\n")
+        out.append(f"{head} Chapter {ch} {{#ch{ch}}}\n")
         for sec in range(1, 2 if ch != 2 else 17):
-            out.append(f"## Section {ch}.{sec}\n")
+            out.append(f"{head}# Section {ch}.{sec}\n")
             for p in range(6):
                 text = para(rng.randint(20, 120))
                 if p % 4 == 1:
@@ -38,15 +43,19 @@ def long_chapter_manuscript(seed: int = 7) -> str:
 EDITS = {
     # a word in the middle of chapter 2: its pages settle again at the next clean page start
     "a word": lambda text: text.replace("## Section 2.3\n\n", "## Section 2.3\n\nEdited ", 1),
+    # a word in a later section: the chunk begins after sections it leaves empty (hidden)
+    "a word, late": lambda text: text.replace("## Section 2.12\n\n", "## Section 2.12\n\nEdited ", 1),
     # many sentences: the rest of the chapter moves, and is set again from the same page
     "a sentence": lambda text: text.replace("## Section 2.3\n\n", "## Section 2.3\n\n" + "Many more words. " * 40, 1),
 }
 
 
-@pytest.mark.parametrize("edit", EDITS)
-def test_an_edited_chapter_has_the_pages_of_a_fresh_layout(tmp_path, monkeypatch, edit):
+@pytest.mark.parametrize("edit, in_parts", [("a word", False), ("a sentence", False), ("a word, late", True),
+                                             ("a sentence", True)])
+def test_an_edited_chapter_has_the_pages_of_a_fresh_layout(tmp_path, monkeypatch, edit, in_parts):
     monkeypatch.setenv("IMPRINT_PARTS", "always")
-    book = write_book(tmp_path / "book", long_chapter_manuscript(), BOOK_METADATA)
+    book = write_book(tmp_path / "book", long_chapter_manuscript(in_parts=in_parts), BOOK_METADATA)
+    name = "chapter 3" if in_parts else "chapter 2"        # a part's title is a part of its own
     store = cache.Cache(tmp_path / "cache")
     with cache.using(store):
         parts.run(paged_job(book))          # the first build: the chapters' history
@@ -56,12 +65,14 @@ def test_an_edited_chapter_has_the_pages_of_a_fresh_layout(tmp_path, monkeypatch
     said: list[str] = []
     with cache.using(store):
         again = parts.run(job, said.append)
-    assert any("chapter 2, from page" in line for line in said), said
+    assert any(f"{name}, from page" in line for line in said), said
     assert not any(line.startswith("typesetting") and "chapter 1" in line for line in said)
     unsettled = [line for line in said if line.endswith("the changed pages did not settle")]
     assert bool(unsettled) == (edit == "a sentence"), said
+    if edit == "a word, late":          # set from a page well inside the chapter
+        assert any(f"{name}, from page" in line and "from page 1 " not in line for line in said), said
     # Not settled: the rest of the chapter is set, from the same page (its first pages stand).
-    assert all("chapter 2, from page" in line for line in unsettled), said
+    assert all(f"{name}, from page" in line for line in unsettled), said
 
     fresh = typeset.run_job(job)            # no parts, no cache
     assert again.pages == fresh.pages and again.padding == fresh.padding
