@@ -19,11 +19,15 @@ from imprint.validate import ace_unavailable_reason, epubcheck_unavailable_reaso
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 
-@pytest.fixture(scope="module", params=["essay", "chapters"])
+@pytest.fixture(scope="module", params=["essay", "chapters", "parts"])
 def built(request, essay_build, essay_slug, tmp_path_factory):
-    """(metadata, EPUB path, report) of the essay and of the tiny multi-chapter book."""
+    """(metadata, EPUB path, report) of the essay, of the tiny multi-chapter book and of a
+    book in parts (Book One, Book Two) whose chapters are level-2 sections."""
     if request.param == "essay":
         out, slug, meta = essay_build, essay_slug, load(BOOK).metadata
+    elif request.param == "parts":
+        out = parts_build(tmp_path_factory.getbasetemp())
+        slug, meta = "a-book-in-parts", load(out.parent / "book").metadata
     else:
         out = chapters_build(tmp_path_factory.getbasetemp())
         slug, meta = "councils-and-committees", load(out.parent / "book").metadata
@@ -35,6 +39,27 @@ def built(request, essay_build, essay_slug, tmp_path_factory):
 def chapters(tmp_path_factory):
     out = chapters_build(tmp_path_factory.getbasetemp())
     return load(out.parent / "book").metadata, epub_files(out / "councils-and-committees.epub")
+
+
+def parts_build(base):
+    from conftest import write_book
+    from test_parts import BOOK_METADATA, chapters_manuscript
+    root = base / "epub-parts"
+    if not (root / "out").is_dir():
+        book = write_book(root / "book", chapters_manuscript(in_parts=True), BOOK_METADATA)
+        result = run_cli("--book", book, "--out", root / "out", "--edition", "pdf", "--edition", "epub")
+        assert result.code == 0, result.err
+    return root / "out"
+
+
+def test_a_part_and_each_of_its_chapters_are_files_of_their_own(tmp_path_factory):
+    files = epub_files(parts_build(tmp_path_factory.getbasetemp()) / "a-book-in-parts.epub")
+    texts = sorted(n for n in files if n.startswith("EPUB/text/chapter-"))
+    headings = [[(h.tag.split("}")[1], h.text) for h in xml(files, n).iter("{*}h1", "{*}h2")] for n in texts]
+    assert headings == [[("h1", "Book One")], [("h2", "Chapter 1")], [("h2", "Chapter 2")],
+                        [("h1", "Book Two")], [("h2", "Chapter 3")], [("h2", "Chapter 4")]]
+    nav = files["EPUB/nav.xhtml"].decode()
+    assert 'href="text/chapter-005.xhtml#ch3"' in nav and 'href="text/chapter-004.xhtml#book3"' in nav
 
 
 def opf_meta(files) -> dict[str, list[str]]:
