@@ -11,6 +11,7 @@ took 0.2 s (text runs) on this machine, so the tests use pdfplumber to cross-che
 from __future__ import annotations
 
 import io
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,11 +132,24 @@ def check_interior(data: bytes, printer, trim: Trim, name: str = "print") -> tup
     if rules.even and count % 2:
         report.add("P104", "error", f"{count} pages: the count must be even", hint="add a blank page at the end")
     bleeds = _boxes(pdf, printer, trim, report)
-    _structure(pdf, printer, report)
     band = printer.band(count)
     least = printer.min_margin_bleed if bleeds else printer.min_margin
-    for number, page in enumerate(doc, start=1):
-        _page_positions(page, number, least, band.inside, printer, report)
+    # A long interior is read by two processes: a forked copy of this one reads where the text
+    # of the last two thirds of the pages falls, this one the structure and the first third.
+    split = count // 3 if count >= SPLIT_PAGES and _can_fork() else count
+    second = None
+    if split < count:
+        from types import SimpleNamespace
+
+        from .limits import start_limited
+        second = start_limited(SimpleNamespace(book_file=None), call=lambda: _positions(
+            doc, range(split + 1, count + 1), least, band.inside, printer))
+    _structure(pdf, printer, report)
+    for number, code, severity, message, hint in _positions(doc, range(1, split + 1), least, band.inside, printer):
+        report.add(code, severity, message, number, hint)
+    if second is not None:
+        for number, code, severity, message, hint in second.result():
+            report.add(code, severity, message, number, hint)
     if rules.last_blank and _drawn(doc[count - 1]):
         report.add("P105", "error", f"the last page ({count}) is not blank", count,
                    hint=f"{printer.label} prints its barcode on the last page: end the book with a blank page")
@@ -347,6 +361,28 @@ def _objects(page, kinds):
 
 def _drawn(page) -> bool:
     return bool(_objects(page, ("PATH", "IMAGE", "SHADING", "TEXT")))
+
+
+SPLIT_PAGES = 120      # an interior this long is read in two halves side by side
+
+
+def _can_fork() -> bool:
+    import threading
+    return hasattr(os, "fork") and threading.active_count() == 1
+
+
+def _positions(doc, numbers, least: float, gutter: float, printer) -> list[tuple]:
+    """What _page_positions finds on the pages `numbers` (1-based): (page, code, severity,
+    message, hint) in page order."""
+    found: list[tuple] = []
+
+    class Log:
+        def add(self, code, severity, message, page=None, hint=None):
+            found.append((page, code, severity, message, hint))
+
+    for number in numbers:
+        _page_positions(doc[number - 1], number, least, gutter, printer, Log())
+    return found
 
 
 def _page_positions(page, number: int, least: float, gutter: float, printer, report: _Report):

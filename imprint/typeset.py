@@ -23,13 +23,14 @@ from .render import STYLES
 log = logging.getLogger("weasyprint")
 
 
-def make_fetcher(allowed: tuple[Path, ...], remote: tuple[str, ...] = ()):
+def make_fetcher(allowed: tuple[Path, ...], remote: tuple[str, ...] = (), fetched_remote: dict | None = None):
     """A WeasyPrint URLFetcher confined to `allowed` folders; refusals are recorded in `.refused`.
 
     Files are read here, from the path that was checked (urllib would parse the URL again,
     its own way). `remote` lists the only network URLs it may fetch (--allow-remote-images).
     Every local file asked for (found or not) is listed in `.fetched`: what a cached layout
-    depends on.
+    depends on. `fetched_remote` (url -> (url, body, headers)) keeps what the network gave for
+    the layouts of one job, so each image is asked for once however often the job lays out.
     """
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -68,7 +69,15 @@ def make_fetcher(allowed: tuple[Path, ...], remote: tuple[str, ...] = ()):
             if scheme == "data":
                 return super().fetch(url, headers)
             if url in self.remote and scheme in ("http", "https"):
-                return super().fetch(url, headers)
+                if fetched_remote is None:
+                    return super().fetch(url, headers)
+                if url not in fetched_remote:
+                    response = super().fetch(url, headers)
+                    try:
+                        fetched_remote[url] = (response.url, response.read(), dict(response.headers.items()))
+                    finally:
+                        response.close()
+                return URLFetcherResponse(*fetched_remote[url])
             self.refused.append(("remote", url))
             raise ValueError(f"refused: {url} (no network access during a build)")
 
@@ -85,14 +94,14 @@ class _Collect(logging.Handler):
 
 
 def render(html: str, base: Path, *, book_root: Path, page_css: str = "", remote_images: tuple[str, ...] = (),
-           fetched: list | None = None):
+           fetched: list | None = None, fetched_remote: dict | None = None):
     """Lay out the pages. Returns (Document, warnings WeasyPrint logged, fetcher refusals).
 
     `fetched`, when given, receives the path of every local file WeasyPrint asked for."""
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
-    fetcher = make_fetcher((book_root, STYLES), remote_images)
+    fetcher = make_fetcher((book_root, STYLES), remote_images, fetched_remote)
     handler = _Collect()
     log.addHandler(handler)
     try:
@@ -421,13 +430,14 @@ def run_job(job: Job) -> Layout:
     from . import longnotes
     from .inspections import EXTRACTS, INSPECTIONS, VERIFICATIONS
 
-    css, tried, fetched = job.page_css, [], []
+    css, tried, fetched, fetched_remote = job.page_css, [], [], {}
     warnings, refused = [], []
     while True:
         def lay_out(html, css=css):
             nonlocal warnings, refused
             document, warnings, refused = render(html, job.base, book_root=job.book_root, page_css=css,
-                                                 remote_images=job.remote_images, fetched=fetched)
+                                                 remote_images=job.remote_images, fetched=fetched,
+                                                 fetched_remote=fetched_remote)
             return document
 
         # Laid out again (longnotes.ROUNDS layouts at most) only when a note is away from its

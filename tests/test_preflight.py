@@ -155,3 +155,20 @@ def test_preflight_command_checks_the_written_files(essay_build, essay_slug, tmp
         f"{sum(1 for f in report['preflight']['findings'] if f['severity'] == 'error')} errors")
     run = run_cli("preflight", "--book", BOOK, "--out", tmp_path / "empty")
     assert run.code == 3 and "no print interior to check" in run.err
+
+
+def test_a_long_interior_read_in_two_processes_finds_the_same(essay_files, monkeypatch):
+    """Interiors of SPLIT_PAGES pages or more are read by this process and a forked one: the
+    findings (codes, messages, pages named) are those of one process reading every page."""
+    wide = dataclasses.replace(INGRAM, gutter=(GutterBand(1, 999, 1.0 * IN),))    # P106 and P107 on every page
+    whole = interior(essay_files["print"], wide)
+    monkeypatch.setattr(preflight, "SPLIT_PAGES", 3)
+    read_here = []
+    positions = preflight._positions
+    monkeypatch.setattr(preflight, "_positions", lambda doc, numbers, *a: read_here.append(numbers) or
+                        positions(doc, numbers, *a))
+    halves = interior(essay_files["print"], wide)
+    count = len(pikepdf.open(io.BytesIO(essay_files["print"])).pages)
+    assert read_here == [range(1, count // 3 + 1)]          # the other pages were read by the forked copy
+    assert {"P106", "P107"} <= codes(whole)
+    assert [(f.code, f.message, f.page) for f in halves] == [(f.code, f.message, f.page) for f in whole]
