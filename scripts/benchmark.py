@@ -33,8 +33,23 @@ DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"
 
 # --- one measurement, in a fresh process -------------------------------------------------
 
+def _pss(pid: int) -> int | None:
+    """The process's proportional set size in bytes: its resident pages, each page shared
+    with other processes (a forked child's copy-on-write pages) counted as its share."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
 def _tree_rss(root_pid: int) -> int:
-    """Resident bytes of root_pid's descendants (not root itself), read from /proc."""
+    """Memory of root_pid's descendants (not root itself), read from /proc: the sum of their
+    proportional set sizes (so pages forked children share are not counted twice), or of
+    their resident sizes where the kernel gives no smaps_rollup."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     page = os.sysconf("SC_PAGE_SIZE")
@@ -52,7 +67,8 @@ def _tree_rss(root_pid: int) -> int:
     total, todo = 0, list(children.get(root_pid, []))
     while todo:
         pid = todo.pop()
-        total += rss.get(pid, 0)
+        pss = _pss(pid)
+        total += pss if pss is not None else rss.get(pid, 0)
         todo += children.get(pid, [])
     return total
 
@@ -278,7 +294,8 @@ def main(argv=None) -> int:
     print(f"machine: {os.cpu_count()} cores, {_memory_gib()} GiB; python {sys.version.split()[0]}; "
           f"load average at the start: {load:.1f}, at the end: {os.getloadavg()[0]:.1f}")
     print(table(rows))
-    print("\nwall-clock seconds; peak MB = the whole process tree's resident memory, sampled every 0.1 s;"
+    print("\nwall-clock seconds; peak MB = the whole process tree's memory (proportional set size: pages a"
+          " forked child shares counted once), sampled every 0.1 s;"
           " (!) = the build ran to the end but exited non-zero (findings), see --json")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
