@@ -113,7 +113,8 @@ def mark_parts(root) -> list:
     A level-1 section is a part when its heading is followed by level-2 sections (nothing
     but them, after at most a few lines for the part's title page), at least two, and they
     are chapter-long (the median at least
-    PART_MIN_CHARS characters of text), or when its heading says so with `{.part}`; short
+    PART_MIN_CHARS characters of text), or when its heading says so with `{.part}` (and never
+    with `{.chapter}`); short
     subsections (an appendix's notes, a chapter's divisions) run on as before."""
     parts = []
     for section in root.xpath("./section[contains(concat(' ', @class, ' '), ' level1 ')]"):
@@ -124,6 +125,8 @@ def mark_parts(root) -> list:
         is_sub = lambda el: el.tag == "section" and "level2" in el.get("class", "").split()
         first = next((i for i, el in enumerate(children) if is_sub(el)), len(children))
         lead, subs = children[1:first], children[first:]
+        if "chapter" in classes:    # `# Title {.chapter}`: a chapter whatever follows
+            continue
         if "part" not in classes:
             if len(subs) < 2 or not all(is_sub(el) for el in subs):
                 continue

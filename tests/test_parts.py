@@ -273,3 +273,24 @@ def test_a_part_opens_alone_on_a_recto_and_its_chapters_on_rectos(both):
         assert anchors[first] == page + 2 and not texts[page].strip()          # a blank verso between
     assert anchors["ch2"] % 2 == 1 and anchors["ch4"] % 2 == 1
     assert split.extracts["page_plan"][anchors["ch2"] - 1]["name"] == "chapter"
+
+
+@pytest.mark.parametrize("heading, sections, parted", [
+    ("# Book One", 8200, True),                 # chapter-long level-2 sections: a part
+    ("# Book One", 2000, False),                # short ones (an appendix's notes): run-on sections
+    ("# Book One {.part}", 2000, True),         # said so
+    ("# Book One {.chapter}", 8200, False),     # said otherwise
+])
+def test_which_level_1_sections_are_parts(tiny_book, heading, sections, parted):
+    from imprint.load import load
+    from imprint.render import body_html
+
+    rng = random.Random(1)
+    text = lambda: " ".join(rng.choice(WORDS) for _ in range(sections // 5)).capitalize() + "."
+    manuscript = (f"{heading}\n\n*What this book is about.*\n\n## First\n\n{text()}\n\n## Second\n\n{text()}\n\n"
+                  f"# Afterword\n\n{text()}\n")
+    root = body_html(load(tiny_book(manuscript, metadata=BOOK_METADATA))).root
+    first, last = root.xpath("./section")
+    assert ("part" in first.get("class").split()) == parted
+    assert len(first.xpath("./section[contains(@class, 'chapter')]")) == (2 if parted else 0)
+    assert "part" not in last.get("class").split()
