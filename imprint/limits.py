@@ -217,7 +217,20 @@ def _apply(limits: Limits) -> None:
         soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
         if hard == resource.RLIM_INFINITY or cpu < hard:
             resource.setrlimit(resource.RLIMIT_CPU, (cpu, hard))
-    try:                                    # Linux: SIGKILL this process when the parent dies
+    die_with_parent()
+
+
+def can_fork() -> bool:
+    """Whether this process may fork a helper: only where fork exists, and only while no
+    other thread runs (a forked copy could inherit a lock one of them holds)."""
+    import os
+    import threading
+    return hasattr(os, "fork") and threading.active_count() == 1
+
+
+def die_with_parent() -> None:
+    """Linux: SIGKILL this process when the process that started it dies."""
+    try:
         import ctypes
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)    # PR_SET_PDEATHSIG
     except (OSError, AttributeError):

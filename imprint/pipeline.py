@@ -164,8 +164,6 @@ def _warm_up():
     """Import WeasyPrint and the typesetting modules in a thread while pandoc reads the text
     (the main thread only waits for it then): every typesetting process forked from this one
     starts with them loaded instead of spending a second of its own on the imports."""
-    import threading
-
     def work():
         try:
             import weasyprint  # noqa: F401

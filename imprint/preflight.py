@@ -11,7 +11,6 @@ took 0.2 s (text runs) on this machine, so the tests use pdfplumber to cross-che
 from __future__ import annotations
 
 import io
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -136,12 +135,13 @@ def check_interior(data: bytes, printer, trim: Trim, name: str = "print") -> tup
     least = printer.min_margin_bleed if bleeds else printer.min_margin
     # A long interior is read by two processes: a forked copy of this one reads where the text
     # of the last two thirds of the pages falls, this one the structure and the first third.
-    split = count // 3 if count >= SPLIT_PAGES and _can_fork() else count
+    from .limits import can_fork, start_limited
+
+    split = count // 3 if count >= SPLIT_PAGES and can_fork() else count
     second = None
     if split < count:
         from types import SimpleNamespace
 
-        from .limits import start_limited
         second = start_limited(SimpleNamespace(book_file=None), call=lambda: _positions(
             doc, range(split + 1, count + 1), least, band.inside, printer))
     _structure(pdf, printer, report)
@@ -364,11 +364,6 @@ def _drawn(page) -> bool:
 
 
 SPLIT_PAGES = 120      # an interior this long is read in two halves side by side
-
-
-def _can_fork() -> bool:
-    import threading
-    return hasattr(os, "fork") and threading.active_count() == 1
 
 
 def _positions(doc, numbers, least: float, gutter: float, printer) -> list[tuple]:

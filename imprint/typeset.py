@@ -376,8 +376,10 @@ def _write_editions(document, job: Job, blanks) -> dict[str, bytes]:
     one = lambda e: write(document, variant=e.pdf_variant, full_fonts=e.full_fonts, identifier=job.identifier,
                           links=e.links, paint=e.paint, output_intent=e.output_intent, bleed=e.bleed,
                           extra_pages=blanks if e.pads else ())
+    from .limits import can_fork
+
     editions = sorted(job.editions, key=lambda e: not e.full_fonts)
-    if job.part is not None or len(editions) < 2 or not _can_fork() or (os.cpu_count() or 1) < 2:
+    if job.part is not None or len(editions) < 2 or not can_fork() or (os.cpu_count() or 1) < 2:
         return {e.name: one(e) for e in editions}
     children = []
     for e in editions[1:]:
@@ -400,17 +402,14 @@ def _write_editions(document, job: Job, blanks) -> dict[str, bytes]:
     return written
 
 
-def _can_fork() -> bool:
-    import threading
-    # Forking a process that runs other threads could copy a lock held by one of them.
-    return hasattr(os, "fork") and threading.active_count() == 1
-
-
 def _write_child(one, edition, fd) -> None:
     """In a forked writer: never returns."""
     import signal
+
+    from .limits import die_with_parent
     code = 1
     try:
+        die_with_parent()
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         data = one(edition)
