@@ -99,6 +99,7 @@ def html_beside(markdown: str, where: Location, *, shift_headings: int = 0):
     future = pool.submit(to_html, markdown, where, shift_headings=shift_headings)
     pool.shutdown(wait=False)
     future.made_of = (hash(markdown), shift_headings)        # what it is the HTML of
+    future.pool = pool          # joined once the result is taken: no thread outlives it to a fork
     return future
 
 

@@ -64,6 +64,7 @@ def body_html(book: Book, *, allow_remote_images: bool = False) -> Body:
             text = future.result()
         except Exception:           # pandoc read the same text into the AST: make the HTML from that
             text = None
+        future.pool.shutdown(wait=True)
     if text is None:
         text = pandoc.ast_to_html(book.ast, Location(book.sources[0].path), shift_headings=shift)
     where = Location(book.sources[0].path)
