@@ -1,6 +1,7 @@
 """A typesetting Job for a whole book -> the same Layout, made from parts that each start on a
-new recto page (the chapters of a book: level-1 sections), typeset in parallel processes or
-taken from the cache, then joined.
+new recto page (the chapters of a book: level-1 sections, or the level-2 sections of a part
+of the book, each with its part's title page as a part of its own), typeset in parallel
+processes or taken from the cache, then joined.
 
 The text never depends on where a part starts: every part begins on a right-hand page, so
 its lines and pages are those of one unsplit layout. What does depend on the page numbers
