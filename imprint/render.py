@@ -82,7 +82,7 @@ def body_html(book: Book, *, allow_remote_images: bool = False) -> Body:
                 continue
             number = int(ident[2:])
             for back in li.xpath(".//a[contains(@class,'footnote-back')]"):
-                _drop(back)
+                sanitize.drop(back)
             notes[number] = Note(number, tuple(li))
         section.getparent().remove(section)
     for ref in root.xpath(".//a[contains(@class,'footnote-ref')]"):
@@ -171,20 +171,8 @@ def running_head(title: str) -> str:
 def _label(heading) -> str:
     clone = copy.deepcopy(heading)
     for ref in clone.xpath(".//a[contains(@class,'footnote-ref')]"):
-        _drop(ref)
+        sanitize.drop(ref)
     return " ".join(clone.text_content().split())
-
-
-def _drop(el):
-    """Remove an element but keep its tail text."""
-    parent = el.getparent()
-    if el.tail:
-        prev = el.getprevious()
-        if prev is not None:
-            prev.tail = (prev.tail or "") + el.tail
-        else:
-            parent.text = (parent.text or "") + el.tail
-    parent.remove(el)
 
 
 def contents(book: Book) -> list[TocEntry]:

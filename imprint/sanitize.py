@@ -246,16 +246,8 @@ def remote_images(body) -> tuple[str, ...]:
 def drop_remote_images(root) -> None:
     """Take remote images out of an lxml tree (a figure keeps its caption)."""
     for img in [i for i in root.iter("img") if is_remote(i.get("src", ""))]:
-        parent = img.getparent()
-        if parent is None:
-            continue
-        if img.tail:
-            prev = img.getprevious()
-            if prev is not None:
-                prev.tail = (prev.tail or "") + img.tail
-            else:
-                parent.text = (parent.text or "") + img.tail
-        parent.remove(img)
+        if img.getparent() is not None:
+            drop(img)
 
 
 def without_remote_images(body):
@@ -495,3 +487,15 @@ def parse(text: str, where: Location):
         raise ManuscriptError(f"the text is nested {depth} levels deep (at most {MAX_HTML_DEPTH} can be laid out)",
                               where=where, hint="look for deeply nested lists, quotes or HTML elements")
     return root
+
+
+def drop(el) -> None:
+    """Remove an element but keep its tail text."""
+    parent = el.getparent()
+    if el.tail:
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    parent.remove(el)
