@@ -168,20 +168,30 @@ def precut(html: str, lay_out) -> tuple[str, dict]:
         p.append(copy.deepcopy(span))
         p[-1].tail = None
     document = lay_out(lhtml.tostring(probe, doctype="<!DOCTYPE html>", encoding="unicode"))
-    pages = note_pages(document)
-    text_height = max((q.content_bottom - q.content_top for q in pages), default=0.0)
+    text_height = _text_height(note_pages(document))
     cut = {}
     for number, units in sorted(_measure(document).items()):
-        if sum(u.height for u in units) <= LONG * text_height:
-            continue
-        groups = _groups(units)
-        found = doc.xpath(f'//*[@id="fn{number}"]')
-        if len(groups) < 2 or not found or len(_chars(found[0])) != units[-1].end:
-            continue
-        cut[number] = _cut(found[0], number, units, groups)
+        if sum(u.height for u in units) > LONG * text_height:
+            pieces = _cut_measured(doc, number, units)
+            if pieces is not None:
+                cut[number] = pieces
     if not cut:
         return html, {}
     return lhtml.tostring(doc, doctype="<!DOCTYPE html>", encoding="unicode"), cut
+
+
+def _text_height(pages) -> float:
+    return max((p.content_bottom - p.content_top for p in pages), default=0.0)
+
+
+def _cut_measured(doc, number: int, units: list[Unit]) -> int | None:
+    """Cut note `number` of `doc` at its measured lines; the pieces made, or None when it
+    makes one piece only or is not the text that was measured."""
+    groups = _groups(units)
+    found = doc.xpath(f'//*[@id="fn{number}"]')
+    if len(groups) < 2 or not found or len(_chars(found[0])) != units[-1].end:
+        return None
+    return _cut(found[0], number, units, groups)
 
 
 def _candidate(span) -> bool:
@@ -240,7 +250,7 @@ def _remedy(result: Settled) -> str | None:
     pages = note_pages(document)
     trouble = problems(pages)
     away = {t.note: t for t in trouble if t.kind == "away"}
-    text_height = max((p.content_bottom - p.content_top for p in pages), default=0.0)
+    text_height = _text_height(pages)
     measured = _measure(document)
     long = {n for n, units in measured.items() if sum(u.height for u in units) > LONG * text_height}
     if not trouble and not long:
@@ -250,11 +260,10 @@ def _remedy(result: Settled) -> str | None:
     for number, units in sorted(measured.items()):
         if number not in long and number not in away:
             continue
-        groups = _groups(units)
-        found = doc.xpath(f'//*[@id="fn{number}"]')
-        if len(groups) < 2 or not found or len(_chars(found[0])) != units[-1].end:
-            continue                      # one piece only, or not the text we measured
-        result.split[number] = _cut(found[0], number, units, groups)
+        pieces = _cut_measured(doc, number, units)
+        if pieces is None:
+            continue
+        result.split[number] = pieces
         away.pop(number, None)
         changed = True
     stuck = list(away.values()) + [t for t in trouble if t.kind == "order"]
