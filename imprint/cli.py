@@ -83,6 +83,8 @@ def parser() -> argparse.ArgumentParser:
                             help="keep the build cache here (default: ~/.cache/imprint, or $IMPRINT_CACHE)")
         target.add_argument("--no-cache", dest="cache", action="store_false",
                             help="build everything afresh and keep no cache")
+        target.add_argument("--validate", action="store_true",
+                            help="also run EPUBCheck on every EPUB built (about 10 s; its errors fail the build)")
         target.add_argument("--watch", action="store_true",
                             help="rebuild on every change and serve a live preview on localhost")
         target.add_argument("--port", type=int, default=8000, help="the preview's port with --watch (default: 8000)")
@@ -152,7 +154,8 @@ def main(argv=None) -> int:
         with Progress(err, verbose=args.verbose, quiet=args.quiet) as progress:
             result = pipeline.build(args.book, args.out, args.edition, strict=args.strict, progress=progress,
                                     profile=args.profile, trim=args.trim, limits=limits,
-                                    allow_remote_images=args.allow_remote_images, cache=args.cache)
+                                    allow_remote_images=args.allow_remote_images, cache=args.cache,
+                                    validate=args.validate)
     except BuildFailed as failure:
         report(failure.findings, args, err)
         print(f"Error: {failure.message}; nothing was written", file=err)

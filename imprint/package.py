@@ -29,6 +29,9 @@ from .render import BLOCK_KEY, STYLES, Body, book_context, environment, render_t
 CODES = {
     "E201": "A print page begins in text the EPUB does not have: it gets no page-break marker.",
     "E202": "The page list names the print edition by title: the metadata has no print ISBN.",
+    "E203": "EPUBCheck (`--validate`) reports an error (or a fatal error) in the EPUB.",
+    "E204": "EPUBCheck (`--validate`) reports a warning about the EPUB.",
+    "E205": "EPUBCheck was asked for (`--validate`) but could not be run.",
 }
 
 XHTML = "http://www.w3.org/1999/xhtml"

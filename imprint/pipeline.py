@@ -101,12 +101,14 @@ def trim_of(book: Book, name=None):
 
 @cache.memoized
 def build(book_path: Path, out: Path, edition_names=None, *, strict: bool = False, progress=None,
-          profile=None, trim=None, limits: Limits | None = None, allow_remote_images: bool = False) -> BuildResult:
+          profile=None, trim=None, limits: Limits | None = None, allow_remote_images: bool = False,
+          validate: bool = False) -> BuildResult:
     """Build the chosen editions of the book into `out`. Raises ImprintError; writes only on success.
 
     `profile` (a printer name or PrinterProfile) and `trim` (a trim name) override the metadata.
     Each typesetting job runs under `limits` (time, memory). Remote images are fetched for the
-    paged editions only with `allow_remote_images`; an EPUB never carries them."""
+    paged editions only with `allow_remote_images`; an EPUB never carries them. `validate` runs
+    EPUBCheck on every EPUB (about ten seconds: a JVM starts), its errors failing the build."""
     say = progress or (lambda message: None)
     warm = _warm_up()
     book, findings = run_checks(Path(book_path))
@@ -152,12 +154,41 @@ def build(book_path: Path, out: Path, edition_names=None, *, strict: bool = Fals
         for edition in ebooks:
             results.append(build_epub(book, body, say, edition, page_starts))
 
+    if validate:
+        for r in results:
+            if r.file.endswith(".epub"):
+                say(f"EPUBCheck ({r.edition})")
+                r.findings.extend(epubcheck_findings(book, r))
     all_findings = findings + [f for r in results for f in r.findings] + (checked.findings if checked else [])
     if fails(all_findings, strict):
         raise BuildFailed(f"the build found problems: {summary(all_findings)}", findings=all_findings)
     result = BuildResult(book, Path(out), results, all_findings, preflight=checked)
     result.written = write_outputs(result)
     return result
+
+
+def epubcheck_findings(book: Book, result: "EditionResult") -> list[Finding]:
+    """EPUBCheck's messages about an EPUB edition as findings (E203 errors, E204 warnings),
+    or E205 when it cannot run."""
+    from . import validate
+
+    where = Location(book.metadata.source)
+    with tempfile.TemporaryDirectory(prefix="imprint-validate-") as tmp:
+        path = Path(tmp) / result.file
+        path.write_bytes(result.data)
+        try:
+            messages = validate.run_epubcheck(path)
+        except (validate.ValidatorUnavailable, validate.ValidatorError, OSError) as err:
+            return [Finding("E205", "error", f"EPUBCheck could not check {result.file}: {err}", where,
+                            "run scripts/install-system.sh (Java and EPUBCheck), or build without --validate",
+                            edition=result.edition)]
+    out = []
+    for m in messages:
+        if m.severity in ("error", "warning"):
+            place = f"{m.file}:{m.line}" if m.file and m.line else (m.file or result.file)
+            out.append(Finding("E203" if m.severity == "error" else "E204", m.severity,
+                               f"EPUBCheck {m.code} in {place}: {m.message}", where, edition=result.edition))
+    return out
 
 
 def _warm_up():

@@ -219,7 +219,8 @@ def run(args, report, out, err) -> int:
         try:
             with Progress(err, verbose=args.verbose, quiet=args.quiet) as say:
                 result = pipeline.build(args.book, args.out, args.edition, strict=args.strict, progress=say,
-                                        profile=args.profile, trim=args.trim, cache=args.cache)
+                                        profile=args.profile, trim=args.trim, cache=args.cache,
+                                        validate=getattr(args, "validate", False))
         except BuildFailed as failure:
             report(failure.findings, args, err)
             print(f"Error: {failure.message}; the outputs are the last good ones", file=err)
