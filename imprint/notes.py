@@ -11,6 +11,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+
+
+def unfenced(lines):
+    """(index, line) for every line outside fenced code blocks (the fences left out too): a
+    fence ends at a line of the same character at least as long."""
+    fence = None
+    for i, raw in enumerate(lines):
+        m = FENCE.match(raw)
+        if fence:
+            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
+                fence = None
+            continue
+        if m:
+            fence = m.group(1)
+            continue
+        yield i, raw
 # A definition starts a line, inside block quotes too (`> [^1]: ...`); anywhere else,
 # `[^1]:` is a call followed by a colon (as pandoc reads it).
 DEFINITION = re.compile(r"^ {0,3}(?:> ?)*\[\^([^\]\s]+)\]:[ \t]?")
@@ -53,7 +69,6 @@ def scan(text: str, file: Path, first_line: int = 1) -> NoteIndex:
     """Find every note call and definition in one manuscript file's Markdown body."""
     calls, defs, inline = [], [], []
     lines = text.split("\n")
-    fence = None
     current = None          # (label, line, col, [text lines]) of the definition being read
     prev_blank = True
 
@@ -66,16 +81,8 @@ def scan(text: str, file: Path, first_line: int = 1) -> NoteIndex:
             defs.append(NoteDefinition(label, file, ln, col, "\n".join(body).strip(), end))
             current = None
 
-    for i, raw in enumerate(lines):
+    for i, raw in unfenced(lines):
         lineno = first_line + i
-        m = FENCE.match(raw)
-        if fence:
-            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
-                fence = None
-            continue
-        if m:
-            fence = m.group(1)
-            continue
         blank = not raw.strip()
         if current:
             indented = raw.startswith(("    ", "\t"))

@@ -24,7 +24,7 @@ from .errors import Finding, Location, ManuscriptError
 from .kobo import kepub_document as kobo_markup
 from .load import Book
 from .pagemap import anchor_key, significant
-from .render import BLOCK_KEY, STYLES, Body, book_context, environment, render_template
+from .render import BLOCK_KEY, STYLES, Body, book_context, environment, render_template, split_part
 
 CODES = {
     "E201": "A print page begins in text the EPUB does not have: it gets no page-break marker.",
@@ -100,7 +100,8 @@ def split_chapters(book: Book, body: Body) -> list[_Chapter]:
         if el.tag == "section" and "level1" in el.get("class", ""):
             h = el.find("h1")
             title = h.get("data-label") if h is not None else f"Chapter {len(chapters) + 1}"
-            for piece, heading in _part_files(el):
+            for piece in split_part(el):        # a part of the book: its title, then each chapter
+                heading = piece.find("h1") if piece.find("h1") is not None else piece.find("section/h2")
                 label = heading.get("data-label") if heading is not None else title
                 chapters.append(_Chapter(f"text/chapter-{len(chapters) + 1:03d}.xhtml", label, [piece]))
         elif chapters:
@@ -110,29 +111,6 @@ def split_chapters(book: Book, body: Body) -> list[_Chapter]:
     if lead and any((e.text_content() or "").strip() for e in lead):
         chapters.insert(0, _Chapter("text/opening.xhtml", book.metadata.title, lead))
     return chapters
-
-
-def _part_files(section):
-    """A level-1 section as the files it makes: itself, or for a part of the book
-    (render.mark_parts) its title page and then each chapter in a file of its own, inside a
-    copy of the part's section without its id (a reader opens each chapter on a new page,
-    and no file grows to the size of a whole Book I). [(element, its heading)]"""
-    chapters = [el for el in section if isinstance(el.tag, str) and el.tag == "section"
-                and "chapter" in el.get("class", "").split()]
-    if "part" not in section.get("class", "").split() or not chapters:
-        return [(section, section.find("h1"))]
-    opener = etree.Element(section.tag, dict(section.attrib))
-    opener.text = section.text
-    files = [(opener, section.find("h1"))]
-    for el in list(section):
-        if el in chapters:
-            shell = etree.Element(section.tag, {k: v for k, v in section.attrib.items() if k != "id"})
-            shell.text = "\n"
-            shell.append(el)
-            files.append((shell, el.find("h2")))
-        else:
-            files[-1][0].append(el)
-    return files
 
 
 def _to_xhtml(el):

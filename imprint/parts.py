@@ -28,6 +28,7 @@ from urllib.parse import unquote, urlparse
 from lxml import etree, html as lhtml
 
 from . import cache, chunks, join, typeset
+from .render import split_part
 from .pages import BLOCK
 from .errors import Finding
 
@@ -114,7 +115,7 @@ def split(job: typeset.Job) -> Split | None:
     groups: list[list] = []
     for el in children[first:]:
         if _is_chapter(el):
-            groups += _chapters_of(el)
+            groups += [[piece] for piece in split_part(el)]     # a part: its title, its chapters
         else:
             groups[-1].append(el)      # runs on after its chapter, as it would unsplit
     if len(groups) < 2:
@@ -146,27 +147,6 @@ def split(job: typeset.Job) -> Split | None:
 
 def _is_chapter(el) -> bool:
     return isinstance(el.tag, str) and el.tag == "section" and "level1" in el.get("class", "").split()
-
-
-def _chapters_of(section) -> list[list]:
-    """A level-1 section as parts: itself, or, for a part of the book (render.mark_parts), its
-    title and each of its chapters, every chapter inside a copy of the part's section (without
-    its id) so the same rules apply to it as in one piece; the chapters open on rectos."""
-    chapters = [el for el in section if isinstance(el.tag, str) and "chapter" in el.get("class", "").split()
-                and el.tag == "section"]
-    if "part" not in section.get("class", "").split() or not chapters:
-        return [[section]]
-    opener = etree.Element(section.tag, dict(section.attrib))
-    opener.text = section.text
-    groups, current = [[opener]], opener
-    for el in section:
-        if el in chapters:
-            shell = etree.Element(section.tag, {k: v for k, v in section.attrib.items() if k != "id"})
-            shell.text = "\n"
-            groups.append([shell])
-            current = shell
-        current.append(copy.deepcopy(el))
-    return groups
 
 
 def _opening_tags(el) -> str:

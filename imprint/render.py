@@ -149,6 +149,27 @@ def mark_parts(root) -> list:
     return parts
 
 
+def split_part(section) -> list:
+    """A level-1 section as the pieces a reader opens on a new page: itself, or for a part of
+    the book (mark_parts) a copy holding its title (and what stands under it), then each of
+    its chapters inside a copy of the part's section without its id, so the rules for the
+    part's sections apply to it as in one piece. What follows a chapter stays with it."""
+    chapters = [el for el in section if isinstance(el.tag, str) and el.tag == "section"
+                and "chapter" in el.get("class", "").split()]
+    if "part" not in section.get("class", "").split() or not chapters:
+        return [section]
+    opener = etree.Element(section.tag, dict(section.attrib))
+    opener.text = section.text
+    pieces = [opener]
+    for el in section:
+        if el in chapters:
+            shell = etree.Element(section.tag, {k: v for k, v in section.attrib.items() if k != "id"})
+            shell.text = "\n"
+            pieces.append(shell)
+        pieces[-1].append(copy.deepcopy(el))
+    return pieces
+
+
 HEAD_CHARS = 48       # the longest running head that fits the head line of the smallest trim
 
 

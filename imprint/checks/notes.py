@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .. import pandoc
 from ..errors import Finding, Location
-from ..notes import FENCE, NoteCall, NoteDefinition
+from ..notes import NoteCall, NoteDefinition, unfenced
 
 CODES = {
     "N101": "A note call whose label has no definition: pandoc prints it as literal text.",
@@ -397,19 +397,10 @@ def _prose_lines(book):
     spans and URLs blanked so that their characters are never taken for debris or calls."""
     defs = book.notes.definitions
     for source in book.sources:
-        fence = None
         prev_blank = True
         in_definitions = {n for d in defs if d.file == source.path for n in range(d.line, d.end_line + 1)}
-        for i, raw in enumerate(source.text.split("\n")):
+        for i, raw in unfenced(source.text.split("\n")):
             number = source.first_line + i
-            m = FENCE.match(raw)
-            if fence:
-                if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
-                    fence = None
-                continue
-            if m:
-                fence = m.group(1)
-                continue
             in_def = number in in_definitions
             if raw.startswith(("    ", "\t")) and prev_blank and not in_def:
                 continue                      # indented code
