@@ -16,6 +16,7 @@ from urllib.parse import unquote, urlsplit
 
 from dataclasses import dataclass, field
 
+from . import textdraw
 from .editions import Edition
 from .errors import Finding, Location, ToolError
 from .render import STYLES
@@ -380,7 +381,8 @@ def _write_editions(document, job: Job, blanks) -> dict[str, bytes]:
 
     editions = sorted(job.editions, key=lambda e: not e.full_fonts)
     if job.part is not None or len(editions) < 2 or not can_fork() or (os.cpu_count() or 1) < 2:
-        return {e.name: one(e) for e in editions}
+        with textdraw.recorded():       # the later editions replay the first one's text drawing
+            return {e.name: one(e) for e in editions}
     children = []
     for e in editions[1:]:
         read_end, write_end = os.pipe()

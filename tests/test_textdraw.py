@@ -1,0 +1,71 @@
+"""Text drawn once, written twice (imprint/textdraw.py): when a typesetting job writes its
+editions in turn, the second replays the first one's text drawing, and every file is byte for
+byte the file drawn afresh."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from conftest import write_book
+from imprint import textdraw, typeset
+from test_parts import BOOK_METADATA, paged_job
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Underlined and struck text (drawn the usual way: decorations), a character no font has
+# (a .notdef glyph), small capitals, italics, a note and a link, among plain paragraphs.
+ODD_TEXT = """\
+# One
+
+A [plain]{.underline} word, ~~struck~~ words, an unassigned character \u0378 no font has,
+[Small Capitals]{.smallcaps}, *italic* and **bold**, a note[^1] and [a link](#two).
+
+[^1]: The note, with *italics* of its own.
+
+# Two {#two}
+
+""" + "\n\n".join("Words of a paragraph that runs on long enough to be set on several lines of "
+                  "the page, and to be justified, hyphenated and broken like the text of a book. " * 3
+                  for _ in range(12))
+
+
+def _written_in_turn(job, recorded: bool, monkeypatch) -> dict[str, bytes]:
+    """The job's PDFs when its editions are written one after the other (as a part of a book's
+    are), with or without the replay."""
+    if not recorded:
+        monkeypatch.setattr(textdraw, "recorded", contextlib.nullcontext)
+    try:
+        return typeset.run_job(dataclasses.replace(job, part="chapter 1")).pdfs
+    finally:
+        monkeypatch.undo()
+
+
+@pytest.mark.parametrize("book", ["essay", "odd text"])
+def test_an_edition_written_second_is_the_file_drawn_afresh(book, tmp_path, monkeypatch):
+    path = ROOT / "book" if book == "essay" else write_book(tmp_path / "book", ODD_TEXT, BOOK_METADATA)
+    job = paged_job(path)
+    assert len(job.editions) == 2
+    afresh = _written_in_turn(job, False, monkeypatch)
+    before, notdef = dict(textdraw.COUNTS), textdraw._NOTDEF[0]
+    replayed = _written_in_turn(job, True, monkeypatch)
+    if book == "odd text":
+        assert textdraw._NOTDEF[0] > notdef         # the missing glyph was met (and drawn afresh)
+    boxes = textdraw.COUNTS["replayed"] - before["replayed"]
+    assert textdraw.COUNTS["recorded"] - before["recorded"] >= boxes > 100     # the replay did happen
+    assert replayed.keys() == afresh.keys()
+    for name in afresh:
+        assert replayed[name] == afresh[name], f"the {name} edition differs when its text is replayed"
+
+
+def test_nothing_is_recorded_outside_a_write_in_turn(tmp_path):
+    path = write_book(tmp_path / "book", ODD_TEXT, BOOK_METADATA)
+    job = paged_job(path)
+    document, _, _ = typeset.render(job.html, job.base, book_root=job.book_root, page_css=job.page_css)
+    before = dict(textdraw.COUNTS)
+    typeset.write(document, variant=None, full_fonts=True, identifier="x")
+    typeset.write(document, variant=None, full_fonts=False, identifier="x")
+    assert textdraw.COUNTS == before
