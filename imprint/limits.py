@@ -348,14 +348,22 @@ def _died(exitcode, limits: Limits, job, seconds: float):
                     where=Location(job.book_file))
 
 
-def json_depth(value) -> int:
-    """Nesting depth of decoded JSON (pandoc's AST), without recursion."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        deepest = max(deepest, depth)
-        if isinstance(node, dict):
-            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, (dict, list)))
-        elif isinstance(node, list):
-            stack.extend((v, depth + 1) for v in node if isinstance(v, (dict, list)))
-    return deepest
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_INNERMOST = re.compile(rb"\[\]|\{\}")
+
+
+def json_depth(text: str, most: int = MAX_AST_DEPTH) -> int:
+    """Nesting depth of a JSON text (pandoc's AST), or `most` + 1 when it is deeper than `most`.
+
+    Read off the text before it is decoded, at C speed: escapes and strings dropped, only
+    the brackets kept, then each pass removes the innermost pairs (real books: ~20 passes)."""
+    plain = text.replace("\\\\", "").replace('\\"', "")
+    outside = "".join(plain.split('"')[0::2])
+    brackets = outside.encode("utf-8").translate(None, _NOT_BRACKETS)
+    depth = 0
+    while brackets and depth <= most:
+        brackets, removed = _INNERMOST.subn(b"", brackets)
+        if not removed:         # not JSON: let the decoder say so
+            break
+        depth += 1
+    return depth

@@ -173,9 +173,6 @@ def load(path: Path) -> Book:
     except ManuscriptError as err:
         raise ManuscriptError(err.message, where=source_location(sources, err.where.line, err.where.column),
                               hint=err.hint) from None
-    if limits.json_depth(ast) > limits.MAX_AST_DEPTH:
-        raise ManuscriptError("the manuscript is nested too deeply", where=Location(sources[0].path),
-                              hint="look for deeply nested lists, quotes, spans or HTML elements")
     return Book(root=root, metadata=metadata, sources=tuple(sources), ast=ast, notes=index,
                 headings=tuple(collect_headings(ast)), load_findings=tuple(findings), html_future=html)
 

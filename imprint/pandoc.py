@@ -64,8 +64,14 @@ def _run_pandoc(args: list[str], data: str, where: Location) -> str:
 
 
 def to_ast(markdown: str, where: Location) -> dict:
+    from .limits import MAX_AST_DEPTH, json_depth
+
+    text = _run(["-f", READER, "-t", "json"], markdown, where)
+    if json_depth(text) > MAX_AST_DEPTH:
+        raise ManuscriptError("the manuscript is nested too deeply", where=where,
+                              hint="look for deeply nested lists, quotes, spans or HTML elements")
     try:
-        return json.loads(_run(["-f", READER, "-t", "json"], markdown, where))
+        return json.loads(text)
     except RecursionError:
         raise ManuscriptError("the manuscript is nested too deeply to read", where=where,
                               hint="look for deeply nested lists, quotes or HTML elements") from None

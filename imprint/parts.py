@@ -582,15 +582,16 @@ def _run_split(job, parts: Split, say, limits=None) -> typeset.Layout | None:
 
     outline = _outline(plan)
     say("joining the parts")
-    pdfs = {}
     part_starts = set(placement.starts)
+    plans = {}
     for edition in job.editions:
         pieces = [join.Piece(seg.layout.pdfs[edition.name], seg.first, seg.stop, seg.stand_ins,
                              blank_before=seg.start in part_starts and seg.start - 1 in placement.blanks)
                   for seg in segments]
-        pdfs[edition.name] = join.join(join.Plan(
+        plans[edition.name] = join.Plan(
             pieces, [(layout.pdfs[edition.name], start) for layout, start in zip(overlays, overlay_starts)], stamped, outline if edition.links else None,
-            [p["height"] for p in plan], padding if edition.pads else 0))
+            [p["height"] for p in plan], padding if edition.pads else 0)
+    pdfs = _join_all(plans, job, limits)
     findings = []
     for seg in segments:
         for f in seg.layout.findings:
@@ -606,6 +607,23 @@ def _run_split(job, parts: Split, say, limits=None) -> typeset.Layout | None:
     resources = tuple(sorted({r for seg in segments for r in seg.layout.resources}))
     return typeset.Layout(placement.total, pdfs, findings, extracts, padding=padding, page_css=job.page_css,
                           resources=resources)
+
+
+def _join_all(plans: dict, job, limits=None) -> dict[str, bytes]:
+    """Every edition's joined PDF; the editions after the first joined by forked copies of this
+    process side by side with it (pikepdf works on one core)."""
+    from types import SimpleNamespace
+
+    from .limits import can_fork, start_limited
+
+    names = list(plans)
+    children = {}
+    if len(names) > 1 and can_fork() and (os.cpu_count() or 1) > 1:
+        children = {name: start_limited(SimpleNamespace(book_file=job.book_file), limits,
+                                        call=lambda plan=plans[name]: join.join(plan)) for name in names[1:]}
+    pdfs = {name: join.join(plans[name]) for name in names if name not in children}
+    pdfs.update({name: child.result() for name, child in children.items()})
+    return {name: pdfs[name] for name in names}
 
 
 def _place(front, texts, placement) -> list[Segment]:

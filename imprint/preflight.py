@@ -192,6 +192,7 @@ def _boxes(pdf, printer, trim: Trim, report: _Report) -> bool:
 # -- structure: fonts, colour, transparency, annotations, bookmarks, PDF/X ------------------
 
 COLOUR_OPERATORS = {"rg": "rgb", "RG": "rgb", "k": "cmyk", "K": "cmyk", "g": "gray", "G": "gray"}
+SCANNED_OPERATORS = " ".join([*COLOUR_OPERATORS, "cs", "CS", "gs", "sh", "Do", "ID"])
 
 
 def _space_kind(space, resources) -> str | None:
@@ -238,7 +239,11 @@ def _structure(pdf, printer, report: _Report):
         for font in (resources.get("/Font", {}) if resources is not None else {}).values():
             _font(font, printer, report, number, fonts_seen)
         try:
-            instructions = pikepdf.parse_content_stream(container)
+            # Only the operators read below come back to Python (text is most of a page's
+            # instructions); a stream with an inline image (`ID`) is read whole.
+            instructions = pikepdf.parse_content_stream(container, SCANNED_OPERATORS)
+            if any(str(operator) == "ID" for _, operator in instructions):
+                instructions = pikepdf.parse_content_stream(container)
         except Exception:  # noqa: BLE001 - an unreadable stream is reported, not raised
             report.add("P100", "error", "a content stream cannot be read", number)
             return

@@ -94,6 +94,19 @@ def test_the_download_pdf_is_no_print_file(essay_files):
     assert "P109" in codes(interior(essay_files["pdf"], KDP))
 
 
+def test_an_inline_image_in_a_refused_colour_space_is_caught(essay_files):
+    # The structure scan asks pikepdf for the colour operators only; an inline image (whose
+    # colour space is in its own dictionary) makes it read that stream whole.
+    no_cmyk = dataclasses.replace(KDP, colour_spaces=frozenset({"gray", "rgb"}))
+    assert "P111" not in codes(interior(essay_files["print"], no_cmyk))
+
+    def add_inline_image(pdf):
+        pdf.pages[8].contents_add(pdf.make_stream(
+            b"q 9 0 0 9 72 72 cm BI /W 1 /H 1 /CS /CMYK /BPC 8 ID \x00\x80\xff\x00 EI Q"))
+    found = interior(changed(essay_files["print"], add_inline_image), no_cmyk)
+    assert any(f.code == "P111" and "CMYK" in f.message and f.page == 9 for f in found)
+
+
 def test_transparency_is_refused_in_pdf_x1a(essay_files):
     def add_transparency(pdf):
         page = pdf.pages[8]
