@@ -24,7 +24,7 @@ from types import SimpleNamespace
 from . import cache, checks, cover, package, parts, preflight, profiles, render, sanitize, typeset
 from .editions import EDITIONS, Edition, for_printer, margins_for, trim as trim_for
 from .errors import BuildFailed, ExitCode, Finding, ImprintError, Location, MetadataError, fails, summary
-from .limits import Limits, run_limited, start_limited
+from .limits import Limits, can_fork, run_limited, start_limited
 from .checks import note_outputs
 from .load import Book, load
 
@@ -143,11 +143,26 @@ def build(book_path: Path, out: Path, edition_names=None, *, strict: bool = Fals
         epubs = start_limited(SimpleNamespace(book_file=book.metadata.source), limits, call=lambda: [
             build_epub(book, body, lambda message: None, e, page_starts) for e in ebooks])
     if printed is not None:
-        cover_result = build_cover(book, printer, trim_size, printed.pages, next(e for e in paged if e.pads), say)
-        results.append(cover_result)
+        # The cover is set in a child too, while this process preflights the interior.
+        covered = next(e for e in paged if e.pads)
+        make_cover = lambda say: build_cover(book, printer, trim_size, printed.pages, covered, say)
+        covering = None
+        if can_fork():
+            say(f"setting the cover ({printed.pages} pages, {book.metadata.paper} paper)")
+            covering = start_limited(SimpleNamespace(book_file=book.metadata.source), limits,
+                                     call=lambda: make_cover(lambda message: None))
+        got: list[EditionResult] = []
+
+        def cover_data() -> bytes:
+            got.append(covering.result() if covering is not None else make_cover(say))
+            return got[0].data
+
         say(f"preflight ({printer.name})")
-        checked = preflight.preflight(printed.data, cover_result.data, printer, trim_size, book.metadata.paper,
-                                      book.metadata.isbn.print, names=(printed.file, cover_result.file))
+        checked = preflight.preflight(printed.data, cover_data, printer, trim_size, book.metadata.paper,
+                                      book.metadata.isbn.print, names=(printed.file, book.slug + "-cover.pdf"))
+        if not got:                 # the interior could not be read: the cover was not asked for
+            cover_data()
+        results.append(got[0])
     if epubs is not None:
         results += epubs.result()
     else:

@@ -93,13 +93,18 @@ class _Report:
         return out
 
 
-def preflight(interior: bytes, cover: bytes | None, printer, trim: Trim, paper: str, isbn: str | None,
+def preflight(interior: bytes, cover, printer, trim: Trim, paper: str, isbn: str | None,
               names: tuple[str, str] = ("print", "cover")) -> Preflight:
-    """Check the written interior (and cover) against every rule of `printer`."""
+    """Check the written interior (and cover) against every rule of `printer`.
+
+    `cover` is the cover's bytes, None, or a function that gives them, called once the
+    interior is checked (the build sets the cover meanwhile)."""
     result = Preflight(printer.name)
     found, pages = check_interior(interior, printer, trim, names[0])
     result.findings += found
     result.pages = pages
+    if callable(cover):
+        cover = cover()
     if cover is not None and pages:
         from .cover import cover_geometry
         geometry = cover_geometry(printer, trim, pages, paper)

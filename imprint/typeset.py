@@ -10,6 +10,7 @@ import logging
 import mimetypes
 import os
 import re
+import zlib
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -129,7 +130,7 @@ def write(document, *, variant: str | None, full_fonts: bool, identifier: str, l
     `output_intent` is "srgb" or a registered printing condition (id, registry, info).
     The document is restored afterwards so other editions can be written from the same layout.
     """
-    _memoize_page_references()
+    _patch_pydyf()
     options = {"pdf_variant": variant, "full_fonts": full_fonts,
                "pdf_identifier": identifier.encode("utf-8")[:32]}
     if variant and variant.startswith("pdf/ua"):
@@ -301,14 +302,30 @@ def padding_pages(count: int, first_is_left: bool, page_css: str, base: Path, bo
     return list(document.pages[1:] if first_is_left else document.pages)
 
 
-def _memoize_page_references():
-    """pydyf rebuilds the tuple of every page reference on each access, and WeasyPrint's PDF/UA
-    tagging reads it once per structure element: quadratic in pages. Remember it per page count
-    (pages are only ever appended); the bytes written are the same."""
+class _DefaultLevelZlib:
+    """pydyf's zlib with the library's default compression level in place of its level 9:
+    a third of the time for content streams, files 2 % larger (measured on *The Wealth of
+    Nations*: 60 pages' content 0.105 -> 0.034 s, 177.6 -> 181.1 KB)."""
+
+    def __getattr__(self, name):
+        return getattr(zlib, name)
+
+    @staticmethod
+    def compressobj(*args, level=zlib.Z_DEFAULT_COMPRESSION, **kwargs):
+        return zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, *args, **kwargs)
+
+
+def _patch_pydyf():
+    """Two changes to how pydyf writes: streams compressed at zlib's default level instead of 9
+    (_DefaultLevelZlib), and page references remembered. pydyf rebuilds the tuple of every page
+    reference on each access, and WeasyPrint's PDF/UA tagging reads it once per structure
+    element: quadratic in pages. It is remembered per page count (pages are only ever
+    appended); the bytes written are the same."""
     import pydyf
 
     if getattr(pydyf.PDF, "_imprint_memo", False):
         return
+    pydyf.zlib = _DefaultLevelZlib()
     original = pydyf.PDF.page_references.fget
 
     def page_references(self):
