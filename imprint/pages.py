@@ -462,5 +462,8 @@ def _heading_level(tag: str, element) -> int:
 
 
 def _empty(box) -> bool:
+    """A block of no height holding nothing but such blocks (sections a chunk left empty,
+    however deeply nested)."""
     from weasyprint.formatting_structure import boxes
-    return isinstance(box, boxes.BlockBox) and not getattr(box, "children", None) and not box.height
+    return (isinstance(box, boxes.BlockBox) and not box.height
+            and all(_empty(child) for child in getattr(box, "children", None) or ()))

@@ -29,6 +29,11 @@ def long_chapter_manuscript(seed: int = 7, in_parts: bool = False) -> str:
         out.append(f"{head} Chapter {ch} {{#ch{ch}}}\n")
         for sec in range(1, 2 if ch != 2 else 17):
             out.append(f"{head}# Section {ch}.{sec}\n")
+            if ch == 2 and sec == 5:
+                # subsections within subsections: hidden in front of a chunk begun after them,
+                # they leave boxes of no height holding boxes of no height
+                out.append(f"{head}## Points {ch}.{sec}\n\n{head}### Point {ch}.{sec}.i\n\n{para(40)}\n\n"
+                           f"{head}### Point {ch}.{sec}.ii\n\n{para(40)}\n")
             for p in range(6):
                 text = para(rng.randint(20, 120))
                 if p % 4 == 1:
@@ -45,13 +50,15 @@ EDITS = {
     "a word": lambda text: text.replace("## Section 2.3\n\n", "## Section 2.3\n\nEdited ", 1),
     # a word in a later section: the chunk begins after sections it leaves empty (hidden)
     "a word, late": lambda text: text.replace("## Section 2.12\n\n", "## Section 2.12\n\nEdited ", 1),
+    # the same, in a chapter that is itself a level-1 section, after nested subsections
+    "a word, late, after subsections": lambda text: text.replace("## Section 2.12\n\n", "## Section 2.12\n\nEdited ", 1),
     # many sentences: the rest of the chapter moves, and is set again from the same page
     "a sentence": lambda text: text.replace("## Section 2.3\n\n", "## Section 2.3\n\n" + "Many more words. " * 40, 1),
 }
 
 
 @pytest.mark.parametrize("edit, in_parts", [("a word", False), ("a sentence", False), ("a word, late", True),
-                                             ("a sentence", True)])
+                                             ("a sentence", True), ("a word, late, after subsections", False)])
 def test_an_edited_chapter_has_the_pages_of_a_fresh_layout(tmp_path, monkeypatch, edit, in_parts):
     monkeypatch.setenv("IMPRINT_PARTS", "always")
     book = write_book(tmp_path / "book", long_chapter_manuscript(in_parts=in_parts), BOOK_METADATA)
@@ -69,7 +76,7 @@ def test_an_edited_chapter_has_the_pages_of_a_fresh_layout(tmp_path, monkeypatch
     assert not any(line.startswith("typesetting") and "chapter 1" in line for line in said)
     unsettled = [line for line in said if line.endswith("the changed pages did not settle")]
     assert bool(unsettled) == (edit == "a sentence"), said
-    if edit == "a word, late":          # set from a page well inside the chapter
+    if edit.startswith("a word, late"):     # set from a page well inside the chapter
         assert any(f"{name}, from page" in line and "from page 1 " not in line for line in said), said
     # Not settled: the rest of the chapter is set, from the same page (its first pages stand).
     assert all(f"{name}, from page" in line for line in unsettled), said
