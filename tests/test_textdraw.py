@@ -69,3 +69,12 @@ def test_nothing_is_recorded_outside_a_write_in_turn(tmp_path):
     typeset.write(document, variant=None, full_fonts=True, identifier="x")
     typeset.write(document, variant=None, full_fonts=False, identifier="x")
     assert textdraw.COUNTS == before
+
+
+def test_the_warm_up_lays_out_and_writes_the_typeface():
+    # The build runs it in a thread and swallows its errors (the jobs would meet them anyway),
+    # so a warm-up broken by a change of the styles would only go silently slow: check it here.
+    import pydyf
+
+    typeset.warm_up()
+    assert isinstance(pydyf.zlib, typeset._DefaultLevelZlib)      # pydyf patched on the way
