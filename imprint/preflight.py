@@ -142,18 +142,23 @@ def check_interior(data: bytes, printer, trim: Trim, name: str = "print") -> tup
     # of the last two thirds of the pages falls, this one the structure and the first third.
     from .limits import can_fork, start_limited
 
-    split = count // 3 if count >= SPLIT_PAGES and can_fork() else count
+    # Pages read in a build before, drawn alike (imprint/cache.py), are not read again.
+    remembered = _Remembered(pdf, least, band.inside, printer)
+    todo = [n for n in range(1, count + 1) if remembered.found(n) is None]
+    split = len(todo) // 3 if len(todo) >= SPLIT_PAGES and can_fork() else len(todo)
     second = None
-    if split < count:
+    if split < len(todo):
         from types import SimpleNamespace
 
         second = start_limited(SimpleNamespace(book_file=None), call=lambda: _positions(
-            doc, range(split + 1, count + 1), least, band.inside, printer))
+            doc, todo[split:], least, band.inside, printer))
     _structure(pdf, printer, report)
-    for number, code, severity, message, hint in _positions(doc, range(1, split + 1), least, band.inside, printer):
-        report.add(code, severity, message, number, hint)
+    found = _positions(doc, todo[:split], least, band.inside, printer)
     if second is not None:
-        for number, code, severity, message, hint in second.result():
+        found += second.result()
+    remembered.learn(todo, found)
+    for number in range(1, count + 1):
+        for code, severity, message, hint in remembered.found(number):
             report.add(code, severity, message, number, hint)
     if rules.last_blank and _drawn(doc[count - 1]):
         report.add("P105", "error", f"the last page ({count}) is not blank", count,
@@ -374,6 +379,91 @@ def _drawn(page) -> bool:
 
 
 SPLIT_PAGES = 120      # an interior this long is read in two halves side by side
+
+
+class _Remembered:
+    """What _page_positions found on pages of earlier builds, by a digest of everything it
+    reads on a page: the page's boxes and side, its content streams and every object its
+    resources reach (fonts, forms, images), and the rules. After an edit only the pages
+    drawn anew are read (a whole interior of The Wealth of Nations: 3.7 s of pdfium)."""
+
+    def __init__(self, pdf, least: float, gutter: float, printer):
+        from . import cache
+
+        self.store = cache.current()
+        self.key = cache.digest("preflight pages", cache.toolchain(), least, gutter, printer) \
+            if self.store.enabled else None
+        self.known: dict = (self.store.load("preflight-pages", self.key) or {}) if self.key else {}
+        self.digests: list = _page_digests(pdf) if self.key else [None] * len(pdf.pages)
+        self.now: dict = {}
+
+    def found(self, number: int):
+        """(code, severity, message, hint) of page `number`, or None if it is not known."""
+        digest = self.digests[number - 1]
+        return self.now.get(number, self.known.get(digest) if digest is not None else None)
+
+    def learn(self, numbers, found) -> None:
+        for number in numbers:
+            self.now[number] = []
+        for number, code, severity, message, hint in found:
+            self.now[number].append((code, severity, message, hint))
+        if self.key:
+            self.store.store("preflight-pages", self.key, {
+                digest: self.found(number) for number, digest in enumerate(self.digests, start=1)})
+
+
+def _page_digests(pdf) -> list[str]:
+    import hashlib
+
+    import pikepdf
+
+    memo: dict = {}
+    skip = {"/Parent", "/StructParents", "/StructParent", "/P", "/Annots", "/B"}
+
+    def feed(h, obj, depth=0):
+        if depth > 40:
+            raise ValueError("too deep")
+        if isinstance(obj, pikepdf.Object) and obj.is_indirect:
+            key = obj.objgen
+            if key not in memo:
+                memo[key] = None            # a cycle reads as its name
+                inner = hashlib.blake2b(digest_size=16)
+                feed_direct(inner, obj, depth)
+                memo[key] = inner.digest()
+            h.update(memo[key] or repr(key).encode())
+        else:
+            feed_direct(h, obj, depth)
+
+    def feed_direct(h, obj, depth):
+        if isinstance(obj, pikepdf.Stream):
+            h.update(b"S" + obj.read_raw_bytes())
+            items = obj.stream_dict.items()
+        elif isinstance(obj, pikepdf.Dictionary):
+            items = obj.items()
+        elif isinstance(obj, pikepdf.Array):
+            h.update(b"[")
+            for item in obj:
+                feed(h, item, depth + 1)
+            h.update(b"]")
+            return
+        else:
+            h.update(repr(obj).encode() + b";")
+            return
+        h.update(b"<")
+        for name, value in sorted(items, key=lambda kv: kv[0]):
+            if name in skip:
+                continue
+            h.update(name.encode() + b"=")
+            feed(h, value, depth + 1)
+        h.update(b">")
+
+    out = []
+    for number, page in enumerate(pdf.pages, start=1):
+        h = hashlib.blake2b(digest_size=20)
+        h.update(b"recto" if number % 2 else b"verso")
+        feed_direct(h, page.obj, 0)
+        out.append(h.hexdigest())
+    return out
 
 
 def _positions(doc, numbers, least: float, gutter: float, printer) -> list[tuple]:

@@ -182,6 +182,29 @@ def test_a_long_interior_read_in_two_processes_finds_the_same(essay_files, monke
                         positions(doc, numbers, *a))
     halves = interior(essay_files["print"], wide)
     count = len(pikepdf.open(io.BytesIO(essay_files["print"])).pages)
-    assert read_here == [range(1, count // 3 + 1)]          # the other pages were read by the forked copy
+    assert [list(numbers) for numbers in read_here] == [list(range(1, count // 3 + 1))]   # the rest: the forked copy
     assert {"P106", "P107"} <= codes(whole)
     assert [(f.code, f.message, f.page) for f in halves] == [(f.code, f.message, f.page) for f in whole]
+
+
+def test_pages_read_in_an_earlier_build_are_not_read_again(essay_files, tmp_path, monkeypatch):
+    from imprint import cache
+
+    read: list[int] = []
+    page_positions = preflight._page_positions
+    monkeypatch.setattr(preflight, "_page_positions",
+                        lambda page, number, *rest: (read.append(number), page_positions(page, number, *rest))[1])
+    data = essay_files["print"]
+    pages = len(pikepdf.open(io.BytesIO(data)).pages)
+    with cache.using(cache.Cache(tmp_path / "cache")):
+        first = interior(data)
+        assert sorted(read) == list(range(1, pages + 1))
+        read.clear()
+        assert interior(data) == first and read == []          # the same file: nothing read again
+        # One page drawn anew (a mark outside the trim): that page alone is read, and caught.
+        changed_data = changed(data, lambda pdf: pdf.pages[8].contents_add(pdf.make_stream(b"0 G 0.5 w -6 -6 m -1 -1 l S")))
+        found = interior(changed_data)
+        assert read == [9] and any(f.code == "P115" and f.page == 9 for f in found)
+    read.clear()
+    interior(data)                                              # no cache: every page is read
+    assert len(read) == pages
