@@ -8,6 +8,7 @@ import re
 import subprocess
 
 from .errors import Location, ManuscriptError, ToolError
+from .limits import MAX_AST_DEPTH, json_depth
 
 # Pandoc Markdown as pandoc users write it; raw_tex and raw_attribute off so a
 # manuscript cannot smuggle formats we never render; task lists off because their
@@ -64,8 +65,6 @@ def _run_pandoc(args: list[str], data: str, where: Location) -> str:
 
 
 def to_ast(markdown: str, where: Location) -> dict:
-    from .limits import MAX_AST_DEPTH, json_depth
-
     text = _run(["-f", READER, "-t", "json"], markdown, where)
     if json_depth(text) > MAX_AST_DEPTH:
         raise ManuscriptError("the manuscript is nested too deeply", where=where,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import json
 import os
 import secrets
@@ -146,23 +147,18 @@ def build(book_path: Path, out: Path, edition_names=None, *, strict: bool = Fals
         # The cover is set in a child too, while this process preflights the interior.
         covered = next(e for e in paged if e.pads)
         make_cover = lambda say: build_cover(book, printer, trim_size, printed.pages, covered, say)
-        covering = None
         if can_fork():
             say(f"setting the cover ({printed.pages} pages, {book.metadata.paper} paper)")
             covering = start_limited(SimpleNamespace(book_file=book.metadata.source), limits,
                                      call=lambda: make_cover(lambda message: None))
-        got: list[EditionResult] = []
-
-        def cover_data() -> bytes:
-            got.append(covering.result() if covering is not None else make_cover(say))
-            return got[0].data
-
+            cover_result = functools.cache(covering.result)
+        else:
+            cover_result = functools.cache(lambda: make_cover(say))
         say(f"preflight ({printer.name})")
-        checked = preflight.preflight(printed.data, cover_data, printer, trim_size, book.metadata.paper,
-                                      book.metadata.isbn.print, names=(printed.file, book.slug + "-cover.pdf"))
-        if not got:                 # the interior could not be read: the cover was not asked for
-            cover_data()
-        results.append(got[0])
+        checked = preflight.preflight(printed.data, lambda: cover_result().data, printer, trim_size,
+                                      book.metadata.paper, book.metadata.isbn.print,
+                                      names=(printed.file, book.slug + "-cover.pdf"))
+        results.append(cover_result())
     if epubs is not None:
         results += epubs.result()
     else:

@@ -8,8 +8,8 @@ calls it made on the PDF stream (text matrix, font and size, glyph strings, rise
 glyph widths and Unicode mappings it taught the font; a later write of the same box plays
 the tape through the same stream methods instead. The stream's own state (the current
 font, text objects run together) still decides what is written, so the bytes are those of
-drawing it again (tests/test_note_outputs.py checks a print file written second against
-one written alone). Boxes WeasyPrint draws specially (decorations, ellipsis, emoji and
+drawing it again (tests/test_textdraw.py checks both editions written in turn against the
+files drawn afresh). Boxes WeasyPrint draws specially (decorations, ellipsis, emoji and
 bitmap fonts, missing glyphs) are always drawn the usual way, as is any box whose fonts
 this write has not met yet.
 """

@@ -282,7 +282,7 @@ def warm_up() -> None:
 
     Run in the build process before the typesetting processes are forked: what every process
     otherwise does once on its own (C declarations parsed, font tables and hyphenation
-    dictionaries loaded, lazy imports) is then inherited, about 0.2 s of CPU per process."""
+    dictionaries loaded, lazy imports) is then inherited: 0.1-0.15 s of CPU per process."""
     document, _, _ = render(WARM_HTML, STYLES, book_root=STYLES)
     write(document, variant=None, full_fonts=True, identifier="warm", links=False, paint="cmyk")
     write(document, variant="pdf/ua-1", full_fonts=False, identifier="warm")
