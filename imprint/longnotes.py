@@ -122,7 +122,9 @@ def settle(html: str, lay_out) -> Settled:
     Notes long enough to need cutting are measured and cut first, on a few pages of their
     own (`precut`): a note's lines do not depend on the page it falls on, so the book's
     first layout is usually its last."""
-    with notes_stay_with_calls():
+    from .notearea import measured_once
+
+    with notes_stay_with_calls(), measured_once():
         html, cut = precut(html, lay_out)
         result = Settled(lay_out(html), html)
         result.split.update(cut)

@@ -17,7 +17,7 @@ from urllib.parse import unquote, urlsplit
 
 from dataclasses import dataclass, field
 
-from . import textdraw
+from . import pagestyle, textdraw
 from .editions import Edition
 from .errors import Finding, Location, ToolError
 from .render import STYLES
@@ -109,8 +109,9 @@ def render(html: str, base: Path, *, book_root: Path, page_css: str = "", remote
     try:
         fonts = FontConfiguration()
         extra = [CSS(string=page_css, font_config=fonts)] if page_css else []
-        document = HTML(string=html, base_url=str(base.resolve()) + "/", url_fetcher=fetcher).render(
-            stylesheets=extra, font_config=fonts, optimize_images=False)
+        with pagestyle.computed_once():
+            document = HTML(string=html, base_url=str(base.resolve()) + "/", url_fetcher=fetcher).render(
+                stylesheets=extra, font_config=fonts, optimize_images=False)
     except Exception as err:  # WeasyPrint raises many kinds; none should reach the user raw
         raise ToolError(f"WeasyPrint could not lay out the book: {err}", where=Location(base)) from err
     finally:
