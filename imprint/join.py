@@ -38,6 +38,7 @@ class Plan:
     outline: list | None = None       # WeasyPrint bookmark tree: (label, (page, x, y), children, state)
     heights: list = field(default_factory=list)  # page heights in CSS px, for outline coordinates
     padding: int = 0                  # blank pages at the end (the printer's page-count rules)
+    whole_fonts: bool = True          # the parts embed whole fonts (print), so theirs are the same bytes
 
 
 def join(plan: Plan) -> bytes:
@@ -122,7 +123,8 @@ def join(plan: Plan) -> bytes:
         out.trailer.Info = _copy(out, first.trailer.Info)
     if plan.overlay:
         _stamp(out, plan.overlay, plan.stamped, tagged)
-    _share_font_files(out)
+    if plan.whole_fonts:              # subsets made for each part's glyphs have no twins to find
+        _share_font_files(out)
     if "/ID" in first.trailer:
         out.trailer.ID = Array([first.trailer.ID[0], first.trailer.ID[1]])
     buffer = io.BytesIO()

@@ -405,9 +405,10 @@ MERGES = {"anchors": merge_anchors, "page_plan": merge_plan, "pagemap": merge_pa
 
 # --- running the jobs --------------------------------------------------------------------
 
-def run_cached(jobs: list[typeset.Job], say=lambda message: None, limits=None) -> list[typeset.Layout]:
+def run_cached(jobs: list[typeset.Job], say=lambda message: None, limits=None,
+               longest_first: bool = True) -> list[typeset.Layout]:
     """Every job's Layout: from the cache when the job and every file it read are unchanged,
-    else typeset, several at a time in worker processes."""
+    else typeset, several at a time in worker processes (see run_jobs)."""
     store = cache.current()
     results: list[typeset.Layout | None] = [None] * len(jobs)
     keys = [cache.digest(cache.toolchain(), job) for job in jobs]
@@ -421,7 +422,7 @@ def run_cached(jobs: list[typeset.Job], say=lambda message: None, limits=None) -
     if todo:
         names = ", ".join(jobs[i].part or "the book" for i in todo)
         say(f"typesetting {names}" + (f" ({len(jobs) - len(todo)} from the cache)" if len(todo) < len(jobs) else ""))
-    for i, layout in zip(todo, run_jobs([jobs[i] for i in todo], say, limits)):
+    for i, layout in zip(todo, run_jobs([jobs[i] for i in todo], say, limits, longest_first)):
         results[i] = layout
         deps = cache.dependencies(layout.resources)
         store.store("part", keys[i], {"resources": deps, "layout": layout})
@@ -433,13 +434,15 @@ def workers() -> int:
     return int(value) if value.isdigit() and int(value) > 0 else (os.cpu_count() or 1)
 
 
-def run_jobs(jobs: list[typeset.Job], say=lambda message: None, limits=None) -> list[typeset.Layout]:
-    """Typeset the jobs, longest first, up to `workers()` at a time, each in a child process
-    (issue 7's `limits.run_limited` when present, which also bounds its time and memory)."""
+def run_jobs(jobs: list[typeset.Job], say=lambda message: None, limits=None,
+             longest_first: bool = True) -> list[typeset.Layout]:
+    """Typeset the jobs, longest first (or in the order given), up to `workers()` at a time,
+    each in a child process (issue 7's `limits.run_limited` when present, which also bounds
+    its time and memory)."""
     runner = _limited_runner(limits)
     if len(jobs) <= 1 or workers() == 1:
         return [(runner or typeset.run_job)(job) for job in jobs]
-    order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i].html))
+    order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i].html)) if longest_first else range(len(jobs))
     results: list = [None] * len(jobs)
     if runner is not None:         # run_limited starts its own child: threads only wait for them
         pool = concurrent.futures.ThreadPoolExecutor(min(workers(), len(jobs)))
@@ -517,11 +520,16 @@ def _front_job(job, parts: Split, pages: dict) -> typeset.Job:
 
 
 OVERLAY_SPLIT_PAGES = 200      # a longer book's running heads are set in two halves, side by side
+# The front matter is set again beside the overlays, and costs about as much as this many
+# overlay pages (its contents, its own stylesheet to read: measured on WoN, 1.1 s against
+# 9 ms a page), so the first overlay takes that much more than half, the second goes with it.
+FRONT_AS_OVERLAY_PAGES = 120
 
 
 def _overlay_jobs(job, parts: Split, plan: list, placement: Placement) -> list[tuple[typeset.Job, int]]:
     """The overlay as one job, or for a long book as two set side by side, split at the
-    chapter start nearest the middle: (job, the book's 0-based index of its first page)."""
+    chapter start that evens out the two workers (one also sets the front matter again):
+    (job, the book's 0-based index of its first page)."""
     make = lambda html, name: dataclasses.replace(
         job, html=html, note_numbers=(), part=name,
         editions=tuple(dataclasses.replace(e, pdf_variant=None, links=False, pads=False) for e in job.editions),
@@ -529,7 +537,8 @@ def _overlay_jobs(job, parts: Split, plan: list, placement: Placement) -> list[t
     texts = range(len(parts.texts))
     at = None
     if placement.total >= OVERLAY_SPLIT_PAGES and parts.overlay_splits and len(parts.texts) > 1:
-        at = min(texts[1:], key=lambda k: abs(placement.starts[k + 1] - placement.total / 2))
+        even = min((placement.total + FRONT_AS_OVERLAY_PAGES) / 2, placement.total * 0.75)
+        at = min(texts[1:], key=lambda k: abs(placement.starts[k + 1] - even))
     if at is None:
         return [(make(overlay_html(parts, plan, placement), "running heads and folios"), 0)]
     start = placement.starts[at + 1]
@@ -556,7 +565,9 @@ def _run_split(job, parts: Split, say, limits=None) -> typeset.Layout | None:
         plan = merge_plan(segments[1:], placement)
         plan[:placement.counts[0]] = [_FRONT_PAGE] * placement.counts[0]
         extra = _overlay_jobs(job, parts, plan, placement) if job.editions else []
-        front, *overlays = run_cached([_front_job(job, parts, pages)] + [j for j, _ in extra], say, limits)
+        # The front matter first, the longer overlay beside it, the shorter after it (_overlay_jobs).
+        front, *overlays = run_cached([_front_job(job, parts, pages)] + [j for j, _ in extra], say, limits,
+                                      longest_first=False)
         overlay_starts = [start for _, start in extra]
         if front.pages == placement.counts[0]:
             break
@@ -590,7 +601,7 @@ def _run_split(job, parts: Split, say, limits=None) -> typeset.Layout | None:
                   for seg in segments]
         plans[edition.name] = join.Plan(
             pieces, [(layout.pdfs[edition.name], start) for layout, start in zip(overlays, overlay_starts)], stamped, outline if edition.links else None,
-            [p["height"] for p in plan], padding if edition.pads else 0)
+            [p["height"] for p in plan], padding if edition.pads else 0, edition.full_fonts)
     pdfs = _join_all(plans, job, limits)
     findings = []
     for seg in segments:
