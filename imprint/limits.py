@@ -288,6 +288,13 @@ class Started:
     def result(self):
         return _finish(self.job, self.limits, self.process, self.receive, self.started)
 
+    def cancel(self) -> None:
+        """Stop the child, its result no longer wanted."""
+        if self.process.is_alive():
+            self.process.terminate()
+        self.process.join()
+        self.receive.close()
+
 
 def start_limited(job, limits: Limits | None = None, call=None) -> Started:
     """typeset.run_job(job), or `call()` (forked: it need not pickle; `job` then only names the

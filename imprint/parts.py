@@ -468,12 +468,16 @@ def _limited_runner(limits=None):
 
 # --- the whole -----------------------------------------------------------------------------
 
-def run(job: typeset.Job, say=lambda message: None, limits=None) -> typeset.Layout:
+def run(job: typeset.Job, say=lambda message: None, limits=None, placed=None) -> typeset.Layout:
     """The Layout of the whole book, from parts when it can be split, else from one job.
 
     As typeset.run_job does for one job: when the joined page count (with the padding the
     printer wants) falls in another gutter band than the geometry the parts were set with,
-    they are set again with that band's geometry (parts already set so are in the cache)."""
+    they are set again with that band's geometry (parts already set so are in the cache).
+
+    `placed(pages, padding, extracts)`, when given, is called once a book set in parts has its
+    final pages, before they are joined (the build starts work that needs only the page count and
+    the page map then: the cover and the EPUB are made while the join runs)."""
     # Start in the gutter band the book ended in last time (the page count of a book being
     # edited rarely moves): the estimate is only a guess, and a wrong band costs a layout.
     store = cache.current()
@@ -485,15 +489,15 @@ def run(job: typeset.Job, say=lambda message: None, limits=None) -> typeset.Layo
     if parts is None:
         layout = run_cached([job], say, limits)[0]
     else:
-        layout = _run_bands(job, parts, say, limits)
+        layout = _run_bands(job, parts, say, limits, placed)
     store.store("band", band_key, layout.page_css or job.page_css)
     return layout
 
 
-def _run_bands(job: typeset.Job, parts: Split, say, limits=None) -> typeset.Layout:
+def _run_bands(job: typeset.Job, parts: Split, say, limits=None, placed=None) -> typeset.Layout:
     css, tried = job.page_css, []
     while True:
-        layout = _run_split(dataclasses.replace(job, page_css=css), parts, say, limits)
+        layout = _run_split(dataclasses.replace(job, page_css=css), parts, say, limits, placed)
         if layout is None:
             say("the parts did not join up; typesetting the book in one piece")
             return run_cached([job], say, limits)[0]
@@ -546,7 +550,7 @@ def _overlay_jobs(job, parts: Split, plan: list, placement: Placement) -> list[t
             (make(overlay_html(parts, plan, placement, texts[at:]), "running heads and folios (2)"), start)]
 
 
-def _run_split(job, parts: Split, say, limits=None) -> typeset.Layout | None:
+def _run_split(job, parts: Split, say, limits=None, placed=None) -> typeset.Layout | None:
     say(f"typesetting {len(parts.texts)} chapters in parallel parts")
     # The contents print page numbers of the text, which starts after the front matter: set
     # the front matter beside the chapters with the last build's numbers (or stand-ins) to
@@ -591,6 +595,8 @@ def _run_split(job, parts: Split, say, limits=None) -> typeset.Layout | None:
         last_drawn = plan[-1]["drawn"] or overlay_plan[-1]["drawn"]
         padding = job.page_rules.padding(placement.total, not last_drawn)
 
+    if placed is not None and typeset._css_for(job, placement.total + padding) == job.page_css:
+        placed(placement.total, padding, extracts)      # the band is final: these are the book's pages
     outline = _outline(plan)
     say("joining the parts")
     part_starts = set(placement.starts)

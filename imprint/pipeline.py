@@ -123,47 +123,64 @@ def build(book_path: Path, out: Path, edition_names=None, *, strict: bool = Fals
 
     paged = [e for e in editions if e.kind == "pdf"]
     ebooks = [e for e in editions if e.kind == "epub"]
+    covered = next((e for e in paged if e.pads), None)      # the edition the cover wraps (print)
+    # An EPUB must hold its images: remote ones stay out.
+    epub_body = sanitize.without_remote_images(body) if ebooks and allow_remote_images else body
     page_starts = ()
-    if paged or ebooks:
-        # The EPUB's page list is read off the print layout, so an EPUB-only build lays the
-        # pages out too (and writes no PDF).
-        remote = sanitize.remote_images(body) if allow_remote_images else ()
-        warm.join()                 # before any typesetting process is forked from this one
-        typeset_results, page_starts = typeset_paged(book, body, paged, say, printer, trim_size, limits, remote)
-        results += typeset_results
-    checked = None
-    printed = next((r for r in results if r.edition == "print"), None)
-    if ebooks and allow_remote_images:      # an EPUB must hold its images: remote ones stay out
-        body = sanitize.without_remote_images(body)
-    # The EPUB is packaged in a child process (under the same limits) while this one sets the
-    # cover and runs the printer's preflight.
-    epubs = None
-    if ebooks and printed is not None:
-        for edition in ebooks:
-            say(f"packaging the {edition.name} edition")
-        epubs = start_limited(SimpleNamespace(book_file=book.metadata.source), limits, call=lambda: [
-            build_epub(book, body, lambda message: None, e, page_starts) for e in ebooks])
-    if printed is not None:
-        # The cover is set in a child too, while this process preflights the interior.
-        covered = next(e for e in paged if e.pads)
-        make_cover = lambda say: build_cover(book, printer, trim_size, printed.pages, covered, say)
-        if can_fork():
-            say(f"setting the cover ({printed.pages} pages, {book.metadata.paper} paper)")
-            covering = start_limited(SimpleNamespace(book_file=book.metadata.source), limits,
-                                     call=lambda: make_cover(lambda message: None))
-            cover_result = functools.cache(covering.result)
+    # A book set in parts knows its pages before they are joined: the EPUB (its page list) and
+    # the cover (its spine) are made then, in children, while this process joins the parts.
+    early: dict = {}
+
+    def placed(pages: int, padding: int, extracts: dict) -> None:
+        if not can_fork() or covered is None or not any(e.name == "print" for e in paged):
+            return
+        early["pagemap"], early["pages"] = extracts.get("pagemap", ()), pages + (padding if covered.pads else 0)
+        if ebooks:
+            early["epubs"] = _start_epubs(book, epub_body, ebooks, early["pagemap"], say, limits)
+        early["cover"] = _start_cover(book, printer, trim_size, early["pages"], covered, say, limits)
+
+    try:
+        if paged or ebooks:
+            # The EPUB's page list is read off the print layout, so an EPUB-only build lays the
+            # pages out too (and writes no PDF).
+            remote = sanitize.remote_images(body) if allow_remote_images else ()
+            warm.join()                 # before any typesetting process is forked from this one
+            typeset_results, page_starts = typeset_paged(book, body, paged, say, printer, trim_size, limits, remote,
+                                                         placed=placed)
+            results += typeset_results
+        checked = None
+        printed = next((r for r in results if r.edition == "print"), None)
+        # Else (a book set in one piece) the EPUB is packaged in a child process (under the same
+        # limits), and the cover set in another, while this one runs the printer's preflight.
+        epubs, covering = early.get("epubs"), early.get("cover")
+        if epubs is not None and early["pagemap"] != page_starts:
+            epubs.cancel()              # never so far: the pages joined are the pages placed
+            epubs = early["epubs"] = None
+        if covering is not None and (printed is None or early["pages"] != printed.pages):
+            covering.cancel()
+            covering = early["cover"] = None
+        if epubs is None and ebooks and printed is not None:
+            epubs = _start_epubs(book, epub_body, ebooks, page_starts, say, limits)
+        if printed is not None:
+            if covering is None and can_fork():
+                covering = _start_cover(book, printer, trim_size, printed.pages, covered, say, limits)
+            cover_result = functools.cache(covering.result if covering is not None else
+                                           lambda: build_cover(book, printer, trim_size, printed.pages, covered, say))
+            say(f"preflight ({printer.name})")
+            checked = preflight.preflight(printed.data, lambda: cover_result().data, printer, trim_size,
+                                          book.metadata.paper, book.metadata.isbn.print,
+                                          names=(printed.file, book.slug + "-cover.pdf"))
+            results.append(cover_result())
+        if epubs is not None:
+            results += epubs.result()
         else:
-            cover_result = functools.cache(lambda: make_cover(say))
-        say(f"preflight ({printer.name})")
-        checked = preflight.preflight(printed.data, lambda: cover_result().data, printer, trim_size,
-                                      book.metadata.paper, book.metadata.isbn.print,
-                                      names=(printed.file, book.slug + "-cover.pdf"))
-        results.append(cover_result())
-    if epubs is not None:
-        results += epubs.result()
-    else:
-        for edition in ebooks:
-            results.append(build_epub(book, body, say, edition, page_starts))
+            for edition in ebooks:
+                results.append(build_epub(book, epub_body, say, edition, page_starts))
+    except BaseException:             # children whose results are no longer wanted
+        for started in (early.get("epubs"), early.get("cover")):
+            if started is not None and started.process.is_alive():
+                started.cancel()
+        raise
 
     if validate:
         for r in results:
@@ -176,6 +193,19 @@ def build(book_path: Path, out: Path, edition_names=None, *, strict: bool = Fals
     result = BuildResult(book, Path(out), results, all_findings, preflight=checked)
     result.written = write_outputs(result)
     return result
+
+
+def _start_epubs(book: Book, body, ebooks: list[Edition], page_starts, say, limits):
+    for edition in ebooks:
+        say(f"packaging the {edition.name} edition")
+    return start_limited(SimpleNamespace(book_file=book.metadata.source), limits, call=lambda: [
+        build_epub(book, body, lambda message: None, e, page_starts) for e in ebooks])
+
+
+def _start_cover(book: Book, printer, trim_size, pages: int, edition: Edition, say, limits):
+    say(f"setting the cover ({pages} pages, {book.metadata.paper} paper)")
+    return start_limited(SimpleNamespace(book_file=book.metadata.source), limits,
+                         call=lambda: build_cover(book, printer, trim_size, pages, edition, lambda message: None))
 
 
 def epubcheck_findings(book: Book, result: "EditionResult") -> list[Finding]:
@@ -252,13 +282,14 @@ def check_out(book: Book, out: Path) -> None:
 
 def typeset_paged(book: Book, body: render.Body, editions: list[Edition], say,
                   printer: profiles.PrinterProfile | None = None, trim=None, limits: Limits | None = None,
-                  remote_images: tuple[str, ...] = ()) -> tuple[list[EditionResult], tuple]:
+                  remote_images: tuple[str, ...] = (), placed=None) -> tuple[list[EditionResult], tuple]:
     """Lay the text out once; every paged edition is that one layout written its own way.
 
     The inside margin follows the printer's gutter table for the page count (the PDF shares
     it, so page N is the same page in both); the job lays out again if the count moves the
     book into another band. Editions that pad get blank pages at the end for the printer.
     Also returns the print page map (imprint/pagemap.py) the EPUB's page list is made from.
+    `placed` is parts.run's: called before a book set in parts is joined.
     """
     started = time.perf_counter()
     printer = printer or profiles.profile(None)
@@ -278,7 +309,7 @@ def typeset_paged(book: Book, body: render.Body, editions: list[Edition], say,
         editions=tuple(editions), identifier=book.metadata.identifier, note_numbers=tuple(sorted(body.notes)),
         gutter=gutter, page_rules=printer.pages, remote_images=remote_images,
     )
-    layout = parts.run(job, say, limits)
+    layout = parts.run(job, say, limits, placed)
     seconds = time.perf_counter() - started
     results = []
     for edition in editions:

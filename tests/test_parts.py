@@ -294,3 +294,27 @@ def test_which_level_1_sections_are_parts(tiny_book, heading, sections, parted):
     assert ("part" in first.get("class").split()) == parted
     assert len(first.xpath("./section[contains(@class, 'chapter')]")) == (2 if parted else 0)
     assert "part" not in last.get("class").split()
+
+
+def test_the_epub_and_cover_of_a_book_in_parts_are_made_while_it_is_joined(tmp_path, monkeypatch):
+    """Started once the joined pages are known (parts.run's `placed`), before the join, and the
+    same files as made after it."""
+    from imprint import join
+
+    book = write_book(tmp_path / "book", chapters_manuscript(), BOOK_METADATA)
+    monkeypatch.setenv("IMPRINT_PARTS", "always")
+    events: list[str] = []
+    for name in ("_start_epubs", "_start_cover"):
+        started = getattr(pipeline, name)
+        monkeypatch.setattr(pipeline, name, lambda *a, _f=started, _n=name, **k: events.append(_n) or _f(*a, **k))
+    joining = join.join
+    monkeypatch.setattr(join, "join", lambda plan: events.append("join") or joining(plan))
+    early = pipeline.build(book, tmp_path / "early", cache=False)
+    assert events == ["_start_epubs", "_start_cover", "join"], events       # in this process: the PDF's join
+
+    run = parts.run
+    monkeypatch.setattr(parts, "run", lambda job, say=None, limits=None, placed=None: run(job, say, limits))
+    events.clear()
+    late = pipeline.build(book, tmp_path / "late", cache=False)
+    assert events == ["join", "_start_epubs", "_start_cover"], events
+    assert {r.edition: r.data for r in early.editions} == {r.edition: r.data for r in late.editions}
