@@ -78,3 +78,42 @@ def test_the_warm_up_lays_out_and_writes_the_typeface():
 
     typeset.warm_up()
     assert isinstance(pydyf.zlib, typeset._DefaultLevelZlib)      # pydyf patched on the way
+
+
+def test_a_long_books_warm_up_reads_the_hyphenation_patterns_of_its_language(tmp_path, monkeypatch):
+    # Read once in the build process, so no forked typesetting process reads them again:
+    # the one WeasyPrint looks up for the book's language is the one the warm-up read.
+    import pyphen
+
+    from imprint import pipeline
+
+    monkeypatch.setattr(pyphen, "hdcache", {})
+    book = tmp_path / "long.md"
+    book.write_text("x" * pipeline.WARM_MIN_BYTES)
+    warm = pipeline._warm_up(book)
+    warm.learned.set_result("de")
+    warm.join(60)
+    assert not warm.is_alive()
+    read = dict(pyphen.hdcache)
+    assert len(read) == 1 and next(iter(read)).name.startswith("hyph_de")
+    made = []
+    monkeypatch.setattr(pyphen.HyphDict, "__init__", lambda self, path: made.append(path))
+    html = ('<html lang="de"><body><p style="width: 5em; hyphens: auto">'
+            "Donaudampfschifffahrtsgesellschaftskapitän Rechtsschutzversicherungsgesellschaften</p></body></html>")
+    document, _, _ = typeset.render(html, tmp_path, book_root=tmp_path)
+    assert any("-" in line or "\u2010" in line for line in _lines(document)), "nothing was hyphenated"
+    assert made == [] and pyphen.hdcache == read          # WeasyPrint took the patterns read
+
+
+def _lines(document) -> list[str]:
+    out = []
+
+    def walk(box):
+        if type(box).__name__ == "LineBox":
+            out.append("".join(getattr(b, "text", "") for b in box.descendants()))
+        for child in getattr(box, "children", ()):
+            walk(child)
+
+    for page in document.pages:
+        walk(page._page_box)
+    return out
