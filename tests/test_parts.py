@@ -66,7 +66,7 @@ def paged_job(book_path) -> typeset.Job:
     """The job the pipeline makes for the paged editions (caught on its way to parts.run)."""
     caught = {}
 
-    def catch(job, say=None, limits=None):
+    def catch(job, say=None, limits=None, placed=None):
         caught["job"] = job
         raise _Captured
 
