@@ -208,3 +208,26 @@ def test_pages_read_in_an_earlier_build_are_not_read_again(essay_files, tmp_path
     read.clear()
     interior(data)                                              # no cache: every page is read
     assert len(read) == pages
+
+
+def test_content_streams_parsed_in_an_earlier_build_are_not_parsed_again(essay_files, tmp_path, monkeypatch):
+    from imprint import cache
+
+    parsed: list = []
+    parse = pikepdf.parse_content_stream
+    monkeypatch.setattr(pikepdf, "parse_content_stream", lambda *a: (parsed.append(a[0]), parse(*a))[1])
+    data = essay_files["print"]
+    with cache.using(cache.Cache(tmp_path / "cache")):
+        first = interior(data)
+        assert len(parsed) >= len(pikepdf.open(io.BytesIO(data)).pages)
+        parsed.clear()
+        assert interior(data) == first and parsed == []        # the same file: no stream parsed again
+        # One page drawn anew in RGB, which IngramSpark's PDF/X-1a refuses: that page's
+        # streams alone are parsed, and the colour caught.
+        changed_data = changed(data, lambda pdf: pdf.pages[8].contents_add(pdf.make_stream(b"1 0 0 rg 0 0 1 1 re f")))
+        found = interior(changed_data, INGRAM)
+        assert 0 < len(parsed) <= 3
+        assert any(f.code == "P111" and "RGB" in f.message for f in found)
+    parsed.clear()
+    interior(data)                                              # no cache: every stream is parsed
+    assert len(parsed) >= len(pikepdf.open(io.BytesIO(data)).pages)
