@@ -139,7 +139,7 @@ def build(book_path: Path, out: Path, edition_names=None, *, strict: bool = Fals
     def placed(pages: int, padding: int, extracts: dict) -> None:
         if not can_fork() or covered is None or not any(e.name == "print" for e in paged):
             return
-        early["pagemap"], early["pages"] = extracts.get("pagemap", ()), pages + (padding if covered.pads else 0)
+        early["pagemap"], early["pages"] = extracts.get("pagemap", ()), pages + padding   # the print edition's
         if ebooks:
             early["epubs"] = _start_epubs(book, epub_body, ebooks, early["pagemap"], say, limits)
         early["cover"] = _start_cover(book, printer, trim_size, early["pages"], covered, say, limits)
