@@ -152,7 +152,7 @@ def check_interior(data: bytes, printer, trim: Trim, name: str = "print") -> tup
 
         second = start_limited(SimpleNamespace(book_file=None), call=lambda: _positions(
             doc, todo[split:], least, band.inside, printer))
-    _structure(pdf, printer, report, remember=True)
+    _structure(pdf, printer, report, remembered.objects)
     found = _positions(doc, todo[:split], least, band.inside, printer)
     if second is not None:
         found += second.result()
@@ -230,27 +230,22 @@ def _space_kind(space, resources) -> str | None:
 
 
 class _Parsed:
-    """The operators of a content stream that _structure reads, by a digest of the stream:
-    kept in the build cache, so after an edit only the streams drawn anew are parsed (pikepdf
-    parsing every stream of The Wealth of Nations' interior: 0.9 s). A stream with an inline
-    image (`ID`) is parsed whole, each time."""
+    """The operators of a content stream that _structure reads, kept in the build cache by the
+    stream's digest (`objects`: _Digests.objects), so after an edit only the streams drawn
+    anew are parsed (pikepdf parsing every stream of The Wealth of Nations' interior: 0.9 s).
+    A stream with an inline image (`ID`) is parsed whole, each time. Without `objects`
+    (the cover; no cache) every stream is parsed."""
 
-    def __init__(self, remember: bool = True):
-        from . import cache
-
-        self.store = cache.current()
-        self.key = cache.digest("preflight streams", cache.toolchain(), SCANNED_OPERATORS) \
-            if remember and self.store.enabled else None
-        self.known: dict = (self.store.load("preflight-streams", self.key) or {}) if self.key else {}
-        self.now: dict = {}
+    def __init__(self, objects: dict | None = None):
+        self.objects = objects or {}
+        self.memory = _Memory("preflight-streams", SCANNED_OPERATORS) if objects else None
 
     def instructions(self, container) -> list:
         import pikepdf
 
-        digest = _stream_digest(container) if self.key else None
-        kept = self.known.get(digest) if digest is not None else None
+        digest = self._digest(container)
+        kept = self.memory.get(digest) if digest is not None else None
         if kept is not None:
-            self.now[digest] = kept
             return [([_operand(o) for o in operands], operator) for operands, operator in kept]
         # Only the operators read below come back to Python (text is most of a page's
         # instructions); a stream with an inline image (`ID`) is read whole.
@@ -258,30 +253,23 @@ class _Parsed:
         if any(str(operator) == "ID" for _, operator in instructions):
             return pikepdf.parse_content_stream(container)
         if digest is not None:
-            self.now[digest] = [([_plain(o) for o in operands], str(operator)) for operands, operator in instructions]
+            self.memory.put(digest, [([_plain(o) for o in operands], str(operator))
+                                     for operands, operator in instructions])
         return instructions
 
+    def _digest(self, container):
+        """A page's content streams, or a form (a stream itself), by their digests; None if unknown."""
+        import pikepdf
+
+        contents = container.get("/Contents") if container.get("/Type") == "/Page" else container
+        streams = contents if isinstance(contents, pikepdf.Array) else [contents]
+        digests = [self.objects.get(s.objgen) if isinstance(s, pikepdf.Stream) and s.is_indirect else None
+                   for s in streams]
+        return None if not digests or None in digests else b"".join(digests)
+
     def keep(self) -> None:
-        if self.key and self.now.keys() != self.known.keys():
-            self.store.store("preflight-streams", self.key, self.now)
-
-
-def _stream_digest(container) -> bytes | None:
-    """The digest of a page's or form's content streams (their raw bytes and filters)."""
-    import hashlib
-
-    import pikepdf
-
-    contents = container.get("/Contents") if container.get("/Type") == "/Page" else container
-    streams = contents if isinstance(contents, pikepdf.Array) else [contents]
-    h = hashlib.blake2b(digest_size=16)
-    for stream in streams:
-        if not isinstance(stream, pikepdf.Stream):
-            return None
-        h.update(repr(stream.stream_dict.get("/Filter")).encode() + repr(stream.stream_dict.get("/DecodeParms")).encode())
-        raw = stream.read_raw_bytes()
-        h.update(len(raw).to_bytes(8, "big") + raw)
-    return h.digest()
+        if self.memory is not None:
+            self.memory.keep()
 
 
 def _plain(operand):
@@ -302,12 +290,12 @@ def _operand(kept):
     return pikepdf.Name(value) if kind == "name" else value
 
 
-def _structure(pdf, printer, report: _Report, remember: bool = False):
-    """Fonts, colour, transparency, annotations, bookmarks, PDF/X. `remember`: keep the
-    parsed content streams in the build cache (_Parsed; the interior's)."""
+def _structure(pdf, printer, report: _Report, objects: dict | None = None):
+    """Fonts, colour, transparency, annotations, bookmarks, PDF/X. `objects` (the digests of
+    the interior's objects) lets the parsed content streams be kept between builds (_Parsed)."""
     import pikepdf
     x1a = (printer.pdf_variant or "").startswith("pdf/x-1a")
-    parsed = _Parsed(remember)
+    parsed = _Parsed(objects)
     used: dict[str, int] = {}
     fonts_seen: set = set()
 
@@ -454,38 +442,62 @@ def _drawn(page) -> bool:
 SPLIT_PAGES = 120      # an interior this long is read in two halves side by side
 
 
+class _Memory:
+    """A table kept in the build cache from one build to the next: what a check found, by a
+    digest of everything it read. Only the entries this build used are kept again."""
+
+    def __init__(self, kind: str, *key):
+        from . import cache
+
+        self.store, self.kind = cache.current(), kind
+        self.key = cache.digest(kind, cache.toolchain(), *key) if self.store.enabled else None
+        self.known: dict = (self.store.load(kind, self.key) or {}) if self.key else {}
+        self.now: dict = {}
+
+    def get(self, digest):
+        value = self.known.get(digest)
+        if value is not None:
+            self.now[digest] = value
+        return value
+
+    def put(self, digest, value) -> None:
+        self.now[digest] = value
+
+    def keep(self) -> None:
+        if self.key and self.now != self.known:
+            self.store.store(self.kind, self.key, self.now)
+
+
 class _Remembered:
     """What _page_positions found on pages of earlier builds, by a digest of everything it
     reads on a page: the page's boxes and side, its content streams and every object its
     resources reach (fonts, forms, images), and the rules. After an edit only the pages
-    drawn anew are read (a whole interior of The Wealth of Nations: 3.7 s of pdfium)."""
+    drawn anew are read (a whole interior of The Wealth of Nations: 3.7 s of pdfium).
+    `objects` are the digests of the indirect objects on the way, by (number, generation)."""
 
     def __init__(self, pdf, least: float, gutter: float, printer):
-        from . import cache
-
-        self.store = cache.current()
-        self.key = cache.digest("preflight pages", cache.toolchain(), least, gutter, printer) \
-            if self.store.enabled else None
-        self.known: dict = (self.store.load("preflight-pages", self.key) or {}) if self.key else {}
-        self.digests: list = _page_digests(pdf) if self.key else [None] * len(pdf.pages)
-        self.now: dict = {}
+        self.memory = _Memory("preflight-pages", least, gutter, printer)
+        self.digests, self.objects = _page_digests(pdf) if self.memory.key else ([None] * len(pdf.pages), {})
+        self.now: dict = {}             # this build's findings, by page number
 
     def found(self, number: int):
         """(code, severity, message, hint) of page `number`, or None if it is not known."""
         digest = self.digests[number - 1]
-        return self.now.get(number, self.known.get(digest) if digest is not None else None)
+        return self.now.get(number, self.memory.get(digest) if digest is not None else None)
 
     def learn(self, numbers, found) -> None:
         for number in numbers:
             self.now[number] = []
         for number, code, severity, message, hint in found:
             self.now[number].append((code, severity, message, hint))
-        if self.key:
-            self.store.store("preflight-pages", self.key, {
-                digest: self.found(number) for number, digest in enumerate(self.digests, start=1)})
+        if self.memory.key:
+            for number, digest in enumerate(self.digests, start=1):
+                self.memory.put(digest, self.found(number))
+            self.memory.keep()
 
 
-def _page_digests(pdf) -> list[str]:
+def _page_digests(pdf) -> tuple[list[str], dict]:
+    """Each page's digest, and the digest of every indirect object on the way."""
     import hashlib
 
     import pikepdf
@@ -536,7 +548,7 @@ def _page_digests(pdf) -> list[str]:
         h.update(b"recto" if number % 2 else b"verso")
         feed_direct(h, page.obj, 0)
         out.append(h.hexdigest())
-    return out
+    return out, {key: digest for key, digest in memo.items() if digest is not None}
 
 
 def _positions(doc, numbers, least: float, gutter: float, printer) -> list[tuple]:

@@ -282,8 +282,9 @@ def warm_up() -> None:
     """Lay out and write a paragraph of the book's typeface, both ways an edition is written.
 
     Run in the build process before the typesetting processes are forked: what every process
-    otherwise does once on its own (C declarations parsed, font tables and hyphenation
-    dictionaries loaded, lazy imports) is then inherited: 0.1-0.15 s of CPU per process."""
+    otherwise does once on its own (C declarations parsed, font tables loaded, lazy imports)
+    is then inherited: 0.1-0.15 s of CPU per process. The paragraph needs no hyphen: the
+    hyphenation patterns are the book language's, read by load_hyphenation."""
     document, _, _ = render(WARM_HTML, STYLES, book_root=STYLES)
     write(document, variant=None, full_fonts=True, identifier="warm", links=False, paint="cmyk")
     write(document, variant="pdf/ua-1", full_fonts=False, identifier="warm")
