@@ -84,12 +84,14 @@ def digest(*values) -> str:
 
 
 _file_digests: dict[tuple, str] = {}
+_toolchain: dict[str, str] = {}
 
 
 def forget_file_digests() -> None:
     """Hash every file afresh from here on (each build starts so: a same-size edit within the
     file system's clock tick must not look unchanged)."""
     _file_digests.clear()
+    _toolchain.clear()
 
 
 def file_digest(path: Path) -> str | None:
@@ -116,13 +118,16 @@ def toolchain() -> str:
     """Digest of everything in imprint that turns a book into outputs, and of the tools it runs.
 
     The files are hashed again for every build (a long-running `--watch` sees a stylesheet
-    or template edited while it runs); within one build each file is hashed once."""
-    parts: list = [FORMAT, sys.version, sys.platform, _versions()]
-    for folder in (PACKAGE, ROOT / "templates", ROOT / "styles"):
-        for path in sorted(folder.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts and not path.name.startswith("."):
-                parts.append((str(path.relative_to(ROOT)), file_digest(path)))
-    return digest(parts)
+    or template edited while it runs); within one build (until `forget_file_digests()`) the
+    digest is made once: the cache keys of a long book ask for it a hundred times."""
+    if "digest" not in _toolchain:
+        parts: list = [FORMAT, sys.version, sys.platform, _versions()]
+        for folder in (PACKAGE, ROOT / "templates", ROOT / "styles"):
+            for path in sorted(folder.rglob("*")):
+                if path.is_file() and "__pycache__" not in path.parts and not path.name.startswith("."):
+                    parts.append((str(path.relative_to(ROOT)), file_digest(path)))
+        _toolchain["digest"] = digest(parts)
+    return _toolchain["digest"]
 
 
 @functools.cache

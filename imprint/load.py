@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import limits
+from . import cache, limits, pieces
 from . import notes as notes_mod
 from . import pandoc
 from .errors import Finding, Location, ManuscriptError, MetadataError
@@ -48,6 +48,7 @@ class Book:
     load_findings: tuple[Finding, ...] = ()
     # pandoc's HTML of the text, made beside the AST (pandoc.html_beside): a future, or None
     html_future: object = field(default=None, compare=False, repr=False)
+    read: float = field(default=1.0, compare=False)     # the share of the text pandoc read for this build
 
     def __getstate__(self):         # a Book is cached and sent to processes; its future stays here
         return {**self.__dict__, "html_future": None}
@@ -165,16 +166,24 @@ def load(path: Path) -> Book:
     for s in sources:               # before pandoc: its time grows steeply with nesting
         limits.check_nesting(s.text, s.path, s.first_line)
     index = notes_mod.merge(notes_mod.scan(s.text, s.path, s.first_line) for s in sources)
-    # One pandoc run for the whole book keeps note numbering and ids global, as in the editions.
     markdown = "\n\n".join(s.text for s in sources)
-    html = pandoc.html_beside(markdown, Location(sources[0].path), shift_headings=1 if metadata.form == "essay" else 0)
-    try:
-        ast = pandoc.to_ast(markdown, Location(sources[0].path))
-    except ManuscriptError as err:
-        raise ManuscriptError(err.message, where=source_location(sources, err.where.line, err.where.column),
-                              hint=err.hint) from None
+    where, shift = Location(sources[0].path), 1 if metadata.form == "essay" else 0
+    # pandoc reads the book as one text (note numbers and ids run through it), or, after an
+    # edit, only the pieces that changed (imprint/pieces.py).
+    cut = pieces.cut(markdown) if cache.current().enabled else None
+    got = pieces.read_pieces(cut, markdown, where, shift) if cut else None
+    read = 1.0
+    if got is not None:
+        ast, html, read = got[0], pandoc.html_ready(got[1], markdown, shift_headings=shift), got[2]
+    else:
+        html = pandoc.html_beside(markdown, where, shift_headings=shift)
+        try:
+            ast, html.keep = pieces.read_whole(cut, markdown, where, shift)
+        except ManuscriptError as err:
+            raise ManuscriptError(err.message, where=source_location(sources, err.where.line, err.where.column),
+                                  hint=err.hint) from None
     return Book(root=root, metadata=metadata, sources=tuple(sources), ast=ast, notes=index,
-                headings=tuple(collect_headings(ast)), load_findings=tuple(findings), html_future=html)
+                headings=tuple(collect_headings(ast)), load_findings=tuple(findings), html_future=html, read=read)
 
 
 def source_location(sources, line: int | None, column: int | None = None) -> Location:

@@ -65,7 +65,15 @@ def _run_pandoc(args: list[str], data: str, where: Location) -> str:
 
 
 def to_ast(markdown: str, where: Location) -> dict:
-    text = _run(["-f", READER, "-t", "json"], markdown, where)
+    return parse_ast(to_ast_text(markdown, where), where)
+
+
+def to_ast_text(markdown: str, where: Location) -> str:
+    """pandoc's JSON of the text, as pandoc wrote it."""
+    return _run(["-f", READER, "-t", "json"], markdown, where)
+
+
+def parse_ast(text: str, where: Location) -> dict:
     if json_depth(text) > MAX_AST_DEPTH:
         raise ManuscriptError("the manuscript is nested too deeply", where=where,
                               hint="look for deeply nested lists, quotes, spans or HTML elements")
@@ -79,20 +87,23 @@ def to_ast(markdown: str, where: Location) -> dict:
 HTML_ARGS = ["-t", "html5", "--wrap=none", "--section-divs"]
 
 
+def html_args(shift_headings: int = 0) -> list[str]:
+    return [*HTML_ARGS, f"--shift-heading-level-by={shift_headings}"] if shift_headings else list(HTML_ARGS)
+
+
 def ast_to_html(ast: dict, where: Location, *, shift_headings: int = 0) -> str:
-    args = ["-f", "json", *HTML_ARGS]
-    if shift_headings:
-        args.append(f"--shift-heading-level-by={shift_headings}")
-    return _run(args, json.dumps(ast), where)
+    return _run(["-f", "json", *html_args(shift_headings)], json.dumps(ast), where)
 
 
 def to_html(markdown: str, where: Location, *, shift_headings: int = 0) -> str:
     """The HTML ast_to_html makes of to_ast's AST (the same bytes: a JSON round trip loses
     nothing), straight from the Markdown, so it can run beside to_ast."""
-    args = ["-f", READER, *HTML_ARGS]
-    if shift_headings:
-        args.append(f"--shift-heading-level-by={shift_headings}")
-    return _run(args, markdown, where)
+    return _run(["-f", READER, *html_args(shift_headings)], markdown, where)
+
+
+def run_uncached(args: list[str], data: str, where: Location) -> str:
+    """pandoc with these arguments on this text, not looked up in the build cache."""
+    return _run_pandoc(args, data, where)
 
 
 def html_beside(markdown: str, where: Location, *, shift_headings: int = 0):
@@ -105,6 +116,17 @@ def html_beside(markdown: str, where: Location, *, shift_headings: int = 0):
     pool.shutdown(wait=False)
     future.made_of = (hash(markdown), shift_headings)        # what it is the HTML of
     future.pool = pool          # joined once the result is taken: no thread outlives it to a fork
+    future.keep = None          # called with the HTML once taken (imprint/pieces.py keeps its pieces)
+    return future
+
+
+def html_ready(html: str, markdown: str, *, shift_headings: int = 0):
+    """The HTML of the text, already made, in the form html_beside gives it."""
+    import concurrent.futures
+
+    future = concurrent.futures.Future()
+    future.set_result(html)
+    future.made_of, future.pool, future.keep = (hash(markdown), shift_headings), None, None
     return future
 
 

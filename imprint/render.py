@@ -64,9 +64,12 @@ def body_html(book: Book, *, allow_remote_images: bool = False) -> Body:
             text = future.result()
         except Exception:           # pandoc read the same text into the AST: make the HTML from that
             text = None
-        future.pool.shutdown(wait=True)
+        if future.pool is not None:
+            future.pool.shutdown(wait=True)
     if text is None:
         text = pandoc.ast_to_html(book.ast, Location(book.sources[0].path), shift_headings=shift)
+    if future is not None and future.keep is not None:
+        future.keep(text)           # the book's pieces kept for the next build (imprint/pieces.py)
     where = Location(book.sources[0].path)
     root = sanitize.parse(sanitize.clean_html(text, where), where)
     if not allow_remote_images:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -91,7 +92,7 @@ def test_a_long_books_warm_up_reads_the_hyphenation_patterns_of_its_language(tmp
     book = tmp_path / "long.md"
     book.write_text("x" * pipeline.WARM_MIN_BYTES)
     warm = pipeline._warm_up(book)
-    warm.learned.set_result("de")
+    warm.learned.set_result(SimpleNamespace(read=1.0, metadata=SimpleNamespace(lang="de")))
     warm.join(60)
     assert not warm.is_alive()
     read = dict(pyphen.hdcache)
@@ -103,6 +104,24 @@ def test_a_long_books_warm_up_reads_the_hyphenation_patterns_of_its_language(tmp
     document, _, _ = typeset.render(html, tmp_path, book_root=tmp_path)
     assert any("-" in line or "\u2010" in line for line in _lines(document)), "nothing was hyphenated"
     assert made == [] and pyphen.hdcache == read          # WeasyPrint took the patterns read
+
+
+def test_after_an_edit_the_warm_up_only_imports(tmp_path, monkeypatch):
+    # pandoc read one piece of the book anew (imprint/pieces.py): a chapter or two will be set
+    # again, and a warm layout in this process would only hold up the first of them.
+    from imprint import pipeline
+
+    done = []
+    monkeypatch.setattr(typeset, "warm_up", lambda: done.append("layout"))
+    monkeypatch.setattr(typeset, "load_hyphenation", lambda lang: done.append(lang))
+    book = tmp_path / "long.md"
+    book.write_text("x" * pipeline.WARM_MIN_BYTES)
+    for read, expected in ((0.05, []), (1.0, ["layout", "en"])):
+        done.clear()
+        warm = pipeline._warm_up(book)
+        warm.learned.set_result(SimpleNamespace(read=read, metadata=SimpleNamespace(lang="en")))
+        warm.join(60)
+        assert done == expected
 
 
 def _lines(document) -> list[str]:
