@@ -170,7 +170,7 @@ def load(path: Path) -> Book:
     where, shift = Location(sources[0].path), 1 if metadata.form == "essay" else 0
     # pandoc reads the book as one text (note numbers and ids run through it), or, after an
     # edit, only the pieces that changed (imprint/pieces.py).
-    cut = pieces.cut(markdown) if cache.current().enabled else None
+    cut = pieces.cut(markdown, _joined_lines(sources, index.definitions)) if cache.current().enabled else None
     got = pieces.read_pieces(cut, markdown, where, shift) if cut else None
     read = 1.0
     if got is not None:
@@ -196,6 +196,15 @@ def source_location(sources, line: int | None, column: int | None = None) -> Loc
             return Location(s.path, s.first_line + line - 1, column)
         line -= count + 1
     return Location(sources[-1].path, None)
+
+
+def _joined_lines(sources, definitions) -> list[tuple[str, int, int]]:
+    """Note definitions as (label, first line, last line) in the sources joined by a blank line."""
+    offsets, at = {}, 0
+    for s in sources:
+        offsets[s.path] = at - s.first_line + 1
+        at += s.text.count("\n") + 2
+    return [(d.label, d.line + offsets[d.file], d.end_line + offsets[d.file]) for d in definitions]
 
 
 def collect_headings(ast: dict):

@@ -229,3 +229,15 @@ def test_a_corpus_book_read_in_pieces_is_the_book_read_whole(name, request):
         pytest.skip("opt-in: run with -m corpus or IMPRINT_CORPUS=1")
     book = load(CORPUS / name / "book.md")
     assert from_pieces_alone(book.markdown) == whole(book.markdown)
+
+
+def test_a_book_in_several_files_is_cut_with_the_notes_load_found(tmp_path):
+    from imprint.load import _joined_lines
+
+    book = write_book(tmp_path / "book", "# One\n\nA call.[^x]\n\n# Two\n\nAnother.[^y]\n", name="a.md")
+    (book / "b.md").write_text("# Three\n\nText.\n\n[^x]: Defined in the second file.\n\n    Its second paragraph.\n\n"
+                               "[^y]: Also.\n", encoding="utf-8")
+    loaded = load(book)
+    given = pieces.cut(loaded.markdown, _joined_lines(loaded.sources, loaded.notes.definitions))
+    assert given == pieces.cut(loaded.markdown) and len(given) == 3
+    assert "Its second paragraph." in given[0].text and "[^y]: Also." in given[1].text
