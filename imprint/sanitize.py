@@ -358,7 +358,18 @@ ATTR_NODES = {"Div": "div", "Span": "span", "Header": "h", "Code": "code", "Code
               "Table": "table", "Figure": "figure"}
 
 
-def items(ast: dict):
+_walked: list = []          # [(ast, its items)]: the last book's walk, which two checks read
+
+
+def items(ast: dict) -> list[Item]:
+    """What the policy judges in the AST, in document order: walked once per book (the raw
+    HTML and the link checks both read it; 0.3-0.5 s of a long book's checks)."""
+    if not (_walked and _walked[0][0] is ast):
+        _walked[:] = [(ast, list(_items(ast)))]
+    return _walked[0][1]
+
+
+def _items(ast: dict):
     """Walk the AST in document order (iteratively: depth is the input's, not ours)."""
     stack = [(block, False) for block in reversed(ast.get("blocks", []))]
     removed: list[Tag] = []
