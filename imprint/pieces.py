@@ -360,8 +360,8 @@ def _alone_ids(pieces: list[Piece], kept: list[Kept], where: Location) -> list[K
         if entry.head is not None:
             level, ident, _ = entry.head
             base, _, number = ident.rpartition("-")
-            if number.isdigit() and base in used:
-                line = piece.text.split("\n", 1)[0]
+            line = piece.text.split("\n", 1)[0]
+            if number.isdigit() and base in used and not _given(ident, line):
                 stubs = "".join(f"\n\n[^{c.group(1)}]: ." for c in notes_mod.CALL.finditer(line))
                 try:
                     alone = pandoc.parse_ast(pandoc.run_uncached(["-f", pandoc.READER, "-t", "json"], line + stubs,
@@ -395,13 +395,17 @@ def _ids(pieces: list[Piece], kept: list[Kept], markdown: str) -> list[str | Non
             return None
         ident = alone
         if alone in used:
-            line = piece.text.split("\n", 1)[0]
-            if re.search(r"\{[^}]*#" + re.escape(alone) + r"[\s}]", line):
+            if _given(alone, piece.text.split("\n", 1)[0]):
                 return None         # an id given twice: pandoc keeps both
             ident = next(f"{alone}-{n}" for n in range(1, len(used) + 2) if f"{alone}-{n}" not in used)
         used.add(ident)
         ids.append(ident)
     return None if _implicit_links(markdown) else ids
+
+
+def _given(ident: str, line: str) -> bool:
+    """True when the heading line gives this id itself (`# Title {#ident}`)."""
+    return re.search(r"\{[^}]*#" + re.escape(ident) + r"[\s}]", line) is not None
 
 
 def _label_key(text: str) -> str:

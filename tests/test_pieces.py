@@ -38,6 +38,10 @@ TEXT = textwrap.dedent("""\
 
     Text at the deepest level.
 
+    ##### Given Its Own Id {#deeper-1}
+
+    An id of the form pandoc gives a repeated title, given here.
+
     # Chapter One
 
     A paragraph with an inline note.^[Inline, in the text.]
@@ -121,7 +125,7 @@ def test_the_pieces_cut_from_the_whole_text_are_the_pieces_read_alone():
             assert (a.blocks, a.html) == (b.blocks, b.html), k
     assert [k.head[1:] for k in kept if k.head] == [
         ("introduction", "introduction"), ("introduction-1", "introduction"), ("a-heading-with-a-noteh", "a-heading-with-a-noteh"),
-        ("deeper", "deeper"), ("deepest", "deepest"), ("chapter-one", "chapter-one"), ("chapter-one-1", "chapter-one"),
+        ("deeper", "deeper"), ("deepest", "deepest"), ("deeper-1", "deeper-1"), ("chapter-one", "chapter-one"), ("chapter-one-1", "chapter-one"),
         ("notes-defined-far-away", "notes-defined-far-away")]
 
 
