@@ -6,9 +6,10 @@ heading is a piece too. A build that reads the whole manuscript (the first, or o
 much changed) still runs pandoc once over all of it, then cuts pandoc's AST (JSON text) and
 HTML at those headings and keeps each piece's share in the build cache, keyed by the piece's
 text with the definitions of the notes it calls. The next build runs pandoc only on pieces
-with a new key and puts the book together from the kept ones: the same JSON and the same
-HTML bytes, with the notes numbered through and the sections nested as one run gives them
-(tests/test_pieces.py reads every piece of each test book alone and compares).
+with a new key and puts the book together from the kept ones: the same AST and the same
+HTML bytes, with the notes numbered through, the sections nested and the headings' ids made
+unique as one run makes them (tests/test_pieces.py reads every piece of each test book
+alone and compares).
 
 Pandoc's reading carries some things across the whole text. A book where any of them could
 make a piece read alone differ from the same piece read in the book is always read whole:
@@ -16,8 +17,8 @@ reference links and their definitions, example lists `(@)`, TeX macros, YAML blo
 text, code blocks (the HTML numbers them through the book), raw HTML blocks (a `<div>` may
 open in one piece and close in another), note definitions that are not at the margin or are
 given twice, calls to notes without a definition, a `[text]` that could be an implicit
-link to a heading, heading ids pandoc had to make unique (`intro-1`) or that clash with
-another id, and a heading pandoc did not read as a heading of the text's top level.
+link to a heading, an id given to two headings, and a heading pandoc did not read as one of
+the text's top level (setext headings, headings in quotations or divs).
 """
 
 from __future__ import annotations
@@ -61,13 +62,12 @@ WHOLE_SHARE = 0.5       # read the whole text when more than this share of it is
 class Piece:
     level: int          # of the heading it starts with; 0 for the text before the first heading
     text: str           # its Markdown, then the definitions of the notes it calls
-    line: int           # where it starts in the joined manuscript
 
 
 @dataclass(frozen=True)
 class Kept:
-    """What pandoc made of one piece: its blocks (JSON text), its HTML (the section left open,
-    notes numbered from 1), its notes' list items, and the ids it holds."""
+    """What pandoc made of one piece: its blocks (JSON text), its HTML (its section left open,
+    notes numbered from 1), its notes' list items, and its heading."""
 
     prefix: str                         # pandoc's JSON before the blocks (its API version)
     blocks: str
@@ -116,7 +116,7 @@ def cut(markdown: str, notes: list[tuple[str, int, int]] | None = None) -> list[
         wanted = _definitions(text, definitions, lines, (first, stop))
         if wanted is None:
             return None
-        pieces.append(Piece(level, text + "".join("\n\n" + w for w in wanted), first + 1))
+        pieces.append(Piece(level, text + "".join("\n\n" + w for w in wanted)))
     return pieces
 
 
