@@ -15,10 +15,15 @@ Pandoc's reading carries some things across the whole text. A book where any of 
 make a piece read alone differ from the same piece read in the book is always read whole:
 reference links and their definitions, example lists `(@)`, TeX macros, YAML blocks in the
 text, code blocks (the HTML numbers them through the book), raw HTML blocks (a `<div>` may
-open in one piece and close in another), note definitions that are not at the margin or are
-given twice, calls to notes without a definition, a `[text]` that could be an implicit
-link to a heading, an id given to two headings, and a heading pandoc did not read as one of
-the text's top level (setext headings, headings in quotations or divs).
+open in one piece and close in another), an HTML comment or tag running across a heading,
+a multiline table, note definitions that are not where pandoc surely reads them as such (in
+a paragraph, a list item, a quotation, a div) or are given twice, calls to notes without a
+definition, a `[text]` that could be an implicit link to a heading, an id that may be given
+to two headings, any heading-like line that does not start a piece (setext headings,
+headings in quotations, divs or notes), and a heading pandoc did not read as one of the
+text's top level. A piece read alone is also read with the next heading after it, which
+must still come out a heading. An adversarial review found fifteen texts that slipped past
+the first version of these guards; tests/test_pieces.py keeps them.
 """
 
 from __future__ import annotations
@@ -33,6 +38,14 @@ from . import cache, notes as notes_mod, pandoc
 from .errors import Location, ManuscriptError
 
 HEADING = re.compile(r"(#{1,6})(?:[ \t]|$)")
+HEADING_LIKE = re.compile(r"[ \t]*(?:>[ \t]*)*#{1,6}(?:[ \t]|$)")     # anywhere else, maybe a heading
+SETEXT = re.compile(r"[ \t]*(?:=+|-+)[ \t]*$")
+# What pandoc reads past a blank line, and so maybe past a heading: an HTML comment, a tag
+# whose quoted attribute runs on, a multiline table (a line of dashes with text under it).
+SPANNING = (re.compile(r"<!--.*?-->", re.S),
+            re.compile(r"""<[A-Za-z][A-Za-z0-9:-]*(?:\s+[^\s"'>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?)*\s*/?>"""))
+TABLE_TOP = re.compile(r"\n[ \t]*-{3,}[- \t]*\n[ \t]*\S")
+DEFINED = re.compile(r"\n[ \t>*+\-\d.)]*\[\^[^\]\s]+\]:")       # at a line's start, in a list item too
 DIV_FENCE = re.compile(r"^:{3,}")
 # Things pandoc reads across the whole text (see the module's docstring). Each searched on
 # its own, after a newline rather than at ^ with re.M: a tenth of the time on a long book.
@@ -43,7 +56,6 @@ GLOBAL = (
     re.compile(r"\n---[ \t]*\n(?![ \t]*\n)"),             # a YAML block
     re.compile(r"\n {0,3}>[ \t>]*\[\^[^\]\s]+\]:"),       # a note defined inside a block quote
 )
-BRACKETS = re.compile(r"\[([^\[\]\n]+)\](?![({])")      # not a link's or a span's text
 HEADER = '{"t":"Header",'
 NOTE = '{"t":"Note",'
 CALL = re.compile(r'<a href="#fn(\d+)" class="footnote-ref" id="fnref\1" role="doc-noteref"><sup>\1</sup></a>')
@@ -62,6 +74,8 @@ WHOLE_SHARE = 0.5       # read the whole text when more than this share of it is
 class Piece:
     level: int          # of the heading it starts with; 0 for the text before the first heading
     text: str           # its Markdown, then the definitions of the notes it calls
+    own: str            # its Markdown alone
+    next: str           # the line after it: the next piece's heading ("" for the last piece)
 
 
 @dataclass(frozen=True)
@@ -86,15 +100,11 @@ def cut(markdown: str, notes: list[tuple[str, int, int]] | None = None) -> list[
     lines = markdown.split("\n")
     if notes is None:
         notes = [(d.label, d.line, d.end_line) for d in notes_mod.scan(markdown, Path("-")).definitions]
-    definitions: dict[str, tuple[int, int]] = {}
-    for label, first, last in notes:
-        if label.casefold() in definitions:
-            return None
-        definitions[label.casefold()] = (first, last)
     starts = [(0, 0)]
-    fence, prev_blank, divs = None, True, 0
+    fence, prev, divs, in_divs = None, "", 0, set()
     for i, raw in enumerate(lines):
         m = notes_mod.FENCE.match(raw)
+        blank = not raw.strip(" \t")         # pandoc's blank line: a no-break space is text
         if fence:
             if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
                 fence = None
@@ -102,10 +112,26 @@ def cut(markdown: str, notes: list[tuple[str, int, int]] | None = None) -> list[
             fence = m.group(1)
         elif DIV_FENCE.match(raw):
             divs = divs + 1 if raw.strip(": \t") else max(divs - 1, 0)
-        elif prev_blank and not divs and (h := HEADING.match(raw)):
+        elif (h := HEADING.match(raw)) and not prev.strip(" \t") and not divs:
             starts.append((i, len(h.group(1))))
-        prev_blank = not raw.strip()
+        elif HEADING_LIKE.match(raw) or (SETEXT.match(raw) and prev.strip(" \t")):
+            return None             # a heading that is not a piece's (quoted, indented, in a div, setext)
+        if divs:
+            in_divs.add(i)
+        prev = "" if blank else raw
     if fence or divs:
+        return None
+    definitions: dict[str, tuple[int, int]] = {}
+    ends = {last for _, _, last in notes}
+    for label, first, last in notes:
+        after_block = first > 1 and lines[first - 2].strip(" \t") and first - 1 not in ends
+        if label.casefold() in definitions or not notes_mod.CALL.fullmatch(f"[^{label}]") or after_block or \
+                in_divs & set(range(first - 1, last)):
+            return None             # defined twice, a label no call can name, lazily inside a block, in a div
+        definitions[label.casefold()] = (first, last)
+    if len(DEFINED.findall(framed)) != len(notes):
+        return None                 # a definition the scan does not see as one (in a list item)
+    if TABLE_TOP.search(framed) or _spans_a_heading(markdown, lines, [i for i, _ in starts[1:]]):
         return None
     if not "\n".join(lines[: starts[1][0]] if len(starts) > 1 else lines).strip():
         starts = starts[1:] if len(starts) > 1 else starts     # nothing before the first heading
@@ -116,8 +142,27 @@ def cut(markdown: str, notes: list[tuple[str, int, int]] | None = None) -> list[
         wanted = _definitions(text, definitions, lines, (first, stop))
         if wanted is None:
             return None
-        pieces.append(Piece(level, text + "".join("\n\n" + w for w in wanted)))
+        pieces.append(Piece(level, text + "".join("\n\n" + w for w in wanted), text,
+                            lines[stop] if stop < len(lines) else ""))
     return pieces
+
+
+def _spans_a_heading(markdown: str, lines: list[str], heading_lines: list[int]) -> bool:
+    """True when an HTML comment or tag runs from before a piece's heading to after it."""
+    import bisect
+
+    offsets, at = [], 0
+    wanted = set(heading_lines)
+    for i, line in enumerate(lines):
+        if i in wanted:
+            offsets.append(at)
+        at += len(line) + 1
+    for pattern in SPANNING:
+        for m in pattern.finditer(markdown):
+            k = bisect.bisect_right(offsets, m.start())
+            if k < len(offsets) and offsets[k] < m.end():
+                return True
+    return False
 
 
 def _definitions(text: str, definitions: dict, lines: list[str], inside: tuple[int, int]) -> list[str] | None:
@@ -201,8 +246,8 @@ def _cut_blocks(pieces: list[Piece], ast: dict, text: str) -> list[tuple[str, st
         return None
     out = []
     for k, start in enumerate(positions):
-        stop = positions[k + 1] - 1 if k + 1 < len(positions) else len(blocks)
-        out.append((prefix, blocks[start:stop], heads[k]))
+        chunk = blocks[start: positions[k + 1] if k + 1 < len(positions) else len(blocks)]
+        out.append((prefix, chunk[:-1] if chunk.endswith(",") else chunk, heads[k]))
     return out
 
 
@@ -315,12 +360,19 @@ def read_pieces(pieces: list[Piece], markdown: str, where: Location, shift: int)
 
 
 def _read_alone(piece: Piece, where: Location, shift: int) -> Kept | None:
+    """pandoc on the piece alone; None unless it reads as it would in the book: one heading of
+    its level first (none before the first heading), and, read with the next piece's heading
+    line after it, that line still a heading of the text's top level (an HTML comment or a
+    table left open would take it in)."""
     try:
-        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
             html_future = pool.submit(pandoc.run_uncached, ["-f", pandoc.READER, *pandoc.html_args(shift)],
                                       piece.text, where)
+            after = pool.submit(pandoc.run_uncached, ["-f", pandoc.READER, "-t", "json"],
+                                piece.own + "\n" + piece.next, where) if piece.next else None
             text = pandoc.run_uncached(["-f", pandoc.READER, "-t", "json"], piece.text, where)
             html = html_future.result()
+            followed = pandoc.parse_ast(after.result(), where)["blocks"] if after else None
         ast = pandoc.parse_ast(text, where)
     except ManuscriptError:
         return None             # the whole text is read instead, and its error told with its line
@@ -331,6 +383,11 @@ def _read_alone(piece: Piece, where: Location, shift: int) -> Kept | None:
         fits = not heads
     else:
         fits = len(heads) == 1 and blocks[0].get("t") == "Header" and heads[0][0] == piece.level and heads[0][1]
+    if followed is not None:
+        level = len(HEADING.match(piece.next).group(1))
+        tops = [b for b in followed if b.get("t") == "Header"]
+        fits = fits and bool(followed) and followed[-1].get("t") == "Header" and followed[-1]["c"][0] == level \
+            and len(tops) == len(heads) + 1
     if parts is None or not fits:
         return None
     head = heads[0] if heads else None
@@ -338,6 +395,8 @@ def _read_alone(piece: Piece, where: Location, shift: int) -> Kept | None:
     if split is None:
         return None
     body, items = split
+    if not parts[1]:
+        body = ""               # no blocks (a piece of note definitions): pandoc writes a bare newline
     if head:
         if not body.endswith(CLOSE):
             return None
@@ -395,8 +454,8 @@ def _ids(pieces: list[Piece], kept: list[Kept], markdown: str) -> list[str | Non
             return None
         ident = alone
         if alone in used:
-            if _given(alone, piece.text.split("\n", 1)[0]):
-                return None         # an id given twice: pandoc keeps both
+            if re.search(r"\{[^}]*\}[ \t]*$", piece.own.split("\n", 1)[0]):
+                return None         # maybe an id given twice ({#a}, {id=a}): pandoc keeps both
             ident = next(f"{alone}-{n}" for n in range(1, len(used) + 2) if f"{alone}-{n}" not in used)
         used.add(ident)
         ids.append(ident)
@@ -409,21 +468,33 @@ def _given(ident: str, line: str) -> bool:
 
 
 def _label_key(text: str) -> str:
-    return "".join(ch for ch in text.casefold() if ch.isalnum())
+    key = "".join(ch for ch in text.casefold() if ch.isalnum())
+    return key or "".join(text.casefold().split())
+
+
+LINKED = re.compile(r"\[((?:[^\[\]]|\[[^\[\]]*\])*)\]")       # a bracketed text, newlines and one nesting in it
+TARGET = re.compile(r"\(\s*<?[^\s()<>]*>?(?:\s+(?:\"[^\"]*\"|'[^']*'|\([^)]*\)))?\s*\)")    # an inline link's target
+ATTRIBUTES = re.compile(r"""\{\s*(?:(?:[#.][^\s{}]+|[\w-]+=(?:"[^"]*"|'[^']*'|[^\s{}]+))\s*)+\}""")
 
 
 def _implicit_links(markdown: str) -> bool:
-    """True when a `[text]` could be pandoc's implicit link to a heading (`[Introduction]`)."""
+    """True when a `[text]` could be pandoc's implicit link to a heading (`[Introduction]`):
+    any bracketed text with a heading's letters and digits, unless a complete inline link
+    target or a span's attributes follow it."""
     labels = set()
     lines = markdown.split("\n")
     for i, raw in enumerate(lines):
         line = raw.lstrip(" >")
         if line.startswith("#"):
             labels.add(_label_key(re.sub(r"\{[^}]*\}\s*$", "", line.strip("# \t"))))
-        elif i + 1 < len(lines) and re.fullmatch(r"(=+|-+)[ \t]*", lines[i + 1]) and line.strip():
+        elif i + 1 < len(lines) and SETEXT.match(lines[i + 1]) and line.strip():
             labels.add(_label_key(line))
     labels.discard("")
-    return any(_label_key(m.group(1)) in labels for m in BRACKETS.finditer(markdown))
+    for m in LINKED.finditer(markdown):
+        if _label_key(m.group(1)) in labels and not (TARGET.match(markdown, m.end()) or
+                                                     ATTRIBUTES.match(markdown, m.end())):
+            return True
+    return False
 
 
 def _assemble(pieces: list[Piece], kept: list[Kept], ids: list[str | None]) -> tuple[dict, str] | None:
@@ -450,5 +521,5 @@ def _assemble(pieces: list[Piece], kept: list[Kept], ids: list[str | None]) -> t
         html += [NOTES_OPEN, *items, NOTES_CLOSE]
     if len({e.prefix for e in kept}) != 1:
         return None
-    ast = json.loads(kept[0].prefix + ",".join(blocks) + "]}")
+    ast = json.loads(kept[0].prefix + ",".join(b for b in blocks if b) + "]}")
     return ast, "".join(html)
