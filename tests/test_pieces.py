@@ -89,6 +89,14 @@ def whole(markdown: str, shift: int = 0) -> tuple[dict, str]:
             pandoc.run_uncached(["-f", pandoc.READER, *pandoc.html_args(shift)], markdown, WHERE))
 
 
+def applied(text: str, replacements: tuple[str, ...]) -> str:
+    """The text with each (old, new) pair of replacements made; every old must be there."""
+    for old, new in zip(replacements[::2], replacements[1::2]):
+        assert old in text
+        text = text.replace(old, new)
+    return text
+
+
 def from_pieces_alone(markdown: str, shift: int = 0) -> tuple[dict, str]:
     cut = pieces.cut(markdown)
     assert cut is not None and len(cut) > 1
@@ -143,11 +151,7 @@ EDITS = {
 
 @pytest.mark.parametrize("edit", sorted(EDITS))
 def test_after_an_edit_only_the_edited_pieces_are_read_and_the_book_is_the_same(edit, tmp_path, monkeypatch):
-    replacements = EDITS[edit]
-    edited = TEXT
-    for old, new in zip(replacements[::2], replacements[1::2]):
-        assert old in edited
-        edited = edited.replace(old, new)
+    edited = applied(TEXT, EDITS[edit])
     expected, first_html = whole(edited), whole(TEXT)[1]
     read: list[str] = []
     real = pandoc._run_pandoc
@@ -230,11 +234,7 @@ REVIEWED = {
 
 @pytest.mark.parametrize("case", sorted(REVIEWED))
 def test_reviewed_texts_are_read_whole_or_the_same(case, tmp_path, monkeypatch):
-    replacements = REVIEWED[case]
-    edited = BASE
-    for old, new in zip(replacements[::2], replacements[1::2]):
-        assert old in edited
-        edited = edited.replace(old, new)
+    edited = applied(BASE, REVIEWED[case])
     expected = whole(edited)
     # Read in pieces alone (as after an edit of every piece) ...
     cut = pieces.cut(edited)
