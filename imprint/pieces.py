@@ -16,14 +16,18 @@ make a piece read alone differ from the same piece read in the book is always re
 reference links and their definitions, example lists `(@)`, TeX macros, YAML blocks in the
 text, code blocks (the HTML numbers them through the book), raw HTML blocks (a `<div>` may
 open in one piece and close in another), an HTML comment or tag running across a heading,
-a multiline table, note definitions that are not where pandoc surely reads them as such (in
+a multiline table, a reference link's definition anywhere (in a list item, a quotation),
+note definitions that are not where pandoc surely reads them as such (in
 a paragraph, a list item, a quotation, a div) or are given twice, calls to notes without a
 definition, a `[text]` that could be an implicit link to a heading, an id that may be given
 to two headings, any heading-like line that does not start a piece (setext headings,
 headings in quotations, divs or notes), and a heading pandoc did not read as one of the
 text's top level. A piece read alone is also read with the next heading after it, which
-must still come out a heading. An adversarial review found fifteen texts that slipped past
-the first version of these guards; tests/test_pieces.py keeps them.
+must still come out a heading; every comment and everything that may be a tag must end in
+the piece it starts in (and in the note definition it starts in: a definition is appended
+to the pieces that call it), and every `]:` must be a note definition's. Two adversarial
+reviews found twenty-one texts that slipped past earlier versions of these guards;
+tests/test_pieces.py keeps them.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ SETEXT = re.compile(r"[ \t]*(?:=+|-+)[ \t]*$")
 SPANNING = (re.compile(r"<!--.*?-->", re.S),
             re.compile(r"""<[A-Za-z][A-Za-z0-9:-]*(?:\s+[^\s"'>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?)*\s*/?>"""))
 TABLE_TOP = re.compile(r"\n[ \t]*-{3,}[- \t]*\n[ \t]*\S")
-DEFINED = re.compile(r"\n[ \t>*+\-\d.)]*\[\^[^\]\s]+\]:")       # at a line's start, in a list item too
+OPENER = re.compile(r"<(!--|[A-Za-z/?!\u00c0-\uffff])")          # what may start a comment or a tag
 DIV_FENCE = re.compile(r"^:{3,}")
 # Things pandoc reads across the whole text (see the module's docstring). Each searched on
 # its own, after a newline rather than at ^ with re.M: a tenth of the time on a long book.
@@ -129,8 +133,8 @@ def cut(markdown: str, notes: list[tuple[str, int, int]] | None = None) -> list[
                 in_divs & set(range(first - 1, last)):
             return None             # defined twice, a label no call can name, lazily inside a block, in a div
         definitions[label.casefold()] = (first, last)
-    if len(DEFINED.findall(framed)) != len(notes):
-        return None                 # a definition the scan does not see as one (in a list item)
+    if markdown.count("]:") != len(notes):
+        return None                 # a definition the scan does not see (a reference link's, or in a list item)
     if TABLE_TOP.search(framed) or _spans_a_heading(markdown, lines, [i for i, _ in starts[1:]]):
         return None
     if not "\n".join(lines[: starts[1][0]] if len(starts) > 1 else lines).strip():
@@ -142,9 +146,31 @@ def cut(markdown: str, notes: list[tuple[str, int, int]] | None = None) -> list[
         wanted = _definitions(text, definitions, lines, (first, stop))
         if wanted is None:
             return None
+        if not all(_closed(part) for part in (text, *wanted)):
+            return None             # a comment or tag that would take in what follows it (a definition)
         pieces.append(Piece(level, text + "".join("\n\n" + w for w in wanted), text,
                             lines[stop] if stop < len(lines) else ""))
     return pieces
+
+
+def _closed(text: str) -> bool:
+    """True when every HTML comment and everything that may be a tag in the text also ends in it."""
+    for m in OPENER.finditer(text):
+        if m.group(1) == "!--":
+            if text.find("-->", m.end()) < 0:
+                return False
+            continue
+        quote = None
+        for ch in text[m.end():]:
+            if quote:
+                quote = None if ch == quote else quote
+            elif ch in "\"'":
+                quote = ch
+            elif ch == ">":
+                break
+        else:
+            return False
+    return True
 
 
 def _spans_a_heading(markdown: str, lines: list[str], heading_lines: list[int]) -> bool:

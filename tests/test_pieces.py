@@ -207,7 +207,7 @@ def test_a_heading_that_is_not_a_pieces_start_keeps_the_text_whole():
         assert pieces.cut(text) is None
 
 
-# Found by an adversarial review: texts (and edits) where a piece read alone once differed
+# Found by two adversarial reviews: texts (and edits) where a piece read alone once differed
 # from the whole. Each must now either be read whole (a guard) or come out the same.
 BASE = "".join(f"# {name}\n\nText {name.lower()}.\n\n" for name in ("Alpha", "Beta", "Gamma", "Delta")) + \
     "".join(f"# Chapter {n}\n\nFiller text of chapter {n}, long enough to keep the edited share small.\n\n"
@@ -229,6 +229,14 @@ REVIEWED = {
     "a definition in a list item": ("Text alpha.", "Call[^a].\n\n[^a]: margin", "Text beta.", "- [^a]: in a list"),
     "a definition in a fenced div": ("Text alpha.", "Call[^a].", "Text beta.", "::: {.box}\n[^a]: def\n:::"),
     "a preamble of one definition": ("# Alpha", "[^z]: unused\n\n# Alpha"),
+    # ... and by a second review of the fixed version:
+    "a closing tag across a heading": ("Text alpha.", "Text </span", "Text beta.", "b> beta."),
+    "a processing instruction across a heading": ("Text alpha.", "Text <?x", "Text beta.", "?> beta."),
+    "attributes run together across a heading": ("Text alpha.", 'Text <span a="x"b="y', "Text beta.", '">z</span>'),
+    "a reference defined in a quotation": ("Text alpha.", "> [foo]: /url", "Text delta.", "See [foo]."),
+    "a reference defined in a list item": ("Text alpha.", "- [foo]: /url", "Text delta.", "See [foo]."),
+    "a definition a comment takes in": ("Text alpha.", "Text alpha.[^n]\n\n[^n]: A note -->",
+                                        "Text beta.", "Text beta.[^n] <!-- draft"),
 }
 
 
