@@ -49,6 +49,7 @@ SETEXT = re.compile(r"[ \t]*(?:=+|-+)[ \t]*$")
 SPANNING = (re.compile(r"<!--.*?-->", re.S),
             re.compile(r"""<[A-Za-z][A-Za-z0-9:-]*(?:\s+[^\s"'>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?)*\s*/?>"""))
 TABLE_TOP = re.compile(r"\n[ \t]*-{3,}[- \t]*\n[ \t]*\S")
+TAG_END = re.compile(r"""(?:[^>"']|"[^"]*"|'[^']*')*>""")                # quoted values may hold a >
 OPENER = re.compile(r"<(!--|[A-Za-z/?!\u00c0-\uffff])")          # what may start a comment or a tag
 DIV_FENCE = re.compile(r"^:{3,}")
 # Things pandoc reads across the whole text (see the module's docstring). Each searched on
@@ -160,15 +161,7 @@ def _closed(text: str) -> bool:
             if text.find("-->", m.end()) < 0:
                 return False
             continue
-        quote = None
-        for ch in text[m.end():]:
-            if quote:
-                quote = None if ch == quote else quote
-            elif ch in "\"'":
-                quote = ch
-            elif ch == ">":
-                break
-        else:
+        if not TAG_END.match(text, m.end()):
             return False
     return True
 
