@@ -473,19 +473,22 @@ def test_output_folder_inside_the_book_is_refused(tiny_book):
     assert {p: p.read_bytes() for p in book.rglob("*") if p.is_file()} == before
 
 
-def test_the_checks_walk_the_book_once_for_raw_html_and_links(tiny_book, monkeypatch):
-    # The raw-HTML policy and the link check read the same walk of the AST (a long book's
-    # walk is 0.3-0.5 s): it is made once per book, and a new book gets its own.
+def test_the_checks_walk_the_book_once_for_raw_html_links_and_notes(tiny_book, monkeypatch):
+    # The raw-HTML policy, the link check and the note checks read the same walk of the AST
+    # (a long book's walk is 0.2-0.5 s): it is made once per book, and a new book gets its own.
     from imprint import checks, sanitize
     from imprint.load import load
 
     walks = []
     real = sanitize._items
-    monkeypatch.setattr(sanitize, "_items", lambda ast: walks.append(ast) or real(ast))
+    monkeypatch.setattr(sanitize, "_items", lambda ast, *more: walks.append(ast) or real(ast, *more))
     book = load(tiny_book("# One\n\nA [link](https://example.org) and <b>bold</b>.[^1]\n\n[^1]: ![x](nope.png)\n"))
     found = checks.check(book)
     assert len(walks) == 1
     assert {"R001"} <= {f.code for f in found}            # the image in the note is still judged
+    [note] = sanitize.notes(book.ast)                       # the note's content, from the same walk
+    assert "nope.png" in repr(note)
+    assert len(walks) == 1
     other = load(tiny_book("# Two\n\nPlain.\n"))
     checks.check(other)
     assert len(walks) == 2 and walks[1] is other.ast

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import pandoc
+from .. import pandoc, sanitize
 from ..errors import Finding, Location
 from ..notes import NoteCall, NoteDefinition, unfenced
 
@@ -159,7 +159,7 @@ def printed_notes(book, calls, inline, by_label, key) -> list[Note]:
     positions; the index has positions but not pandoc's reading. They are paired in order,
     and checked to agree; when they do not, the note's own source text is read instead."""
     resolved = sorted([c for c in calls if c.label in by_label] + list(inline), key=key)
-    ast_notes = list(_ast_notes(book.ast.get("blocks", [])))
+    ast_notes = sanitize.notes(book.ast)
     agree = len(ast_notes) == len(resolved)
     out = []
     for number, call in enumerate(resolved, start=1):
@@ -173,21 +173,6 @@ def printed_notes(book, calls, inline, by_label, key) -> list[Note]:
             paragraphs, ends_in_text = None, False
         out.append(Note(number, call, definition, paragraphs, ends_in_text))
     return out
-
-
-def _ast_notes(blocks):
-    """Note contents in document order (notes inside notes do not exist in pandoc)."""
-    stack = [blocks]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, list):
-            stack.extend(reversed([n for n in node if isinstance(n, (list, dict))]))
-        elif node.get("t") == "Note":
-            yield node.get("c", [])
-        else:
-            content = node.get("c")
-            if isinstance(content, (list, dict)):
-                stack.append(content)
 
 
 def _plain(blocks) -> tuple[tuple[str, ...], bool]:
