@@ -44,10 +44,8 @@ from .errors import Location, ManuscriptError
 HEADING = re.compile(r"(#{1,6})(?:[ \t]|$)")
 HEADING_LIKE = re.compile(r"[ \t]*(?:>[ \t]*)*#{1,6}(?:[ \t]|$)")     # anywhere else, maybe a heading
 SETEXT = re.compile(r"[ \t]*(?:=+|-+)[ \t]*$")
-# What pandoc reads past a blank line, and so maybe past a heading: an HTML comment, a tag
-# whose quoted attribute runs on, a multiline table (a line of dashes with text under it).
-SPANNING = (re.compile(r"<!--.*?-->", re.S),
-            re.compile(r"""<[A-Za-z][A-Za-z0-9:-]*(?:\s+[^\s"'>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?)*\s*/?>"""))
+# What pandoc reads past a blank line, and so maybe past a heading: a multiline table (a line
+# of dashes with text under it), an HTML comment or tag (see _closed).
 TABLE_TOP = re.compile(r"\n[ \t]*-{3,}[- \t]*\n[ \t]*\S")
 TAG_END = re.compile(r"""(?:[^>"']|"[^"]*"|'[^']*')*>""")                # quoted values may hold a >
 OPENER = re.compile(r"<(!--|[A-Za-z/?!\u00c0-\uffff])")          # what may start a comment or a tag
@@ -55,7 +53,6 @@ DIV_FENCE = re.compile(r"^:{3,}")
 # Things pandoc reads across the whole text (see the module's docstring). Each searched on
 # its own, after a newline rather than at ^ with re.M: a tenth of the time on a long book.
 GLOBAL = (
-    re.compile(r"\n {0,3}\[(?!\^)[^\]\n]+\]:"),          # a reference link's definition
     re.compile(r"\(@"),                                 # an example list item
     re.compile(r"\\(?:re)?newcommand|\\def\b|\\let\b"),  # TeX macros
     re.compile(r"\n---[ \t]*\n(?![ \t]*\n)"),             # a YAML block
@@ -135,8 +132,8 @@ def cut(markdown: str, notes: list[tuple[str, int, int]] | None = None) -> list[
             return None             # defined twice, a label no call can name, lazily inside a block, in a div
         definitions[label.casefold()] = (first, last)
     if markdown.count("]:") != len(notes):
-        return None                 # a definition the scan does not see (a reference link's, or in a list item)
-    if TABLE_TOP.search(framed) or _spans_a_heading(markdown, lines, [i for i, _ in starts[1:]]):
+        return None                 # a definition the scan does not see (any reference link's, or in a list item)
+    if TABLE_TOP.search(framed):
         return None
     if not "\n".join(lines[: starts[1][0]] if len(starts) > 1 else lines).strip():
         starts = starts[1:] if len(starts) > 1 else starts     # nothing before the first heading
@@ -164,24 +161,6 @@ def _closed(text: str) -> bool:
         if not TAG_END.match(text, m.end()):
             return False
     return True
-
-
-def _spans_a_heading(markdown: str, lines: list[str], heading_lines: list[int]) -> bool:
-    """True when an HTML comment or tag runs from before a piece's heading to after it."""
-    import bisect
-
-    offsets, at = [], 0
-    wanted = set(heading_lines)
-    for i, line in enumerate(lines):
-        if i in wanted:
-            offsets.append(at)
-        at += len(line) + 1
-    for pattern in SPANNING:
-        for m in pattern.finditer(markdown):
-            k = bisect.bisect_right(offsets, m.start())
-            if k < len(offsets) and offsets[k] < m.end():
-                return True
-    return False
 
 
 def _definitions(text: str, definitions: dict, lines: list[str], inside: tuple[int, int]) -> list[str] | None:
