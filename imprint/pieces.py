@@ -225,13 +225,13 @@ def _cut_blocks(pieces: list[Piece], ast: dict, text: str) -> list[tuple[str, st
     if parts is None:
         return None
     prefix, blocks = parts
-    heads = [(b["c"][0], b["c"][1][0]) for b in ast["blocks"] if b.get("t") == "Header"]
+    heads = _heads(ast["blocks"])
     headed = [p for p in pieces if p.level]
     if len(heads) != len(headed) or any(h[0] != p.level or not h[1] for h, p in zip(heads, headed)):
         return None
     positions, at = [], 0
     for level, ident in heads:
-        marker = '{"t":"Header","c":[%d,[%s,' % (level, json.dumps(ident, ensure_ascii=False))
+        marker = _header_json(level, ident)
         found = blocks.find(marker, at)
         if found < 0 or (found and blocks[found - 1] != ","):
             return None
@@ -247,6 +247,16 @@ def _cut_blocks(pieces: list[Piece], ast: dict, text: str) -> list[tuple[str, st
         chunk = blocks[start: positions[k + 1] if k + 1 < len(positions) else len(blocks)]
         out.append((prefix, chunk[:-1] if chunk.endswith(",") else chunk, heads[k]))
     return out
+
+
+def _heads(blocks: list) -> list[tuple[int, str]]:
+    """(level, id) of each heading among the blocks (the text's top level)."""
+    return [(b["c"][0], b["c"][1][0]) for b in blocks if b.get("t") == "Header"]
+
+
+def _header_json(level: int, ident: str) -> str:
+    """How pandoc's JSON begins a heading of this level and id."""
+    return '{"t":"Header","c":[%d,[%s,' % (level, json.dumps(ident, ensure_ascii=False))
 
 
 def _split_notes(html: str) -> tuple[str, list[str]] | None:
@@ -376,7 +386,7 @@ def _read_alone(piece: Piece, where: Location, shift: int) -> Kept | None:
         return None             # the whole text is read instead, and its error told with its line
     parts = _blocks_of(text)
     blocks = ast["blocks"]
-    heads = [(b["c"][0], b["c"][1][0]) for b in blocks if b.get("t") == "Header"]
+    heads = _heads(blocks)
     if piece.level == 0:
         fits = not heads
     else:
@@ -502,8 +512,7 @@ def _assemble(pieces: list[Piece], kept: list[Kept], ids: list[str | None]) -> t
         if entry.head and ident != entry.head[1]:           # the heading's id in this book
             level, old = entry.head[:2]
             text = text.replace(f'<section id="{old}" class="level', f'<section id="{ident}" class="level', 1)
-            was = '{"t":"Header","c":[%d,[%s,' % (level, json.dumps(old, ensure_ascii=False))
-            part = part.replace(was, '{"t":"Header","c":[%d,[%s,' % (level, json.dumps(ident, ensure_ascii=False)), 1)
+            part = part.replace(_header_json(level, old), _header_json(level, ident), 1)
         while piece.level and open_ and open_[-1] >= piece.level:
             html.append(CLOSE)
             open_.pop()
