@@ -32,8 +32,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-PACKAGE = Path(__file__).resolve().parent
-ROOT = PACKAGE.parent
+from imprint.house import PACKAGE, ROOT, STYLES, TEMPLATES
+
 FORMAT = 1                          # bump when the layout of entries changes
 DEFAULT_LIMIT = 2 * 2**30           # bytes kept after pruning, least recently used first
 FOLDER_NAME = ".imprint-cache"     # a --cache folder inside the book is never part of the book's key
@@ -122,7 +122,7 @@ def toolchain() -> str:
     digest is made once: the cache keys of a long book ask for it a hundred times."""
     if "digest" not in _toolchain:
         parts: list = [FORMAT, sys.version, sys.platform, _versions()]
-        for folder in (PACKAGE, ROOT / "templates", ROOT / "styles"):
+        for folder in (PACKAGE, TEMPLATES, STYLES):
             for path in sorted(folder.rglob("*")):
                 if path.is_file() and "__pycache__" not in path.parts and not path.name.startswith("."):
                     parts.append((str(path.relative_to(ROOT)), file_digest(path)))
@@ -302,81 +302,3 @@ def folder_for(out: Path, option: Path | str | None | bool) -> Path | None:
 
 def now() -> float:
     return time.perf_counter()
-
-
-# --- a whole build ------------------------------------------------------------------------
-
-def memoized(build):
-    """Wrap pipeline.build: an unchanged book, built with the same options by the same
-    toolchain, gets the last result (outputs, findings, or the same failure) without any
-    work; anything else is built with this cache current, so its stages reuse what they can.
-
-    The wrapper takes one more keyword, `cache`: a folder, False for none, or None for
-    `<out>/.imprint-cache`. Every other argument except the book, the output folder and the
-    progress callback is part of the key, so an option added to build() later is too.
-    """
-    import functools
-    import inspect
-
-    signature = inspect.signature(build)
-
-    @functools.wraps(build)
-    def wrapper(*args, cache=None, **kwargs):
-        from .errors import BuildFailed
-
-        bound = signature.bind(*args, **kwargs)
-        bound.apply_defaults()
-        arguments = dict(bound.arguments)
-        book_path, out = Path(arguments.pop("book_path")), Path(arguments.pop("out"))
-        say = arguments.pop("progress", None) or (lambda message: None)
-        folder = folder_for(out, cache)
-        store = Cache(folder)
-        forget_file_digests()
-        skip = (out,) + ((folder,) if folder else ())
-        files = book_files(book_path, skip=skip) if store.enabled else None
-        inputs = (toolchain(), files) if store.enabled else None
-        key = None
-        if files is not None:
-            key = digest("build", inputs[0], arguments, files, os.environ.get("SOURCE_DATE_EPOCH"))
-            entry = store.load("build", key)
-            if entry is not None:
-                say("nothing has changed since the last build: its results, from the cache")
-                if "failed" in entry:
-                    raise BuildFailed(entry["failed"], findings=entry["findings"])
-                return _replay(entry["result"], out)
-        def settle(entry) -> None:
-            # Keep what this build stored only if nothing it may have read changed while it ran.
-            forget_file_digests()
-            book_path_files = book_files(book_path, skip=skip)
-            if (toolchain(), book_path_files) != inputs:
-                store.forget_stored()
-            elif key and entry is not None:
-                store.store("build", key, entry)
-            store.prune()
-
-        with using(store):
-            try:
-                result = build(*args, **kwargs)
-            except BuildFailed as failure:
-                if store.enabled:
-                    settle({"failed": failure.message, "findings": failure.findings})
-                raise
-        if store.enabled:
-            settle({"result": _slim(result)})
-        return result
-
-    return wrapper
-
-
-def _slim(result):
-    """The result without the manuscript's syntax tree (large, and unused once built)."""
-    slim = dataclasses.replace(result, book=dataclasses.replace(result.book, ast={}), written=[])
-    return slim
-
-
-def _replay(result, out: Path):
-    from . import pipeline
-
-    result = dataclasses.replace(result, out=out)
-    result.written = pipeline.write_outputs(result)
-    return result

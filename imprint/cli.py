@@ -9,11 +9,12 @@ import threading
 import traceback
 from pathlib import Path
 
-from . import pipeline, proof
-from .editions import EDITIONS, TRIMS
-from .profiles import PROFILES
-from .errors import BuildFailed, ExitCode, ImprintError, fails, summary
-from .limits import DEFAULT_MEMORY_MB, DEFAULT_SECONDS, Limits
+from imprint import pipeline
+from imprint import proof
+from imprint.specs.editions import EDITIONS, TRIMS
+from imprint.specs.profiles import PROFILES
+from imprint.errors import BuildFailed, ExitCode, ImprintError, fails, summary
+from imprint.processes import DEFAULT_MEMORY_MB, DEFAULT_SECONDS, Limits
 
 DESCRIPTION = """Build the editions of a book from one Markdown manuscript with footnotes.
 
@@ -148,9 +149,9 @@ def main(argv=None) -> int:
             return ExitCode.FINDINGS if fails(done.findings, args.strict) else ExitCode.OK
         limits = Limits(seconds=args.time_limit or None, memory_mb=args.memory_limit or None)
         if args.watch:
-            from . import watch
+            from imprint import watch
             return watch.run(args, report, out, err)
-        from .watch import Progress
+        from imprint.watch import Progress
         with Progress(err, verbose=args.verbose, quiet=args.quiet) as progress:
             result = pipeline.build(args.book, args.out, args.edition, strict=args.strict, progress=progress,
                                     profile=args.profile, trim=args.trim, limits=limits,

@@ -3,10 +3,10 @@ test keeps the two in step. Each check module owns its CODES dict; this only gat
 
 from __future__ import annotations
 
-from .checks import CODES as MANUSCRIPT_CODES
-from .layout import CODES as PAGE_CODES
-from .preflight import CODES as PRINT_CODES
-from .package import CODES as EPUB_CODES
+from imprint.checks import CODES as MANUSCRIPT_CODES
+from imprint.checks.pages import CODES as PAGE_CODES
+from imprint.editions.preflight import CODES as PRINT_CODES
+from imprint.editions.epub import CODES as EPUB_CODES
 
 RESOURCE_CODES = {
     "R001": "A file the book names (image, stylesheet, font) does not exist.",

@@ -22,12 +22,98 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 
-from . import cache, checks, cover, package, parts, pieces, preflight, profiles, render, sanitize, typeset
-from .editions import EDITIONS, Edition, for_printer, margins_for, trim as trim_for
-from .errors import BuildFailed, ExitCode, Finding, ImprintError, Location, MetadataError, fails, summary
-from .limits import Limits, can_fork, run_limited, start_limited
-from .checks import note_outputs
-from .load import Book, load
+from imprint import cache
+from imprint import checks
+from imprint.editions import cover
+from imprint.editions import epub
+from imprint.jobs import chapters
+from imprint.manuscript import sections
+from imprint.editions import preflight
+from imprint.specs import profiles
+from imprint.html import render
+from imprint.manuscript import sanitize
+from imprint.jobs.job import Job
+from imprint.typeset import engine
+from imprint.specs.editions import EDITIONS, Edition, for_printer, margins_for, trim as trim_for
+from imprint.errors import BuildFailed, ExitCode, Finding, ImprintError, Location, MetadataError, fails, summary
+from imprint.processes import Limits, can_fork, run_limited, start_limited
+from imprint.checks import note_outputs
+from imprint.manuscript.load import Book, load
+
+
+# --- a whole build, from the cache ------------------------------------------------------------------------
+
+def memoized(build):
+    """Wrap pipeline.build: an unchanged book, built with the same options by the same
+    toolchain, gets the last result (outputs, findings, or the same failure) without any
+    work; anything else is built with this cache current, so its stages reuse what they can.
+
+    The wrapper takes one more keyword, `cache`: a folder, False for none, or None for
+    `<out>/.imprint-cache`. Every other argument except the book, the output folder and the
+    progress callback is part of the key, so an option added to build() later is too.
+    """
+    import functools
+    import inspect
+
+    signature = inspect.signature(build)
+
+    @functools.wraps(build)
+    def wrapper(*args, **kwargs):
+        cache_folder = kwargs.pop("cache", None)
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        arguments = dict(bound.arguments)
+        book_path, out = Path(arguments.pop("book_path")), Path(arguments.pop("out"))
+        say = arguments.pop("progress", None) or (lambda message: None)
+        folder = cache.folder_for(out, cache_folder)
+        store = cache.Cache(folder)
+        cache.forget_file_digests()
+        skip = (out,) + ((folder,) if folder else ())
+        files = cache.book_files(book_path, skip=skip) if store.enabled else None
+        inputs = (cache.toolchain(), files) if store.enabled else None
+        key = None
+        if files is not None:
+            key = cache.digest("build", inputs[0], arguments, files, os.environ.get("SOURCE_DATE_EPOCH"))
+            entry = store.load("build", key)
+            if entry is not None:
+                say("nothing has changed since the last build: its results, from the cache")
+                if "failed" in entry:
+                    raise BuildFailed(entry["failed"], findings=entry["findings"])
+                return _replay(entry["result"], out)
+        def settle(entry) -> None:
+            # Keep what this build stored only if nothing it may have read changed while it ran.
+            cache.forget_file_digests()
+            book_path_files = cache.book_files(book_path, skip=skip)
+            if (cache.toolchain(), book_path_files) != inputs:
+                store.forget_stored()
+            elif key and entry is not None:
+                store.store("build", key, entry)
+            store.prune()
+
+        with cache.using(store):
+            try:
+                result = build(*args, **kwargs)
+            except BuildFailed as failure:
+                if store.enabled:
+                    settle({"failed": failure.message, "findings": failure.findings})
+                raise
+        if store.enabled:
+            settle({"result": _slim(result)})
+        return result
+
+    return wrapper
+
+
+def _slim(result):
+    """The result without the manuscript's syntax tree (large, and unused once built)."""
+    slim = dataclasses.replace(result, book=dataclasses.replace(result.book, ast={}), written=[])
+    return slim
+
+
+def _replay(result, out: Path):
+    result = dataclasses.replace(result, out=out)
+    result.written = write_outputs(result)
+    return result
 
 
 @dataclass
@@ -100,7 +186,7 @@ def trim_of(book: Book, name=None):
                             hint=err.hint) from None
 
 
-@cache.memoized
+@memoized
 def build(book_path: Path, out: Path, edition_names=None, *, strict: bool = False, progress=None,
           profile=None, trim=None, limits: Limits | None = None, allow_remote_images: bool = False,
           validate: bool = False) -> BuildResult:
@@ -133,7 +219,7 @@ def build(book_path: Path, out: Path, edition_names=None, *, strict: bool = Fals
     epub_body = sanitize.without_remote_images(body) if ebooks and allow_remote_images else body
     page_starts = ()
     # A book set in parts knows its pages before they are joined: the EPUB (its page list) and
-    # the cover (its spine) are made then, in children, while this process joins the parts.
+    # the cover (its spine) are made then, in children, while this process joins the chapters.
     early: dict = {}
 
     def placed(pages: int, padding: int, extracts: dict) -> None:
@@ -216,7 +302,7 @@ def _start_cover(book: Book, printer, trim_size, pages: int, edition: Edition, s
 def epubcheck_findings(book: Book, result: "EditionResult") -> list[Finding]:
     """EPUBCheck's messages about an EPUB edition as findings (E203 errors, E204 warnings),
     or E205 when it cannot run."""
-    from . import validate
+    from imprint.editions import validate
 
     where = Location(book.metadata.source)
     with tempfile.TemporaryDirectory(prefix="imprint-validate-") as tmp:
@@ -237,7 +323,7 @@ def epubcheck_findings(book: Book, result: "EditionResult") -> list[Finding]:
     return out
 
 
-WARM_MIN_BYTES = 150_000    # of Markdown: a book long enough to be set in parts (parts.SPLIT_MIN_CHARS of HTML)
+WARM_MIN_BYTES = 150_000    # of Markdown: a book long enough to be set in parts (chapters.SPLIT_MIN_CHARS of HTML)
 
 
 def _warm_up(book_path: Path):
@@ -245,7 +331,7 @@ def _warm_up(book_path: Path):
     (the main thread only waits for it then): every typesetting process forked from this one
     starts with them loaded instead of spending a second of its own on the imports. For a book
     long enough to be set in parts (tens of processes), also with what a first layout and
-    write load once (typeset.warm_up: 0.7 s here, done while pandoc reads the long text; it
+    write load once (engine.warm_up: 0.7 s here, done while pandoc reads the long text; it
     saves 0.1-0.15 s in each process), and with the hyphenation patterns of the book's
     language (0.15 s in each process), once the build has read the book (`learned`, a
     future) and only if pandoc read most of it anew: after an edit, pandoc reads one piece
@@ -259,12 +345,16 @@ def _warm_up(book_path: Path):
     def work():
         try:
             import weasyprint  # noqa: F401
-            from . import inspections, layout, longnotes, pages, typeset  # noqa: F401
+            from imprint.jobs import inspections  # noqa: F401
+            from imprint.checks import pages as page_checks
+            from imprint.typeset import longnotes
+            from imprint.typeset import positions
+            from imprint.typeset import engine
             if _markdown_bytes(book_path) >= WARM_MIN_BYTES:
                 book = learned.result()
-                if book is not None and book.read > pieces.WHOLE_SHARE:
-                    typeset.warm_up()
-                    typeset.load_hyphenation(book.metadata.lang)
+                if book is not None and book.read > sections.WHOLE_SHARE:
+                    engine.warm_up()
+                    engine.load_hyphenation(book.metadata.lang)
         except Exception:     # the typesetting job will meet and report the same problem
             pass
 
@@ -307,7 +397,7 @@ def typeset_paged(book: Book, body: render.Body, editions: list[Edition], say,
     it, so page N is the same page in both); the job lays out again if the count moves the
     book into another band. Editions that pad get blank pages at the end for the printer.
     Also returns the print page map (imprint/pagemap.py) the EPUB's page list is made from.
-    `placed` is parts.run's: called before a book set in parts is joined.
+    `placed` is chapters.run's: called before a book set in parts is joined.
     """
     started = time.perf_counter()
     printer = printer or profiles.profile(None)
@@ -319,7 +409,7 @@ def typeset_paged(book: Book, body: render.Body, editions: list[Edition], say,
                    for band in printer.gutter)
     guess = estimate_pages(book, trim)
     say(f"typesetting {book.slug} ({trim.name}, {printer.name}, about {guess} pages)")
-    job = typeset.Job(
+    job = Job(
         html=render.paged_html(book, body, (editions or [e for e in EDITIONS.values() if e.kind == "pdf"])[0]),
         page_css=next((css for first, last, css in gutter if first <= guess <= last),
                       gutter[0][2] if guess < gutter[0][0] else gutter[-1][2]),
@@ -327,7 +417,7 @@ def typeset_paged(book: Book, body: render.Body, editions: list[Edition], say,
         editions=tuple(editions), identifier=book.metadata.identifier, note_numbers=tuple(sorted(body.notes)),
         gutter=gutter, page_rules=printer.pages, remote_images=remote_images,
     )
-    layout = parts.run(job, say, limits, placed)
+    layout = chapters.run(job, say, limits, placed)
     seconds = time.perf_counter() - started
     results = []
     for edition in editions:
@@ -379,7 +469,7 @@ def build_epub(book: Book, body, say, edition: Edition, page_starts=()) -> Editi
     t0 = time.perf_counter()
     say(f"packaging the {edition.name} edition")
     jpeg = cover.ebook_cover_jpeg(book) if not book.metadata.cover_image else None
-    made = package.package_edition(book, body, jpeg, page_starts, kobo=edition.kobo)
+    made = epub.package_edition(book, body, jpeg, page_starts, kobo=edition.kobo)
     found = list(made.findings) + note_outputs.check_epub_notes(made.data, body.notes)
     return EditionResult(edition.name, book.slug + edition.suffix, made.data, None, len(body.notes),
                          found, time.perf_counter() - t0)

@@ -17,11 +17,12 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import pipeline, render
-from .codes import all_codes
-from .editions import EDITIONS, Edition, for_printer
-from .errors import BuildFailed, Finding, ImprintError, fails, summary
-from .layout import SEVERITIES
+from imprint import pipeline
+from imprint.html import render
+from imprint.codes import all_codes
+from imprint.specs.editions import EDITIONS, Edition, for_printer
+from imprint.errors import BuildFailed, Finding, ImprintError, fails, summary
+from imprint.checks.pages import SEVERITIES
 
 DPI = 96                # readable on screen at 100 %, ~45 KB a page in greyscale PNG
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}

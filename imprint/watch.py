@@ -14,7 +14,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from .cache import FOLDER_NAME, ROOT
+from imprint.cache import FOLDER_NAME, ROOT
 
 
 class Progress:
@@ -212,8 +212,9 @@ def watch(build_once, book: Path, out: Path, cache_folder: Path | None, *, port:
 
 def run(args, report, out, err) -> int:
     """`build.py --watch`: the CLI's build, again on every change, with the preview page."""
-    from . import cache, pipeline
-    from .errors import BuildFailed, ImprintError, summary
+    from imprint import cache
+    from imprint import pipeline
+    from imprint.errors import BuildFailed, ImprintError, summary
 
     def build_once():
         try:

@@ -45,15 +45,23 @@ def main(argv=None) -> int:
     parser.add_argument("--no-cache", action="store_true")
     args = parser.parse_args(argv)
 
-    from imprint import chunks, cli, load, checks, pandoc, parts, pipeline, preflight, render
+    from imprint.jobs import resetting
+    from imprint import cli
+    from imprint.manuscript import load
+    from imprint import checks
+    from imprint.manuscript import pandoc
+    from imprint.jobs import chapters
+    from imprint import pipeline
+    from imprint.editions import preflight
+    from imprint.html import render
 
     pandoc._run_pandoc = timed("pandoc", pandoc._run_pandoc)
     load.load = pipeline.load = timed("load (pandoc included)", load.load)
     checks.check = timed("checks", checks.check)
     render.body_html = timed("HTML of the text", render.body_html)
     pipeline.typeset_paged = timed("typesetting, all of it", pipeline.typeset_paged)
-    chunks.typeset_chapters = timed("chapters", chunks.typeset_chapters)
-    parts._join_all = timed("join", parts._join_all)
+    resetting.typeset_chapters = timed("chapters", resetting.typeset_chapters)
+    chapters._join_all = timed("join", chapters._join_all)
     pipeline.build_epub = timed("EPUB", pipeline.build_epub)
     preflight.preflight = timed("preflight", preflight.preflight)
     pipeline.write_outputs = timed("writing the files", pipeline.write_outputs)

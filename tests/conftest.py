@@ -58,7 +58,7 @@ def essay_build(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def essay_slug():
-    from imprint.load import load
+    from imprint.manuscript.load import load
     return load(BOOK).slug
 
 
@@ -89,7 +89,7 @@ def tiny_book(tmp_path):
 @pytest.fixture(scope="session")
 def essay_epubcheck(essay_build, essay_slug):
     """EPUBCheck's messages for the essay's EPUB (one JVM run per session)."""
-    from imprint import validate
+    from imprint.editions import validate
     reason = validate.epubcheck_unavailable_reason()
     if reason:
         pytest.fail(f"EPUBCheck is required for the tests: {reason}")

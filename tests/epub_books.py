@@ -89,11 +89,11 @@ def xml(files: dict, name: str):
 
 @functools.cache
 def epubcheck(path: Path):
-    from imprint.validate import run_epubcheck
+    from imprint.editions.validate import run_epubcheck
     return tuple(run_epubcheck(path))
 
 
 @functools.cache
 def ace(path: Path):
-    from imprint.validate import run_ace
+    from imprint.editions.validate import run_ace
     return tuple(run_ace(path))

@@ -18,7 +18,10 @@ import pytest
 
 from conftest import METADATA, ROOT, run_cli, write_book
 
-from imprint import inspections, pandoc, pipeline, render
+from imprint.jobs import inspections
+from imprint.manuscript import pandoc
+from imprint import pipeline
+from imprint.html import render
 
 TEXT = "# Chapter\n\nSome text with a note.[^1]\n\n[^1]: The note.\n"
 
@@ -230,14 +233,16 @@ def test_limited_jobs_run_side_by_side_from_threads(good):
     """run_limited is what parallel builds call from a thread pool: each call its own process."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from imprint import typeset
-    from imprint.editions import DESIGN_MARGINS, EDITIONS, trim
-    from imprint.limits import Limits, run_limited
-    from imprint.load import load
+    from imprint.jobs.job import Job
+
+    from imprint.typeset import engine
+    from imprint.specs.editions import DESIGN_MARGINS, EDITIONS, trim
+    from imprint.processes import Limits, run_limited
+    from imprint.manuscript.load import load
 
     book = load(good[0])
     body = render.body_html(book)
-    jobs = [typeset.Job(html=render.paged_html(book, body, EDITIONS["pdf"]),
+    jobs = [Job(html=render.paged_html(book, body, EDITIONS["pdf"]),
                         page_css=render.page_css(book, trim(None), DESIGN_MARGINS["6x9"], mirrored=mirrored),
                         base=book.root, book_root=book.root, book_file=book.metadata.source,
                         editions=(EDITIONS["pdf"],), identifier=book.metadata.identifier, note_numbers=(1,))

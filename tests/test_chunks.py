@@ -12,7 +12,10 @@ import pytest
 from PIL import ImageChops
 
 from conftest import write_book
-from imprint import cache, parts, typeset
+from imprint import cache
+from imprint.jobs import chapters
+from imprint.jobs.job import run_job
+from imprint.typeset import engine
 from test_parts import BOOK_METADATA, WORDS, page_texts, paged_job, part_findings, structure
 
 
@@ -65,13 +68,13 @@ def test_an_edited_chapter_has_the_pages_of_a_fresh_layout(tmp_path, monkeypatch
     name = "chapter 3" if in_parts else "chapter 2"        # a part's title is a part of its own
     store = cache.Cache(tmp_path / "cache")
     with cache.using(store):
-        parts.run(paged_job(book))          # the first build: the chapters' history
+        chapters.run(paged_job(book))          # the first build: the chapters' history
     text = book / "text.md"
     text.write_text(EDITS[edit](text.read_text()))
     job = paged_job(book)
     said: list[str] = []
     with cache.using(store):
-        again = parts.run(job, said.append)
+        again = chapters.run(job, said.append)
     assert any(f"{name}, from page" in line for line in said), said
     assert not any(line.startswith("typesetting") and "chapter 1" in line for line in said)
     unsettled = [line for line in said if line.endswith("the changed pages did not settle")]
@@ -81,7 +84,7 @@ def test_an_edited_chapter_has_the_pages_of_a_fresh_layout(tmp_path, monkeypatch
     # Not settled: the rest of the chapter is set, from the same page (its first pages stand).
     assert all(f"{name}, from page" in line for line in unsettled), said
 
-    fresh = typeset.run_job(job)            # no parts, no cache
+    fresh = run_job(job)            # no parts, no cache
     assert again.pages == fresh.pages and again.padding == fresh.padding
     for edition in fresh.pdfs:
         assert page_texts(again.pdfs[edition]) == page_texts(fresh.pdfs[edition])

@@ -10,8 +10,11 @@ import pytest
 from conftest import BOOK
 from print_helpers import IN, boxes
 
-from imprint import cover, editions, preflight, profiles
-from imprint.load import load
+from imprint.editions import cover
+from imprint.specs import editions
+from imprint.editions import preflight
+from imprint.specs import profiles
+from imprint.manuscript.load import load
 
 SIX_BY_NINE = editions.trim("6x9")
 

@@ -13,8 +13,8 @@ from fontTools.ttLib import TTFont
 
 from conftest import BOOK, run_cli
 from epub_books import EPUB_TYPE, NS, ace, chapters_build, epub_files, epubcheck, xml
-from imprint.load import load
-from imprint.validate import ace_unavailable_reason, epubcheck_unavailable_reason
+from imprint.manuscript.load import load
+from imprint.editions.validate import ace_unavailable_reason, epubcheck_unavailable_reason
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 

@@ -6,7 +6,7 @@ import pytest
 from lxml import etree
 
 from conftest import BOOK
-from imprint.load import load
+from imprint.manuscript.load import load
 
 NS = {"x": "http://www.w3.org/1999/xhtml", "epub": "http://www.idpf.org/2007/ops",
       "opf": "http://www.idpf.org/2007/opf", "dc": "http://purl.org/dc/elements/1.1/"}

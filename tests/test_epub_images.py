@@ -6,7 +6,7 @@ from lxml import etree
 from PIL import Image
 
 from conftest import run_cli
-from imprint import validate
+from imprint.editions import validate
 
 NS = {"x": "http://www.w3.org/1999/xhtml", "opf": "http://www.idpf.org/2007/opf"}
 

@@ -6,8 +6,8 @@ import re
 import pytest
 
 from conftest import BOOK, SEED
-from imprint.load import load
-from imprint.pandoc import stringify
+from imprint.manuscript.load import load
+from imprint.manuscript.pandoc import stringify
 
 pytestmark = pytest.mark.skipif(not SEED.exists(), reason="the seed text is not beside the repository")
 

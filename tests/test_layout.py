@@ -1,8 +1,8 @@
-"""The layout checks (imprint/layout.py): for each check a tiny book, or a stylesheet laid over
+"""The layout checks (imprint/page_checks.py): for each check a tiny book, or a stylesheet laid over
 one, that breaks it on purpose and the exact finding it must give; the essay's pages are clean
 of layout errors; the opt-in corpus run reports the counts per check.
 
-Tiny books are laid out through the real typesetting job (typeset.run_job) on 5 x 8 in pages;
+Tiny books are laid out through the real typesetting job (run_job) on 5 x 8 in pages;
 the extra CSS is added to the job's page stylesheet (user origin, hence `!important` where it
 must beat styles/book.css)."""
 
@@ -17,11 +17,14 @@ import pikepdf
 import pytest
 
 from conftest import CORPUS, METADATA, write_book
-from imprint import layout, render, typeset
+from imprint.checks import pages as page_checks
+from imprint.html import render
+from imprint.jobs.job import Job, Layout, run_job
+from imprint.typeset import engine
 from imprint.codes import all_codes
-from imprint.editions import DESIGN_MARGINS, EDITIONS, trim as trim_for
+from imprint.specs.editions import DESIGN_MARGINS, EDITIONS, trim as trim_for
 from imprint.errors import Finding
-from imprint.load import load
+from imprint.manuscript.load import load
 
 SMALL = METADATA + "trim: 5x8\n"
 LOREM = ("Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut "
@@ -29,20 +32,20 @@ LOREM = ("Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmo
          "laboris nisi ut aliquip ex ea commodo consequat.")      # five lines on the 5 x 8 in measure
 
 
-def job_for(folder, css: str = "") -> typeset.Job:
+def job_for(folder, css: str = "") -> Job:
     """The typesetting job the pipeline would run for the book, with `css` laid over it."""
     book = load(folder)
     body = render.body_html(book)
     trim = trim_for(book.metadata.trim)
-    return typeset.Job(
+    return Job(
         html=render.paged_html(book, body, EDITIONS["pdf"]),
         page_css=render.page_css(book, trim, DESIGN_MARGINS[trim.name], mirrored=True) + css,
         base=book.root, book_root=book.root, book_file=book.metadata.source, editions=(EDITIONS["pdf"],),
         identifier=book.metadata.identifier, note_numbers=tuple(sorted(body.notes)))
 
 
-def lay_out(tmp_path, manuscript: str, css: str = "") -> typeset.Layout:
-    return typeset.run_job(job_for(write_book(tmp_path / "book", manuscript, SMALL), css))
+def lay_out(tmp_path, manuscript: str, css: str = "") -> Layout:
+    return run_job(job_for(write_book(tmp_path / "book", manuscript, SMALL), css))
 
 
 def found(result, *codes) -> list[Finding]:
@@ -214,14 +217,14 @@ def test_page_of_another_size(tmp_path):
 def test_geometry_is_read_from_the_written_pdf(tmp_path):
     """A PDF whose page lost its TrimBox is caught: the boxes are read back with pikepdf."""
     job = job_for(write_book(tmp_path / "book", "# One\n\n" + LOREM + "\n", SMALL))
-    document, _, _ = typeset.render(job.html, job.base, book_root=job.book_root, page_css=job.page_css)
-    pdf = typeset.write(document, variant=None, full_fonts=False, identifier="x")
-    assert [f.code for f in layout.geometry(document, job, EDITIONS["pdf"], pdf)] == ["L220"]
+    document, _, _ = engine.render(job.html, job.base, book_root=job.book_root, page_css=job.page_css)
+    pdf = engine.write(document, variant=None, full_fonts=False, identifier="x")
+    assert [f.code for f in page_checks.geometry(document, job, EDITIONS["pdf"], pdf)] == ["L220"]
     with pikepdf.open(io.BytesIO(pdf)) as doc:
         del doc.pages[2].obj["/TrimBox"]
         out = io.BytesIO()
         doc.save(out)
-    [bad] = [f for f in layout.geometry(document, job, EDITIONS["pdf"], out.getvalue()) if f.code == "L219"]
+    [bad] = [f for f in page_checks.geometry(document, job, EDITIONS["pdf"], out.getvalue()) if f.code == "L219"]
     assert (bad.severity, bad.page, bad.message, bad.edition) == ("warning", 3, "no TrimBox", "pdf")
 
 
@@ -264,8 +267,8 @@ def test_essay_has_no_layout_errors(essay_build, essay_slug):
 
 def test_every_layout_code_is_registered():
     codes = all_codes()
-    assert set(layout.CODES) <= set(codes)
-    assert set(layout.SEVERITIES) == set(layout.CODES) | {"L101", "L102"}
+    assert set(page_checks.CODES) <= set(codes)
+    assert set(page_checks.SEVERITIES) == set(page_checks.CODES) | {"L101", "L102"}
 
 
 # --- The corpus (opt-in: pytest -m corpus, or IMPRINT_CORPUS=1) ----------------------------
@@ -293,5 +296,5 @@ def test_corpus_layout(folder, request, capsys):
             print(f"  {f.message}")
     # Text off the page or over text, the footnote area over the text, a wrong contents number:
     # none in these carefully made books. (Notes away from their call, L102, are the note checks'.)
-    assert not [f for f in result.findings if f.code in layout.ERRORS]
+    assert not [f for f in result.findings if f.code in page_checks.ERRORS]
 

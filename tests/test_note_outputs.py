@@ -19,11 +19,11 @@ from lxml import etree, html as lhtml
 
 from conftest import run_cli, write_book
 
-from imprint import longnotes
+from imprint.typeset import longnotes
 from imprint.checks.note_outputs import _spine, check_epub_notes, letters, note_texts, pdf_note_findings
-from imprint.load import load
-from imprint.pages import NoteOnPage, PageNotes
-from imprint.render import body_html
+from imprint.manuscript.load import load
+from imprint.typeset.positions import NoteOnPage, PageNotes
+from imprint.html.render import body_html
 
 WORDS = ("the council of workers met in the great hall of the factory and argued through the night about "
          "bread land peace elections delegates recall committees soviets districts textile railway printers "
@@ -295,14 +295,15 @@ def test_a_long_note_is_cut_before_the_first_layout_as_after_it(long_book, monke
     the book would have: the book is laid out once, and its pages are those of the two-layout way."""
     import pypdfium2
     from test_parts import paged_job
-    from imprint import typeset
+    from imprint.jobs.job import run_job
+    from imprint.typeset import engine
 
     job = paged_job(long_book["folder"])
-    once = typeset.run_job(job)
+    once = run_job(job)
     settled = once.extracts["notes_settled"]
     assert settled["layouts"] == 1 and settled["split"].get(1, 0) >= 3
     monkeypatch.setattr(longnotes, "precut", lambda html, lay_out: (html, {}))
-    twice = typeset.run_job(job)
+    twice = run_job(job)
     assert twice.extracts["notes_settled"]["layouts"] >= 2
     assert twice.extracts["notes_settled"]["split"] == settled["split"]
     texts = lambda data: [page.get_textpage().get_text_range() for page in pypdfium2.PdfDocument(data)]

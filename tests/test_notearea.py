@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from conftest import write_book
-from imprint import notearea, typeset
+from imprint.typeset.fence import notearea
+from imprint.jobs.job import run_job
+from imprint.typeset import engine
 from test_parts import BOOK_METADATA, paged_job
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,7 +49,7 @@ def _pdfs(job, memo: bool, monkeypatch) -> dict[str, bytes]:
     if not memo:
         monkeypatch.setattr(notearea, "measured_once", contextlib.nullcontext)
     try:
-        return typeset.run_job(job).pdfs
+        return run_job(job).pdfs
     finally:
         monkeypatch.undo()
 

@@ -12,8 +12,8 @@ import pytest
 
 from conftest import BOOK, run_cli, write_book
 from epub_books import EPUB_TYPE, NS, chapters_build, epub_files, xml
-from imprint.editions import DESIGN_MARGINS, trim as trim_for
-from imprint.load import load
+from imprint.specs.editions import DESIGN_MARGINS, trim as trim_for
+from imprint.manuscript.load import load
 
 WINDOW = 60          # letters compared at the start of every page
 
@@ -158,15 +158,16 @@ def test_markers_are_labelled_and_only_where_the_page_list_points(book):
 
 
 def test_a_page_that_cannot_be_placed_is_reported_not_dropped_silently():
-    from imprint import package, render
-    from imprint.pagemap import PageStart
+    from imprint.editions import epub
+    from imprint.html import render
+    from imprint.typeset.pagemap import PageStart
 
     book = load(BOOK)
     body = render.body_html(book)
     first = body.root.xpath(f"//*[@{render.BLOCK_KEY}]")[0]
     starts = (PageStart("7", (render.BLOCK_KEY, first.get(render.BLOCK_KEY)), 0, "opening words"),
               PageStart("8", (render.BLOCK_KEY, "no-such-block"), 0, "lost words"))
-    made = package.package_edition(book, body, None, starts)
+    made = epub.package_edition(book, body, None, starts)
     assert made.pages == 1
     lost = [f for f in made.findings if f.code == "E201"]
     assert len(lost) == 1 and lost[0].page == 8 and lost[0].severity == "warning" and "lost words" in lost[0].message

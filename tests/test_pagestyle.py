@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 
 from conftest import write_book
-from imprint import pagestyle, parts, typeset
+from imprint.typeset.fence import pagestyle
+from imprint.jobs import chapters, pool
+from imprint.jobs.job import run_job
+from imprint.typeset import engine
 from test_parts import BOOK_METADATA, chapters_manuscript, paged_job
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,11 +23,11 @@ def _layout(job, memo: bool, monkeypatch, split: bool):
         monkeypatch.setattr(pagestyle, "computed_once", contextlib.nullcontext)
     if split:       # chapters set apart, then their running heads and folios in two overlays
         monkeypatch.setenv("IMPRINT_PARTS", "always")
-        monkeypatch.setattr(parts, "OVERLAY_SPLIT_PAGES", 1)
-        monkeypatch.setattr(parts, "_limited_runner", lambda limits=None: typeset.run_job)   # in this process:
+        monkeypatch.setattr(chapters, "OVERLAY_SPLIT_PAGES", 1)
+        monkeypatch.setattr(pool, "_limited_runner", lambda limits=None: run_job)   # in this process:
         monkeypatch.setenv("IMPRINT_WORKERS", "1")                                            # counted here
     try:
-        return parts.run(job) if split else typeset.run_job(job)
+        return chapters.run(job) if split else run_job(job)
     finally:
         monkeypatch.undo()
 

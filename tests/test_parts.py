@@ -15,7 +15,10 @@ import pytest
 from PIL import ImageChops
 
 from conftest import write_book
-from imprint import parts, pipeline, typeset
+from imprint.jobs import chapters
+from imprint import pipeline
+from imprint.jobs.job import Job, run_job
+from imprint.typeset import engine
 
 WORDS = ("the of and to in a is that for it as was with be by on not this are or from at which but have an they "
          "were there would their been has when who will more no if out so what up its about into than them can "
@@ -62,8 +65,8 @@ class _Captured(Exception):
     pass
 
 
-def paged_job(book_path) -> typeset.Job:
-    """The job the pipeline makes for the paged editions (caught on its way to parts.run)."""
+def paged_job(book_path) -> Job:
+    """The job the pipeline makes for the paged editions (caught on its way to chapters.run)."""
     caught = {}
 
     def catch(job, say=None, limits=None, placed=None):
@@ -71,7 +74,7 @@ def paged_job(book_path) -> typeset.Job:
         raise _Captured
 
     mp = pytest.MonkeyPatch()
-    mp.setattr(parts, "run", catch)
+    mp.setattr(chapters, "run", catch)
     try:
         pipeline.build(book_path, book_path.parent / "never-written", cache=False)
     except _Captured:
@@ -90,18 +93,18 @@ def both(tmp_path_factory, request):
     book = write_book(tmp_path_factory.mktemp("parts") / "book", chapters_manuscript(in_parts=in_parts),
                       BOOK_METADATA)
     job = paged_job(book)
-    whole = typeset.run_job(job)
+    whole = run_job(job)
     mp = pytest.MonkeyPatch()
     mp.setenv("IMPRINT_PARTS", "always")
     if request.param == "running heads set in two halves":
-        mp.setattr(parts, "OVERLAY_SPLIT_PAGES", 1)
-        halves = parts._overlay_jobs
-        mp.setattr(parts, "_overlay_jobs", lambda *a: _checked(halves(*a)))
+        mp.setattr(chapters, "OVERLAY_SPLIT_PAGES", 1)
+        halves = chapters._overlay_jobs
+        mp.setattr(chapters, "_overlay_jobs", lambda *a: _checked(halves(*a)))
     try:
-        pieces = parts.split(job)
+        pieces = chapters.split(job)
         assert pieces is not None and len(pieces.texts) == (6 if in_parts else 4)
         said: list[str] = []
-        split = parts.run(job, said.append)
+        split = chapters.run(job, said.append)
         assert not any("one piece" in line for line in said), said      # joined, not set again whole
     finally:
         mp.undo()
@@ -116,7 +119,7 @@ def _checked(jobs):
 def part_findings(layout) -> list:
     """Findings a part can judge (imprint/layout.py leaves the whole book's shares, heads and
     geometry to an unsplit layout)."""
-    from imprint.layout import WHOLE_BOOK_ONLY
+    from imprint.checks.pages import WHOLE_BOOK_ONLY
     return [(f.code, f.page, f.message) for f in layout.findings if f.code not in WHOLE_BOOK_ONLY]
 
 
@@ -234,11 +237,11 @@ def test_running_heads_are_marked_as_pagination_artifacts(both):
 def test_a_book_that_cannot_be_split_is_set_whole(tiny_book, monkeypatch):
     monkeypatch.setenv("IMPRINT_PARTS", "always")
     essay = tiny_book("# One\n\nText.\n\n# Two\n\nMore.\n", metadata=BOOK_METADATA + "form: essay\n")
-    assert parts.split(paged_job(essay)) is None
+    assert chapters.split(paged_job(essay)) is None
     book = tiny_book("# One\n\nText.\n\n# Two\n\nMore.\n", metadata=BOOK_METADATA)
-    assert parts.split(paged_job(book)) is not None
+    assert chapters.split(paged_job(book)) is not None
     monkeypatch.setenv("IMPRINT_PARTS", "never")
-    assert parts.split(paged_job(book)) is None
+    assert chapters.split(paged_job(book)) is None
 
 
 @pytest.mark.parametrize("css, splits", [
@@ -252,12 +255,12 @@ def test_stylesheets_a_part_cannot_honour_keep_the_book_whole(tiny_book, monkeyp
     monkeypatch.setenv("IMPRINT_PARTS", "always")
     job = paged_job(tiny_book("# One\n\nText.\n\n# Two\n\nMore.\n", metadata=BOOK_METADATA))
     job = dataclasses.replace(job, page_css=job.page_css + css)
-    assert (parts.split(job) is not None) == splits
+    assert (chapters.split(job) is not None) == splits
 
 
 def test_page_numbers_in_findings_are_the_books():
     from imprint.errors import Finding
-    moved = parts._moved(Finding("L102", "error", "note 2 is called on page 3 but starts on page 4", page=3), 10)
+    moved = chapters._moved(Finding("L102", "error", "note 2 is called on page 3 but starts on page 4", page=3), 10)
     assert (moved.page, moved.message) == (13, "note 2 is called on page 13 but starts on page 14")
 
 
@@ -282,8 +285,8 @@ def test_a_part_opens_alone_on_a_recto_and_its_chapters_on_rectos(both):
     ("# Book One {.chapter}", 8200, False),     # said otherwise
 ])
 def test_which_level_1_sections_are_parts(tiny_book, heading, sections, parted):
-    from imprint.load import load
-    from imprint.render import body_html
+    from imprint.manuscript.load import load
+    from imprint.html.render import body_html
 
     rng = random.Random(1)
     text = lambda: " ".join(rng.choice(WORDS) for _ in range(sections // 5)).capitalize() + "."
@@ -297,9 +300,9 @@ def test_which_level_1_sections_are_parts(tiny_book, heading, sections, parted):
 
 
 def test_the_epub_and_cover_of_a_book_in_parts_are_made_while_it_is_joined(tmp_path, monkeypatch):
-    """Started once the joined pages are known (parts.run's `placed`), before the join, and the
+    """Started once the joined pages are known (chapters.run's `placed`), before the join, and the
     same files as made after it."""
-    from imprint import join
+    from imprint.jobs import join
 
     book = write_book(tmp_path / "book", chapters_manuscript(), BOOK_METADATA)
     monkeypatch.setenv("IMPRINT_PARTS", "always")
@@ -312,8 +315,8 @@ def test_the_epub_and_cover_of_a_book_in_parts_are_made_while_it_is_joined(tmp_p
     early = pipeline.build(book, tmp_path / "early", cache=False)
     assert events == ["_start_epubs", "_start_cover", "join"], events       # in this process: the PDF's join
 
-    run = parts.run
-    monkeypatch.setattr(parts, "run", lambda job, say=None, limits=None, placed=None: run(job, say, limits))
+    run = chapters.run
+    monkeypatch.setattr(chapters, "run", lambda job, say=None, limits=None, placed=None: run(job, say, limits))
     events.clear()
     late = pipeline.build(book, tmp_path / "late", cache=False)
     assert events == ["join", "_start_epubs", "_start_cover"], events

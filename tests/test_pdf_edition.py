@@ -8,7 +8,7 @@ import pikepdf
 import pytest
 
 from conftest import BOOK
-from imprint.load import load
+from imprint.manuscript.load import load
 
 
 @pytest.fixture(scope="module")

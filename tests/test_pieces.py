@@ -1,4 +1,4 @@
-"""pandoc reading the book in pieces (imprint/pieces.py): the pieces, each read alone and put
+"""pandoc reading the book in pieces (imprint/sections.py): the pieces, each read alone and put
 together, are byte for byte what one pandoc run over the whole text makes (its AST and its
 HTML: notes numbered through, sections nested, heading ids made unique); after an edit only
 the edited piece is read; and a text pandoc reads across pieces is always read whole."""
@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 
 from conftest import BOOK, CORPUS, run_cli, write_book
-from imprint import cache, pandoc, pieces
+from imprint import cache
+from imprint.manuscript import pandoc
+from imprint.manuscript import sections
 from imprint.errors import Location
-from imprint.load import load, split_front_matter
+from imprint.manuscript.load import load, split_front_matter
 
 WHERE = Location(Path("text.md"))
 
@@ -98,13 +100,13 @@ def applied(text: str, replacements: tuple[str, ...]) -> str:
 
 
 def from_pieces_alone(markdown: str, shift: int = 0) -> tuple[dict, str]:
-    cut = pieces.cut(markdown)
+    cut = sections.cut(markdown)
     assert cut is not None and len(cut) > 1
-    kept = [pieces._read_alone(piece, WHERE, shift) for piece in cut]
+    kept = [sections._read_alone(piece, WHERE, shift) for piece in cut]
     assert None not in kept
-    ids = pieces._ids(cut, kept, markdown)
+    ids = sections._ids(cut, kept, markdown)
     assert ids is not None
-    return pieces._assemble(cut, kept, ids)
+    return sections._assemble(cut, kept, ids)
 
 
 @pytest.mark.parametrize("shift", [0, 1])
@@ -121,11 +123,11 @@ def test_the_essay_read_in_pieces_is_the_essay_read_whole():
 
 
 def test_the_pieces_cut_from_the_whole_text_are_the_pieces_read_alone():
-    cut = pieces.cut(TEXT)
+    cut = sections.cut(TEXT)
     text = pandoc.run_uncached(["-f", pandoc.READER, "-t", "json"], TEXT, WHERE)
-    blocks = pieces._cut_blocks(cut, json.loads(text), text)
-    kept = pieces._alone_ids(cut, pieces._cut_html(cut, blocks, whole(TEXT)[1], 0), WHERE)
-    alone = [pieces._read_alone(piece, WHERE, 0) for piece in cut]
+    blocks = sections._cut_blocks(cut, json.loads(text), text)
+    kept = sections._alone_ids(cut, sections._cut_html(cut, blocks, whole(TEXT)[1], 0), WHERE)
+    alone = [sections._read_alone(piece, WHERE, 0) for piece in cut]
     for k, (a, b) in enumerate(zip(kept, alone)):
         assert (a.prefix, a.notes) == (b.prefix, b.notes)
         assert a.head is None or a.head[2] == b.head[2]                  # the id each heading has alone
@@ -156,16 +158,16 @@ def test_after_an_edit_only_the_edited_pieces_are_read_and_the_book_is_the_same(
     read: list[str] = []
     real = pandoc._run_pandoc
     monkeypatch.setattr(pandoc, "_run_pandoc", lambda args, data, where: read.append(data) or real(args, data, where))
-    monkeypatch.setattr(pieces, "WHOLE_SHARE", 0.9)       # a short text: read in pieces all the same
+    monkeypatch.setattr(sections, "WHOLE_SHARE", 0.9)       # a short text: read in pieces all the same
     with cache.using(cache.Cache(tmp_path / "cache")):
-        ast, keep = pieces.read_whole(pieces.cut(TEXT), TEXT, WHERE, 0)
+        ast, keep = sections.read_whole(sections.cut(TEXT), TEXT, WHERE, 0)
         keep(first_html)
         read.clear()
-        got = pieces.read_pieces(pieces.cut(edited), edited, WHERE, 0)
+        got = sections.read_pieces(sections.cut(edited), edited, WHERE, 0)
     assert got is not None
     assert got[:2] == expected
-    before = {p.text for p in pieces.cut(TEXT)}
-    new = [p for p in pieces.cut(edited) if p.text not in before]
+    before = {p.text for p in sections.cut(TEXT)}
+    new = [p for p in sections.cut(edited) if p.text not in before]
     # Each new piece's JSON and HTML, and the piece with the next heading after it (that
     # heading must still read as one): nothing else.
     assert new and set(read) == {p.text for p in new} | {p.own + "\n" + p.next for p in new if p.next}
@@ -183,7 +185,7 @@ def test_after_an_edit_only_the_edited_pieces_are_read_and_the_book_is_the_same(
     "# A\n\n```\n# B\n\n",                                                                  # a fence left open
 ])
 def test_a_text_pandoc_reads_across_pieces_is_not_cut(text):
-    assert pieces.cut(text) is None
+    assert sections.cut(text) is None
 
 
 @pytest.mark.parametrize("text", [
@@ -195,16 +197,16 @@ def test_a_text_pandoc_reads_across_pieces_is_not_cut(text):
     "# A\n\n::: {.box}\n# In a div\n:::\n\n# B\n\nText.\n",
 ])
 def test_pieces_that_could_read_differently_in_the_book_are_not_used(text):
-    cut = pieces.cut(text)
-    kept = [pieces._read_alone(piece, WHERE, 0) for piece in cut] if cut else []
-    assert not cut or None in kept or pieces._ids(cut, kept, text) is None
+    cut = sections.cut(text)
+    kept = [sections._read_alone(piece, WHERE, 0) for piece in cut] if cut else []
+    assert not cut or None in kept or sections._ids(cut, kept, text) is None
 
 
 def test_a_heading_that_is_not_a_pieces_start_keeps_the_text_whole():
     for text in ("# A\n\nText.\n\nB\n=\n\nText.\n\n# C\n\nText.\n",           # setext
                  "# A\n\n> # Quoted\n\n# C\n\nText.\n",
                  "# A\n\nCall.[^n]\n\n[^n]: A note.\n\n    # In the note\n\n# C\n\nText.\n"):
-        assert pieces.cut(text) is None
+        assert sections.cut(text) is None
 
 
 # Found by two adversarial reviews: texts (and edits) where a piece read alone once differed
@@ -245,17 +247,17 @@ def test_reviewed_texts_are_read_whole_or_the_same(case, tmp_path, monkeypatch):
     edited = applied(BASE, REVIEWED[case])
     expected = whole(edited)
     # Read in pieces alone (as after an edit of every piece) ...
-    cut = pieces.cut(edited)
-    kept = [pieces._read_alone(piece, WHERE, 0) for piece in cut] if cut else []
-    ids = pieces._ids(cut, kept, edited) if cut and None not in kept else None
+    cut = sections.cut(edited)
+    kept = [sections._read_alone(piece, WHERE, 0) for piece in cut] if cut else []
+    ids = sections._ids(cut, kept, edited) if cut and None not in kept else None
     if ids is not None:
-        assert pieces._assemble(cut, kept, ids) == expected
+        assert sections._assemble(cut, kept, ids) == expected
     # ... and after an edit of the text cut from BASE.
-    monkeypatch.setattr(pieces, "WHOLE_SHARE", 0.99)
+    monkeypatch.setattr(sections, "WHOLE_SHARE", 0.99)
     with cache.using(cache.Cache(tmp_path / "cache")):
-        _, keep = pieces.read_whole(pieces.cut(BASE), BASE, WHERE, 0)
+        _, keep = sections.read_whole(sections.cut(BASE), BASE, WHERE, 0)
         keep(whole(BASE)[1])
-        got = pieces.read_pieces(cut, edited, WHERE, 0) if cut else None
+        got = sections.read_pieces(cut, edited, WHERE, 0) if cut else None
     assert got is None or got[:2] == expected
 
 
@@ -296,12 +298,12 @@ def test_a_corpus_book_read_in_pieces_is_the_book_read_whole(name, request):
 
 
 def test_a_book_in_several_files_is_cut_with_the_notes_load_found(tmp_path):
-    from imprint.load import _joined_lines
+    from imprint.manuscript.load import _joined_lines
 
     book = write_book(tmp_path / "book", "# One\n\nA call.[^x]\n\n# Two\n\nAnother.[^y]\n", name="a.md")
     (book / "b.md").write_text("# Three\n\nText.\n\n[^x]: Defined in the second file.\n\n    Its second paragraph.\n\n"
                                "[^y]: Also.\n", encoding="utf-8")
     loaded = load(book)
-    given = pieces.cut(loaded.markdown, _joined_lines(loaded.sources, loaded.notes.definitions))
-    assert given == pieces.cut(loaded.markdown) and len(given) == 3
+    given = sections.cut(loaded.markdown, _joined_lines(loaded.sources, loaded.notes.definitions))
+    assert given == sections.cut(loaded.markdown) and len(given) == 3
     assert "Its second paragraph." in given[0].text and "[^y]: Also." in given[1].text

@@ -15,9 +15,11 @@ import pytest
 from conftest import BOOK, run_cli
 from print_helpers import IN
 
-from imprint import cover, editions, preflight
+from imprint.editions import cover
+from imprint.specs import editions
+from imprint.editions import preflight
 from imprint.codes import all_codes
-from imprint.profiles import KDP, INGRAM, GutterBand
+from imprint.specs.profiles import KDP, INGRAM, GutterBand
 
 SIX_BY_NINE = editions.trim("6x9")
 
@@ -143,7 +145,7 @@ def test_each_rule_catches_a_broken_cover(essay_files):
 
 
 def test_spine_text_on_a_thin_book_and_a_barcode_without_isbn():
-    from imprint.load import load
+    from imprint.manuscript.load import load
     book = load(BOOK)
     meta = dataclasses.replace(book.metadata, isbn=dataclasses.replace(book.metadata.isbn, print="978-0-306-40615-7"))
     book = dataclasses.replace(book, metadata=meta)

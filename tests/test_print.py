@@ -13,8 +13,9 @@ import pytest
 from conftest import ROOT, run_cli
 from print_helpers import IN, book_text, boxes, colour_operators, page_texts
 
-from imprint import pipeline, profiles
-from imprint.profiles import GutterBand, PageRules
+from imprint import pipeline
+from imprint.specs import profiles
+from imprint.specs.profiles import GutterBand, PageRules
 
 
 def files(out, slug):

@@ -12,7 +12,7 @@ from lxml import html as lhtml
 from PIL import Image
 
 from conftest import METADATA, run_cli
-from imprint import layout
+from imprint.checks import pages as page_checks
 from imprint.proof import spreads
 
 SMALL = METADATA + "trim: 5x8\n"
@@ -85,7 +85,7 @@ def test_proof_counts_every_check(broken_proof):
     table = {row.xpath("./td")[0].text_content(): (row.xpath("./td")[1].text_content(),
                                                   int(row.xpath("./td")[2].text_content()))
              for row in doc.xpath("//header//tbody/tr")}
-    assert set(layout.CODES) | {"L101", "L102"} <= set(table)
+    assert set(page_checks.CODES) | {"L101", "L102"} <= set(table)
     assert table["L201"] == ("error", 1)
     assert table["L202"] == ("error", 0)
     assert table["L220"] == ("info", 1)

@@ -12,10 +12,12 @@ from hypothesis import HealthCheck, event, given, settings, strategies as st
 
 from conftest import CORPUS, METADATA, write_book
 
-from imprint import checks, pandoc, render
+from imprint import checks
+from imprint.manuscript import pandoc
+from imprint.html import render
 from imprint.codes import all_codes
 from imprint.errors import SEVERITIES, Finding, ImprintError
-from imprint.load import load
+from imprint.manuscript.load import load
 
 # Text in every script, with marks, emoji, right-to-left and control characters, never
 # surrogates (they cannot be written as UTF-8).

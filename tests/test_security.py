@@ -15,9 +15,12 @@ from lxml import etree
 
 from conftest import run_cli, write_book
 
-from imprint import pandoc, render, sanitize, typeset
+from imprint.manuscript import pandoc
+from imprint.html import render
+from imprint.manuscript import sanitize
+from imprint.typeset import engine
 from imprint.errors import Location
-from imprint.load import load
+from imprint.manuscript.load import load
 
 
 # --- a loopback listener that must hear nothing ---------------------------------------------
@@ -252,7 +255,7 @@ def test_paged_html_holds_no_forbidden_element_or_attribute(tmp_path):
 
 
 def typeset_edition():
-    from imprint.editions import EDITIONS
+    from imprint.specs.editions import EDITIONS
     return EDITIONS["pdf"]
 
 
@@ -443,7 +446,7 @@ def test_the_fetcher_serves_only_the_book(tmp_path, outside):
     (book / "a").mkdir()
     (book / "a" / "b;c").symlink_to(outside)        # urllib reads ';' paths its own way
     (book / "a" / "b").write_bytes(b"x")
-    fetcher = typeset.make_fetcher((book,))
+    fetcher = engine.make_fetcher((book,))
     assert fetcher.fetch((book / "in.png").as_uri()).read() == tiny_png()
     assert fetcher.fetch("data:text/plain,hi").read() == b"hi"
     refused = [(book / "link.png").as_uri(), (book / "a" / "b;c").as_uri(), (book / "a").as_uri() + "/b;c",
@@ -459,8 +462,8 @@ def test_the_fetcher_serves_only_the_book(tmp_path, outside):
 def test_a_missing_font_or_stylesheet_is_an_error(tmp_path):
     html = ('<html><head><style>@font-face { font-family: X; src: url(nofont.otf) }</style>'
             '<link rel="stylesheet" href="nostyle.css"></head><body><p style="font-family: X">x</p></body></html>')
-    document, _, refused = typeset.render(html, tmp_path, book_root=tmp_path)
-    findings = typeset.weasy_findings([], refused, None, tmp_path / "book.yaml")
+    document, _, refused = engine.render(html, tmp_path, book_root=tmp_path)
+    findings = engine.weasy_findings([], refused, None, tmp_path / "book.yaml")
     assert sorted(f.code for f in findings) == ["R001", "R001"]
     assert all(f.severity == "error" for f in findings)
 
@@ -476,8 +479,9 @@ def test_output_folder_inside_the_book_is_refused(tiny_book):
 def test_the_checks_walk_the_book_once_for_raw_html_links_and_notes(tiny_book, monkeypatch):
     # The raw-HTML policy, the link check and the note checks read the same walk of the AST
     # (a long book's walk is 0.2-0.5 s): it is made once per book, and a new book gets its own.
-    from imprint import checks, sanitize
-    from imprint.load import load
+    from imprint import checks
+    from imprint.manuscript import sanitize
+    from imprint.manuscript.load import load
 
     walks = []
     real = sanitize._items

@@ -12,7 +12,9 @@ from types import SimpleNamespace
 import pytest
 
 from conftest import write_book
-from imprint import textdraw, typeset
+from imprint.typeset.fence import textdraw
+from imprint.jobs.job import run_job
+from imprint.typeset import engine
 from test_parts import BOOK_METADATA, paged_job
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +42,7 @@ def _written_in_turn(job, recorded: bool, monkeypatch) -> dict[str, bytes]:
     if not recorded:
         monkeypatch.setattr(textdraw, "recorded", contextlib.nullcontext)
     try:
-        return typeset.run_job(dataclasses.replace(job, part="chapter 1")).pdfs
+        return run_job(dataclasses.replace(job, part="chapter 1")).pdfs
     finally:
         monkeypatch.undo()
 
@@ -65,10 +67,10 @@ def test_an_edition_written_second_is_the_file_drawn_afresh(book, tmp_path, monk
 def test_nothing_is_recorded_outside_a_write_in_turn(tmp_path):
     path = write_book(tmp_path / "book", ODD_TEXT, BOOK_METADATA)
     job = paged_job(path)
-    document, _, _ = typeset.render(job.html, job.base, book_root=job.book_root, page_css=job.page_css)
+    document, _, _ = engine.render(job.html, job.base, book_root=job.book_root, page_css=job.page_css)
     before = dict(textdraw.COUNTS)
-    typeset.write(document, variant=None, full_fonts=True, identifier="x")
-    typeset.write(document, variant=None, full_fonts=False, identifier="x")
+    engine.write(document, variant=None, full_fonts=True, identifier="x")
+    engine.write(document, variant=None, full_fonts=False, identifier="x")
     assert textdraw.COUNTS == before
 
 
@@ -77,8 +79,8 @@ def test_the_warm_up_lays_out_and_writes_the_typeface():
     # so a warm-up broken by a change of the styles would only go silently slow: check it here.
     import pydyf
 
-    typeset.warm_up()
-    assert isinstance(pydyf.zlib, typeset._DefaultLevelZlib)      # pydyf patched on the way
+    engine.warm_up()
+    assert isinstance(pydyf.zlib, engine._DefaultLevelZlib)      # pydyf patched on the way
 
 
 def test_a_long_books_warm_up_reads_the_hyphenation_patterns_of_its_language(tmp_path, monkeypatch):
@@ -101,7 +103,7 @@ def test_a_long_books_warm_up_reads_the_hyphenation_patterns_of_its_language(tmp
     monkeypatch.setattr(pyphen.HyphDict, "__init__", lambda self, path: made.append(path))
     html = ('<html lang="de"><body><p style="width: 5em; hyphens: auto">'
             "Donaudampfschifffahrtsgesellschaftskapitän Rechtsschutzversicherungsgesellschaften</p></body></html>")
-    document, _, _ = typeset.render(html, tmp_path, book_root=tmp_path)
+    document, _, _ = engine.render(html, tmp_path, book_root=tmp_path)
     assert any("-" in line or "\u2010" in line for line in _lines(document)), "nothing was hyphenated"
     assert made == [] and pyphen.hdcache == read          # WeasyPrint took the patterns read
 
@@ -112,8 +114,8 @@ def test_after_an_edit_the_warm_up_only_imports(tmp_path, monkeypatch):
     from imprint import pipeline
 
     done = []
-    monkeypatch.setattr(typeset, "warm_up", lambda: done.append("layout"))
-    monkeypatch.setattr(typeset, "load_hyphenation", lambda lang: done.append(lang))
+    monkeypatch.setattr(engine, "warm_up", lambda: done.append("layout"))
+    monkeypatch.setattr(engine, "load_hyphenation", lambda lang: done.append(lang))
     book = tmp_path / "long.md"
     book.write_text("x" * pipeline.WARM_MIN_BYTES)
     for read, expected in ((0.05, []), (1.0, ["layout", "en"])):

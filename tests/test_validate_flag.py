@@ -12,8 +12,9 @@ import zipfile
 import pytest
 
 from conftest import BOOK, run_cli
-from imprint import package, validate
-from imprint.load import load
+from imprint.editions import epub
+from imprint.editions import validate
+from imprint.manuscript.load import load
 
 needs_epubcheck = pytest.mark.skipif(bool(validate.epubcheck_unavailable_reason()),
                                      reason=validate.epubcheck_unavailable_reason() or "")
@@ -44,8 +45,8 @@ def _broken(made):
 
 @needs_epubcheck
 def test_an_epubcheck_error_fails_the_build_and_writes_nothing(tmp_path, monkeypatch):
-    made = package.package_edition
-    monkeypatch.setattr(package, "package_edition", lambda *a, **k: _broken(made(*a, **k)))
+    made = epub.package_edition
+    monkeypatch.setattr(epub, "package_edition", lambda *a, **k: _broken(made(*a, **k)))
     result = run_cli("--book", BOOK, "--out", tmp_path / "out", "--edition", "epub", "--validate", "--no-cache")
     assert result.code != 0
     assert "error: E203 EPUBCheck RSC-005" in result.err and "blink" in result.err

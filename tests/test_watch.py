@@ -14,7 +14,8 @@ import pdfplumber
 import pytest
 
 from conftest import METADATA, run_cli
-from imprint import pipeline, watch
+from imprint import pipeline
+from imprint import watch
 
 
 def fetch(url: str) -> bytes:

@@ -6,8 +6,8 @@ which the README documents and a test keeps in step.
 
 from __future__ import annotations
 
-from ..errors import Finding
-from ..load import Book
+from imprint.errors import Finding
+from imprint.manuscript.load import Book
 
 CODES: dict[str, str] = {
     "M001": "Unknown metadata key that looks like a mistyped known key (it is ignored).",
@@ -18,7 +18,7 @@ CODES: dict[str, str] = {
 
 CHECKS = []          # functions Book -> list[Finding], added by the check modules
 
-from . import notes as _notes, note_outputs as _note_outputs  # noqa: E402
+from imprint.checks import notes as _notes, note_outputs as _note_outputs  # noqa: E402
 
 CODES.update(_notes.CODES)            # N1xx: the notes in the manuscript
 CODES.update(_note_outputs.CODES)     # N2xx: the notes in the editions (run after the build)
@@ -32,4 +32,4 @@ def check(book: Book) -> list[Finding]:
     return findings
 
 
-from . import security  # noqa: E402,F401  (registers its checks and codes)
+from imprint.checks import security  # noqa: E402,F401  (registers its checks and codes)

@@ -24,7 +24,7 @@ from io import BytesIO
 
 from lxml import etree, html as lhtml
 
-from ..errors import Finding
+from imprint.errors import Finding
 
 CODES = {
     "N201": "PDF: a note is drawn more than once.",
@@ -67,14 +67,14 @@ def note_texts(html: str) -> dict[int, str]:
 
 def inspect_pdf_notes(document, job) -> list[Finding]:
     """Read every note off the laid-out pages and compare it with the note that was set."""
-    from ..pages import note_pages
+    from imprint.typeset.positions import note_pages
     return pdf_note_findings(note_pages(document), note_texts(job.html))
 
 
 def pdf_note_findings(pages, expected: dict[int, str]) -> list[Finding]:
     """Findings about the notes on laid-out pages (`pages.note_pages`), given the text of
     every note as it was set (`note_texts`)."""
-    from ..longnotes import problems
+    from imprint.typeset.longnotes import problems
 
     out: list[Finding] = []
     drawn: dict[int, list] = {}

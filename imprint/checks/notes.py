@@ -15,9 +15,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import pandoc, sanitize
-from ..errors import Finding, Location
-from ..notes import NoteCall, NoteDefinition, unfenced
+from imprint.manuscript import pandoc
+from imprint.manuscript import sanitize
+from imprint.errors import Finding, Location
+from imprint.manuscript.notes import NoteCall, NoteDefinition, unfenced
 
 CODES = {
     "N101": "A note call whose label has no definition: pandoc prints it as literal text.",

@@ -8,10 +8,10 @@ import os
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from .. import sanitize
-from ..errors import Finding, Location
-from ..load import Book
-from . import CHECKS, CODES
+from imprint.manuscript import sanitize
+from imprint.errors import Finding, Location
+from imprint.manuscript.load import Book
+from imprint.checks import CHECKS, CODES
 
 CODES.update(sanitize.CODES)
 

@@ -27,10 +27,15 @@ from urllib.parse import unquote, urlparse
 
 from lxml import etree, html as lhtml
 
-from . import cache, chunks, join, typeset
-from .render import split_part
-from .pages import BLOCK
-from .errors import Finding
+from imprint import cache
+from imprint.jobs import join, resetting
+from imprint.jobs.pool import run_cached
+from imprint.jobs.resetting import add_stand_ins
+from imprint.jobs.job import Job, Layout, _css_for, run_job
+from imprint.typeset import engine
+from imprint.html.render import split_part
+from imprint.typeset.positions import BLOCK
+from imprint.errors import Finding
 
 SPLIT_MIN_CHARS = 250_000       # below this much HTML, one process is quicker than parts + join
 MARGIN_BOXES = ("top-left-corner", "top-left", "top-center", "top-right", "top-right-corner",
@@ -69,7 +74,7 @@ class Part:
     owned: frozenset               # element ids set in this part
     stand_ins: frozenset           # ids of other parts it links to: empty spans so its links survive
     notes: tuple                   # note numbers called in this part
-    blocks: tuple = ()             # a digest of each block of a chapter, in order (imprint/chunks.py)
+    blocks: tuple = ()             # a digest of each block of a chapter, in order (imprint/resetting.py)
     opening: str = ""              # the chapter's opening tag
 
 
@@ -85,13 +90,13 @@ class Split:
     overlay_splits: bool = False   # the overlay may be set in pieces (no `:first` page, no string(.., start))
 
 
-def split(job: typeset.Job) -> Split | None:
+def split(job: Job) -> Split | None:
     """The book's parts, or None when it must be set in one piece."""
     if job.part is not None or mode() == "never":
         return None
     if mode() == "auto" and len(job.html) < SPLIT_MIN_CHARS:
         return None
-    from .inspections import EXTRACTS
+    from imprint.jobs.inspections import EXTRACTS
     if any(name not in MERGES for name in EXTRACTS):
         return None                 # an extract whose page numbers we would not know how to join
     doc = lhtml.document_fromstring(job.html)
@@ -188,7 +193,7 @@ def _part(kind, group, after, lead, skeleton, head, all_ids) -> Part:
     blocks = _number_blocks(elements) if kind == "text" else ()
     stand_ins = frozenset(i for i in links - owned if i in all_ids)
     if stand_ins:
-        _add_stand_ins(elements + outside, stand_ins)
+        add_stand_ins(elements + outside, stand_ins)
     html_attrs, body_attrs, main_attrs = skeleton
     serialise = lambda els: "".join(lhtml.tostring(e, encoding="unicode") for e in els)
     if kind == "text":
@@ -217,21 +222,6 @@ def _number_blocks(elements) -> tuple[str, ...]:
 
     walk(elements)
     return tuple(signatures)
-
-
-def _add_stand_ins(elements, ids) -> None:
-    """Empty spans with the ids of other parts' targets, at the start of the part's first text:
-    WeasyPrint keeps a link only when its target exists; the join points it at the real one."""
-    for el in elements:
-        for node in el.iter():
-            if isinstance(node.tag, str) and node.tag not in ("a", "span") and (node.text or "").strip():
-                spans = [etree.Element("span", {"id": i, "class": "imprint-stand-in"}) for i in sorted(ids)]
-                spans[-1].tail = node.text
-                node.text = None
-                for n, span in enumerate(spans):
-                    node.insert(n, span)
-                return
-    raise ValueError("no text to hold the link targets")
 
 
 def _stylesheets(doc, job) -> str:
@@ -336,7 +326,7 @@ class Placement:
 class Segment:
     """Pages [first, stop) of one layout, standing at `start` (0-based) in the joined book."""
 
-    layout: typeset.Layout
+    layout: Layout
     first: int
     stop: int
     start: int = 0
@@ -403,75 +393,12 @@ MERGES = {"anchors": merge_anchors, "page_plan": merge_plan, "pagemap": merge_pa
           "stand_ins": lambda segments, placement: sorted({i for s in segments for i in s.layout.extracts["stand_ins"]})}
 
 
-# --- running the jobs --------------------------------------------------------------------
-
-def run_cached(jobs: list[typeset.Job], say=lambda message: None, limits=None,
-               longest_first: bool = True) -> list[typeset.Layout]:
-    """Every job's Layout: from the cache when the job and every file it read are unchanged,
-    else typeset, several at a time in worker processes (see run_jobs)."""
-    store = cache.current()
-    results: list[typeset.Layout | None] = [None] * len(jobs)
-    keys = [cache.digest(cache.toolchain(), job) for job in jobs]
-    todo = []
-    for i, (job, key) in enumerate(zip(jobs, keys)):
-        entry = store.load("part", key)
-        if entry is not None and cache.unchanged(entry["resources"]):
-            results[i] = entry["layout"]
-        else:
-            todo.append(i)
-    if todo:
-        names = ", ".join(jobs[i].part or "the book" for i in todo)
-        say(f"typesetting {names}" + (f" ({len(jobs) - len(todo)} from the cache)" if len(todo) < len(jobs) else ""))
-    for i, layout in zip(todo, run_jobs([jobs[i] for i in todo], say, limits, longest_first)):
-        results[i] = layout
-        deps = cache.dependencies(layout.resources)
-        store.store("part", keys[i], {"resources": deps, "layout": layout})
-    return results
-
-
-def workers() -> int:
-    value = os.environ.get("IMPRINT_WORKERS", "")
-    return int(value) if value.isdigit() and int(value) > 0 else (os.cpu_count() or 1)
-
-
-def run_jobs(jobs: list[typeset.Job], say=lambda message: None, limits=None,
-             longest_first: bool = True) -> list[typeset.Layout]:
-    """Typeset the jobs, longest first (or in the order given), up to `workers()` at a time,
-    each in a child process (issue 7's `limits.run_limited` when present, which also bounds
-    its time and memory)."""
-    runner = _limited_runner(limits)
-    if len(jobs) <= 1 or workers() == 1:
-        return [(runner or typeset.run_job)(job) for job in jobs]
-    order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i].html)) if longest_first else range(len(jobs))
-    results: list = [None] * len(jobs)
-    if runner is not None:         # run_limited starts its own child: threads only wait for them
-        pool = concurrent.futures.ThreadPoolExecutor(min(workers(), len(jobs)))
-        call = runner
-    else:                          # a clean interpreter per worker: no inherited fonts or threads
-        pool = concurrent.futures.ProcessPoolExecutor(min(workers(), len(jobs)),
-                                                      mp_context=multiprocessing.get_context("spawn"))
-        call = typeset.run_job
-    with pool:
-        futures = {pool.submit(call, jobs[i]): i for i in order}
-        for future in concurrent.futures.as_completed(futures):
-            i = futures[future]
-            results[i] = future.result()
-            say(f"  {jobs[i].part or 'the book'}: {results[i].pages} pages")
-    return results
-
-
-def _limited_runner(limits=None):
-    """Each job in its own child process under the build's time and memory limits."""
-    from .limits import run_limited
-    return lambda job: run_limited(job, limits)
-
-
 # --- the whole -----------------------------------------------------------------------------
 
-def run(job: typeset.Job, say=lambda message: None, limits=None, placed=None) -> typeset.Layout:
+def run(job: Job, say=lambda message: None, limits=None, placed=None) -> Layout:
     """The Layout of the whole book, from parts when it can be split, else from one job.
 
-    As typeset.run_job does for one job: when the joined page count (with the padding the
+    As run_job does for one job: when the joined page count (with the padding the
     printer wants) falls in another gutter band than the geometry the parts were set with,
     they are set again with that band's geometry (parts already set so are in the cache).
 
@@ -494,7 +421,7 @@ def run(job: typeset.Job, say=lambda message: None, limits=None, placed=None) ->
     return layout
 
 
-def _run_bands(job: typeset.Job, parts: Split, say, limits=None, placed=None) -> typeset.Layout:
+def _run_bands(job: Job, parts: Split, say, limits=None, placed=None) -> Layout:
     css, tried = job.page_css, []
     while True:
         layout = _run_split(dataclasses.replace(job, page_css=css), parts, say, limits, placed)
@@ -502,7 +429,7 @@ def _run_bands(job: typeset.Job, parts: Split, say, limits=None, placed=None) ->
             say("the parts did not join up; typesetting the book in one piece")
             return run_cached([job], say, limits)[0]
         tried.append(css)
-        wanted = typeset._css_for(job, layout.pages + layout.padding)
+        wanted = _css_for(job, layout.pages + layout.padding)
         order = [band[2] for band in job.gutter]
         if (wanted == css or len(tried) > len(order) + 1
                 or (wanted in tried and css in order and order.index(wanted) < order.index(css))):
@@ -511,14 +438,14 @@ def _run_bands(job: typeset.Job, parts: Split, say, limits=None, placed=None) ->
         css = wanted
 
 
-def _text_job(job, part: Part, k: int) -> typeset.Job:
+def _text_job(job, part: Part, k: int) -> Job:
     # A part is set with the book's geometry as given: the gutter band and the padding follow
     # from the whole book's page count, which only the joined parts know (see run()).
     return dataclasses.replace(job, html=part.html, page_css=job.page_css + NO_MARGIN_BOXES,
                                note_numbers=part.notes, part=f"chapter {k + 1}", gutter=(), page_rules=None)
 
 
-def _front_job(job, parts: Split, pages: dict) -> typeset.Job:
+def _front_job(job, parts: Split, pages: dict) -> Job:
     return dataclasses.replace(job, html=front_html(parts, pages), page_css=job.page_css + parts.page_rules,
                                note_numbers=parts.front.notes, part="front matter", gutter=(), page_rules=None)
 
@@ -530,7 +457,7 @@ OVERLAY_SPLIT_PAGES = 200      # a longer book's running heads are set in two ha
 FRONT_AS_OVERLAY_PAGES = 120
 
 
-def _overlay_jobs(job, parts: Split, plan: list, placement: Placement) -> list[tuple[typeset.Job, int]]:
+def _overlay_jobs(job, parts: Split, plan: list, placement: Placement) -> list[tuple[Job, int]]:
     """The overlay as one job, or for a long book as two set side by side, split at the
     chapter start that evens out the two workers (one also sets the front matter again):
     (job, the book's 0-based index of its first page)."""
@@ -550,7 +477,7 @@ def _overlay_jobs(job, parts: Split, plan: list, placement: Placement) -> list[t
             (make(overlay_html(parts, plan, placement, texts[at:]), "running heads and folios (2)"), start)]
 
 
-def _run_split(job, parts: Split, say, limits=None, placed=None) -> typeset.Layout | None:
+def _run_split(job, parts: Split, say, limits=None, placed=None) -> Layout | None:
     say(f"typesetting {len(parts.texts)} chapters in parallel parts")
     # The contents print page numbers of the text, which starts after the front matter: set
     # the front matter beside the chapters with the last build's numbers (or stand-ins) to
@@ -560,7 +487,7 @@ def _run_split(job, parts: Split, say, limits=None, placed=None) -> typeset.Layo
     hint_key = cache.digest("front numbers", cache.toolchain(), parts.front.html, job.page_css)
     hint = store.load("front-numbers", hint_key) or {name: "000" for name in parts.front.stand_ins}
     text_jobs = [_text_job(job, part, k) for k, part in enumerate(parts.texts)]
-    texts, (front,) = chunks.typeset_chapters(text_jobs, parts.texts, [_front_job(job, parts, hint)], say, limits)
+    texts, (front,) = resetting.typeset_chapters(text_jobs, parts.texts, [_front_job(job, parts, hint)], say, limits)
     counts = [sum(stop - first for _, first, stop, _ in chapter) for chapter in texts]
     for _ in range(4):
         placement = Placement.of([front.pages] + counts)
@@ -595,7 +522,7 @@ def _run_split(job, parts: Split, say, limits=None, placed=None) -> typeset.Layo
         last_drawn = plan[-1]["drawn"] or overlay_plan[-1]["drawn"]
         padding = job.page_rules.padding(placement.total, not last_drawn)
 
-    if placed is not None and typeset._css_for(job, placement.total + padding) == job.page_css:
+    if placed is not None and _css_for(job, placement.total + padding) == job.page_css:
         placed(placement.total, padding, extracts)      # the band is final: these are the book's pages
     outline = _outline(plan)
     say("joining the parts")
@@ -622,7 +549,7 @@ def _run_split(job, parts: Split, say, limits=None, placed=None) -> typeset.Layo
             if moved not in findings:
                 findings.append(moved)
     resources = tuple(sorted({r for seg in segments for r in seg.layout.resources}))
-    return typeset.Layout(placement.total, pdfs, findings, extracts, padding=padding, page_css=job.page_css,
+    return Layout(placement.total, pdfs, findings, extracts, padding=padding, page_css=job.page_css,
                           resources=resources)
 
 
@@ -631,7 +558,7 @@ def _join_all(plans: dict, job, limits=None) -> dict[str, bytes]:
     process side by side with it (pikepdf works on one core)."""
     from types import SimpleNamespace
 
-    from .limits import can_fork, start_limited
+    from imprint.processes import can_fork, start_limited
 
     names = list(plans)
     children = {}
@@ -673,7 +600,7 @@ def overlay_html(parts: Split, plan: list, placement: Placement, texts=None) -> 
     sets the strings it carries over from the pages before (those it does not set itself)."""
     from html import escape
 
-    from .render import css_string
+    from imprint.html.render import css_string
 
     def page(entry, carried=()) -> str:
         own = {name for name, _ in entry["strings"]}

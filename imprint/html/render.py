@@ -15,15 +15,14 @@ from pathlib import Path
 import jinja2
 from lxml import etree, html as lhtml
 
-from . import pandoc, sanitize
-from .editions import Edition, Margins, Trim
-from .errors import Location, TemplateError
-from .load import Book
-from .metadata import join_names
+from imprint.manuscript import pandoc
+from imprint.manuscript import sanitize
+from imprint.specs.editions import Edition, Margins, Trim
+from imprint.errors import Location, TemplateError
+from imprint.manuscript.load import Book
+from imprint.manuscript.metadata import join_names
 
-ROOT = Path(__file__).resolve().parents[1]
-TEMPLATES = ROOT / "templates"
-STYLES = ROOT / "styles"
+from imprint.house import ROOT, STYLES, TEMPLATES  # noqa: F401  (ROOT: for the templates' users)
 
 BLOCK_TAGS = {"p", "div", "blockquote", "ul", "ol", "li", "table", "thead", "tbody", "tfoot", "tr",
               "td", "th", "figure", "figcaption", "pre", "dl", "dt", "dd", "section", "h1", "h2",

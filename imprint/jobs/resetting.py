@@ -20,8 +20,11 @@ from dataclasses import dataclass
 
 from lxml import etree, html as lhtml
 
-from . import cache, typeset
-from .pages import BLOCK
+from imprint import cache
+from imprint.jobs.job import Job, Layout
+from imprint.jobs.pool import run_jobs
+from imprint.typeset import engine
+from imprint.typeset.positions import BLOCK
 
 LOOKAHEAD = 3           # blocks set after the last candidate page start, so its page break is the real one
 CANDIDATES = 2          # clean page starts after a change where the old pages may be taken up again (a
@@ -46,7 +49,7 @@ def enabled() -> bool:
     return os.environ.get("IMPRINT_CHUNKS", "on").strip().lower() not in ("off", "0", "no", "never")
 
 
-def history_key(job: typeset.Job, k: int, part) -> str:
+def history_key(job: Job, k: int, part) -> str:
     """A chapter's identity across edits: its place, its opening tag, and everything of the job but the text."""
     frame = dataclasses.replace(job, html="", note_numbers=())
     return cache.digest("chapter history", cache.toolchain(), frame, k, part.opening)
@@ -56,15 +59,13 @@ def typeset_chapters(jobs, chapters, extra, say, limits=None):
     """Segments of pages for every chapter, and the Layouts of the `extra` jobs (set beside them).
 
     Returns (list of [(Layout, first, stop, stand_ins)] per chapter, [Layout per extra job])."""
-    from .parts import run_jobs
-
     store = cache.current()
     keys = [cache.digest(cache.toolchain(), job) for job in jobs]
     history = [store.load("history", history_key(job, k, chapter)) if chapters else None
                for k, (job, chapter) in enumerate(zip(jobs, chapters))]
     result: list = [None] * len(jobs)
     plans: dict[int, dict] = {}
-    todo: list[tuple[str, int, typeset.Job]] = []          # (kind, index, job)
+    todo: list[tuple[str, int, Job]] = []          # (kind, index, job)
 
     for k, (job, chapter, key, record) in enumerate(zip(jobs, chapters, keys, history)):
         if record is not None and record.signatures == chapter.blocks:
@@ -182,7 +183,7 @@ def _slice_record(segments, lo: int, hi: int) -> list:
     return out
 
 
-def _plan(store, record: Record, chapter, job: typeset.Job, k: int, to_end: bool = False) -> dict | None:
+def _plan(store, record: Record, chapter, job: Job, k: int, to_end: bool = False) -> dict | None:
     """The chunk to set again after an edit, or None when the whole chapter must be set.
 
     The chunk starts at the last clean page start before the change. It runs on to a few
@@ -227,7 +228,7 @@ def _plan(store, record: Record, chapter, job: typeset.Job, k: int, to_end: bool
             "to_end": not ends}
 
 
-def _settle(plan: dict, layout: typeset.Layout, job_key: str, chapter):
+def _settle(plan: dict, layout: Layout, job_key: str, chapter):
     """The chapter's segments if the chunk's pages meet the old ones, else None."""
     cuts = layout.extracts.get("cuts", [])
     if (0, plan["block_a"], plan["side_a"]) not in cuts or not _one_layout(layout):
@@ -256,12 +257,25 @@ def _settle(plan: dict, layout: typeset.Layout, job_key: str, chapter):
     return segments, record_segments, new_cuts
 
 
+def add_stand_ins(elements, ids) -> None:
+    """Empty spans with the ids of other parts' targets, at the start of the part's first text:
+    WeasyPrint keeps a link only when its target exists; the join points it at the real one."""
+    for el in elements:
+        for node in el.iter():
+            if isinstance(node.tag, str) and node.tag not in ("a", "span") and (node.text or "").strip():
+                spans = [etree.Element("span", {"id": i, "class": "imprint-stand-in"}) for i in sorted(ids)]
+                spans[-1].tail = node.text
+                node.text = None
+                for n, span in enumerate(spans):
+                    node.insert(n, span)
+                return
+    raise ValueError("no text to hold the link targets")
+
+
 def chunk_html(chapter, visible: tuple[int, int]) -> tuple[str, frozenset, tuple]:
     """The chapter's document with only the blocks in `visible` shown: every other block stays
     in place as an empty, hidden element of the same kind (so selectors such as `h2 + p` or
     `:first-child` match as in the whole chapter); links to what is hidden get stand-ins."""
-    from .parts import _add_stand_ins
-
     doc = lhtml.document_fromstring(chapter.html)
     lo, hi = visible
     owned, links, notes, shown = set(), set(), [], []
@@ -293,6 +307,6 @@ def chunk_html(chapter, visible: tuple[int, int]) -> tuple[str, frozenset, tuple
                 section.set("style", (section.get("style", "") + "; break-before: auto !important").lstrip("; "))
     stand_ins = frozenset(i for i in links - owned)
     if stand_ins:
-        _add_stand_ins(shown, stand_ins)
+        add_stand_ins(shown, stand_ins)
     html = lhtml.tostring(doc, encoding="unicode", doctype="<!DOCTYPE html>")
     return html, stand_ins, tuple(sorted(notes))

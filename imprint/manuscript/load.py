@@ -7,11 +7,14 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import cache, limits, pieces
-from . import notes as notes_mod
-from . import pandoc
-from .errors import Finding, Location, ManuscriptError, MetadataError
-from .metadata import Metadata, build_metadata, key_lines, parse_yaml
+from imprint import cache
+from imprint import processes
+from imprint.manuscript import guards
+from imprint.manuscript import sections
+from imprint.manuscript import notes as notes_mod
+from imprint.manuscript import pandoc
+from imprint.errors import Finding, Location, ManuscriptError, MetadataError
+from imprint.manuscript.metadata import Metadata, build_metadata, key_lines, parse_yaml
 
 METADATA_NAMES = ("book.yaml", "book.yml", "metadata.yaml", "metadata.yml")
 MAX_MANUSCRIPT_BYTES = 20 * 1024 * 1024
@@ -164,21 +167,21 @@ def load(path: Path) -> Book:
         raise ManuscriptError("the manuscript is empty", where=Location(sources[0].path))
 
     for s in sources:               # before pandoc: its time grows steeply with nesting
-        limits.check_nesting(s.text, s.path, s.first_line)
+        guards.check_nesting(s.text, s.path, s.first_line)
     index = notes_mod.merge(notes_mod.scan(s.text, s.path, s.first_line) for s in sources)
     markdown = "\n\n".join(s.text for s in sources)
     where, shift = Location(sources[0].path), 1 if metadata.form == "essay" else 0
     # pandoc reads the book as one text (note numbers and ids run through it), or, after an
-    # edit, only the pieces that changed (imprint/pieces.py).
-    cut = pieces.cut(markdown, _joined_lines(sources, index.definitions)) if cache.current().enabled else None
-    got = pieces.read_pieces(cut, markdown, where, shift) if cut else None
+    # edit, only the pieces that changed (imprint/sections.py).
+    cut = sections.cut(markdown, _joined_lines(sources, index.definitions)) if cache.current().enabled else None
+    got = sections.read_pieces(cut, markdown, where, shift) if cut else None
     read = 1.0
     if got is not None:
         ast, html, read = got[0], pandoc.html_ready(got[1], markdown, shift_headings=shift), got[2]
     else:
         html = pandoc.html_beside(markdown, where, shift_headings=shift)
         try:
-            ast, html.keep = pieces.read_whole(cut, markdown, where, shift)
+            ast, html.keep = sections.read_whole(cut, markdown, where, shift)
         except ManuscriptError as err:
             raise ManuscriptError(err.message, where=source_location(sources, err.where.line, err.where.column),
                                   hint=err.hint) from None

@@ -15,8 +15,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .editions import Trim
-from .errors import Finding, Location, summary
+from imprint.specs.editions import Trim
+from imprint.errors import Finding, Location, summary
 
 CODES = {
     "P100": "A print file cannot be opened as a PDF.",
@@ -106,7 +106,7 @@ def preflight(interior: bytes, cover, printer, trim: Trim, paper: str, isbn: str
     if callable(cover):
         cover = cover()
     if cover is not None and pages:
-        from .cover import cover_geometry
+        from imprint.editions.cover import cover_geometry
         geometry = cover_geometry(printer, trim, pages, paper)
         result.cover_size = (round(geometry.width / 72, 4), round(geometry.height / 72, 4))
         result.spine = round(geometry.spine_width / 72, 4)
@@ -140,7 +140,7 @@ def check_interior(data: bytes, printer, trim: Trim, name: str = "print") -> tup
     least = printer.min_margin_bleed if bleeds else printer.min_margin
     # A long interior is read by two processes: a forked copy of this one reads where the text
     # of the last two thirds of the pages falls, this one the structure and the first third.
-    from .limits import can_fork, start_limited
+    from imprint.processes import can_fork, start_limited
 
     # Pages read in a build before, drawn alike (imprint/cache.py), are not read again.
     remembered = _Remembered(pdf, least, band.inside, printer)
@@ -447,7 +447,7 @@ class _Memory:
     digest of everything it read. Only the entries this build used are kept again."""
 
     def __init__(self, kind: str, *key):
-        from . import cache
+        from imprint import cache
 
         self.store, self.kind = cache.current(), kind
         self.key = cache.digest(kind, cache.toolchain(), *key) if self.store.enabled else None

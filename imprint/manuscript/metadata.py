@@ -13,7 +13,7 @@ import yaml
 from stdnum import isbn as stdnum_isbn
 from stdnum.exceptions import ValidationError as IsbnInvalid
 
-from .errors import Finding, Location, MetadataError
+from imprint.errors import Finding, Location, MetadataError
 
 MAX_METADATA_BYTES = 256 * 1024
 MAX_DEPTH = 20

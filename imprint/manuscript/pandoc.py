@@ -7,8 +7,8 @@ import json
 import re
 import subprocess
 
-from .errors import Location, ManuscriptError, ToolError
-from .limits import MAX_AST_DEPTH, json_depth
+from imprint.errors import Location, ManuscriptError, ToolError
+from imprint.manuscript.guards import MAX_AST_DEPTH, json_depth
 
 # Pandoc Markdown as pandoc users write it; raw_tex and raw_attribute off so a
 # manuscript cannot smuggle formats we never render; task lists off because their
@@ -34,7 +34,7 @@ def binary() -> str:
 
 
 def _run(args: list[str], data: str, where: Location) -> str:
-    from . import cache
+    from imprint import cache
 
     store = cache.current()         # the same text and arguments give the same output: run pandoc once
     key = cache.digest("pandoc", cache.toolchain(), args, data) if store.enabled else ""

@@ -12,10 +12,10 @@ import base64
 import io
 from dataclasses import dataclass
 
-from .editions import EPUB, IN, Edition, Trim
-from .errors import Finding, Location, ToolError
-from .load import Book
-from .render import STYLES, book_context, environment, render_template
+from imprint.specs.editions import EPUB, IN, Edition, Trim
+from imprint.errors import Finding, Location, ToolError
+from imprint.manuscript.load import Book
+from imprint.html.render import STYLES, book_context, environment, render_template
 
 EBOOK_COVER_PX = (1600, 2560)      # the size Apple, Kobo and KDP recommend
 
@@ -23,14 +23,14 @@ EBOOK_COVER_PX = (1600, 2560)      # the size Apple, Kobo and KDP recommend
 def ebook_cover_jpeg(book: Book) -> bytes:
     """A 1600 x 2560 JPEG of the front cover, typeset from the metadata."""
     import pypdfium2
-    from . import typeset
+    from imprint.typeset import engine
 
     width, height = 5 * IN, 8 * IN            # 1:1.6, the ebook cover ratio
     html = render_template(environment(), "cover-front.html.j2", book=book_context(book, EPUB),
                            style=book.metadata.cover, width=width, height=height,
                            stylesheets=[(STYLES / n).as_uri() for n in ("fonts.css", "cover.css")])
     html = html.replace("<body class=\"cover-front\">", "<body class=\"cover-front\" style=\"font-size: 20pt\">")
-    document, _, _ = typeset.render(html, book.root, book_root=book.root)
+    document, _, _ = engine.render(html, book.root, book_root=book.root)
     pdf = document.write_pdf()
     try:
         page = pypdfium2.PdfDocument(pdf)[0]
@@ -121,7 +121,7 @@ def barcode_svg(isbn: str) -> dict:
 
 def print_cover(book: Book, printer, trim: Trim, pages: int, edition: Edition) -> tuple[bytes, CoverGeometry, list[Finding]]:
     """The full-wrap cover PDF for a book of `pages` pages, written like the print edition."""
-    from . import typeset
+    from imprint.typeset import engine
 
     m = book.metadata
     geometry = cover_geometry(printer, trim, pages, m.paper)
@@ -135,9 +135,9 @@ def print_cover(book: Book, printer, trim: Trim, pages: int, edition: Edition) -
     html = render_template(environment(), "cover-wrap.html.j2", book=book_context(book, edition), g=geometry,
                            style=m.cover, barcode=barcode,
                            stylesheets=[(STYLES / n).as_uri() for n in ("fonts.css", "cover.css")])
-    document, warnings, refused = typeset.render(html, book.root, book_root=book.root)
-    findings += typeset.weasy_findings(warnings, refused, "cover", m.source)
-    data = typeset.write(document, variant=edition.pdf_variant, full_fonts=edition.full_fonts,
+    document, warnings, refused = engine.render(html, book.root, book_root=book.root)
+    findings += engine.weasy_findings(warnings, refused, "cover", m.source)
+    data = engine.write(document, variant=edition.pdf_variant, full_fonts=edition.full_fonts,
                          identifier=m.identifier, links=False, paint=edition.paint,
                          output_intent=edition.output_intent, bleed=True)
     return data, geometry, findings

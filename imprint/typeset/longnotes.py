@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree, html as lhtml
 
-from .pages import PX, box_text, note_number, note_pages
+from imprint.typeset.positions import PX, box_text, note_number, note_pages
 
 # Characters that take no room of their own in the measured text.
 IGNORABLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
@@ -122,7 +122,7 @@ def settle(html: str, lay_out) -> Settled:
     Notes long enough to need cutting are measured and cut first, on a few pages of their
     own (`precut`): a note's lines do not depend on the page it falls on, so the book's
     first layout is usually its last."""
-    from .notearea import measured_once
+    from imprint.typeset.fence.notearea import measured_once
 
     with notes_stay_with_calls(), measured_once():
         html, cut = precut(html, lay_out)

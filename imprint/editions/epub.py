@@ -19,12 +19,12 @@ from urllib.parse import unquote
 from ebooklib import epub
 from lxml import etree
 
-from .editions import EPUB
-from .errors import Finding, Location, ManuscriptError
-from .kobo import kepub_document as kobo_markup
-from .load import Book
-from .pagemap import anchor_key, significant
-from .render import BLOCK_KEY, STYLES, Body, book_context, environment, render_template, split_part
+from imprint.specs.editions import EPUB
+from imprint.errors import Finding, Location, ManuscriptError
+from imprint.editions.kobo import kepub_document as kobo_markup
+from imprint.manuscript.load import Book
+from imprint.typeset.pagemap import anchor_key, significant
+from imprint.html.render import BLOCK_KEY, STYLES, Body, book_context, environment, render_template, split_part
 
 CODES = {
     "E201": "A print page begins in text the EPUB does not have: it gets no page-break marker.",

@@ -16,8 +16,8 @@ import weakref
 from collections import Counter
 from dataclasses import dataclass
 
-from .errors import Finding
-from .pages import PT_PER_PX, Line, PageView, Rect, anchor_pages, footnote_overlap, read_pages
+from imprint.errors import Finding
+from imprint.typeset.positions import PT_PER_PX, Line, PageView, Rect, anchor_pages, footnote_overlap, read_pages
 
 CODES = {
     "L201": "Text is drawn outside the page (beyond the trim edge).",

@@ -21,7 +21,8 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from .errors import Finding, Location
+from imprint.manuscript.guards import MAX_HTML_DEPTH, VOID, tree_depth
+from imprint.errors import Finding, Location
 
 CODES = {
     "S101": "A <script> element (also inside SVG): refused, a book carries no code.",
@@ -58,8 +59,6 @@ INERT = {"noscript", "template", "xmp", "plaintext", "slot"}                # S1
 WITH_CONTENT = (ACTIVE | EMBEDDED | INERT | {"style", "title", "select", "textarea", "button",
                                              "datalist", "option", "optgroup", "output"})
 
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
-        "track", "wbr", "keygen", "command", "basefont", "frame", "isindex", "image"}
 
 GENERIC_ATTRIBUTES = {"id", "class", "title", "lang", "dir", "role", "style", "tabindex", "hidden"}
 TAG_ATTRIBUTES = {
@@ -224,7 +223,7 @@ def clean_html(text: str, where: Location | None = None) -> str:
     clean = _cleaner().clean(f'{text}<p id="{marker}"></p>')
     end = clean.rfind(f'<p id="{marker}"></p>')
     if end < 0:
-        from .errors import ManuscriptError
+        from imprint.errors import ManuscriptError
         raise ManuscriptError("raw HTML in the manuscript leaves an element open that would remove all the text "
                               "after it", where=where or Location(),
                               hint="close every <video>, <iframe>, <object>, <style> or <title> you open (see S105)")
@@ -501,8 +500,7 @@ def parse(text: str, where: Location):
     """
     from lxml import html as lhtml
 
-    from .errors import ManuscriptError
-    from .limits import MAX_HTML_DEPTH, tree_depth
+    from imprint.errors import ManuscriptError
 
     parser = lhtml.HTMLParser(huge_tree=True)
     root = lhtml.fragment_fromstring(text, create_parent="div", parser=parser)

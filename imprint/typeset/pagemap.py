@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .render import BLOCK_KEY
+from imprint.html.render import BLOCK_KEY
 
 KEYS = (BLOCK_KEY, "id")       # in order of preference
 SKIPPED = {"\xad", "\u200b"}   # soft hyphen, zero-width space: never drawn as such

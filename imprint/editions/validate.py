@@ -48,8 +48,9 @@ __all__ = [
     "REPO_ROOT",
 ]
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-ACE_DIR = REPO_ROOT / "tools" / "ace"
+from imprint.house import ROOT as REPO_ROOT, TOOLS  # noqa: E402
+
+ACE_DIR = TOOLS / "ace"
 # @daisy/ace-cli declares its bin as "ace-cli"; the meta package @daisy/ace
 # calls it "ace".  Accept either.
 ACE_BIN_NAMES = ("ace", "ace-cli")

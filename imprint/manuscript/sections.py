@@ -38,8 +38,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import cache, notes as notes_mod, pandoc
-from .errors import Location, ManuscriptError
+from imprint import cache
+from imprint.manuscript import notes as notes_mod
+from imprint.manuscript import pandoc
+from imprint.errors import Location, ManuscriptError
 
 HEADING = re.compile(r"(#{1,6})(?:[ \t]|$)")
 HEADING_LIKE = re.compile(r"[ \t]*(?:>[ \t]*)*#{1,6}(?:[ \t]|$)")     # anywhere else, maybe a heading

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import ImprintError
+from imprint.errors import ImprintError
 
 IN = 72.0
 

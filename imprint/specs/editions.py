@@ -110,6 +110,6 @@ def trim(name: str | None, where=None) -> Trim:
     """A trim by name: '6x9', '6 × 9 in', 'A5'... (default 6x9)."""
     key = str(name or DEFAULT_TRIM).lower().replace(" ", "").replace("×", "x").replace("in", "")
     if key not in TRIMS:
-        from .errors import MetadataError
+        from imprint.errors import MetadataError
         raise MetadataError(f"unknown trim size '{name}'", where=where, hint=f"use one of {', '.join(TRIMS)}")
     return TRIMS[key]

@@ -11,10 +11,10 @@ results leave it, so a job can run in a worker process with its own limits.
 
 from __future__ import annotations
 
-from . import layout
-from .errors import Finding
-from .pagemap import page_map
-from .pages import anchor_pages, clean_starts, page_plan, stand_in_ids
+from imprint.checks import pages as page_checks
+from imprint.errors import Finding
+from imprint.typeset.pagemap import page_map
+from imprint.typeset.positions import anchor_pages, clean_starts, page_plan, stand_in_ids
 
 
 def note_placement(document, job) -> list[Finding]:
@@ -31,14 +31,14 @@ def note_placement(document, job) -> list[Finding]:
     return out
 
 
-from .checks.note_outputs import inspect_pdf_notes  # noqa: E402
+from imprint.checks.note_outputs import inspect_pdf_notes  # noqa: E402
 
-INSPECTIONS = [note_placement, inspect_pdf_notes, layout.inspect]
+INSPECTIONS = [note_placement, inspect_pdf_notes, page_checks.inspect]
 
 EXTRACTS = {
     "anchors": lambda document, job: anchor_pages(document),
     "pagemap": page_map,
-    "marks": layout.marks,
+    "marks": page_checks.marks,
     "page_plan": lambda document, job: page_plan(document),
     "cuts": lambda document, job: clean_starts(document),
     "stand_ins": lambda document, job: stand_in_ids(document),
@@ -46,4 +46,4 @@ EXTRACTS = {
 
 # Functions (document, job, edition, pdf bytes) -> [Finding], run on each edition once it is
 # written: what must hold in the file itself. Their findings carry their edition.
-VERIFICATIONS = [layout.geometry]
+VERIFICATIONS = [page_checks.geometry]

@@ -1,0 +1,73 @@
+"""Typesetting Jobs -> their Layouts: from the cache where the job and every file it read are
+unchanged, else typeset several at a time, each in a child process under the build's time
+and memory limits (imprint/processes.py)."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import multiprocessing
+import os
+
+from imprint import cache
+from imprint.jobs.job import Job, Layout, run_job
+
+
+def run_cached(jobs: list[Job], say=lambda message: None, limits=None,
+               longest_first: bool = True) -> list[Layout]:
+    """Every job's Layout: from the cache when the job and every file it read are unchanged,
+    else typeset, several at a time in worker processes (see run_jobs)."""
+    store = cache.current()
+    results: list[Layout | None] = [None] * len(jobs)
+    keys = [cache.digest(cache.toolchain(), job) for job in jobs]
+    todo = []
+    for i, (job, key) in enumerate(zip(jobs, keys)):
+        entry = store.load("part", key)
+        if entry is not None and cache.unchanged(entry["resources"]):
+            results[i] = entry["layout"]
+        else:
+            todo.append(i)
+    if todo:
+        names = ", ".join(jobs[i].part or "the book" for i in todo)
+        say(f"typesetting {names}" + (f" ({len(jobs) - len(todo)} from the cache)" if len(todo) < len(jobs) else ""))
+    for i, layout in zip(todo, run_jobs([jobs[i] for i in todo], say, limits, longest_first)):
+        results[i] = layout
+        deps = cache.dependencies(layout.resources)
+        store.store("part", keys[i], {"resources": deps, "layout": layout})
+    return results
+
+
+def workers() -> int:
+    value = os.environ.get("IMPRINT_WORKERS", "")
+    return int(value) if value.isdigit() and int(value) > 0 else (os.cpu_count() or 1)
+
+
+def run_jobs(jobs: list[Job], say=lambda message: None, limits=None,
+             longest_first: bool = True) -> list[Layout]:
+    """Typeset the jobs, longest first (or in the order given), up to `workers()` at a time,
+    each in a child process (issue 7's `limits.run_limited` when present, which also bounds
+    its time and memory)."""
+    runner = _limited_runner(limits)
+    if len(jobs) <= 1 or workers() == 1:
+        return [(runner or run_job)(job) for job in jobs]
+    order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i].html)) if longest_first else range(len(jobs))
+    results: list = [None] * len(jobs)
+    if runner is not None:         # run_limited starts its own child: threads only wait for them
+        pool = concurrent.futures.ThreadPoolExecutor(min(workers(), len(jobs)))
+        call = runner
+    else:                          # a clean interpreter per worker: no inherited fonts or threads
+        pool = concurrent.futures.ProcessPoolExecutor(min(workers(), len(jobs)),
+                                                      mp_context=multiprocessing.get_context("spawn"))
+        call = run_job
+    with pool:
+        futures = {pool.submit(call, jobs[i]): i for i in order}
+        for future in concurrent.futures.as_completed(futures):
+            i = futures[future]
+            results[i] = future.result()
+            say(f"  {jobs[i].part or 'the book'}: {results[i].pages} pages")
+    return results
+
+
+def _limited_runner(limits=None):
+    """Each job in its own child process under the build's time and memory limits."""
+    from imprint.processes import run_limited
+    return lambda job: run_limited(job, limits)

@@ -1,0 +1,188 @@
+"""A piece of work (a typesetting job, or any call) -> its result, computed in a child process under
+a wall-clock time limit and a memory limit (a LimitError, exit code 5, when either is exceeded).
+
+`run_limited(job, limits)` is safe to call from several threads at once (each call starts
+and waits for its own process), which is how parallel builds run jobs side by side. The
+job runs as `job.run()` (imprint/jobs/job.py), or a given `call()` in a forked child.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import time
+import traceback
+from dataclasses import dataclass
+
+from imprint.errors import ImprintError, LimitError, Location, ToolError
+
+# Defaults with room for the largest corpus book (Wealth of Nations, 486 pages, 824 notes):
+# its job (PDF and print interior) peaked at 936 MB of address space (742 MB resident) and
+# took 180 s of CPU, 3 to 6 minutes on a 2-core machine busy with other builds.
+DEFAULT_SECONDS = 1800.0
+DEFAULT_MEMORY_MB = 3072
+
+@dataclass(frozen=True)
+class Limits:
+    """Per typesetting job: wall-clock seconds and address-space megabytes (None = unlimited)."""
+
+    seconds: float | None = DEFAULT_SECONDS
+    memory_mb: int | None = DEFAULT_MEMORY_MB
+    # fork: the child starts at once with everything imported; spawn elsewhere.
+    start_method: str = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+
+
+# --- the typesetting job in a child process ------------------------------------------------
+
+def _apply(limits: Limits) -> None:
+    """In the child: cap its address space and, as a backstop, its CPU time; die with the parent."""
+    import resource
+    if limits.memory_mb:
+        cap = limits.memory_mb * 2**20
+        for which in (resource.RLIMIT_AS, resource.RLIMIT_DATA):
+            soft, hard = resource.getrlimit(which)
+            if hard != resource.RLIM_INFINITY:
+                cap = min(cap, hard)
+            resource.setrlimit(which, (cap, hard))
+    if limits.seconds:
+        cpu = int(limits.seconds) + 30
+        soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+        if hard == resource.RLIM_INFINITY or cpu < hard:
+            resource.setrlimit(resource.RLIMIT_CPU, (cpu, hard))
+    die_with_parent()
+
+
+def can_fork() -> bool:
+    """Whether this process may fork a helper: only where fork exists, and only while no
+    other thread runs (a forked copy could inherit a lock one of them holds)."""
+    import os
+    import threading
+    return hasattr(os, "fork") and threading.active_count() == 1
+
+
+def die_with_parent() -> None:
+    """Linux: SIGKILL this process when the process that started it dies."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)    # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _child(job, limits: Limits, conn, call=None) -> None:
+    # The parent's handlers (e.g. the CLI's SIGTERM -> KeyboardInterrupt) do not belong here.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        _apply(limits)
+        message = ("ok", call() if call is not None else job.run())
+    except MemoryError:
+        message = ("memory", None)
+    except ImprintError as err:
+        message = ("error", (type(err), err.message, err.where, err.hint, err.exit_code))
+    except RecursionError:
+        message = ("error", (ToolError, "the text is nested too deeply to lay out", Location(job.book_file),
+                             "look for deeply nested lists, quotes or HTML elements", None))
+    except BaseException:                   # a bug: hand the traceback to the parent
+        message = ("crash", traceback.format_exc())
+    try:
+        conn.send(message)
+    except MemoryError:
+        conn.send(("memory", None))
+    except Exception:               # the result did not pickle: a bug, reported as one
+        conn.send(("crash", traceback.format_exc()))
+    finally:
+        conn.close()
+
+
+def run_limited(job, limits: Limits | None = None):
+    """job.run() in a child process under `limits`; returns its Layout.
+
+    Raises LimitError when the job runs out of time or memory, the job's own ImprintError
+    when it fails on bad input, ToolError when the process is killed from outside.
+    """
+    return start_limited(job, limits).result()
+
+
+class Started:
+    """A child process at work (start_limited); result() waits for it and returns its value."""
+
+    def __init__(self, job, limits: Limits, call=None):
+        self.job, self.limits = job, limits
+        ctx = multiprocessing.get_context(limits.start_method if call is None else "fork")
+        self.receive, send = ctx.Pipe(duplex=False)
+        self.process = ctx.Process(target=_child, args=(job, limits, send, call), name="imprint-typeset", daemon=True)
+        self.started = time.monotonic()
+        self.process.start()
+        send.close()
+
+    def result(self):
+        return _finish(self.job, self.limits, self.process, self.receive, self.started)
+
+    def cancel(self) -> None:
+        """Stop the child, its result no longer wanted."""
+        if self.process.is_alive():
+            self.process.terminate()
+        self.process.join()
+        self.receive.close()
+
+
+def start_limited(job, limits: Limits | None = None, call=None) -> Started:
+    """job.run(), or `call()` (forked: it need not pickle; `job` then only names the
+    book for messages), started in a child process under `limits`; returns at once."""
+    return Started(job, limits or Limits(), call)
+
+
+def _finish(job, limits, process, receive, started):
+    message = None
+    try:
+        if receive.poll(limits.seconds or None):
+            try:
+                message = receive.recv()
+            except EOFError:                # the child died without a word
+                pass
+        else:
+            raise LimitError(f"typesetting stopped after {limits.seconds:g} s (the time limit)",
+                             where=Location(job.book_file),
+                             hint="raise it with --time-limit SECONDS, or build a shorter text")
+    finally:
+        receive.close()
+        if process.is_alive():
+            process.terminate()
+            process.join(5)
+            if process.is_alive():
+                process.kill()
+        process.join()
+    if message is None:
+        return _died(process.exitcode, limits, job, time.monotonic() - started)
+    kind, payload = message
+    if kind == "ok":
+        return payload
+    if kind == "memory":
+        raise _memory_error(limits, job)
+    if kind == "error":
+        cls, text, where, hint, code = payload
+        raise cls(text, where=where, hint=hint, exit_code=code)
+    raise RuntimeError(f"the typesetting job failed:\n{payload}")
+
+
+def _memory_error(limits: Limits, job) -> LimitError:
+    return LimitError(f"typesetting ran out of memory (the limit is {limits.memory_mb} MB)",
+                      where=Location(job.book_file), hint="raise it with --memory-limit MB")
+
+
+def _died(exitcode, limits: Limits, job, seconds: float):
+    signum = -exitcode if exitcode and exitcode < 0 else None
+    name = signal.Signals(signum).name if signum else f"exit code {exitcode}"
+    if signum == signal.SIGXCPU:
+        raise LimitError(f"typesetting used more CPU time than the time limit allows ({limits.seconds:g} s)",
+                         where=Location(job.book_file), hint="raise it with --time-limit SECONDS")
+    if signum in (signal.SIGKILL, signal.SIGABRT, signal.SIGSEGV, signal.SIGBUS) and limits.memory_mb:
+        # Allocation failures inside C libraries abort or crash instead of raising MemoryError.
+        raise LimitError(f"typesetting was killed ({name}) after {seconds:.0f} s; most likely it ran out of "
+                         f"memory (the limit is {limits.memory_mb} MB)",
+                         where=Location(job.book_file), hint="raise it with --memory-limit MB")
+    raise ToolError(f"the typesetting process was stopped ({name}); nothing was written",
+                    where=Location(job.book_file))
+
+
