@@ -1,29 +1,154 @@
-"""Every finding code the toolchain can emit -> its meaning. The README lists them all and a
-test keeps the two in step. Each check module owns its CODES dict; this only gathers them."""
+"""Every finding code the toolchain can emit: its severity and its meaning, in one table.
+
+The check modules take their codes from here (`meanings`), findings made with a code take its
+severity from here or write the same one (tests/test_check_codes.py reads every Finding in
+imprint/ and holds it to this table), and README.md's table of codes is this table
+(`python -m imprint.codes` prints it; the same test compares the two).
+
+A code emitted at more than one severity on purpose names them all, "error or warning";
+no code does today. Pure data: this module imports nothing of imprint, so any stage may use it.
+"""
 
 from __future__ import annotations
 
-from imprint.checks import CODES as MANUSCRIPT_CODES
-from imprint.checks.pages import CODES as PAGE_CODES
-from imprint.editions.preflight import CODES as PRINT_CODES
-from imprint.editions.epub import CODES as EPUB_CODES
+ERROR, WARNING, INFO = "error", "warning", "info"
 
-RESOURCE_CODES = {
-    "R001": "A file the book names (image, stylesheet, font) does not exist.",
-    "R002": "A file the book names lies outside the book folder; it was refused.",
-    "R003": "A remote URL was not fetched: builds never use the network.",
-    "R004": "An image the book names cannot be read (not a file, or no permission).",
-    "R005": "An image the book names is not an image file the typesetter can read.",
+TABLE: dict[str, tuple[str, str]] = {
+    # the metadata (imprint/manuscript/metadata.py, load.py)
+    "M001": (WARNING, "Unknown metadata key that looks like a mistyped known key (it is ignored)."),
+    "M002": (WARNING, "No `lang` in the metadata; English is assumed."),
+    "M003": (WARNING, "No `identifier` in the metadata; a stable one is derived from title and author."),
+    "M004": (WARNING, "Front matter inside a manuscript file of a book folder (ignored; metadata belongs in book.yaml)."),
+    # the notes in the manuscript (imprint/checks/notes.py)
+    "N101": (ERROR, "A note call whose label has no definition: pandoc prints it as literal text."),
+    "N102": (ERROR, "A note definition that nothing calls: pandoc drops it without a word."),
+    "N103": (ERROR, "One note label defined twice (also across manuscript files): only the last definition is printed."),
+    "N104": (WARNING, "A note called more than once: its text is printed again under each call's number."),
+    "N105": (ERROR, "An empty note."),
+    "N106": (ERROR, "A note that looks cut off: it ends in a comma, colon, semicolon, dash, an opening quotation mark or bracket."),
+    "N107": (WARNING, "A note that ends without closing punctuation (often fine in a bibliographic note)."),
+    "N108": (WARNING, "Unbalanced quotation marks, brackets or parentheses inside a note."),
+    "N109": (ERROR, "HTML entity debris in the text (`&rdqu`, `&amp;#8221;`, a stray `&name;`)."),
+    "N110": (WARNING, "An old-style note call left in the prose — (1), [1], a superscript digit or * — that points at a note number."),
+    "N111": (WARNING, "A note called from a heading (kept out of contents, navigation, bookmarks and running heads)."),
+    "N112": (WARNING, "A space before a note call (house style: the call follows the word or punctuation directly)."),
+    "N113": (WARNING, "A note call placed before the punctuation it belongs after (house style: the call follows it; dashes excepted)."),
+    "N114": (ERROR, "A note called from inside another note: pandoc prints the call as literal text."),
+    # raw HTML the build refuses or removes (imprint/manuscript/sanitize.py)
+    "S101": (ERROR, "A <script> element (also inside SVG): refused, a book carries no code."),
+    "S102": (ERROR, "An event-handler attribute (onclick, onerror, ...): refused."),
+    "S103": (ERROR, "A javascript:, vbscript: or non-image data: URL: refused."),
+    "S104": (ERROR, "Raw HTML or attributes that imitate the footnote markup (class footnote-ref, id fn1...): refused."),
+    "S105": (ERROR, "An element removed with its content (video, iframe, style...) is never closed, so it would take the rest of the text with it: refused."),
+    "S110": (WARNING, "Embedded content (iframe, object, embed, svg, audio, video, canvas...) removed with its content."),
+    "S111": (WARNING, "A form element (form, input, button, select, textarea...) removed."),
+    "S112": (WARNING, "A document-level element (meta, e.g. refresh; link; base; style; title) removed."),
+    "S113": (WARNING, "A style attribute's declarations that load resources or are not text styling removed."),
+    "S114": (WARNING, "An unsupported HTML element or attribute dropped (the element's text is kept)."),
+    # files and URLs the book names (imprint/checks/security.py, imprint/typeset/engine.py)
+    "R001": (ERROR, "A file the book names (image, stylesheet, font) does not exist."),
+    "R002": (ERROR, "A file the book names lies outside the book folder; it was refused."),
+    "R003": (WARNING, "A remote URL was not fetched: builds never use the network."),
+    "R004": (ERROR, "An image the book names cannot be read (not a file, or no permission)."),
+    "R005": (ERROR, "An image the book names is not an image file the typesetter can read."),
+    # where the notes fell on the laid-out pages (imprint/jobs/inspections.py)
+    "L101": (ERROR, "A note is missing from the laid-out pages."),
+    "L102": (ERROR, "A note does not start on the page of its call."),
+    # the laid-out pages (imprint/checks/pages.py)
+    "L201": (ERROR, "Text is drawn outside the page (beyond the trim edge)."),
+    "L202": (ERROR, "Text is drawn over other text."),
+    "L203": (ERROR, "The footnote area overlaps the text above it."),
+    "L204": (ERROR, "A page number in the contents is not the page where its heading falls."),
+    "L205": (WARNING, "Text or an image lies outside the page's text area (running heads, folios and art marked `.bleed` excepted)."),
+    "L206": (WARNING, "Overfull line: the line is wider than its measure (a word too long for the line)."),
+    "L207": (WARNING, "Widow: the last line of a paragraph stands alone at the top of a page."),
+    "L208": (WARNING, "Orphan: the first line of a paragraph stands alone at the foot of a page."),
+    "L209": (WARNING, "A heading is the last thing on its page, or fewer than two lines of its section follow it there."),
+    "L210": (WARNING, "A blank page that is neither a verso before a recto start nor padding at the end."),
+    "L211": (WARNING, "More than two blank pages in a row."),
+    "L212": (WARNING, "More than two hyphenated line ends in a row."),
+    "L213": (WARNING, "A hyphenation leaves fewer than two letters before the break or fewer than three after it."),
+    "L214": (INFO, "The share of hyphenated lines in the edition (for the record)."),
+    "L215": (WARNING, "Loose line: its word spaces are stretched past the limit (rivers)."),
+    "L216": (WARNING, "A text page without its running head or folio."),
+    "L217": (WARNING, "A running head or folio on a page that should have none (blank page, front matter, chapter opening, full-page art)."),
+    "L218": (WARNING, "A folio that is not the page's number."),
+    "L219": (WARNING, "The written PDF's page boxes (MediaBox, TrimBox, BleedBox) differ from the laid-out page."),
+    "L220": (INFO, "The page geometry of the edition as written (for the record)."),
+    # the notes in the editions as written (imprint/checks/note_outputs.py)
+    "N201": (ERROR, "PDF: a note is drawn more than once."),
+    "N202": (ERROR, "PDF: a note's text on the pages differs from the note (cut, lost or garbled)."),
+    "N203": (ERROR, "PDF: a note is drawn without its number."),
+    "N204": (ERROR, "PDF: a long note's continuation is not on the page after the one before it."),
+    "N205": (ERROR, "PDF: notes run past the foot of the page."),
+    "N206": (ERROR, "PDF: notes are drawn over the text."),
+    "N207": (ERROR, "PDF: note calls are not numbered in reading order."),
+    "N211": (ERROR, "EPUB: a noteref does not point at a footnote."),
+    "N212": (ERROR, "EPUB: a footnote's backlink does not point at its noteref."),
+    "N213": (ERROR, "EPUB: note numbers disagree (noteref, footnote, or reading order)."),
+    "N214": (ERROR, "EPUB: the number of notes differs from the manuscript's."),
+    "N215": (ERROR, "EPUB: a note's text differs from the manuscript's note."),
+    # the EPUB (imprint/editions/epub.py, --validate)
+    "E201": (WARNING, "A print page begins in text the EPUB does not have: it gets no page-break marker."),
+    "E202": (INFO, "The page list names the print edition by title: the metadata has no print ISBN."),
+    "E203": (ERROR, "EPUBCheck (`--validate`) reports an error (or a fatal error) in the EPUB."),
+    "E204": (WARNING, "EPUBCheck (`--validate`) reports a warning about the EPUB."),
+    "E205": (ERROR, "EPUBCheck was asked for (`--validate`) but could not be run."),
+    # the print files against the printer's rules (imprint/editions/preflight.py, cover.py, pipeline.py)
+    "P100": (ERROR, "A print file cannot be opened as a PDF."),
+    "P101": (ERROR, "A page has no TrimBox, or its TrimBox is not the trim size."),
+    "P102": (ERROR, "Page size or BleedBox does not match the printer's bleed geometry."),
+    "P103": (ERROR, "Page count outside the printer's limits."),
+    "P104": (ERROR, "Odd page count: the printer wants an even number of pages."),
+    "P105": (ERROR, "The last page is not blank (IngramSpark prints its barcode there)."),
+    "P106": (ERROR, "Text inside the printer's minimum top, bottom or outside margin."),
+    "P107": (ERROR, "Text inside the gutter: closer to the binding than the printer's table allows for the page count."),
+    "P108": (ERROR, "A font is not embedded."),
+    "P109": (ERROR, "A font is embedded as a subset where the printer wants whole fonts."),
+    "P110": (WARNING, "An image is below the printer's resolution (300 ppi)."),
+    "P111": (ERROR, "A colour space the printer does not accept (RGB in a CMYK file, Lab, spot colours...)."),
+    "P112": (ERROR, "Annotations (links) in a print file."),
+    "P113": (ERROR, "Bookmarks in a print file."),
+    "P114": (ERROR, "The PDF/X identification or the output intent is missing or wrong."),
+    "P115": (ERROR, "Text or drawing outside the trim that is not bleed art (printer's marks, stray content)."),
+    "P116": (ERROR, "Transparency in a PDF/X-1a file."),
+    "P120": (WARNING, "Fewer pages than the printer's minimum: blank pages were added at the end."),
+    "P121": (WARNING, "No print ISBN: the cover's barcode zone is left clear."),
+    "P122": (INFO, "Blank pages were added at the end for the printer's page parity."),
+    "P130": (ERROR, "The cover is not one page of the size the page count, paper and trim give."),
+    "P131": (ERROR, "Spine text on a book too thin for it, or outside the spine's clearances."),
+    "P132": (ERROR, "Cover text outside the safe area (too near a trim edge or a spine fold)."),
+    "P133": (ERROR, "The cover's barcode zone does not hold the print ISBN's barcode, or is not clear without an ISBN."),
 }
 
-LAYOUT_CODES = {
-    "L101": "A note is missing from the laid-out pages.",
-    "L102": "A note does not start on the page of its call.",
-}
+
+def severities(code: str) -> tuple[str, ...]:
+    """The severities `code` is emitted at (one, except where the table names more)."""
+    return tuple(TABLE[code][0].split(" or "))
+
+
+def severity(code: str) -> str:
+    """The severity of a code emitted at one severity only."""
+    [one] = severities(code)
+    return one
+
+
+def meanings(*prefixes: str) -> dict[str, str]:
+    """Code -> meaning for every code that starts with one of `prefixes` (all codes: none given)."""
+    return {code: meaning for code, (_, meaning) in TABLE.items() if not prefixes or code.startswith(prefixes)}
 
 
 def all_codes() -> dict[str, str]:
-    codes: dict[str, str] = {}
-    for table in (MANUSCRIPT_CODES, RESOURCE_CODES, LAYOUT_CODES, PAGE_CODES, PRINT_CODES, EPUB_CODES):
-        codes.update(table)
-    return dict(sorted(codes.items()))
+    """Every code -> its meaning, in code order."""
+    return dict(sorted(meanings().items()))
+
+
+def markdown() -> str:
+    """The table of codes as README.md shows it."""
+    rows = ["| code | severity | meaning |", "|---|---|---|"]
+    rows += [f"| {code} | {sev} | {meaning} |" for code, (sev, meaning) in sorted(TABLE.items())]
+    return "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":
+    print(markdown(), end="")

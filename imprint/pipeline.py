@@ -35,6 +35,7 @@ from imprint.manuscript import sanitize
 from imprint.jobs.job import Job
 from imprint.typeset import engine
 from imprint.specs.editions import EDITIONS, Edition, for_printer, margins_for, trim as trim_for
+from imprint.codes import severity
 from imprint.errors import BuildFailed, ExitCode, Finding, ImprintError, Location, MetadataError, fails, summary
 from imprint.processes import Limits, can_fork, run_limited, start_limited
 from imprint.checks import note_outputs
@@ -318,7 +319,8 @@ def epubcheck_findings(book: Book, result: "EditionResult") -> list[Finding]:
     for m in messages:
         if m.severity in ("error", "warning"):
             place = f"{m.file}:{m.line}" if m.file and m.line else (m.file or result.file)
-            out.append(Finding("E203" if m.severity == "error" else "E204", m.severity,
+            code = "E203" if m.severity == "error" else "E204"
+            out.append(Finding(code, severity(code),
                                f"EPUBCheck {m.code} in {place}: {m.message}", where, edition=result.edition))
     return out
 

@@ -19,10 +19,9 @@ from pathlib import Path
 
 from imprint import pipeline
 from imprint.html import render
-from imprint.codes import all_codes
+from imprint.codes import all_codes, severity as code_severity
 from imprint.specs.editions import EDITIONS, Edition, for_printer
 from imprint.errors import BuildFailed, Finding, ImprintError, fails, summary
-from imprint.checks.pages import SEVERITIES
 
 DPI = 96                # readable on screen at 100 %, ~45 KB a page in greyscale PNG
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
@@ -154,7 +153,7 @@ def context(book, edition: Edition, result, findings: list[Finding], images: lis
     shown = sorted({c for c in codes if c.startswith("L")} | set(counts))
     severity = {f.code: f.severity for f in findings}
     table = [{"code": c, "count": counts.get(c, 0), "meaning": codes.get(c, ""),
-              "severity": severity.get(c, SEVERITIES.get(c, "warning")),
+              "severity": severity.get(c, code_severity(c)),
               "href": f"#{spread_anchor(first_page[c])}" if c in first_page else ""} for c in shown]
     spread_data = []
     for left, right in spreads(len(images)):

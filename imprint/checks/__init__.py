@@ -1,28 +1,21 @@
 """Book -> findings: the manuscript checks. Pure: they read the Book and return Findings.
 
-Each check lives in its own module and registers its codes in CODES (code -> meaning),
-which the README documents and a test keeps in step.
+Each check lives in its own module; every code's severity and meaning is in imprint/codes.py,
+which the README's table of codes shows and a test keeps in step.
 """
 
 from __future__ import annotations
 
+from imprint.codes import meanings
 from imprint.errors import Finding
 from imprint.manuscript.load import Book
+from imprint.checks import notes, security
 
-CODES: dict[str, str] = {
-    "M001": "Unknown metadata key that looks like a mistyped known key (it is ignored).",
-    "M002": "No `lang` in the metadata; English is assumed.",
-    "M003": "No `identifier` in the metadata; a stable one is derived from title and author.",
-    "M004": "Front matter inside a manuscript file of a book folder (ignored; metadata belongs in book.yaml).",
-}
+# M0xx: the metadata; N1xx: the notes in the manuscript; N2xx: the notes in the editions (run
+# after the build); S1xx and R00x: what the manuscript reaches for.
+CODES = meanings("M", "N", "S", "R")
 
-CHECKS = []          # functions Book -> list[Finding], added by the check modules
-
-from imprint.checks import notes as _notes, note_outputs as _note_outputs  # noqa: E402
-
-CODES.update(_notes.CODES)            # N1xx: the notes in the manuscript
-CODES.update(_note_outputs.CODES)     # N2xx: the notes in the editions (run after the build)
-CHECKS.append(_notes.check_notes)
+CHECKS = [notes.check_notes, security.raw_html, security.resources]   # functions Book -> list[Finding]
 
 
 def check(book: Book) -> list[Finding]:
@@ -30,6 +23,3 @@ def check(book: Book) -> list[Finding]:
     for run in CHECKS:
         findings.extend(run(book))
     return findings
-
-
-from imprint.checks import security  # noqa: E402,F401  (registers its checks and codes)

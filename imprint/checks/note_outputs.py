@@ -24,22 +24,10 @@ from io import BytesIO
 
 from lxml import etree, html as lhtml
 
+from imprint.codes import meanings
 from imprint.errors import Finding
 
-CODES = {
-    "N201": "PDF: a note is drawn more than once.",
-    "N202": "PDF: a note's text on the pages differs from the note (cut, lost or garbled).",
-    "N203": "PDF: a note is drawn without its number.",
-    "N204": "PDF: a long note's continuation is not on the page after the one before it.",
-    "N205": "PDF: notes run past the foot of the page.",
-    "N206": "PDF: notes are drawn over the text.",
-    "N207": "PDF: note calls are not numbered in reading order.",
-    "N211": "EPUB: a noteref does not point at a footnote.",
-    "N212": "EPUB: a footnote's backlink does not point at its noteref.",
-    "N213": "EPUB: note numbers disagree (noteref, footnote, or reading order).",
-    "N214": "EPUB: the number of notes differs from the manuscript's.",
-    "N215": "EPUB: a note's text differs from the manuscript's note.",
-}
+CODES = meanings("N2")        # severities and meanings: imprint/codes.py
 
 OPS = "http://www.idpf.org/2007/ops"
 XHTML = "http://www.w3.org/1999/xhtml"

@@ -15,27 +15,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from imprint.codes import meanings
 from imprint.manuscript import pandoc
 from imprint.manuscript import sanitize
 from imprint.errors import Finding, Location
 from imprint.manuscript.notes import NoteCall, NoteDefinition, unfenced
 
-CODES = {
-    "N101": "A note call whose label has no definition: pandoc prints it as literal text.",
-    "N102": "A note definition that nothing calls: pandoc drops it without a word.",
-    "N103": "One note label defined twice (also across manuscript files): only the last definition is printed.",
-    "N104": "A note called more than once: its text is printed again under each call's number.",
-    "N105": "An empty note.",
-    "N106": "A note that looks cut off: it ends in a comma, colon, semicolon, dash, an opening quotation mark or bracket.",
-    "N107": "A note that ends without closing punctuation (often fine in a bibliographic note).",
-    "N108": "Unbalanced quotation marks, brackets or parentheses inside a note.",
-    "N109": "HTML entity debris in the text (`&rdqu`, `&amp;#8221;`, a stray `&name;`).",
-    "N110": "An old-style note call left in the prose — (1), [1], a superscript digit or * — that points at a note number.",
-    "N111": "A note called from a heading (kept out of contents, navigation, bookmarks and running heads).",
-    "N112": "A space before a note call (house style: the call follows the word or punctuation directly).",
-    "N113": "A note call placed before the punctuation it belongs after (house style: the call follows it; dashes excepted).",
-    "N114": "A note called from inside another note: pandoc prints the call as literal text.",
-}
+CODES = meanings("N1")        # severities and meanings: imprint/codes.py
 
 HINTS = {
     "N101": "define it as `[^{label}]: ...` or remove the call",

@@ -16,37 +16,14 @@ import weakref
 from collections import Counter
 from dataclasses import dataclass
 
+from imprint.codes import meanings, severity
 from imprint.errors import Finding
 from imprint.typeset.positions import PT_PER_PX, Line, PageView, Rect, anchor_pages, footnote_overlap, read_pages
 
-CODES = {
-    "L201": "Text is drawn outside the page (beyond the trim edge).",
-    "L202": "Text is drawn over other text.",
-    "L203": "The footnote area overlaps the text above it.",
-    "L204": "A page number in the contents is not the page where its heading falls.",
-    "L205": "Text or an image lies outside the page's text area (running heads, folios and art marked `.bleed` excepted).",
-    "L206": "Overfull line: the line is wider than its measure (a word too long for the line).",
-    "L207": "Widow: the last line of a paragraph stands alone at the top of a page.",
-    "L208": "Orphan: the first line of a paragraph stands alone at the foot of a page.",
-    "L209": "A heading is the last thing on its page, or fewer than two lines of its section follow it there.",
-    "L210": "A blank page that is neither a verso before a recto start nor padding at the end.",
-    "L211": "More than two blank pages in a row.",
-    "L212": "More than two hyphenated line ends in a row.",
-    "L213": "A hyphenation leaves fewer than two letters before the break or fewer than three after it.",
-    "L214": "The share of hyphenated lines in the edition (for the record).",
-    "L215": "Loose line: its word spaces are stretched past the limit (rivers).",
-    "L216": "A text page without its running head or folio.",
-    "L217": "A running head or folio on a page that should have none (blank page, front matter, chapter opening, full-page art).",
-    "L218": "A folio that is not the page's number.",
-    "L219": "The written PDF's page boxes (MediaBox, TrimBox, BleedBox) differ from the laid-out page.",
-    "L220": "The page geometry of the edition as written (for the record).",
-}
+CODES = meanings("L2")        # severities and meanings: imprint/codes.py
 
-ERRORS = {"L201", "L202", "L203", "L204"}
-INFO = {"L214", "L220"}
-# Severity of every L code, the note-placement codes of imprint/inspections.py included.
-SEVERITIES = {"L101": "error", "L102": "error",
-              **{c: "error" if c in ERRORS else "info" if c in INFO else "warning" for c in CODES}}
+# Severity of every L code, the note-placement codes of imprint/jobs/inspections.py included.
+SEVERITIES = {code: severity(code) for code in meanings("L")}
 
 # A word space stretched to more than this many times its natural width opens a visible
 # gap; in a column of such lines the gaps line up into rivers. InDesign's default maximum

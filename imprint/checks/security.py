@@ -11,9 +11,6 @@ from urllib.parse import unquote, urlsplit
 from imprint.manuscript import sanitize
 from imprint.errors import Finding, Location
 from imprint.manuscript.load import Book
-from imprint.checks import CHECKS, CODES
-
-CODES.update(sanitize.CODES)
 
 
 def raw_html(book: Book) -> list[Finding]:
@@ -111,4 +108,3 @@ def _key_line(book: Book, key: str) -> Location:
     return Location(source)
 
 
-CHECKS.extend([raw_html, resources])

@@ -19,6 +19,7 @@ from urllib.parse import unquote
 from ebooklib import epub
 from lxml import etree
 
+from imprint.codes import meanings
 from imprint.specs.editions import EPUB
 from imprint.errors import Finding, Location, ManuscriptError
 from imprint.editions.kobo import kepub_document as kobo_markup
@@ -26,13 +27,7 @@ from imprint.manuscript.load import Book
 from imprint.typeset.pagemap import anchor_key, significant
 from imprint.html.render import BLOCK_KEY, STYLES, Body, book_context, environment, render_template, split_part
 
-CODES = {
-    "E201": "A print page begins in text the EPUB does not have: it gets no page-break marker.",
-    "E202": "The page list names the print edition by title: the metadata has no print ISBN.",
-    "E203": "EPUBCheck (`--validate`) reports an error (or a fatal error) in the EPUB.",
-    "E204": "EPUBCheck (`--validate`) reports a warning about the EPUB.",
-    "E205": "EPUBCheck was asked for (`--validate`) but could not be run.",
-}
+CODES = meanings("E2")        # severities and meanings: imprint/codes.py
 
 XHTML = "http://www.w3.org/1999/xhtml"
 OPS = "http://www.idpf.org/2007/ops"

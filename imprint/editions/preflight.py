@@ -15,35 +15,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from imprint.codes import meanings
 from imprint.specs.editions import Trim
 from imprint.errors import Finding, Location, summary
 
-CODES = {
-    "P100": "A print file cannot be opened as a PDF.",
-    "P101": "A page has no TrimBox, or its TrimBox is not the trim size.",
-    "P102": "Page size or BleedBox does not match the printer's bleed geometry.",
-    "P103": "Page count outside the printer's limits.",
-    "P104": "Odd page count: the printer wants an even number of pages.",
-    "P105": "The last page is not blank (IngramSpark prints its barcode there).",
-    "P106": "Text inside the printer's minimum top, bottom or outside margin.",
-    "P107": "Text inside the gutter: closer to the binding than the printer's table allows for the page count.",
-    "P108": "A font is not embedded.",
-    "P109": "A font is embedded as a subset where the printer wants whole fonts.",
-    "P110": "An image is below the printer's resolution (300 ppi).",
-    "P111": "A colour space the printer does not accept (RGB in a CMYK file, Lab, spot colours...).",
-    "P112": "Annotations (links) in a print file.",
-    "P113": "Bookmarks in a print file.",
-    "P114": "The PDF/X identification or the output intent is missing or wrong.",
-    "P115": "Text or drawing outside the trim that is not bleed art (printer's marks, stray content).",
-    "P116": "Transparency in a PDF/X-1a file.",
-    "P120": "Fewer pages than the printer's minimum: blank pages were added at the end.",
-    "P121": "No print ISBN: the cover's barcode zone is left clear.",
-    "P122": "Blank pages were added at the end for the printer's page parity.",
-    "P130": "The cover is not one page of the size the page count, paper and trim give.",
-    "P131": "Spine text on a book too thin for it, or outside the spine's clearances.",
-    "P132": "Cover text outside the safe area (too near a trim edge or a spine fold).",
-    "P133": "The cover's barcode zone does not hold the print ISBN's barcode, or is not clear without an ISBN.",
-}
+CODES = meanings("P1")        # severities and meanings: imprint/codes.py
 
 TOLERANCE = 0.5          # points: WeasyPrint writes boxes to 1/1000 pt; printers allow far more
 COVER_TOLERANCE = 0.1    # the spine of cream and white paper differ by 0.46 pt at 26 pages

@@ -21,22 +21,11 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import unquote
 
+from imprint.codes import meanings
 from imprint.manuscript.guards import MAX_HTML_DEPTH, VOID, tree_depth
 from imprint.errors import Finding, Location
 
-CODES = {
-    "S101": "A <script> element (also inside SVG): refused, a book carries no code.",
-    "S102": "An event-handler attribute (onclick, onerror, ...): refused.",
-    "S103": "A javascript:, vbscript: or non-image data: URL: refused.",
-    "S104": "Raw HTML or attributes that imitate the footnote markup (class footnote-ref, id fn1...): refused.",
-    "S105": "An element removed with its content (video, iframe, style...) is never closed, so it would take "
-            "the rest of the text with it: refused.",
-    "S110": "Embedded content (iframe, object, embed, svg, audio, video, canvas...) removed with its content.",
-    "S111": "A form element (form, input, button, select, textarea...) removed.",
-    "S112": "A document-level element (meta, e.g. refresh; link; base; style; title) removed.",
-    "S113": "A style attribute's declarations that load resources or are not text styling removed.",
-    "S114": "An unsupported HTML element or attribute dropped (the element's text is kept).",
-}
+CODES = meanings("S1")        # severities and meanings: imprint/codes.py
 
 # What pandoc's HTML writer produces for Pandoc Markdown, and the text-level HTML a manuscript
 # may add. Everything else is dropped (its text kept) unless named below.

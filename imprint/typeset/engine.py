@@ -18,6 +18,7 @@ from urllib.parse import unquote, urlsplit
 from imprint.typeset.fence import pagestyle
 from imprint.typeset.fence import textdraw
 from imprint.specs.editions import Edition
+from imprint.codes import severity
 from imprint.errors import Finding, Location, ToolError
 from imprint.html.render import STYLES
 
@@ -358,7 +359,7 @@ def weasy_findings(messages, refused, edition: str | None, book_file) -> list[Fi
         code = {"missing": "R001", "outside": "R002", "remote": "R003"}[kind]
         text = {"missing": "file not found", "outside": "outside the book folder: refused",
                 "remote": "remote resource not fetched (no network during a build)"}[kind]
-        out.append(Finding(code, "error" if kind != "remote" else "warning", f"{text}: {url}",
+        out.append(Finding(code, severity(code), f"{text}: {url}",
                            Location(book_file), edition=edition))
     return out
 
