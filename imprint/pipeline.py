@@ -398,7 +398,7 @@ def typeset_paged(book: Book, body: render.Body, editions: list[Edition], say,
     The inside margin follows the printer's gutter table for the page count (the PDF shares
     it, so page N is the same page in both); the job lays out again if the count moves the
     book into another band. Editions that pad get blank pages at the end for the printer.
-    Also returns the print page map (imprint/pagemap.py) the EPUB's page list is made from.
+    Also returns the print page map (imprint/typeset/pagemap.py) the EPUB's page list is made from.
     `placed` is chapters.run's: called before a book set in parts is joined.
     """
     started = time.perf_counter()

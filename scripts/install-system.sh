@@ -9,7 +9,7 @@
 # something is missing, npm ci only if node_modules is missing or older than
 # the lock file.  Puppeteer's own browser download is always skipped; Ace is
 # pointed at /usr/bin/chromium through PUPPETEER_EXECUTABLE_PATH at run time
-# (imprint/validate.py does that).
+# (imprint/editions/validate.py does that).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

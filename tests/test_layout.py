@@ -1,4 +1,4 @@
-"""The layout checks (imprint/page_checks.py): for each check a tiny book, or a stylesheet laid over
+"""The layout checks (imprint/checks/pages.py): for each check a tiny book, or a stylesheet laid over
 one, that breaks it on purpose and the exact finding it must give; the essay's pages are clean
 of layout errors; the opt-in corpus run reports the counts per check.
 

@@ -1,4 +1,4 @@
-"""The footnote area measured without laying its notes out again (imprint/notearea.py):
+"""The footnote area measured without laying its notes out again (imprint/typeset/fence/notearea.py):
 the files are byte for byte those of WeasyPrint's own way, and the notes really are laid
 out fewer times."""
 

@@ -1,4 +1,4 @@
-"""Page styles computed once for each set of matching @page rules (imprint/pagestyle.py):
+"""Page styles computed once for each set of matching @page rules (imprint/typeset/fence/pagestyle.py):
 the files are byte for byte those of WeasyPrint's own way, and the styles really are shared."""
 
 from __future__ import annotations

@@ -117,7 +117,7 @@ def _checked(jobs):
 
 
 def part_findings(layout) -> list:
-    """Findings a part can judge (imprint/layout.py leaves the whole book's shares, heads and
+    """Findings a part can judge (imprint/checks/pages.py leaves the whole book's shares, heads and
     geometry to an unsplit layout)."""
     from imprint.checks.pages import WHOLE_BOOK_ONLY
     return [(f.code, f.page, f.message) for f in layout.findings if f.code not in WHOLE_BOOK_ONLY]

@@ -1,4 +1,4 @@
-"""pandoc reading the book in pieces (imprint/sections.py): the pieces, each read alone and put
+"""pandoc reading the book in pieces (imprint/manuscript/sections.py): the pieces, each read alone and put
 together, are byte for byte what one pandoc run over the whole text makes (its AST and its
 HTML: notes numbered through, sections nested, heading ids made unique); after an edit only
 the edited piece is read; and a text pandoc reads across pieces is always read whole."""

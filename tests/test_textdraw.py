@@ -1,4 +1,4 @@
-"""Text drawn once, written twice (imprint/textdraw.py): when a typesetting job writes its
+"""Text drawn once, written twice (imprint/typeset/fence/textdraw.py): when a typesetting job writes its
 editions in turn, the second replays the first one's text drawing, and every file is byte for
 byte the file drawn afresh."""
 
@@ -109,7 +109,7 @@ def test_a_long_books_warm_up_reads_the_hyphenation_patterns_of_its_language(tmp
 
 
 def test_after_an_edit_the_warm_up_only_imports(tmp_path, monkeypatch):
-    # pandoc read one piece of the book anew (imprint/pieces.py): a chapter or two will be set
+    # pandoc read one piece of the book anew (imprint/manuscript/sections.py): a chapter or two will be set
     # again, and a warm layout in this process would only hold up the first of them.
     from imprint import pipeline
 

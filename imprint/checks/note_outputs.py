@@ -1,7 +1,7 @@
 """The editions as built -> findings about their notes (N2xx).
 
 - `inspect_pdf_notes(document, job)` runs inside the typesetting job (registered in
-  `imprint/inspections.py`) on WeasyPrint's laid-out pages: each note drawn once, complete,
+  `imprint/jobs/inspections.py`) on WeasyPrint's laid-out pages: each note drawn once, complete,
   with its number, a long note's continuation on the following pages, nothing past the
   page's foot or over the text, calls numbered in reading order. (A note that does not
   start on its call's page is L102, from the same inspections.)

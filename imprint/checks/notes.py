@@ -2,7 +2,7 @@
 label is defined once, no note is empty, cut off, unbalanced or full of markup debris, no
 old-style call is left in the prose, and calls sit where house style puts them.
 
-Positions come from the note index (`imprint/notes.py`, which reads the manuscript text);
+Positions come from the note index (`imprint/manuscript/notes.py`, which reads the manuscript text);
 what a note says comes from pandoc's AST, so the checks read the note as every edition
 prints it. Pandoc numbers notes by the order of their calls, whatever their labels, and a
 note called twice is printed twice, once under each number (N104 says so).

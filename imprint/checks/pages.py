@@ -338,7 +338,7 @@ def analyse(document) -> tuple[list[PageView], list[Mark]]:
     return _DONE[document]
 
 
-# What a part of a book set in parts (imprint/parts.py) cannot judge on its own pages: its
+# What a part of a book set in parts (imprint/jobs/chapters.py) cannot judge on its own pages: its
 # contents hold stand-ins for the other parts' headings, its running heads and folios are
 # stamped on after joining, and the shares and geometry are the whole book's.
 WHOLE_BOOK_ONLY = {"L204", "L210", "L211", "L214", "L216", "L217", "L218", "L220"}

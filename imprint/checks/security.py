@@ -1,5 +1,5 @@
 """Book -> findings on what the manuscript reaches for: raw HTML the build refuses or removes
-(S1xx, policy in imprint/sanitize.py), and images and links that lie outside the book
+(S1xx, policy in imprint/manuscript/sanitize.py), and images and links that lie outside the book
 folder, are missing, unreadable or remote (R00x). Each finding has its file and line."""
 
 from __future__ import annotations

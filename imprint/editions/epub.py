@@ -409,7 +409,7 @@ def package(book: Book, body: Body, cover_jpeg: bytes | None = None, page_starts
 def package_edition(book: Book, body: Body, cover_jpeg: bytes | None = None, page_starts=(), *,
                     kobo: bool = False) -> Packaged:
     """The EPUB, with a page-break marker and page-list entry for every print page in `page_starts`
-    (imprint/pagemap.py), and the findings of packaging it. `kobo`: with Kobo's kepub markup."""
+    (imprint/typeset/pagemap.py), and the findings of packaging it. `kobo`: with Kobo's kepub markup."""
     m = book.metadata
     when = build_date(book)
     eb = epub.EpubBook()

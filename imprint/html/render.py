@@ -68,7 +68,7 @@ def body_html(book: Book, *, allow_remote_images: bool = False) -> Body:
     if text is None:
         text = pandoc.ast_to_html(book.ast, Location(book.sources[0].path), shift_headings=shift)
     if future is not None and future.keep is not None:
-        future.keep(text)           # the book's pieces kept for the next build (imprint/pieces.py)
+        future.keep(text)           # the book's pieces kept for the next build (imprint/manuscript/sections.py)
     where = Location(book.sources[0].path)
     root = sanitize.parse(sanitize.clean_html(text, where), where)
     if not allow_remote_images:
@@ -99,7 +99,7 @@ def body_html(book: Book, *, allow_remote_images: bool = False) -> Body:
     if book.metadata.form == "book":
         mark_parts(root)
     # Every block of the text gets a stable index, the same in every edition's copy: the
-    # print page map (imprint/pagemap.py) names where a page starts by it, the EPUB finds it.
+    # print page map (imprint/typeset/pagemap.py) names where a page starts by it, the EPUB finds it.
     for index, el in enumerate(e for e in root.iterdescendants() if isinstance(e.tag, str) and e.tag in BLOCK_TAGS):
         el.set(BLOCK_KEY, str(index))
     return Body(root, notes, mark_plates(root))

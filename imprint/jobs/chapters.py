@@ -8,7 +8,7 @@ its lines and pages are those of one unsplit layout. What does depend on the pag
 is settled after the parts are counted: the contents (the front part is set last, its page
 numbers written in), the running heads and folios (one overlay document, laid out by
 WeasyPrint for the whole book from each page's name and named strings, stamped on the text
-pages), and the outline, links and tags (imprint/join.py). A book whose stylesheets use
+pages), and the outline, links and tags (imprint/jobs/join.py). A book whose stylesheets use
 something a part cannot know (counters running across chapters, `target-text`, running
 elements) is set in one piece, as is any book when IMPRINT_PARTS=never.
 """
@@ -74,7 +74,7 @@ class Part:
     owned: frozenset               # element ids set in this part
     stand_ins: frozenset           # ids of other parts it links to: empty spans so its links survive
     notes: tuple                   # note numbers called in this part
-    blocks: tuple = ()             # a digest of each block of a chapter, in order (imprint/resetting.py)
+    blocks: tuple = ()             # a digest of each block of a chapter, in order (imprint/jobs/resetting.py)
     opening: str = ""              # the chapter's opening tag
 
 
@@ -363,7 +363,7 @@ def merge_plan(segments, placement) -> list:
 
 
 def merge_pagemap(segments, placement) -> tuple:
-    """The print page map (imprint/pagemap.py): each part's page starts, labelled with the book's folios."""
+    """The print page map (imprint/typeset/pagemap.py): each part's page starts, labelled with the book's folios."""
     merged = []
     for seg in segments:
         for start in seg.layout.extracts["pagemap"]:
@@ -383,7 +383,7 @@ _FRONT_PAGE = {"name": "", "side": "right", "blank": False, "drawn": True, "stri
 
 # An extract whose data carries page numbers needs a merge here, or books are set in one piece.
 def merge_marks(segments, placement) -> list:
-    """The proof's marks (imprint/layout.py `marks`), with the book's page numbers."""
+    """The proof's marks (imprint/checks/pages.py `marks`), with the book's page numbers."""
     return [{**mark, "page": at} for seg in segments for mark in seg.layout.extracts["marks"]
             if (at := seg.book_page(mark["page"])) is not None]
 

@@ -2,13 +2,13 @@
 again only where they can have changed.
 
 A chapter is a run of blocks (the children of its sections). The last layout of a chapter
-recorded the pages that begin cleanly with a block (imprint/pages.py `clean_starts`): set
+recorded the pages that begin cleanly with a block (imprint/typeset/positions.py `clean_starts`): set
 from such a block, on a page of the same side, the following pages come out the same. So
 after an edit, the blocks before the last clean start ahead of the change keep their old
 pages; the chapter is set again from there, with the text after the change as look-ahead,
 until a block that began a page cleanly before the change begins one again, on the same
 side; from there on the old pages stand. Whenever that cannot be shown, the whole chapter
-is set again. Pages are kept as (layout, first page, stop) segments; imprint/join.py joins
+is set again. Pages are kept as (layout, first page, stop) segments; imprint/jobs/join.py joins
 them like any other part.
 """
 
@@ -154,7 +154,7 @@ def _remember(store, job, k, chapter, segments, cuts) -> None:
 
 
 def _one_layout(layout) -> bool:
-    """Whether the notes came out right on the first layout (imprint/longnotes.py moved or cut
+    """Whether the notes came out right on the first layout (imprint/typeset/longnotes.py moved or cut
     none): the pages then follow from the text alone, wherever the layout began."""
     settled = layout.extracts.get("notes_settled")
     return settled is None or settled.get("layouts", 1) == 1

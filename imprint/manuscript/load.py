@@ -172,7 +172,7 @@ def load(path: Path) -> Book:
     markdown = "\n\n".join(s.text for s in sources)
     where, shift = Location(sources[0].path), 1 if metadata.form == "essay" else 0
     # pandoc reads the book as one text (note numbers and ids run through it), or, after an
-    # edit, only the pieces that changed (imprint/sections.py).
+    # edit, only the pieces that changed (imprint/manuscript/sections.py).
     cut = sections.cut(markdown, _joined_lines(sources, index.definitions)) if cache.current().enabled else None
     got = sections.read_pieces(cut, markdown, where, shift) if cut else None
     read = 1.0

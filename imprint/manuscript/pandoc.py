@@ -116,7 +116,7 @@ def html_beside(markdown: str, where: Location, *, shift_headings: int = 0):
     pool.shutdown(wait=False)
     future.made_of = (hash(markdown), shift_headings)        # what it is the HTML of
     future.pool = pool          # joined once the result is taken: no thread outlives it to a fork
-    future.keep = None          # called with the HTML once taken (imprint/pieces.py keeps its pieces)
+    future.keep = None          # called with the HTML once taken (imprint/manuscript/sections.py keeps its pieces)
     return future
 
 

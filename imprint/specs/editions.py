@@ -84,7 +84,7 @@ class Edition:
     bleed: bool = False             # keep the layout's bleed (print) or cut pages at the trim (screen)
     pads: bool = False              # blank pages at the end to meet the printer's page rules
     profile: str | None = None      # the printer profile the edition was made for
-    kobo: bool = False              # Kobo's kepub markup (imprint/kobo.py)
+    kobo: bool = False              # Kobo's kepub markup (imprint/editions/kobo.py)
     default: bool = True            # built when no --edition is given
 
 

@@ -1,7 +1,7 @@
 """Laid-out WeasyPrint Document -> the print page map: for every page that carries text of the
 main flow, the block it begins in and how far into that block's text it begins.
 
-The EPUB (imprint/package.py) places its page-break markers from this map, so both sides
+The EPUB (imprint/editions/epub.py) places its page-break markers from this map, so both sides
 count the same way, with the functions here:
 
 - an *anchor* is an element with a `data-b` block index (render.BLOCK_KEY, given to every

@@ -27,7 +27,7 @@ def is_blank(page) -> bool:
 # --- Notes on the laid-out pages -------------------------------------------------------
 # Read off WeasyPrint's box tree (Document.pages[i]._page_box): the footnote area of each
 # page, the note boxes in it and the main-flow lines above it. Lengths are in points from
-# the top of the page. A note may be set in several pieces (see imprint/longnotes.py); each
+# the top of the page. A note may be set in several pieces (see imprint/typeset/longnotes.py); each
 # piece carries data-note (the note's number) and data-piece (0 for the note's start).
 
 from dataclasses import dataclass
@@ -133,7 +133,7 @@ def note_pages(document) -> list[PageNotes]:
 
 
 # --- Page geometry: what is where on each laid-out page ----------------------------------
-# Shared by the layout checks (imprint/layout.py) and the note checks: one reading of the
+# Shared by the layout checks (imprint/checks/pages.py) and the note checks: one reading of the
 # WeasyPrint box tree, in CSS px (1 px = 0.75 pt) from the top-left corner of the trimmed page.
 
 
@@ -368,7 +368,7 @@ def page_plan(document) -> list[dict]:
     """For every page, what its margins are made from and where its bookmarks point: the page's
     name, side and blankness, the strings it sets (`string-set`, in order) and its bookmarks
     (level, label, x, y, state). Enough to set the running heads and folios, and to rebuild
-    the outline, of a book joined from parts (imprint/parts.py)."""
+    the outline, of a book joined from parts (imprint/jobs/chapters.py)."""
     plan = []
     for page in document.pages:
         box = page._page_box
@@ -386,7 +386,7 @@ def page_plan(document) -> list[dict]:
     return plan
 
 
-BLOCK = "data-imprint-block"      # the index of a block in its chapter (imprint/parts.py)
+BLOCK = "data-imprint-block"      # the index of a block in its chapter (imprint/jobs/chapters.py)
 
 
 def clean_starts(document) -> list[tuple[int, int, str]]:
@@ -396,7 +396,7 @@ def clean_starts(document) -> list[tuple[int, int, str]]:
     margin (WeasyPrint keeps it there, as at the top of a document), inside boxes with no
     margin, border or padding above it, and every note on the page is called on it (none
     carried over). Set from that block on, with the same page side, the pages that follow
-    come out the same (imprint/chunks.py)."""
+    come out the same (imprint/jobs/resetting.py)."""
     from weasyprint.formatting_structure import boxes
 
     def zero_top(box) -> bool:
@@ -415,7 +415,7 @@ def clean_starts(document) -> list[tuple[int, int, str]]:
             if not zero_top(box) or not getattr(box, "children", None):
                 ok = False
                 break
-            # Sections emptied by a chunk of a chapter (imprint/chunks.py hides the blocks before
+            # Sections emptied by a chunk of a chapter (imprint/jobs/resetting.py hides the blocks before
             # it) leave empty boxes in front of the first block: they take no room.
             box = next((c for c in box.children if not _empty(c)), box.children[0])
             element = box.element
@@ -428,7 +428,7 @@ def clean_starts(document) -> list[tuple[int, int, str]]:
             anchors = set(page.anchors)
             ok = ok and all(f"fnref{name[2:]}" in anchors for name in anchors
                             if name.startswith("fn") and name[2:].isdigit())
-            # ...and no piece of a note cut over pages (imprint/longnotes.py) begun before.
+            # ...and no piece of a note cut over pages (imprint/typeset/longnotes.py) begun before.
             for area in page_box.children:
                 if isinstance(area, boxes.FootnoteAreaBox):
                     for note in area.children:
@@ -443,7 +443,7 @@ def clean_starts(document) -> list[tuple[int, int, str]]:
 
 
 def stand_in_ids(document) -> list[str]:
-    """Ids of the stand-in anchors a part carries for targets set elsewhere (imprint/parts.py)."""
+    """Ids of the stand-in anchors a part carries for targets set elsewhere (imprint/jobs/chapters.py)."""
     found = []
     for page in document.pages:
         for box in page._page_box.descendants():

@@ -4,7 +4,7 @@ WeasyPrint (70) gives every page a type of its own (its index is part of it, for
 selectors) and computes the styles of the page and of its sixteen margin boxes afresh for
 each: it matches every @page selector, copies the matching declarations, then looks for the
 page's margin boxes among all the page styles made so far, a search that grows with the page
-count. A 300-page overlay of running heads (imprint/parts.py) spends about a third of its
+count. A 300-page overlay of running heads (imprint/jobs/chapters.py) spends about a third of its
 layout there.
 
 A page's computed styles follow from the @page selectors it matches and nothing else (the
