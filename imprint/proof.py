@@ -153,7 +153,7 @@ def context(book, edition: Edition, result, findings: list[Finding], images: lis
     shown = sorted({c for c in codes if c.startswith("L")} | set(counts))
     severity = {f.code: f.severity for f in findings}
     table = [{"code": c, "count": counts.get(c, 0), "meaning": codes.get(c, ""),
-              "severity": severity.get(c, code_severity(c)),
+              "severity": severity[c] if c in severity else code_severity(c),
               "href": f"#{spread_anchor(first_page[c])}" if c in first_page else ""} for c in shown]
     spread_data = []
     for left, right in spreads(len(images)):
