@@ -24,6 +24,7 @@ from types import SimpleNamespace
 
 from imprint import cache
 from imprint import checks
+from imprint import outlock
 from imprint import scratch
 from imprint.editions import cover
 from imprint.editions import epub
@@ -187,6 +188,7 @@ def trim_of(book: Book, name=None):
                             hint=err.hint) from None
 
 
+@outlock.locked_output         # one build at a time into an output folder
 @scratch.in_own_tempdir       # every temporary file of the build (WeasyPrint's fonts) goes with it
 @memoized
 def build(book_path: Path, out: Path, edition_names=None, *, strict: bool = False, progress=None,
