@@ -73,11 +73,27 @@ def output_lock(out: Path, wait: float | None = None, stream=None):
         os.close(fd)            # releases the lock
 
 
+def check_writable(out: Path) -> None:
+    """Before any work: the output folder (or the folder it will be made in) can be written."""
+    target = Path(out)
+    while not target.exists() and not target.is_symlink() and target != target.parent:
+        target = target.parent
+    problem = None
+    if not target.is_dir():
+        problem = "is not a folder" if target == Path(out) else f"cannot be made: {target} is not a folder"
+    elif not os.access(target, os.W_OK | os.X_OK):
+        problem = "cannot be written" if target == Path(out) else f"cannot be made: {target} cannot be written"
+    if problem:
+        raise ImprintError(f"the output folder {problem}; nothing was built", where=Location(out),
+                           hint="choose another --out, or fix its permissions", exit_code=ExitCode.USAGE)
+
+
 def locked_output(function):
     """Decorator for build(book_path, out, ...): the call holds the lock of `out`."""
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
-        out = kwargs["out"] if "out" in kwargs else args[1]
-        with output_lock(Path(out)):
+        out = Path(kwargs["out"] if "out" in kwargs else args[1])
+        check_writable(out)
+        with output_lock(out):
             return function(*args, **kwargs)
     return wrapper
