@@ -191,7 +191,7 @@ LAUGHS = ('<?xml version="1.0"?>\n<!DOCTYPE svg [<!ENTITY a "lol">'
 
 
 @pytest.mark.parametrize("name,data,problem", [
-    ("figure.png", _png()[:-20], "is not a readable image"),
+    ("figure.png", _png()[:-20], "is not an image"),
     ("figure.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><rect></svg>', "is not well-formed SVG"),
     ("figure.svg", LAUGHS.encode(), "declares XML entities"),
     ("figure.png", _png((9000, 9000), "1"), "has more pixels than an image in a book ever needs"),

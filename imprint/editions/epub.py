@@ -10,7 +10,6 @@ import datetime as dt
 import hashlib
 import io
 import os
-import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -123,9 +123,9 @@ def raster_problem(path: Path) -> str | None:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         return f"has more pixels than an image in a book ever needs (over {MAX_PIXELS:,})"
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as err:
-        return f"is not a readable image ({err})"
+        return f"is not an image ({err})"
     except Exception as err:        # Pillow's plugins raise many kinds on a damaged file
-        return f"is not a readable image ({type(err).__name__}: {err})"
+        return f"is not an image ({type(err).__name__}: {err})"
     finally:
         Image.MAX_IMAGE_PIXELS = bound
     return None
