@@ -26,6 +26,7 @@ import functools
 import hashlib
 import os
 import pickle
+import stat
 import sys
 import tempfile
 import time
@@ -39,6 +40,7 @@ DEFAULT_LIMIT = 2 * 2**30           # bytes kept after pruning, least recently u
 FOLDER_NAME = ".imprint-cache"     # a --cache folder inside the book is never part of the book's key
 MAX_BOOK_FILES = 5000               # beyond this (a manuscript alone in a big folder) no whole-build entry
 MAX_BOOK_BYTES = 512 * 2**20
+HASH_LIMIT = 64 * 2**20              # a file larger is keyed on its size and time, not its bytes
 
 # Distributions whose version can change what a build writes.
 TOOLS = ("weasyprint", "pydyf", "tinycss2", "cssselect2", "tinyhtml5", "fonttools", "pyphen", "pillow",
@@ -95,21 +97,36 @@ def forget_file_digests() -> None:
 
 
 def file_digest(path: Path) -> str | None:
-    """Digest of a file's bytes (None if it is gone); remembered per (inode, size, mtime) until
-    `forget_file_digests()`, so one build hashes each font once."""
+    """Digest of a regular file's bytes (None if it is gone); remembered per (inode, size, mtime)
+    until `forget_file_digests()`, so one build hashes each font once.
+
+    Only regular files are read: a FIFO or a device (a link to /dev/zero) would block or never
+    end, so it is keyed on its kind alone. A file above HASH_LIMIT is keyed on its size and
+    time instead of its bytes (hashing gigabytes would cost more than the build)."""
     try:
         st = os.stat(path)
     except OSError:
         return None
+    if not stat.S_ISREG(st.st_mode):
+        return f"special:{stat.S_IFMT(st.st_mode):o}"
+    if st.st_size > HASH_LIMIT:
+        return f"large:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
     memo = (str(path), st.st_ino, st.st_size, st.st_mtime_ns)
     if memo not in _file_digests:
         h = hashlib.blake2b(digest_size=20)
         try:
-            with open(path, "rb") as fh:
-                for block in iter(lambda: fh.read(1 << 20), b""):
-                    h.update(block)
+            # O_NONBLOCK: if the path became a FIFO since the stat, opening it does not wait.
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
         except OSError:
             return None
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return None
+            try:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(block)
+            except OSError:
+                return None
         _file_digests[memo] = h.hexdigest()
     return _file_digests[memo]
 
@@ -158,24 +175,48 @@ def book_files(book_path: Path, skip: tuple[Path, ...] = ()) -> tuple | None:
 
     The folder is the book's root: the folder itself, or a single manuscript's parent. The
     output and cache folders (when inside it) and version-control folders are left out.
+    Nothing outside the folder is read: links to folders are not followed, a link is keyed on
+    where it points (and on the file's bytes when it points to a regular file inside the book),
+    and FIFOs, sockets and devices are left out (a build never reads them). The files are
+    listed first, by lstat alone: a folder over MAX_BOOK_FILES files or MAX_BOOK_BYTES (a
+    manuscript alone in a big folder) has no whole-build entry, and none of it is hashed.
     """
     book_path = Path(book_path)
     root = (book_path if book_path.is_dir() else book_path.parent).resolve()
     skip_set = {p.resolve() for p in skip}
-    found, total = [], 0
-    for folder, dirs, files in os.walk(root):
+    listed, total = [], 0
+    for folder, dirs, files in os.walk(root):           # links to folders are not followed
         here = Path(folder)
         dirs[:] = sorted(d for d in dirs if d not in (".git", ".hg", ".svn", "__pycache__", FOLDER_NAME)
                          and (here / d).resolve() not in skip_set)
         for name in sorted(files):
             path = here / name
             try:
-                total += path.stat().st_size
+                st = os.lstat(path)
             except OSError:
                 continue
-            found.append((str(path.relative_to(root)), file_digest(path)))
-            if len(found) > MAX_BOOK_FILES or total > MAX_BOOK_BYTES:
+            if stat.S_ISLNK(st.st_mode):
+                listed.append((path, "link"))
+            elif stat.S_ISREG(st.st_mode):
+                listed.append((path, "file"))
+                total += min(st.st_size, HASH_LIMIT)
+            # else: a FIFO, socket or device: never part of a book
+            if len(listed) > MAX_BOOK_FILES or total > MAX_BOOK_BYTES:
                 return None
+    found = []
+    for path, kind in listed:
+        relative = str(path.relative_to(root))
+        if kind == "file":
+            found.append((relative, file_digest(path)))
+            continue
+        try:
+            points = os.readlink(path)
+            target = path.resolve()
+        except (OSError, RuntimeError):
+            found.append((relative, "link", None))
+            continue
+        inside = target.is_relative_to(root)
+        found.append((relative, "link", points, file_digest(target) if inside else None))
     return (str(root), str(book_path.resolve()), tuple(found))
 
 

@@ -13,7 +13,7 @@ from imprint import pipeline
 from imprint import proof
 from imprint.specs.editions import EDITIONS, TRIMS
 from imprint.specs.profiles import PROFILES
-from imprint.errors import BuildFailed, ExitCode, ImprintError, fails, summary
+from imprint.errors import BuildFailed, ExitCode, ImprintError, condensed, fails, summary
 from imprint.processes import DEFAULT_MEMORY_MB, DEFAULT_SECONDS, Limits
 
 DESCRIPTION = """Build the editions of a book from one Markdown manuscript with footnotes.
@@ -189,8 +189,7 @@ def main(argv=None) -> int:
 
 
 def report(findings, args, stream):
-    for f in findings:
-        if f.severity == "info" and not args.verbose:      # the record is in the report JSON
-            continue
-        line = f.format() if args.verbose else f.format().split(" (hint: ")[0]
+    shown = [f for f in findings if f.severity != "info" or args.verbose]   # the record is in the report JSON
+    for f in shown if args.verbose else condensed(shown):
+        line = f if isinstance(f, str) else f.format() if args.verbose else f.format().split(" (hint: ")[0]
         print(line, file=stream)

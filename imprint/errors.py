@@ -140,3 +140,21 @@ def summary(findings) -> str:
 
 def fails(findings, strict: bool = False) -> bool:
     return any(f.severity == "error" or (strict and f.severity == "warning") for f in findings)
+
+
+REPEATS_SHOWN = 20
+
+
+def condensed(findings, shown: int = REPEATS_SHOWN) -> list:
+    """The findings to print, each code's first `shown` only, then one line per code saying how
+    many more there are (a 2,000-column table is not 8,000 lines; --verbose prints them all)."""
+    seen: dict[str, int] = {}
+    out: list = []
+    for f in findings:
+        seen[f.code] = seen.get(f.code, 0) + 1
+        if seen[f.code] <= shown:
+            out.append(f)
+    for code, n in seen.items():
+        if n > shown:
+            out.append(f"… and {n - shown:,} more {code} findings (--verbose prints every one)")
+    return out

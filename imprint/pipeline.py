@@ -24,6 +24,8 @@ from types import SimpleNamespace
 
 from imprint import cache
 from imprint import checks
+from imprint import outlock
+from imprint import scratch
 from imprint.editions import cover
 from imprint.editions import epub
 from imprint.jobs import chapters
@@ -187,6 +189,8 @@ def trim_of(book: Book, name=None):
                             hint=err.hint) from None
 
 
+@outlock.locked_output         # one build at a time into an output folder
+@scratch.in_own_tempdir       # every temporary file of the build (WeasyPrint's fonts) goes with it
 @memoized
 def build(book_path: Path, out: Path, edition_names=None, *, strict: bool = False, progress=None,
           profile=None, trim=None, limits: Limits | None = None, allow_remote_images: bool = False,

@@ -17,6 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from imprint import scratch
 from imprint import pipeline
 from imprint.html import render
 from imprint.codes import all_codes, severity as code_severity
@@ -40,6 +41,7 @@ def default_edition() -> str:
     return "print" if "print" in EDITIONS else "pdf"
 
 
+@scratch.in_own_tempdir
 def proof(book_path: Path, out: Path, edition_name: str | None = None, *, progress=None,
           profile=None, trim=None, limits=None) -> ProofResult:
     """Typeset one paged edition in memory and write its proof sheet. Layout findings do not stop it:

@@ -127,6 +127,8 @@ def serve(preview: Preview, port: int = 8000) -> ThreadingHTTPServer:
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):
+            if not loopback_host(self.headers.get("Host"), self.server.server_address[1]):
+                return self.send_error(HTTPStatus.FORBIDDEN, "this preview answers only to localhost")
             path = self.path.split("?", 1)[0]
             if path == "/":
                 return self._send(preview.page().encode(), "text/html; charset=utf-8")
@@ -156,6 +158,18 @@ def serve(preview: Preview, port: int = 8000) -> ThreadingHTTPServer:
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
+
+
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+
+
+def loopback_host(host: str | None, port: int) -> bool:
+    """Is this Host header a loopback name (with this server's port, or none)? A page elsewhere
+    that rebinds its own name to 127.0.0.1 (DNS rebinding) sends its own name: refused."""
+    if not host:
+        return False
+    host = host.strip().lower()
+    return any(host in (name, f"{name}:{port}") for name in LOOPBACK_NAMES)
 
 
 # --- watching ----------------------------------------------------------------------------

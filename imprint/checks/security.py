@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from imprint.manuscript import images
 from imprint.manuscript import sanitize
 from imprint.errors import Finding, Location
 from imprint.manuscript.load import Book
@@ -72,28 +73,16 @@ def _judge_url(root: Path, kind: str, url: str) -> list[tuple]:
         return [("R004", "error", f"image '{url}' cannot be read", "check that it is a file and its permissions")]
     problem = image_problem(resolved)
     if problem:
-        return [("R005", "error", f"image '{url}' {problem}", "save it again as PNG, JPEG, GIF, WebP or SVG")]
+        svg = resolved.suffix.lower() == ".svg" or problem.startswith(images.SVG_PROBLEMS)
+        return [("R005", "error", f"image '{url}' {problem}",
+                 "export it again as plain SVG (no script, links or entities), or as PNG" if svg else
+                 "save it again as PNG, JPEG, GIF, WebP or SVG")]
     return []
 
 
 def image_problem(path: Path) -> str | None:
     """None when the file is an image the typesetter can read; otherwise what is wrong."""
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(512)
-    except OSError as err:
-        return f"cannot be read ({err.strerror})"
-    if path.suffix.lower() == ".svg" or b"<svg" in head:
-        return None if b"<svg" in head or b"<?xml" in head else "is not an SVG file"
-    from PIL import Image, UnidentifiedImageError
-    try:
-        with Image.open(path) as image:
-            image.verify()          # reads the structure without decoding every pixel
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
-        return f"is not an image ({err})"
-    except Image.DecompressionBombError:
-        return "has more pixels than an image in a book ever needs"
-    return None
+    return images.image_problem(path)
 
 
 def _key_line(book: Book, key: str) -> Location:

@@ -10,7 +10,6 @@ import datetime as dt
 import hashlib
 import io
 import os
-import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ from imprint.codes import meanings
 from imprint.specs.editions import EPUB
 from imprint.errors import Finding, Location, ManuscriptError
 from imprint.editions.kobo import kepub_document as kobo_markup
+from imprint.manuscript import images as images_policy
 from imprint.manuscript.load import Book
 from imprint.typeset.pagemap import anchor_key, significant
 from imprint.html.render import BLOCK_KEY, STYLES, Body, book_context, environment, render_template, split_part
@@ -256,9 +256,11 @@ def collect_images(book: Book, chapters) -> list[Image]:
                     continue
                 if path not in images:
                     data = path.read_bytes()
-                    if kind == "image/svg+xml" and re.search(rb"<script|<foreignObject|\son\w+\s*=", data, re.I):
-                        raise ManuscriptError(f"SVG image '{src}' contains script", where=Location(path),
-                                              hint="export the image without scripts, or as PNG")
+                    problem = images_policy.svg_problem(data) if kind == "image/svg+xml" else None
+                    if problem:         # the checks refuse it first; this is the last guard
+                        raise ManuscriptError(f"SVG image '{src}' {problem}", where=Location(path),
+                                              hint="export the image again as plain SVG (no script, links or "
+                                                   "entities), or as PNG")
                     digest = hashlib.sha256(data).hexdigest()[:8]
                     images[path] = Image(f"images/{path.stem}-{digest}{path.suffix.lower()}", kind, data)
                 img.set("src", "../" + images[path].file_name)

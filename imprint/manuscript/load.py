@@ -132,6 +132,9 @@ def load(path: Path) -> Book:
         if meta_path is None:
             raise MetadataError(f"no metadata file ({' or '.join(METADATA_NAMES[:2])}) in this folder",
                                 where=Location(path), hint="create book.yaml with at least title, author and lang")
+        if not _inside(root, meta_path):     # a link out of the book: its contents would print in every edition
+            raise MetadataError(f"metadata file '{meta_path.name}' leads outside the book folder",
+                                where=Location(meta_path), hint="put the metadata file itself in the book folder")
         node, data = parse_yaml(read_text(meta_path), meta_path)
         metadata, warnings = build_metadata(data, key_lines(node), meta_path)
         findings += warnings

@@ -181,6 +181,31 @@ def key_lines(node, line_offset: int = 0) -> dict[str, int]:
     return {k.value: k.start_mark.line + 1 + line_offset for k, _ in node.value if hasattr(k, "value")}
 
 
+# XML 1.0's Char production: no edition (XHTML, OPF, PDF metadata) can hold anything else.
+NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+MIN_YEAR, MAX_YEAR = 1, 2107        # ZIP timestamps end in 2107 (and the dates before 1980 are clamped)
+
+
+def _check_characters(key, value, where: Location) -> None:
+    """Every string in a metadata value (keys too, at any depth) must be XML text."""
+    stack = [key, value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif isinstance(item, str):
+            bad = NOT_XML_CHAR.search(item)
+            if bad:
+                char = ord(bad.group())
+                kind = "a lone surrogate" if 0xD800 <= char <= 0xDFFF else "a control character" \
+                    if char < 0x20 or 0x7F <= char < 0xA0 else "a noncharacter"
+                raise MetadataError(f"metadata key '{key}': {kind} U+{char:04X} (XML and EPUB cannot hold it)",
+                                    where=where, hint="delete it, or write the character it stands for")
+
+
 def build_metadata(data: dict, lines: dict[str, int], path: Path) -> tuple[Metadata, list[Finding]]:
     """Validate plain YAML data into Metadata. Returns the value and any warnings."""
     findings: list[Finding] = []
@@ -242,6 +267,9 @@ def build_metadata(data: dict, lines: dict[str, int], path: Path) -> tuple[Metad
             fail(key, f"'{value}' is not one of {', '.join(options)}")
         return value
 
+    for key, value in data.items():
+        _check_characters(key, value, where(key))
+
     for key in data:
         if key in KNOWN_KEYS or not isinstance(key, str):
             continue
@@ -279,6 +307,10 @@ def build_metadata(data: dict, lines: dict[str, int], path: Path) -> tuple[Metad
             modified = dt.datetime.fromisoformat(str(modified))
         except ValueError:
             fail("modified", f"'{modified}' is not a date and time", "write it as YYYY-MM-DDTHH:MM:SSZ")
+    for key, when in (("date", date), ("modified", modified)):
+        if when is not None and not MIN_YEAR <= when.year <= MAX_YEAR:
+            fail(key, f"the year {when.year} is outside {MIN_YEAR}-{MAX_YEAR} (the EPUB's ZIP dates cannot hold it)",
+                 "give the real date, as YYYY-MM-DD")
 
     isbn_data = data.get("isbn") or {}
     if not isinstance(isbn_data, dict):

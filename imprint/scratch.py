@@ -1,0 +1,47 @@
+"""Each build's own temporary folder, removed when the build ends, whatever way it ends.
+
+WeasyPrint's FontConfiguration makes a `weasyprint-*` folder (tempfile.mkdtemp) for the
+fonts of every layout and removes it only when the object is collected, which a typesetting
+process that exits (os._exit, a kill at a limit) never does: three or more folders were left
+in TMPDIR by every build. Here a build sets `tempfile.tempdir` (for this process and the
+processes forked from it) and TMPDIR (for programs it starts: pandoc, Java, spawned
+processes) to a folder of its own, and removes that folder at the end, on success, failure
+or interrupt, with whatever anyone left in it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import shutil
+import tempfile
+
+
+@contextlib.contextmanager
+def own_tempdir(prefix: str = "imprint-build-"):
+    """A temporary folder for everything made while the block runs; gone afterwards."""
+    folder = tempfile.mkdtemp(prefix=prefix)
+    saved_dir, saved_env = tempfile.tempdir, os.environ.get("TMPDIR")
+    tempfile.tempdir = folder
+    os.environ["TMPDIR"] = folder
+    owner = os.getpid()
+    try:
+        yield folder
+    finally:
+        if os.getpid() == owner:          # not in a forked child leaving through this block
+            tempfile.tempdir = saved_dir
+            if saved_env is None:
+                os.environ.pop("TMPDIR", None)
+            else:
+                os.environ["TMPDIR"] = saved_env
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def in_own_tempdir(function):
+    """Decorator: the call runs inside own_tempdir()."""
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        with own_tempdir():
+            return function(*args, **kwargs)
+    return wrapper

@@ -1,0 +1,259 @@
+"""Reliability under faults (issue 20): what the book folder, its metadata and its images may
+hold, what a build leaves behind, builds at once into one folder, and the preview server.
+Each test builds or checks a real book with the real tools."""
+
+from __future__ import annotations
+
+import http.client
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pikepdf
+import pytest
+from PIL import Image
+
+from conftest import METADATA, ROOT, run_cli, write_book
+
+from imprint import watch
+
+TEXT = "# Chapter\n\nSome text with a note.[^1]\n\n[^1]: The note.\n"
+
+
+def one_line(err: str) -> str:
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def build_py(*args, env=None, timeout=180) -> subprocess.CompletedProcess:
+    """`python build.py ...` in a process of its own (a hang is a timeout, not a stuck suite)."""
+    return subprocess.run([sys.executable, str(ROOT / "build.py"), *map(str, args)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def environment(tmp_path: Path, **extra) -> dict:
+    return {**os.environ, "IMPRINT_CACHE": str(tmp_path / "cache"), **extra}
+
+
+# --- 1. the metadata file stays inside the book ------------------------------------------------
+
+def test_metadata_file_linked_from_outside_the_book_is_refused(tmp_path):
+    book = write_book(tmp_path / "book", TEXT)
+    secret = tmp_path / "elsewhere.yaml"
+    secret.write_text(METADATA.replace("A Tiny Book", "Private Notes"), encoding="utf-8")
+    (book / "book.yaml").unlink()
+    (book / "book.yaml").symlink_to(secret)
+    result = run_cli("check", "--book", book)
+    assert result.code == 3
+    assert one_line(result.err).startswith(f"{book / 'book.yaml'}: metadata file 'book.yaml' leads outside the book")
+    assert "Private Notes" not in result.out + result.err
+
+
+# --- 2. FIFOs and endless devices never hang a build -------------------------------------------
+
+def test_special_files_in_the_book_folder_do_not_hang_the_build(tmp_path):
+    folder = write_book(tmp_path / "book", TEXT)
+    os.mkfifo(folder / "a-pipe")
+    single = tmp_path / "single"
+    (single / "sub").mkdir(parents=True)
+    (single / "one.md").write_text("---\n" + METADATA + "---\n\n" + TEXT, encoding="utf-8")
+    (single / "sub" / "zero").symlink_to("/dev/zero")
+    (single / "sub" / "random").symlink_to("/dev/urandom")
+    os.mkfifo(single / "sub" / "pipe")
+    env = environment(tmp_path)
+    for book, out in ((folder, tmp_path / "out1"), (single / "one.md", tmp_path / "out2")):
+        for _ in range(2):              # the second build keys the whole-build cache on the folder again
+            started = time.monotonic()
+            result = build_py("--book", book, "--out", out, "--edition", "pdf", env=env, timeout=120)
+            assert result.returncode == 0, result.stderr
+            assert time.monotonic() - started < 90
+        assert (out / "a-tiny-book.pdf").is_file()
+
+
+# --- 3. metadata YAML accepts but no edition can hold ------------------------------------------
+
+@pytest.mark.parametrize("line,message", [
+    ('subtitle: "a\\x01b"', "metadata key 'subtitle': a control character U+0001"),
+    ('title: "Half \\ud800 a pair"', "metadata key 'title': a lone surrogate U+D800"),
+    ('title: "Not \\uFFFE a character"', "metadata key 'title': a noncharacter U+FFFE"),
+    ("subjects: [History, \"x\\x1fy\"]", "metadata key 'subjects': a control character U+001F"),
+    ("date: 2108-01-01", "metadata key 'date': the year 2108 is outside 1-2107"),
+])
+def test_metadata_no_edition_can_hold_is_one_line_at_its_line(tiny_book, tmp_path, line, message):
+    key = line.split(":")[0]
+    kept = [m for m in METADATA.splitlines() if m.split(":")[0] not in (key, "date")]
+    book = tiny_book(TEXT, "\n".join(kept + [line]) + "\n")
+    result = run_cli("--book", book, "--out", tmp_path / "out", "--edition", "epub")
+    assert result.code == 3, result.err
+    assert one_line(result.err).startswith(f"{book / 'book.yaml'}:{len(kept) + 1}: {message}")
+    assert not (tmp_path / "out").exists()
+
+
+# --- 7. no temporary folder is left behind -----------------------------------------------------
+
+def test_builds_leave_nothing_in_the_temporary_folder(tmp_path):
+    book = write_book(tmp_path / "book", TEXT)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = environment(tmp_path, TMPDIR=str(scratch))
+    for _ in range(2):                  # the second is a whole-build cache hit
+        result = build_py("--book", book, "--out", tmp_path / "out", "--edition", "pdf", "--edition", "print",
+                          env=env)
+        assert result.returncode == 0, result.stderr
+        assert sorted(os.listdir(scratch)) == []
+    # a build failing after the typesetting (a short book's blank pages are a warning; --strict)
+    result = build_py("--book", book, "--out", tmp_path / "out2", "--edition", "print", "--strict", env=env)
+    assert result.returncode == 1 and "P120" in result.stderr
+    assert sorted(os.listdir(scratch)) == []
+
+
+# --- 10. one build at a time into one folder ---------------------------------------------------
+
+def test_two_builds_into_one_folder_leave_one_consistent_set(tmp_path):
+    short = write_book(tmp_path / "short", "# Alpha\n\nALPHAMARK text.\n")
+    long_text = "# Beta\n\nBETAMARK text.\n\n" + "".join(f"## Part {i}\n\n" + "Words of a longer book. " * 120 + "\n\n"
+                                                         for i in range(20))
+    long = write_book(tmp_path / "long", long_text)
+    out = tmp_path / "out"
+    env = environment(tmp_path)
+    command = [sys.executable, str(ROOT / "build.py"), "--out", str(out), "--edition", "pdf", "--edition", "epub"]
+    runs = [subprocess.Popen(command + ["--book", str(book)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True) for book in (short, long)]
+    done = [run.communicate(timeout=240) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], done
+    assert sum("waiting for another build into" in err for _, err in done) == 1, done
+    report = json.loads((out / "a-tiny-book.report.json").read_text(encoding="utf-8"))
+    with pikepdf.open(out / "a-tiny-book.pdf") as pdf:
+        pages = len(pdf.pages)
+    assert report["editions"]["pdf"]["pages"] == pages
+    with zipfile.ZipFile(out / "a-tiny-book.epub") as epub:
+        words = b"".join(epub.read(n) for n in epub.namelist() if n.endswith(".xhtml"))
+    alpha, beta = b"ALPHAMARK" in words, b"BETAMARK" in words
+    assert alpha != beta
+    assert (pages > 10) == beta         # the PDF and the report are the same book as the EPUB
+
+
+# --- 11. SVG images carry no script ------------------------------------------------------------
+
+SVG_HEAD = ('<svg xmlns="http://www.w3.org/2000/svg" xmlns:svg="http://www.w3.org/2000/svg" '
+            'xmlns:xlink="http://www.w3.org/1999/xlink" width="20" height="20">')
+
+
+@pytest.mark.parametrize("inside,problem", [
+    ('<svg:script>alert(1)</svg:script>', "holds a <script> element"),
+    ('<a xlink:href="javascript:alert(1)"><rect width="5" height="5"/></a>', "links to 'javascript:alert(1)'"),
+    ('<rect width="5" height="5"><set attributeName="onclick" to="alert(1)"/></rect>',
+     "animates the attribute 'onclick'"),
+    ('<a><animate attributeName="href" values="javascript:alert(1)"/><rect width="5" height="5"/></a>',
+     "animates the attribute 'href'"),
+    ('<html:script xmlns:html="http://www.w3.org/1999/xhtml">alert(1)</html:script>', "holds a <script> element"),
+    ('<rect width="5" height="5" onload="alert(1)"/>', "has an event attribute 'onload'"),
+    ('<foreignObject><p xmlns="http://www.w3.org/1999/xhtml">x</p></foreignObject>',
+     "holds a <foreignobject> element"),
+])
+def test_svg_with_script_is_refused_and_never_reaches_the_epub(tiny_book, tmp_path, inside, problem):
+    book = tiny_book("# Chapter\n\nA figure:\n\n![the figure](figure.svg)\n")
+    (book / "figure.svg").write_text(SVG_HEAD + inside + "</svg>", encoding="utf-8")
+    out = tmp_path / "out"
+    result = run_cli("--book", book, "--out", out, "--edition", "epub")
+    assert result.code == 1, result.err
+    assert f"text.md:5:15: error: R005 image 'figure.svg' {problem}" in result.err
+    assert not out.exists()
+    # a plain drawing (fragments, a gradient by url(#id)) is carried
+    (book / "figure.svg").write_text(SVG_HEAD + '<defs><linearGradient id="g"/></defs>'
+                                     '<rect id="r" width="5" height="5" style="fill:url(#g)"/>'
+                                     '<use xlink:href="#r"/></svg>', encoding="utf-8")
+    result = run_cli("--book", book, "--out", out, "--edition", "epub")
+    assert result.code == 0, result.err
+    with zipfile.ZipFile(out / "a-tiny-book.epub") as epub:
+        svgs = [epub.read(n) for n in epub.namelist() if n.endswith(".svg")]
+    assert len(svgs) == 1 and b"script" not in svgs[0].lower()
+
+
+# --- 12. a broken image is an error, never its alt text ------------------------------------------
+
+def _png(size=(40, 40), mode="RGB") -> bytes:
+    buffer = io.BytesIO()
+    Image.new(mode, size).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+LAUGHS = ('<?xml version="1.0"?>\n<!DOCTYPE svg [<!ENTITY a "lol">'
+          + "".join(f'<!ENTITY a{i} "{("&a" + (str(i - 1) if i > 1 else "") + ";") * 10}">' for i in range(1, 10))
+          + ']>\n<svg xmlns="http://www.w3.org/2000/svg"><text>&a9;</text></svg>')
+
+
+@pytest.mark.parametrize("name,data,problem", [
+    ("figure.png", _png()[:-20], "is not an image"),
+    ("figure.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><rect></svg>', "is not well-formed SVG"),
+    ("figure.svg", LAUGHS.encode(), "declares XML entities"),
+    ("figure.png", _png((9000, 9000), "1"), "has more pixels than an image in a book ever needs"),
+])
+def test_broken_images_are_errors_naming_image_and_line(tiny_book, tmp_path, name, data, problem):
+    book = tiny_book(f"# Chapter\n\nText.\n\n![the figure]({name})\n")
+    (book / name).write_bytes(data)
+    started = time.monotonic()
+    result = run_cli("--book", book, "--out", tmp_path / "out", "--edition", "epub")
+    assert time.monotonic() - started < 60
+    assert result.code == 1, result.err
+    assert f"text.md:5:15: error: R005 image '{name}' {problem}" in result.err
+    assert "DecompressionBombWarning" not in result.err and "Traceback" not in result.err
+    assert not (tmp_path / "out").exists()
+
+
+# --- 13. the preview answers only to loopback names --------------------------------------------
+
+def test_preview_refuses_other_host_names(tmp_path):
+    (tmp_path / "a.pdf").write_bytes(b"%PDF-1.7 test")
+    preview = watch.Preview(tmp_path, "T")
+    preview.update(True, [], ["a.pdf"])
+    server = watch.serve(preview, port=0)
+    port = server.server_address[1]
+    try:
+        def get(host, path="/files/a.pdf"):
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            connection.putrequest("GET", path, skip_host=True)
+            connection.putheader("Host", host)
+            connection.endheaders()
+            response = connection.getresponse()
+            body = response.read()
+            connection.close()
+            return response.status, body
+
+        for host in ("evil.example", f"evil.example:{port}", "127.0.0.1.evil.example", f"localhost:{port + 1}"):
+            status, body = get(host)
+            assert status == 403 and b"%PDF" not in body, host
+        for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}", "localhost"):
+            assert get(host) == (200, b"%PDF-1.7 test"), host
+        assert get("evil.example", "/")[0] == 403
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# --- 14. an unwritable output folder, and thousands of one finding -------------------------------
+
+def test_unwritable_output_found_first_and_repeats_summarised(tiny_book, tmp_path):
+    book = tiny_book(TEXT)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    result = run_cli("--book", book, "--out", blocker / "out")
+    assert result.code == 2
+    assert one_line(result.err).startswith(f"{blocker / 'out'}: the output folder cannot be made: {blocker} is not")
+
+    many = "# Chapter\n\n" + "".join(f"![figure {i}](missing-{i}.png)\n\n" for i in range(45))
+    book = tiny_book(many)
+    result = run_cli("check", "--book", book)
+    assert result.code == 1
+    lines = result.err.splitlines()
+    assert sum(": error: R001 " in line for line in lines) == 20
+    assert "… and 25 more R001 findings (--verbose prints every one)" in lines
+    result = run_cli("check", "--book", book, "--verbose")
+    assert sum(": error: R001 " in line for line in result.err.splitlines()) == 45
