@@ -10,7 +10,7 @@ from pathlib import Path
 from imprint import cache
 from imprint import processes
 from imprint.manuscript import guards
-from imprint.manuscript import sections
+from imprint.manuscript import citations, sections
 from imprint.manuscript import notes as notes_mod
 from imprint.manuscript import pandoc
 from imprint.errors import Finding, Location, ManuscriptError, MetadataError
@@ -173,6 +173,19 @@ def load(path: Path) -> Book:
     where, shift = Location(sources[0].path), 1 if metadata.form == "essay" else 0
     # pandoc reads the book as one text (note numbers and ids run through it), or, after an
     # edit, only the pieces that changed (imprint/sections.py).
+    if citations.requested(metadata):
+        # Citations are resolved over the whole text (notes numbered through, repeats shortened).
+        try:
+            text = pandoc.to_ast_text(markdown, where, citations=True)
+        except ManuscriptError as err:
+            raise ManuscriptError(err.message, where=source_location(sources, err.where.line, err.where.column),
+                                  hint=err.hint) from None
+        ast, cited = citations.resolve(text, root, metadata, sources, where)
+        findings += cited
+        html = pandoc.html_ready(pandoc.ast_to_html(ast, where, shift_headings=shift), markdown, shift_headings=shift)
+        return Book(root=root, metadata=metadata, sources=tuple(sources), ast=ast, notes=index,
+                    headings=tuple(collect_headings(ast)), load_findings=tuple(findings), html_future=html)
+    findings += citations.unused_options(metadata)
     cut = sections.cut(markdown, _joined_lines(sources, index.definitions)) if cache.current().enabled else None
     got = sections.read_pieces(cut, markdown, where, shift) if cut else None
     read = 1.0
@@ -185,6 +198,7 @@ def load(path: Path) -> Book:
         except ManuscriptError as err:
             raise ManuscriptError(err.message, where=source_location(sources, err.where.line, err.where.column),
                                   hint=err.hint) from None
+    findings += citations.unresolved(ast, sources)
     return Book(root=root, metadata=metadata, sources=tuple(sources), ast=ast, notes=index,
                 headings=tuple(collect_headings(ast)), load_findings=tuple(findings), html_future=html, read=read)
 
