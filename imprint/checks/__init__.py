@@ -7,7 +7,7 @@ which the README documents and a test keeps in step.
 from __future__ import annotations
 
 from imprint.errors import Finding
-from imprint.manuscript import citations
+from imprint.manuscript import citations, crossrefs
 from imprint.manuscript.load import Book
 
 CODES: dict[str, str] = {
@@ -22,6 +22,7 @@ CHECKS = []          # functions Book -> list[Finding], added by the check modul
 from imprint.checks import notes as _notes, note_outputs as _note_outputs  # noqa: E402
 
 CODES.update(citations.CODES)         # C1xx: citations (found while the book is read)
+CODES.update(crossrefs.CODES)         # X1xx: cross-references (found while the book is read)
 CODES.update(_notes.CODES)            # N1xx: the notes in the manuscript
 CODES.update(_note_outputs.CODES)     # N2xx: the notes in the editions (run after the build)
 CHECKS.append(_notes.check_notes)

@@ -29,6 +29,7 @@ import yaml
 from imprint.errors import Finding, ImprintError, Location, MetadataError
 from imprint.house import STYLES
 from imprint.manuscript import pandoc
+from imprint.specs.labels import label
 
 CODES = {
     "C101": "A citation names a key that no bibliography file holds.",
@@ -49,17 +50,6 @@ BUNDLED = {      # the names a book may give under `csl:` -> the bundled file's 
 # pandoc reads a bibliography by its extension.
 FORMATS = {".bib": "biblatex", ".bibtex": "bibtex", ".json": "csljson", ".yaml": "cslyaml", ".yml": "cslyaml"}
 MAX_BIBLIOGRAPHY_BYTES = 16 * 1024 * 1024
-
-# The bibliography's heading by language and by the style's kind (a notes style lists a
-# "Bibliography", an author-date style "References"). Books may name it themselves with
-# `reference-section-title:`; a language missing here gets the English words.
-HEADINGS = {
-    "en": ("Bibliography", "References"), "de": ("Literaturverzeichnis", "Literatur"),
-    "fr": ("Bibliographie", "Références"), "es": ("Bibliografía", "Referencias"),
-    "it": ("Bibliografia", "Riferimenti bibliografici"), "pt": ("Bibliografia", "Referências"),
-    "nl": ("Bibliografie", "Literatuur"), "ru": ("Библиография", "Список литературы"),
-    "pl": ("Bibliografia", "Bibliografia"), "sv": ("Litteraturförteckning", "Referenser"),
-}
 
 # A citation as pandoc reads one: `@` after something that is not a word character, then a
 # key (letters, digits, `_`, and internal punctuation), or `@{...}`.
@@ -212,17 +202,15 @@ def locate(sources_, key: str) -> Location:
 def heading(metadata, found: Sources) -> str:
     if metadata.reference_section_title:
         return metadata.reference_section_title
-    lang = metadata.lang.split("-")[0].lower()
-    if found.works_cited and lang == "en":
-        return "Works Cited"
-    words = HEADINGS.get(lang, HEADINGS["en"])
-    return words[0] if found.note_style else words[1]
+    if found.works_cited and metadata.lang.split("-")[0].lower() == "en":
+        return label(metadata.lang, "works-cited")
+    # A notes style lists a "Bibliography", an author-date style "References".
+    return label(metadata.lang, "bibliography" if found.note_style else "references")
 
 
-def resolve(ast_text: str, root: Path, metadata, sources_, where: Location) -> tuple[dict, list[Finding]]:
+def resolve(ast: dict, root: Path, metadata, sources_, where: Location) -> tuple[dict, list[Finding]]:
     """pandoc's AST with the citations resolved by citeproc, and the findings."""
     found = sources(root, metadata)
-    ast = pandoc.parse_ast(ast_text, where)
     keys = cited(ast)
     known: dict[str, Path] = {}
     for path in found.bibliographies:
@@ -247,7 +235,8 @@ def resolve(ast_text: str, root: Path, metadata, sources_, where: Location) -> t
             *[f"--bibliography={p}" for p in found.bibliographies],
             *[f"--metadata={k}:{json.dumps(v) if isinstance(v, bool) else v}" for k, v in options.items()]]
     try:
-        text = pandoc.run_file(args, ast_text, where, files=(found.csl, *found.bibliographies))
+        text = pandoc.run_file(args, json.dumps(ast, ensure_ascii=False), where,
+                               files=(found.csl, *found.bibliographies))
     except ImprintError as err:      # pandoc could not read the style (the bibliographies were read above)
         raise MetadataError(f"citations could not be resolved: {err.message[:200]}", where=_line(metadata, "csl"),
                             hint="check that the CSL style is a valid CSL 1.0 file") from None
