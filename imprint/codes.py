@@ -34,6 +34,14 @@ TABLE: dict[str, tuple[str, str]] = {
     "N112": (WARNING, "A space before a note call (house style: the call follows the word or punctuation directly)."),
     "N113": (WARNING, "A note call placed before the punctuation it belongs after (house style: the call follows it; dashes excepted)."),
     "N114": (ERROR, "A note called from inside another note: pandoc prints the call as literal text."),
+    # citations (imprint/manuscript/citations.py)
+    "C101": (ERROR, "A citation names a key that no bibliography file holds."),
+    "C102": (ERROR, "A citation (`[@key]`) in a book whose metadata names no bibliography: it would print as written."),
+    "C103": (INFO, "A bibliography entry that the text never cites (it is left out of the bibliography)."),
+    "C104": (WARNING, "A citation option (`csl`, `suppress-bibliography`, `reference-section-title`, `link-citations`) in a book with no `bibliography`: it has no effect."),
+    # cross-references (imprint/manuscript/crossrefs.py)
+    "X101": (ERROR, "A cross-reference (`@fig-x`, `@tbl-x`, `@sec-x`, `@eq-x`) to a label nobody defines."),
+    "X102": (ERROR, "A cross-reference label (`{#fig-x}` …) defined twice."),
     # raw HTML the build refuses or removes (imprint/manuscript/sanitize.py)
     "S101": (ERROR, "A <script> element (also inside SVG): refused, a book carries no code."),
     "S102": (ERROR, "An event-handler attribute (onclick, onerror, ...): refused."),

@@ -10,7 +10,7 @@ from pathlib import Path
 from imprint import cache
 from imprint import processes
 from imprint.manuscript import guards
-from imprint.manuscript import sections
+from imprint.manuscript import citations, crossrefs, sections
 from imprint.manuscript import notes as notes_mod
 from imprint.manuscript import pandoc
 from imprint.errors import Finding, Location, ManuscriptError, MetadataError
@@ -176,6 +176,26 @@ def load(path: Path) -> Book:
     where, shift = Location(sources[0].path), 1 if metadata.form == "essay" else 0
     # pandoc reads the book as one text (note numbers and ids run through it), or, after an
     # edit, only the pieces that changed (imprint/manuscript/sections.py).
+    cites, refs = citations.requested(metadata), crossrefs.used(markdown)
+    if cites or refs:
+        # Citations and cross-references are resolved over the whole text (notes and figures
+        # numbered through, repeats shortened); the HTML is made from the resolved AST.
+        try:
+            ast = pandoc.parse_ast(pandoc.to_ast_text(markdown, where, citations=cites), where)
+        except ManuscriptError as err:
+            raise ManuscriptError(err.message, where=source_location(sources, err.where.line, err.where.column),
+                                  hint=err.hint) from None
+        if refs:
+            findings += crossrefs.resolve(ast, metadata.lang, metadata.form == "essay", sources)
+        if cites:
+            ast, cited = citations.resolve(ast, root, metadata, sources, where)
+            findings += cited
+        else:
+            findings += citations.unused_options(metadata) + citations.unresolved(ast, sources)
+        html = pandoc.html_ready(pandoc.ast_to_html(ast, where, shift_headings=shift), markdown, shift_headings=shift)
+        return Book(root=root, metadata=metadata, sources=tuple(sources), ast=ast, notes=index,
+                    headings=tuple(collect_headings(ast)), load_findings=tuple(findings), html_future=html)
+    findings += citations.unused_options(metadata)
     cut = sections.cut(markdown, _joined_lines(sources, index.definitions)) if cache.current().enabled else None
     got = sections.read_pieces(cut, markdown, where, shift) if cut else None
     read = 1.0
@@ -188,6 +208,7 @@ def load(path: Path) -> Book:
         except ManuscriptError as err:
             raise ManuscriptError(err.message, where=source_location(sources, err.where.line, err.where.column),
                                   hint=err.hint) from None
+    findings += citations.unresolved(ast, sources)
     return Book(root=root, metadata=metadata, sources=tuple(sources), ast=ast, notes=index,
                 headings=tuple(collect_headings(ast)), load_findings=tuple(findings), html_future=html, read=read)
 

@@ -28,6 +28,7 @@ KNOWN_KEYS = {
     "publisher", "rights", "date", "description", "subjects", "original-publication",
     "identifier", "isbn", "manuscript", "editorial-notes", "edition", "cover-image",
     "trim", "paper", "profile", "cover", "modified",
+    "bibliography", "csl", "suppress-bibliography", "reference-section-title", "link-citations",
 }
 ALIASES = {"language": "lang"}
 
@@ -74,6 +75,14 @@ class Metadata:
     paper: str = "white"
     profile: str | None = None
     cover: CoverStyle = CoverStyle()
+    # Citations (imprint/manuscript/citations.py): bibliography files in the book folder, the
+    # CSL style (a file in the book folder or a bundled style's name), and pandoc's options.
+    bibliography: tuple[str, ...] = ()
+    csl: str | None = None
+    suppress_bibliography: bool = False
+    reference_section_title: str | None = None
+    link_citations: bool = True
+    key_lines: tuple[tuple[str, int], ...] = field(default=(), compare=False)
     source: Path | None = None
     extra: tuple[tuple[str, object], ...] = field(default=(), compare=False)
 
@@ -347,6 +356,14 @@ def build_metadata(data: dict, lines: dict[str, int], path: Path) -> tuple[Metad
         if not re.fullmatch(r"#[0-9a-fA-F]{3}([0-9a-fA-F]{3})?", str(v)):
             fail("cover", f"{k} colour '{v}' is not a #rrggbb colour")
 
+    def flag(key, default):
+        value = data.get(key)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            fail(key, f"'{value}' is not true or false", f"write `{key}: true` or `{key}: false`")
+        return value
+
     manuscript = texts("manuscript")
     meta = Metadata(
         title=title,
@@ -373,6 +390,12 @@ def build_metadata(data: dict, lines: dict[str, int], path: Path) -> tuple[Metad
         paper=choice("paper", PAPERS, "white"),
         profile=text("profile"),
         cover=CoverStyle(**{k: str(v) for k, v in cover.items()}),
+        bibliography=texts("bibliography"),
+        csl=text("csl"),
+        suppress_bibliography=flag("suppress-bibliography", False),
+        reference_section_title=text("reference-section-title"),
+        link_citations=flag("link-citations", True),
+        key_lines=tuple((k, v) for k, v in lines.items() if isinstance(k, str) and v),
         source=path,
         extra=tuple((k, v) for k, v in data.items() if k not in KNOWN_KEYS),
     )

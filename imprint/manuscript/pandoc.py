@@ -18,6 +18,9 @@ from imprint.manuscript.guards import MAX_AST_DEPTH, json_depth
 # text stay on (pandoc users write them), but limits.check_yaml_blocks reads them first:
 # pandoc expands YAML aliases, and a 9-level alias bomb keeps it busy past any timeout.
 READER = "markdown-raw_tex-raw_attribute-task_lists-citations"
+# For a book with a bibliography (imprint/manuscript/citations.py): the bracket guard
+# (guards.MAX_BRACKETS) keeps the parsing bounded.
+READER_CITATIONS = READER.replace("-citations", "+citations")
 TIMEOUT = 180
 # Pandoc's manual advises a heap limit for untrusted input (`+RTS -M...`); the largest
 # corpus book needs a fraction of this.
@@ -41,7 +44,19 @@ def _run(args: list[str], data: str, where: Location) -> str:
     return store.remember("pandoc", key, lambda: _run_pandoc(args, data, where)) if key else _run_pandoc(args, data, where)
 
 
-def _run_pandoc(args: list[str], data: str, where: Location) -> str:
+def run_file(args: list[str], data: str, where: Location, files=(), hint: str | None = None) -> str:
+    """pandoc with arguments that name files it reads (a bibliography, a citation style): kept
+    in the build cache by their contents too. A file pandoc cannot read is an error at `where`."""
+    from imprint import cache
+
+    store = cache.current()
+    key = (cache.digest("pandoc", cache.toolchain(), args, data, [cache.file_digest(p) for p in files])
+           if store.enabled else "")
+    make = lambda: _run_pandoc(args, data, where, hint=hint or "check the file pandoc names")
+    return store.remember("pandoc", key, make) if key else make()
+
+
+def _run_pandoc(args: list[str], data: str, where: Location, hint: str | None = None) -> str:
     # --sandbox: pandoc itself reads no file and fetches nothing beyond what we pass on stdin.
     cmd = [binary(), "+RTS", f"-M{HEAP_MB}m", "-RTS", "--sandbox", *args]
     try:
@@ -58,9 +73,9 @@ def _run_pandoc(args: list[str], data: str, where: Location) -> str:
         line, col = (int(m.group(1)), int(m.group(2))) if m else (None, None)
         if m:
             message = message.replace(m.group(0), "").replace(" at :", ":").strip()
-        raise ManuscriptError("pandoc cannot read the manuscript: " + (message[:300] or "unknown error"),
-                              where=Location(where.file, line, col),
-                              hint="a `---` line in the text starts a YAML block; use `***` for a scene break")
+        raise ManuscriptError(("pandoc cannot read the manuscript: " if hint is None else "pandoc: ")
+                              + (message[:300] or "unknown error"), where=Location(where.file, line, col),
+                              hint=hint or "a `---` line in the text starts a YAML block; use `***` for a scene break")
     return proc.stdout.decode("utf-8")
 
 
@@ -68,9 +83,9 @@ def to_ast(markdown: str, where: Location) -> dict:
     return parse_ast(to_ast_text(markdown, where), where)
 
 
-def to_ast_text(markdown: str, where: Location) -> str:
-    """pandoc's JSON of the text, as pandoc wrote it."""
-    return _run(["-f", READER, "-t", "json"], markdown, where)
+def to_ast_text(markdown: str, where: Location, *, citations: bool = False) -> str:
+    """pandoc's JSON of the text, as pandoc wrote it (with `citations`: `[@key]` read as citations)."""
+    return _run(["-f", READER_CITATIONS if citations else READER, "-t", "json"], markdown, where)
 
 
 def parse_ast(text: str, where: Location) -> dict:

@@ -1,0 +1,225 @@
+"""Cross-references in Quarto's syntax: pandoc's AST -> the same AST with every labelled
+heading, figure, table and display equation numbered and every reference to one written out
+as a link ("Chapter 2", "Section 2.3", "Figure 1", "Table 1", "(1)"), and the findings.
+
+Labels: `{#sec-…}` on a heading, `{#fig-…}` on a figure (an image with a caption),
+`{#tbl-…}` on a table with a caption, `{#eq-…}` after a display equation (`$$…$$ {#eq-x}`).
+References: `@sec-x`, `@fig-x`, `@tbl-x`, `@eq-x` (also inside brackets, `[@fig-x]`).
+Figures, tables and equations are numbered in order through the whole book; headings as
+printed: a book's level-1 headings are its chapters (Chapter 2), deeper ones sections
+(Section 2.3); an essay's headings are all sections. The words come from the book's
+language (imprint/specs/labels.py).
+
+A book that uses none of this is left untouched (and read in pieces after an edit as
+before); one that does is read whole, and its HTML made from this AST.
+
+Findings: a reference to a label nobody defines (X101), a label defined twice (X102), both
+errors at `file:line:col`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from imprint.codes import meanings
+from imprint.errors import Finding, Location
+from imprint.specs.labels import label
+
+CODES = meanings("X1")        # severities and meanings: imprint/codes.py
+
+KINDS = ("sec", "fig", "tbl", "eq")
+LABEL = r"(?:sec|fig|tbl|eq)-[\w-]*[\w]"
+REFERENCE = re.compile(r"(\[)?(?<![\w@\\])@(" + LABEL + r")(?(1)\])")     # `[@fig-x]` prints as `@fig-x` does
+EQUATION_LABEL = re.compile(r"^\{#(eq-[\w-]*[\w])\}$")
+USES = re.compile(r"(?<![\w\\])@(?:sec|fig|tbl|eq)-\w|\{#(?:sec|fig|tbl|eq)-\w")
+NBSP = "\u00a0"
+
+
+def used(markdown: str) -> bool:
+    """Whether the text labels or references anything in this syntax (a cheap look first)."""
+    return USES.search(markdown) is not None
+
+
+def _str(text: str) -> dict:
+    return {"t": "Str", "c": text}
+
+
+def _words(text: str) -> list:
+    out = []
+    for i, word in enumerate(text.split(" ")):
+        if i:
+            out.append({"t": "Space"})
+        out.append(_str(word))
+    return out
+
+
+class _Numbers:
+    def __init__(self, lang: str, essay: bool):
+        self.lang, self.essay = lang, essay
+        self.text: dict[str, str] = {}          # label -> how a reference prints it
+        self.seen: dict[str, int] = {}          # label -> times defined
+        self.counts = {"fig": 0, "tbl": 0, "eq": 0}
+        self.heads = [0] * 7
+
+    def define(self, ident: str) -> None:
+        self.seen[ident] = self.seen.get(ident, 0) + 1
+
+    def heading(self, level: int, ident: str, unnumbered: bool) -> None:
+        if unnumbered:
+            return
+        self.heads[level] += 1
+        for deeper in range(level + 1, 7):
+            self.heads[deeper] = 0
+        if ident.startswith("sec-"):
+            numbers = ".".join(str(n) for n in self.heads[1:level + 1])
+            word = label(self.lang, "chapter" if level == 1 and not self.essay else "section")
+            self.text.setdefault(ident, f"{word}{NBSP}{numbers}")
+            self.define(ident)
+
+    def caption(self, kind: str, ident: str) -> str:
+        self.counts[kind] += 1
+        self.define(ident)
+        word = label(self.lang, "figure" if kind == "fig" else "table")
+        self.text.setdefault(ident, f"{word}{NBSP}{self.counts[kind]}")
+        return f"{word}{NBSP}{self.counts[kind]}:"
+
+    def equation(self, ident: str) -> str:
+        self.counts["eq"] += 1
+        self.define(ident)
+        self.text.setdefault(ident, f"({self.counts['eq']})")
+        return f"({self.counts['eq']})"
+
+
+def _number(blocks: list, numbers: _Numbers) -> None:
+    """Number the labelled blocks, in order, recursing into containers."""
+    for block in blocks:
+        t = block.get("t")
+        c = block.get("c")
+        if t == "Header":
+            level, (ident, classes, _), _ = c
+            numbers.heading(level, ident, "unnumbered" in classes or "-" in classes)
+        elif t in ("Figure", "Table"):
+            ident = c[0][0]
+            kind = "fig" if t == "Figure" else "tbl"
+            if ident.startswith(kind + "-"):
+                prefix = numbers.caption(kind, ident)
+                caption_blocks = c[1][1]
+                if caption_blocks and caption_blocks[0].get("t") in ("Plain", "Para"):
+                    caption_blocks[0]["c"][:0] = [{"t": "Span", "c": [["", ["caption-number"], []], [_str(prefix)]]},
+                                                  {"t": "Space"}]
+                else:
+                    caption_blocks.insert(0, {"t": "Plain", "c": [_str(prefix)]})
+            if t == "Figure":
+                _number(c[2], numbers)
+        elif t == "Para":
+            _equations(block, numbers)
+        elif t in ("BlockQuote", "Div"):
+            _number(c if t == "BlockQuote" else c[1], numbers)
+        elif t in ("BulletList",):
+            for item in c:
+                _number(item, numbers)
+        elif t == "OrderedList":
+            for item in c[1]:
+                _number(item, numbers)
+
+
+def _equations(para: dict, numbers: _Numbers) -> None:
+    """`$$…$$ {#eq-x}`: the display equation in a span with the id, its number beside it."""
+    inlines = para["c"]
+    i = 0
+    while i < len(inlines):
+        node = inlines[i]
+        if node.get("t") == "Math" and node["c"][0]["t"] == "DisplayMath":
+            j = i + 1
+            while j < len(inlines) and inlines[j].get("t") in ("Space", "SoftBreak"):
+                j += 1
+            m = EQUATION_LABEL.match(inlines[j]["c"]) if j < len(inlines) and inlines[j].get("t") == "Str" else None
+            if m:
+                number = numbers.equation(m.group(1))
+                span = {"t": "Span", "c": [[m.group(1), ["equation"], []],
+                                           [node, {"t": "Span", "c": [["", ["equation-number"], []], [_str(number)]]}]]}
+                inlines[i:j + 1] = [span]
+        i += 1
+
+
+def _references(node, numbers: _Numbers, missing: list[str]):
+    """Every reference written out as a link; unknown labels collected in `missing`."""
+    if isinstance(node, list):
+        out = []
+        for item in node:
+            replaced = _inline(item, numbers, missing) if isinstance(item, dict) else None
+            if replaced is None:
+                _references(item, numbers, missing)
+                out.append(item)
+            else:
+                out.extend(replaced)
+        node[:] = out
+    elif isinstance(node, dict):
+        for value in node.values():
+            if isinstance(value, (list, dict)):
+                _references(value, numbers, missing)
+
+
+def _link(ident: str, numbers: _Numbers, missing: list[str]) -> dict:
+    if ident not in numbers.text:
+        missing.append(ident)
+        return {"t": "Strong", "c": [_str("??")]}
+    return {"t": "Link", "c": [["", ["crossref"], []], _words(numbers.text[ident]), [f"#{ident}", ""]]}
+
+
+def _inline(item: dict, numbers: _Numbers, missing: list[str]):
+    t = item.get("t")
+    if t == "Str" and "@" in item["c"]:
+        text, out, at = item["c"], [], 0
+        for m in REFERENCE.finditer(text):
+            if m.start() > at:
+                out.append(_str(text[at:m.start()]))
+            out.append(_link(m.group(2), numbers, missing))
+            at = m.end()
+        if not out:
+            return None
+        if at < len(text):
+            out.append(_str(text[at:]))
+        return out
+    if t == "Cite":              # the text read with citations on (a book with a bibliography)
+        citations = item["c"][0]
+        idents = [c["citationId"] for c in citations]
+        if idents and all(re.fullmatch(LABEL, i) for i in idents):
+            out = []
+            for n, ident in enumerate(idents):
+                if n:
+                    out += [_str(","), {"t": "Space"}]
+                out.append(_link(ident, numbers, missing))
+            return out
+    return None
+
+
+def _locate(sources, pattern: re.Pattern, nth: int = 1) -> Location:
+    count = 0
+    for s in sources:
+        for n, line in enumerate(s.text.splitlines(), start=s.first_line):
+            for m in pattern.finditer(line):
+                count += 1
+                if count == nth:
+                    return Location(s.path, n, m.start() + 1)
+    return Location(sources[0].path)
+
+
+def resolve(ast: dict, lang: str, essay: bool, sources) -> list[Finding]:
+    """Number and link in place; returns the findings."""
+    numbers = _Numbers(lang, essay)
+    _number(ast["blocks"], numbers)
+    missing: list[str] = []
+    _references(ast["blocks"], numbers, missing)
+    findings = []
+    for ident in dict.fromkeys(missing):
+        findings.append(Finding("X101", "error", f"cross-reference @{ident}: no heading, figure, table or equation "
+                                                 f"has the label {{#{ident}}}",
+                                _locate(sources, re.compile(r"(?<![\w\\])@" + re.escape(ident) + r"(?![\w-])")),
+                                hint=f"label the target with {{#{ident}}}, or correct the reference"))
+    for ident, times in numbers.seen.items():
+        if times > 1:
+            findings.append(Finding("X102", "error", f"label {{#{ident}}} is defined {times} times",
+                                    _locate(sources, re.compile(r"#" + re.escape(ident) + r"(?![\w-])"), nth=2),
+                                    hint="give each heading, figure, table and equation its own label"))
+    return findings
