@@ -414,6 +414,7 @@ def typeset_paged(book: Book, body: render.Body, editions: list[Edition], say,
         page_css=next((css for first, last, css in gutter if first <= guess <= last),
                       gutter[0][2] if guess < gutter[0][0] else gutter[-1][2]),
         base=book.root, book_root=book.root, book_file=book.metadata.source,
+        manuscripts=tuple(source.path for source in book.sources),
         editions=tuple(editions), identifier=book.metadata.identifier, note_numbers=tuple(sorted(body.notes)),
         gutter=gutter, page_rules=printer.pages, remote_images=remote_images,
     )
