@@ -7,6 +7,7 @@ from imprint.checks import CODES as MANUSCRIPT_CODES
 from imprint.checks.pages import CODES as PAGE_CODES
 from imprint.editions.preflight import CODES as PRINT_CODES
 from imprint.editions.epub import CODES as EPUB_CODES
+from imprint.typeset.weasylog import CODES as WEASYPRINT_CODES
 
 RESOURCE_CODES = {
     "R001": "A file the book names (image, stylesheet, font) does not exist.",
@@ -24,6 +25,7 @@ LAYOUT_CODES = {
 
 def all_codes() -> dict[str, str]:
     codes: dict[str, str] = {}
-    for table in (MANUSCRIPT_CODES, RESOURCE_CODES, LAYOUT_CODES, PAGE_CODES, PRINT_CODES, EPUB_CODES):
+    for table in (MANUSCRIPT_CODES, RESOURCE_CODES, LAYOUT_CODES, PAGE_CODES, PRINT_CODES, EPUB_CODES,
+                  WEASYPRINT_CODES):
         codes.update(table)
     return dict(sorted(codes.items()))

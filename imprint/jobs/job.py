@@ -16,6 +16,8 @@ from imprint.errors import Finding
 from imprint.specs.editions import Edition
 from imprint.typeset import longnotes
 from imprint.typeset.engine import padding_pages, render, weasy_findings, write
+from imprint.typeset import fence
+from imprint.typeset import weasylog
 from imprint.typeset.fence import textdraw
 
 
@@ -175,6 +177,7 @@ def run_job(job: Job) -> Layout:
     written = _write_editions(document, job, blanks, drawn)
     found = weasy_findings(warnings + drawn, refused, None, job.book_file, html=settled.html, page_css=css,
                            fetched=fetched, manuscripts=job.manuscripts) + found
+    found += weasylog.patches_off(fence.switched_off(), job.book_file)
     pdfs = {e.name: written[e.name] for e in job.editions}
     for e in job.editions:
         for verify in VERIFICATIONS:

@@ -242,5 +242,4 @@ def weasy_findings(messages, refused, edition: str | None, book_file, *, html: s
                            Location(book_file), edition=edition))
     out += weasylog.findings(messages, edition=edition, book_file=book_file, html=html, page_css=page_css,
                              stylesheets=fetched, manuscripts=manuscripts, refused_urls=[url for _, url in refused])
-    out += weasylog.patches_off(fence.switched_off(), book_file)
     return out
