@@ -350,6 +350,8 @@ def _warm_up(book_path: Path):
             from imprint.typeset import longnotes
             from imprint.typeset import positions
             from imprint.typeset import engine
+            from imprint.typeset import fence
+            fence.ready()       # WeasyPrint's version and internals checked once, inherited by the forks
             if _markdown_bytes(book_path) >= WARM_MIN_BYTES:
                 book = learned.result()
                 if book is not None and book.read > sections.WHOLE_SHARE:

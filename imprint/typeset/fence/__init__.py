@@ -18,7 +18,7 @@ never a crash later in the layout.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from imprint.errors import ToolError
 
@@ -79,7 +79,7 @@ PATCHES = ("pagestyle", "notearea", "textdraw", "pydyf")
 class Status:
     weasyprint: str = ""
     pydyf: str = ""
-    off: dict = None              # speed patch -> why it is off
+    off: dict = field(default_factory=dict)     # speed patch -> why it is off
 
     def on(self, patch: str) -> bool:
         return patch not in self.off
@@ -126,7 +126,7 @@ def check() -> Status:
     import pydyf
     import weasyprint
 
-    status = Status(getattr(weasyprint, "__version__", "?"), getattr(pydyf, "__version__", "?"), {})
+    status = Status(getattr(weasyprint, "__version__", "?"), getattr(pydyf, "__version__", "?"))
     wanted = f"WeasyPrint {'.'.join(map(str, WEASYPRINT_LINE))} with pydyf {'.'.join(map(str, PYDYF_LINE))}"
     if _version(status.weasyprint)[:len(WEASYPRINT_LINE)] != WEASYPRINT_LINE \
             or _version(status.pydyf)[:len(PYDYF_LINE)] != PYDYF_LINE:
