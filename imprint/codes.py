@@ -59,6 +59,15 @@ TABLE: dict[str, tuple[str, str]] = {
     "R003": (WARNING, "A remote URL was not fetched: builds never use the network."),
     "R004": (ERROR, "An image the book names cannot be read (not a file, or no permission)."),
     "R005": (ERROR, "An image the book names is not an image file the typesetter can read."),
+    # WeasyPrint's own warnings while it lays out and writes (imprint/typeset/weasylog.py)
+    "W101": (WARNING, "WeasyPrint ignored a CSS declaration (unknown property, value it cannot use, unsupported prefix)."),
+    "W102": (WARNING, "WeasyPrint ignored a CSS rule (a parse error, an unknown or malformed at-rule or selector)."),
+    "W103": (WARNING, "WeasyPrint could not load a font named by an @font-face rule."),
+    "W104": (ERROR, "A character no font has: it is drawn as an empty box (.notdef)."),
+    "W105": (WARNING, "WeasyPrint could not load or draw an image or stylesheet."),
+    "W106": (WARNING, "The PDF's accessibility is incomplete (an image without alt text, no document language)."),
+    "W109": (WARNING, "Another warning WeasyPrint logged, in its own words."),
+    "W190": (INFO, "WeasyPrint's speed patches are off: the installed WeasyPrint or pydyf is not the release they were written for."),
     # where the notes fell on the laid-out pages (imprint/jobs/inspections.py)
     "L101": (ERROR, "A note is missing from the laid-out pages."),
     "L102": (ERROR, "A note does not start on the page of its call."),

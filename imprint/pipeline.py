@@ -356,6 +356,8 @@ def _warm_up(book_path: Path):
             from imprint.typeset import longnotes
             from imprint.typeset import positions
             from imprint.typeset import engine
+            from imprint.typeset import fence
+            fence.ready()       # WeasyPrint's version and internals checked once, inherited by the forks
             if _markdown_bytes(book_path) >= WARM_MIN_BYTES:
                 book = learned.result()
                 if book is not None and book.read > sections.WHOLE_SHARE:
@@ -420,6 +422,7 @@ def typeset_paged(book: Book, body: render.Body, editions: list[Edition], say,
         page_css=next((css for first, last, css in gutter if first <= guess <= last),
                       gutter[0][2] if guess < gutter[0][0] else gutter[-1][2]),
         base=book.root, book_root=book.root, book_file=book.metadata.source,
+        manuscripts=tuple(source.path for source in book.sources),
         editions=tuple(editions), identifier=book.metadata.identifier, note_numbers=tuple(sorted(body.notes)),
         gutter=gutter, page_rules=printer.pages, remote_images=remote_images,
     )

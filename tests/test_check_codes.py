@@ -84,6 +84,8 @@ DYNAMIC = {
     ("imprint/manuscript/sanitize.py", "findings"): "Removal(code, severity, ...) literals",
     ("imprint/pipeline.py", "epubcheck_findings"): "imprint.codes.severity",
     ("imprint/typeset/engine.py", "weasy_findings"): "imprint.codes.severity",
+    ("imprint/typeset/weasylog.py", "_f"): "imprint.codes.severity of the W1xx code it is given",
+    ("imprint/typeset/weasylog.py", "patches_off"): "imprint.codes.severity",
 }
 
 

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 
 from conftest import write_book
-from imprint.typeset.fence import textdraw
+from imprint.typeset.fence import pdfwrite, textdraw
 from imprint.jobs.job import run_job
 from imprint.typeset import engine
 from test_parts import BOOK_METADATA, paged_job
@@ -80,7 +80,7 @@ def test_the_warm_up_lays_out_and_writes_the_typeface():
     import pydyf
 
     engine.warm_up()
-    assert isinstance(pydyf.zlib, engine._DefaultLevelZlib)      # pydyf patched on the way
+    assert isinstance(pydyf.zlib, pdfwrite.DefaultLevelZlib)      # pydyf patched on the way
 
 
 def test_a_long_books_warm_up_reads_the_hyphenation_patterns_of_its_language(tmp_path, monkeypatch):

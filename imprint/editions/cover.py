@@ -135,9 +135,11 @@ def print_cover(book: Book, printer, trim: Trim, pages: int, edition: Edition) -
     html = render_template(environment(), "cover-wrap.html.j2", book=book_context(book, edition), g=geometry,
                            style=m.cover, barcode=barcode,
                            stylesheets=[(STYLES / n).as_uri() for n in ("fonts.css", "cover.css")])
-    document, warnings, refused = engine.render(html, book.root, book_root=book.root)
-    findings += engine.weasy_findings(warnings, refused, "cover", m.source)
+    fetched: list[str] = []
+    document, warnings, refused = engine.render(html, book.root, book_root=book.root, fetched=fetched)
     data = engine.write(document, variant=edition.pdf_variant, full_fonts=edition.full_fonts,
-                         identifier=m.identifier, links=False, paint=edition.paint,
-                         output_intent=edition.output_intent, bleed=True)
+                        identifier=m.identifier, links=False, paint=edition.paint,
+                        output_intent=edition.output_intent, bleed=True, messages=warnings)
+    # the cover's text comes from the metadata: its warnings point there (or at the stylesheet)
+    findings += engine.weasy_findings(warnings, refused, "cover", m.source, html=html, fetched=fetched)
     return data, geometry, findings

@@ -33,6 +33,7 @@ from imprint.jobs.pool import run_cached
 from imprint.jobs.resetting import add_stand_ins
 from imprint.jobs.job import Job, Layout, _css_for, run_job
 from imprint.typeset import engine
+from imprint.typeset import fence
 from imprint.html.render import split_part
 from imprint.typeset.positions import BLOCK
 from imprint.errors import Finding
@@ -648,16 +649,10 @@ def _overlay_matches(overlay_plan, plan, stamped) -> bool:
 
 def _outline(plan: list) -> list:
     """The bookmark tree of the joined pages, by WeasyPrint's own rules (levels may skip)."""
-    from weasyprint.anchors import make_page_bookmark_tree
-    from weasyprint.matrix import Matrix
-
     @dataclass
     class _Page:
         bookmarks: list = field(default_factory=list)
 
-    root: list = []
-    skipped, last_by_depth, previous = [], [root], 0
-    for number, entry in enumerate(plan):
-        page = _Page([(level, label, (x, y), state) for level, label, x, y, state in entry["bookmarks"]])
-        previous = make_page_bookmark_tree(page, skipped, last_by_depth, previous, number, Matrix())
-    return root
+    pages = [_Page([(level, label, (x, y), state) for level, label, x, y, state in entry["bookmarks"]])
+             for entry in plan]
+    return fence.bookmark_tree(pages)

@@ -16,6 +16,8 @@ from imprint.errors import Finding
 from imprint.specs.editions import Edition
 from imprint.typeset import longnotes
 from imprint.typeset.engine import padding_pages, render, weasy_findings, write
+from imprint.typeset import fence
+from imprint.typeset import weasylog
 from imprint.typeset.fence import textdraw
 
 
@@ -36,6 +38,7 @@ class Job:
     gutter: tuple[tuple[int, int, str], ...] = ()
     page_rules: object = None       # profiles.PageRules: padding for editions that pad
     remote_images: tuple[str, ...] = ()     # the only URLs the job may fetch (--allow-remote-images)
+    manuscripts: tuple[Path, ...] = ()      # the Markdown files (where WeasyPrint's warnings point)
     part: str | None = None         # which chapter of the book this job sets (imprint/jobs/chapters.py); None: all of it
 
     def run(self) -> "Layout":
@@ -72,7 +75,7 @@ def _padding(job: Job, document) -> int:
     return job.page_rules.padding(len(document.pages), is_blank(document.pages[-1]))
 
 
-def _write_editions(document, job: Job, blanks) -> dict[str, bytes]:
+def _write_editions(document, job: Job, blanks, messages: list | None = None) -> dict[str, bytes]:
     """Every edition's PDF bytes from the one layout.
 
     A book set in one piece has the machine to itself while it writes: the editions after the
@@ -80,10 +83,11 @@ def _write_editions(document, job: Job, blanks) -> dict[str, bytes]:
     beside it; a part of a book is written in turn, as the other cores are busy with the
     other parts. Whole-font editions first when written in turn: WeasyPrint subsets a
     document's fonts in place when it writes a subset, so a whole-font edition written after
-    one would embed the subset (each fork writes from the untouched layout)."""
+    one would embed the subset (each fork writes from the untouched layout). What WeasyPrint
+    logs while this process draws goes to `messages` (every edition draws the same text)."""
     one = lambda e: write(document, variant=e.pdf_variant, full_fonts=e.full_fonts, identifier=job.identifier,
                           links=e.links, paint=e.paint, output_intent=e.output_intent, bleed=e.bleed,
-                          extra_pages=blanks if e.pads else ())
+                          extra_pages=blanks if e.pads else (), messages=messages)
     from imprint.processes import can_fork
 
     editions = sorted(job.editions, key=lambda e: not e.full_fonts)
@@ -162,14 +166,18 @@ def run_job(job: Job) -> Layout:
                 or (wanted in tried and css in order and order.index(wanted) < order.index(css))):
             break
         css = wanted
-    found = weasy_findings(warnings, refused, None, job.book_file)
+    found = []
     for inspect in INSPECTIONS:
         found += inspect(document, job)
     extracts = {name: extract(document, job) for name, extract in EXTRACTS.items()}
     extracts["notes_settled"] = {"layouts": settled.layouts, "split": settled.split, "kept": settled.kept}
     blanks = (padding_pages(padding, (len(document.pages) + 1) % 2 == 0, css, job.base, job.book_root)
               if any(e.pads for e in job.editions) else [])
-    written = _write_editions(document, job, blanks)
+    drawn: list[str] = []           # what WeasyPrint logs while drawing (a character no font has)
+    written = _write_editions(document, job, blanks, drawn)
+    found = weasy_findings(warnings + drawn, refused, None, job.book_file, html=settled.html, page_css=css,
+                           fetched=fetched, manuscripts=job.manuscripts) + found
+    found += weasylog.patches_off(fence.switched_off(), job.book_file)
     pdfs = {e.name: written[e.name] for e in job.editions}
     for e in job.editions:
         for verify in VERIFICATIONS:

@@ -9,14 +9,15 @@ from __future__ import annotations
 import logging
 import mimetypes
 import os
-import re
-import zlib
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from imprint.typeset import fence
+from imprint.typeset import weasylog
 from imprint.typeset.fence import pagestyle
 from imprint.typeset.fence import textdraw
+from imprint.typeset.fence.pdfwrite import painted_as, patch_pydyf, print_finisher, rgb_to_cmyk  # noqa: F401
 from imprint.specs.editions import Edition
 from imprint.codes import severity
 from imprint.errors import Finding, Location, ToolError
@@ -87,19 +88,35 @@ def make_fetcher(allowed: tuple[Path, ...], remote: tuple[str, ...] = (), fetche
 
 
 class _Collect(logging.Handler):
-    def __init__(self):
+    def __init__(self, into: list | None = None):
         super().__init__(logging.WARNING)
-        self.messages: list[str] = []
+        self.messages: list[str] = [] if into is None else into
 
     def emit(self, record):
         self.messages.append(record.getMessage())
+
+
+@contextmanager
+def _collected(into: list | None):
+    """WeasyPrint's warnings and errors logged meanwhile, appended to `into` (None: nothing)."""
+    if into is None:
+        yield
+        return
+    handler = _Collect(into)
+    log.addHandler(handler)
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
 
 
 def render(html: str, base: Path, *, book_root: Path, page_css: str = "", remote_images: tuple[str, ...] = (),
            fetched: list | None = None, fetched_remote: dict | None = None):
     """Lay out the pages. Returns (Document, warnings WeasyPrint logged, fetcher refusals).
 
-    `fetched`, when given, receives the path of every local file WeasyPrint asked for."""
+    `fetched`, when given, receives the path of every local file WeasyPrint asked for. The
+    fence's check of WeasyPrint's version and internals is made before the first layout."""
+    fence.ready()
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
@@ -122,7 +139,8 @@ def render(html: str, base: Path, *, book_root: Path, page_css: str = "", remote
 
 
 def write(document, *, variant: str | None, full_fonts: bool, identifier: str, links: bool = True,
-          paint: str = "rgb", output_intent=None, bleed: bool = True, extra_pages=()) -> bytes:
+          paint: str = "rgb", output_intent=None, bleed: bool = True, extra_pages=(),
+          messages: list | None = None) -> bytes:
     """PDF bytes for the laid-out document. Reproducible: no wall-clock dates, fixed identifier.
 
     With links=False (print files) the link annotations and bookmarks are left out; with
@@ -130,8 +148,10 @@ def write(document, *, variant: str | None, full_fonts: bool, identifier: str, l
     `padding_pages`) are appended; paint="cmyk" paints every CSS colour as DeviceCMYK;
     `output_intent` is "srgb" or a registered printing condition (id, registry, info).
     The document is restored afterwards so other editions can be written from the same layout.
+    `messages`, when given, receives what WeasyPrint logs while drawing (a character no font
+    has is only met then).
     """
-    _patch_pydyf()
+    patch_pydyf()
     options = {"pdf_variant": variant, "full_fonts": full_fonts,
                "pdf_identifier": identifier.encode("utf-8")[:32]}
     if variant and variant.startswith("pdf/ua"):
@@ -153,8 +173,8 @@ def write(document, *, variant: str | None, full_fonts: bool, identifier: str, l
                 p.bleed = {side: 0 for side in p.bleed}
         # PDF/X needs a ModDate; WeasyPrint would take the clock's, we take the book's date.
         metadata.modified = metadata.modified or metadata.created
-        finisher = _print_finisher(full_fonts, paint, output_intent) if variant or full_fonts else None
-        with _painted_as(paint):
+        finisher = print_finisher(full_fonts, paint, output_intent) if variant or full_fonts else None
+        with painted_as(paint), _collected(messages):
             return target.write_pdf(finisher=finisher, **{k: v for k, v in options.items() if v is not None})
     except Exception as err:
         raise ToolError(f"WeasyPrint could not write the PDF: {err}") from err
@@ -164,110 +184,6 @@ def write(document, *, variant: str | None, full_fonts: bool, identifier: str, l
         metadata.created, metadata.modified = saved_meta[:2]
         document.color_profiles.clear()
         document.color_profiles.update(saved_meta[2])
-
-
-@contextmanager
-def _painted_as(paint: str):
-    """While writing a CMYK file, paint every colour WeasyPrint sets as DeviceCMYK.
-
-    The one layout carries the design's sRGB colours (the download PDF wants them); WeasyPrint
-    sets every fill and stroke colour through Stream.set_color, so converting there removes
-    the cause of RGB operators in PDF/X-1a files instead of repairing them afterwards.
-    Neutral colours become black ink only (K), never a four-colour grey. The patch is
-    process-wide while it lasts: jobs run one per process, never in threads.
-    """
-    if paint != "cmyk":
-        yield
-        return
-    from tinycss2.color5 import Color
-    from weasyprint.pdf.stream import Stream
-
-    original = Stream.set_color
-
-    def set_color(self, color, stroke=False):
-        if color.space != "device-cmyk" and not color.space.startswith("--"):
-            color = Color("device-cmyk", rgb_to_cmyk(*color.to("srgb").coordinates), color.alpha)
-        return original(self, color, stroke)
-
-    Stream.set_color = set_color
-    try:
-        yield
-    finally:
-        Stream.set_color = original
-
-
-def rgb_to_cmyk(r: float, g: float, b: float) -> tuple[float, float, float, float]:
-    """Uncalibrated sRGB -> CMYK with full grey-component replacement: greys are black ink only."""
-    r, g, b = (min(1.0, max(0.0, v)) for v in (r, g, b))
-    k = 1 - max(r, g, b)
-    if k >= 1:
-        return (0.0, 0.0, 0.0, 1.0)
-    c, m, y = ((1 - v - k) / (1 - k) for v in (r, g, b))
-    return tuple(round(v, 4) for v in (c, m, y, k))
-
-
-def _print_finisher(full_fonts: bool, paint: str, output_intent):
-    """Finish the PDF object tree before WeasyPrint writes it (its documented `finisher` hook)."""
-    import pydyf
-
-    def finish(document, pdf):
-        used = {}
-        for font in document.fonts.values():
-            used.setdefault(font.name, {}).update(font.to_unicode)
-        for obj in pdf.objects:
-            if not isinstance(obj, pydyf.Dictionary):
-                continue
-            if full_fonts:
-                if obj.get("Type") == "/Font" and obj.get("BaseFont") in used and obj.get("ToUnicode"):
-                    _complete_to_unicode(pdf.objects[int(obj["ToUnicode"].split()[0])], used[obj["BaseFont"]])
-                # A whole font embedded under a subset tag (ABCDEF+Name) reads as a subset to
-                # printers' preflight; without the tag the name says what the file holds.
-                for key in ("BaseFont", "FontName"):
-                    name = obj.get(key)
-                    if isinstance(name, bytes) and re.match(rb"/[A-Z]{6}\+", name):
-                        obj[key] = b"/" + name[8:]
-            if paint == "cmyk":
-                # WeasyPrint lists Lab colour spaces in every page's resources; a CMYK file
-                # never uses them, and PDF/X-1a allows none.
-                for key in ("lab-d50", "lab-d65"):
-                    obj.pop(key, None)
-        if isinstance(output_intent, tuple) and "OutputIntents" not in pdf.catalog:
-            identifier, registry, info = output_intent
-            intent = pydyf.Dictionary({
-                "Type": "/OutputIntent", "S": "/GTS_PDFX",
-                "OutputConditionIdentifier": pydyf.String(identifier),
-                "OutputCondition": pydyf.String(info),
-                "RegistryName": pydyf.String(registry), "Info": pydyf.String(info)})
-            pdf.add_object(intent)
-            pdf.catalog["OutputIntents"] = pydyf.Array([intent.reference])
-
-    return finish
-
-
-def _complete_to_unicode(stream, shaped: dict):
-    """Add the glyphs the text was shaped with to a whole font's ToUnicode map.
-
-    For whole fonts WeasyPrint maps only the glyphs of the font's cmap, so glyphs reached
-    through OpenType features (small capitals, ligatures) would copy and search as nothing;
-    the shaping knew their text, so the map takes it from there.
-    """
-    lines = stream.stream
-    start = next(i for i, line in enumerate(lines) if line == b"endcodespacerange") + 1
-    end = lines.index(b"endcmap")
-    mapping = {}
-    for line in lines[start:end]:
-        match = re.fullmatch(rb"<([0-9a-f]{4})> <([0-9a-f]*)>", line)
-        if match:
-            mapping[int(match[1], 16)] = match[2]
-    for glyph, text in shaped.items():
-        mapping[glyph] = "".join(ch.encode("utf-16-be").hex() for ch in text).encode()
-    body, items = [], sorted(mapping.items())
-    for i in range(0, len(items), 100):
-        batch = items[i:i + 100]
-        body.append(f"{len(batch)} beginbfchar".encode())
-        body += [b"<%04x> <%s>" % (glyph, text) for glyph, text in batch]
-        body.append(b"endbfchar")
-    stream.stream = lines[:start] + body + lines[end:]
 
 
 WARM_HTML = """<!DOCTYPE html><html lang="en"><head>
@@ -315,45 +231,11 @@ def padding_pages(count: int, first_is_left: bool, page_css: str, base: Path, bo
     return list(document.pages[1:] if first_is_left else document.pages)
 
 
-class _DefaultLevelZlib:
-    """pydyf's zlib with the library's default compression level in place of its level 9:
-    a third of the time for content streams, files 2 % larger (measured on *The Wealth of
-    Nations*: 60 pages' content 0.105 -> 0.034 s, 177.6 -> 181.1 KB)."""
-
-    def __getattr__(self, name):
-        return getattr(zlib, name)
-
-    @staticmethod
-    def compressobj(*args, level=zlib.Z_DEFAULT_COMPRESSION, **kwargs):
-        return zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, *args, **kwargs)
-
-
-def _patch_pydyf():
-    """Two changes to how pydyf writes: streams compressed at zlib's default level instead of 9
-    (_DefaultLevelZlib), and page references remembered. pydyf rebuilds the tuple of every page
-    reference on each access, and WeasyPrint's PDF/UA tagging reads it once per structure
-    element: quadratic in pages. It is remembered per page count (pages are only ever
-    appended); the bytes written are the same."""
-    import pydyf
-
-    if getattr(pydyf.PDF, "_imprint_memo", False):
-        return
-    pydyf.zlib = _DefaultLevelZlib()
-    original = pydyf.PDF.page_references.fget
-
-    def page_references(self):
-        memo = self.__dict__.get("_imprint_page_references")
-        count = len(self.pages["Kids"])
-        if memo is None or memo[0] != count:
-            memo = (count, original(self))
-            self.__dict__["_imprint_page_references"] = memo
-        return memo[1]
-
-    pydyf.PDF.page_references = property(page_references)
-    pydyf.PDF._imprint_memo = True
-
-
-def weasy_findings(messages, refused, edition: str | None, book_file) -> list[Finding]:
+def weasy_findings(messages, refused, edition: str | None, book_file, *, html: str = "", page_css: str = "",
+                   fetched=(), manuscripts=()) -> list[Finding]:
+    """The fetcher's refusals (R001-R003) and every message WeasyPrint logged (W1xx, see
+    imprint/typeset/weasylog.py: located in the stylesheets WeasyPrint read (`fetched`), the
+    generated `page_css`, the `html`'s style attributes and the `manuscripts`)."""
     out = []
     for kind, url in refused:
         code = {"missing": "R001", "outside": "R002", "remote": "R003"}[kind]
@@ -361,6 +243,6 @@ def weasy_findings(messages, refused, edition: str | None, book_file) -> list[Fi
                 "remote": "remote resource not fetched (no network during a build)"}[kind]
         out.append(Finding(code, severity(code), f"{text}: {url}",
                            Location(book_file), edition=edition))
+    out += weasylog.findings(messages, edition=edition, book_file=book_file, html=html, page_css=page_css,
+                             stylesheets=fetched, manuscripts=manuscripts, refused_urls=[url for _, url in refused])
     return out
-
-

@@ -39,6 +39,9 @@ from dataclasses import dataclass, field
 
 from lxml import etree, html as lhtml
 
+from imprint.typeset import fence
+from imprint.typeset.fence.notearea import measured_once
+from imprint.typeset.fence.notemoves import notes_stay_with_calls
 from imprint.typeset.positions import PX, box_text, note_number, note_pages
 
 # Characters that take no room of their own in the measured text.
@@ -122,8 +125,6 @@ def settle(html: str, lay_out) -> Settled:
     Notes long enough to need cutting are measured and cut first, on a few pages of their
     own (`precut`): a note's lines do not depend on the page it falls on, so the book's
     first layout is usually its last."""
-    from imprint.typeset.fence.notearea import measured_once
-
     with notes_stay_with_calls(), measured_once():
         html, cut = precut(html, lay_out)
         result = Settled(lay_out(html), html)
@@ -203,49 +204,6 @@ def _candidate(span) -> bool:
                    for el in span.iter() if isinstance(el.tag, str)))
 
 
-@contextlib.contextmanager
-def notes_stay_with_calls():
-    """While laying out, never send notes away from their calls' page to keep a paragraph's
-    orphans.
-
-    In WeasyPrint 70, `layout.block._linebox_layout` makes room for a paragraph's second
-    line at a page's foot by reporting the page's notes to the next page, and only when
-    `context.in_column` is false. So each main-text call of it runs with `in_column` set,
-    and the footnote area (the only other reader of the flag on that path) is measured with
-    it unset, as usual. Multi-column layout, which sets the flag itself, is left alone.
-    The patch is undone on leaving; tests/test_note_outputs.py checks that WeasyPrint still
-    has the branch it neutralises."""
-    from weasyprint.layout import LayoutContext, block
-
-    line_layout, update_area = block._linebox_layout, LayoutContext._update_footnote_area
-
-    def linebox_layout(context, *args, **kwargs):
-        if context.in_column:                 # real columns, or our own nested call
-            return line_layout(context, *args, **kwargs)
-        # Lines inside the footnote area, laid out from update_footnote_area, come here too.
-        outer = getattr(context, "imprint_lines", False)
-        context.in_column = context.imprint_lines = True
-        try:
-            return line_layout(context, *args, **kwargs)
-        finally:
-            context.in_column, context.imprint_lines = False, outer
-
-    def update_footnote_area(self):
-        if not getattr(self, "imprint_lines", False):
-            return update_area(self)
-        self.in_column = False
-        try:
-            return update_area(self)
-        finally:
-            self.in_column = True
-
-    block._linebox_layout, LayoutContext._update_footnote_area = linebox_layout, update_footnote_area
-    try:
-        yield
-    finally:
-        block._linebox_layout, LayoutContext._update_footnote_area = line_layout, update_area
-
-
 def _remedy(result: Settled) -> str | None:
     """The HTML changed to mend what went wrong in `result.document`, or None if nothing can."""
     document = result.document
@@ -290,7 +248,7 @@ def _remedy(result: Settled) -> str | None:
 def _orphaned_paragraph(document, page: int):
     """The paragraph that ends page `page` with exactly `orphans` lines and goes on over
     the page: the one WeasyPrint made room for by sending notes away. None otherwise."""
-    from weasyprint.formatting_structure import boxes
+    boxes = fence.boxes()
 
     if page >= len(document.pages):
         return None
@@ -305,14 +263,14 @@ def _orphaned_paragraph(document, page: int):
             elif isinstance(child, boxes.ParentBox) and not isinstance(child, boxes.FootnoteAreaBox):
                 walk(child, child if isinstance(child, boxes.BlockContainerBox) else block)
 
-    walk(document.pages[page - 1]._page_box.children[0], None)
+    walk(fence.page_box(document.pages[page - 1]).children[0], None)
     if not lines or lines[-1] is None or lines[-1].element is None:
         return None
     last = lines[-1]
     count = sum(1 for b in lines if b.element is last.element)
     if count != last.style["orphans"]:
         return None
-    following = document.pages[page]._page_box.children[0]
+    following = fence.page_box(document.pages[page]).children[0]
     if not any(isinstance(b, boxes.Box) and b.element is last.element for b in following.descendants()):
         return None
     return last.element, count
@@ -330,11 +288,11 @@ def _same_element(doc, element):
 
 def _measure(document) -> dict[int, list[Unit]]:
     """Every whole note's units, from the first page its box appears on."""
-    from weasyprint.formatting_structure import boxes
+    boxes = fence.boxes()
 
     out: dict[int, list[Unit]] = {}
     for page in document.pages:
-        area = next((c for c in page._page_box.children if isinstance(c, boxes.FootnoteAreaBox)), None)
+        area = next((c for c in fence.page_box(page).children if isinstance(c, boxes.FootnoteAreaBox)), None)
         if area is None:
             continue
         for box in area.children:
@@ -352,7 +310,7 @@ def _measure(document) -> dict[int, list[Unit]]:
 def _units(note_box) -> list[Unit] | None:
     """The note's lines and uncuttable blocks, in order, with the text position each ends at.
     None when the drawn text cannot be matched to the note's characters."""
-    from weasyprint.formatting_structure import boxes
+    boxes = fence.boxes()
 
     stream = _chars(note_box.element)
     found: list[tuple] = []

@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from imprint.html.render import BLOCK_KEY
+from imprint.typeset import fence
 
 KEYS = (BLOCK_KEY, "id")       # in order of preference
 SKIPPED = {"\xad", "\u200b"}   # soft hyphen, zero-width space: never drawn as such
@@ -62,12 +63,12 @@ def owned_text(element, skip=lambda el: False) -> str:
 
 def page_map(document, job=None) -> tuple[PageStart, ...]:
     """Every page carrying text of the main flow -> where it begins (an EXTRACT: see inspections.py)."""
-    from weasyprint.formatting_structure import boxes
+    boxes = fence.boxes()
 
     # Notes float out of the flow into the footnote area; their text is not the page's text.
     out_of_flow = set()
     for page in document.pages:
-        for area in page._page_box.children:
+        for area in fence.page_box(page).children:
             if isinstance(area, boxes.FootnoteAreaBox):
                 out_of_flow.update(id(b.element) for b in area.children if b.element is not None)
 
@@ -79,7 +80,7 @@ def page_map(document, job=None) -> tuple[PageStart, ...]:
     starts: list[PageStart] = []
     for number, page in enumerate(document.pages, start=1):
         start = None
-        for box, anchor in _main_flow_text(page._page_box, boxes):
+        for box, anchor in _main_flow_text(fence.page_box(page), boxes):
             chars = significant(box.text)
             if not chars:
                 continue

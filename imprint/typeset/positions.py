@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from imprint.typeset import fence
+
 
 def anchor_pages(document) -> dict[str, int]:
     """Element id -> 1-based page number, for every element with an id on a laid-out page."""
@@ -14,18 +16,18 @@ def anchor_pages(document) -> dict[str, int]:
 
 def is_blank(page) -> bool:
     """True when nothing is drawn on the page: no text, no image, no running head or folio."""
-    from weasyprint.formatting_structure import boxes
+    boxes = fence.boxes()
 
     def walk(box):
         if isinstance(box, (boxes.TextBox, boxes.ReplacedBox)):
             return True
         return any(walk(child) for child in getattr(box, "children", ()))
 
-    return not walk(page._page_box)
+    return not walk(fence.page_box(page))
 
 
 # --- Notes on the laid-out pages -------------------------------------------------------
-# Read off WeasyPrint's box tree (Document.pages[i]._page_box): the footnote area of each
+# Read off WeasyPrint's box tree (fence.page_box(Document.pages[i])): the footnote area of each
 # page, the note boxes in it and the main-flow lines above it. Lengths are in points from
 # the top of the page. A note may be set in several pieces (see imprint/typeset/longnotes.py); each
 # piece carries data-note (the note's number) and data-piece (0 for the note's start).
@@ -68,7 +70,7 @@ def note_number(element) -> int | None:
 
 
 def box_text(box) -> str:
-    from weasyprint.formatting_structure import boxes
+    boxes = fence.boxes()
     return "".join(b.text for b in box.descendants()
                    if isinstance(b, boxes.TextBox) and "::" not in (b.element_tag or ""))
 
@@ -81,7 +83,7 @@ def _walk(box, repeated=False):
     """Every box under `box`, in order, each with whether it lies in a table's header or
     footer rows, which WeasyPrint repeats on every page of the table (calls in them are
     counted where the rows stand in the text)."""
-    from weasyprint.formatting_structure import boxes
+    boxes = fence.boxes()
     stack = [(box, repeated)]
     while stack:
         current, inside = stack.pop()
@@ -94,11 +96,11 @@ def _walk(box, repeated=False):
 
 def note_pages(document) -> list[PageNotes]:
     """Where every note call and every note (or piece of one) fell, page by page."""
-    from weasyprint.formatting_structure import boxes
+    boxes = fence.boxes()
 
     out = []
     for number, page in enumerate(document.pages, start=1):
-        page_box = page._page_box
+        page_box = fence.page_box(page)
         top = page_box.content_box_y()
         bottom = top + page_box.height
         root = page_box.children[0]
@@ -231,7 +233,7 @@ class PageView:
 def read_pages(document) -> list[PageView]:
     """The laid-out document as PageViews: one walk over the box tree, in reading order."""
     spaces = _SpaceWidths()
-    return [_read_page(number, page._page_box, spaces) for number, page in enumerate(document.pages, start=1)]
+    return [_read_page(number, fence.page_box(page), spaces) for number, page in enumerate(document.pages, start=1)]
 
 
 def footnote_overlap(page: PageView) -> float:
@@ -257,14 +259,12 @@ class _SpaceWidths:
         key = (tuple(style["font_family"]), style["font_size"], style["font_weight"], style["font_style"],
                style["font_stretch"], style["word_spacing"], style["lang"])
         if key not in self.cache:
-            from weasyprint.text.line_break import create_layout, line_size
-            layout = create_layout(" ", style, None, None, 0)
-            self.cache[key] = line_size(layout.get_first_line()[0], style)[0]
+            self.cache[key] = fence.space_width(style)
         return self.cache[key]
 
 
 def _read_page(number: int, page_box, spaces: _SpaceWidths) -> PageView:
-    from weasyprint.formatting_structure import boxes
+    boxes = fence.boxes()
 
     lines: list[Line] = []
     margin_lines: list[Line] = []
@@ -313,7 +313,7 @@ def _read_page(number: int, page_box, spaces: _SpaceWidths) -> PageView:
 
 
 def _read_line(number, line_box, block, region, front, slot, spaces, table=False) -> Line | None:
-    from weasyprint.formatting_structure import boxes
+    boxes = fence.boxes()
 
     texts: list = []
     atoms: list = []
@@ -371,7 +371,7 @@ def page_plan(document) -> list[dict]:
     the outline, of a book joined from parts (imprint/jobs/chapters.py)."""
     plan = []
     for page in document.pages:
-        box = page._page_box
+        box = fence.page_box(page)
         strings = []
         for child in box.descendants():
             string_set = getattr(child, "string_set", None)
@@ -397,7 +397,7 @@ def clean_starts(document) -> list[tuple[int, int, str]]:
     margin, border or padding above it, and every note on the page is called on it (none
     carried over). Set from that block on, with the same page side, the pages that follow
     come out the same (imprint/jobs/resetting.py)."""
-    from weasyprint.formatting_structure import boxes
+    boxes = fence.boxes()
 
     def zero_top(box) -> bool:
         style = box.style
@@ -406,7 +406,7 @@ def clean_starts(document) -> list[tuple[int, int, str]]:
 
     starts, previous = [], set()
     for index, page in enumerate(document.pages):
-        page_box = page._page_box
+        page_box = fence.page_box(page)
         on_page = {id(b.element) for b in page_box.descendants() if b.element is not None}
         root = next((c for c in page_box.children if not isinstance(c, (boxes.MarginBox, boxes.FootnoteAreaBox))),
                     None)
@@ -446,7 +446,7 @@ def stand_in_ids(document) -> list[str]:
     """Ids of the stand-in anchors a part carries for targets set elsewhere (imprint/jobs/chapters.py)."""
     found = []
     for page in document.pages:
-        for box in page._page_box.descendants():
+        for box in fence.page_box(page).descendants():
             element = box.element
             if element is not None and "imprint-stand-in" in (element.get("class") or "") and element.get("id"):
                 found.append(element.get("id"))
@@ -464,6 +464,6 @@ def _heading_level(tag: str, element) -> int:
 def _empty(box) -> bool:
     """A block of no height holding nothing but such blocks (sections a chunk left empty,
     however deeply nested)."""
-    from weasyprint.formatting_structure import boxes
+    boxes = fence.boxes()
     return (isinstance(box, boxes.BlockBox) and not box.height
             and all(_empty(child) for child in getattr(box, "children", None) or ()))

@@ -23,11 +23,16 @@ from __future__ import annotations
 import contextlib
 import math
 
+from imprint.typeset import fence
+
 COUNTS = {"laid out": 0, "reused": 0}       # notes laid out in a footnote area, and copies handed back
 
 
 @contextlib.contextmanager
 def measured_once():
+    if not fence.on("notearea"):
+        yield
+        return
     from weasyprint.formatting_structure import boxes
     from weasyprint.layout import block
 

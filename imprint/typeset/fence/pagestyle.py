@@ -20,11 +20,16 @@ from __future__ import annotations
 
 import contextlib
 
+from imprint.typeset import fence
+
 COUNTS = {"computed": 0, "shared": 0}
 
 
 @contextlib.contextmanager
 def computed_once():
+    if not fence.on("pagestyle"):
+        yield
+        return
     from weasyprint.layout import page
 
     original = page.set_page_type_computed_styles

@@ -19,6 +19,8 @@ from __future__ import annotations
 from contextlib import contextmanager
 from itertools import islice
 
+from imprint.typeset import fence
+
 _ACTIVE = [False]
 _NOTDEF = [0]
 COUNTS = {"recorded": 0, "replayed": 0}      # text boxes, since the process started
@@ -26,7 +28,11 @@ COUNTS = {"recorded": 0, "replayed": 0}      # text boxes, since the process sta
 
 @contextmanager
 def recorded():
-    """Record and replay text drawing while writing several editions of one layout."""
+    """Record and replay text drawing while writing several editions of one layout (nothing
+    when the fence switched it off)."""
+    if not fence.on("textdraw"):
+        yield
+        return
     install()
     _ACTIVE[0] = True
     try:
