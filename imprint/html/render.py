@@ -73,6 +73,7 @@ def body_html(book: Book, *, allow_remote_images: bool = False) -> Body:
     root = sanitize.parse(sanitize.clean_html(text, where), where)
     if not allow_remote_images:
         sanitize.drop_remote_images(root)
+    long_dashes(root)
     notes = {}
     # pandoc writes its note list last; raw HTML cannot imitate it (S104), and is not trusted to.
     sections = root.xpath("./section[@id='footnotes'][contains(@class,'footnotes-end-of-document')]")
@@ -103,6 +104,46 @@ def body_html(book: Book, *, allow_remote_images: bool = False) -> Body:
     for index, el in enumerate(e for e in root.iterdescendants() if isinstance(e.tag, str) and e.tag in BLOCK_TAGS):
         el.set(BLOCK_KEY, str(index))
     return Body(root, notes, mark_plates(root))
+
+
+# Two- and three-em dashes (U+2E3A, U+2E3B: a name left out, a line omitted in verse) are in
+# no bundled face and few reading systems' fonts: they are set as em dashes run solid, which
+# is what they are.
+LONG_DASHES = {"\u2e3a": 2, "\u2e3b": 3}
+_LONG_DASH = re.compile("[\u2e3a\u2e3b]")
+
+
+def long_dashes(root) -> None:
+    """Every two- and three-em dash in the text -> a span of em dashes set solid (class long-dash)."""
+    def split(text: str):
+        out, at = [], 0
+        for m in _LONG_DASH.finditer(text):
+            out.append((text[at:m.start()], "\u2014" * LONG_DASHES[m.group(0)]))
+            at = m.end()
+        return out, text[at:]
+
+    for el in list(root.iter()):
+        if not isinstance(el.tag, str):
+            continue
+        for attr in ("text", "tail"):
+            value = getattr(el, attr)
+            if not value or not _LONG_DASH.search(value):
+                continue
+            pieces, rest = split(value)
+            setattr(el, attr, pieces[0][0])
+            spans = []
+            for i, (_, dashes) in enumerate(pieces):
+                span = etree.Element("span", {"class": "long-dash"})
+                span.text = dashes
+                span.tail = pieces[i + 1][0] if i + 1 < len(pieces) else rest
+                spans.append(span)
+            if attr == "text":
+                for i, span in enumerate(spans):
+                    el.insert(i, span)
+            else:
+                parent, index = el.getparent(), el.getparent().index(el)
+                for i, span in enumerate(spans):
+                    parent.insert(index + 1 + i, span)
 
 
 PART_MIN_CHARS = 8000      # a level-2 section this long (the median of a part's) is a chapter
