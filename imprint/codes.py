@@ -3,6 +3,7 @@ test keeps the two in step. Each check module owns its CODES dict; this only gat
 
 from __future__ import annotations
 
+from imprint.cache import CODES as CACHE_CODES
 from imprint.checks import CODES as MANUSCRIPT_CODES
 from imprint.checks.pages import CODES as PAGE_CODES
 from imprint.editions.preflight import CODES as PRINT_CODES
@@ -24,6 +25,6 @@ LAYOUT_CODES = {
 
 def all_codes() -> dict[str, str]:
     codes: dict[str, str] = {}
-    for table in (MANUSCRIPT_CODES, RESOURCE_CODES, LAYOUT_CODES, PAGE_CODES, PRINT_CODES, EPUB_CODES):
+    for table in (MANUSCRIPT_CODES, RESOURCE_CODES, LAYOUT_CODES, PAGE_CODES, PRINT_CODES, EPUB_CODES, CACHE_CODES):
         codes.update(table)
     return dict(sorted(codes.items()))
