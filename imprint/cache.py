@@ -15,6 +15,12 @@ writes into its output folder anything but its outputs):
 Every key also holds the toolchain: imprint's own code, templates and styles, and the
 versions of Python and of every library and tool that shapes the outputs. Entries are
 pickles written atomically by imprint itself; a corrupt or unreadable entry is a miss.
+
+A pickle can run code when it is loaded, so nothing is loaded from a place another user could
+have written: the cache folder, every folder between it and an entry, and the entry itself
+must belong to the user running the build and be writable by no one else (`safe`). A cache
+folder that is not is not used at all (the build runs without a cache and says so: C001);
+an entry that is not is a miss. Folders are made 0700 and entries 0600.
 """
 
 from __future__ import annotations
@@ -33,7 +39,11 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from imprint.codes import meanings, severity  # noqa: F401
+from imprint.errors import Finding, Location
 from imprint.house import PACKAGE, ROOT, STYLES, TEMPLATES
+
+CODES = meanings("C0")        # severities and meanings: imprint/codes.py
 
 FORMAT = 1                          # bump when the layout of entries changes
 DEFAULT_LIMIT = 2 * 2**30           # bytes kept after pruning, least recently used first
@@ -222,8 +232,41 @@ def book_files(book_path: Path, skip: tuple[Path, ...] = ()) -> tuple | None:
 
 # --- the store ---------------------------------------------------------------------------
 
+def unsafe(path: Path) -> str | None:
+    """Why `path` may not be trusted (owned by another user, or group/world-writable), or None.
+    A path that does not exist is safe (it is made by this user)."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        return f"cannot be read ({err.strerror or err})"
+    if hasattr(os, "getuid") and st.st_uid != os.getuid():
+        return "belongs to another user"
+    if st.st_mode & 0o022:
+        return "can be written by other users"
+    return None
+
+
+def _make_folders(folder: Path) -> None:
+    """mkdir -p, every folder made readable and writable by this user alone (mkdir's `mode`
+    skips the parents it makes)."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    for path in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            path.mkdir(mode=0o700)
+
+
 class Cache:
-    """A folder of entries by kind and key. Cache(None) stores nothing and finds nothing."""
+    """A folder of entries by kind and key. Cache(None) stores nothing and finds nothing.
+
+    A folder that is not safe to load from (`unsafe`) is not used: the Cache is disabled and
+    `refused` says why (the build reports it as C001)."""
 
     def __init__(self, folder: Path | None, limit: int = DEFAULT_LIMIT):
         self.folder = Path(folder) if folder else None
@@ -231,6 +274,32 @@ class Cache:
         self.hits: dict[str, int] = {}
         self.misses: dict[str, int] = {}
         self.stored: list[Path] = []
+        self.refused: str | None = None
+        if self.folder is not None:
+            why = unsafe(self.folder)
+            if why is None and self.folder.is_symlink():
+                why = "is a symbolic link"
+            if why is not None:
+                self.refused = f"the build cache {self.folder} {why}"
+                self.folder = None
+
+    def findings(self, where=None) -> list[Finding]:
+        """C001 when the cache folder was refused, else nothing."""
+        if self.refused is None:
+            return []
+        return [Finding("C001", "warning", f"{self.refused}; the build ran without the cache",
+                        Location(where), hint="remove that folder, or choose one only you can write "
+                                              "(chmod -R go-w; --cache DIR), or build with --no-cache")]
+
+    def _trusted(self, path: Path) -> bool:
+        """The entry and every folder from the cache folder down to it are this user's alone."""
+        here = path
+        while True:
+            if unsafe(here) is not None:
+                return False
+            if here == self.folder or here.parent == here:
+                return True
+            here = here.parent
 
     @property
     def enabled(self) -> bool:
@@ -244,6 +313,12 @@ class Cache:
             return None
         path = self._path(kind, key)
         try:
+            if not path.exists():
+                raise FileNotFoundError(path)
+            if not self._trusted(path):              # never unpickled: it could run another user's code
+                counter = self.misses
+                counter[kind] = counter.get(kind, 0) + 1
+                return None
             with open(path, "rb") as fh:
                 value = pickle.load(fh)
             os.utime(path)                           # recently used: kept longest when pruning
@@ -262,7 +337,7 @@ class Cache:
             return
         path = self._path(kind, key)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _make_folders(path.parent)
             fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
             with os.fdopen(fd, "wb") as fh:
                 pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)

@@ -39,7 +39,8 @@ from imprint.typeset import engine
 from imprint.specs.editions import EDITIONS, Edition, for_printer, margins_for, trim as trim_for
 from imprint.codes import severity
 from imprint.errors import BuildFailed, ExitCode, Finding, ImprintError, Location, MetadataError, fails, summary
-from imprint.processes import Limits, can_fork, run_limited, start_limited
+from imprint.processes import Limits, may_fork, run_limited, start_limited
+from imprint.settings import Settings, using as using_settings
 from imprint.checks import note_outputs
 from imprint.manuscript.load import Book, load
 
@@ -47,28 +48,30 @@ from imprint.manuscript.load import Book, load
 # --- a whole build, from the cache ------------------------------------------------------------------------
 
 def memoized(build):
-    """Wrap pipeline.build: an unchanged book, built with the same options by the same
+    """Wrap pipeline.build: an unchanged book, built with the same settings by the same
     toolchain, gets the last result (outputs, findings, or the same failure) without any
     work; anything else is built with this cache current, so its stages reuse what they can.
 
-    The wrapper takes one more keyword, `cache`: a folder, False for none, or None for
-    `<out>/.imprint-cache`. Every other argument except the book, the output folder and the
-    progress callback is part of the key, so an option added to build() later is too.
+    The wrapper makes the build's one Settings value (imprint/settings.py) from `settings=`
+    and the keywords kept for callers of old (`strict=`, `limits=`, `cache=`, ...), makes it
+    current for the build's stages, and keys the whole build on `Settings.key()`: every
+    setting that can change an output. The cache folder is Settings.cache: a folder, False
+    for none, or None for the user's cache.
     """
-    import functools
-    import inspect
-
-    signature = inspect.signature(build)
 
     @functools.wraps(build)
-    def wrapper(*args, **kwargs):
-        cache_folder = kwargs.pop("cache", None)
-        bound = signature.bind(*args, **kwargs)
-        bound.apply_defaults()
-        arguments = dict(bound.arguments)
-        book_path, out = Path(arguments.pop("book_path")), Path(arguments.pop("out"))
-        say = arguments.pop("progress", None) or (lambda message: None)
-        folder = cache.folder_for(out, cache_folder)
+    def wrapper(book_path, out, edition_names=None, *, settings: Settings | None = None, progress=None,
+                **options):
+        unknown = set(options) - LEGACY_OPTIONS
+        if unknown:
+            raise TypeError(f"build() got unexpected keyword arguments: {', '.join(sorted(unknown))}")
+        given = {k: v for k, v in options.items() if v is not None or k == "cache"}
+        if edition_names is not None:
+            given["editions"] = tuple(edition_names)
+        settings = (settings or Settings.from_environment()).replace(**given)
+        book_path, out = Path(book_path), Path(out)
+        say = progress or (lambda message: None)
+        folder = cache.folder_for(out, settings.cache)
         store = cache.Cache(folder)
         cache.forget_file_digests()
         skip = (out,) + ((folder,) if folder else ())
@@ -76,13 +79,14 @@ def memoized(build):
         inputs = (cache.toolchain(), files) if store.enabled else None
         key = None
         if files is not None:
-            key = cache.digest("build", inputs[0], arguments, files, os.environ.get("SOURCE_DATE_EPOCH"))
+            key = cache.digest("build", inputs[0], settings.key(), files, os.environ.get("SOURCE_DATE_EPOCH"))
             entry = store.load("build", key)
             if entry is not None:
                 say("nothing has changed since the last build: its results, from the cache")
                 if "failed" in entry:
                     raise BuildFailed(entry["failed"], findings=entry["findings"])
                 return _replay(entry["result"], out)
+
         def settle(entry) -> None:
             # Keep what this build stored only if nothing it may have read changed while it ran.
             cache.forget_file_digests()
@@ -93,9 +97,9 @@ def memoized(build):
                 store.store("build", key, entry)
             store.prune()
 
-        with cache.using(store):
+        with cache.using(store), using_settings(settings):
             try:
-                result = build(*args, **kwargs)
+                result = build(book_path, out, settings=settings, progress=progress)
             except BuildFailed as failure:
                 if store.enabled:
                     settle({"failed": failure.message, "findings": failure.findings})
@@ -105,6 +109,10 @@ def memoized(build):
         return result
 
     return wrapper
+
+
+# build()'s keywords from before Settings: each sets the Settings field of its name.
+LEGACY_OPTIONS = {"strict", "profile", "trim", "limits", "allow_remote_images", "validate", "cache"}
 
 
 def _slim(result):
@@ -192,16 +200,18 @@ def trim_of(book: Book, name=None):
 @outlock.locked_output         # one build at a time into an output folder
 @scratch.in_own_tempdir       # every temporary file of the build (WeasyPrint's fonts) goes with it
 @memoized
-def build(book_path: Path, out: Path, edition_names=None, *, strict: bool = False, progress=None,
-          profile=None, trim=None, limits: Limits | None = None, allow_remote_images: bool = False,
-          validate: bool = False) -> BuildResult:
+def build(book_path: Path, out: Path, *, settings: Settings, progress=None) -> BuildResult:
     """Build the chosen editions of the book into `out`. Raises ImprintError; writes only on success.
 
-    `profile` (a printer name or PrinterProfile) and `trim` (a trim name) override the metadata.
-    Each typesetting job runs under `limits` (time, memory). Remote images are fetched for the
-    paged editions only with `allow_remote_images`; an EPUB never carries them. `validate` runs
-    EPUBCheck on every EPUB (about ten seconds: a JVM starts), its errors failing the build."""
+    Called as build(book, out, edition_names=None, *, settings=None, progress=None, **options)
+    (see memoized). Settings.profile (a printer name or PrinterProfile) and .trim (a trim name)
+    override the metadata. Each typesetting job runs under Settings.limits (time, memory).
+    Remote images are fetched for the paged editions only with .allow_remote_images; an EPUB
+    never carries them. .validate runs EPUBCheck on every EPUB (about ten seconds: a JVM
+    starts), its errors failing the build."""
     say = progress or (lambda message: None)
+    strict, profile, trim, limits = settings.strict, settings.profile, settings.trim, settings.limits
+    allow_remote_images, validate, edition_names = settings.allow_remote_images, settings.validate, settings.editions
     warm = _warm_up(Path(book_path))
     learned = None
     try:
@@ -228,7 +238,7 @@ def build(book_path: Path, out: Path, edition_names=None, *, strict: bool = Fals
     early: dict = {}
 
     def placed(pages: int, padding: int, extracts: dict) -> None:
-        if not can_fork() or covered is None or not any(e.name == "print" for e in paged):
+        if covered is None or not any(e.name == "print" for e in paged) or not may_fork(settings.fork, "early"):
             return
         early["pagemap"], early["pages"] = extracts.get("pagemap", ()), pages + padding   # the print edition's
         if ebooks:
@@ -258,7 +268,7 @@ def build(book_path: Path, out: Path, edition_names=None, *, strict: bool = Fals
         if epubs is None and ebooks and printed is not None:
             epubs = _start_epubs(book, epub_body, ebooks, page_starts, say, limits)
         if printed is not None:
-            if covering is None and can_fork():
+            if covering is None and may_fork(settings.fork, "cover"):
                 covering = _start_cover(book, printer, trim_size, printed.pages, covered, say, limits)
             cover_result = functools.cache(covering.result if covering is not None else
                                            lambda: build_cover(book, printer, trim_size, printed.pages, covered, say))
@@ -283,7 +293,7 @@ def build(book_path: Path, out: Path, edition_names=None, *, strict: bool = Fals
             if r.file.endswith(".epub"):
                 say(f"EPUBCheck ({r.edition})")
                 r.findings.extend(epubcheck_findings(book, r))
-    all_findings = findings + [f for r in results for f in r.findings] + (checked.findings if checked else [])
+    all_findings = findings + cache.current().findings(book.metadata.source) + [f for r in results for f in r.findings] + (checked.findings if checked else [])
     if fails(all_findings, strict):
         raise BuildFailed(f"the build found problems: {summary(all_findings)}", findings=all_findings)
     result = BuildResult(book, Path(out), results, all_findings, preflight=checked)

@@ -52,12 +52,23 @@ def _apply(limits: Limits) -> None:
     die_with_parent()
 
 
-def can_fork() -> bool:
-    """Whether this process may fork a helper: only where fork exists, and only while no
-    other thread runs (a forked copy could inherit a lock one of them holds)."""
+DECISIONS: list[tuple[str, bool]] = []      # (where, forked?) of this process, newest last (tests read it)
+
+
+def may_fork(policy: str = "auto", where: str = "") -> bool:
+    """Whether this process forks a helper (the one place every fork is decided): where the
+    build's fork policy (Settings.fork) allows it and the system has fork.
+
+    It does not depend on which threads run: a forked helper only lays out, reads and writes
+    bytes handed back through a pipe; it never prints, logs to the terminal or touches a lock
+    another thread of the build may hold (the progress display runs without a thread,
+    imprint/watch.py). So a build on a terminal, under --watch or in a test forks exactly
+    as the same build anywhere else."""
     import os
-    import threading
-    return hasattr(os, "fork") and threading.active_count() == 1
+    decided = policy != "never" and hasattr(os, "fork")
+    DECISIONS.append((where, decided))
+    del DECISIONS[:-1000]
+    return decided
 
 
 def die_with_parent() -> None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from imprint import scratch
+from imprint.settings import Settings, using
 from imprint import pipeline
 from imprint.html import render
 from imprint.codes import all_codes, severity as code_severity
@@ -43,10 +44,15 @@ def default_edition() -> str:
 
 @scratch.in_own_tempdir
 def proof(book_path: Path, out: Path, edition_name: str | None = None, *, progress=None,
-          profile=None, trim=None, limits=None) -> ProofResult:
+          profile=None, trim=None, limits=None, settings: Settings | None = None) -> ProofResult:
     """Typeset one paged edition in memory and write its proof sheet. Layout findings do not stop it:
     showing them is its purpose. A manuscript with errors does (there is nothing sound to lay out).
-    `profile` and `trim` override the metadata's and `limits` bound the typesetting job, as for a build."""
+    `profile` and `trim` override the metadata's and `limits` bound the typesetting job, as for a build;
+    `settings` (imprint/settings.py) gives them, and how the book is laid out, when they are not given."""
+    settings = settings or Settings.from_environment()
+    profile = settings.profile if profile is None else profile
+    trim = settings.trim if trim is None else trim
+    limits = settings.limits if limits is None else limits
     say = progress or (lambda message: None)
     edition = EDITIONS.get(edition_name or default_edition())
     if edition is None or edition.kind != "pdf":
@@ -59,7 +65,8 @@ def proof(book_path: Path, out: Path, edition_name: str | None = None, *, progre
     printer, trim_size = pipeline.printer_for(book, profile), pipeline.trim_of(book, trim)
     edition = for_printer(edition, printer)
     body = render.body_html(book)
-    [result], _ = pipeline.typeset_paged(book, body, [edition], say, printer, trim_size, limits)
+    with using(settings):
+        [result], _ = pipeline.typeset_paged(book, body, [edition], say, printer, trim_size, limits)
     say(f"rendering {result.pages} pages of the {edition.name} edition")
     images = page_images(result.data)
     everything = findings + result.findings

@@ -19,7 +19,12 @@ from imprint.cache import FOLDER_NAME, ROOT
 
 class Progress:
     """What the build is doing: one status line that rewrites itself on a terminal, every
-    message as a line with --verbose, and nothing at all when stderr is not a terminal."""
+    message as a line with --verbose, and nothing at all when stderr is not a terminal.
+
+    The status line is redrawn when a message comes, by the thread that sends it: no thread
+    of its own (rich's Live with auto_refresh off), so a build on a terminal forks its helpers
+    exactly as a build anywhere else does (imprint/processes.py may_fork), and a forked
+    helper never inherits a lock the display holds. Without rich, plain lines."""
 
     def __init__(self, stream=None, verbose: bool = False, quiet: bool = False):
         self.stream = stream or sys.stderr
@@ -32,12 +37,24 @@ class Progress:
         if self.verbose:          # with the seconds since the build began, to see where time goes
             print(f"{message}  [{time.perf_counter() - self._started:.1f} s]", file=self.stream)
         elif self.live:
-            if self._status is None:
-                from rich.console import Console
-                self._status = Console(file=self.stream, stderr=True).status(message)
-                self._status.start()
             elapsed = time.perf_counter() - self._started
-            self._status.update(f"{message.strip()}  [dim]{elapsed:.0f} s[/dim]")
+            text = f"{message.strip()}  [dim]{elapsed:.0f} s[/dim]"
+            if self._status is None:
+                try:
+                    from rich.console import Console
+                    from rich.live import Live
+                    from rich.spinner import Spinner
+                except ImportError:         # no rich: a plain line per message
+                    self.live = False
+                    print(message.strip(), file=self.stream)
+                    return
+                self._spinner = Spinner("dots", text)
+                self._status = Live(self._spinner, console=Console(file=self.stream, stderr=True),
+                                    auto_refresh=False, transient=True,
+                                    redirect_stdout=False, redirect_stderr=False)
+                self._status.start(refresh=True)
+            self._spinner.update(text=text)
+            self._status.refresh()
 
     def close(self) -> None:
         if self._status is not None:
@@ -208,7 +225,8 @@ def watch(build_once, book: Path, out: Path, cache_folder: Path | None, *, port:
     preview = Preview(out)
     server = serve(preview, port)
     url = f"http://127.0.0.1:{server.server_address[1]}/"
-    say(f"preview at {url} (Ctrl-C to stop)")
+    say("preview (Ctrl-C to stop):")
+    say(url)
     try:
         preview.update(*build_once())
         if open_browser:
@@ -224,8 +242,9 @@ def watch(build_once, book: Path, out: Path, cache_folder: Path | None, *, port:
     return 0
 
 
-def run(args, report, out, err) -> int:
-    """`build.py --watch`: the CLI's build, again on every change, with the preview page."""
+def run(args, settings, report, out, err) -> int:
+    """`build.py --watch`: the CLI's build, with the same Settings (every limit and safety
+    option a one-off build honours), again on every change, with the preview page."""
     from imprint import cache
     from imprint import pipeline
     from imprint.errors import BuildFailed, ImprintError, summary
@@ -233,20 +252,18 @@ def run(args, report, out, err) -> int:
     def build_once():
         try:
             with Progress(err, verbose=args.verbose, quiet=args.quiet) as say:
-                result = pipeline.build(args.book, args.out, args.edition, strict=args.strict, progress=say,
-                                        profile=args.profile, trim=args.trim, cache=args.cache,
-                                        validate=getattr(args, "validate", False))
+                result = pipeline.build(args.book, args.out, settings=settings, progress=say)
         except BuildFailed as failure:
             report(failure.findings, args, err)
             print(f"Error: {failure.message}; the outputs are the last good ones", file=err)
             return False, [f.format() for f in failure.findings] + [failure.message], [], None
         except ImprintError as error:
-            print(f"{error}", file=err)
+            print(" ".join(str(error).split()), file=err)
             return False, [str(error)], [], None
         report(result.findings, args, err)
         print(f"built: {summary(result.findings)}", file=out)
         problems = [f.format() for f in result.findings if f.severity != "info"]
         return True, problems, [p.name for p in result.written], result.book.metadata.title
 
-    return watch(build_once, args.book, args.out, cache.folder_for(args.out, args.cache), port=args.port,
-                 open_browser=args.open, say=lambda message: print(message, file=err))
+    return watch(build_once, args.book, args.out, cache.folder_for(args.out, settings.cache), port=args.port,
+                 open_browser=args.open, say=lambda message: print(message, file=out, flush=True))

@@ -52,9 +52,9 @@ def test_a_save_rebuilds_and_the_preview_serves_it(tiny_book, tmp_path):
     thread.start()
     try:
         deadline = time.monotonic() + 60
-        while not any(m.startswith("preview at ") for m in messages) and time.monotonic() < deadline:
+        while not any(m.startswith("http://") for m in messages) and time.monotonic() < deadline:
             time.sleep(0.05)
-        base = next(m for m in messages if m.startswith("preview at ")).split()[2]
+        base = next(m for m in messages if m.startswith("http://"))
         assert base.startswith("http://127.0.0.1:")
         wait_for_build(base, 1)
         page = fetch(base).decode()

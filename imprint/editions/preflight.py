@@ -116,12 +116,13 @@ def check_interior(data: bytes, printer, trim: Trim, name: str = "print") -> tup
     least = printer.min_margin_bleed if bleeds else printer.min_margin
     # A long interior is read by two processes: a forked copy of this one reads where the text
     # of the last two thirds of the pages falls, this one the structure and the first third.
-    from imprint.processes import can_fork, start_limited
+    from imprint.processes import may_fork, start_limited
+    from imprint.settings import current
 
     # Pages read in a build before, drawn alike (imprint/cache.py), are not read again.
     remembered = _Remembered(pdf, least, band.inside, printer)
     todo = [n for n in range(1, count + 1) if remembered.found(n) is None]
-    split = len(todo) // 3 if len(todo) >= SPLIT_PAGES and can_fork() else len(todo)
+    split = len(todo) // 3 if len(todo) >= SPLIT_PAGES and may_fork(current().fork, "preflight") else len(todo)
     second = None
     if split < len(todo):
         from types import SimpleNamespace

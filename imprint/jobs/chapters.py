@@ -10,7 +10,7 @@ numbers written in), the running heads and folios (one overlay document, laid ou
 WeasyPrint for the whole book from each page's name and named strings, stamped on the text
 pages), and the outline, links and tags (imprint/jobs/join.py). A book whose stylesheets use
 something a part cannot know (counters running across chapters, `target-text`, running
-elements) is set in one piece, as is any book when IMPRINT_PARTS=never.
+elements) is set in one piece, as is any book when Settings.parts is never (IMPRINT_PARTS=never).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from urllib.parse import unquote, urlparse
 from lxml import etree, html as lhtml
 
 from imprint import cache
+from imprint import settings
 from imprint.jobs import join, resetting
 from imprint.jobs.pool import run_cached
 from imprint.jobs.resetting import add_stand_ins
@@ -61,9 +62,9 @@ PSEUDO_ELEMENT = re.compile(r"(::?(?:before|after|marker|first-line|first-letter
 
 
 def mode() -> str:
-    """IMPRINT_PARTS: auto (split books big enough to gain), always, or never."""
-    value = os.environ.get("IMPRINT_PARTS", "auto").strip().lower()
-    return value if value in ("auto", "always", "never") else "auto"
+    """The build's Settings.parts: auto (split books big enough to gain), always, or never
+    (IMPRINT_PARTS its default, imprint/settings.py)."""
+    return settings.current().parts
 
 
 # --- splitting ---------------------------------------------------------------------------
@@ -559,11 +560,11 @@ def _join_all(plans: dict, job, limits=None) -> dict[str, bytes]:
     process side by side with it (pikepdf works on one core)."""
     from types import SimpleNamespace
 
-    from imprint.processes import can_fork, start_limited
+    from imprint.processes import may_fork, start_limited
 
     names = list(plans)
     children = {}
-    if len(names) > 1 and can_fork() and (os.cpu_count() or 1) > 1:
+    if len(names) > 1 and (os.cpu_count() or 1) > 1 and may_fork(settings.current().fork, "join"):
         children = {name: start_limited(SimpleNamespace(book_file=job.book_file), limits,
                                         call=lambda plan=plans[name]: join.join(plan)) for name in names[1:]}
     pdfs = {name: join.join(plans[name]) for name in names if name not in children}

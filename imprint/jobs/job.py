@@ -88,10 +88,12 @@ def _write_editions(document, job: Job, blanks, messages: list | None = None) ->
     one = lambda e: write(document, variant=e.pdf_variant, full_fonts=e.full_fonts, identifier=job.identifier,
                           links=e.links, paint=e.paint, output_intent=e.output_intent, bleed=e.bleed,
                           extra_pages=blanks if e.pads else (), messages=messages)
-    from imprint.processes import can_fork
+    from imprint.processes import may_fork
+    from imprint.settings import current
 
     editions = sorted(job.editions, key=lambda e: not e.full_fonts)
-    if job.part is not None or len(editions) < 2 or not can_fork() or (os.cpu_count() or 1) < 2:
+    if job.part is not None or len(editions) < 2 or (os.cpu_count() or 1) < 2 \
+            or not may_fork(current().fork, "writers"):
         with textdraw.recorded():       # the later editions replay the first one's text drawing
             return {e.name: one(e) for e in editions}
     children = []

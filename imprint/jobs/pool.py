@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import concurrent.futures
 import multiprocessing
-import os
+
+import contextvars
 
 from imprint import cache
+from imprint import settings
 from imprint.jobs.job import Job, Layout, run_job
 
 
@@ -18,7 +20,7 @@ def run_cached(jobs: list[Job], say=lambda message: None, limits=None,
     else typeset, several at a time in worker processes (see run_jobs)."""
     store = cache.current()
     results: list[Layout | None] = [None] * len(jobs)
-    keys = [cache.digest(cache.toolchain(), job) for job in jobs]
+    keys = [job_key(job) for job in jobs]
     todo = []
     for i, (job, key) in enumerate(zip(jobs, keys)):
         entry = store.load("part", key)
@@ -36,9 +38,14 @@ def run_cached(jobs: list[Job], say=lambda message: None, limits=None,
     return results
 
 
+def job_key(job: Job) -> str:
+    """A typesetting job's cache key: the job, the toolchain, and the build's layout settings."""
+    return cache.digest(cache.toolchain(), settings.current().layout_key(), job)
+
+
 def workers() -> int:
-    value = os.environ.get("IMPRINT_WORKERS", "")
-    return int(value) if value.isdigit() and int(value) > 0 else (os.cpu_count() or 1)
+    """The build's Settings.workers, else one per core (IMPRINT_WORKERS its default)."""
+    return settings.current().worker_count()
 
 
 def run_jobs(jobs: list[Job], say=lambda message: None, limits=None,
@@ -59,7 +66,8 @@ def run_jobs(jobs: list[Job], say=lambda message: None, limits=None,
                                                       mp_context=multiprocessing.get_context("spawn"))
         call = run_job
     with pool:
-        futures = {pool.submit(call, jobs[i]): i for i in order}
+        # Each thread runs in a copy of this context: the build's cache and settings go with it.
+        futures = {pool.submit(contextvars.copy_context().run, call, jobs[i]): i for i in order}
         for future in concurrent.futures.as_completed(futures):
             i = futures[future]
             results[i] = future.result()

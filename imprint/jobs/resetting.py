@@ -15,13 +15,14 @@ them like any other part.
 from __future__ import annotations
 
 import dataclasses
-import os
 from dataclasses import dataclass
 
 from lxml import etree, html as lhtml
 
 from imprint import cache
+from imprint import settings
 from imprint.jobs.job import Job, Layout
+from imprint.jobs import pool
 from imprint.jobs.pool import run_jobs
 from imprint.typeset import engine
 from imprint.typeset.positions import BLOCK
@@ -46,13 +47,14 @@ class Record:
 
 
 def enabled() -> bool:
-    return os.environ.get("IMPRINT_CHUNKS", "on").strip().lower() not in ("off", "0", "no", "never")
+    """The build's Settings.chunks (IMPRINT_CHUNKS its default, imprint/settings.py)."""
+    return settings.current().chunks
 
 
 def history_key(job: Job, k: int, part) -> str:
     """A chapter's identity across edits: its place, its opening tag, and everything of the job but the text."""
     frame = dataclasses.replace(job, html="", note_numbers=())
-    return cache.digest("chapter history", cache.toolchain(), frame, k, part.opening)
+    return cache.digest("chapter history", cache.toolchain(), settings.current().layout_key(), frame, k, part.opening)
 
 
 def typeset_chapters(jobs, chapters, extra, say, limits=None):
@@ -60,7 +62,7 @@ def typeset_chapters(jobs, chapters, extra, say, limits=None):
 
     Returns (list of [(Layout, first, stop, stand_ins)] per chapter, [Layout per extra job])."""
     store = cache.current()
-    keys = [cache.digest(cache.toolchain(), job) for job in jobs]
+    keys = [pool.job_key(job) for job in jobs]
     history = [store.load("history", history_key(job, k, chapter)) if chapters else None
                for k, (job, chapter) in enumerate(zip(jobs, chapters))]
     result: list = [None] * len(jobs)
@@ -84,7 +86,7 @@ def typeset_chapters(jobs, chapters, extra, say, limits=None):
             todo.append(("chunk", k, plan["job"]))
         else:
             todo.append(("full", k, job))
-    extra_keys = [cache.digest(cache.toolchain(), job) for job in extra]
+    extra_keys = [pool.job_key(job) for job in extra]
     extra_results = [_load_layout(store, key) for key in extra_keys]
     todo += [("extra", i, job) for i, (job, got) in enumerate(zip(extra, extra_results)) if got is None]
 
@@ -100,7 +102,7 @@ def typeset_chapters(jobs, chapters, extra, say, limits=None):
         layouts = run_jobs([job for _, _, job in todo], say, limits)
         again = []
         for (kind, i, job), layout in zip(todo, layouts):
-            job_key = cache.digest(cache.toolchain(), job)
+            job_key = pool.job_key(job)
             store.store("part", job_key, {"resources": cache.dependencies(layout.resources), "layout": layout})
             if kind == "extra":
                 extra_results[i] = layout
