@@ -18,11 +18,13 @@ CODES: dict[str, str] = {
 
 CHECKS = []          # functions Book -> list[Finding], added by the check modules
 
-from imprint.checks import notes as _notes, note_outputs as _note_outputs  # noqa: E402
+from imprint.checks import notes as _notes, note_outputs as _note_outputs, math as _math  # noqa: E402
 
 CODES.update(_notes.CODES)            # N1xx: the notes in the manuscript
 CODES.update(_note_outputs.CODES)     # N2xx: the notes in the editions (run after the build)
+CODES.update(_math.CODES)             # Q1xx: the formulas
 CHECKS.append(_notes.check_notes)
+CHECKS.append(_math.check_math)
 
 
 def check(book: Book) -> list[Finding]:

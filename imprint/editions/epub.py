@@ -24,7 +24,9 @@ from imprint.errors import Finding, Location, ManuscriptError
 from imprint.editions.kobo import kepub_document as kobo_markup
 from imprint.manuscript.load import Book
 from imprint.typeset.pagemap import anchor_key, significant
-from imprint.html.render import BLOCK_KEY, STYLES, Body, book_context, environment, render_template, split_part
+from imprint.html.render import (BLOCK_KEY, STYLES, Body, book_context, environment, render_template, set_formulas,
+                                 split_part)
+from imprint.manuscript import math
 
 CODES = {
     "E201": "A print page begins in text the EPUB does not have: it gets no page-break marker.",
@@ -200,6 +202,8 @@ def documents(book: Book, body: Body, page_starts=()):
                         n.attrib.pop(name, None)
 
     def page(name, title, epub_type, role, css_class, section_id, elements):
+        for element in elements:        # formulas -> MathML (with their TeX as alttext)
+            set_formulas(element, math.to_mathml, book)
         skeleton = render_template(env, "epub/page.xhtml.j2", book=ctx, title=title, epub_type=epub_type,
                                    role=role, css_class=css_class, section_id=section_id)
         return Document(name, title, _fill(skeleton, elements), epub_type)
@@ -476,6 +480,8 @@ def package_edition(book: Book, body: Body, cover_jpeg: bytes | None = None, pag
     for i, d in enumerate(docs):
         content = kobo_markup(d.content) if kobo else d.content
         item = RawHtml(content, uid=f"doc-{i}", file_name=d.file_name, title=d.title, lang=m.lang)
+        if math.MATHML.encode("ascii") in content:
+            item.properties.append("mathml")        # EPUB 3: a document holding MathML says so
         eb.add_item(item)
         items.append(item)
     env = environment()
