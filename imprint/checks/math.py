@@ -66,14 +66,15 @@ def check_math(book: Book) -> list[Finding]:
         seen.add((tex, display))
         shown = " ".join(tex.split())
         shown = shown if len(shown) <= 40 else shown[:39] + "…"
+        shown = f"$${shown}$$" if display else f"${shown}$"
         bad = math.problem(tex, display)
         if bad is not None:
-            out.append(Finding(bad.code, "error", f"formula ${shown}$: {bad.message}",
+            out.append(Finding(bad.code, "error", f"formula {shown}: {bad.message}",
                                locate(book, tex, display), hint=bad.hint))
             continue
         dropped = math.dropped(tex, display)
         if dropped:
-            out.append(Finding("Q103", "warning", f"formula ${shown}$: {', '.join(dict.fromkeys(dropped))} "
+            out.append(Finding("Q103", "warning", f"formula {shown}: {', '.join(dict.fromkeys(dropped))} "
                                "dropped (a formula carries no links, classes, ids or styles)",
                                locate(book, tex, display), hint="take the command out; its content is kept"))
     return out
