@@ -59,6 +59,8 @@ def locate(book: Book, tex: str, display: bool) -> Location:
 
 def check_math(book: Book) -> list[Finding]:
     out: list[Finding] = []
+    if not any("$" in s.text for s in book.sources):     # no formula (walking a long book's AST: 2 s)
+        return out
     seen: set = set()
     for tex, display in formulas(book.ast):
         if (tex, display) in seen:  # the same formula again: it fares the same

@@ -135,7 +135,18 @@ def plain(tex: str) -> str:
 
 @functools.lru_cache(maxsize=4096)
 def svg(tex: str, display: bool, size: float = TEXT_SIZE) -> Drawn:
-    """The formula drawn by ziamath as paths, sized in em of a `size` text. Raises MathProblem."""
+    """The formula drawn by ziamath as paths, sized in em of a `size` text. Raises MathProblem.
+    Kept in the build cache too: the next build of the book neither loads ziamath nor sets it again."""
+    from imprint import cache
+
+    store = cache.current()
+    if not store.enabled:
+        return _draw(tex, display, size)
+    key = cache.digest("math", cache.toolchain(), tex, display, size)
+    return store.remember("math", key, lambda: _draw(tex, display, size))
+
+
+def _draw(tex: str, display: bool, size: float) -> Drawn:
     import ziamath
 
     ziamath.config.svg2 = False     # plain <path>s: no <symbol>/<use> for the typesetter to resolve
