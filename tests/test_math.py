@@ -150,6 +150,8 @@ def test_epub_carries_mathml_with_alttext(math_book):
     for n in with_math:
         assert b"\\frac" not in re.sub(rb'alttext="[^"]*"', b"", docs[n])           # TeX only as alttext
     ns = {"opf": "http://www.idpf.org/2007/opf"}
+    features = [m.text for m in opf.iterfind(".//opf:metadata/opf:meta[@property='schema:accessibilityFeature']", ns)]
+    assert "MathML" in features
     folder = opf_name.rsplit("/", 1)[0] + "/" if "/" in opf_name else ""
     for item in opf.iterfind(".//opf:manifest/opf:item", ns):
         name = folder + item.get("href")

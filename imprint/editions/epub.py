@@ -403,6 +403,7 @@ ACCESSIBILITY = (
     ("schema:accessibilityFeature", "displayTransformability"),
     ("schema:accessibilityHazard", "none"),
 )
+MATH_FEATURES = (("schema:accessibilityFeature", "MathML"),)     # formulas as MathML, TeX as alttext
 PAGE_FEATURES = (
     ("schema:accessibilityFeature", "pageBreakMarkers"),
     ("schema:accessibilityFeature", "pageNavigation"),
@@ -462,7 +463,8 @@ def package_edition(book: Book, body: Body, cover_jpeg: bytes | None = None, pag
                         edition="epub", hint="please report this: every page of the text should be placed")
                 for s in page_starts if s.label not in placed]
 
-    for prop, value in ACCESSIBILITY + (PAGE_FEATURES if pages else ()):
+    has_math = any(math.MATHML.encode("ascii") in d.content for d in docs)
+    for prop, value in ACCESSIBILITY + (PAGE_FEATURES if pages else ()) + (MATH_FEATURES if has_math else ()):
         eb.add_metadata(None, "meta", value, {"property": prop})
     if pages:
         source = print_source(book)
