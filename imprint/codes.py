@@ -44,6 +44,10 @@ TABLE: dict[str, tuple[str, str]] = {
     # cross-references (imprint/manuscript/crossrefs.py)
     "X101": (ERROR, "A cross-reference (`@fig-x`, `@tbl-x`, `@sec-x`, `@eq-x`) to a label nobody defines."),
     "X102": (ERROR, "A cross-reference label (`{#fig-x}` …) defined twice."),
+    # formulas (imprint/checks/math.py, imprint/manuscript/math.py)
+    "Q101": (ERROR, "A formula's TeX cannot be read (braces that do not pair, a command without its argument, `\\left` without `\\right`...): refused, it would print as raw TeX."),
+    "Q102": (ERROR, "A formula uses a TeX command the math renderer does not know: refused, it would print as raw TeX."),
+    "Q103": (WARNING, "A formula's link, class, id or style (`\\href`, `\\class`, `\\cssId`, `\\style`) is dropped; its content is kept."),
     # raw HTML the build refuses or removes (imprint/manuscript/sanitize.py)
     "S101": (ERROR, "A <script> element (also inside SVG): refused, a book carries no code."),
     "S102": (ERROR, "An event-handler attribute (onclick, onerror, ...): refused."),

@@ -84,6 +84,7 @@ DYNAMIC = {
     ("imprint/manuscript/sanitize.py", "findings"): "Removal(code, severity, ...) literals",
     ("imprint/pipeline.py", "epubcheck_findings"): "imprint.codes.severity",
     ("imprint/typeset/engine.py", "weasy_findings"): "imprint.codes.severity",
+    ("imprint/checks/math.py", "check_math"): "imprint.codes.severity of the Q10x code math.py raises",
     ("imprint/typeset/weasylog.py", "_f"): "imprint.codes.severity of the W1xx code it is given",
     ("imprint/typeset/weasylog.py", "patches_off"): "imprint.codes.severity",
 }

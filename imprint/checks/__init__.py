@@ -10,12 +10,13 @@ from imprint.codes import meanings
 from imprint.errors import Finding
 from imprint.manuscript.load import Book
 from imprint.checks import notes, security
+from imprint.checks import math as formulas
 
 # M0xx: the metadata; N1xx: the notes in the manuscript; N2xx: the notes in the editions (run
 # after the build); S1xx and R00x: what the manuscript reaches for.
-CODES = meanings("M", "N", "S", "R", "C1", "X")   # C1xx citations, X1xx cross-references: found while the book is read
+CODES = meanings("M", "N", "S", "R", "C1", "X", "Q")   # C1xx citations, X1xx cross-references: found while the book is read
 
-CHECKS = [notes.check_notes, security.raw_html, security.resources]   # functions Book -> list[Finding]
+CHECKS = [notes.check_notes, security.raw_html, security.resources, formulas.check_math]   # functions Book -> list[Finding]
 
 
 def check(book: Book) -> list[Finding]:

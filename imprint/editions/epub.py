@@ -25,7 +25,9 @@ from imprint.editions.kobo import kepub_document as kobo_markup
 from imprint.manuscript import images as images_policy
 from imprint.manuscript.load import Book
 from imprint.typeset.pagemap import anchor_key, significant
-from imprint.html.render import BLOCK_KEY, STYLES, Body, book_context, environment, render_template, split_part
+from imprint.html.render import (BLOCK_KEY, STYLES, Body, book_context, environment, render_template, set_formulas,
+                                 split_part)
+from imprint.manuscript import math
 
 CODES = meanings("E2")        # severities and meanings: imprint/codes.py
 
@@ -195,6 +197,8 @@ def documents(book: Book, body: Body, page_starts=()):
                         n.attrib.pop(name, None)
 
     def page(name, title, epub_type, role, css_class, section_id, elements):
+        for element in elements:        # formulas -> MathML (with their TeX as alttext)
+            set_formulas(element, math.to_mathml, book)
         skeleton = render_template(env, "epub/page.xhtml.j2", book=ctx, title=title, epub_type=epub_type,
                                    role=role, css_class=css_class, section_id=section_id)
         return Document(name, title, _fill(skeleton, elements), epub_type)
@@ -396,6 +400,7 @@ ACCESSIBILITY = (
     ("schema:accessibilityFeature", "displayTransformability"),
     ("schema:accessibilityHazard", "none"),
 )
+MATH_FEATURES = (("schema:accessibilityFeature", "MathML"),)     # formulas as MathML, TeX as alttext
 PAGE_FEATURES = (
     ("schema:accessibilityFeature", "pageBreakMarkers"),
     ("schema:accessibilityFeature", "pageNavigation"),
@@ -455,7 +460,8 @@ def package_edition(book: Book, body: Body, cover_jpeg: bytes | None = None, pag
                         edition="epub", hint="please report this: every page of the text should be placed")
                 for s in page_starts if s.label not in placed]
 
-    for prop, value in ACCESSIBILITY + (PAGE_FEATURES if pages else ()):
+    has_math = any(math.MATHML.encode("ascii") in d.content for d in docs)
+    for prop, value in ACCESSIBILITY + (PAGE_FEATURES if pages else ()) + (MATH_FEATURES if has_math else ()):
         eb.add_metadata(None, "meta", value, {"property": prop})
     if pages:
         source = print_source(book)
@@ -473,6 +479,8 @@ def package_edition(book: Book, body: Body, cover_jpeg: bytes | None = None, pag
     for i, d in enumerate(docs):
         content = kobo_markup(d.content) if kobo else d.content
         item = RawHtml(content, uid=f"doc-{i}", file_name=d.file_name, title=d.title, lang=m.lang)
+        if math.MATHML.encode("ascii") in content:
+            item.properties.append("mathml")        # EPUB 3: a document holding MathML says so
         eb.add_item(item)
         items.append(item)
     env = environment()

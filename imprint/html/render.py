@@ -15,10 +15,11 @@ from pathlib import Path
 import jinja2
 from lxml import etree, html as lhtml
 
+from imprint.manuscript import math
 from imprint.manuscript import pandoc
 from imprint.manuscript import sanitize
 from imprint.specs.editions import Edition, Margins, Trim
-from imprint.errors import Location, TemplateError
+from imprint.errors import Location, ManuscriptError, TemplateError
 from imprint.manuscript.load import Book
 from imprint.manuscript.metadata import join_names
 
@@ -236,6 +237,7 @@ def _label(heading) -> str:
     clone = copy.deepcopy(heading)
     for ref in clone.xpath(".//a[contains(@class,'footnote-ref')]"):
         sanitize.drop(ref)
+    math.label_text(clone)
     return " ".join(clone.text_content().split())
 
 
@@ -357,6 +359,7 @@ def paged_html(book: Book, body: Body, edition: Edition) -> str:
         parent.remove(ref)
         parent.insert(index, call)
         parent.insert(index + 1, span)
+    set_formulas(root, math.to_images, book)
     text = "".join(lhtml.tostring(child, encoding="unicode") for child in root)
     if root.text:
         text = root.text + text
@@ -367,6 +370,16 @@ def paged_html(book: Book, body: Body, edition: Edition) -> str:
         book=book_context(book, edition), body=text, contents=contents(book),
         stylesheets=styles,
     )
+
+
+def set_formulas(root, how, book: Book):
+    """The formulas of a tree set by `how` (math.to_images, math.to_mathml); a formula the checks
+    did not see (never so far: they read the same text) stops the build at the manuscript."""
+    try:
+        return how(root)
+    except math.MathProblem as err:
+        raise ManuscriptError(f"a formula cannot be set: {err.message}", where=Location(book.sources[0].path),
+                              hint=err.hint) from None
 
 
 def _inline_note(span, note: Note, number: int):

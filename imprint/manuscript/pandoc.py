@@ -99,7 +99,9 @@ def parse_ast(text: str, where: Location) -> dict:
                               hint="look for deeply nested lists, quotes or HTML elements") from None
 
 
-HTML_ARGS = ["-t", "html5", "--wrap=none", "--section-divs"]
+# --mathjax: a formula is written as its TeX (`<span class="math inline">\(...\)</span>`), which
+# imprint/manuscript/math.py sets for each edition; pandoc adds no script to a fragment.
+HTML_ARGS = ["-t", "html5", "--wrap=none", "--section-divs", "--mathjax"]
 
 
 def html_args(shift_headings: int = 0) -> list[str]:
@@ -163,7 +165,10 @@ def stringify(inlines) -> str:
             out.append(stringify(c[1]))
         elif t == "Cite":
             out.append(stringify(c[1]))
-        elif t in ("Code", "Math"):
+        elif t == "Code":
             out.append(c[1])
+        elif t == "Math":               # a formula as its characters, not its TeX
+            from imprint.manuscript import math
+            out.append(math.plain(c[1]))
         # Note, RawInline: left out
     return " ".join("".join(out).split())

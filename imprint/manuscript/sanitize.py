@@ -21,6 +21,8 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import unquote
 
+from lxml import etree
+
 from imprint.codes import meanings
 from imprint.manuscript.guards import MAX_HTML_DEPTH, VOID, tree_depth
 from imprint.errors import Finding, Location
@@ -217,6 +219,47 @@ def clean_html(text: str, where: Location | None = None) -> str:
                               "after it", where=where or Location(),
                               hint="close every <video>, <iframe>, <object>, <style> or <title> you open (see S105)")
     return clean[:end] + clean[end + len(f'<p id="{marker}"></p>'):]
+
+
+# MathML the EPUB may carry: what latex2mathml makes of a formula's TeX (imprint/manuscript/math.py),
+# presentation markup only. Raw <math> in a manuscript stays refused (S110): formulas come from TeX.
+MATHML_TAGS = {
+    "math", "mrow", "mi", "mn", "mo", "mtext", "ms", "mspace", "msub", "msup", "msubsup", "munder",
+    "mover", "munderover", "mfrac", "msqrt", "mroot", "mstyle", "mpadded", "mphantom", "menclose",
+    "mtable", "mtr", "mtd", "mlabeledtr", "mmultiscripts", "mprescripts", "none", "merror",
+}
+MATHML_ATTRIBUTES = {
+    "display", "alttext", "mathvariant", "mathsize", "mathcolor", "mathbackground", "displaystyle",
+    "scriptlevel", "stretchy", "fence", "separator", "form", "lspace", "rspace", "minsize", "maxsize",
+    "movablelimits", "largeop", "symmetric", "accent", "accentunder", "linethickness", "bevelled",
+    "numalign", "denomalign", "notation", "columnalign", "columnspacing", "columnlines", "rowalign",
+    "rowspacing", "rowlines", "frame", "framespacing", "equalrows", "equalcolumns", "rowspan",
+    "columnspan", "width", "height", "depth", "voffset", "linebreak",
+}
+MATHML_VALUE = re.compile(r"[^#%.,\w\s-]")     # a value is a keyword, a number, a length or a colour
+
+
+def clean_mathml(root) -> list[str]:
+    """Keep only MATHML_TAGS (others become <mrow>, keeping their content) and MATHML_ATTRIBUTES
+    with plain values in a <math> tree (lxml, namespaced or not); returns what was dropped, so
+    the math check can name it (no links, classes, ids, styles or scripts reach an edition)."""
+    dropped = []
+    for el in list(root.iter()):
+        if not isinstance(el.tag, str):
+            if el.getparent() is not None:
+                el.getparent().remove(el)
+            continue
+        local = etree.QName(el).localname
+        for name in list(el.attrib):
+            qname = etree.QName(name)
+            if qname.namespace or qname.localname not in MATHML_ATTRIBUTES or MATHML_VALUE.search(el.get(name)):
+                dropped.append(qname.localname)
+                del el.attrib[name]
+        if local not in MATHML_TAGS:
+            dropped.append(f"<{local}>")
+            namespace = etree.QName(el).namespace
+            el.tag = f"{{{namespace}}}mrow" if namespace else "mrow"
+    return dropped
 
 
 def is_remote(url: str) -> bool:
