@@ -42,6 +42,10 @@ TABLE: dict[str, tuple[str, str]] = {
     # cross-references (imprint/manuscript/crossrefs.py)
     "X101": (ERROR, "A cross-reference (`@fig-x`, `@tbl-x`, `@sec-x`, `@eq-x`) to a label nobody defines."),
     "X102": (ERROR, "A cross-reference label (`{#fig-x}` …) defined twice."),
+    # the book's language and the characters of its text (imprint/manuscript/languages.py, imprint/checks/glyphs.py)
+    "G101": (ERROR, "A character of the text that no font (bundled, the book's own or installed) can draw: it would print as an empty box."),
+    "G102": (WARNING, "The book's language has no row in the table of labels (imprint/specs/labels.py): its contents, notes and copyright lines are printed in English."),
+    "G103": (INFO, "No hyphenation dictionary for the book's language: the text is set without hyphenation."),
     # raw HTML the build refuses or removes (imprint/manuscript/sanitize.py)
     "S101": (ERROR, "A <script> element (also inside SVG): refused, a book carries no code."),
     "S102": (ERROR, "An event-handler attribute (onclick, onerror, ...): refused."),

@@ -9,13 +9,13 @@ from __future__ import annotations
 from imprint.codes import meanings
 from imprint.errors import Finding
 from imprint.manuscript.load import Book
-from imprint.checks import notes, security
+from imprint.checks import glyphs, notes, security
 
 # M0xx: the metadata; N1xx: the notes in the manuscript; N2xx: the notes in the editions (run
 # after the build); S1xx and R00x: what the manuscript reaches for.
-CODES = meanings("M", "N", "S", "R", "C", "X")   # C1xx citations, X1xx cross-references: found while the book is read
+CODES = meanings("M", "N", "S", "R", "C", "X", "G")   # C1xx citations, X1xx cross-references: found while the book is read; G1xx the language and its glyphs
 
-CHECKS = [notes.check_notes, security.raw_html, security.resources]   # functions Book -> list[Finding]
+CHECKS = [notes.check_notes, security.raw_html, security.resources, glyphs.check_glyphs]   # functions Book -> list[Finding]
 
 
 def check(book: Book) -> list[Finding]:

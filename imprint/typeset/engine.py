@@ -17,6 +17,7 @@ from urllib.parse import unquote, urlsplit
 
 from imprint.typeset.fence import pagestyle
 from imprint.typeset.fence import textdraw
+from imprint.typeset.fence import hyphenation  # noqa: F401  (installs the region's dictionaries)
 from imprint.specs.editions import Edition
 from imprint.codes import severity
 from imprint.errors import Finding, Location, ToolError
