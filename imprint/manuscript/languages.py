@@ -58,7 +58,7 @@ def language_findings(lang: str, where: Location) -> list[Finding]:
     found = []
     if not labels_table.known(lang):
         found.append(Finding("G102", "warning",
-                             f"the book's language '{lang}' has no row in the table of labels: contents, notes, "
+                             f"the book's language '{lang}' has no row in the table of labels (imprint/specs/labels.py): contents, notes, "
                              "copyright lines and landmarks are printed in English", where,
                              hint=f"add a '{base(lang)}' row to LABELS (and QUOTES) in imprint/specs/labels.py"))
     if hyphenation_dictionary(lang) is None:
@@ -93,9 +93,10 @@ def localize_quotes(ast: dict, lang: str) -> int:
             if isinstance(node, dict) and node.get("t") == "Quoted":
                 kind, content = node["c"]
                 o, c = (open1, close1) if kind.get("t") == "DoubleQuote" else (open2, close2)
-                out.append({"t": "Str", "c": o + inside})
+                space = inside if o in "«»" else ""      # French spaces guillemets, not inner “…”
+                out.append({"t": "Str", "c": o + space})
                 out.extend(walk(content))
-                out.append({"t": "Str", "c": inside + c})
+                out.append({"t": "Str", "c": space + c})
                 count += 1
                 continue
             if (french and isinstance(node, dict) and node.get("t") in ("Space", "SoftBreak")
