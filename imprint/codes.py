@@ -48,6 +48,10 @@ TABLE: dict[str, tuple[str, str]] = {
     "Q101": (ERROR, "A formula's TeX cannot be read (braces that do not pair, a command without its argument, `\\left` without `\\right`...): refused, it would print as raw TeX."),
     "Q102": (ERROR, "A formula uses a TeX command the math renderer does not know: refused, it would print as raw TeX."),
     "Q103": (WARNING, "A formula's link, class, id or style (`\\href`, `\\class`, `\\cssId`, `\\style`) is dropped; its content is kept."),
+    # the book's language and the characters of its text (imprint/manuscript/languages.py, imprint/checks/glyphs.py)
+    "G101": (ERROR, "A character of the text that no font (bundled, the book's own or installed) can draw: it would print as an empty box."),
+    "G102": (WARNING, "The book's language has no row in the table of labels (imprint/specs/labels.py): its contents, notes and copyright lines are printed in English."),
+    "G103": (INFO, "No hyphenation dictionary for the book's language: the text is set without hyphenation."),
     # raw HTML the build refuses or removes (imprint/manuscript/sanitize.py)
     "S101": (ERROR, "A <script> element (also inside SVG): refused, a book carries no code."),
     "S102": (ERROR, "An event-handler attribute (onclick, onerror, ...): refused."),

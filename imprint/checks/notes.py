@@ -19,6 +19,7 @@ from imprint.codes import meanings
 from imprint.manuscript import pandoc
 from imprint.manuscript import sanitize
 from imprint.errors import Finding, Location
+from imprint.specs import labels as labels_table
 from imprint.manuscript.notes import NoteCall, NoteDefinition, unfenced
 
 CODES = meanings("N1")        # severities and meanings: imprint/codes.py
@@ -129,7 +130,7 @@ def check_notes(book) -> list[Finding]:
                 hint="give the second call its own note (\"See note …\"), or keep the repeat if you mean it"))
             continue
         first_call.setdefault(label, note)
-        findings += _content(note)
+        findings += _content(note, book.metadata.lang)
 
     lines = {source.path: (source.first_line, source.text.split("\n")) for source in book.sources}
     for c in calls + inline:
@@ -205,7 +206,7 @@ def _no_code(node):
 
 # --- what a note says ------------------------------------------------------------------
 
-def _content(note: Note) -> list[Finding]:
+def _content(note: Note, lang: str = "en") -> list[Finding]:
     if note.paragraphs is None:
         return []
     text = "\n\n".join(note.paragraphs).strip()
@@ -227,7 +228,7 @@ def _content(note: Note) -> list[Finding]:
         elif last.rstrip(CLOSERS)[-1:] not in CLOSING and not reference_like(last):
             out.append(Finding("N107", "warning", f"note {note.name} ends without closing punctuation (…{_tail(last)})",
                                note.where, hint=HINTS["N107"]))
-    problem = unbalanced(note.paragraphs)
+    problem = unbalanced([as_english(p, lang) for p in note.paragraphs])
     if problem:
         out.append(Finding("N108", "warning", f"note {note.name}: {problem}", note.where, hint=HINTS["N108"]))
     return out
@@ -255,6 +256,23 @@ def _tail(text: str, size: int = 30) -> str:
 
 
 ENUMERATOR = re.compile(r"(?:^|[\s(])(?:\d{1,2}|[a-zA-Z]|[ivxlcIVXLC]{1,5})$")
+
+
+def as_english(text: str, lang: str) -> str:
+    """A note's text with the book language's quotation marks (imprint/specs/labels.py QUOTES)
+    read as the English ones, so the balance of „…“ or « … » is checked as that of “…”; marks
+    that open and close alike (Swedish ”…”) count as straight ones."""
+    o1, c1, o2, c2, _ = labels_table.quotes(lang)
+    if (o1, c1, o2, c2) == ("“", "”", "‘", "’"):
+        return text
+    table = {}
+    for o, c, eo, ec in ((o1, c1, "“", "”"), (o2, c2, "‘", "’")):
+        if o == c:
+            table.setdefault(ord(o), '"' if eo == "“" else "’")
+        else:
+            table.setdefault(ord(o), eo)
+            table.setdefault(ord(c), ec)
+    return text.translate(table)
 
 
 def unbalanced(paragraphs) -> str | None:

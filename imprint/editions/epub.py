@@ -24,6 +24,7 @@ from imprint.errors import Finding, Location, ManuscriptError
 from imprint.editions.kobo import kepub_document as kobo_markup
 from imprint.manuscript import images as images_policy
 from imprint.manuscript.load import Book
+from imprint.specs import labels as labels_table
 from imprint.typeset.pagemap import anchor_key, significant
 from imprint.html.render import (BLOCK_KEY, STYLES, Body, book_context, environment, render_template, set_formulas,
                                  split_part)
@@ -96,7 +97,7 @@ def split_chapters(book: Book, body: Body) -> list[_Chapter]:
     for el in root:
         if el.tag == "section" and "level1" in el.get("class", ""):
             h = el.find("h1")
-            title = h.get("data-label") if h is not None else f"Chapter {len(chapters) + 1}"
+            title = h.get("data-label") if h is not None else f"{labels_table.label(book.metadata.lang, 'chapter')} {len(chapters) + 1}"
             for piece in split_part(el):        # a part of the book: its title, then each chapter
                 heading = piece.find("h1") if piece.find("h1") is not None else piece.find("section/h2")
                 label = heading.get("data-label") if heading is not None else title
@@ -119,7 +120,7 @@ def _to_xhtml(el):
     return new
 
 
-def _note_markup(chapter: _Chapter, body: Body) -> list:
+def _note_markup(chapter: _Chapter, body: Body, lang: str = "en") -> list:
     """Replace note calls with noterefs; return the footnote asides for the end of the file."""
     asides = []
     for el in chapter.elements:
@@ -133,7 +134,7 @@ def _note_markup(chapter: _Chapter, body: Body) -> list:
             aside = etree.Element("aside", {"id": f"fn{n}", "class": "footnote", "role": "doc-footnote",
                                             f"{{{OPS}}}type": "footnote"})
             back = etree.Element("a", {"href": f"#fnref{n}", "class": "backlink", "role": "doc-backlink",
-                                       "title": f"Back to note {n} call"})
+                                       "title": labels_table.label(lang, "back-to-note").format(n=n)})
             back.text = f"{n}."
             blocks = [copy.deepcopy(b) for b in body.notes[n].blocks]
             if blocks and blocks[0].tag == "p":
@@ -187,7 +188,7 @@ def documents(book: Book, body: Body, page_starts=()):
         chapters[0].elements[0:0] = list(opening)
     _rewrite_links(chapters)
     images = collect_images(book, chapters)
-    asides = [_note_markup(c, body) for c in chapters]
+    asides = [_note_markup(c, body, book.metadata.lang) for c in chapters]
     pages = place_page_breaks(chapters, page_starts)
     for c in chapters:
         for e in c.elements:
@@ -211,16 +212,16 @@ def documents(book: Book, body: Body, page_starts=()):
         return list(etree.fromstring("<div>" + text + "</div>"))
 
     docs = [
-        page("text/titlepage.xhtml", "Title page", "frontmatter", "region", "titlepage-section", "titlepage",
+        page("text/titlepage.xhtml", ctx["labels"]["title-page"], "frontmatter", "region", "titlepage-section", "titlepage",
              fragment("epub/titlepage.xhtml.j2")),
-        page("text/copyright.xhtml", "Copyright", "frontmatter", "region", "copyright-section", "copyright-page",
+        page("text/copyright.xhtml", ctx["labels"]["copyright"], "frontmatter", "region", "copyright-section", "copyright-page",
              fragment("epub/copyright.xhtml.j2")),
     ]
     for i, (c, notes_here) in enumerate(zip(chapters, asides)):
         elements = list(c.elements)
         if notes_here:
             notes = etree.Element("section", {"class": "footnotes", "role": "doc-endnotes",
-                                              "aria-label": "Notes", f"{{{OPS}}}type": "footnotes"})
+                                              "aria-label": ctx["labels"]["notes"], f"{{{OPS}}}type": "footnotes"})
             notes.extend(notes_here)
             elements.append(notes)
         docs.append(page(c.file_name, c.title, "bodymatter", "region", "chapter", f"part-{i + 1}", elements))
@@ -486,13 +487,13 @@ def package_edition(book: Book, body: Body, cover_jpeg: bytes | None = None, pag
     env = environment()
     ctx = book_context(book, EPUB)
     text_start = next(d.file_name for d in docs if d.epub_type == "bodymatter")
-    landmarks = [{"type": "toc", "href": "nav.xhtml#toc", "label": "Contents"},
-                 {"type": "titlepage", "href": "text/titlepage.xhtml", "label": "Title page"},
-                 {"type": "copyright-page", "href": "text/copyright.xhtml", "label": "Copyright"},
-                 {"type": "bodymatter", "href": text_start, "label": "Start of text"}]
+    landmarks = [{"type": "toc", "href": "nav.xhtml#toc", "label": ctx["labels"]["contents"]},
+                 {"type": "titlepage", "href": "text/titlepage.xhtml", "label": ctx["labels"]["title-page"]},
+                 {"type": "copyright-page", "href": "text/copyright.xhtml", "label": ctx["labels"]["copyright"]},
+                 {"type": "bodymatter", "href": text_start, "label": ctx["labels"]["start-of-text"]}]
     nav_bytes = render_template(env, "epub/nav.xhtml.j2", book=ctx, toc=toc, landmarks=landmarks,
                                 pages=pages).encode("utf-8")
-    nav = RawHtml(nav_bytes, uid="nav", file_name="nav.xhtml", title="Contents", lang=m.lang)
+    nav = RawHtml(nav_bytes, uid="nav", file_name="nav.xhtml", title=ctx["labels"]["contents"], lang=m.lang)
     nav.properties.append("nav")
     eb.add_item(nav)
     # The order of a printed book: title page, copyright page, contents, then the text.

@@ -22,6 +22,8 @@ from imprint.specs.editions import Edition, Margins, Trim
 from imprint.errors import Location, ManuscriptError, TemplateError
 from imprint.manuscript.load import Book
 from imprint.manuscript.metadata import join_names
+from imprint.manuscript import languages
+from imprint.specs.labels import labels
 
 from imprint.house import ROOT, STYLES, TEMPLATES  # noqa: F401  (ROOT: for the templates' users)
 
@@ -255,6 +257,8 @@ def book_context(book: Book, edition: Edition) -> dict:
     """Plain data for the templates: every value already formatted."""
     m = book.metadata
     isbn = getattr(m.isbn, edition.isbn_key)
+    words = labels(m.lang)
+    isbn_labels = {key: words["paperback"] if key == "print" else name for key, name in ISBN_LABELS.items()}
     notes_len = sum(len(n) for n in m.editorial_notes)
     return {
         "title": m.title, "subtitle": m.subtitle, "author_line": m.author_line,
@@ -263,12 +267,14 @@ def book_context(book: Book, edition: Edition) -> dict:
         "date": m.date.isoformat() if m.date else None, "year": m.date.year if m.date else None,
         "description": m.description, "subjects": list(m.subjects),
         "original_publication": m.original_publication, "edition": m.edition,
-        "isbn": isbn, "isbn_label": ISBN_LABELS[edition.isbn_key] if isbn else None,
+        "isbn": isbn, "isbn_label": isbn_labels[edition.isbn_key] if isbn else None,
         # Every edition's ISBN, so the PDF and the print interior can share one copyright page.
-        "isbns": [{"label": label, "isbn": getattr(m.isbn, key)} for key, label in ISBN_LABELS.items()
+        "isbns": [{"label": label, "isbn": getattr(m.isbn, key)} for key, label in isbn_labels.items()
                   if getattr(m.isbn, key)],
         "editorial_notes": list(m.editorial_notes), "back_notes": notes_len > 900,
         "identifier": m.identifier,
+        # The words the book prints in its language (imprint/specs/labels.py), its writing direction.
+        "labels": words, "dir": languages.direction(m.lang),
     }
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from imprint import cache
 from imprint import processes
 from imprint.manuscript import guards
-from imprint.manuscript import citations, crossrefs, sections
+from imprint.manuscript import citations, crossrefs, languages, sections
 from imprint.manuscript import notes as notes_mod
 from imprint.manuscript import pandoc
 from imprint.errors import Finding, Location, ManuscriptError, MetadataError
@@ -177,7 +177,9 @@ def load(path: Path) -> Book:
     # pandoc reads the book as one text (note numbers and ids run through it), or, after an
     # edit, only the pieces that changed (imprint/manuscript/sections.py).
     cites, refs = citations.requested(metadata), crossrefs.used(markdown)
-    if cites or refs:
+    # Quotation marks in the book's language are written into the AST, the HTML made from it.
+    quoted = languages.quotes_change(metadata.lang, markdown)
+    if cites or refs or quoted:
         # Citations and cross-references are resolved over the whole text (notes and figures
         # numbered through, repeats shortened); the HTML is made from the resolved AST.
         try:
@@ -192,6 +194,7 @@ def load(path: Path) -> Book:
             findings += cited
         else:
             findings += citations.unused_options(metadata) + citations.unresolved(ast, sources)
+        languages.localize_quotes(ast, metadata.lang)
         html = pandoc.html_ready(pandoc.ast_to_html(ast, where, shift_headings=shift), markdown, shift_headings=shift)
         return Book(root=root, metadata=metadata, sources=tuple(sources), ast=ast, notes=index,
                     headings=tuple(collect_headings(ast)), load_findings=tuple(findings), html_future=html)

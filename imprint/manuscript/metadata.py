@@ -14,6 +14,7 @@ from stdnum import isbn as stdnum_isbn
 from stdnum.exceptions import ValidationError as IsbnInvalid
 
 from imprint.errors import Finding, Location, MetadataError
+from imprint.manuscript import languages
 
 MAX_METADATA_BYTES = 256 * 1024
 MAX_DEPTH = 20
@@ -300,6 +301,8 @@ def build_metadata(data: dict, lines: dict[str, int], path: Path) -> tuple[Metad
         lang = "en"
     elif not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", lang):
         fail("lang", f"'{lang}' is not a BCP 47 language tag", "e.g. en, en-GB, fr")
+    else:
+        findings += languages.language_findings(lang, where("lang"))
 
     date = data.get("date")
     if date is not None and not isinstance(date, dt.date):

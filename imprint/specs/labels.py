@@ -2,37 +2,128 @@
 can extend (add a language's row; a key missing from it falls back to English).
 
 `label(lang, key)` takes a BCP 47 tag (`de`, `pt-BR`) and answers in that language, else in
-English; `known(lang)` says whether the language has a row.
+English; `known(lang)` says whether the language has a row; `labels(lang)` is the whole row
+(English filled in), as the templates receive it. Labels with `{…}` are formats
+(`label("de", "translated-by").format(names=…)`).
+
+`QUOTES` holds how each language writes quotation marks (primary and inner pair, from CLDR's
+delimiters: quotationStart/End, alternateQuotationStart/End), with what goes between a mark
+and the words (French: a narrow no-break space). English keeps “…” with ‘…’ inside for en-GB
+too: CLDR's en-GB delimiters are the same, and single outer quotes are a house's choice a
+book can make by typing them.
 """
 
 from __future__ import annotations
 
+# Every key a template or edition prints. To add a language: copy the "en" row, translate it,
+# and give it the language's code (two letters, ISO 639-1) as key.
 LABELS: dict[str, dict[str, str]] = {
     "en": {"chapter": "Chapter", "section": "Section", "figure": "Figure", "table": "Table",
-           "bibliography": "Bibliography", "references": "References", "works-cited": "Works Cited"},
+           "bibliography": "Bibliography", "references": "References", "works-cited": "Works Cited",
+           "contents": "Contents", "notes": "Notes", "copyright": "Copyright", "title-page": "Title page",
+           "start-of-text": "Start of text", "landmarks": "Landmarks", "pages": "Pages",
+           "editorial-note": "Editorial note", "translated-by": "Translated by {names}",
+           "first-published": "First published in {when}.", "published-by": "Published by {publisher}",
+           "set-in": "Set in {face}.", "page-numbers": "Page numbers follow the print edition",
+           "back-to-note": "Back to note {n} call", "paperback": "paperback"},
     "de": {"chapter": "Kapitel", "section": "Abschnitt", "figure": "Abbildung", "table": "Tabelle",
-           "bibliography": "Literaturverzeichnis", "references": "Literatur"},
+           "bibliography": "Literaturverzeichnis", "references": "Literatur",
+           "contents": "Inhalt", "notes": "Anmerkungen", "copyright": "Impressum", "title-page": "Titelseite",
+           "start-of-text": "Textbeginn", "landmarks": "Orientierungspunkte", "pages": "Seiten",
+           "editorial-note": "Editorische Notiz", "translated-by": "Übersetzt von {names}",
+           "first-published": "Erstveröffentlichung: {when}.", "published-by": "Veröffentlicht von {publisher}",
+           "set-in": "Gesetzt aus der {face}.", "page-numbers": "Die Seitenzahlen folgen der Druckausgabe",
+           "back-to-note": "Zurück zum Verweis auf Anmerkung {n}", "paperback": "Taschenbuch"},
     "fr": {"chapter": "Chapitre", "section": "Section", "figure": "Figure", "table": "Tableau",
-           "bibliography": "Bibliographie", "references": "Références"},
+           "bibliography": "Bibliographie", "references": "Références",
+           "contents": "Table des matières", "notes": "Notes", "copyright": "Mentions légales",
+           "title-page": "Page de titre", "start-of-text": "Début du texte", "landmarks": "Repères",
+           "pages": "Pages", "editorial-note": "Note de l’éditeur", "translated-by": "Traduit par {names}",
+           "first-published": "Première publication\u202f: {when}.", "published-by": "Publié par {publisher}",
+           "set-in": "Composé en {face}.", "page-numbers": "La pagination suit celle de l’édition imprimée",
+           "back-to-note": "Retour à l’appel de la note {n}", "paperback": "broché"},
     "es": {"chapter": "Capítulo", "section": "Sección", "figure": "Figura", "table": "Tabla",
-           "bibliography": "Bibliografía", "references": "Referencias"},
+           "bibliography": "Bibliografía", "references": "Referencias",
+           "contents": "Índice", "notes": "Notas", "copyright": "Créditos", "title-page": "Portada",
+           "start-of-text": "Inicio del texto", "landmarks": "Puntos de referencia", "pages": "Páginas",
+           "editorial-note": "Nota editorial", "translated-by": "Traducción de {names}",
+           "first-published": "Primera edición: {when}.", "published-by": "Publicado por {publisher}",
+           "set-in": "Compuesto en {face}.", "page-numbers": "La numeración de páginas sigue la edición impresa",
+           "back-to-note": "Volver a la llamada de la nota {n}", "paperback": "rústica"},
     "it": {"chapter": "Capitolo", "section": "Sezione", "figure": "Figura", "table": "Tabella",
-           "bibliography": "Bibliografia", "references": "Riferimenti bibliografici"},
+           "bibliography": "Bibliografia", "references": "Riferimenti bibliografici",
+           "contents": "Indice", "notes": "Note", "copyright": "Copyright", "title-page": "Frontespizio",
+           "start-of-text": "Inizio del testo", "landmarks": "Punti di riferimento", "pages": "Pagine",
+           "editorial-note": "Nota editoriale", "translated-by": "Traduzione di {names}",
+           "first-published": "Prima edizione: {when}.", "published-by": "Pubblicato da {publisher}",
+           "set-in": "Composto in {face}.", "page-numbers": "La numerazione delle pagine segue l’edizione a stampa",
+           "back-to-note": "Torna al richiamo della nota {n}", "paperback": "brossura"},
     "pt": {"chapter": "Capítulo", "section": "Seção", "figure": "Figura", "table": "Tabela",
-           "bibliography": "Bibliografia", "references": "Referências"},
+           "bibliography": "Bibliografia", "references": "Referências",
+           "contents": "Sumário", "notes": "Notas", "copyright": "Direitos autorais", "title-page": "Folha de rosto",
+           "start-of-text": "Início do texto", "landmarks": "Pontos de referência", "pages": "Páginas",
+           "editorial-note": "Nota editorial", "translated-by": "Tradução de {names}",
+           "first-published": "Primeira publicação: {when}.", "published-by": "Publicado por {publisher}",
+           "set-in": "Composto em {face}.", "page-numbers": "A numeração das páginas segue a edição impressa",
+           "back-to-note": "Voltar à chamada da nota {n}", "paperback": "brochura"},
     "nl": {"chapter": "Hoofdstuk", "section": "Paragraaf", "figure": "Figuur", "table": "Tabel",
-           "bibliography": "Bibliografie", "references": "Literatuur"},
+           "bibliography": "Bibliografie", "references": "Literatuur",
+           "contents": "Inhoud", "notes": "Noten", "copyright": "Colofon", "title-page": "Titelpagina",
+           "start-of-text": "Begin van de tekst", "landmarks": "Oriëntatiepunten", "pages": "Pagina’s",
+           "editorial-note": "Verantwoording", "translated-by": "Vertaald door {names}",
+           "first-published": "Oorspronkelijk verschenen: {when}.", "published-by": "Uitgegeven door {publisher}",
+           "set-in": "Gezet uit de {face}.", "page-numbers": "De paginanummers volgen de gedrukte uitgave",
+           "back-to-note": "Terug naar de verwijzing naar noot {n}", "paperback": "paperback"},
     "ru": {"chapter": "Глава", "section": "Раздел", "figure": "Рисунок", "table": "Таблица",
-           "bibliography": "Библиография", "references": "Список литературы"},
+           "bibliography": "Библиография", "references": "Список литературы",
+           "contents": "Содержание", "notes": "Примечания", "copyright": "Выходные данные",
+           "title-page": "Титульный лист", "start-of-text": "Начало текста", "landmarks": "Ориентиры",
+           "pages": "Страницы", "editorial-note": "От редакции", "translated-by": "Перевод: {names}",
+           "first-published": "Впервые опубликовано: {when}.", "published-by": "Издатель: {publisher}",
+           "set-in": "Набрано шрифтом {face}.", "page-numbers": "Нумерация страниц соответствует печатному изданию",
+           "back-to-note": "Вернуться к ссылке на примечание {n}", "paperback": "мягкая обложка"},
     "pl": {"chapter": "Rozdział", "section": "Podrozdział", "figure": "Rysunek", "table": "Tabela",
-           "bibliography": "Bibliografia", "references": "Bibliografia"},
+           "bibliography": "Bibliografia", "references": "Bibliografia",
+           "contents": "Spis treści", "notes": "Przypisy", "copyright": "Prawa autorskie",
+           "title-page": "Strona tytułowa", "start-of-text": "Początek tekstu", "landmarks": "Punkty orientacyjne",
+           "pages": "Strony", "editorial-note": "Nota redakcyjna", "translated-by": "Tłumaczenie: {names}",
+           "first-published": "Pierwsze wydanie: {when}.", "published-by": "Wydawca: {publisher}",
+           "set-in": "Złożono krojem {face}.", "page-numbers": "Numeracja stron odpowiada wydaniu drukowanemu",
+           "back-to-note": "Powrót do odsyłacza przypisu {n}", "paperback": "oprawa miękka"},
     "sv": {"chapter": "Kapitel", "section": "Avsnitt", "figure": "Figur", "table": "Tabell",
-           "bibliography": "Litteraturförteckning", "references": "Referenser"},
+           "bibliography": "Litteraturförteckning", "references": "Referenser",
+           "contents": "Innehåll", "notes": "Noter", "copyright": "Upphovsrätt", "title-page": "Titelsida",
+           "start-of-text": "Textens början", "landmarks": "Landmärken", "pages": "Sidor",
+           "editorial-note": "Redaktionell anmärkning", "translated-by": "Översättning: {names}",
+           "first-published": "Först utgiven: {when}.", "published-by": "Utgiven av {publisher}",
+           "set-in": "Satt med {face}.", "page-numbers": "Sidnumren följer den tryckta utgåvan",
+           "back-to-note": "Tillbaka till hänvisningen till not {n}", "paperback": "häftad"},
+}
+
+NNBSP = "\u202f"      # narrow no-break space
+
+# lang -> (open, close, inner open, inner close, space inside the marks). CLDR delimiters
+# (common/main/<lang>.xml); French sets a narrow no-break space inside « ».
+QUOTES: dict[str, tuple[str, str, str, str, str]] = {
+    "en": ("“", "”", "‘", "’", ""),
+    "de": ("„", "“", "‚", "‘", ""),
+    "fr": ("«", "»", "“", "”", NNBSP),
+    "es": ("«", "»", "“", "”", ""),
+    "it": ("«", "»", "“", "”", ""),
+    "pt": ("“", "”", "‘", "’", ""),
+    "nl": ("“", "”", "‘", "’", ""),
+    "ru": ("«", "»", "„", "“", ""),
+    "pl": ("„", "”", "«", "»", ""),
+    "sv": ("”", "”", "’", "’", ""),
 }
 
 
+def _base(lang: str) -> str:
+    return (lang or "en").split("-")[0].split("_")[0].lower()
+
+
 def _row(lang: str) -> dict[str, str]:
-    return LABELS.get((lang or "en").split("-")[0].lower(), {})
+    return LABELS.get(_base(lang), {})
 
 
 def known(lang: str) -> bool:
@@ -41,3 +132,15 @@ def known(lang: str) -> bool:
 
 def label(lang: str, key: str) -> str:
     return _row(lang).get(key) or LABELS["en"][key]
+
+
+def labels(lang: str) -> dict[str, str]:
+    """Every label in `lang` (English where its row has none), keys with `-` also under `_`
+    so templates can write `labels.title_page`."""
+    row = {**LABELS["en"], **_row(lang)}
+    return {**row, **{k.replace("-", "_"): v for k, v in row.items()}}
+
+
+def quotes(lang: str) -> tuple[str, str, str, str, str]:
+    """The quotation marks of `lang` (English's for a language the table does not have)."""
+    return QUOTES.get(_base(lang), QUOTES["en"])

@@ -18,6 +18,7 @@ from imprint.typeset import weasylog
 from imprint.typeset.fence import pagestyle
 from imprint.typeset.fence import textdraw
 from imprint.typeset.fence.pdfwrite import painted_as, patch_pydyf, print_finisher, rgb_to_cmyk  # noqa: F401
+from imprint.typeset.fence import hyphenation  # noqa: F401  (installs the region's dictionaries)
 from imprint.specs.editions import Edition
 from imprint.codes import severity
 from imprint.errors import Finding, Location, ToolError

@@ -1,0 +1,123 @@
+"""The book's language: its quotation marks, its writing direction, its hyphenation dictionary,
+and the findings when the house cannot honour it.
+
+- Quotation marks: pandoc's smart quotes turn straight quotes into `Quoted` nodes (it prints
+  English marks for them); `localize_quotes` writes each as the language writes it
+  (imprint/specs/labels.py QUOTES, from CLDR): „…“ ‚…‘ in German, « … » with narrow no-break
+  spaces in French, and so on. Quotation marks the author typed as characters are words of
+  the text and stay as typed. French also gets a narrow no-break space instead of the space
+  the author typed before ; : ! ? (so the mark never starts a line).
+- Direction: ar, he, fa, ur (and the other RTL languages below) set right to left.
+- Hyphenation: WeasyPrint hyphenates with the Pyphen dictionary its `lang` names; Pyphen's
+  fallback takes `en` to the British dictionary, so `hyphenation_dictionary` names the
+  region's own (en -> en_US, de -> de_DE, pt -> pt_PT; en-GB, pt-BR, de-CH as given).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pyphen
+
+from imprint.errors import Finding, Location
+from imprint.specs import labels as labels_table
+
+RTL = {"ar", "he", "iw", "fa", "ur", "yi", "ps", "sd", "ug", "dv", "ckb", "syr"}
+
+# A language's dictionary when no region is given (Pyphen's fallback would take the first it finds).
+DEFAULT_REGION = {"en": "en_US", "de": "de_DE", "pt": "pt_PT", "nl": "nl_NL", "fr": "fr", "it": "it_IT",
+                  "es": "es", "ru": "ru_RU", "pl": "pl_PL", "sv": "sv"}
+
+NNBSP = labels_table.NNBSP
+FRENCH_SPACED = ";:!?"
+
+
+def base(lang: str) -> str:
+    return (lang or "en").replace("_", "-").split("-")[0].lower()
+
+
+def direction(lang: str) -> str:
+    return "rtl" if base(lang) in RTL else "ltr"
+
+
+def hyphenation_dictionary(lang: str) -> str | None:
+    """The Pyphen dictionary for a BCP 47 tag, the region's own; None when Pyphen has none."""
+    if not lang:
+        return None
+    tag = lang.replace("-", "_")
+    parts = tag.split("_")
+    if len(parts) == 1 and parts[0].lower() in DEFAULT_REGION and DEFAULT_REGION[parts[0].lower()] in pyphen.LANGUAGES:
+        return DEFAULT_REGION[parts[0].lower()]
+    if len(parts) > 1:
+        tag = parts[0].lower() + "_" + parts[1].upper()
+    return pyphen.language_fallback(tag)
+
+
+def language_findings(lang: str, where: Location) -> list[Finding]:
+    """G102 when the labels table has no row for the language, G103 when Pyphen has no dictionary."""
+    found = []
+    if not labels_table.known(lang):
+        found.append(Finding("G102", "warning",
+                             f"the book's language '{lang}' has no row in the table of labels (imprint/specs/labels.py): contents, notes, "
+                             "copyright lines and landmarks are printed in English", where,
+                             hint=f"add a '{base(lang)}' row to LABELS (and QUOTES) in imprint/specs/labels.py"))
+    if hyphenation_dictionary(lang) is None:
+        found.append(Finding("G103", "info",
+                             f"no hyphenation dictionary for '{lang}': the text is set without hyphenation", where,
+                             hint="Pyphen's dictionaries are listed in pyphen.LANGUAGES; add one there or break "
+                                  "long words with soft hyphens (U+00AD)"))
+    return found
+
+
+def quotes_change(lang: str, markdown: str) -> bool:
+    """Whether localize_quotes may change this text (never for English)."""
+    marks = labels_table.quotes(lang)
+    if marks[:4] != labels_table.QUOTES["en"][:4] or marks[4]:
+        if '"' in markdown or "'" in markdown:
+            return True
+    return base(lang) == "fr" and re.search(r"[ \t\n][;:!?]", markdown) is not None
+
+
+def localize_quotes(ast: dict, lang: str) -> int:
+    """Rewrite pandoc's Quoted nodes (and, in French, the space before ; : ! ?) in place; the count changed."""
+    if base(lang) == "en":
+        return 0
+    open1, close1, open2, close2, inside = labels_table.quotes(lang)
+    french = base(lang) == "fr"
+    count = 0
+
+    def inlines(items: list) -> list:
+        nonlocal count
+        out = []
+        for i, node in enumerate(items):
+            if isinstance(node, dict) and node.get("t") == "Quoted":
+                kind, content = node["c"]
+                o, c = (open1, close1) if kind.get("t") == "DoubleQuote" else (open2, close2)
+                space = inside if o in "«»" else ""      # French spaces guillemets, not inner “…”
+                out.append({"t": "Str", "c": o + space})
+                out.extend(walk(content))
+                out.append({"t": "Str", "c": space + c})
+                count += 1
+                continue
+            if (french and isinstance(node, dict) and node.get("t") in ("Space", "SoftBreak")
+                    and i + 1 < len(items) and isinstance(items[i + 1], dict) and items[i + 1].get("t") == "Str"
+                    and items[i + 1]["c"][:1] in FRENCH_SPACED):
+                out.append({"t": "Str", "c": NNBSP})
+                count += 1
+                continue
+            out.append(walk(node))
+        return out
+
+    def walk(node):
+        if isinstance(node, list):
+            if node and all(isinstance(x, dict) and "t" in x for x in node):
+                return inlines(node)
+            return [walk(x) for x in node]
+        if isinstance(node, dict):
+            if "c" in node:
+                node["c"] = walk(node["c"])
+            return node
+        return node
+
+    ast["blocks"] = walk(ast.get("blocks", []))
+    return count
