@@ -336,7 +336,7 @@ def test_sigterm_to_the_build_keeps_old_outputs_and_leaves_no_process(last_good)
     book, out, before = last_good
     marker = f"imprint-sigterm-test-{os.getpid()}"
     script = (f"import sys, time; sys.path.insert(0, {str(ROOT)!r}); "
-              "from imprint import inspections; "
+              "from imprint.jobs import inspections; "
               "inspections.INSPECTIONS.append(lambda d, j: time.sleep(300) or []); "
               f"from imprint.cli import main; sys.exit(main(sys.argv[1:]))  # {marker}")
     proc = subprocess.Popen([sys.executable, "-c", script, "--book", str(book), "--out", str(out), "-v"],
