@@ -95,3 +95,72 @@ def test_indentation_beyond_the_open_containers_is_not_depth(tmp_path):
     check_nesting(wide_tables(), tmp_path / "text.md")
     check_nesting("- item\n\n" + " " * 400 + "- not a marker: code\n", tmp_path / "text.md")
     check_nesting("```\n" + "- " * 100 + "\n```\n", tmp_path / "text.md")
+
+
+LINKED = {
+    "one.md": "# One\n\nText with a note.[^a] And [a body link](#later-id).\n\n"
+              "[^a]: See [the later section](#later-id), [chapter three](#three) and [a span](#spot).\n",
+    "two.md": "# Two\n\nMore.[^b]\n\n## Later section {#later-id}\n\nHere.\n\n"
+              "[^b]: Back to [one](#one), and a table:\n\n"
+              "    | a | b |\n    |---|---|\n    | [x](#three) | 2 |\n\n    Table: Caption with [a link](#one).\n",
+    "three.md": "# Three\n\nLast. A [spot]{#spot} here.[^c]\n\n[^c]: Forward to [Two](#two).\n",
+}
+
+
+def linked_book(folder, extra: str = ""):
+    write_book(folder, "", "title: Linked Notes\nauthor: A\nlang: en\n"
+               "identifier: urn:uuid:00000000-0000-4000-8000-000000000016\ndate: 2020-01-01\n"
+               "manuscript: [one.md, two.md, three.md]\n", name="one.md")
+    for name, text in LINKED.items():
+        (folder / name).write_text(text + (extra if name == "three.md" else ""), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def linked_epub(tmp_path_factory):
+    root = tmp_path_factory.mktemp("linked")
+    result = run_cli("--book", linked_book(root / "book"), "--out", root / "out", "--edition", "epub")
+    assert result.code == 0, result.err
+    return next((root / "out").glob("*.epub"))
+
+
+def test_links_in_notes_reach_other_chapters(linked_epub):
+    from imprint.editions import validate
+    from imprint.editions.epub import broken_links
+    with zipfile.ZipFile(linked_epub) as z:
+        one = z.read("EPUB/text/chapter-001.xhtml").decode()
+        two = z.read("EPUB/text/chapter-002.xhtml").decode()
+    aside = one[one.index("<aside"):]
+    assert 'href="chapter-002.xhtml#later-id"' in aside and 'href="chapter-003.xhtml#spot"' in aside
+    notes = two[two.index("<aside"):]
+    assert 'href="chapter-003.xhtml#three"' in notes and "<table" in notes     # a table in a note, too
+    assert broken_links(linked_epub.read_bytes()) == []
+    messages = validate.run_epubcheck(linked_epub)
+    assert [m for m in messages if m.severity in ("fatal", "error", "warning")] == []
+
+
+def test_in_process_check_catches_a_broken_link(linked_epub, tmp_path):
+    from imprint.editions.epub import broken_links
+    broken = tmp_path / "broken.epub"
+    with zipfile.ZipFile(linked_epub) as src, zipfile.ZipFile(broken, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "EPUB/text/chapter-002.xhtml":
+                data = data.replace(b'href="chapter-003.xhtml#three"', b'href="chapter-003.xhtml#thr"', 1)
+            if info.filename == "EPUB/nav.xhtml":
+                data = data.replace(b'href="text/chapter-001.xhtml', b'href="text/chapter-009.xhtml', 1)
+            dst.writestr(info, data)
+    found = broken_links(broken.read_bytes())
+    assert ("EPUB/text/chapter-002.xhtml",
+            "<a href=\"chapter-003.xhtml#thr\">: EPUB/text/chapter-003.xhtml has no element with id 'thr'") in found
+    assert any(doc == "EPUB/nav.xhtml" and "EPUB/text/chapter-009.xhtml, which is not in the package" in p
+               for doc, p in found)
+    assert len(found) == 2
+
+
+def test_a_link_to_an_id_the_book_lacks_is_an_error_at_its_line(tmp_path):
+    book = linked_book(tmp_path / "book", "\nA [dangling](#nosuch) link.\n")
+    out = tmp_path / "out"
+    result = run_cli("--book", book, "--out", out, "--edition", "epub")
+    assert result.code == 1 and not out.exists()
+    assert re.search(r"three\.md:7:13: error: E206 EPUB link does not resolve: .*'nosuch'", result.err), result.err
