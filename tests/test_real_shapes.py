@@ -164,3 +164,48 @@ def test_a_link_to_an_id_the_book_lacks_is_an_error_at_its_line(tmp_path):
     result = run_cli("--book", book, "--out", out, "--edition", "epub")
     assert result.code == 1 and not out.exists()
     assert re.search(r"three\.md:7:13: error: E206 EPUB link does not resolve: .*'nosuch'", result.err), result.err
+
+
+def long_book(chapters: int) -> str:
+    """A book of many short chapters: each opens on a right-hand page, so pages come cheaply."""
+    para = "A sentence of the long book, long enough to fill a line or two of the page. " * 6
+    return "".join(f"# Chapter {i}\n\n{para}\n\n{para}\n\n" for i in range(1, chapters + 1))
+
+
+def test_a_book_too_long_for_the_printer_says_what_to_do_and_the_other_editions_build(tmp_path, monkeypatch):
+    import dataclasses
+
+    from imprint.specs import profiles
+    kdp = profiles.PROFILES["kdp"]
+    limit = 30                               # KDP's 828 pages, made reachable by 22 short chapters
+    monkeypatch.setitem(profiles.PROFILES, "kdp", dataclasses.replace(
+        kdp, pages=dataclasses.replace(kdp.pages, max_pages=limit)))
+    book = write_book(tmp_path / "book", long_book(22))
+    out = tmp_path / "out"
+    whole = run_cli("--book", book, "--out", out, "--no-cache", "-v")
+    assert whole.code == 1 and not out.exists()
+    line = next(ln for ln in whole.err.splitlines() if " P103 " in ln)
+    pages = int(re.search(r"P103 (\d+) pages; Amazon KDP paperback prints 24 to 30", line).group(1))
+    assert pages > limit
+    parts, each = map(int, re.search(r"(\d+) volumes of about (\d+) pages each", line).groups())
+    assert each <= limit and parts * (each - 6) >= pages and (parts - 1) * (each - 6) < pages
+    assert "a larger trim is not possible (6x9 is the largest)" in line
+    assert "IngramSpark paperback" in line and "`--edition pdf --edition epub`" in line
+    # the download PDF and the EPUB have no page limit: they build
+    result = run_cli("--book", book, "--out", out, "--edition", "pdf", "--edition", "epub", "--no-cache")
+    assert result.code == 0, result.err
+    assert sorted(p.suffix for p in out.iterdir() if not p.name.startswith(".")) == [".epub", ".json", ".pdf"]
+    assert len(page_texts(next(out.glob("*.pdf")))) > limit
+
+
+def test_the_too_long_hint_estimates_other_trims_and_volumes():
+    from imprint.editions.preflight import too_long_hint
+    from imprint.specs.editions import TRIMS
+    from imprint.specs.profiles import KDP, LULU
+    hint = too_long_hint(1220, KDP, TRIMS["6x9"])
+    assert "828 pages" in hint and "2 volumes of about 616 pages each" in hint
+    assert "printer that binds" not in hint                                  # IngramSpark: 1200 at most
+    assert "a printer that binds it: IngramSpark paperback." in too_long_hint(1100, KDP, TRIMS["6x9"])
+    small = too_long_hint(1000, LULU, TRIMS["5x8"])
+    assert "a larger trim: 6x9 (about 741 pages)" in small                  # 1000 x 40 / 54 sq in
+    assert "3 volumes" in too_long_hint(2000, KDP, TRIMS["6x9"])
