@@ -36,7 +36,7 @@ from imprint.jobs.job import Job
 from imprint.typeset import engine
 from imprint.specs.editions import EDITIONS, Edition, for_printer, margins_for, trim as trim_for
 from imprint.errors import BuildFailed, ExitCode, Finding, ImprintError, Location, MetadataError, fails, summary
-from imprint.processes import Limits, can_fork, run_limited, start_limited
+from imprint.processes import Limits, MemorySampler, can_fork, run_limited, start_limited
 from imprint.checks import note_outputs
 from imprint.manuscript.load import Book, load
 
@@ -111,7 +111,7 @@ def _slim(result):
 
 
 def _replay(result, out: Path):
-    result = dataclasses.replace(result, out=out)
+    result = dataclasses.replace(result, out=out, memory=None)    # no build ran: nothing measured
     result.written = write_outputs(result)
     return result
 
@@ -136,6 +136,7 @@ class BuildResult:
     findings: list[Finding]          # manuscript findings, then each edition's
     written: list[Path] = field(default_factory=list)
     preflight: preflight.Preflight | None = None
+    memory: dict | None = None        # processes.MemorySampler's peaks; None when replayed from the cache
 
     def report(self) -> dict:
         return {
@@ -149,6 +150,7 @@ class BuildResult:
             },
             "findings": [f.as_json() for f in self.findings],
             "preflight": self.preflight.as_json() if self.preflight else None,
+            "memory": self.memory,
         }
 
 
@@ -195,7 +197,15 @@ def build(book_path: Path, out: Path, edition_names=None, *, strict: bool = Fals
     `profile` (a printer name or PrinterProfile) and `trim` (a trim name) override the metadata.
     Each typesetting job runs under `limits` (time, memory). Remote images are fetched for the
     paged editions only with `allow_remote_images`; an EPUB never carries them. `validate` runs
-    EPUBCheck on every EPUB (about ten seconds: a JVM starts), its errors failing the build."""
+    EPUBCheck on every EPUB (about ten seconds: a JVM starts), its errors failing the build.
+    The report gives the build's peak memory: this process and all its workers together."""
+    with MemorySampler() as memory:
+        return _build(book_path, out, edition_names, strict=strict, progress=progress, profile=profile, trim=trim,
+                      limits=limits, allow_remote_images=allow_remote_images, validate=validate, memory=memory)
+
+
+def _build(book_path: Path, out: Path, edition_names, *, strict, progress, profile, trim, limits,
+           allow_remote_images, validate, memory: MemorySampler) -> BuildResult:
     say = progress or (lambda message: None)
     warm = _warm_up(Path(book_path))
     learned = None
@@ -284,7 +294,11 @@ def build(book_path: Path, out: Path, edition_names=None, *, strict: bool = Fals
     built = {r.edition for r in results}
     if fails([f for f in all_findings if f.edition is None or f.edition in built], strict):
         raise BuildFailed(f"the build found problems: {summary(all_findings)}", findings=all_findings)
-    result = BuildResult(book, Path(out), results, all_findings, preflight=checked)
+    memory.stop()
+    result = BuildResult(book, Path(out), results, all_findings, preflight=checked, memory=memory.as_json())
+    if result.memory:
+        say(f"peak memory {result.memory['tree_peak_mb']:.0f} MB (all processes together; "
+            f"the largest alone {result.memory['largest_process_mb']:.0f} MB)")
     result.written = write_outputs(result)
     return result
 

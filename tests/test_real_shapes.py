@@ -75,6 +75,10 @@ def test_wide_and_indented_tables_build(tmp_path):
     assert xhtml.count("<table") >= 3
     assert re.search(r"<td[^>]*>\s*Quarters of the harvest", xhtml)
     assert "Gridfruit" in xhtml and "deepercode = 2" in xhtml
+    # the report's peak memory is the whole process tree's (the build and its workers summed)
+    import json
+    memory = json.loads(next(out.glob("*.report.json")).read_text())["memory"]
+    assert memory["tree_peak_mb"] > memory["largest_process_mb"] > 20, memory
 
 
 @pytest.mark.parametrize("markdown,line,cause", [
