@@ -213,3 +213,35 @@ def test_the_too_long_hint_estimates_other_trims_and_volumes():
     small = too_long_hint(1000, LULU, TRIMS["5x8"])
     assert "a larger trim: 6x9 (about 741 pages)" in small                  # 1000 x 40 / 54 sq in
     assert "3 volumes" in too_long_hint(2000, KDP, TRIMS["6x9"])
+
+
+def footer_table(tag: str) -> str:
+    rows = [("Year", "Wheat", "Barley"), (f"17{tag}1", "12", "31"), (f"17{tag}2", "14", "29"),
+            (f"Total{tag}", f"Sumwheat{tag}", f"Sumbarley{tag}")]
+    line = "+" + "+".join("-" * 14 for _ in range(3)) + "+"
+    heavy = line.replace("-", "=")
+    row = lambda cells: "|" + "|".join(f" {c:<13}" for c in cells) + "|"
+    table = [line, row(rows[0]), heavy, row(rows[1]), line, row(rows[2]), heavy, row(rows[3]), heavy]
+    return "\n".join("    " + t for t in table)
+
+
+def test_a_table_footer_in_a_note_keeps_its_columns(tmp_path):
+    para = "A long note runs on over the pages of the book, sentence after sentence of commentary. " * 5
+    body = "The text goes on beside the notes, page after page of it, long enough to carry them. " * 6
+    text = ("# One\n\nA short note with a table.[^a] And a long one.[^b]\n\n" + f"{body}\n\n" * 12 +
+            f"[^a]: The grain sold:\n\n{footer_table('A')}\n\n"
+            f"[^b]: {para}\n\n" + "".join(f"    {para}\n\n" for _ in range(12)) + f"{footer_table('B')}\n")
+    book = write_book(tmp_path / "book", text)
+    out = tmp_path / "out"
+    result = run_cli("--book", book, "--out", out, "--edition", "pdf")
+    assert result.code == 0, result.err
+    with pdfplumber.open(next(out.glob("*.pdf"))) as pdf:
+        words = [dict(w, page=page.page_number) for page in pdf.pages for w in page.extract_words()]
+    for tag in "AB":
+        x = {w["text"]: w["x0"] for w in words if w["text"].endswith(tag) or w["text"].startswith(f"17{tag}")}
+        body = next(w for w in words if w["text"] == f"17{tag}1")
+        row = [w for w in words if abs(w["top"] - body["top"]) < 1 and w["page"] == body["page"]]
+        columns = sorted(w["x0"] for w in row)              # 17A1, 12, 31: the body row's columns
+        footer = [x[f"Total{tag}"], x[f"Sumwheat{tag}"], x[f"Sumbarley{tag}"]]
+        assert len(columns) == 3 and all(abs(a - b) < 1 for a, b in zip(footer, columns)), (tag, footer, columns)
+        assert footer[1] - footer[0] > 20 and footer[2] - footer[1] > 20
