@@ -99,6 +99,7 @@ def test_indentation_beyond_the_open_containers_is_not_depth(tmp_path):
     check_nesting(wide_tables(), tmp_path / "text.md")
     check_nesting("- item\n\n" + " " * 400 + "- not a marker: code\n", tmp_path / "text.md")
     check_nesting("```\n" + "- " * 100 + "\n```\n", tmp_path / "text.md")
+    check_nesting("Text.\n\n" + "- " * 100 + "\n\n" + "* " * 80 + "\n", tmp_path / "text.md")   # rules
 
 
 LINKED = {

@@ -33,6 +33,8 @@ _LIST_MARKER = re.compile(r"(?:[-+*]|(?:\d{1,9}|#)[.)])(?=[ \t]|$)")
 # A line that may open or continue a container: indentation, a '>' or a list marker first.
 _MAY_NEST = re.compile(r"[ \t>`~]|(?:[-+*]|(?:\d{1,9}|#)[.)])(?:[ \t]|$)")
 _FENCE_AT = re.compile(r"(`{3,}|~{3,})")
+# A thematic break (`- - -`, `* * *`, however long): a rule, not a run of list markers.
+_RULE = re.compile(r"([-*_])(?:[ \t]*\1){2,}[ \t]*$")
 
 
 def _columns(line: str, pos: int, col: int) -> tuple[int, int]:
@@ -94,6 +96,8 @@ class Nesting:
             if line[pos] == ">":
                 self.quotes += 1
                 end, ecol = pos + 1, col + 1
+            elif _RULE.match(line, pos):
+                break
             elif m := _LIST_MARKER.match(line, pos):
                 end, ecol = m.end(), col + (m.end() - pos)
                 after, acol = _columns(line, end, ecol)
