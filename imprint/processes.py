@@ -197,3 +197,90 @@ def _died(exitcode, limits: Limits, job, seconds: float):
                     where=Location(job.book_file))
 
 
+
+
+# --- the memory a whole build uses --------------------------------------------------------
+
+def tree_memory(root_pid: int) -> tuple[int, int]:
+    """(total, largest) bytes of memory held now by root_pid and all its descendants, read
+    from /proc: each process's proportional set size (smaps_rollup's Pss: a page a forked
+    child still shares with its parent is counted once, split between them), or its resident
+    size (stat's rss) where the kernel gives no smaps_rollup. (0, 0) without /proc."""
+    import os
+
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    try:
+        page = os.sysconf("SC_PAGE_SIZE")
+        entries = [e.name for e in os.scandir("/proc") if e.name.isdigit()]
+    except (OSError, ValueError):
+        return 0, 0
+    for name in entries:
+        try:
+            with open(f"/proc/{name}/stat", "rb") as fh:
+                fields = fh.read().rsplit(b")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(name))
+            rss[int(name)] = int(fields[21]) * page
+        except (OSError, IndexError, ValueError):
+            continue
+    total = largest = 0
+    todo = [root_pid]
+    while todo:
+        pid = todo.pop()
+        size = rss.get(pid, 0)
+        try:
+            with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
+                for line in fh:
+                    if line.startswith(b"Pss:"):
+                        size = int(line.split()[1]) * 1024
+                        break
+        except (OSError, ValueError, IndexError):
+            pass
+        total, largest = total + size, max(largest, size)
+        todo += children.get(pid, [])
+    return total, largest
+
+
+class MemorySampler:
+    """The peak memory of this process and every process under it while the block runs,
+    sampled from /proc every `every` seconds (a peak between samples can be missed): the peak
+    of the sum over the tree, and of the largest single process."""
+
+    def __init__(self, every: float = 0.2):
+        self.every, self.peak, self.largest, self.samples = every, 0, 0, 0
+        self._done = None
+
+    def __enter__(self):
+        import os
+        import threading
+
+        self._done = threading.Event()
+        me = os.getpid()
+
+        def sample():
+            while True:
+                total, largest = tree_memory(me)
+                self.peak, self.largest = max(self.peak, total), max(self.largest, largest)
+                self.samples += 1
+                if self._done.wait(self.every):
+                    return
+
+        self._thread = threading.Thread(target=sample, name="imprint-memory", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._done is not None and not self._done.is_set():
+            self._done.set()
+            self._thread.join()
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+    def as_json(self) -> dict | None:
+        if not self.peak:
+            return None
+        return {"tree_peak_mb": round(self.peak / 2**20, 1), "largest_process_mb": round(self.largest / 2**20, 1),
+                "how": f"this process and all its workers, proportional set size summed, sampled every "
+                       f"{self.every} s ({self.samples} samples)"}

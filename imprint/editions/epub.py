@@ -164,12 +164,19 @@ def _fill(skeleton: str, elements) -> bytes:
     return etree.tostring(doc, xml_declaration=True, encoding="utf-8", doctype="<!DOCTYPE html>")
 
 
-def _rewrite_links(docs: list[_Chapter]):
-    """Internal links point at the file that now holds their target."""
+def _rewrite_links(docs: list[_Chapter], asides: list[list] | None = None):
+    """Internal links point at the file that now holds their target: links in the text, its
+    captions and tables, and in the notes (each chapter's asides, set at its end)."""
+    asides = asides or [[] for _ in docs]
     where = {i: c.file_name for c in docs for i in c.ids}
-    for c in docs:
-        for el in c.elements:
-            for a in el.iter("a"):
+    for c, notes in zip(docs, asides):
+        for aside in notes:
+            for n in aside.iter():
+                if isinstance(n.tag, str) and n.get("id"):
+                    where.setdefault(n.get("id"), c.file_name)
+    for c, notes in zip(docs, asides):
+        for el in [*c.elements, *notes]:
+            for a in el.iter("a", f"{{{XHTML}}}a"):
                 href = a.get("href", "")
                 if href.startswith("#") and href[1:] in where and where[href[1:]] != c.file_name:
                     a.set("href", os.path.basename(where[href[1:]]) + href)
@@ -186,9 +193,9 @@ def documents(book: Book, body: Body, page_starts=()):
     if book.metadata.form == "essay":
         opening = etree.fromstring(render_template(env, "epub/opening.xhtml.j2", book=ctx))
         chapters[0].elements[0:0] = list(opening)
-    _rewrite_links(chapters)
     images = collect_images(book, chapters)
     asides = [_note_markup(c, body, book.metadata.lang) for c in chapters]
+    _rewrite_links(chapters, asides)
     pages = place_page_breaks(chapters, page_starts)
     for c in chapters:
         for e in c.elements:
@@ -508,7 +515,83 @@ def package_edition(book: Book, body: Body, cover_jpeg: bytes | None = None, pag
                                "mtime": when, "raise_exceptions": True})
     writer.process()
     writer.write()
-    return Packaged(normalise_zip(raw.getvalue(), when), tuple(findings), len(pages))
+    data = normalise_zip(raw.getvalue(), when)
+    findings += link_findings(book, data)
+    return Packaged(data, tuple(findings), len(pages))
+
+
+def link_findings(book: Book, data: bytes) -> list[Finding]:
+    """E206 for each internal link of the EPUB that does not resolve: at the manuscript line
+    that writes it when the target is an id no element of the book has (the author's to fix),
+    else a link the packaging failed to point at its file (ours)."""
+    found = []
+    for doc, problem, fragment, anywhere in broken_links(data, detail=True):
+        where, hint = Location(book.metadata.source), "please report this: the EPUB's internal links should all point at their files"
+        if fragment and not anywhere:
+            hint = f"no heading or element of the book has the id '{fragment}': correct the link or give its target {{#{fragment}}}"
+            for src in book.sources:
+                at = src.text.find(f"(#{fragment}")
+                if at >= 0:
+                    line = src.text.count("\n", 0, at)
+                    col = at - (src.text.rfind("\n", 0, at) + 1) + 1
+                    where = Location(src.path, src.first_line + line, col)
+                    break
+        found.append(Finding("E206", "error", f"EPUB link does not resolve: {doc}: {problem}", where,
+                             edition="epub", hint=hint))
+    return found
+
+
+_OPF = "{http://www.idpf.org/2007/opf}"
+_NCX = "{http://www.daisy.org/z3986/2005/ncx/}"
+_LINK_ATTRS = ("href", "src", "{http://www.w3.org/1999/xlink}href", "poster", "data")
+
+
+def broken_links(data: bytes, detail: bool = False) -> list[tuple]:
+    """Every internal link of an EPUB that does not resolve, as (document, what is wrong): each
+    href/src in each XHTML document, the navigation document and the NCX must name a file in the
+    package and, with a #fragment, an element with that id there. In-process, no JVM.
+    `detail`: also the fragment and whether any document of the package has that id."""
+    from posixpath import dirname, join, normpath
+    from urllib.parse import urlsplit
+
+    z = zipfile.ZipFile(io.BytesIO(data))
+    names = set(z.namelist())
+    container = etree.fromstring(z.read("META-INF/container.xml"))
+    opf_name = container.find(".//{urn:oasis:names:tc:opendocument:xmlns:container}rootfile").get("full-path")
+    opf = etree.fromstring(z.read(opf_name))
+    base = dirname(opf_name)
+    manifest = {normpath(join(base, unquote(i.get("href")))): i.get("media-type")
+                for i in opf.iter(f"{_OPF}item")}
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    trees, ids = {}, {}
+    for name, kind in manifest.items():
+        if kind in ("application/xhtml+xml", "application/x-dtbncx+xml") and name in names:
+            trees[name] = etree.fromstring(z.read(name), parser)
+            ids[name] = {v for el in trees[name].iter() if isinstance(el.tag, str)
+                         for v in (el.get("id"), el.get("{http://www.w3.org/XML/1998/namespace}id")) if v}
+    broken = []
+    for name, tree in trees.items():
+        for el in tree.iter():
+            if not isinstance(el.tag, str):
+                continue
+            for attr in _LINK_ATTRS:
+                value = el.get(attr)
+                if value is None or attr == "data" and not el.tag.endswith("object"):
+                    continue
+                url = urlsplit(value.strip())
+                if url.scheme or url.netloc:
+                    continue            # an external link: not the package's to resolve
+                target = normpath(join(dirname(name), unquote(url.path))) if url.path else name
+                what = f"<{etree.QName(el).localname} {etree.QName(attr).localname}=\"{value}\">"
+                fragment = unquote(url.fragment)
+                if target not in manifest or target not in names:
+                    broken.append((name, f"{what} names {target}, which is not in the package", fragment))
+                elif fragment and fragment not in ids.get(target, ()):
+                    broken.append((name, f"{what}: {target} has no element with id '{fragment}'", fragment))
+    if not detail:
+        return [b[:2] for b in broken]
+    every = set().union(*ids.values())
+    return [(*b, b[2] in every) for b in broken]
 
 
 class _Writer(epub.EpubWriter):

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from imprint.codes import meanings
-from imprint.specs.editions import Trim
+from imprint.specs.editions import TRIMS, Trim
 from imprint.errors import Finding, Location, summary
 
 CODES = meanings("P1")        # severities and meanings: imprint/codes.py
@@ -90,6 +90,41 @@ def preflight(interior: bytes, cover, printer, trim: Trim, paper: str, isbn: str
     return result
 
 
+FRONT_PAGES = 6         # title, copyright, contents...: pages a second volume repeats
+
+
+def too_long_hint(count: int, printer, trim: Trim) -> str:
+    """What to do with an interior longer than the printer binds: the page count at each larger
+    trim (the text's pages scale with the page's area: an estimate), the count of each of two
+    volumes, and the printers that bind this many pages; the other editions need none of it."""
+    from imprint.specs.profiles import PROFILES
+
+    limit = printer.pages.max_pages
+    area = trim.width * trim.height
+    bigger = sorted(((-(-count * area // (t.width * t.height)), t.name) for t in TRIMS.values()
+                     if t.width * t.height > area * 1.01), key=lambda x: x[0])
+    options = []
+    fits = [f"{name} (about {int(n)} pages)" for n, name in bigger if n <= limit]
+    if bigger and fits:
+        options.append("a larger trim: " + ", ".join(fits))
+    elif bigger:
+        options.append("a larger trim alone is not enough (" + ", ".join(f"{name}: about {int(n)} pages"
+                                                                           for n, name in bigger) + ")")
+    else:
+        options.append(f"a larger trim is not possible ({trim.name} is the largest)")
+    options.append("smaller type or tighter leading (pages shrink about as the square of the type size)")
+    volumes = -(-count // max(1, limit - FRONT_PAGES))
+    parts = max(2, volumes)
+    each = -(-count // parts) + FRONT_PAGES
+    each += each % 2
+    options.append(f"{parts} volumes of about {each} pages each (one book per volume, split at a chapter)")
+    others = [p.label for p in PROFILES.values() if p.name != printer.name and p.pages.max_pages >= count]
+    if others:
+        options.append("a printer that binds it: " + ", ".join(others))
+    return (f"the book is too long for one volume at {printer.label}'s {limit} pages: " + "; or ".join(options)
+            + f". Meanwhile `--edition pdf --edition epub` builds the other editions, which have no page limit")
+
+
 def _open(data: bytes, report: _Report):
     import pikepdf
     import pypdfium2
@@ -108,7 +143,8 @@ def check_interior(data: bytes, printer, trim: Trim, name: str = "print") -> tup
     count = len(pdf.pages)
     rules = printer.pages
     if not rules.min_pages <= count <= rules.max_pages:
-        report.add("P103", "error", f"{count} pages; {printer.label} prints {rules.min_pages} to {rules.max_pages}")
+        report.add("P103", "error", f"{count} pages; {printer.label} prints {rules.min_pages} to {rules.max_pages}",
+                   hint=too_long_hint(count, printer, trim) if count > rules.max_pages else None)
     if rules.even and count % 2:
         report.add("P104", "error", f"{count} pages: the count must be even", hint="add a blank page at the end")
     bleeds = _boxes(pdf, printer, trim, report)

@@ -30,25 +30,97 @@ MAX_AST_DEPTH = 4 * MAX_NESTING
 # --- nesting of the manuscript text -------------------------------------------------------
 
 _LIST_MARKER = re.compile(r"(?:[-+*]|(?:\d{1,9}|#)[.)])(?=[ \t]|$)")
+# A line that may open or continue a container: indentation, a '>' or a list marker first.
+_MAY_NEST = re.compile(r"[ \t>`~]|(?:[-+*]|(?:\d{1,9}|#)[.)])(?:[ \t]|$)")
+_FENCE_AT = re.compile(r"(`{3,}|~{3,})")
+# A thematic break (`- - -`, `* * *`, however long): a rule, not a run of list markers.
+_RULE = re.compile(r"([-*_])(?:[ \t]*\1){2,}[ \t]*$")
+
+
+def _columns(line: str, pos: int, col: int) -> tuple[int, int]:
+    """Skip spaces and tabs from line[pos] (at column col, tabs to the next stop of 4)."""
+    while pos < len(line) and line[pos] in " \t":
+        col = col + 4 - col % 4 if line[pos] == "\t" else col + 1
+        pos += 1
+    return pos, col
+
+
+class Nesting:
+    """How deeply the containers of Markdown nest, line by line, as CommonMark and pandoc
+    read them: the list items still open (each with the column its content starts at, so a
+    line continues an item only when it is indented at least that far, and a blank line
+    does not close it), then the '>' and list markers the line itself opens. Indentation
+    beyond the open containers is content (a table row, indented code), not depth; lines of
+    fenced code open nothing."""
+
+    def __init__(self):
+        self.items: list[int] = []      # content columns of the open list items
+        self.blank = True               # the line before was blank (no lazy continuation)
+        self.fence: str | None = None
+        self.quotes = self.markers = 0  # what the last line opened itself
+
+    def feed(self, line: str) -> int:
+        """The depth of the next line: open list items it continues + markers it opens."""
+        self.quotes = self.markers = 0
+        if not self.items and self.fence is None and not _MAY_NEST.match(line):
+            self.blank = not line.strip()
+            return 0
+        if not line.strip():
+            self.blank = True
+            return len(self.items)
+        # where the line's text begins, past its indentation and any '>' quote markers
+        pos, lead = _columns(line, 0, 0)
+        p, c, qend = pos, lead, 0
+        while p < len(line) and line[p] == ">":
+            self.quotes += 1
+            qend = c + 2                # a '>' and the one space that belongs to it
+            p, c = _columns(line, p + 1, c + 1)
+        base = self.items[-1] if self.items else 0
+        if self.fence is not None:
+            m = _FENCE_AT.match(line, p)
+            if m and m.group(1)[0] == self.fence[0] and len(m.group(1)) >= len(self.fence):
+                self.fence = None
+            self.blank = False
+            return len(self.items)
+        if c < base and (self.blank or self.quotes or _LIST_MARKER.match(line, p)):
+            # less indented than the innermost item, and not a lazy continuation line
+            while self.items and self.items[-1] > c:
+                self.items.pop()
+            base = self.items[-1] if self.items else 0
+        self.blank = False
+        if c - max(base, qend) >= 4:    # indented code or a table's content: no depth
+            return len(self.items) + self.quotes
+        # the markers the line opens: list markers (and '>'s after them), at most 4 columns apart
+        pos, col = p, c
+        while pos < len(line):
+            if line[pos] == ">":
+                self.quotes += 1
+                end, ecol = pos + 1, col + 1
+            elif _RULE.match(line, pos):
+                break
+            elif m := _LIST_MARKER.match(line, pos):
+                end, ecol = m.end(), col + (m.end() - pos)
+                after, acol = _columns(line, end, ecol)
+                gap = acol - ecol
+                while self.items and self.items[-1] > col:
+                    self.items.pop()
+                self.items.append(ecol + (gap if 1 <= gap <= 4 and after < len(line) else 1))
+                self.markers += 1
+            else:
+                m = _FENCE_AT.match(line, pos)
+                if m:
+                    self.fence = m.group(1)
+                break
+            pos, col2 = _columns(line, end, ecol)
+            if col2 - ecol > 4:
+                break
+            col = col2
+        return len(self.items) + self.quotes
 
 
 def line_nesting(line: str) -> int:
-    """How many Markdown containers a line opens: its indentation (two columns a level, as
-    nested list items need) and the quote and list markers that follow it."""
-    stripped = line.lstrip(" \t")
-    lead = line[: len(line) - len(stripped)]
-    depth = (len(lead) + 3 * lead.count("\t")) // 2
-    pos = len(lead)
-    while pos < len(line):
-        if line[pos] in " \t":
-            pos += 1
-        elif line[pos] == ">":
-            depth, pos = depth + 1, pos + 1
-        elif m := _LIST_MARKER.match(line, pos):
-            depth, pos = depth + 1, m.end()
-        else:
-            break
-    return depth
+    """How many Markdown containers a line opens on its own: its '>' and list markers."""
+    return Nesting().feed(line)
 
 
 class _Depth(html.parser.HTMLParser):
@@ -83,11 +155,19 @@ def check_nesting(text: str, file: Path, first_line: int = 1) -> None:
     brackets nested deeper than MAX_BRACKETS, or with a YAML block pandoc must not read."""
     check_brackets(text, file, first_line)
     check_yaml_blocks(text, file, first_line)
+    nesting = Nesting()
     for i, line in enumerate(text.split("\n")):
-        if len(line) > MAX_NESTING and line_nesting(line) > MAX_NESTING:
+        if nesting.feed(line) > MAX_NESTING:
+            items, quotes = len(nesting.items), nesting.quotes
+            if nesting.markers + quotes > MAX_NESTING // 2:
+                cause = (f"this line alone opens {quotes} block quotes ('>') and {nesting.markers} list items; "
+                         "check for a run of '>' or list markers")
+            else:
+                cause = (f"{items} list items are open here, each indented to the content of the one above; "
+                         "indent a list only as far as it nests, or start it at the margin")
             raise ManuscriptError(f"lists or block quotes are nested more than {MAX_NESTING} levels deep",
                                   where=Location(file, first_line + i),
-                                  hint="no book needs this; check for a run of '>' or list markers")
+                                  hint=f"no book needs this: {cause}")
     if text.count("<") <= MAX_NESTING:
         return
     parser = _Depth()
