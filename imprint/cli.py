@@ -11,7 +11,7 @@ from pathlib import Path
 
 from imprint import pipeline
 from imprint import proof
-from imprint.specs.editions import EDITIONS, TRIMS
+from imprint.specs.editions import EDITIONS, TRIM_FORMS, parse_trim
 from imprint.specs.profiles import PROFILES
 from imprint.errors import BuildFailed, ExitCode, ImprintError, condensed, fails, summary
 from imprint.processes import DEFAULT_MEMORY_MB, DEFAULT_SECONDS, Limits
@@ -65,8 +65,8 @@ def parser() -> argparse.ArgumentParser:
                             help="output folder (default: dist)")
         target.add_argument("--profile", choices=sorted(PROFILES), metavar="NAME",
                             help=f"printer profile: {', '.join(PROFILES)} (default: the metadata's, else kdp)")
-        target.add_argument("--trim", choices=sorted(TRIMS), metavar="SIZE",
-                            help=f"trim size: {', '.join(TRIMS)} (default: the metadata's, else 6x9)")
+        target.add_argument("--trim", type=_trim, metavar="SIZE",
+                            help=f"trim size: {TRIM_FORMS} (default: the metadata's, else 6x9)")
     for target in (p, b):
         target.add_argument("--edition", action="append", choices=sorted(EDITIONS), metavar="NAME",
                             help=f"edition to build, repeatable: {', '.join(sorted(EDITIONS))} "
@@ -92,6 +92,12 @@ def parser() -> argparse.ArgumentParser:
         target.add_argument("--open", action="store_true", help="open the preview in a browser with --watch")
     del c
     return p
+
+
+def _trim(text: str) -> str:
+    if parse_trim(text) is None:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a trim size: use {TRIM_FORMS}")
+    return text
 
 
 def _positive(kind):

@@ -15,7 +15,7 @@ ERROR, WARNING, INFO = "error", "warning", "info"
 
 TABLE: dict[str, tuple[str, str]] = {
     # the metadata (imprint/manuscript/metadata.py, load.py)
-    "M001": (WARNING, "Unknown metadata key that looks like a mistyped known key (it is ignored)."),
+    "M001": (WARNING, "Unknown metadata key (it is ignored): a likely misspelling, or a pandoc key with what to use instead."),
     "M002": (WARNING, "No `lang` in the metadata; English is assumed."),
     "M003": (WARNING, "No `identifier` in the metadata; a stable one is derived from title and author."),
     "M004": (WARNING, "Front matter inside a manuscript file of a book folder (ignored; metadata belongs in book.yaml)."),

@@ -37,6 +37,7 @@ from imprint.manuscript import sanitize
 from imprint.jobs.job import Job
 from imprint.typeset import engine
 from imprint.specs.editions import EDITIONS, Edition, for_printer, margins_for, trim as trim_for
+from imprint.specs.editions import check_margins as margin_problem
 from imprint.codes import severity
 from imprint.errors import BuildFailed, ExitCode, Finding, ImprintError, Location, MetadataError, fails, summary
 from imprint.processes import Limits, can_fork, run_limited, start_limited
@@ -162,6 +163,10 @@ def select(names) -> list[Edition]:
 
 def run_checks(book_path: Path) -> tuple[Book, list[Finding]]:
     book = load(book_path)
+    # the page the metadata asks for, against the metadata's printer (a build checks the printer it is given)
+    printer = printer_for(book)
+    trim_of(book, None, printer)
+    check_margins(book, printer, None, False)
     return book, checks.check(book)
 
 
@@ -178,15 +183,33 @@ def printer_for(book: Book, name=None) -> profiles.PrinterProfile:
     return profiles.profile(name)
 
 
-def trim_of(book: Book, name=None):
-    """The trim: given (a name), else the metadata's, else 6 x 9 in."""
-    if name:
-        return trim_for(name)
+def trim_of(book: Book, name=None, printer=None):
+    """The trim: given (a name or WxH size), else the metadata's, else 6 x 9 in; checked against
+    the printer's trims when `printer` is given (an error at the metadata's `trim:` line)."""
+    line = dict(book.metadata.key_lines).get("trim")
+    where = Location("--trim") if name else Location(book.metadata.source, line)
     try:
-        return trim_for(book.metadata.trim)
+        size = trim_for(name or book.metadata.trim)
     except MetadataError as err:
-        raise MetadataError(f"metadata key 'trim': {err.message}", where=Location(book.metadata.source),
+        raise MetadataError(err.message if name else f"metadata key 'trim': {err.message}", where=where,
                             hint=err.hint) from None
+    if printer is not None and not printer.trims.fits(size.width, size.height):
+        said = f"--trim {name}" if name else f"metadata key 'trim': {book.metadata.trim}"
+        raise MetadataError(f"{said} ({size.width / 72:.3g} x {size.height / 72:.3g} in) is a size "
+                            f"{printer.label} does not print", where=where,
+                            hint=f"{printer.label} prints {printer.trims.describe()}")
+    return size
+
+
+def check_margins(book: Book, printer, pages: int | None, bleeds: bool) -> None:
+    """The metadata's `margins:` against the printer's minimums (the inside one for `pages`
+    pages, or for the thinnest book before the count is known): an error at its line."""
+    given = book.metadata.margins
+    wrong = given is not None and margin_problem(given, printer, pages, bleeds)
+    if wrong:
+        raise MetadataError(f"metadata key 'margins': {wrong}",
+                            where=Location(book.metadata.source, dict(book.metadata.key_lines).get("margins")),
+                            hint="widen it, or leave `margins:` out for the design's margins")
 
 
 @outlock.locked_output         # one build at a time into an output folder
@@ -212,7 +235,8 @@ def build(book_path: Path, out: Path, edition_names=None, *, strict: bool = Fals
     check_out(book, Path(out))
     if fails(findings, strict):
         raise BuildFailed(f"the manuscript has problems: {summary(findings)}", findings=findings)
-    printer, trim_size = printer_for(book, profile), trim_of(book, trim)
+    printer = printer_for(book, profile)
+    trim_size = trim_of(book, trim, printer)
     editions = [for_printer(e, printer) for e in select(edition_names)]
     body = render.body_html(book, allow_remote_images=allow_remote_images)
     results: list[EditionResult] = []
@@ -410,9 +434,11 @@ def typeset_paged(book: Book, body: render.Body, editions: list[Edition], say,
     trim = trim or trim_of(book)
     bleed = printer.bleed if body.plates else None
     gutter = tuple((band.first, band.last,
-                    render.page_css(book, trim, margins_for(trim, printer, band.first, bool(bleed)),
+                    render.page_css(book, trim, margins_for(trim, printer, band.first, bool(bleed),
+                                                            book.metadata.margins),
                                     mirrored=True, bleed=bleed))
                    for band in printer.gutter)
+    check_margins(book, printer, None, bool(bleed))
     guess = estimate_pages(book, trim)
     say(f"typesetting {book.slug} ({trim.name}, {printer.name}, about {guess} pages)")
     job = Job(
@@ -424,6 +450,7 @@ def typeset_paged(book: Book, body: render.Body, editions: list[Edition], say,
         gutter=gutter, page_rules=printer.pages, remote_images=remote_images,
     )
     layout = chapters.run(job, say, limits, placed)
+    check_margins(book, printer, layout.pages + layout.padding, bool(bleed))
     seconds = time.perf_counter() - started
     results = []
     for edition in editions:
@@ -560,7 +587,8 @@ def run_preflight(book_path: Path, out: Path, profile=None, trim=None) -> prefli
     """Preflight the print files already in `out` (DIR/<slug>-print.pdf and -cover.pdf) and
     record the result in the report JSON when there is one."""
     book = load(Path(book_path))
-    printer, trim_size = printer_for(book, profile), trim_of(book, trim)
+    printer = printer_for(book, profile)
+    trim_size = trim_of(book, trim, printer)
     interior = Path(out) / (book.slug + EDITIONS["print"].suffix)
     if not interior.is_file():
         raise ImprintError(f"no print interior to check: {interior}", where=Location(interior),

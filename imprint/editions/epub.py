@@ -25,7 +25,7 @@ from imprint.editions.kobo import kepub_document as kobo_markup
 from imprint.manuscript import images as images_policy
 from imprint.manuscript.load import Book
 from imprint.typeset.pagemap import anchor_key, significant
-from imprint.html.render import BLOCK_KEY, STYLES, Body, book_context, environment, render_template, split_part
+from imprint.html.render import BLOCK_KEY, STYLES, Body, section_numbers, book_context, environment, render_template, split_part
 
 CODES = meanings("E2")        # severities and meanings: imprint/codes.py
 
@@ -362,10 +362,12 @@ def _toc(book: Book, chapters) -> list[dict]:
     shift = 1 if book.metadata.form == "essay" else 0
     tree: list[dict] = []
     stack: list[tuple[int, list]] = [(0, tree)]
+    numbers = section_numbers(book)
+    deepest = (book.metadata.toc_depth - shift) if book.metadata.toc_depth else 2
     for h in book.headings:
-        if h.level > 2 or h.id not in where:
+        if h.level > deepest or h.id not in where:
             continue
-        entry = {"label": h.label, "href": f"{where[h.id]}#{h.id}",
+        entry = {"label": h.label, "href": f"{where[h.id]}#{h.id}", "number": numbers.get(h.id, ""),
                  "children": []}
         level = h.level + shift
         while stack and stack[-1][0] >= level:
@@ -434,7 +436,7 @@ def package_edition(book: Book, body: Body, cover_jpeg: bytes | None = None, pag
         eb.add_metadata(None, "meta", "subtitle", {"refines": "#subtitle", "property": "title-type"})
 
     css = epub.EpubItem(uid="css", file_name="css/epub.css", media_type="text/css",
-                        content=(STYLES / "epub.css").read_bytes())
+                        content=(STYLES / "epub.css").read_bytes() + b"\n" + (STYLES / "highlight.css").read_bytes())
     eb.add_item(css)
     # Linux Libertine is under the SIL OFL 1.1, which allows embedding it in documents.
     for font in sorted(FONT_DIR.glob("*.otf")):

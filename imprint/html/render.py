@@ -44,6 +44,8 @@ class Body:
     root: etree._Element   # <div> holding the text's sections; note calls are <a class="footnote-ref">
     notes: dict = field(default_factory=dict)     # number -> Note
     plates: bool = False   # art that reaches the page edge (images with class `bleed`): print needs bleed
+    figures: tuple = ()    # (id, caption) of each captioned figure, for `lof: true`
+    tables: tuple = ()     # (id, caption) of each captioned table, for `lot: true`
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class TocEntry:
     level: int
     id: str
     label: str
+    number: str = ""       # "2.1" with `number-sections: true`
 
 
 def body_html(book: Book, *, allow_remote_images: bool = False) -> Body:
@@ -93,16 +96,88 @@ def body_html(book: Book, *, allow_remote_images: bool = False) -> Body:
             ref.set("data-note", m.group(1))
         else:                   # not a call pandoc made: an ordinary link
             ref.set("class", " ".join(c for c in ref.get("class", "").split() if "footnote-ref" not in c))
+    numbers = section_numbers(book)
     for h in root.xpath(".//h1|.//h2|.//h3|.//h4|.//h5|.//h6"):
+        number = numbers.get(h.get("id") or (h.getparent().get("id") if h.getparent() is not None else None))
+        if number:          # `number-sections: true`: the number before the heading's text
+            mark = etree.Element("span", {"class": "header-section-number"})
+            mark.text, mark.tail, h.text = number, " " + (h.text or ""), None
+            h.insert(0, mark)
         h.set("data-label", _label(h))
         h.set("data-head", running_head(h.get("data-running-head") or h.get("data-label")))
     if book.metadata.form == "book":
         mark_parts(root)
     # Every block of the text gets a stable index, the same in every edition's copy: the
     # print page map (imprint/typeset/pagemap.py) names where a page starts by it, the EPUB finds it.
+    task_lists(root)
+    figures, tables = captioned(root)
     for index, el in enumerate(e for e in root.iterdescendants() if isinstance(e.tag, str) and e.tag in BLOCK_TAGS):
         el.set(BLOCK_KEY, str(index))
-    return Body(root, notes, mark_plates(root))
+    return Body(root, notes, mark_plates(root), figures, tables)
+
+
+TASK = re.compile(r"\[([ xX])\]\s")
+
+
+def task_lists(root) -> None:
+    """Pandoc's task list items (`- [ ] to do`, `- [x] done`) with a ballot box, empty or checked:
+    pandoc's own form controls are what the sanitizer drops, so the reader is off and the
+    text keeps its brackets; they become ☐ / ☑ characters (DejaVu Sans has them) in a span."""
+    for li in root.xpath(".//li"):
+        holder = li[0] if len(li) and li[0].tag == "p" and not (li.text or "").strip() else li
+        m = TASK.match(holder.text or "")
+        if not m:
+            continue
+        done = m.group(1) != " "
+        box = etree.Element("span", {"class": "task-box" + (" task-done" if done else ""), "role": "img",
+                                     "aria-label": "done" if done else "not done"})
+        box.text = "☑" if done else "☐"
+        box.tail = " " + holder.text[m.end():]
+        holder.text = None
+        holder.insert(0, box)
+        li.set("class", (li.get("class", "") + " task").strip())
+        if li.getparent() is not None:
+            li.getparent().set("class", (li.getparent().get("class", "") + " task-list").strip())
+
+
+def captioned(root) -> tuple[tuple, tuple]:
+    """(id, caption) of every captioned figure and table, each given an id when it has none
+    (the lists of figures and tables link to them)."""
+    found = ([], [])
+    for kind, path, caption in ((0, ".//figure", "figcaption"), (1, ".//table", "caption")):
+        for n, el in enumerate(root.xpath(path), 1):
+            cap = el.find(caption)
+            if cap is None or not " ".join(cap.text_content().split()):
+                continue
+            if not el.get("id"):
+                el.set("id", f"{'figure' if kind == 0 else 'table'}-{n}")
+            found[kind].append((el.get("id"), " ".join(cap.text_content().split())))
+    return tuple(found[0]), tuple(found[1])
+
+
+def section_numbers(book: Book) -> dict[str, str]:
+    """`number-sections: true`: each heading's id -> its number (1, 1.1, 1.1.1...) counted as
+    pandoc counts them; headings with `{.unnumbered}` or `{-}` are skipped (pandoc gives them
+    that class in the AST: the ids come from book.unnumbered)."""
+    if not book.metadata.number_sections:
+        return {}
+    counts, out = [0] * 7, {}
+    skip = unnumbered(book.ast)
+    for h in book.headings:
+        if not h.id or h.id in skip:
+            continue
+        counts[h.level] += 1
+        for deeper in range(h.level + 1, 7):
+            counts[deeper] = 0
+        out[h.id] = ".".join(str(c) for c in counts[1:h.level + 1])
+    return out
+
+
+def unnumbered(ast) -> set:
+    if not isinstance(ast, dict):
+        return set()
+    return {b["c"][1][0] for b in ast.get("blocks", ()) if b.get("t") == "Header"
+            and "unnumbered" in b["c"][1][1]}
 
 
 PART_MIN_CHARS = 8000      # a level-2 section this long (the median of a part's) is a chapter
@@ -199,10 +274,13 @@ def _label(heading) -> str:
 
 
 def contents(book: Book) -> list[TocEntry]:
-    """Headings that go in the contents: chapters and their sections (book), sections (essay)."""
-    deepest = 1 if book.metadata.form == "essay" else 2
+    """Headings that go in the contents: chapters and their sections (book), sections (essay);
+    `toc-depth:` sets the deepest level listed (as pandoc counts it, the essay's title being level 1)."""
     shift = 1 if book.metadata.form == "essay" else 0
-    return [TocEntry(h.level + shift, h.id, h.label) for h in book.headings if h.level <= deepest and h.id]
+    deepest = (book.metadata.toc_depth - shift) if book.metadata.toc_depth else (1 if shift else 2)
+    numbers = section_numbers(book)
+    return [TocEntry(h.level + shift, h.id, h.label, numbers.get(h.id, ""))
+            for h in book.headings if h.level <= deepest and h.id]
 
 
 ISBN_LABELS = {"print": "paperback", "pdf": "PDF", "epub": "EPUB"}
@@ -226,6 +304,7 @@ def book_context(book: Book, edition: Edition) -> dict:
                   if getattr(m.isbn, key)],
         "editorial_notes": list(m.editorial_notes), "back_notes": notes_len > 900,
         "identifier": m.identifier,
+        "toc_title": m.toc_title or "Contents", "lof": m.lof, "lot": m.lot,
     }
 
 
@@ -320,11 +399,11 @@ def paged_html(book: Book, body: Body, edition: Edition) -> str:
     if root.text:
         text = root.text + text
     env = environment()
-    styles = [f"{(STYLES / name).as_uri()}" for name in ("fonts.css", "book.css", edition.stylesheet)]
+    styles = [f"{(STYLES / name).as_uri()}" for name in ("fonts.css", "book.css", "highlight.css", edition.stylesheet)]
     return render_template(
         env, "book.html.j2",
         book=book_context(book, edition), body=text, contents=contents(book),
-        stylesheets=styles,
+        figures=body.figures, tables=body.tables, stylesheets=styles,
     )
 
 
