@@ -26,7 +26,7 @@ def ebook_cover_jpeg(book: Book) -> bytes:
     from imprint.typeset import engine
 
     width, height = 5 * IN, 8 * IN            # 1:1.6, the ebook cover ratio
-    html = render_template(environment(), "cover-front.html.j2", book=book_context(book, EPUB),
+    html = render_template(environment(book.root), "cover-front.html.j2", book=book_context(book, EPUB),
                            style=book.metadata.cover, width=width, height=height,
                            stylesheets=[(STYLES / n).as_uri() for n in ("fonts.css", "cover.css")])
     html = html.replace("<body class=\"cover-front\">", "<body class=\"cover-front\" style=\"font-size: 20pt\">")
@@ -132,7 +132,7 @@ def print_cover(book: Book, printer, trim: Trim, pages: int, edition: Edition) -
             "P121", "warning", "no print ISBN: the cover's barcode zone is left clear", Location(m.source),
             hint="add `isbn: print: 978-...` to the metadata, or let the printer place its own barcode there",
             edition="cover"))
-    html = render_template(environment(), "cover-wrap.html.j2", book=book_context(book, edition), g=geometry,
+    html = render_template(environment(book.root), "cover-wrap.html.j2", book=book_context(book, edition), g=geometry,
                            style=m.cover, barcode=barcode,
                            stylesheets=[(STYLES / n).as_uri() for n in ("fonts.css", "cover.css")])
     document, warnings, refused = engine.render(html, book.root, book_root=book.root)

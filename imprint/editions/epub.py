@@ -174,7 +174,7 @@ def _rewrite_links(docs: list[_Chapter]):
 
 def documents(book: Book, body: Body, page_starts=()):
     """The XHTML files of the EPUB in reading order, the toc tree, the page list and the images."""
-    env = environment()
+    env = environment(book.root)
     ctx = book_context(book, EPUB)
     chapters = split_chapters(book, copy.deepcopy(body))
     for c in chapters:
@@ -477,7 +477,7 @@ def package_edition(book: Book, body: Body, cover_jpeg: bytes | None = None, pag
         item = RawHtml(content, uid=f"doc-{i}", file_name=d.file_name, title=d.title, lang=m.lang)
         eb.add_item(item)
         items.append(item)
-    env = environment()
+    env = environment(book.root)
     ctx = book_context(book, EPUB)
     text_start = next(d.file_name for d in docs if d.epub_type == "bodymatter")
     landmarks = [{"type": "toc", "href": "nav.xhtml#toc", "label": "Contents"},
