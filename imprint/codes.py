@@ -123,6 +123,8 @@ TABLE: dict[str, tuple[str, str]] = {
     "P120": (WARNING, "Fewer pages than the printer's minimum: blank pages were added at the end."),
     "P121": (WARNING, "No print ISBN: the cover's barcode zone is left clear."),
     "P122": (INFO, "Blank pages were added at the end for the printer's page parity."),
+    "P123": (WARNING, "The cover image is below 300 ppi at the size of the front panel."),
+    "P124": (WARNING, "The cover image's proportions differ from the trim's by more than 2 %: it is cropped to fit."),
     "P130": (ERROR, "The cover is not one page of the size the page count, paper and trim give."),
     "P131": (ERROR, "Spine text on a book too thin for it, or outside the spine's clearances."),
     "P132": (ERROR, "Cover text outside the safe area (too near a trim edge or a spine fold)."),

@@ -501,8 +501,9 @@ def build_cover(book: Book, printer, trim, pages: int, edition: Edition, say) ->
 def build_epub(book: Book, body, say, edition: Edition, page_starts=()) -> EditionResult:
     t0 = time.perf_counter()
     say(f"packaging the {edition.name} edition")
-    jpeg = cover.ebook_cover_jpeg(book) if not book.metadata.cover_image else None
-    made = epub.package_edition(book, body, jpeg, page_starts, kobo=edition.kobo)
+    art = cover.cover_art(book)         # the book's own cover image, else one typeset from the metadata
+    image = art[0].read_bytes() if art else cover.ebook_cover_jpeg(book)
+    made = epub.package_edition(book, body, image, page_starts, kobo=edition.kobo)
     found = list(made.findings) + note_outputs.check_epub_notes(made.data, body.notes)
     return EditionResult(edition.name, book.slug + edition.suffix, made.data, None, len(body.notes),
                          found, time.perf_counter() - t0)

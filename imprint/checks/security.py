@@ -25,7 +25,13 @@ def resources(book: Book) -> list[Finding]:
     for kind, url, place in sanitize.urls(book):
         out += judge_url(book.root, kind, url, place)
     if book.metadata.cover_image:
-        out += judge_url(book.root, "image", book.metadata.cover_image, lambda: _key_line(book, "cover-image"))
+        place = lambda: _key_line(book, "cover-image")
+        found = judge_url(book.root, "image", book.metadata.cover_image, place)
+        path = book.root / unquote(urlsplit(book.metadata.cover_image).path)
+        if not found and not sanitize.is_remote(book.metadata.cover_image) and cover_kind(path) is None:
+            found = [Finding("R005", "error", f"cover image '{book.metadata.cover_image}' is not a JPEG or PNG file",
+                             place(), hint="save the cover as JPEG or PNG (the EPUB's cover and the printer want one)")]
+        out += found
     return out
 
 
@@ -78,6 +84,16 @@ def _judge_url(root: Path, kind: str, url: str) -> list[tuple]:
                  "export it again as plain SVG (no script, links or entities), or as PNG" if svg else
                  "save it again as PNG, JPEG, GIF, WebP or SVG")]
     return []
+
+
+def cover_kind(path: Path) -> str | None:
+    """'jpeg' or 'png' for a cover image file, by its first bytes; None for anything else."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(8)
+    except OSError:
+        return None
+    return "jpeg" if head.startswith(b"\xff\xd8\xff") else "png" if head.startswith(b"\x89PNG\r\n\x1a\n") else None
 
 
 def image_problem(path: Path) -> str | None:

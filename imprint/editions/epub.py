@@ -442,8 +442,9 @@ def package_edition(book: Book, body: Body, cover_jpeg: bytes | None = None, pag
     for font in sorted(FONT_DIR.glob("*.otf")):
         eb.add_item(epub.EpubItem(uid=f"font-{font.stem}", file_name=f"fonts/{font.name}",
                                   media_type="font/otf", content=font.read_bytes()))
-    if cover_jpeg:
-        eb.set_cover("images/cover.jpg", cover_jpeg, create_page=False)
+    if cover_jpeg:          # a JPEG, or the book's own PNG (`cover-image:`)
+        png = cover_jpeg.startswith(b"\x89PNG")
+        eb.set_cover("images/cover.png" if png else "images/cover.jpg", cover_jpeg, create_page=False)
 
     docs, toc, pages, images = documents(book, body, page_starts)
     for i, image in enumerate(images):
