@@ -375,7 +375,7 @@ def _toc(book: Book, chapters) -> list[dict]:
         stack[-1][1].append(entry)
         stack.append((level, entry["children"]))
     if book.metadata.form == "essay":
-        return [{"label": book.metadata.title, "href": "text/text.xhtml", "children": tree}]
+        return [{"label": book.metadata.title, "href": "text/text.xhtml", "number": "", "children": tree}]
     return tree
 
 
