@@ -19,6 +19,7 @@ TABLE: dict[str, tuple[str, str]] = {
     "M002": (WARNING, "No `lang` in the metadata; English is assumed."),
     "M003": (WARNING, "No `identifier` in the metadata; a stable one is derived from title and author."),
     "M004": (WARNING, "Front matter inside a manuscript file of a book folder (ignored; metadata belongs in book.yaml)."),
+    "M005": (WARNING, "A file in the book's templates/ folder that replaces no house template (it is not used)."),
     # the notes in the manuscript (imprint/checks/notes.py)
     "N101": (ERROR, "A note call whose label has no definition: pandoc prints it as literal text."),
     "N102": (ERROR, "A note definition that nothing calls: pandoc drops it without a word."),

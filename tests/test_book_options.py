@@ -292,3 +292,13 @@ def test_every_unknown_key_is_warned_about(tmp_path):
     assert "M001 unknown metadata key 'frobnicate' is ignored" in run.err
     assert "M001 metadata key 'papersize' is pandoc's" in run.err
     assert "mainfont" not in run.err
+
+
+def test_a_template_that_replaces_nothing_is_named(tmp_path):
+    folder = book(tmp_path, "", "# One\n\nText.\n")
+    (folder / "templates").mkdir()
+    (folder / "templates" / "front-mater.html.j2").write_text("<p>never used</p>\n")
+    run = run_cli("check", "--book", folder)
+    assert run.code == 0
+    assert (f"{folder / 'templates' / 'front-mater.html.j2'}: warning: M005 template 'front-mater.html.j2' "
+            "replaces no house template and is not used") in run.err

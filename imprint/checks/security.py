@@ -4,6 +4,7 @@ folder, are missing, unreadable or remote (R00x). Each finding has its file and 
 
 from __future__ import annotations
 
+import difflib
 import os
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -32,6 +33,27 @@ def resources(book: Book) -> list[Finding]:
             found = [Finding("R005", "error", f"cover image '{book.metadata.cover_image}' is not a JPEG or PNG file",
                              place(), hint="save the cover as JPEG or PNG (the EPUB's cover and the printer want one)")]
         out += found
+    out += own_templates(book)
+    return out
+
+
+def own_templates(book: Book) -> list[Finding]:
+    """M005 for each file in the book's templates/ folder that no house template is named
+    like (a misspelt name would otherwise leave the house template in use, silently)."""
+    from imprint.house import TEMPLATES
+
+    folder = book.root / "templates"
+    if not folder.is_dir():
+        return []
+    house = {p.relative_to(TEMPLATES).as_posix() for p in TEMPLATES.rglob("*.j2")}
+    out = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        name = path.relative_to(folder).as_posix()
+        if name not in house:
+            close = difflib.get_close_matches(name, sorted(house), n=1, cutoff=0.6)
+            out.append(Finding("M005", "warning", f"template '{name}' replaces no house template and is not used",
+                               Location(path), hint=f"did you mean '{close[0]}'?" if close else
+                               f"name it after one of {', '.join(sorted(house))}"))
     return out
 
 
