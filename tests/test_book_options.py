@@ -273,6 +273,8 @@ def test_contents_numbers_lists_and_tasks(features):
     with zipfile.ZipFile(out / "trial-book.epub") as z:
         nav = z.read("EPUB/nav.xhtml").decode()
     assert "Table of Contents" in nav and "1.1 A Section" in nav
+    assert re.search(r'<nav epub:type="lof".*?<a href="text/chapter-001.xhtml#figure-1">A red figure</a>', nav, re.S)
+    assert re.search(r'<nav epub:type="lot".*?<a href="text/chapter-001.xhtml#table-1">A table caption</a>', nav, re.S)
 
 
 def test_a_cover_image_that_is_not_jpeg_or_png(tmp_path):

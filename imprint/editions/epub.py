@@ -222,7 +222,13 @@ def documents(book: Book, body: Body, page_starts=()):
         docs.append(page(c.file_name, c.title, "bodymatter", "region", "chapter", f"part-{i + 1}", elements))
 
     toc = _toc(book, chapters)
-    return docs, toc, pages, images
+    where = {i: c.file_name for c in chapters for i in c.ids}
+    # `lof: true` / `lot: true`: lists of the captioned figures and tables in the navigation
+    listed = [{"type": kind, "label": label, "items": [{"href": f"{where[i]}#{i}", "label": caption}
+                                                       for i, caption in found if i in where]}
+              for kind, label, wanted, found in (("lof", "Figures", book.metadata.lof, body.figures),
+                                                 ("lot", "Tables", book.metadata.lot, body.tables)) if wanted]
+    return docs, toc, pages, images, [entry for entry in listed if entry["items"]]
 
 
 IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
@@ -446,7 +452,7 @@ def package_edition(book: Book, body: Body, cover_jpeg: bytes | None = None, pag
         png = cover_jpeg.startswith(b"\x89PNG")
         eb.set_cover("images/cover.png" if png else "images/cover.jpg", cover_jpeg, create_page=False)
 
-    docs, toc, pages, images = documents(book, body, page_starts)
+    docs, toc, pages, images, lists = documents(book, body, page_starts)
     for i, image in enumerate(images):
         eb.add_item(epub.EpubItem(uid=f"image-{i}", file_name=image.file_name, media_type=image.media_type,
                                   content=image.data))
@@ -486,7 +492,7 @@ def package_edition(book: Book, body: Body, cover_jpeg: bytes | None = None, pag
                  {"type": "copyright-page", "href": "text/copyright.xhtml", "label": "Copyright"},
                  {"type": "bodymatter", "href": text_start, "label": "Start of text"}]
     nav_bytes = render_template(env, "epub/nav.xhtml.j2", book=ctx, toc=toc, landmarks=landmarks,
-                                pages=pages).encode("utf-8")
+                                pages=pages, lists=lists).encode("utf-8")
     nav = RawHtml(nav_bytes, uid="nav", file_name="nav.xhtml", title="Contents", lang=m.lang)
     nav.properties.append("nav")
     eb.add_item(nav)
