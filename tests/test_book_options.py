@@ -304,3 +304,13 @@ def test_a_template_that_replaces_nothing_is_named(tmp_path):
     assert run.code == 0
     assert (f"{folder / 'templates' / 'front-mater.html.j2'}: warning: M005 template 'front-mater.html.j2' "
             "replaces no house template and is not used") in run.err
+
+
+def test_the_inner_margin_follows_the_gutter_for_the_page_count():
+    from imprint.specs import editions, profiles
+    given = editions.Margins(0.8 * 72, 0.5 * 72, 0.5 * 72, 0.5 * 72)
+    assert editions.check_margins(given, profiles.KDP, 120, False) is None
+    said = editions.check_margins(given, profiles.KDP, 400, False)
+    assert "inner margin 0.5 in" in said and "0.625 in for a book of 400 pages (301-500 pages)" in said
+    low = editions.Margins(0.3 * 72, 0.5 * 72, 0.5 * 72, 0.5 * 72)
+    assert "top margin 0.3 in" in editions.check_margins(low, profiles.KDP, 120, False)

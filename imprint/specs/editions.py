@@ -163,10 +163,13 @@ def design_margins(trim: Trim) -> Margins:
 def check_margins(given: Margins, printer, pages: int | None, bleeds: bool) -> str | None:
     """What is wrong with the author's margins for this printer (and page count, when known), or None."""
     least = printer.min_margin_bleed if bleeds else printer.min_margin
-    for side, value in (("top", given.top), ("bottom", given.bottom), ("outer", given.outside)):
+    for side, value in (("bottom", given.bottom), ("outer", given.outside)):
         if value < least - 0.01:
             return (f"the {side} margin {inches(value)} is less than {printer.label}'s minimum {inches(least)}"
                     + (" for a book that bleeds" if bleeds else ""))
+    if given.top < least + RUNNING_HEAD - 0.01:     # the running head stands in the top margin
+        return (f"the top margin {inches(given.top)} leaves the running head less than {printer.label}'s "
+                f"minimum {inches(least)} from the edge (the head takes {inches(RUNNING_HEAD)})")
     band = printer.band(pages if pages is not None else printer.gutter[0].first)
     if given.inside < band.inside - 0.01:
         count = f"a book of {pages} pages" if pages is not None else "any book"
