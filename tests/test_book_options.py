@@ -314,3 +314,15 @@ def test_the_inner_margin_follows_the_gutter_for_the_page_count():
     assert "inner margin 0.5 in" in said and "0.625 in for a book of 400 pages (301-500 pages)" in said
     low = editions.Margins(0.3 * 72, 0.5 * 72, 0.5 * 72, 0.5 * 72)
     assert "top margin 0.3 in" in editions.check_margins(low, profiles.KDP, 120, False)
+
+
+def test_cover_art_of_the_wrong_proportions(tmp_path):
+    from imprint.editions import cover
+    from imprint.manuscript.load import load
+    folder = book(tmp_path, "cover-image: wide.jpg\n", "# One\n\nText.\n")
+    Image.new("RGB", (3000, 3000), GREEN).save(folder / "wide.jpg")
+    loaded = load(folder)
+    assert cover.cover_art(loaded)[1] == "jpeg"
+    found = cover.art_findings(loaded, folder / "wide.jpg", 6.125 * 72, 9.25 * 72)
+    assert [f.code for f in found] == ["P124"]
+    assert "wider than the front panel by 51%" in found[0].message and found[0].where.line == line_of(folder, "cover-image")
