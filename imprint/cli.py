@@ -14,7 +14,7 @@ from imprint import pipeline
 from imprint import proof
 from imprint import watch
 from imprint.settings import Settings
-from imprint.specs.editions import EDITIONS, TRIMS
+from imprint.specs.editions import EDITIONS, TRIM_FORMS, parse_trim
 from imprint.specs.profiles import PROFILES
 from imprint.errors import BuildFailed, ExitCode, ImprintError, condensed, fails, summary
 from imprint.processes import DEFAULT_MEMORY_MB, DEFAULT_SECONDS, Limits
@@ -93,8 +93,8 @@ def parser() -> argparse.ArgumentParser:
                             help="output folder (default: dist)")
         target.add_argument("--profile", choices=sorted(PROFILES), metavar="NAME",
                             help=f"printer profile: {', '.join(PROFILES)} (default: the metadata's, else kdp)")
-        target.add_argument("--trim", choices=sorted(TRIMS), metavar="SIZE",
-                            help=f"trim size: {', '.join(TRIMS)} (default: the metadata's, else 6x9)")
+        target.add_argument("--trim", type=_trim, metavar="SIZE",
+                            help=f"trim size: {TRIM_FORMS} (default: the metadata's, else 6x9)")
     b.add_argument("--edition", action="append", choices=sorted(EDITIONS), metavar="NAME",
                    help=f"edition to build, repeatable: {', '.join(sorted(EDITIONS))} "
                         f"(default: {', '.join(n for n, e in EDITIONS.items() if e.default)})")
@@ -159,6 +159,12 @@ def _unknown(p: argparse.ArgumentParser, command: str, extra: list[str]) -> str:
         return f"unknown option {name}" + (f" (did you mean {near[0]}?)" if near else
                                            f" (python build.py {command} --help lists the options)")
     return f"unexpected argument {word!r}: give one book (python build.py {command} --help)"
+
+
+def _trim(text: str) -> str:
+    if parse_trim(text) is None:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a trim size: use {TRIM_FORMS}")
+    return text
 
 
 def _positive(kind):

@@ -15,12 +15,13 @@ ERROR, WARNING, INFO = "error", "warning", "info"
 
 TABLE: dict[str, tuple[str, str]] = {
     # the metadata (imprint/manuscript/metadata.py, load.py)
-    "M001": (WARNING, "Unknown metadata key that looks like a mistyped known key (it is ignored)."),
+    "M001": (WARNING, "Unknown metadata key (it is ignored): a likely misspelling, or a pandoc key with what to use instead."),
     "M002": (WARNING, "No `lang` in the metadata; English is assumed."),
     "M003": (WARNING, "No `identifier` in the metadata; a stable one is derived from title and author."),
     "M004": (WARNING, "Front matter inside a manuscript file of a book folder (ignored; metadata belongs in book.yaml)."),
     # the build cache (imprint/cache.py)
     "C001": (WARNING, "The build cache folder (or a folder above an entry) belongs to another user or others may write to it: it is not used."),
+    "M005": (WARNING, "A file in the book's templates/ folder that replaces no house template (it is not used)."),
     # the notes in the manuscript (imprint/checks/notes.py)
     "N101": (ERROR, "A note call whose label has no definition: pandoc prints it as literal text."),
     "N102": (ERROR, "A note definition that nothing calls: pandoc drops it without a word."),
@@ -143,6 +144,8 @@ TABLE: dict[str, tuple[str, str]] = {
     "P120": (WARNING, "Fewer pages than the printer's minimum: blank pages were added at the end."),
     "P121": (WARNING, "No print ISBN: the cover's barcode zone is left clear."),
     "P122": (INFO, "Blank pages were added at the end for the printer's page parity."),
+    "P123": (WARNING, "The cover image is below 300 ppi at the size of the front panel."),
+    "P124": (WARNING, "The cover image's proportions differ from the trim's by more than 2 %: it is cropped to fit."),
     "P130": (ERROR, "The cover is not one page of the size the page count, paper and trim give."),
     "P131": (ERROR, "Spine text on a book too thin for it, or outside the spine's clearances."),
     "P132": (ERROR, "Cover text outside the safe area (too near a trim edge or a spine fold)."),

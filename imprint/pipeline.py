@@ -37,6 +37,7 @@ from imprint.manuscript import sanitize
 from imprint.jobs.job import Job
 from imprint.typeset import engine
 from imprint.specs.editions import EDITIONS, Edition, for_printer, margins_for, trim as trim_for
+from imprint.specs.editions import check_margins as margin_problem
 from imprint.codes import severity
 from imprint.errors import BuildFailed, ExitCode, Finding, ImprintError, Location, MetadataError, fails, summary
 from imprint.processes import Limits, MemorySampler, may_fork, run_limited, start_limited
@@ -172,6 +173,10 @@ def select(names) -> list[Edition]:
 
 def run_checks(book_path: Path) -> tuple[Book, list[Finding]]:
     book = load(book_path)
+    # the page the metadata asks for, against the metadata's printer (a build checks the printer it is given)
+    printer = printer_for(book)
+    trim_of(book, None, printer)
+    check_margins(book, printer, None, False)
     return book, checks.check(book)
 
 
@@ -188,15 +193,33 @@ def printer_for(book: Book, name=None) -> profiles.PrinterProfile:
     return profiles.profile(name)
 
 
-def trim_of(book: Book, name=None):
-    """The trim: given (a name), else the metadata's, else 6 x 9 in."""
-    if name:
-        return trim_for(name)
+def trim_of(book: Book, name=None, printer=None):
+    """The trim: given (a name or WxH size), else the metadata's, else 6 x 9 in; checked against
+    the printer's trims when `printer` is given (an error at the metadata's `trim:` line)."""
+    line = dict(book.metadata.key_lines).get("trim")
+    where = Location("--trim") if name else Location(book.metadata.source, line)
     try:
-        return trim_for(book.metadata.trim)
+        size = trim_for(name or book.metadata.trim)
     except MetadataError as err:
-        raise MetadataError(f"metadata key 'trim': {err.message}", where=Location(book.metadata.source),
+        raise MetadataError(err.message if name else f"metadata key 'trim': {err.message}", where=where,
                             hint=err.hint) from None
+    if printer is not None and not printer.trims.fits(size.width, size.height):
+        said = f"--trim {name}" if name else f"metadata key 'trim': {book.metadata.trim}"
+        raise MetadataError(f"{said} ({size.width / 72:.3g} x {size.height / 72:.3g} in) is a size "
+                            f"{printer.label} does not print", where=where,
+                            hint=f"{printer.label} prints {printer.trims.describe()}")
+    return size
+
+
+def check_margins(book: Book, printer, pages: int | None, bleeds: bool) -> None:
+    """The metadata's `margins:` against the printer's minimums (the inside one for `pages`
+    pages, or for the thinnest book before the count is known): an error at its line."""
+    given = book.metadata.margins
+    wrong = given is not None and margin_problem(given, printer, pages, bleeds)
+    if wrong:
+        raise MetadataError(f"metadata key 'margins': {wrong}",
+                            where=Location(book.metadata.source, dict(book.metadata.key_lines).get("margins")),
+                            hint="widen it, or leave `margins:` out for the design's margins")
 
 
 @outlock.locked_output         # one build at a time into an output folder
@@ -230,7 +253,8 @@ def _build(book_path: Path, out: Path, *, settings: Settings, progress, memory: 
     check_out(book, Path(out))
     if fails(findings, strict):
         raise BuildFailed(f"the manuscript has problems: {summary(findings)}", findings=findings)
-    printer, trim_size = printer_for(book, profile), trim_of(book, trim)
+    printer = printer_for(book, profile)
+    trim_size = trim_of(book, trim, printer)
     editions = [for_printer(e, printer) for e in select(edition_names)]
     body = render.body_html(book, allow_remote_images=allow_remote_images)
     results: list[EditionResult] = []
@@ -437,9 +461,11 @@ def typeset_paged(book: Book, body: render.Body, editions: list[Edition], say,
     trim = trim or trim_of(book)
     bleed = printer.bleed if body.plates else None
     gutter = tuple((band.first, band.last,
-                    render.page_css(book, trim, margins_for(trim, printer, band.first, bool(bleed)),
+                    render.page_css(book, trim, margins_for(trim, printer, band.first, bool(bleed),
+                                                            book.metadata.margins),
                                     mirrored=True, bleed=bleed))
                    for band in printer.gutter)
+    check_margins(book, printer, None, bool(bleed))
     guess = estimate_pages(book, trim)
     say(f"typesetting {book.slug} ({trim.name}, {printer.name}, about {guess} pages)")
     job = Job(
@@ -452,6 +478,7 @@ def typeset_paged(book: Book, body: render.Body, editions: list[Edition], say,
         gutter=gutter, page_rules=printer.pages, remote_images=remote_images,
     )
     layout = chapters.run(job, say, limits, placed)
+    check_margins(book, printer, layout.pages + layout.padding, bool(bleed))
     seconds = time.perf_counter() - started
     results = []
     for edition in editions:
@@ -502,8 +529,9 @@ def build_cover(book: Book, printer, trim, pages: int, edition: Edition, say) ->
 def build_epub(book: Book, body, say, edition: Edition, page_starts=()) -> EditionResult:
     t0 = time.perf_counter()
     say(f"packaging the {edition.name} edition")
-    jpeg = cover.ebook_cover_jpeg(book) if not book.metadata.cover_image else None
-    made = epub.package_edition(book, body, jpeg, page_starts, kobo=edition.kobo)
+    art = cover.cover_art(book)         # the book's own cover image, else one typeset from the metadata
+    image = art[0].read_bytes() if art else cover.ebook_cover_jpeg(book)
+    made = epub.package_edition(book, body, image, page_starts, kobo=edition.kobo)
     found = [f if f.edition in (None, edition.name) else f.with_edition(edition.name)
              for f in list(made.findings) + note_outputs.check_epub_notes(made.data, body.notes)]
     return EditionResult(edition.name, book.slug + edition.suffix, made.data, None, len(body.notes),
@@ -589,7 +617,8 @@ def run_preflight(book_path: Path, out: Path, profile=None, trim=None) -> prefli
     """Preflight the print files already in `out` (DIR/<slug>-print.pdf and -cover.pdf) and
     record the result in the report JSON when there is one."""
     book = load(Path(book_path))
-    printer, trim_size = printer_for(book, profile), trim_of(book, trim)
+    printer = printer_for(book, profile)
+    trim_size = trim_of(book, trim, printer)
     interior = Path(out) / (book.slug + EDITIONS["print"].suffix)
     if not interior.is_file():
         raise ImprintError(f"no print interior to check: {interior}", where=Location(interior),

@@ -62,7 +62,8 @@ def proof(book_path: Path, out: Path, edition_name: str | None = None, *, progre
     pipeline.check_out(book, Path(out))
     if fails(findings):
         raise BuildFailed(f"the manuscript has problems: {summary(findings)}", findings=findings)
-    printer, trim_size = pipeline.printer_for(book, profile), pipeline.trim_of(book, trim)
+    printer = pipeline.printer_for(book, profile)
+    trim_size = pipeline.trim_of(book, trim, printer)
     edition = for_printer(edition, printer)
     body = render.body_html(book)
     with using(settings):

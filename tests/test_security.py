@@ -245,9 +245,9 @@ def test_paged_html_holds_no_forbidden_element_or_attribute(tmp_path):
     body = render.body_html(loaded)
     html = render.paged_html(loaded, body, typeset_edition())
     tree = etree.HTML(html)
-    # our own three stylesheets, from the toolchain's styles/ folder, are the only links
+    # our own four stylesheets (fonts, book, highlight, the edition's), from the toolchain's styles/ folder, are the only links
     links = list(tree.iter("link"))
-    assert len(links) == 3 and all(el.get("href").startswith(render.STYLES.as_uri()) for el in links)
+    assert len(links) == 4 and all(el.get("href").startswith(render.STYLES.as_uri()) for el in links)
     for el in links:
         el.getparent().remove(el)
     assert forbidden(tree) == []

@@ -4,6 +4,7 @@ folder, are missing, unreadable or remote (R00x). Each finding has its file and 
 
 from __future__ import annotations
 
+import difflib
 import os
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -25,7 +26,34 @@ def resources(book: Book) -> list[Finding]:
     for kind, url, place in sanitize.urls(book):
         out += judge_url(book.root, kind, url, place)
     if book.metadata.cover_image:
-        out += judge_url(book.root, "image", book.metadata.cover_image, lambda: _key_line(book, "cover-image"))
+        place = lambda: _key_line(book, "cover-image")
+        found = judge_url(book.root, "image", book.metadata.cover_image, place)
+        path = book.root / unquote(urlsplit(book.metadata.cover_image).path)
+        if not found and not sanitize.is_remote(book.metadata.cover_image) and cover_kind(path) is None:
+            found = [Finding("R005", "error", f"cover image '{book.metadata.cover_image}' is not a JPEG or PNG file",
+                             place(), hint="save the cover as JPEG or PNG (the EPUB's cover and the printer want one)")]
+        out += found
+    out += own_templates(book)
+    return out
+
+
+def own_templates(book: Book) -> list[Finding]:
+    """M005 for each file in the book's templates/ folder that no house template is named
+    like (a misspelt name would otherwise leave the house template in use, silently)."""
+    from imprint.house import TEMPLATES
+
+    folder = book.root / "templates"
+    if not folder.is_dir():
+        return []
+    house = {p.relative_to(TEMPLATES).as_posix() for p in TEMPLATES.rglob("*.j2")}
+    out = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        name = path.relative_to(folder).as_posix()
+        if name not in house:
+            close = difflib.get_close_matches(name, sorted(house), n=1, cutoff=0.6)
+            out.append(Finding("M005", "warning", f"template '{name}' replaces no house template and is not used",
+                               Location(path), hint=f"did you mean '{close[0]}'?" if close else
+                               f"name it after one of {', '.join(sorted(house))}"))
     return out
 
 
@@ -78,6 +106,16 @@ def _judge_url(root: Path, kind: str, url: str) -> list[tuple]:
                  "export it again as plain SVG (no script, links or entities), or as PNG" if svg else
                  "save it again as PNG, JPEG, GIF, WebP or SVG")]
     return []
+
+
+def cover_kind(path: Path) -> str | None:
+    """'jpeg' or 'png' for a cover image file, by its first bytes; None for anything else."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(8)
+    except OSError:
+        return None
+    return "jpeg" if head.startswith(b"\xff\xd8\xff") else "png" if head.startswith(b"\x89PNG\r\n\x1a\n") else None
 
 
 def image_problem(path: Path) -> str | None:

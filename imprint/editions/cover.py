@@ -18,6 +18,55 @@ from imprint.manuscript.load import Book
 from imprint.html.render import STYLES, book_context, environment, render_template
 
 EBOOK_COVER_PX = (1600, 2560)      # the size Apple, Kobo and KDP recommend
+MIN_ART_PPI = 300                   # what every printer asks of the cover's images
+ART_PROPORTION = 0.02               # art whose width/height differs from the panel's by more is cropped
+
+
+def cover_art(book: Book):
+    """The book's own cover image (`cover-image:`, a JPEG or PNG in the book folder) as
+    (path, 'jpeg' | 'png'), or None: the generated cover is used then. The checks
+    (imprint/checks/security.py) have refused a missing, outside or non-image file already."""
+    from urllib.parse import unquote, urlsplit
+
+    from imprint.manuscript import sanitize
+
+    name = book.metadata.cover_image
+    if not name or sanitize.is_remote(name):
+        return None
+    path = book.root / unquote(urlsplit(name).path)
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(8)
+    except OSError:
+        return None
+    kind = "jpeg" if head.startswith(b"\xff\xd8\xff") else "png" if head.startswith(b"\x89PNG\r\n\x1a\n") else None
+    return (path, kind) if kind else None
+
+
+def art_findings(book: Book, path, width: float, height: float) -> list[Finding]:
+    """The cover image against the panel it covers (points, bleed included): P123 below
+    300 ppi, P124 proportions more than 2 % off (the art is cropped to fit: edges are lost)."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        px, py = image.size
+    where = Location(book.metadata.source, dict(book.metadata.key_lines).get("cover-image"))
+    found = []
+    ppi = min(px / (width / IN), py / (height / IN))
+    if ppi < MIN_ART_PPI - 0.5:
+        found.append(Finding("P123", "warning", f"the cover image '{book.metadata.cover_image}' is {px} x {py} px: "
+                             f"{ppi:.0f} ppi on the {width / IN:.3g} x {height / IN:.3g} in front panel "
+                             f"(the printer wants {MIN_ART_PPI})", where,
+                             hint=f"use an image of at least {round(width / IN * MIN_ART_PPI)} x "
+                                  f"{round(height / IN * MIN_ART_PPI)} px", edition="cover"))
+    off = (px / py) / (width / height) - 1
+    if abs(off) > ART_PROPORTION:
+        found.append(Finding("P124", "warning", f"the cover image '{book.metadata.cover_image}' is "
+                             f"{'wider' if off > 0 else 'taller'} than the front panel by {abs(off):.0%}: "
+                             f"its {'sides' if off > 0 else 'top and bottom'} are cut off", where,
+                             hint=f"make it {width / IN:.3g} x {height / IN:.3g} in (the trim plus the bleed)",
+                             edition="cover"))
+    return found
 
 
 def ebook_cover_jpeg(book: Book) -> bytes:
@@ -26,7 +75,7 @@ def ebook_cover_jpeg(book: Book) -> bytes:
     from imprint.typeset import engine
 
     width, height = 5 * IN, 8 * IN            # 1:1.6, the ebook cover ratio
-    html = render_template(environment(), "cover-front.html.j2", book=book_context(book, EPUB),
+    html = render_template(environment(book.root), "cover-front.html.j2", book=book_context(book, EPUB),
                            style=book.metadata.cover, width=width, height=height,
                            stylesheets=[(STYLES / n).as_uri() for n in ("fonts.css", "cover.css")])
     html = html.replace("<body class=\"cover-front\">", "<body class=\"cover-front\" style=\"font-size: 20pt\">")
@@ -132,8 +181,12 @@ def print_cover(book: Book, printer, trim: Trim, pages: int, edition: Edition) -
             "P121", "warning", "no print ISBN: the cover's barcode zone is left clear", Location(m.source),
             hint="add `isbn: print: 978-...` to the metadata, or let the printer place its own barcode there",
             edition="cover"))
-    html = render_template(environment(), "cover-wrap.html.j2", book=book_context(book, edition), g=geometry,
-                           style=m.cover, barcode=barcode,
+    art = cover_art(book)
+    if art is not None:     # the front panel with its bleed (top, bottom and the outside edge)
+        findings += art_findings(book, art[0], geometry.front.width + geometry.bleed,
+                                 geometry.front.height + 2 * geometry.bleed)
+    html = render_template(environment(book.root), "cover-wrap.html.j2", book=book_context(book, edition), g=geometry,
+                           style=m.cover, barcode=barcode, art=art[0].as_uri() if art else None,
                            stylesheets=[(STYLES / n).as_uri() for n in ("fonts.css", "cover.css")])
     fetched: list[str] = []
     document, warnings, refused = engine.render(html, book.root, book_root=book.root, fetched=fetched)

@@ -26,7 +26,8 @@ from imprint.manuscript import images as images_policy
 from imprint.manuscript.load import Book
 from imprint.specs import labels as labels_table
 from imprint.typeset.pagemap import anchor_key, significant
-from imprint.html.render import (BLOCK_KEY, STYLES, Body, book_context, environment, render_template, set_formulas,
+from imprint.html.render import (BLOCK_KEY, STYLES, Body, book_context, environment, render_template, section_numbers,
+                                 set_formulas,
                                  split_part)
 from imprint.manuscript import math
 
@@ -184,7 +185,7 @@ def _rewrite_links(docs: list[_Chapter], asides: list[list] | None = None):
 
 def documents(book: Book, body: Body, page_starts=()):
     """The XHTML files of the EPUB in reading order, the toc tree, the page list and the images."""
-    env = environment()
+    env = environment(book.root)
     ctx = book_context(book, EPUB)
     chapters = split_chapters(book, copy.deepcopy(body))
     for c in chapters:
@@ -234,7 +235,13 @@ def documents(book: Book, body: Body, page_starts=()):
         docs.append(page(c.file_name, c.title, "bodymatter", "region", "chapter", f"part-{i + 1}", elements))
 
     toc = _toc(book, chapters)
-    return docs, toc, pages, images
+    where = {i: c.file_name for c in chapters for i in c.ids}
+    # `lof: true` / `lot: true`: lists of the captioned figures and tables in the navigation
+    listed = [{"type": kind, "label": label, "items": [{"href": f"{where[i]}#{i}", "label": caption}
+                                                       for i, caption in found if i in where]}
+              for kind, label, wanted, found in (("lof", ctx["labels"]["list-of-figures"], book.metadata.lof, body.figures),
+                                                 ("lot", ctx["labels"]["list-of-tables"], book.metadata.lot, body.tables)) if wanted]
+    return docs, toc, pages, images, [entry for entry in listed if entry["items"]]
 
 
 IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
@@ -374,10 +381,12 @@ def _toc(book: Book, chapters) -> list[dict]:
     shift = 1 if book.metadata.form == "essay" else 0
     tree: list[dict] = []
     stack: list[tuple[int, list]] = [(0, tree)]
+    numbers = section_numbers(book)
+    deepest = (book.metadata.toc_depth - shift) if book.metadata.toc_depth else 2
     for h in book.headings:
-        if h.level > 2 or h.id not in where:
+        if h.level > deepest or h.id not in where:
             continue
-        entry = {"label": h.label, "href": f"{where[h.id]}#{h.id}",
+        entry = {"label": h.label, "href": f"{where[h.id]}#{h.id}", "number": numbers.get(h.id, ""),
                  "children": []}
         level = h.level + shift
         while stack and stack[-1][0] >= level:
@@ -385,7 +394,7 @@ def _toc(book: Book, chapters) -> list[dict]:
         stack[-1][1].append(entry)
         stack.append((level, entry["children"]))
     if book.metadata.form == "essay":
-        return [{"label": book.metadata.title, "href": "text/text.xhtml", "children": tree}]
+        return [{"label": book.metadata.title, "href": "text/text.xhtml", "number": "", "children": tree}]
     return tree
 
 
@@ -447,16 +456,17 @@ def package_edition(book: Book, body: Body, cover_jpeg: bytes | None = None, pag
         eb.add_metadata(None, "meta", "subtitle", {"refines": "#subtitle", "property": "title-type"})
 
     css = epub.EpubItem(uid="css", file_name="css/epub.css", media_type="text/css",
-                        content=(STYLES / "epub.css").read_bytes())
+                        content=(STYLES / "epub.css").read_bytes() + b"\n" + (STYLES / "highlight.css").read_bytes())
     eb.add_item(css)
     # Linux Libertine is under the SIL OFL 1.1, which allows embedding it in documents.
     for font in sorted(FONT_DIR.glob("*.otf")):
         eb.add_item(epub.EpubItem(uid=f"font-{font.stem}", file_name=f"fonts/{font.name}",
                                   media_type="font/otf", content=font.read_bytes()))
-    if cover_jpeg:
-        eb.set_cover("images/cover.jpg", cover_jpeg, create_page=False)
+    if cover_jpeg:          # a JPEG, or the book's own PNG (`cover-image:`)
+        png = cover_jpeg.startswith(b"\x89PNG")
+        eb.set_cover("images/cover.png" if png else "images/cover.jpg", cover_jpeg, create_page=False)
 
-    docs, toc, pages, images = documents(book, body, page_starts)
+    docs, toc, pages, images, lists = documents(book, body, page_starts)
     for i, image in enumerate(images):
         eb.add_item(epub.EpubItem(uid=f"image-{i}", file_name=image.file_name, media_type=image.media_type,
                                   content=image.data))
@@ -491,7 +501,7 @@ def package_edition(book: Book, body: Body, cover_jpeg: bytes | None = None, pag
             item.properties.append("mathml")        # EPUB 3: a document holding MathML says so
         eb.add_item(item)
         items.append(item)
-    env = environment()
+    env = environment(book.root)
     ctx = book_context(book, EPUB)
     text_start = next(d.file_name for d in docs if d.epub_type == "bodymatter")
     landmarks = [{"type": "toc", "href": "nav.xhtml#toc", "label": ctx["labels"]["contents"]},
@@ -499,7 +509,7 @@ def package_edition(book: Book, body: Body, cover_jpeg: bytes | None = None, pag
                  {"type": "copyright-page", "href": "text/copyright.xhtml", "label": ctx["labels"]["copyright"]},
                  {"type": "bodymatter", "href": text_start, "label": ctx["labels"]["start-of-text"]}]
     nav_bytes = render_template(env, "epub/nav.xhtml.j2", book=ctx, toc=toc, landmarks=landmarks,
-                                pages=pages).encode("utf-8")
+                                pages=pages, lists=lists).encode("utf-8")
     nav = RawHtml(nav_bytes, uid="nav", file_name="nav.xhtml", title=ctx["labels"]["contents"], lang=m.lang)
     nav.properties.append("nav")
     eb.add_item(nav)

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import copy
 import re
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
+import jinja2.sandbox
 from lxml import etree, html as lhtml
 
 from imprint.manuscript import math
@@ -47,6 +49,8 @@ class Body:
     root: etree._Element   # <div> holding the text's sections; note calls are <a class="footnote-ref">
     notes: dict = field(default_factory=dict)     # number -> Note
     plates: bool = False   # art that reaches the page edge (images with class `bleed`): print needs bleed
+    figures: tuple = ()    # (id, caption) of each captioned figure, for `lof: true`
+    tables: tuple = ()     # (id, caption) of each captioned table, for `lot: true`
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,7 @@ class TocEntry:
     level: int
     id: str
     label: str
+    number: str = ""       # "2.1" with `number-sections: true`
 
 
 def body_html(book: Book, *, allow_remote_images: bool = False) -> Body:
@@ -97,16 +102,88 @@ def body_html(book: Book, *, allow_remote_images: bool = False) -> Body:
             ref.set("data-note", m.group(1))
         else:                   # not a call pandoc made: an ordinary link
             ref.set("class", " ".join(c for c in ref.get("class", "").split() if "footnote-ref" not in c))
+    numbers = section_numbers(book)
     for h in root.xpath(".//h1|.//h2|.//h3|.//h4|.//h5|.//h6"):
+        number = numbers.get(h.get("id") or (h.getparent().get("id") if h.getparent() is not None else None))
+        if number:          # `number-sections: true`: the number before the heading's text
+            mark = etree.Element("span", {"class": "header-section-number"})
+            mark.text, mark.tail, h.text = number, " " + (h.text or ""), None
+            h.insert(0, mark)
         h.set("data-label", _label(h))
         h.set("data-head", running_head(h.get("data-running-head") or h.get("data-label")))
     if book.metadata.form == "book":
         mark_parts(root)
     # Every block of the text gets a stable index, the same in every edition's copy: the
     # print page map (imprint/typeset/pagemap.py) names where a page starts by it, the EPUB finds it.
+    task_lists(root)
+    figures, tables = captioned(root)
     for index, el in enumerate(e for e in root.iterdescendants() if isinstance(e.tag, str) and e.tag in BLOCK_TAGS):
         el.set(BLOCK_KEY, str(index))
-    return Body(root, notes, mark_plates(root))
+    return Body(root, notes, mark_plates(root), figures, tables)
+
+
+TASK = re.compile(r"\[([ xX])\]\s")
+
+
+def task_lists(root) -> None:
+    """Pandoc's task list items (`- [ ] to do`, `- [x] done`) with a ballot box, empty or checked:
+    pandoc's own form controls are what the sanitizer drops, so the reader is off and the
+    text keeps its brackets; they become ☐ / ☑ characters (DejaVu Sans has them) in a span."""
+    for li in root.xpath(".//li"):
+        holder = li[0] if len(li) and li[0].tag == "p" and not (li.text or "").strip() else li
+        m = TASK.match(holder.text or "")
+        if not m:
+            continue
+        done = m.group(1) != " "
+        box = etree.Element("span", {"class": "task-box" + (" task-done" if done else ""), "role": "img",
+                                     "aria-label": "done" if done else "not done"})
+        box.text = "☑" if done else "☐"
+        box.tail = " " + holder.text[m.end():]
+        holder.text = None
+        holder.insert(0, box)
+        li.set("class", (li.get("class", "") + " task").strip())
+        if li.getparent() is not None:
+            li.getparent().set("class", (li.getparent().get("class", "") + " task-list").strip())
+
+
+def captioned(root) -> tuple[tuple, tuple]:
+    """(id, caption) of every captioned figure and table, each given an id when it has none
+    (the lists of figures and tables link to them)."""
+    found = ([], [])
+    for kind, path, caption in ((0, ".//figure", "figcaption"), (1, ".//table", "caption")):
+        for n, el in enumerate(root.xpath(path), 1):
+            cap = el.find(caption)
+            if cap is None or not " ".join(cap.text_content().split()):
+                continue
+            if not el.get("id"):
+                el.set("id", f"{'figure' if kind == 0 else 'table'}-{n}")
+            found[kind].append((el.get("id"), " ".join(cap.text_content().split())))
+    return tuple(found[0]), tuple(found[1])
+
+
+def section_numbers(book: Book) -> dict[str, str]:
+    """`number-sections: true`: each heading's id -> its number (1, 1.1, 1.1.1...) counted as
+    pandoc counts them; headings with `{.unnumbered}` or `{-}` are skipped (pandoc gives them
+    that class in the AST: the ids come from book.unnumbered)."""
+    if not book.metadata.number_sections:
+        return {}
+    counts, out = [0] * 7, {}
+    skip = unnumbered(book.ast)
+    for h in book.headings:
+        if not h.id or h.id in skip:
+            continue
+        counts[h.level] += 1
+        for deeper in range(h.level + 1, 7):
+            counts[deeper] = 0
+        out[h.id] = ".".join(str(c) for c in counts[1:h.level + 1])
+    return out
+
+
+def unnumbered(ast) -> set:
+    if not isinstance(ast, dict):
+        return set()
+    return {b["c"][1][0] for b in ast.get("blocks", ()) if b.get("t") == "Header"
+            and "unnumbered" in b["c"][1][1]}
 
 
 # Two- and three-em dashes (U+2E3A, U+2E3B: a name left out, a line omitted in verse) are in
@@ -244,10 +321,13 @@ def _label(heading) -> str:
 
 
 def contents(book: Book) -> list[TocEntry]:
-    """Headings that go in the contents: chapters and their sections (book), sections (essay)."""
-    deepest = 1 if book.metadata.form == "essay" else 2
+    """Headings that go in the contents: chapters and their sections (book), sections (essay);
+    `toc-depth:` sets the deepest level listed (as pandoc counts it, the essay's title being level 1)."""
     shift = 1 if book.metadata.form == "essay" else 0
-    return [TocEntry(h.level + shift, h.id, h.label) for h in book.headings if h.level <= deepest and h.id]
+    deepest = (book.metadata.toc_depth - shift) if book.metadata.toc_depth else (1 if shift else 2)
+    numbers = section_numbers(book)
+    return [TocEntry(h.level + shift, h.id, h.label, numbers.get(h.id, ""))
+            for h in book.headings if h.level <= deepest and h.id]
 
 
 ISBN_LABELS = {"print": "paperback", "pdf": "PDF", "epub": "EPUB"}
@@ -275,31 +355,72 @@ def book_context(book: Book, edition: Edition) -> dict:
         "identifier": m.identifier,
         # The words the book prints in its language (imprint/specs/labels.py), its writing direction.
         "labels": words, "dir": languages.direction(m.lang),
+        "toc_title": m.toc_title or words["contents"], "lof": m.lof, "lot": m.lot,
     }
 
 
-def environment(templates: Path = TEMPLATES) -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates)),
+BOOK_TEMPLATES = "templates"      # a book's own folder of templates, beside its metadata
+
+
+def book_templates(root: Path | None) -> Path | None:
+    """The book's templates/ folder, when it has one inside the book (a link out of it is refused)."""
+    if root is None:
+        return None
+    folder = Path(root) / BOOK_TEMPLATES
+    if not folder.is_dir():
+        return None
+    inside = Path(root).resolve()
+    for path in [folder, *folder.rglob("*")]:
+        if not path.resolve().is_relative_to(inside):
+            raise TemplateError("a template links to a file outside the book", where=Location(path),
+                                hint="copy the template into the book's templates/ folder")
+    return folder
+
+
+def environment(book_root: Path | None = None, templates: Path = TEMPLATES) -> jinja2.Environment:
+    """The Jinja environment: the house templates, and first the book's own templates/ (a
+    template there replaces the house one of the same name). With a book's templates it is
+    sandboxed (jinja2.sandbox: no attribute of Python's internals is reachable from them);
+    StrictUndefined and autoescaping either way."""
+    own = book_templates(book_root)
+    loaders = [jinja2.FileSystemLoader(str(own), followlinks=False)] if own else []
+    kind = jinja2.sandbox.SandboxedEnvironment if own else jinja2.Environment
+    env = kind(
+        loader=jinja2.ChoiceLoader(loaders + [jinja2.FileSystemLoader(str(templates))]),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )
     env.filters["running_head"] = running_head
+    env.globals["book_templates"] = str(own) if own else ""   # where render_template's errors point
     return env
 
 
 def render_template(env: jinja2.Environment, name: str, **context) -> str:
+    own = env.globals.get("book_templates")
+
+    def where(template: str, err=None):
+        for frame, line in reversed(list(traceback.walk_tb(err.__traceback__)) if err is not None else []):
+            if frame.f_code.co_filename.endswith(".j2"):      # the template (an included one too) at fault
+                return Location(Path(frame.f_code.co_filename), line)
+        mine = Path(own) / template if own else None
+        return Location(mine if mine is not None and mine.is_file() else TEMPLATES / template)
+
     try:
         return env.get_template(name).render(**context)
     except jinja2.TemplateSyntaxError as err:
-        raise TemplateError(f"template error: {err.message}", where=Location(err.filename or name, err.lineno),
+        raise TemplateError(f"template error: {err.message}", where=Location(err.filename, err.lineno) if err.filename else where(name),
                             hint="fix the Jinja syntax") from None
     except jinja2.UndefinedError as err:
-        raise TemplateError(f"template uses an undefined value: {err.message}", where=Location(TEMPLATES / name),
+        raise TemplateError(f"template uses an undefined value: {err.message}", where=where(name, err),
                             hint="templates may only use the values listed in the README") from None
+    except jinja2.sandbox.SecurityError as err:
+        raise TemplateError(f"template is not allowed to do this: {err}", where=where(name, err),
+                            hint="a book's templates may only use the values listed in the README") from None
     except jinja2.TemplateNotFound as err:
-        raise TemplateError(f"template not found: {err.name}", where=Location(TEMPLATES / name)) from None
+        raise TemplateError(f"template not found: {err.name}", where=where(name)) from None
+    except jinja2.TemplateError as err:
+        raise TemplateError(f"template error: {err}", where=where(name, err)) from None
 
 
 def css_string(text: str) -> str:
@@ -369,12 +490,12 @@ def paged_html(book: Book, body: Body, edition: Edition) -> str:
     text = "".join(lhtml.tostring(child, encoding="unicode") for child in root)
     if root.text:
         text = root.text + text
-    env = environment()
-    styles = [f"{(STYLES / name).as_uri()}" for name in ("fonts.css", "book.css", edition.stylesheet)]
+    env = environment(book.root)
+    styles = [f"{(STYLES / name).as_uri()}" for name in ("fonts.css", "book.css", "highlight.css", edition.stylesheet)]
     return render_template(
         env, "book.html.j2",
         book=book_context(book, edition), body=text, contents=contents(book),
-        stylesheets=styles,
+        figures=body.figures, tables=body.tables, stylesheets=styles,
     )
 
 

@@ -15,6 +15,7 @@ from stdnum.exceptions import ValidationError as IsbnInvalid
 
 from imprint.errors import Finding, Location, MetadataError
 from imprint.manuscript import languages
+from imprint.specs.editions import IN, MM, TRIM_FORMS, Margins, parse_trim
 
 MAX_METADATA_BYTES = 256 * 1024
 MAX_DEPTH = 20
@@ -30,6 +31,43 @@ KNOWN_KEYS = {
     "identifier", "isbn", "manuscript", "editorial-notes", "edition", "cover-image",
     "trim", "paper", "profile", "cover", "modified",
     "bibliography", "csl", "suppress-bibliography", "reference-section-title", "link-citations",
+    "margins", "number-sections", "toc-title", "toc-depth", "lof", "lot",
+    # the typefaces and styles a book may choose (read by imprint's fonts and styles)
+    "mainfont", "sansfont", "monofont", "fontsize", "linestretch", "css", "epub-css",
+}
+
+# pandoc's own variables (LaTeX, HTML and EPUB writers) that mean nothing here, and what does.
+PANDOC_KEYS = {
+    "geometry": "set the page with `trim:` and `margins:` (inner, outer, top, bottom)",
+    "papersize": "set the page size with `trim:` (e.g. 6x9, 7x10, 156x234mm)",
+    "margin-left": "use `margins:` (inner, outer, top, bottom)", "margin-right": "use `margins:`",
+    "margin-top": "use `margins:`", "margin-bottom": "use `margins:`",
+    "documentclass": "the house design is the book's class; choose `form: book` or `form: essay`",
+    "classoption": "use `trim:`, `margins:` and `form:`",
+    "header-includes": "put CSS in a stylesheet named by `css:`",
+    "include-before": "write it at the start of the manuscript",
+    "include-after": "write it at the end of the manuscript",
+    "fontfamily": "use `mainfont:`", "fontfamilyoptions": "use `mainfont:`",
+    "mainfontoptions": "use `mainfont:`", "sansfontoptions": "use `sansfont:`", "monofontoptions": "use `monofont:`",
+    "mathfont": "use `mainfont:`", "CJKmainfont": "use `mainfont:`",
+    "colorlinks": "links are set in the text colour in print; restyle them with `css:`",
+    "linkcolor": "restyle links with `css:`", "urlcolor": "restyle links with `css:`",
+    "citecolor": "restyle links with `css:`", "toccolor": "restyle the contents with `css:`",
+    "indent": "paragraph indents are the house style; change them with `css:`",
+    "secnumdepth": "use `number-sections: true` (chapters and sections are numbered)",
+    "toc": "the contents is always made (set its depth with `toc-depth:`)",
+    "pagestyle": "running heads and folios are the house style; change them with `css:`",
+    "abstract": "put it in the manuscript, or use `description:`",
+    "keywords": "use `subjects:`", "subject": "use `subjects:`",
+    "thanks": "write it in the manuscript", "institute": "use `publisher:`",
+    "highlight-style": "code is highlighted in the house style; restyle it with `css:`",
+    "epub-cover-image": "use `cover-image:`", "cover-art": "use `cover-image:`",
+    "epub-chapter-level": "chapters are the manuscript's level-1 headings",
+    "biblio-style": "use `csl:`", "natbib": "use `csl:`", "biblatex": "use `csl:`",
+    "nocite": "cite the entries in the text", "lang-options": "use `lang:`",
+    "dir": "the text direction follows `lang:`", "hyphenate": "hyphenation follows `lang:`",
+    "top-level-division": "use `form: book` or `form: essay`",
+    "title-meta": "use `title:`", "author-meta": "use `author:`", "pagetitle": "use `title:`",
 }
 ALIASES = {"language": "lang"}
 
@@ -83,6 +121,13 @@ class Metadata:
     suppress_bibliography: bool = False
     reference_section_title: str | None = None
     link_citations: bool = True
+    # The page and the contents (imprint/specs/editions.py, imprint/html/render.py).
+    margins: object = None          # specs.editions.Margins (points) from `margins:`, else the design's
+    number_sections: bool = False
+    toc_title: str | None = None
+    toc_depth: int | None = None
+    lof: bool = False
+    lot: bool = False
     key_lines: tuple[tuple[str, int], ...] = field(default=(), compare=False)
     source: Path | None = None
     extra: tuple[tuple[str, object], ...] = field(default=(), compare=False)
@@ -283,10 +328,14 @@ def build_metadata(data: dict, lines: dict[str, int], path: Path) -> tuple[Metad
     for key in data:
         if key in KNOWN_KEYS or not isinstance(key, str):
             continue
+        if key in PANDOC_KEYS and PANDOC_KEYS[key]:
+            findings.append(Finding("M001", "warning", f"metadata key '{key}' is pandoc's and has no effect here",
+                                    where(key), hint=PANDOC_KEYS[key]))
+            continue
         close = difflib.get_close_matches(key, sorted(KNOWN_KEYS), n=1, cutoff=0.75)
-        if close:
-            findings.append(Finding("M001", "warning", f"unknown metadata key '{key}' is ignored",
-                                    where(key), hint=f"did you mean '{close[0]}'?"))
+        findings.append(Finding("M001", "warning", f"unknown metadata key '{key}' is ignored", where(key),
+                                hint=f"did you mean '{close[0]}'?" if close else
+                                "remove it; the README lists every key imprint reads"))
 
     if "lang" not in data and "language" in data:
         data = {**data, "lang": data["language"]}
@@ -367,6 +416,15 @@ def build_metadata(data: dict, lines: dict[str, int], path: Path) -> tuple[Metad
             fail(key, f"'{value}' is not true or false", f"write `{key}: true` or `{key}: false`")
         return value
 
+    trim = text("trim")
+    if trim is not None and parse_trim(trim) is None:
+        fail("trim", f"'{trim}' is not a trim size", f"use {TRIM_FORMS}")
+    margins = _margins(data.get("margins"), fail) if data.get("margins") is not None else None
+    toc_depth = data.get("toc-depth")
+    if toc_depth is not None and (isinstance(toc_depth, bool) or not isinstance(toc_depth, int)
+                                  or not 1 <= toc_depth <= 6):
+        fail("toc-depth", f"'{toc_depth}' is not a heading level from 1 to 6", "e.g. `toc-depth: 2`")
+
     manuscript = texts("manuscript")
     meta = Metadata(
         title=title,
@@ -389,7 +447,7 @@ def build_metadata(data: dict, lines: dict[str, int], path: Path) -> tuple[Metad
         editorial_notes=texts("editorial-notes"),
         edition=text("edition"),
         cover_image=text("cover-image"),
-        trim=text("trim"),
+        trim=trim,
         paper=choice("paper", PAPERS, "white"),
         profile=text("profile"),
         cover=CoverStyle(**{k: str(v) for k, v in cover.items()}),
@@ -398,8 +456,40 @@ def build_metadata(data: dict, lines: dict[str, int], path: Path) -> tuple[Metad
         suppress_bibliography=flag("suppress-bibliography", False),
         reference_section_title=text("reference-section-title"),
         link_citations=flag("link-citations", True),
+        margins=margins,
+        number_sections=flag("number-sections", False),
+        toc_title=text("toc-title"),
+        toc_depth=toc_depth,
+        lof=flag("lof", False),
+        lot=flag("lot", False),
         key_lines=tuple((k, v) for k, v in lines.items() if isinstance(k, str) and v),
         source=path,
         extra=tuple((k, v) for k, v in data.items() if k not in KNOWN_KEYS),
     )
     return meta, findings
+
+
+MARGIN_SIDES = {"inner": "inside", "outer": "outside", "top": "top", "bottom": "bottom"}
+LENGTH = re.compile(r"(\d+(?:\.\d+)?)\s*(in|mm|cm|pt)?")
+
+
+def _margins(value, fail) -> Margins:
+    """`margins: {inner: 0.8in, outer: 0.6in, top: 18mm, bottom: 20mm}` -> Margins in points (a bare
+    number is inches; all four sides, so nothing is left to a guess)."""
+    if not isinstance(value, dict):
+        fail("margins", "must map inner, outer, top and bottom to lengths",
+             "e.g. `margins: {inner: 0.8in, outer: 0.6in, top: 0.75in, bottom: 0.9in}`")
+    unknown = [str(k) for k in value if k not in MARGIN_SIDES]
+    if unknown:
+        fail("margins", f"unknown side(s): {', '.join(unknown)}", "use inner, outer, top and bottom")
+    missing = [k for k in MARGIN_SIDES if k not in value]
+    if missing:
+        fail("margins", f"no {', '.join(missing)} margin", "give all four: inner, outer, top, bottom")
+    sides = {}
+    for key, side in MARGIN_SIDES.items():
+        m = LENGTH.fullmatch(str(value[key]).strip().lower()) if not isinstance(value[key], bool) else None
+        if m is None:
+            fail("margins", f"{key} margin '{value[key]}' is not a length", "write e.g. 0.75in or 19mm")
+        unit = {"mm": MM, "cm": 10 * MM, "pt": 1.0}.get(m.group(2), IN)
+        sides[side] = float(m.group(1)) * unit
+    return Margins(**sides)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 IN = 72.0           # points per inch
@@ -46,14 +47,17 @@ DESIGN_MARGINS = {
 }
 
 
-def margins_for(trim: Trim, printer, pages: int, bleeds: bool) -> Margins:
+def margins_for(trim: Trim, printer, pages: int, bleeds: bool, given: Margins | None = None) -> Margins:
     """The design's margins for a book of `pages` pages printed by `printer`.
 
     The inside margin grows with the printer's gutter table: the design's inside margin is
     meant for the thinnest band, and each band adds what the table adds (a thick book loses
     more paper into the binding). Every side stays at least the printer's minimum.
+    `given` (the metadata's `margins:`, checked against the minimums by check_margins) is used as written.
     """
-    design = DESIGN_MARGINS[trim.name]
+    if given is not None:
+        return given
+    design = design_margins(trim)
     band = printer.band(pages)
     least = printer.min_margin_bleed if bleeds else printer.min_margin
     inside = max(design.inside + band.inside - printer.gutter[0].inside, band.inside)
@@ -106,10 +110,69 @@ def for_printer(edition: Edition, printer) -> Edition:
                    output_intent=printer.output_intent, profile=printer.name)
 
 
+TRIM_FORMS = "a preset (" + ", ".join(TRIMS) + "), or WxH in inches (7x10) or millimetres (156x234mm)"
+SIZE = re.compile(r"(\d+(?:\.\d+)?)x(\d+(?:\.\d+)?)(mm|cm|in)?")
+
+
+def parse_trim(name) -> Trim | None:
+    """'6x9', '6 × 9 in', 'A5', '7x10', '156x234mm', '15.6x23.4cm' -> a Trim; None if it is none of these."""
+    key = str(name).lower().replace(" ", "").replace("×", "x").replace("\"", "")
+    if key.endswith("inches"):
+        key = key[:-4]
+    if key in TRIMS:
+        return TRIMS[key]
+    if key.endswith("in") and key[:-2] in TRIMS:
+        return TRIMS[key[:-2]]
+    m = SIZE.fullmatch(key)
+    if not m:
+        return None
+    unit = {"mm": MM, "cm": 10 * MM}.get(m.group(3), IN)
+    width, height = float(m.group(1)) * unit, float(m.group(2)) * unit
+    if not width or not height:
+        return None
+    for preset in TRIMS.values():           # '148x210mm' is A5, with A5's design
+        if abs(preset.width - width) < 0.5 and abs(preset.height - height) < 0.5:
+            return preset
+    label = m.group(0) if m.group(3) else f"{m.group(1)}x{m.group(2)}"
+    return Trim(label, width, height)
+
+
 def trim(name: str | None, where=None) -> Trim:
-    """A trim by name: '6x9', '6 × 9 in', 'A5'... (default 6x9)."""
-    key = str(name or DEFAULT_TRIM).lower().replace(" ", "").replace("×", "x").replace("in", "")
-    if key not in TRIMS:
+    """A trim by name or size: '6x9', '6 × 9 in', 'A5', '7x10', '156x234mm'... (default 6x9)."""
+    found = parse_trim(name or DEFAULT_TRIM)
+    if found is None:
         from imprint.errors import MetadataError
-        raise MetadataError(f"unknown trim size '{name}'", where=where, hint=f"use one of {', '.join(TRIMS)}")
-    return TRIMS[key]
+        raise MetadataError(f"'{name}' is not a trim size", where=where, hint=f"use {TRIM_FORMS}")
+    return found
+
+
+def inches(value: float) -> str:
+    return f"{value / IN:.3g} in"
+
+
+def design_margins(trim: Trim) -> Margins:
+    """The design's margins for a trim: the preset's own, else the nearest preset's by area,
+    scaled with the page's width (a 7 x 10 in page keeps the proportions of a 6 x 9 in one)."""
+    if trim.name in DESIGN_MARGINS:
+        return DESIGN_MARGINS[trim.name]
+    nearest = min(TRIMS.values(), key=lambda t: abs(t.width * t.height - trim.width * trim.height))
+    base, scale = DESIGN_MARGINS[nearest.name], max(0.8, min(1.4, trim.width / nearest.width))
+    return Margins(base.top * scale, base.bottom * scale, base.inside * scale, base.outside * scale)
+
+
+def check_margins(given: Margins, printer, pages: int | None, bleeds: bool) -> str | None:
+    """What is wrong with the author's margins for this printer (and page count, when known), or None."""
+    least = printer.min_margin_bleed if bleeds else printer.min_margin
+    for side, value in (("bottom", given.bottom), ("outer", given.outside)):
+        if value < least - 0.01:
+            return (f"the {side} margin {inches(value)} is less than {printer.label}'s minimum {inches(least)}"
+                    + (" for a book that bleeds" if bleeds else ""))
+    if given.top < least + RUNNING_HEAD - 0.01:     # the running head stands in the top margin
+        return (f"the top margin {inches(given.top)} leaves the running head less than {printer.label}'s "
+                f"minimum {inches(least)} from the edge (the head takes {inches(RUNNING_HEAD)})")
+    band = printer.band(pages if pages is not None else printer.gutter[0].first)
+    if given.inside < band.inside - 0.01:
+        count = f"a book of {pages} pages" if pages is not None else "any book"
+        return (f"the inner margin {inches(given.inside)} is less than {printer.label}'s minimum "
+                f"{inches(band.inside)} for {count} ({band.first}-{band.last} pages)")
+    return None

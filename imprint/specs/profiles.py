@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from imprint.errors import ImprintError
 
 IN = 72.0
+MM = 72.0 / 25.4
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,32 @@ class CoverRules:
     barcode_offset: tuple[float, float] = (0.25 * IN, 0.25 * IN)   # from the spine fold, from the bottom trim
 
 
+@dataclass(frozen=True)
+class TrimRange:
+    """The trims a printer prints (points): any size from `least` to `most` (width, height),
+    or, when `sizes` is given, only those sizes (within TRIM_TOLERANCE)."""
+
+    least: tuple[float, float]
+    most: tuple[float, float]
+    sizes: tuple[tuple[str, float, float], ...] = ()
+
+    def fits(self, width: float, height: float) -> bool:
+        if self.sizes:
+            return any(abs(w - width) <= TRIM_TOLERANCE and abs(h - height) <= TRIM_TOLERANCE
+                       for _, w, h in self.sizes)
+        return (self.least[0] - TRIM_TOLERANCE <= width <= self.most[0] + TRIM_TOLERANCE
+                and self.least[1] - TRIM_TOLERANCE <= height <= self.most[1] + TRIM_TOLERANCE)
+
+    def describe(self) -> str:
+        if self.sizes:
+            return "only its standard sizes: " + ", ".join(f"{name} ({w / IN:g}x{h / IN:g} in)" for name, w, h in self.sizes)
+        return (f"widths {self.least[0] / IN:g}-{self.most[0] / IN:g} in and heights "
+                f"{self.least[1] / IN:g}-{self.most[1] / IN:g} in")
+
+
+TRIM_TOLERANCE = 0.02 * IN      # 'a5' is 5.83 x 8.27 in; 156 x 234 mm is 6.14 x 9.21 in
+
+
 # Paper thickness per page (inches), by the metadata's `paper`.
 PAPER_THICKNESS = {"white": 0.002252, "cream": 0.0025}
 
@@ -95,6 +122,7 @@ class PrinterProfile:
     output_intent: tuple[str, str, str] | str | None   # (condition id, registry, info), "srgb" or None
     full_fonts: bool                # embed whole fonts, not subsets
     pages: PageRules
+    trims: TrimRange
     forbid_annotations: bool = True
     forbid_bookmarks: bool = True
     min_ppi: int = 300
@@ -122,6 +150,10 @@ KDP = PrinterProfile(
     colour_spaces=frozenset({"gray", "rgb", "cmyk"}), paint="rgb",
     pdf_variant=None, output_intent=None, full_fonts=True,
     pages=PageRules(24, 828, even=True),
+    # KDP's paperback trim sizes: any width from 4 to 8.5 in, any height from 6 to 11.69 in
+    # (KDP's "Paperback trim size" help page; CreateSpace's manufacturing specifications gave
+    # the same range). Wider or taller sizes are hardcover- or colour-only.
+    trims=TrimRange((4 * IN, 6 * IN), (8.5 * IN, 11.69 * IN)),
 )
 
 # IngramSpark: PDF/X-1a, CMYK. The output intent names a registered printing condition
@@ -136,6 +168,10 @@ INGRAM = PrinterProfile(
     pdf_variant="pdf/x-1a", output_intent=("CGATS TR 001", "http://www.color.org", "U.S. Web Coated (SWOP) v2"),
     full_fonts=True,
     pages=PageRules(18, 1200, even=True, last_blank=True),
+    # IngramSpark's paperback trims run from 4 x 6 in to 8.5 x 11 in (its File Creation Guide's
+    # trim table; 8.27 x 11.69 in A4 and the 11 x 8.5 in landscape size are the exceptions, and
+    # are left out here: a book that wants them checks with Ingram first).
+    trims=TrimRange((4 * IN, 6 * IN), (8.5 * IN, 11 * IN)),
     cover=CoverRules(safe=0.25 * IN),
 )
 
@@ -147,6 +183,15 @@ LULU = PrinterProfile(
     colour_spaces=frozenset({"gray", "rgb"}), paint="rgb",
     pdf_variant=None, output_intent="srgb", full_fonts=True,
     pages=PageRules(32, 800, even=True),
+    # Lulu prints its standard sizes only (Lulu's "Choosing the right book size" and its
+    # pricing calculator: pocket, digest, A5, US trade, royal, comic, executive, crown quarto,
+    # square, A4, US letter; the landscape sizes are for photo books and left out).
+    trims=TrimRange((4.25 * IN, 6.875 * IN), (8.5 * IN, 11.69 * IN), sizes=(
+        ("pocket", 4.25 * IN, 6.875 * IN), ("novella", 5 * IN, 8 * IN), ("digest", 5.5 * IN, 8.5 * IN),
+        ("A5", 148 * MM, 210 * MM), ("US trade", 6 * IN, 9 * IN), ("royal", 156 * MM, 234 * MM),
+        ("comic", 6.625 * IN, 10.25 * IN), ("executive", 7 * IN, 10 * IN), ("crown quarto", 189 * MM, 246 * MM),
+        ("small square", 7.5 * IN, 7.5 * IN), ("square", 8.5 * IN, 8.5 * IN), ("A4", 210 * MM, 297 * MM),
+        ("US letter", 8.5 * IN, 11 * IN))),
     cover=CoverRules(safe=0.25 * IN),
 )
 
