@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from imprint.errors import Finding
 from imprint.manuscript import citations
+from imprint.manuscript import index as index_marks
 from imprint.manuscript.load import Book
 
 CODES: dict[str, str] = {
@@ -24,7 +25,9 @@ from imprint.checks import notes as _notes, note_outputs as _note_outputs  # noq
 CODES.update(citations.CODES)         # C1xx: citations (found while the book is read)
 CODES.update(_notes.CODES)            # N1xx: the notes in the manuscript
 CODES.update(_note_outputs.CODES)     # N2xx: the notes in the editions (run after the build)
+CODES.update(index_marks.CODES)       # X2xx: page references and the index
 CHECKS.append(_notes.check_notes)
+CHECKS.append(index_marks.check)
 
 
 def check(book: Book) -> list[Finding]:

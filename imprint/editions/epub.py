@@ -24,6 +24,7 @@ from imprint.errors import Finding, Location, ManuscriptError
 from imprint.editions.kobo import kepub_document as kobo_markup
 from imprint.manuscript.load import Book
 from imprint.typeset.pagemap import anchor_key, significant
+from imprint.html import index as index_markup
 from imprint.html.render import BLOCK_KEY, STYLES, Body, book_context, environment, render_template, split_part
 
 CODES = {
@@ -181,6 +182,7 @@ def documents(book: Book, body: Body, page_starts=()):
     """The XHTML files of the EPUB in reading order, the toc tree, the page list and the images."""
     env = environment()
     ctx = book_context(book, EPUB)
+    body = index_markup.numbered(body, lang=book.metadata.lang)     # the print pages, written in
     chapters = split_chapters(book, copy.deepcopy(body))
     for c in chapters:
         c.elements = [copy.deepcopy(e) for e in c.elements]
@@ -196,7 +198,8 @@ def documents(book: Book, body: Body, page_starts=()):
         for e in c.elements:
             for n in e.iter():
                 if isinstance(n.tag, str):
-                    for name in (BLOCK_KEY, "data-label", "data-head", "data-running-head"):      # a build's bookkeeping, not the reader's
+                    for name in (BLOCK_KEY, "data-label", "data-head", "data-running-head", index_markup.REF,
+                                 index_markup.SECTION):      # a build's bookkeeping, not the reader's
                         n.attrib.pop(name, None)
 
     def page(name, title, epub_type, role, css_class, section_id, elements):

@@ -15,6 +15,7 @@ from pathlib import Path
 import jinja2
 from lxml import etree, html as lhtml
 
+from imprint.html import index as index_markup
 from imprint.manuscript import pandoc
 from imprint.manuscript import sanitize
 from imprint.specs.editions import Edition, Margins, Trim
@@ -44,6 +45,11 @@ class Body:
     root: etree._Element   # <div> holding the text's sections; note calls are <a class="footnote-ref">
     notes: dict = field(default_factory=dict)     # number -> Note
     plates: bool = False   # art that reaches the page edge (images with class `bleed`): print needs bleed
+    marks: tuple = ()      # index marks (imprint/html/index.py), in the order of the text
+    refs: tuple = ()       # ids whose page a page reference prints
+    # id -> the print page it stands on, written in after layout (imprint/jobs/pagerefs.py);
+    # shared by every copy of the Body, so each edition prints the same numbers
+    numbers: dict = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,8 @@ def body_html(book: Book, *, allow_remote_images: bool = False) -> Body:
     root = sanitize.parse(sanitize.clean_html(text, where), where)
     if not allow_remote_images:
         sanitize.drop_remote_images(root)
+    # Before the notes are lifted out: a mark or page reference in a note is found too.
+    marks, refs = index_markup.prepare(root, book.metadata.lang, level=1 + shift)
     notes = {}
     # pandoc writes its note list last; raw HTML cannot imitate it (S104), and is not trusted to.
     sections = root.xpath("./section[@id='footnotes'][contains(@class,'footnotes-end-of-document')]")
@@ -102,7 +110,7 @@ def body_html(book: Book, *, allow_remote_images: bool = False) -> Body:
     # print page map (imprint/pagemap.py) names where a page starts by it, the EPUB finds it.
     for index, el in enumerate(e for e in root.iterdescendants() if isinstance(e.tag, str) and e.tag in BLOCK_TAGS):
         el.set(BLOCK_KEY, str(index))
-    return Body(root, notes, mark_plates(root))
+    return Body(root, notes, mark_plates(root), marks, refs)
 
 
 PART_MIN_CHARS = 8000      # a level-2 section this long (the median of a part's) is a chapter
@@ -302,6 +310,7 @@ def mark_plates(root) -> bool:
 
 def paged_html(book: Book, body: Body, edition: Edition) -> str:
     """The complete HTML document WeasyPrint sets for a paged edition (geometry comes from page_css)."""
+    body = index_markup.numbered(body, lang=book.metadata.lang)
     root = copy.deepcopy(body.root)
     for ref in root.xpath(".//a[contains(@class,'footnote-ref')]"):
         number = int(ref.get("data-note"))
