@@ -187,6 +187,10 @@ def documents(book: Book, body: Body, page_starts=()):
     for c in chapters:
         c.elements = [copy.deepcopy(e) for e in c.elements]
         c.ids = {n.get("id") for e in c.elements for n in e.iter() if isinstance(n.tag, str) and n.get("id")}
+        # ids inside the chapter's notes (an index mark in a note) end up in its file too
+        c.ids |= {n.get("id") for e in c.elements for ref in e.xpath(".//a[@data-note]")
+                  for b in body.notes[int(ref.get("data-note"))].blocks for n in b.iter()
+                  if isinstance(n.tag, str) and n.get("id")}
     if book.metadata.form == "essay":
         opening = etree.fromstring(render_template(env, "epub/opening.xhtml.j2", book=ctx))
         chapters[0].elements[0:0] = list(opening)
