@@ -161,7 +161,7 @@ def _ref_pattern(target: str) -> re.Pattern:
     return re.compile(r"\[[^\]]*\]\(\s*#" + re.escape(target) + r"\s*\)\{[^}]*\.page\b")
 
 
-MARK = re.compile(r"\]\{[^}]*\.index\b")
+MARK = re.compile(r"\[[^\[\]]*\]\{[^}]*\.index\b")
 
 
 def check(book) -> list[Finding]:
