@@ -241,3 +241,21 @@ def test_the_example_shows_an_index_and_a_page_reference(tmp_path):
     assert at == len(pages) - 1 or pages[at].startswith("Index")
     assert len([t for t in entries if t]) >= 3
     assert any("Bibliography" in p for p in pages[:at])          # the index comes after the bibliography
+
+
+def test_numbers_that_do_not_hold_fail_the_build_and_are_caught_on_the_pages(tmp_path, monkeypatch):
+    """With one layout allowed, the placeholders of the first layout are what the pages show:
+    the build must say the numbers did not settle (X205) and that the drawn numbers are not
+    their targets' pages (X204, read off the laid-out boxes), and write nothing."""
+    from imprint.jobs import pagerefs
+    monkeypatch.setattr(pagerefs, "ROUNDS", 1)
+    text = ("# One\n\nThe [alpha]{.index} place; see page [](#two){.page}.\n\n"
+            "# Two {#two}\n\nThe [beta]{.index} place.\n")
+    folder = write_book(tmp_path / "book", text, META.format(lang="en"))
+    out = tmp_path / "out"
+    result = run_cli("build", "--book", folder, "--out", out, "--no-cache", "--edition", "pdf")
+    said = result.out + result.err
+    assert result.code != 0
+    assert "X205 the page numbers did not settle after 1 layouts" in said, said
+    assert re.search(r"X204 page \d+ prints '00' for '#two', which stands on page \d+", said), said
+    assert not out.exists() or not list(out.glob("*.pdf"))
