@@ -178,6 +178,19 @@ def _rewrite_links(docs: list[_Chapter]):
                     a.set("href", os.path.basename(where[href[1:]]) + href)
 
 
+def _rewrite_note_links(chapters: list[_Chapter], asides: list[list]) -> None:
+    """Links inside the notes (a citation's to its bibliography entry, a page reference) point at
+    the file that holds their target too: the notes are set at their chapter's end after
+    _rewrite_links has run."""
+    where = {i: c.file_name for c in chapters for i in c.ids}
+    for c, notes_here in zip(chapters, asides):
+        for aside in notes_here:
+            for a in aside.iter("a"):
+                href = a.get("href", "")
+                if href.startswith("#") and where.get(href[1:], c.file_name) != c.file_name:
+                    a.set("href", os.path.basename(where[href[1:]]) + href)
+
+
 def documents(book: Book, body: Body, page_starts=()):
     """The XHTML files of the EPUB in reading order, the toc tree, the page list and the images."""
     env = environment()
@@ -197,6 +210,7 @@ def documents(book: Book, body: Body, page_starts=()):
     _rewrite_links(chapters)
     images = collect_images(book, chapters)
     asides = [_note_markup(c, body) for c in chapters]
+    _rewrite_note_links(chapters, asides)
     pages = place_page_breaks(chapters, page_starts)
     for c in chapters:
         for e in c.elements:
