@@ -248,6 +248,12 @@ def documents(book: Book, body: Body, page_starts=()):
         docs.append(page(c.file_name, c.title, "bodymatter", "region", "chapter", f"part-{i + 1}", elements))
 
     toc = _toc(book, chapters)
+    ident = index_markup.section_id(body) if body.marks else None
+    holder = next((c for c in chapters if ident in c.ids), None)
+    if holder is not None:         # the index in the navigation, after the text (an essay's: inside it)
+        entry = {"label": index_markup.rules.heading(book.metadata.lang), "href": f"{holder.file_name}#{ident}",
+                 "children": []}
+        (toc[0]["children"] if book.metadata.form == "essay" and toc else toc).append(entry)
     return docs, toc, pages, images
 
 

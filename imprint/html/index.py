@@ -63,7 +63,9 @@ def prepare(root, lang: str, level: int = 1) -> tuple[tuple[Mark, ...], tuple[st
             targets.append(href[1:])
     if marks:
         tag = f"h{min(max(level, 1), 6)}"
-        section = etree.SubElement(root, "section", {"id": rules.INDEX_ID, "class": f"level{level} index-section",
+        ident = next(i for i in [rules.INDEX_ID, "book-index"] + [f"book-index-{k}" for k in range(1, len(taken) + 2)]
+                     if i not in taken)      # a heading "# Index" of the author's already has "index"
+        section = etree.SubElement(root, "section", {"id": ident, "class": f"level{level} index-section",
                                                      "role": "doc-index", SECTION: ""})
         section.text = "\n"
         title = etree.SubElement(section, tag)
@@ -71,6 +73,14 @@ def prepare(root, lang: str, level: int = 1) -> tuple[tuple[Mark, ...], tuple[st
         title.tail = "\n"
         section.tail = "\n"
     return tuple(marks), tuple(dict.fromkeys(targets))
+
+
+def section_id(body) -> str | None:
+    """The index section's id, if the book has one."""
+    for section in body.root.iter("section"):
+        if section.get(SECTION) is not None:
+            return section.get("id")
+    return None
 
 
 def targets(body) -> tuple[str, ...]:

@@ -213,6 +213,13 @@ def contents(book: Book) -> list[TocEntry]:
     return [TocEntry(h.level + shift, h.id, h.label) for h in book.headings if h.level <= deepest and h.id]
 
 
+def index_entry(book: Book, body: Body) -> list[TocEntry]:
+    """The index in the contents, at the level of the book's chapters (imprint/html/index.py)."""
+    ident = index_markup.section_id(body) if body.marks else None
+    level = 2 if book.metadata.form == "essay" else 1
+    return [TocEntry(level, ident, index_markup.rules.heading(book.metadata.lang))] if ident else []
+
+
 ISBN_LABELS = {"print": "paperback", "pdf": "PDF", "epub": "EPUB"}
 
 
@@ -332,7 +339,7 @@ def paged_html(book: Book, body: Body, edition: Edition) -> str:
     styles = [f"{(STYLES / name).as_uri()}" for name in ("fonts.css", "book.css", edition.stylesheet)]
     return render_template(
         env, "book.html.j2",
-        book=book_context(book, edition), body=text, contents=contents(book),
+        book=book_context(book, edition), body=text, contents=contents(book) + index_entry(book, body),
         stylesheets=styles,
     )
 
