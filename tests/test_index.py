@@ -140,6 +140,9 @@ def test_every_index_number_is_the_folio_of_the_page_its_marked_words_stand_on(b
     assert order.index("ábacore") < order.index("appleton") < order.index("Corvale") < order.index("Élanor") \
         < order.index("Granary") < order.index("Harvestine") < order.index("Zebulor")
     assert order.index("ryemond") < order.index("whetrix")
+    # The index is in the contents, with its page.
+    contents = next(p for p in pages if p.strip().startswith("Contents"))
+    assert re.search(rf"(?m)^Index {at + 1}$", contents), contents
 
 
 def test_page_references_print_the_folio_of_their_targets_forward_and_backward(book):
@@ -183,6 +186,9 @@ def test_the_epub_links_each_number_to_its_mark_with_the_print_page_number_and_p
                 note = next((a.get("id") for a in el.iterancestors() if a.get("role") == "doc-footnote"), None)
                 page_of[(file, el.get("id"))] = page_of[(file, "fnref" + note[2:])] if note else current
     index_doc = next((n, d) for n, d in docs.items() if d.xpath("//x:section[@id='index']", namespaces=ns))
+    with zipfile.ZipFile(book / "indexed-book.epub") as z:
+        nav = z.read("EPUB/nav.xhtml").decode()
+    assert f'href="{index_doc[0].rsplit("/", 1)[-1]}#index"' in nav.replace("text/", "")
     locators = index_doc[1].xpath("//x:a[contains(@class,'index-locator')]", namespaces=ns)
     assert len(locators) >= 9
     for a in locators:
