@@ -45,6 +45,13 @@ TABLE: dict[str, tuple[str, str]] = {
     # cross-references (imprint/manuscript/crossrefs.py)
     "X101": (ERROR, "A cross-reference (`@fig-x`, `@tbl-x`, `@sec-x`, `@eq-x`) to a label nobody defines."),
     "X102": (ERROR, "A cross-reference label (`{#fig-x}` …) defined twice."),
+    # page references and the index (imprint/manuscript/index.py, imprint/jobs/pagerefs.py)
+    "X201": (ERROR, "A page reference `[](#id){.page}` names an id that nothing in the book defines."),
+    "X202": (WARNING, "A page reference with words (`[words](#id){.page}`): only the page number is printed."),
+    "X203": (WARNING, "An index entry that cannot be filed as written (an empty level in `entry=\"a!!b\"`, `|see` with nothing after it, a `|` command other than `see`/`seealso`)."),
+    "X204": (ERROR, "A printed page number (index or page reference) differs from the page its target stands on, or its target is on no laid-out page."),
+    "X205": (ERROR, "The page numbers did not settle: after three layouts writing them in still moved the pages."),
+    "X206": (WARNING, "An index mark with no words and no `entry`: there is nothing to file it under."),
     # formulas (imprint/checks/math.py, imprint/manuscript/math.py)
     "Q101": (ERROR, "A formula's TeX cannot be read (braces that do not pair, a command without its argument, `\\left` without `\\right`...): refused, it would print as raw TeX."),
     "Q102": (ERROR, "A formula uses a TeX command the math renderer does not know: refused, it would print as raw TeX."),

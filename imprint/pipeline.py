@@ -28,7 +28,7 @@ from imprint import outlock
 from imprint import scratch
 from imprint.editions import cover
 from imprint.editions import epub
-from imprint.jobs import chapters
+from imprint.jobs import chapters, pagerefs
 from imprint.manuscript import sections
 from imprint.editions import preflight
 from imprint.specs import profiles
@@ -468,8 +468,10 @@ def typeset_paged(book: Book, body: render.Body, editions: list[Edition], say,
     check_margins(book, printer, None, bool(bleed))
     guess = estimate_pages(book, trim)
     say(f"typesetting {book.slug} ({trim.name}, {printer.name}, about {guess} pages)")
+    html_for = functools.partial(render.paged_html, book, body,
+                                 (editions or [e for e in EDITIONS.values() if e.kind == "pdf"])[0])
     job = Job(
-        html=render.paged_html(book, body, (editions or [e for e in EDITIONS.values() if e.kind == "pdf"])[0]),
+        html=html_for(),
         page_css=next((css for first, last, css in gutter if first <= guess <= last),
                       gutter[0][2] if guess < gutter[0][0] else gutter[-1][2]),
         base=book.root, book_root=book.root, book_file=book.metadata.source,
@@ -477,7 +479,9 @@ def typeset_paged(book: Book, body: render.Body, editions: list[Edition], say,
         editions=tuple(editions), identifier=book.metadata.identifier, note_numbers=tuple(sorted(body.notes)),
         gutter=gutter, page_rules=printer.pages, remote_images=remote_images,
     )
-    layout = chapters.run(job, say, limits, placed)
+    # With page references or an index: laid out until the numbers written in hold (imprint/jobs/pagerefs.py).
+    layout = pagerefs.lay_out(job, body, html_for, lambda job, placed: chapters.run(job, say, limits, placed),
+                              placed, say)
     check_margins(book, printer, layout.pages + layout.padding, bool(bleed))
     seconds = time.perf_counter() - started
     results = []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from imprint.codes import meanings
 from imprint.errors import Finding
+from imprint.manuscript import index as index_marks
 from imprint.manuscript.load import Book
 from imprint.checks import glyphs, notes, security
 from imprint.checks import math as formulas
@@ -16,7 +17,8 @@ from imprint.checks import math as formulas
 # after the build); S1xx and R00x: what the manuscript reaches for.
 CODES = meanings("M", "N", "S", "R", "C1", "X", "Q", "G")   # C1xx citations, X1xx cross-references: found while the book is read; Q1xx formulas; G1xx the language and its glyphs
 
-CHECKS = [notes.check_notes, security.raw_html, security.resources, formulas.check_math, glyphs.check_glyphs]   # functions Book -> list[Finding]
+CHECKS = [notes.check_notes, security.raw_html, security.resources, formulas.check_math, glyphs.check_glyphs,
+          index_marks.check]   # functions Book -> list[Finding]
 
 
 def check(book: Book) -> list[Finding]:

@@ -26,6 +26,7 @@ from imprint.manuscript import images as images_policy
 from imprint.manuscript.load import Book
 from imprint.specs import labels as labels_table
 from imprint.typeset.pagemap import anchor_key, significant
+from imprint.html import index as index_markup
 from imprint.html.render import (BLOCK_KEY, STYLES, Body, book_context, environment, render_template, section_numbers,
                                  set_formulas,
                                  split_part)
@@ -187,10 +188,15 @@ def documents(book: Book, body: Body, page_starts=()):
     """The XHTML files of the EPUB in reading order, the toc tree, the page list and the images."""
     env = environment(book.root)
     ctx = book_context(book, EPUB)
+    body = index_markup.numbered(body, lang=book.metadata.lang)     # the print pages, written in
     chapters = split_chapters(book, copy.deepcopy(body))
     for c in chapters:
         c.elements = [copy.deepcopy(e) for e in c.elements]
         c.ids = {n.get("id") for e in c.elements for n in e.iter() if isinstance(n.tag, str) and n.get("id")}
+        # ids inside the chapter's notes (an index mark in a note) end up in its file too
+        c.ids |= {n.get("id") for e in c.elements for ref in e.xpath(".//a[@data-note]")
+                  for b in body.notes[int(ref.get("data-note"))].blocks for n in b.iter()
+                  if isinstance(n.tag, str) and n.get("id")}
     if book.metadata.form == "essay":
         opening = etree.fromstring(render_template(env, "epub/opening.xhtml.j2", book=ctx))
         chapters[0].elements[0:0] = list(opening)
@@ -202,7 +208,8 @@ def documents(book: Book, body: Body, page_starts=()):
         for e in c.elements:
             for n in e.iter():
                 if isinstance(n.tag, str):
-                    for name in (BLOCK_KEY, "data-label", "data-head", "data-running-head"):      # a build's bookkeeping, not the reader's
+                    for name in (BLOCK_KEY, "data-label", "data-head", "data-running-head", index_markup.REF,
+                                 index_markup.SECTION):      # a build's bookkeeping, not the reader's
                         n.attrib.pop(name, None)
 
     def page(name, title, epub_type, role, css_class, section_id, elements):
@@ -241,6 +248,12 @@ def documents(book: Book, body: Body, page_starts=()):
                                                        for i, caption in found if i in where]}
               for kind, label, wanted, found in (("lof", ctx["labels"]["list-of-figures"], book.metadata.lof, body.figures),
                                                  ("lot", ctx["labels"]["list-of-tables"], book.metadata.lot, body.tables)) if wanted]
+    ident = index_markup.section_id(body) if body.marks else None
+    holder = next((c for c in chapters if ident in c.ids), None)
+    if holder is not None:         # the index in the navigation, after the text (an essay's: inside it)
+        entry = {"label": index_markup.rules.heading(book.metadata.lang), "href": f"{holder.file_name}#{ident}", "number": "",
+                 "children": []}
+        (toc[0]["children"] if book.metadata.form == "essay" and toc else toc).append(entry)
     return docs, toc, pages, images, [entry for entry in listed if entry["items"]]
 
 

@@ -18,6 +18,7 @@ import jinja2.sandbox
 from lxml import etree, html as lhtml
 
 from imprint.manuscript import math
+from imprint.html import index as index_markup
 from imprint.manuscript import pandoc
 from imprint.manuscript import sanitize
 from imprint.specs.editions import Edition, Margins, Trim
@@ -51,6 +52,11 @@ class Body:
     plates: bool = False   # art that reaches the page edge (images with class `bleed`): print needs bleed
     figures: tuple = ()    # (id, caption) of each captioned figure, for `lof: true`
     tables: tuple = ()     # (id, caption) of each captioned table, for `lot: true`
+    marks: tuple = ()      # index marks (imprint/html/index.py), in the order of the text
+    refs: tuple = ()       # ids whose page a page reference prints
+    # id -> the print page it stands on, written in after layout (imprint/jobs/pagerefs.py);
+    # shared by every copy of the Body, so each edition prints the same numbers
+    numbers: dict = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,8 @@ def body_html(book: Book, *, allow_remote_images: bool = False) -> Body:
     if not allow_remote_images:
         sanitize.drop_remote_images(root)
     long_dashes(root)
+    # Before the notes are lifted out: a mark or page reference in a note is found too.
+    marks, refs = index_markup.prepare(root, book.metadata.lang, level=1 + shift)
     notes = {}
     # pandoc writes its note list last; raw HTML cannot imitate it (S104), and is not trusted to.
     sections = root.xpath("./section[@id='footnotes'][contains(@class,'footnotes-end-of-document')]")
@@ -119,7 +127,7 @@ def body_html(book: Book, *, allow_remote_images: bool = False) -> Body:
     figures, tables = captioned(root)
     for index, el in enumerate(e for e in root.iterdescendants() if isinstance(e.tag, str) and e.tag in BLOCK_TAGS):
         el.set(BLOCK_KEY, str(index))
-    return Body(root, notes, mark_plates(root), figures, tables)
+    return Body(root, notes, mark_plates(root), figures, tables, marks, refs)
 
 
 TASK = re.compile(r"\[([ xX])\]\s")
@@ -330,6 +338,13 @@ def contents(book: Book) -> list[TocEntry]:
             for h in book.headings if h.level <= deepest and h.id]
 
 
+def index_entry(book: Book, body: Body) -> list[TocEntry]:
+    """The index in the contents, at the level of the book's chapters (imprint/html/index.py)."""
+    ident = index_markup.section_id(body) if body.marks else None
+    level = 2 if book.metadata.form == "essay" else 1
+    return [TocEntry(level, ident, index_markup.rules.heading(book.metadata.lang))] if ident else []
+
+
 ISBN_LABELS = {"print": "paperback", "pdf": "PDF", "epub": "EPUB"}
 
 
@@ -472,6 +487,7 @@ def mark_plates(root) -> bool:
 
 def paged_html(book: Book, body: Body, edition: Edition) -> str:
     """The complete HTML document WeasyPrint sets for a paged edition (geometry comes from page_css)."""
+    body = index_markup.numbered(body, lang=book.metadata.lang)
     root = copy.deepcopy(body.root)
     for ref in root.xpath(".//a[contains(@class,'footnote-ref')]"):
         number = int(ref.get("data-note"))
@@ -494,7 +510,7 @@ def paged_html(book: Book, body: Body, edition: Edition) -> str:
     styles = [f"{(STYLES / name).as_uri()}" for name in ("fonts.css", "book.css", "highlight.css", edition.stylesheet)]
     return render_template(
         env, "book.html.j2",
-        book=book_context(book, edition), body=text, contents=contents(book),
+        book=book_context(book, edition), body=text, contents=contents(book) + index_entry(book, body),
         figures=body.figures, tables=body.tables, stylesheets=styles,
     )
 

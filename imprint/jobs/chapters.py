@@ -390,7 +390,13 @@ def merge_marks(segments, placement) -> list:
             if (at := seg.book_page(mark["page"])) is not None]
 
 
-MERGES = {"anchors": merge_anchors, "page_plan": merge_plan, "pagemap": merge_pagemap, "marks": merge_marks,
+def merge_page_refs(segments, placement) -> list:
+    """The page numbers printed for page references and the index (imprint/typeset/printed.py), on the book's pages."""
+    return [{**ref, "page": at} for seg in segments for ref in seg.layout.extracts["page_refs"]
+            if (at := seg.book_page(ref["page"])) is not None]
+
+
+MERGES = {"anchors": merge_anchors, "page_refs": merge_page_refs, "page_plan": merge_plan, "pagemap": merge_pagemap, "marks": merge_marks,
           "cuts": merge_cuts,
           "stand_ins": lambda segments, placement: sorted({i for s in segments for i in s.layout.extracts["stand_ins"]})}
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from imprint.checks import pages as page_checks
 from imprint.errors import Finding
 from imprint.typeset.pagemap import page_map
+from imprint.typeset.printed import printed_refs
 from imprint.typeset.positions import anchor_pages, clean_starts, page_plan, stand_in_ids
 
 
@@ -42,6 +43,7 @@ EXTRACTS = {
     "page_plan": lambda document, job: page_plan(document),
     "cuts": lambda document, job: clean_starts(document),
     "stand_ins": lambda document, job: stand_in_ids(document),
+    "page_refs": printed_refs,
 }
 
 # Functions (document, job, edition, pdf bytes) -> [Finding], run on each edition once it is

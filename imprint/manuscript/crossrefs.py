@@ -136,8 +136,9 @@ def _equations(para: dict, numbers: _Numbers) -> None:
             m = EQUATION_LABEL.match(inlines[j]["c"]) if j < len(inlines) and inlines[j].get("t") == "Str" else None
             if m:
                 number = numbers.equation(m.group(1))
+                # The number first: floated right, it stands beside the formula, not under it.
                 span = {"t": "Span", "c": [[m.group(1), ["equation"], []],
-                                           [node, {"t": "Span", "c": [["", ["equation-number"], []], [_str(number)]]}]]}
+                                           [{"t": "Span", "c": [["", ["equation-number"], []], [_str(number)]]}, node]]}
                 inlines[i:j + 1] = [span]
         i += 1
 

@@ -1,0 +1,191 @@
+"""Page references and the index in the shared Body: their markup, and the page numbers
+written into a copy of it (the same numbers in every edition).
+
+`prepare` runs once when the Body is made: every index mark (`span.index`) gets a stable id
+(`idx-N`, or the id the author gave it), every page reference (`a.page` with `#id`) becomes
+`<a class="page-ref" data-imprint-ref="id">` with a placeholder, and a book with marks gets
+an index section at the end of the text (after the bibliography). `numbered` makes the copy
+an edition sets: each page reference shows the print page of its target, the index is filed
+from the marks (repeats on one page merged, consecutive pages as ranges), each number a link
+to the marked place. The numbers (`Body.numbers`, id -> printed folio) come from the laid-out
+print pages (imprint/jobs/pagerefs.py); a number not known yet prints as PLACEHOLDER.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from dataclasses import dataclass
+
+from lxml import etree, html as lhtml
+
+from imprint.manuscript import index as rules
+
+PLACEHOLDER = "00"
+REF = "data-imprint-ref"          # the id whose page an element prints
+SECTION = "data-imprint-index"    # marks the index section
+TEMPLATE = "index.html.j2"
+
+
+@dataclass(frozen=True)
+class Mark:
+    id: str
+    entry: rules.Entry
+
+
+def prepare(root, lang: str, level: int = 1) -> tuple[tuple[Mark, ...], tuple[str, ...]]:
+    """Give the marks their ids and the page references their markup; add the index section.
+    Returns (marks in the order of the text, page-reference targets)."""
+    marks, targets = [], []
+    taken = {el.get("id") for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
+    n = 0
+    for span in root.iter("span"):
+        if "index" not in span.get("class", "").split():
+            continue
+        entry = rules.parse(span.text_content(), span.get("data-entry"))
+        span.attrib.pop("data-entry", None)
+        if not span.get("id"):
+            n += 1
+            while f"idx-{n}" in taken:
+                n += 1
+            span.set("id", f"idx-{n}")
+        if entry.path:
+            marks.append(Mark(span.get("id"), entry))
+    for a in root.iter("a"):
+        href = a.get("href", "")
+        if "page" in a.get("class", "").split() and href.startswith("#") and len(href) > 1:
+            for child in list(a):
+                a.remove(child)
+            a.set("class", " ".join(c for c in a.get("class", "").split() if c != "page") + " page-ref")
+            a.set("class", a.get("class").strip())
+            a.set(REF, href[1:])
+            a.text = PLACEHOLDER
+            targets.append(href[1:])
+    if marks:
+        tag = f"h{min(max(level, 1), 6)}"
+        ident = next(i for i in [rules.INDEX_ID, "book-index"] + [f"book-index-{k}" for k in range(1, len(taken) + 2)]
+                     if i not in taken)      # a heading "# Index" of the author's already has "index"
+        section = etree.SubElement(root, "section", {"id": ident, "class": f"level{level} index-section",
+                                                     "role": "doc-index", SECTION: ""})
+        section.text = "\n"
+        title = etree.SubElement(section, tag)
+        title.text = rules.heading(lang)
+        title.tail = "\n"
+        section.tail = "\n"
+    return tuple(marks), tuple(dict.fromkeys(targets))
+
+
+def section_id(body) -> str | None:
+    """The index section's id, if the book has one."""
+    for section in body.root.iter("section"):
+        if section.get(SECTION) is not None:
+            return section.get("id")
+    return None
+
+
+def targets(body) -> tuple[str, ...]:
+    """Every id whose page the book prints: page-reference targets, then the marks filed with a page."""
+    ids = list(body.refs) + [m.id for m in body.marks if not m.entry.see]
+    return tuple(dict.fromkeys(ids))
+
+
+def numbered(body, numbers: dict | None = None, lang: str = "en"):
+    """A copy of the Body with the page numbers written in (the Body itself when it has no
+    page references or marks)."""
+    if not body.marks and not body.refs:
+        return body
+    numbers = body.numbers if numbers is None else numbers
+    root = copy.deepcopy(body.root)
+    notes = {n: dataclasses.replace(note, blocks=tuple(copy.deepcopy(b) for b in note.blocks))
+             for n, note in body.notes.items()}
+    for element in [root] + [b for note in notes.values() for b in note.blocks]:
+        for a in element.iter("a"):
+            if a.get(REF) is not None:
+                a.text = numbers.get(a.get(REF), PLACEHOLDER)
+    for section in root.iter("section"):
+        if section.get(SECTION) is not None:
+            for child in list(section)[1:]:
+                section.remove(child)
+            for el in entries_html(body.marks, numbers, lang):
+                section.append(el)
+    return dataclasses.replace(body, root=root, notes=notes)
+
+
+@dataclass
+class _Node:
+    term: str
+    marks: list = dataclasses.field(default_factory=list)
+    see: list = dataclasses.field(default_factory=list)
+    children: dict = dataclasses.field(default_factory=dict)
+
+
+def tree(marks) -> list[_Node]:
+    """The marks filed: main entries, each with its sub-entries, in the order of the text."""
+    top: dict[str, _Node] = {}
+    for mark in marks:
+        level = top
+        node = None
+        for term in mark.entry.path:
+            node = level.setdefault(term, _Node(term))
+            level = node.children
+        if mark.entry.see:
+            if (mark.entry.see, mark.entry.see_also) not in node.see:
+                node.see.append((mark.entry.see, mark.entry.see_also))
+        else:
+            node.marks.append(mark.id)
+    return list(top.values())
+
+
+def locators(ids: list[str], numbers: dict) -> list[list[tuple[str, str]]]:
+    """A node's marks as printed: one item per page, or per range of consecutive pages
+    ("12–14"), each item a list of (number, the id of the first mark on that page); a mark
+    whose page is not known yet is an item of its own."""
+    first: dict[int, str] = {}
+    unknown = []
+    for ident in ids:
+        page = numbers.get(ident)
+        if page is None or not str(page).isdigit():
+            unknown.append([(PLACEHOLDER, ident)])
+        else:
+            first.setdefault(int(page), ident)
+    items, run = [], []
+    for page in sorted(first):
+        if run and page == run[-1] + 1:
+            run.append(page)
+            continue
+        if run:
+            items.append(run)
+        run = [page]
+    if run:
+        items.append(run)
+    out = [[(str(r[0]), first[r[0]])] + ([(str(r[-1]), first[r[-1]])] if len(r) > 1 else []) for r in items]
+    return out + unknown
+
+
+def entries(marks, numbers: dict, lang: str) -> list[dict]:
+    """Plain data for the template: the filed entries, sorted for the language, sub-entries nested."""
+    see, see_also = rules.see_words(lang)
+
+    def data(node: _Node) -> dict:
+        return {"term": node.term, "locators": locators(node.marks, numbers),
+                "see": [{"word": see_also if also else see, "target": target}
+                        for target, also in sorted(node.see, key=lambda s: rules.sort_key(s[0]))],
+                "children": [data(child) for child in sorted(node.children.values(),
+                                                               key=lambda c: rules.sort_key(c.term))]}
+
+    return [data(node) for node in sorted(tree(marks), key=lambda n: rules.sort_key(n.term))]
+
+
+def entries_html(marks, numbers: dict, lang: str) -> list:
+    """The index section's content as lxml elements, from templates/index.html.j2."""
+    from imprint.html import render
+
+    text = render.render_template(render.environment(), TEMPLATE, entries=entries(marks, numbers, lang),
+                                  ref=REF)
+    holder = lhtml.fragment_fromstring(text, create_parent="div")
+    counter = 0
+    for el in holder.iter():
+        if isinstance(el.tag, str) and el.tag in ("ul", "li"):
+            counter += 1
+            el.set(render.BLOCK_KEY, f"i{counter}")       # the page map names the index's blocks by these
+    return list(holder)
