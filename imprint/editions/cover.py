@@ -15,9 +15,15 @@ from dataclasses import dataclass
 from imprint.specs.editions import EPUB, IN, Edition, Trim
 from imprint.errors import Finding, Location, ToolError
 from imprint.manuscript.load import Book
-from imprint.html.render import STYLES, book_context, environment, render_template
+from imprint.html.render import STYLES, book_context, css_uri, environment, render_template
+from imprint.manuscript import look as looks
 
 EBOOK_COVER_PX = (1600, 2560)      # the size Apple, Kobo and KDP recommend
+
+
+def cover_stylesheets(book: Book) -> list[str]:
+    """The book's main face (imprint/manuscript/look.py) and styles/cover.css."""
+    return [css_uri(looks.font_css(book.look)), (STYLES / "cover.css").as_uri()]
 
 
 def ebook_cover_jpeg(book: Book) -> bytes:
@@ -28,7 +34,7 @@ def ebook_cover_jpeg(book: Book) -> bytes:
     width, height = 5 * IN, 8 * IN            # 1:1.6, the ebook cover ratio
     html = render_template(environment(), "cover-front.html.j2", book=book_context(book, EPUB),
                            style=book.metadata.cover, width=width, height=height,
-                           stylesheets=[(STYLES / n).as_uri() for n in ("fonts.css", "cover.css")])
+                           stylesheets=cover_stylesheets(book))
     html = html.replace("<body class=\"cover-front\">", "<body class=\"cover-front\" style=\"font-size: 20pt\">")
     document, _, _ = engine.render(html, book.root, book_root=book.root)
     pdf = document.write_pdf()
@@ -134,7 +140,7 @@ def print_cover(book: Book, printer, trim: Trim, pages: int, edition: Edition) -
             edition="cover"))
     html = render_template(environment(), "cover-wrap.html.j2", book=book_context(book, edition), g=geometry,
                            style=m.cover, barcode=barcode,
-                           stylesheets=[(STYLES / n).as_uri() for n in ("fonts.css", "cover.css")])
+                           stylesheets=cover_stylesheets(book))
     document, warnings, refused = engine.render(html, book.root, book_root=book.root)
     findings += engine.weasy_findings(warnings, refused, "cover", m.source)
     data = engine.write(document, variant=edition.pdf_variant, full_fonts=edition.full_fonts,

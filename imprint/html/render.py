@@ -11,12 +11,14 @@ import copy
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 import jinja2
 from lxml import etree, html as lhtml
 
 from imprint.manuscript import pandoc
 from imprint.manuscript import sanitize
+from imprint.manuscript import look as looks
 from imprint.specs.editions import Edition, Margins, Trim
 from imprint.errors import Location, TemplateError
 from imprint.manuscript.load import Book
@@ -226,6 +228,10 @@ def book_context(book: Book, edition: Edition) -> dict:
                   if getattr(m.isbn, key)],
         "editorial_notes": list(m.editorial_notes), "back_notes": notes_len > 900,
         "identifier": m.identifier,
+        # The face the text is set in, as the colophon names it, and its licence (bundled faces).
+        "typeface": book.look.main.name, "typeface_licence": book.look.main.licence,
+        # The EPUB's stylesheets under css/, in order: the faces, the house's, the book's own.
+        "epub_stylesheets": ["fonts.css", "epub.css"] + [f"book-{i}.css" for i in range(1, len(book.look.epub_css) + 1)],
     }
 
 
@@ -300,6 +306,19 @@ def mark_plates(root) -> bool:
     return found
 
 
+def css_uri(text: str) -> str:
+    """A stylesheet made here, as a data: URL a <link> can name."""
+    return "data:text/css;charset=utf-8," + quote(text)
+
+
+def paged_stylesheets(look: looks.Look, house: tuple[str, ...]) -> list[str]:
+    """The look's faces, the house's stylesheets under styles/, the look's size and leading,
+    then the book's own stylesheets (`css:`), which have the last word."""
+    sized = looks.size_css(look)
+    return ([css_uri(looks.font_css(look))] + [(STYLES / name).as_uri() for name in house]
+            + ([css_uri(sized)] if sized else []) + [path.as_uri() for path in look.css])
+
+
 def paged_html(book: Book, body: Body, edition: Edition) -> str:
     """The complete HTML document WeasyPrint sets for a paged edition (geometry comes from page_css)."""
     root = copy.deepcopy(body.root)
@@ -320,7 +339,7 @@ def paged_html(book: Book, body: Body, edition: Edition) -> str:
     if root.text:
         text = root.text + text
     env = environment()
-    styles = [f"{(STYLES / name).as_uri()}" for name in ("fonts.css", "book.css", edition.stylesheet)]
+    styles = paged_stylesheets(book.look, ("book.css", edition.stylesheet))
     return render_template(
         env, "book.html.j2",
         book=book_context(book, edition), body=text, contents=contents(book),

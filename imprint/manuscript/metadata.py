@@ -29,7 +29,11 @@ KNOWN_KEYS = {
     "identifier", "isbn", "manuscript", "editorial-notes", "edition", "cover-image",
     "trim", "paper", "profile", "cover", "modified",
     "bibliography", "csl", "suppress-bibliography", "reference-section-title", "link-citations",
+    "css", "epub-css", "mainfont", "sansfont", "monofont", "fontsize", "linestretch",
 }
+# The look's bounds (imprint/manuscript/look.py): a text size and a leading a book can be read in.
+FONTSIZE_RANGE = (8.0, 16.0)        # points
+LINESTRETCH_RANGE = (0.8, 2.5)      # times the house leading (1.0: 14.4 pt on 11 pt)
 ALIASES = {"language": "lang"}
 
 
@@ -82,6 +86,15 @@ class Metadata:
     suppress_bibliography: bool = False
     reference_section_title: str | None = None
     link_citations: bool = True
+    # The look (imprint/manuscript/look.py): the book's stylesheets (paged editions; the EPUB's
+    # are `epub_css`, or these when it is None), the faces by family name, size and leading.
+    css: tuple[str, ...] = ()
+    epub_css: tuple[str, ...] | None = None
+    mainfont: str | None = None
+    sansfont: str | None = None
+    monofont: str | None = None
+    fontsize: float | None = None       # points
+    linestretch: float | None = None    # times the house leading
     key_lines: tuple[tuple[str, int], ...] = field(default=(), compare=False)
     source: Path | None = None
     extra: tuple[tuple[str, object], ...] = field(default=(), compare=False)
@@ -364,6 +377,19 @@ def build_metadata(data: dict, lines: dict[str, int], path: Path) -> tuple[Metad
             fail(key, f"'{value}' is not true or false", f"write `{key}: true` or `{key}: false`")
         return value
 
+    def bounded(key, unit, bounds, example):
+        value = data.get(key)
+        if value is None or value == "":
+            return None
+        m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*" + (f"(?:{unit})?" if unit else "") + r"\s*", str(value))
+        if isinstance(value, bool) or m is None:
+            fail(key, f"'{value}' is not a {'size in points' if unit else 'number'}", f"write e.g. `{key}: {example}`")
+        number = float(m.group(1))
+        if not bounds[0] <= number <= bounds[1]:
+            fail(key, f"{value} is outside {bounds[0]:g}-{bounds[1]:g}{unit or ''}",
+                 f"choose a value from {bounds[0]:g} to {bounds[1]:g}{unit or ''}, e.g. {example}")
+        return number
+
     manuscript = texts("manuscript")
     meta = Metadata(
         title=title,
@@ -395,6 +421,13 @@ def build_metadata(data: dict, lines: dict[str, int], path: Path) -> tuple[Metad
         suppress_bibliography=flag("suppress-bibliography", False),
         reference_section_title=text("reference-section-title"),
         link_citations=flag("link-citations", True),
+        css=texts("css"),
+        epub_css=texts("epub-css") if data.get("epub-css") is not None else None,
+        mainfont=text("mainfont"),
+        sansfont=text("sansfont"),
+        monofont=text("monofont"),
+        fontsize=bounded("fontsize", "pt", FONTSIZE_RANGE, "11pt"),
+        linestretch=bounded("linestretch", None, LINESTRETCH_RANGE, "1.2"),
         key_lines=tuple((k, v) for k, v in lines.items() if isinstance(k, str) and v),
         source=path,
         extra=tuple((k, v) for k, v in data.items() if k not in KNOWN_KEYS),
