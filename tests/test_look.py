@@ -206,13 +206,21 @@ def test_a_stylesheet_that_loads_a_file_is_refused(tmp_path):
     assert "house.css:3:15" in line and "url()" in line
 
 
-def test_a_bundled_face_by_name(tmp_path):
-    """`mainfont: EB Garamond` sets the text in the bundled face; the colophon names it."""
-    book = write_book(tmp_path / "book", "# One\n\nA *short* text.\n", META.replace("mainfont: Proof Serif", "mainfont: eb garamond")
-                      .replace("css: house.css\n", ""))
+def test_bundled_faces_by_name(tmp_path):
+    """`mainfont: eb garamond` sets the text in a bundled face, `sansfont: Noto Serif` the headings;
+    the colophon names the main face."""
+    meta = META.replace("mainfont: Proof Serif", "mainfont: eb garamond\nsansfont: Noto Serif").replace("css: house.css\n", "")
+    book = write_book(tmp_path / "book", "# Heading\n\nA *short* text.\n", meta)
     out = tmp_path / "out"
     result = run_cli("--book", book, "--out", out, "--no-cache", "--edition", "pdf")
     assert result.code == 0, result.err
     assert any("EB-Garamond" in n for n in font_names(out / "look-book.pdf"))
+    found = chars(out / "look-book.pdf")
+    text = "".join(c["text"] for c in found)
+    heading = [c for c in found if 17.5 < c["size"] < 18.5]            # the chapter's h1
+    assert "".join(c["text"] for c in heading).strip() == "Heading"
+    assert all("Noto-Serif" in c["fontname"] for c in heading)
+    at = text.index("short")
+    assert all("EB-Garamond-Italic" in c["fontname"] for c in found[at:at + 5])
     with pdfplumber.open(out / "look-book.pdf") as pdf:
         assert "Set in EB Garamond." in " ".join(page.extract_text() or "" for page in pdf.pages)
