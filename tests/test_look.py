@@ -21,7 +21,7 @@ FAMILY = "Proof Serif"          # DejaVu Serif renamed: only the book's fonts/ c
 TEXT = """\
 # Chapter One
 
-Some *italic words* and [a stamped phrase]{.stamp} in the first paragraph of the book, which
+Some *italic words*, **bold words** and [a stamped phrase]{.stamp} in the first paragraph of the book, which
 runs on long enough to be a paragraph of body text set in the book's own face and size.
 
 Ж is a letter this text never uses again; the EPUB's fonts must not carry it... except here.
@@ -62,6 +62,11 @@ def look_book(folder: Path, meta: str = META, text: str = TEXT) -> Path:
     (book / "fonts").mkdir()
     for name in ("DejaVuSerif.ttf", "DejaVuSerif-Italic.ttf"):
         renamed_font(DEJAVU / name, book / "fonts" / name.replace("DejaVuSerif", "ProofSerif"), FAMILY)
+    bold = TTFont(str(DEJAVU / "DejaVuSerif-Bold.ttf"))      # the bold as WOFF2, in a folder of its own
+    bold.flavor = "woff2"
+    (book / "fonts" / "web").mkdir()
+    bold.save(str(book / "fonts" / "web" / "bold.woff2"))
+    renamed_font(book / "fonts" / "web" / "bold.woff2", book / "fonts" / "web" / "bold.woff2", FAMILY)
     (book / "fonts" / "LICENSE.txt").write_text("DejaVu fonts licence (not a font: left alone)\n")
     return book
 
@@ -91,6 +96,7 @@ def test_pdf_and_print_embed_the_books_own_face(built):
     for name in ("look-book.pdf", "look-book-print.pdf"):
         names = font_names(out / name)
         assert any("Proof-Serif" in n for n in names), names
+        assert any("Proof-Serif-Bold" in n for n in names), names         # from the WOFF2 file
         assert not any("Libertine" in n for n in names), names
 
 
@@ -143,7 +149,8 @@ def test_the_epub_embeds_the_used_styles_subset(built):
         page = epub.read("EPUB/text/chapter-001.xhtml").decode() if "EPUB/text/chapter-001.xhtml" in epub.namelist() \
             else next(epub.read(n).decode() for n in epub.namelist() if n.startswith("EPUB/text/") and "stamped" in epub.read(n).decode())
         own_css = epub.read("EPUB/css/book-1.css").decode()
-    assert sorted(fonts) == ["EPUB/fonts/proofserif-400-italic.ttf", "EPUB/fonts/proofserif-400.ttf"]
+    assert sorted(fonts) == ["EPUB/fonts/proofserif-400-italic.ttf", "EPUB/fonts/proofserif-400.ttf",
+                             "EPUB/fonts/proofserif-700.ttf"]          # the WOFF2 bold, as TrueType
     assert not any("Libertine" in n or "libertine" in n for n in fonts)
     assert '"Proof Serif"' in css and "../fonts/proofserif-400.ttf" in css
     assert own_css == CSS and 'href="../css/book-1.css"' in page and 'href="../css/fonts.css"' in page
@@ -209,10 +216,13 @@ def test_a_stylesheet_that_loads_a_file_is_refused(tmp_path):
 def test_bundled_faces_by_name(tmp_path):
     """`mainfont: eb garamond` sets the text in a bundled face, `sansfont: Noto Serif` the headings;
     the colophon names the main face."""
-    meta = META.replace("mainfont: Proof Serif", "mainfont: eb garamond\nsansfont: Noto Serif").replace("css: house.css\n", "")
-    book = write_book(tmp_path / "book", "# Heading\n\nA *short* text.\n", meta)
+    meta = (META.replace("mainfont: Proof Serif", "mainfont: eb garamond\nsansfont: Noto Serif")
+            .replace("css: house.css", "css: print.css\nepub-css: reader.css").replace("fontsize: 12pt", "linestretch: 1.5"))
+    book = write_book(tmp_path / "book", "# Heading\n\nA *short* text. " + "Words run on and on. " * 40 + "\n", meta)
+    (book / "print.css").write_text("p { color: #000080; }\n")
+    (book / "reader.css").write_text("p { color: #008080; }\n")
     out = tmp_path / "out"
-    result = run_cli("--book", book, "--out", out, "--no-cache", "--edition", "pdf")
+    result = run_cli("--book", book, "--out", out, "--no-cache", "--edition", "pdf", "--edition", "epub")
     assert result.code == 0, result.err
     assert any("EB-Garamond" in n for n in font_names(out / "look-book.pdf"))
     found = chars(out / "look-book.pdf")
@@ -224,3 +234,10 @@ def test_bundled_faces_by_name(tmp_path):
     assert all("EB-Garamond-Italic" in c["fontname"] for c in found[at:at + 5])
     with pdfplumber.open(out / "look-book.pdf") as pdf:
         assert "Set in EB Garamond." in " ".join(page.extract_text() or "" for page in pdf.pages)
+    lines = sorted({round(c["top"], 1) for c in found if c["text"] == "W" and round(c["size"]) == 11})
+    assert len(lines) > 3 and {round(b - a, 1) for a, b in zip(lines, lines[1:])} == {21.6}   # 1.5 x 14.4 pt
+    assert {c["non_stroking_color"] for c in found if c["text"] == "W"} == {(0, 0, 0.501961)}    # css: print.css
+    with zipfile.ZipFile(out / "look-book.epub") as epub:
+        names = epub.namelist()
+        assert epub.read("EPUB/css/book-1.css") == b"p { color: #008080; }\n"                  # epub-css alone
+    assert "EPUB/css/book-2.css" not in names

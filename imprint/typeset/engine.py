@@ -21,6 +21,7 @@ from imprint.specs.editions import Edition
 from imprint.codes import severity
 from imprint.errors import Finding, Location, ToolError
 from imprint.html.render import STYLES
+from imprint.manuscript import look as looks
 
 log = logging.getLogger("weasyprint")
 
@@ -285,9 +286,7 @@ def warm_up() -> None:
     otherwise does once on its own (C declarations parsed, font tables loaded, lazy imports)
     is then inherited: 0.1-0.15 s of CPU per process. The paragraph needs no hyphen: the
     hyphenation patterns are the book language's, read by load_hyphenation."""
-    from imprint.manuscript import look
-
-    html = WARM_HTML.replace("{fonts}", look.font_css(look.default()))
+    html = WARM_HTML.replace("{fonts}", looks.font_css(looks.default()))
     document, _, _ = render(html, STYLES, book_root=STYLES)
     write(document, variant=None, full_fonts=True, identifier="warm", links=False, paint="cmyk")
     write(document, variant="pdf/ua-1", full_fonts=False, identifier="warm")
