@@ -275,6 +275,7 @@ def subset(file: FontFile, text: str) -> tuple[bytes, str]:
     every OpenType feature kept (small caps, ligatures, kerning). Returns (bytes, ".otf"|".ttf").
     Reproducible: the font's own timestamps are kept."""
     import io
+    import logging
 
     from fontTools import subset as ft
     from fontTools.ttLib import TTFont
@@ -286,11 +287,18 @@ def subset(file: FontFile, text: str) -> tuple[bytes, str]:
     options.name_legacy = True
     options.notdef_outline = True
     options.flavor = None
+    options.drop_tables += ["FFTM"]         # FontForge's timestamps: nothing a reader uses
     font = TTFont(str(file.path), recalcTimestamp=False, lazy=False)
     font.flavor = None
     subsetter = ft.Subsetter(options)
     subsetter.populate(text="".join(sorted(set(text + SAFE_CHARACTERS))))
-    subsetter.subset(font)
+    logger = logging.getLogger("fontTools.subset")
+    level = logger.level
+    logger.setLevel(logging.ERROR)          # "table X not subset; dropped": tables no reader needs
+    try:
+        subsetter.subset(font)
+    finally:
+        logger.setLevel(level)
     out = io.BytesIO()
     font.save(out)
     return out.getvalue(), ".otf" if ("CFF " in font or "CFF2" in font) else ".ttf"
