@@ -118,9 +118,11 @@ def test_cover_image_is_generated(epub):
 
 
 def test_vendored_font_is_embedded(epub):
-    fonts = [n for n in epub[0] if n.startswith("EPUB/fonts/")]
-    assert len(fonts) == 4
-    assert b"font-family" in epub[0]["EPUB/css/epub.css"]
+    # Only the styles the essay uses (no bold), each cut down to its characters (imprint/manuscript/look.py).
+    fonts = sorted(n for n in epub[0] if n.startswith("EPUB/fonts/"))
+    assert fonts == ["EPUB/fonts/libertine-400-italic.otf", "EPUB/fonts/libertine-400.otf"]
+    assert all(len(epub[0][n]) < 200_000 for n in fonts)          # the whole faces are 420-505 KB
+    assert b'font-family: "Libertine"' in epub[0]["EPUB/css/fonts.css"]
 
 
 def test_several_authors_and_a_translator_get_their_own_ids(tiny_book, tmp_path):

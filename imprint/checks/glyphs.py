@@ -14,7 +14,6 @@ from __future__ import annotations
 import functools
 import subprocess
 import unicodedata
-from pathlib import Path
 
 from fontTools.ttLib import TTFont
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from imprint.specs.editions import EPUB, IN, Edition, Trim
 from imprint.errors import Finding, Location, ToolError
 from imprint.manuscript.load import Book
-from imprint.html.render import STYLES, book_context, environment, render_template
+from imprint.html.render import STYLES, book_context, css_uri, environment, render_template
+from imprint.manuscript import look as looks
 
 EBOOK_COVER_PX = (1600, 2560)      # the size Apple, Kobo and KDP recommend
 MIN_ART_PPI = 300                   # what every printer asks of the cover's images
@@ -69,6 +70,11 @@ def art_findings(book: Book, path, width: float, height: float) -> list[Finding]
     return found
 
 
+def cover_stylesheets(book: Book) -> list[str]:
+    """The book's main face (imprint/manuscript/look.py) and styles/cover.css."""
+    return [css_uri(looks.font_css(book.look)), (STYLES / "cover.css").as_uri()]
+
+
 def ebook_cover_jpeg(book: Book) -> bytes:
     """A 1600 x 2560 JPEG of the front cover, typeset from the metadata."""
     import pypdfium2
@@ -77,7 +83,7 @@ def ebook_cover_jpeg(book: Book) -> bytes:
     width, height = 5 * IN, 8 * IN            # 1:1.6, the ebook cover ratio
     html = render_template(environment(book.root), "cover-front.html.j2", book=book_context(book, EPUB),
                            style=book.metadata.cover, width=width, height=height,
-                           stylesheets=[(STYLES / n).as_uri() for n in ("fonts.css", "cover.css")])
+                           stylesheets=cover_stylesheets(book))
     html = html.replace("<body class=\"cover-front\">", "<body class=\"cover-front\" style=\"font-size: 20pt\">")
     document, _, _ = engine.render(html, book.root, book_root=book.root)
     pdf = document.write_pdf()
@@ -187,7 +193,7 @@ def print_cover(book: Book, printer, trim: Trim, pages: int, edition: Edition) -
                                  geometry.front.height + 2 * geometry.bleed)
     html = render_template(environment(book.root), "cover-wrap.html.j2", book=book_context(book, edition), g=geometry,
                            style=m.cover, barcode=barcode, art=art[0].as_uri() if art else None,
-                           stylesheets=[(STYLES / n).as_uri() for n in ("fonts.css", "cover.css")])
+                           stylesheets=cover_stylesheets(book))
     fetched: list[str] = []
     document, warnings, refused = engine.render(html, book.root, book_root=book.root, fetched=fetched)
     data = engine.write(document, variant=edition.pdf_variant, full_fonts=edition.full_fonts,

@@ -6,6 +6,7 @@ Byte-reproducible: fixed dates and zip timestamps."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import hashlib
 import io
@@ -23,6 +24,7 @@ from imprint.specs.editions import EPUB
 from imprint.errors import Finding, Location, ManuscriptError
 from imprint.editions.kobo import kepub_document as kobo_markup
 from imprint.manuscript import images as images_policy
+from imprint.manuscript import look as looks
 from imprint.manuscript.load import Book
 from imprint.specs import labels as labels_table
 from imprint.typeset.pagemap import anchor_key, significant
@@ -36,7 +38,11 @@ CODES = meanings("E2")        # severities and meanings: imprint/codes.py
 
 XHTML = "http://www.w3.org/1999/xhtml"
 OPS = "http://www.idpf.org/2007/ops"
-FONT_DIR = STYLES / "fonts" / "libertine"
+# What text a reader sets bold, italic or monospaced before any stylesheet (the UA's defaults).
+ITALIC_TAGS = {"em", "i", "cite", "var", "dfn", "address"}
+BOLD_TAGS = {"strong", "b", "th", "h1", "h2", "h3", "h4", "h5", "h6"}
+MONO_TAGS = {"code", "pre", "kbd", "samp", "tt"}
+HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 
 
 @dataclass(frozen=True)
@@ -468,13 +474,12 @@ def package_edition(book: Book, body: Body, cover_jpeg: bytes | None = None, pag
         eb.add_metadata("DC", "title", m.subtitle, {"id": "subtitle"})
         eb.add_metadata(None, "meta", "subtitle", {"refines": "#subtitle", "property": "title-type"})
 
-    css = epub.EpubItem(uid="css", file_name="css/epub.css", media_type="text/css",
-                        content=(STYLES / "epub.css").read_bytes() + b"\n" + (STYLES / "highlight.css").read_bytes())
-    eb.add_item(css)
-    # Linux Libertine is under the SIL OFL 1.1, which allows embedding it in documents.
-    for font in sorted(FONT_DIR.glob("*.otf")):
-        eb.add_item(epub.EpubItem(uid=f"font-{font.stem}", file_name=f"fonts/{font.name}",
-                                  media_type="font/otf", content=font.read_bytes()))
+    house_css = (STYLES / "epub.css").read_bytes() + b"\n" + (STYLES / "highlight.css").read_bytes()
+    eb.add_item(epub.EpubItem(uid="css", file_name="css/epub.css", media_type="text/css", content=house_css))
+    book_css = [path.read_bytes() for path in book.look.epub_css]
+    for i, content in enumerate(book_css, start=1):
+        eb.add_item(epub.EpubItem(uid=f"css-book-{i}", file_name=f"css/book-{i}.css", media_type="text/css",
+                                  content=content))
     if cover_jpeg:          # a JPEG, or the book's own PNG (`cover-image:`)
         png = cover_jpeg.startswith(b"\x89PNG")
         eb.set_cover("images/cover.png" if png else "images/cover.jpg", cover_jpeg, create_page=False)
@@ -526,6 +531,14 @@ def package_edition(book: Book, body: Body, cover_jpeg: bytes | None = None, pag
     nav = RawHtml(nav_bytes, uid="nav", file_name="nav.xhtml", title=ctx["labels"]["contents"], lang=m.lang)
     nav.properties.append("nav")
     eb.add_item(nav)
+    # The faces, cut down to the characters and styles the book uses (imprint/manuscript/look.py).
+    fonts_css, fonts = embedded_fonts(book.look, [d.content for d in docs] + [nav_bytes],
+                                      [house_css] + book_css)
+    eb.add_item(epub.EpubItem(uid="css-fonts", file_name="css/fonts.css", media_type="text/css",
+                              content=fonts_css.encode("utf-8")))
+    for i, (name, data) in enumerate(fonts):
+        eb.add_item(epub.EpubItem(uid=f"font-{i}", file_name=f"fonts/{name}",
+                                  media_type="font/otf" if name.endswith(".otf") else "font/ttf", content=data))
     # The order of a printed book: title page, copyright page, contents, then the text.
     front = [i for i, d in zip(items, docs) if d.epub_type == "frontmatter"]
     eb.spine = front + [nav] + [i for i in items if i not in front]
@@ -615,6 +628,106 @@ def broken_links(data: bytes, detail: bool = False) -> list[tuple]:
         return [b[:2] for b in broken]
     every = set().union(*ids.values())
     return [(*b, b[2] in every) for b in broken]
+
+
+def _style_rules(css_texts):
+    """(selectors, italic or None, bold or None) of every rule that sets a font's style or weight, in order."""
+    import cssselect2
+    import tinycss2
+
+    rules = []
+    for text in css_texts:
+        for rule in tinycss2.parse_stylesheet(text.decode("utf-8", "replace"), skip_comments=True,
+                                              skip_whitespace=True):
+            if rule.type != "qualified-rule":
+                continue
+            italic = bold = None
+            for decl in tinycss2.parse_declaration_list(rule.content, skip_comments=True, skip_whitespace=True):
+                if decl.type != "declaration":
+                    continue
+                value = tinycss2.serialize(decl.value).strip().lower()
+                if decl.lower_name == "font-style":
+                    italic = value.startswith(("italic", "oblique"))
+                elif decl.lower_name == "font-weight":
+                    bold = value in ("bold", "bolder") or (value[:3].isdigit() and int(value[:3]) >= 600)
+            if italic is None and bold is None:
+                continue
+            try:
+                selectors = cssselect2.compile_selector_list(rule.prelude)
+            except cssselect2.SelectorError:
+                continue
+            rules.append((selectors, italic, bold))
+    return rules
+
+
+def embedded_fonts(look, contents, css_texts) -> tuple[str, list[tuple[str, bytes]]]:
+    """The EPUB's css/fonts.css and its font files: of each face, only the files the text's
+    styles call for (the UA's defaults and the stylesheets' rules, applied in order), each cut
+    down to the characters set in that face."""
+    import cssselect2
+
+    rules = _style_rules(css_texts)
+    used: dict[str, set] = {"main": set(), "heading": set(), "mono": set()}
+    chars: dict[str, set] = {"main": set(), "heading": set(), "mono": set()}
+
+    def walk(wrapper, role, bold, italic):
+        el = wrapper.etree_element
+        tag = etree.QName(el).localname if isinstance(el.tag, str) else ""
+        italic = italic or tag in ITALIC_TAGS
+        bold = bold or tag in BOLD_TAGS
+        for selectors, set_italic, set_bold in rules:
+            if any(sel.test(wrapper) for sel in selectors):
+                italic = italic if set_italic is None else set_italic
+                bold = bold if set_bold is None else set_bold
+        role = "mono" if tag in MONO_TAGS else "heading" if tag in HEADING_TAGS and role == "main" else role
+        texts = [el.text or ""] + [child.tail or "" for child in el]
+        if tag not in ("head", "title", "style") and "".join(texts).strip():
+            used[role].add((bold, italic))
+            chars[role].update("".join(texts))
+        for child in wrapper.iter_children():
+            walk(child, role, bold, italic)
+
+    for content in contents:
+        root = etree.fromstring(content)
+        walk(cssselect2.ElementWrapper.from_xml_root(root), "main", False, False)
+    faces = {"main": look.main, "heading": look.sans or look.main, "mono": look.mono}
+    wanted: dict = {}                # FontFile -> (face, characters)
+    for role, face in faces.items():
+        if face is None:
+            continue
+        combos = used[role] | ({(False, False)} if role == "main" else set())
+        for bold, italic in combos:
+            file = looks.nearest(face, bold, italic)
+            entry = wanted.setdefault(file, (face, set()))
+            entry[1].update(chars[role] | (chars["heading"] if face is look.main else set()))
+    files, names = [], {}
+    for file, (face, text) in sorted(wanted.items(), key=lambda item: (item[1][0].family, item[0].italic,
+                                                                       item[0].weight)):
+        data, suffix = looks.subset(file, "".join(text))
+        name = f"{looks._key(face.family)}-{file.weight}{'-italic' if file.italic else ''}{suffix}"
+        files.append((name, data))
+        names[file] = name
+    css = looks.font_css(dataclasses.replace(look, main=_only(look.main, names), sans=_only(look.sans, names),
+                                             mono=_only(look.mono, names)),
+                         url=lambda path: "../fonts/" + next(n for f, n in names.items() if f.path == path),
+                         scripts=False)
+    css += 'body { font-family: var(--main-font); }\n'
+    css += "h1, h2, h3, h4, h5, h6 { font-family: var(--heading-font); }\n" if look.sans else ""
+    css += "code, pre, kbd, samp { font-family: var(--mono-font); }\n" if look.mono else ""
+    # Reading systems without custom properties still get the faces.
+    css = css.replace("var(--main-font)", looks._family(look.main, "serif"))
+    if look.sans:
+        css = css.replace("var(--heading-font)", looks._family(look.sans, "sans-serif"))
+    if look.mono:
+        css = css.replace("var(--mono-font)", looks._family(look.mono, "monospace"))
+    return css, files
+
+
+def _only(face, names):
+    """The face with only the files embedded (None stays None)."""
+    if face is None:
+        return None
+    return dataclasses.replace(face, files=tuple(f for f in face.files if f in names))
 
 
 class _Writer(epub.EpubWriter):

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from lxml import etree, html as lhtml
 
+from imprint.html.templates import BLOCK_KEY, environment, render_template
 from imprint.manuscript import index as rules
 
 PLACEHOLDER = "00"
@@ -178,14 +179,12 @@ def entries(marks, numbers: dict, lang: str) -> list[dict]:
 
 def entries_html(marks, numbers: dict, lang: str) -> list:
     """The index section's content as lxml elements, from templates/index.html.j2."""
-    from imprint.html import render
-
-    text = render.render_template(render.environment(), TEMPLATE, entries=entries(marks, numbers, lang),
+    text = render_template(environment(), TEMPLATE, entries=entries(marks, numbers, lang),
                                   ref=REF)
     holder = lhtml.fragment_fromstring(text, create_parent="div")
     counter = 0
     for el in holder.iter():
         if isinstance(el.tag, str) and el.tag in ("ul", "li"):
             counter += 1
-            el.set(render.BLOCK_KEY, f"i{counter}")       # the page map names the index's blocks by these
+            el.set(BLOCK_KEY, f"i{counter}")       # the page map names the index's blocks by these
     return list(holder)

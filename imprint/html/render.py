@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import copy
 import re
-import traceback
 from dataclasses import dataclass, field
-from pathlib import Path
+from urllib.parse import quote
 
-import jinja2
-import jinja2.sandbox
 from lxml import etree, html as lhtml
 
 from imprint.manuscript import math
 from imprint.html import index as index_markup
 from imprint.manuscript import pandoc
 from imprint.manuscript import sanitize
+from imprint.manuscript import look as looks
 from imprint.specs.editions import Edition, Margins, Trim
 from imprint.errors import Location, ManuscriptError, TemplateError
 from imprint.manuscript.load import Book
@@ -28,13 +26,13 @@ from imprint.manuscript.metadata import join_names
 from imprint.manuscript import languages
 from imprint.specs.labels import labels
 
-from imprint.house import ROOT, STYLES, TEMPLATES  # noqa: F401  (ROOT: for the templates' users)
+from imprint.house import STYLES
+from imprint.html.templates import BLOCK_KEY, environment, render_template, running_head  # noqa: F401 (their home)  # noqa: F401  (ROOT: for the templates' users)
 
 BLOCK_TAGS = {"p", "div", "blockquote", "ul", "ol", "li", "table", "thead", "tbody", "tfoot", "tr",
               "td", "th", "figure", "figcaption", "pre", "dl", "dt", "dd", "section", "h1", "h2",
               "h3", "h4", "h5", "h6", "hr", "caption", "colgroup", "col", "aside", "header", "footer",
               "address", "details", "summary", "nav", "main", "article"}
-BLOCK_KEY = "data-b"      # attribute holding a block's index in the shared Body
 
 
 @dataclass(frozen=True)
@@ -301,25 +299,6 @@ def split_part(section) -> list:
     return pieces
 
 
-HEAD_CHARS = 48       # the longest running head that fits the head line of the smallest trim
-
-
-def running_head(title: str) -> str:
-    """A title short enough for the running head: whole when it fits, else up to its first
-    ", or", ";", ":" or dash when that fits, else cut at a word with an ellipsis. A heading's
-    own `{running-head="..."}` attribute is used as given (cut the same way if too long)."""
-    title = " ".join(title.split())
-    if len(title) <= HEAD_CHARS:
-        return title
-    for mark in (", or ", "; ", ": ", " — ", "—", ", "):
-        at = title.find(mark)
-        if 12 <= at <= HEAD_CHARS:
-            return title[:at].rstrip(" ,;:—")
-    cut = title[:HEAD_CHARS - 1]
-    cut = cut[:cut.rfind(" ")] if " " in cut else cut
-    return cut.rstrip(" ,;:—") + "…"
-
-
 def _label(heading) -> str:
     clone = copy.deepcopy(heading)
     for ref in clone.xpath(".//a[contains(@class,'footnote-ref')]"):
@@ -371,71 +350,11 @@ def book_context(book: Book, edition: Edition) -> dict:
         # The words the book prints in its language (imprint/specs/labels.py), its writing direction.
         "labels": words, "dir": languages.direction(m.lang),
         "toc_title": m.toc_title or words["contents"], "lof": m.lof, "lot": m.lot,
+        # The face the text is set in, as the colophon names it, and its licence (bundled faces).
+        "typeface": book.look.main.name, "typeface_licence": book.look.main.licence,
+        # The EPUB's stylesheets under css/, in order: the faces, the house's, the book's own.
+        "epub_stylesheets": ["fonts.css", "epub.css"] + [f"book-{i}.css" for i in range(1, len(book.look.epub_css) + 1)],
     }
-
-
-BOOK_TEMPLATES = "templates"      # a book's own folder of templates, beside its metadata
-
-
-def book_templates(root: Path | None) -> Path | None:
-    """The book's templates/ folder, when it has one inside the book (a link out of it is refused)."""
-    if root is None:
-        return None
-    folder = Path(root) / BOOK_TEMPLATES
-    if not folder.is_dir():
-        return None
-    inside = Path(root).resolve()
-    for path in [folder, *folder.rglob("*")]:
-        if not path.resolve().is_relative_to(inside):
-            raise TemplateError("a template links to a file outside the book", where=Location(path),
-                                hint="copy the template into the book's templates/ folder")
-    return folder
-
-
-def environment(book_root: Path | None = None, templates: Path = TEMPLATES) -> jinja2.Environment:
-    """The Jinja environment: the house templates, and first the book's own templates/ (a
-    template there replaces the house one of the same name). With a book's templates it is
-    sandboxed (jinja2.sandbox: no attribute of Python's internals is reachable from them);
-    StrictUndefined and autoescaping either way."""
-    own = book_templates(book_root)
-    loaders = [jinja2.FileSystemLoader(str(own), followlinks=False)] if own else []
-    kind = jinja2.sandbox.SandboxedEnvironment if own else jinja2.Environment
-    env = kind(
-        loader=jinja2.ChoiceLoader(loaders + [jinja2.FileSystemLoader(str(templates))]),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-    )
-    env.filters["running_head"] = running_head
-    env.globals["book_templates"] = str(own) if own else ""   # where render_template's errors point
-    return env
-
-
-def render_template(env: jinja2.Environment, name: str, **context) -> str:
-    own = env.globals.get("book_templates")
-
-    def where(template: str, err=None):
-        for frame, line in reversed(list(traceback.walk_tb(err.__traceback__)) if err is not None else []):
-            if frame.f_code.co_filename.endswith(".j2"):      # the template (an included one too) at fault
-                return Location(Path(frame.f_code.co_filename), line)
-        mine = Path(own) / template if own else None
-        return Location(mine if mine is not None and mine.is_file() else TEMPLATES / template)
-
-    try:
-        return env.get_template(name).render(**context)
-    except jinja2.TemplateSyntaxError as err:
-        raise TemplateError(f"template error: {err.message}", where=Location(err.filename, err.lineno) if err.filename else where(name),
-                            hint="fix the Jinja syntax") from None
-    except jinja2.UndefinedError as err:
-        raise TemplateError(f"template uses an undefined value: {err.message}", where=where(name, err),
-                            hint="templates may only use the values listed in the README") from None
-    except jinja2.sandbox.SecurityError as err:
-        raise TemplateError(f"template is not allowed to do this: {err}", where=where(name, err),
-                            hint="a book's templates may only use the values listed in the README") from None
-    except jinja2.TemplateNotFound as err:
-        raise TemplateError(f"template not found: {err.name}", where=where(name)) from None
-    except jinja2.TemplateError as err:
-        raise TemplateError(f"template error: {err}", where=where(name, err)) from None
 
 
 def css_string(text: str) -> str:
@@ -485,6 +404,19 @@ def mark_plates(root) -> bool:
     return found
 
 
+def css_uri(text: str) -> str:
+    """A stylesheet made here, as a data: URL a <link> can name."""
+    return "data:text/css;charset=utf-8," + quote(text)
+
+
+def paged_stylesheets(look: looks.Look, house: tuple[str, ...]) -> list[str]:
+    """The look's faces, the house's stylesheets under styles/, the look's size and leading,
+    then the book's own stylesheets (`css:`), which have the last word."""
+    sized = looks.size_css(look)
+    return ([css_uri(looks.font_css(look))] + [(STYLES / name).as_uri() for name in house]
+            + ([css_uri(sized)] if sized else []) + [path.as_uri() for path in look.css])
+
+
 def paged_html(book: Book, body: Body, edition: Edition) -> str:
     """The complete HTML document WeasyPrint sets for a paged edition (geometry comes from page_css)."""
     body = index_markup.numbered(body, lang=book.metadata.lang)
@@ -507,7 +439,7 @@ def paged_html(book: Book, body: Body, edition: Edition) -> str:
     if root.text:
         text = root.text + text
     env = environment(book.root)
-    styles = [f"{(STYLES / name).as_uri()}" for name in ("fonts.css", "book.css", "highlight.css", edition.stylesheet)]
+    styles = paged_stylesheets(book.look, ("book.css", "highlight.css", edition.stylesheet))
     return render_template(
         env, "book.html.j2",
         book=book_context(book, edition), body=text, contents=contents(book) + index_entry(book, body),

@@ -15,10 +15,8 @@ elements) is set in one piece, as is any book when Settings.parts is never (IMPR
 
 from __future__ import annotations
 
-import concurrent.futures
 import copy
 import dataclasses
-import multiprocessing
 import os
 import re
 from dataclasses import dataclass, field

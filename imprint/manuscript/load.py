@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from imprint import cache
-from imprint import processes
 from imprint.manuscript import guards
 from imprint.manuscript import citations, crossrefs, languages, sections
+from imprint.manuscript import look as looks
 from imprint.manuscript import notes as notes_mod
 from imprint.manuscript import pandoc
 from imprint.errors import Finding, Location, ManuscriptError, MetadataError
@@ -52,6 +52,7 @@ class Book:
     # pandoc's HTML of the text, made beside the AST (pandoc.html_beside): a future, or None
     html_future: object = field(default=None, compare=False, repr=False)
     read: float = field(default=1.0, compare=False)     # the share of the text pandoc read for this build
+    look: looks.Look = field(default_factory=looks.default)   # stylesheets, faces, size (imprint/manuscript/look.py)
 
     def __getstate__(self):         # a Book is cached and sent to processes; its future stays here
         return {**self.__dict__, "html_future": None}
@@ -169,6 +170,7 @@ def load(path: Path) -> Book:
     if not any(s.text.strip() for s in sources):
         raise ManuscriptError("the manuscript is empty", where=Location(sources[0].path))
 
+    look = looks.resolve(root, metadata)       # the book's stylesheets and fonts, checked before any work
     for s in sources:               # before pandoc: its time grows steeply with nesting
         guards.check_nesting(s.text, s.path, s.first_line)
     index = notes_mod.merge(notes_mod.scan(s.text, s.path, s.first_line) for s in sources)
@@ -197,7 +199,7 @@ def load(path: Path) -> Book:
         languages.localize_quotes(ast, metadata.lang)
         html = pandoc.html_ready(pandoc.ast_to_html(ast, where, shift_headings=shift), markdown, shift_headings=shift)
         return Book(root=root, metadata=metadata, sources=tuple(sources), ast=ast, notes=index,
-                    headings=tuple(collect_headings(ast)), load_findings=tuple(findings), html_future=html)
+                    headings=tuple(collect_headings(ast)), load_findings=tuple(findings), html_future=html, look=look)
     findings += citations.unused_options(metadata)
     cut = sections.cut(markdown, _joined_lines(sources, index.definitions)) if cache.current().enabled else None
     got = sections.read_pieces(cut, markdown, where, shift) if cut else None
@@ -213,7 +215,8 @@ def load(path: Path) -> Book:
                                   hint=err.hint) from None
     findings += citations.unresolved(ast, sources)
     return Book(root=root, metadata=metadata, sources=tuple(sources), ast=ast, notes=index,
-                headings=tuple(collect_headings(ast)), load_findings=tuple(findings), html_future=html, read=read)
+                headings=tuple(collect_headings(ast)), load_findings=tuple(findings), html_future=html, read=read,
+                look=look)
 
 
 def source_location(sources, line: int | None, column: int | None = None) -> Location:

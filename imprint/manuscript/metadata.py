@@ -69,6 +69,9 @@ PANDOC_KEYS = {
     "top-level-division": "use `form: book` or `form: essay`",
     "title-meta": "use `title:`", "author-meta": "use `author:`", "pagetitle": "use `title:`",
 }
+# The look's bounds (imprint/manuscript/look.py): a text size and a leading a book can be read in.
+FONTSIZE_RANGE = (8.0, 16.0)        # points
+LINESTRETCH_RANGE = (0.8, 2.5)      # times the house leading (1.0: 14.4 pt on 11 pt)
 ALIASES = {"language": "lang"}
 
 
@@ -128,6 +131,15 @@ class Metadata:
     toc_depth: int | None = None
     lof: bool = False
     lot: bool = False
+    # The look (imprint/manuscript/look.py): the book's stylesheets (paged editions; the EPUB's
+    # are `epub_css`, or these when it is None), the faces by family name, size and leading.
+    css: tuple[str, ...] = ()
+    epub_css: tuple[str, ...] | None = None
+    mainfont: str | None = None
+    sansfont: str | None = None
+    monofont: str | None = None
+    fontsize: float | None = None       # points
+    linestretch: float | None = None    # times the house leading
     key_lines: tuple[tuple[str, int], ...] = field(default=(), compare=False)
     source: Path | None = None
     extra: tuple[tuple[str, object], ...] = field(default=(), compare=False)
@@ -424,6 +436,18 @@ def build_metadata(data: dict, lines: dict[str, int], path: Path) -> tuple[Metad
     if toc_depth is not None and (isinstance(toc_depth, bool) or not isinstance(toc_depth, int)
                                   or not 1 <= toc_depth <= 6):
         fail("toc-depth", f"'{toc_depth}' is not a heading level from 1 to 6", "e.g. `toc-depth: 2`")
+    def bounded(key, unit, bounds, example):
+        value = data.get(key)
+        if value is None or value == "":
+            return None
+        m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*" + (f"(?:{unit})?" if unit else "") + r"\s*", str(value))
+        if isinstance(value, bool) or m is None:
+            fail(key, f"'{value}' is not a {'size in points' if unit else 'number'}", f"write e.g. `{key}: {example}`")
+        number = float(m.group(1))
+        if not bounds[0] <= number <= bounds[1]:
+            fail(key, f"{value} is outside {bounds[0]:g}-{bounds[1]:g}{unit or ''}",
+                 f"choose a value from {bounds[0]:g} to {bounds[1]:g}{unit or ''}, e.g. {example}")
+        return number
 
     manuscript = texts("manuscript")
     meta = Metadata(
@@ -462,6 +486,13 @@ def build_metadata(data: dict, lines: dict[str, int], path: Path) -> tuple[Metad
         toc_depth=toc_depth,
         lof=flag("lof", False),
         lot=flag("lot", False),
+        css=texts("css"),
+        epub_css=texts("epub-css") if data.get("epub-css") is not None else None,
+        mainfont=text("mainfont"),
+        sansfont=text("sansfont"),
+        monofont=text("monofont"),
+        fontsize=bounded("fontsize", "pt", FONTSIZE_RANGE, "11pt"),
+        linestretch=bounded("linestretch", None, LINESTRETCH_RANGE, "1.2"),
         key_lines=tuple((k, v) for k, v in lines.items() if isinstance(k, str) and v),
         source=path,
         extra=tuple((k, v) for k, v in data.items() if k not in KNOWN_KEYS),

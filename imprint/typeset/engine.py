@@ -23,6 +23,7 @@ from imprint.specs.editions import Edition
 from imprint.codes import severity
 from imprint.errors import Finding, Location, ToolError
 from imprint.html.render import STYLES
+from imprint.manuscript import look as looks
 
 log = logging.getLogger("weasyprint")
 
@@ -188,7 +189,7 @@ def write(document, *, variant: str | None, full_fonts: bool, identifier: str, l
 
 
 WARM_HTML = """<!DOCTYPE html><html lang="en"><head>
-<link rel="stylesheet" href="fonts.css"><link rel="stylesheet" href="book.css"><link rel="stylesheet" href="pdf.css">
+<style>{fonts}</style><link rel="stylesheet" href="book.css"><link rel="stylesheet" href="pdf.css">
 </head><body class="book"><main class="text"><section class="level1"><h1>Warm</h1>
 <p>Typesetting <em>warms</em> <strong>up</strong> <strong><em>once</em></strong>, hyphenating
 extraordinarily unremarkable words<a class="noteref" href="#fn1" id="fnref1">1</a><span class="footnote"
@@ -202,7 +203,8 @@ def warm_up() -> None:
     otherwise does once on its own (C declarations parsed, font tables loaded, lazy imports)
     is then inherited: 0.1-0.15 s of CPU per process. The paragraph needs no hyphen: the
     hyphenation patterns are the book language's, read by load_hyphenation."""
-    document, _, _ = render(WARM_HTML, STYLES, book_root=STYLES)
+    html = WARM_HTML.replace("{fonts}", looks.font_css(looks.default()))
+    document, _, _ = render(html, STYLES, book_root=STYLES)
     write(document, variant=None, full_fonts=True, identifier="warm", links=False, paint="cmyk")
     write(document, variant="pdf/ua-1", full_fonts=False, identifier="warm")
 

@@ -33,7 +33,6 @@ to report. A book whose notes all fit is laid out once.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 from dataclasses import dataclass, field
 
