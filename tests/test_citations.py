@@ -183,3 +183,20 @@ def test_a_citation_without_a_bibliography_is_never_printed_raw(tmp_path):
     result = run_cli("--book", book, "--out", tmp_path / "out", "--no-cache")
     assert result.code == 1
     assert "text.md:3:26: error: C102 citation [@smith2001, 4] but the metadata names no bibliography" in result.err
+
+
+def test_the_example_numbers_its_figure_table_and_equation_and_its_page_reference_is_right(example):
+    pdf = next(p for p in example.glob("*.pdf") if not p.name.endswith(("-print.pdf", "-cover.pdf")))
+    pages = pages_text(pdf)
+    flat = [" ".join(p.split()) for p in pages]
+    text = " ".join(flat)
+    assert "Figure 1 shows the text block" in text and "Table 1 gives its margins" in text
+    assert "follows from them by (1);" in text and "Chapter 4 and the lines of Chapter 1" in text
+    assert "Figure 1: The text block of a classical page" in text and "Table 1: The margins of the" in text
+    assert "@fig" not in text and "@tbl" not in text and "{.page}" not in text
+    # the page reference prints the folio of the page the figure stands on (folio = page number)
+    figure_page = next(i + 1 for i, p in enumerate(flat) if "Figure 1: The text block" in p)
+    assert f"as the page reference on {figure_page} shows" in text
+    with zipfile.ZipFile(next(example.glob("*.epub"))) as z:
+        body = "".join(z.read(n).decode() for n in z.namelist() if n.endswith(".xhtml"))
+    assert "<math" in body and 'class="crossref"' in body and 'id="fig-page"' in body
