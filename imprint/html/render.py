@@ -362,11 +362,15 @@ def paged_html(book: Book, body: Body, edition: Edition) -> str:
         text = root.text + text
     env = environment()
     styles = [f"{(STYLES / name).as_uri()}" for name in ("fonts.css", "book.css", edition.stylesheet)]
-    return render_template(
+    html = render_template(
         env, "book.html.j2",
         book=book_context(book, edition), body=text, contents=contents(book),
         stylesheets=styles,
     )
+    # The line-breaking settings travel with the document to the typesetter (imprint/typeset/linebreak.py).
+    m = book.metadata
+    return html.replace("<html ", f'<html data-line-breaking="{m.line_breaking}" '
+                        f'data-hyphenate-capitalized="{"true" if m.hyphenate_capitalized else "false"}" ', 1)
 
 
 def _inline_note(span, note: Note, number: int):

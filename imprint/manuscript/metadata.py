@@ -29,7 +29,9 @@ KNOWN_KEYS = {
     "identifier", "isbn", "manuscript", "editorial-notes", "edition", "cover-image",
     "trim", "paper", "profile", "cover", "modified",
     "bibliography", "csl", "suppress-bibliography", "reference-section-title", "link-citations",
+    "line-breaking", "hyphenate-capitalized",
 }
+LINE_BREAKING = ("total-fit", "greedy")
 ALIASES = {"language": "lang"}
 
 
@@ -82,6 +84,8 @@ class Metadata:
     suppress_bibliography: bool = False
     reference_section_title: str | None = None
     link_citations: bool = True
+    line_breaking: str = "total-fit"    # paragraphs set whole (Knuth-Plass) or line by line
+    hyphenate_capitalized: bool = False  # names and other capitalised words are not hyphenated
     key_lines: tuple[tuple[str, int], ...] = field(default=(), compare=False)
     source: Path | None = None
     extra: tuple[tuple[str, object], ...] = field(default=(), compare=False)
@@ -395,6 +399,8 @@ def build_metadata(data: dict, lines: dict[str, int], path: Path) -> tuple[Metad
         suppress_bibliography=flag("suppress-bibliography", False),
         reference_section_title=text("reference-section-title"),
         link_citations=flag("link-citations", True),
+        line_breaking=choice("line-breaking", LINE_BREAKING, "total-fit"),
+        hyphenate_capitalized=flag("hyphenate-capitalized", False),
         key_lines=tuple((k, v) for k, v in lines.items() if isinstance(k, str) and v),
         source=path,
         extra=tuple((k, v) for k, v in data.items() if k not in KNOWN_KEYS),
