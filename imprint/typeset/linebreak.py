@@ -130,7 +130,7 @@ def knuth_plass(items: list, widths, tolerance: float = TOLERANCE) -> Plan | Non
         ysum[i + 1] = ysum[i] + (it.stretch if isinstance(it, Glue) else 0.0)
         zsum[i + 1] = zsum[i] + (it.shrink if isinstance(it, Glue) else 0.0)
     legal = [i for i, it in enumerate(items)
-             if (isinstance(it, Glue) and i > 0 and isinstance(items[i - 1], Box))
+             if (isinstance(it, Glue) and 0 < i < n - 2 and isinstance(items[i - 1], Box))
              or (isinstance(it, Penalty) and it.penalty < 10_000)]
     if not legal or legal[-1] != n - 1:
         legal.append(n - 1)
@@ -162,6 +162,8 @@ def knuth_plass(items: list, widths, tolerance: float = TOLERANCE) -> Plan | Non
             if natural - shrink > measure + 1e-9:
                 continue            # too long for any later break too: drop the node
             still.append(node)
+            if last and natural > measure + 1e-9:
+                continue            # the last line is not justified: its spaces cannot shrink
             if last:
                 ratio = 0.0
             elif natural <= measure:
@@ -315,6 +317,7 @@ def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, 
     WeasyPrint only widens spaces; shrink comes from a negative `word-spacing` on the
     paragraph (every space narrowed by the most it may shrink), which justification then
     widens again: each planned line is no longer than the measure at its narrowest."""
+    from lxml import etree
     style = (size, False, False, False)
     shrink = round(width(" ", size) * SHRINK, 3)
     pieces = _pieces(par, style)
@@ -328,11 +331,11 @@ def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, 
             chars.append((k, j))
             text.append(ch)
     full = "".join(text)
-    if not full.strip():
+    if not full.strip(" \t\n\r\f"):
         return None
     items, where = [], []       # where[i]: (kind, char index) for glue and penalties
-    for m in re.finditer(r"\S+|\s+", full):
-        if m.group().isspace():
+    for m in re.finditer(r"[^ \t\n\r\f]+|[ \t\n\r\f]+", full):      # a no-break space is part of a word
+        if not m.group().strip(" \t\n\r\f"):
             before, after = full[m.start() - 1] if m.start() else "", full[m.end():m.end() + 1]
             # Pango (UAX #14, LB15) does not break a closing quotation mark from an opening
             # bracket after it: no break planned there either.
@@ -403,9 +406,25 @@ def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, 
     for c, new in edit.items():
         k, off = chars[c]
         strings[k][off] = new
-    for p, s in zip(pieces, strings):
-        if getattr(p.node, p.attr) is not None:
-            setattr(p.node, p.attr, "".join(s))
+    # The last line is not justified: its text keeps the face's own spaces (word-spacing: normal).
+    breaks_at = [where[glue_or_pen.index(j)][1] for j in plan.breaks[:-1]]
+    tail_from = chars[breaks_at[-1]] if breaks_at else (0, 0)
+    for k, (p, s) in enumerate(zip(pieces, strings)):
+        if getattr(p.node, p.attr) is None:
+            continue
+        joined = "".join(s)
+        cut = 0 if k > tail_from[0] else len("".join(s[:tail_from[1]])) if k == tail_from[0] else None
+        if cut is None or not joined[cut:].strip(" \t\n\r\f"):
+            setattr(p.node, p.attr, joined)
+            continue
+        span = etree.Element("span", {"style": "word-spacing: normal"})
+        span.text = joined[cut:]
+        setattr(p.node, p.attr, joined[:cut])
+        if p.attr == "text":
+            p.node.insert(0, span)
+        else:
+            parent = p.node.getparent()
+            parent.insert(parent.index(p.node) + 1, span)
     par.set("style", f"word-spacing: -{shrink}pt")
     return len(plan.breaks)
 
