@@ -9,8 +9,8 @@ and of the notes is broken as a whole before WeasyPrint sees it:
   (WeasyPrint justifies by widening spaces, never by narrowing them); penalties are the
   hyphenation points Pyphen gives (three letters at least before and after, never in a
   capitalised word unless `hyphenate-capitalized: true`) and the hard hyphens and dashes;
-- the demerits are TeX's: (linepenalty + badness)² + penalty², 3000 more for two hyphenated
-  lines in a row, a third in a row not allowed, 5000 more for a hyphen on the last full line,
+- the demerits are TeX's: (linepenalty + badness)² + penalty², 10000 more for two hyphenated
+  lines in a row (plain TeX), a third in a row not allowed, 5000 more for a hyphen on the last full line,
   and a last line shorter than a sixth of the measure costs extra; a paragraph that has no
   break within the tolerance is set again with an emergency tolerance;
 - the chosen breaks are then written into the HTML: every space that is not a break becomes
@@ -44,8 +44,8 @@ INDENT = 1.2                # em (styles/book.css p text-indent)
 SAFETY = 0.6                # pt a planned line keeps free: HarfBuzz here and Pango there may differ a hair
 STRETCH = 0.5               # a space may grow by half of itself at ratio 1 (TeX: 1.5× natural)
 SHRINK = 1 / 3              # ... and narrow by a third of itself (TeX), through a negative word-spacing
-TOLERANCE, EMERGENCY = 2.0, 40.0
-LINE_PENALTY, HYPHEN_PENALTY, DOUBLE_HYPHEN, FINAL_HYPHEN, SHORT_LAST = 10, 50, 3000, 5000, 2000
+TOLERANCE, EMERGENCY = 2.0, float("inf")    # the emergency pass takes any stretch (TeX's badness cap)
+LINE_PENALTY, HYPHEN_PENALTY, DOUBLE_HYPHEN, FINAL_HYPHEN, SHORT_LAST = 10, 200, 10_000, 5000, 2000
 QUOTES, OPENERS = "\"'“”‘’«»", "([{"
 SHY, NBSP, WJ = "\u00ad", "\u00a0", "\u2060"
 ITALIC_TAGS = {"em", "i", "cite", "var", "dfn"}
@@ -174,7 +174,7 @@ def knuth_plass(items: list, widths, tolerance: float = TOLERANCE) -> Plan | Non
                 continue
             if flagged and hy >= 2:
                 continue            # never three hyphenated lines in a row
-            badness = 100 * abs(ratio) ** 3
+            badness = min(100 * abs(ratio) ** 3, 10_000)
             pen = it.penalty if isinstance(it, Penalty) else 0.0
             d = (LINE_PENALTY + badness) ** 2 + (pen ** 2 if pen > 0 else -(pen ** 2) if pen > -10_000 else 0)
             if flagged and hy >= 1:
