@@ -451,11 +451,18 @@ def _guard_capitals(par, hyphenator) -> None:
 
 
 def _pieces_loose(par):
+    """Every text run of the paragraph outside its notes (they are paragraphs of their own) and links."""
     out = [_Piece(par, "text", None)]
-    for el in par.iterdescendants():
-        if isinstance(el.tag, str) and el.tag not in ("a",) and "footnote" not in (el.get("class") or ""):
-            out.append(_Piece(el, "text", None))
-        out.append(_Piece(el, "tail", None))
+
+    def walk(el):
+        for child in el:
+            if isinstance(child.tag, str) and "footnote" not in (child.get("class") or "").split() \
+                    and child.tag != "a" and "nohyphen" not in (child.get("class") or "").split():
+                out.append(_Piece(child, "text", None))
+                walk(child)
+            out.append(_Piece(child, "tail", None))
+
+    walk(par)
     return out
 
 
