@@ -119,9 +119,10 @@ class Plan:
 def knuth_plass(items: list, widths, tolerance: float = TOLERANCE) -> Plan | None:
     """The breaks of least total demerits, or None when no line fits within `tolerance`.
 
-    `widths(n)` is the measure of line n (0-based). Items are Box, Glue and Penalty; the
-    paragraph ends with the last item (a forced break). Glue breaks where a box precedes it;
-    a line never shrinks below its natural width (shrink is honoured if given).
+    `widths(n)` is the measure of line n (0-based): the first line may differ (an indent),
+    every later line has the same measure. Items are Box, Glue and Penalty; the paragraph ends
+    with the last item (a forced break). Glue breaks where a box precedes it; a line shrinks
+    by at most its glue's shrink.
     """
     n = len(items)
     wsum, ysum, zsum = [0.0] * (n + 1), [0.0] * (n + 1), [0.0] * (n + 1)
@@ -134,57 +135,59 @@ def knuth_plass(items: list, widths, tolerance: float = TOLERANCE) -> Plan | Non
              or (isinstance(it, Penalty) and it.penalty < 10_000)]
     if not legal or legal[-1] != n - 1:
         legal.append(n - 1)
-
-    def start(b: int) -> int:       # the first item of the line after a break at b
+    starts = {}                     # the first item of the line after a break at b
+    for b in legal:
         i = b + 1
-        while i < n and isinstance(items[i], (Glue, Penalty)) and i != n - 1:
+        while i < n - 1 and not isinstance(items[i], Box):
             i += 1
-        return i
+        starts[b] = i
+    starts[-1] = 0
+    first, later = widths(0), widths(1)
 
-    # node: (break index, line number, hyphens in a row) -> (demerits, previous node, ratio)
-    best: dict = {(-1, 0, 0): (0.0, None, 0.0)}
-    active = [(-1, 0, 0)]
+    # node: (break index, hyphens in a row) -> (demerits, previous node, ratio)
+    best: dict = {(-1, 0): (0.0, None, 0.0)}
+    active = [(-1, 0)]
     for b in legal:
         it = items[b]
         last = b == n - 1
-        flagged = isinstance(it, Penalty) and it.flagged and not last
+        is_pen = isinstance(it, Penalty)
+        flagged = is_pen and it.flagged and not last
+        pen = it.penalty if is_pen else 0.0
+        extra = it.width if is_pen else 0.0
         found: dict = {}
         still = []
         for node in active:
-            a, line, hy = node
-            s = 0 if a == -1 else start(a)
-            natural = wsum[b] - wsum[s] + (it.width if isinstance(it, Penalty) else 0.0)
-            measure = widths(line)
-            if isinstance(it, Glue):
-                stretch, shrink = ysum[b] - ysum[s], zsum[b] - zsum[s]
-            else:
-                stretch, shrink = ysum[b] - ysum[s], zsum[b] - zsum[s]
+            a, hy = node
+            s = starts[a]
+            natural = wsum[b] - wsum[s] + extra
+            measure = first if a == -1 else later
+            shrink = zsum[b] - zsum[s]
             if natural - shrink > measure + 1e-9:
                 continue            # too long for any later break too: drop the node
             still.append(node)
-            if last and natural > measure + 1e-9:
-                continue            # the last line is not justified: its spaces cannot shrink
             if last:
+                if natural > measure + 1e-9:
+                    continue        # the last line is not justified: its spaces cannot shrink
                 ratio = 0.0
             elif natural <= measure:
+                stretch = ysum[b] - ysum[s]
                 ratio = (measure - natural) / stretch if stretch > 0 else (0.0 if natural == measure else 1e9)
             else:
-                ratio = -(natural - measure) / shrink if shrink > 0 else -1e9
+                ratio = -(natural - measure) / shrink
             if ratio > tolerance or ratio < -1:
                 continue
             if flagged and hy >= 2:
                 continue            # never three hyphenated lines in a row
             badness = min(100 * abs(ratio) ** 3, 10_000)
-            pen = it.penalty if isinstance(it, Penalty) else 0.0
             d = (LINE_PENALTY + badness) ** 2 + (pen ** 2 if pen > 0 else -(pen ** 2) if pen > -10_000 else 0)
             if flagged and hy >= 1:
                 d += DOUBLE_HYPHEN
-            if last and hy >= 1 and line > 0:
+            if last and hy >= 1 and a != -1:
                 d += FINAL_HYPHEN
-            if last and line > 0 and natural < measure / 6:
+            if last and a != -1 and natural < measure / 6:
                 d += SHORT_LAST
             total = best[node][0] + d
-            key = (b, line + 1, hy + 1 if flagged else 0)
+            key = (b, hy + 1 if flagged else 0)
             if key not in found or total < found[key][0]:
                 found[key] = (total, node, ratio)
         active = still
