@@ -149,8 +149,12 @@ def text_block(pdf_path) -> tuple[float, float, float, float]:
     rectos = [(ch, y) for n, k, ch, y in lines if k == "body" and n % 2 == 1]
     left = Counter(round(ch[0]["x0"], 1) for ch, y in rectos).most_common(1)[0][0]
     right = Counter(round(ch[-1]["x1"], 1) for ch, y in rectos).most_common(1)[0][0]
-    tops = Counter(round(min(c["top"] for c in ch)) for ch, y in rectos)
-    first_top = min(t for t, count in tops.items() if count > 1)
+    firsts: dict = {}
+    for n, k, ch, y in lines:      # the top of each recto's first body line; the usual one wins
+        if k == "body" and n % 2 == 1 and n not in firsts:
+            firsts[n] = round(min(c["top"] for c in ch))
+    tops = Counter(firsts.values())
+    first_top = min(t for t, count in tops.items() if count == max(tops.values()))
     # the first baseline stands one line below the block's top, less the leading's half-gap
     top = first_top - (14.4 - 11) / 2 - 0.5
     return top, 64.8, left, width - right, (width, height)

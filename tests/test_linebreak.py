@@ -199,3 +199,19 @@ def test_the_text_and_the_notes_are_unchanged_and_notes_stay_with_their_calls(bu
     for report in (on_report, off_report):
         codes = {f["code"] for f in report["findings"]}
         assert "L102" not in codes and "L201" not in codes and "L221" not in codes, codes
+
+
+def test_the_comparison_script_sets_the_book_with_typst_and_measures_both(built, tmp_path, capsys):
+    manuscript = tmp_path / "text.md"
+    manuscript.write_text(tiny_text(), encoding="utf-8")
+    typst_pdf = tmp_path / "typst.pdf"
+    assert typeset_compare.main([str(manuscript), "--ours", str(built["total-fit"][0]),
+                                 "--typst-pdf", str(typst_pdf)]) == 0
+    table = capsys.readouterr().out
+    assert "ours" in table and "Typst" in table and "over 1.5x" in table and "hyphen at recto foot" in table
+    theirs = typeset_compare.measure(typst_pdf, tiny_text())
+    assert theirs["body"]["justified"] > 60 and theirs["note"]["lines"] >= 3
+    with pdfplumber.open(str(typst_pdf)) as pdf:
+        fonts = {c["fontname"].split("+")[-1] for page in pdf.pages for c in page.chars}
+        assert any("Libertine" in f for f in fonts), fonts
+        assert (pdf.pages[0].width, pdf.pages[0].height) == (432, 648)
