@@ -359,7 +359,8 @@ def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, 
             continue
         word, base = m.group(), m.start()
         cuts = sorted({0, len(word)} | {p for p in _points(word, hyphenator, capitalized)}
-                      | {i + 1 for i, ch in enumerate(word[:-1]) if ch in "-\u2010\u2013\u2014/" and i > 0})
+                      | {i + 1 for i, ch in enumerate(word[:-1])     # a hyphen or dash between letters
+                         if ch in "-\u2010\u2013\u2014/" and i > 0 and word[i - 1].isalnum() and word[i + 1].isalnum()})
         for a, b in zip(cuts, cuts[1:]):
             w = 0.0
             run_start = a
