@@ -139,7 +139,7 @@ def render(html: str, base: Path, *, book_root: Path, page_css: str = "", remote
                 document = HTML(string=planned_html, base_url=str(base.resolve()) + "/",
                                 url_fetcher=fetcher).render(stylesheets=extra, font_config=fonts,
                                                             optimize_images=False)
-            handler.messages.append(f"{linebreak.MISSED} {len(missed)} of {len(planned)} paragraph(s)")
+            handler.messages.extend(f"{linebreak.MISSED} the paragraph “{planned[key][1]}…”" for key in missed)
     except Exception as err:  # WeasyPrint raises many kinds; none should reach the user raw
         raise ToolError(f"WeasyPrint could not lay out the book: {err}", where=Location(base)) from err
     finally:

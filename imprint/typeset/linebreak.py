@@ -54,7 +54,7 @@ TRANSPARENT = {"a", "span", "em", "i", "cite", "strong", "b", "abbr", "q", "mark
 NOT_INDENTED = {"h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "blockquote"}
 
 
-MISSED = "imprint-linebreak: set line by line, not broken as planned:"
+MISSED = "imprint-linebreak: set line by line, not broken as planned:"     # + the paragraph's first words
 
 
 class Unplannable(Exception):
@@ -504,7 +504,7 @@ def measure_from_css(page_css: str) -> float | None:
 
 
 def plan(html: str, page_css: str, skip: frozenset = frozenset()) -> tuple[str, dict]:
-    """The paged HTML with its paragraphs broken whole; {key: planned line count}.
+    """The paged HTML with its paragraphs broken whole; {key: (planned line count, first words)}.
 
     Keys (data-kp) number the planned paragraphs in document order; `skip` holds keys to
     leave to WeasyPrint (they did not break as planned)."""
@@ -539,7 +539,7 @@ def plan(html: str, page_css: str, skip: frozenset = frozenset()) -> tuple[str, 
         for note in par.iter("span"):
             if "footnote" in (note.get("class") or "").split():
                 note.set("style", "word-spacing: normal")
-        planned[str(key)] = lines
+        planned[str(key)] = (lines, " ".join(par.text_content().replace(NBSP, " ").split()[:6]))
     return lxml.html.tostring(root, doctype="<!DOCTYPE html>", encoding="unicode"), planned
 
 
@@ -547,4 +547,4 @@ def verify(document, planned: dict) -> list[str]:
     """Keys of planned paragraphs whose laid-out line count differs from the plan."""
     from imprint.typeset.fence.lines import lines_by_attribute
     laid = lines_by_attribute(document, "data-kp")
-    return sorted((k for k, n in planned.items() if laid.get(k, n) != n), key=int)
+    return sorted((k for k, (n, _) in planned.items() if laid.get(k, n) != n), key=int)
