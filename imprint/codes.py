@@ -110,6 +110,9 @@ TABLE: dict[str, tuple[str, str]] = {
     "L218": (WARNING, "A folio that is not the page's number."),
     "L219": (WARNING, "The written PDF's page boxes (MediaBox, TrimBox, BleedBox) differ from the laid-out page."),
     "L220": (INFO, "The page geometry of the edition as written (for the record)."),
+    "L221": (INFO, "Paragraphs set line by line (WeasyPrint's way): they did not break where total-fit line breaking planned."),
+    "L222": (WARNING, "A word hyphenated across the foot of a recto: the reader turns the leaf mid-word."),
+    "L223": (INFO, "Total-fit line breaking cannot measure the book's face or size (it measures the house face at the house size): its paragraphs are set line by line."),
     # the notes in the editions as written (imprint/checks/note_outputs.py)
     "N201": (ERROR, "PDF: a note is drawn more than once."),
     "N202": (ERROR, "PDF: a note's text on the pages differs from the note (cut, lost or garbled)."),

@@ -26,7 +26,9 @@ from imprint.specs.editions import DESIGN_MARGINS, EDITIONS, trim as trim_for
 from imprint.errors import Finding
 from imprint.manuscript.load import load
 
-SMALL = METADATA + "trim: 5x8\n"
+# The spacers below are measured for lines broken one at a time (LOREM in five lines): these
+# tests are about the page checks, not line breaking (tests/test_linebreak.py).
+SMALL = METADATA + "trim: 5x8\nline-breaking: greedy\n"
 LOREM = ("Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut "
          "labore et dolore magna aliqua. Ut enim ad minim veniam, quis nostrud exercitation ullamco "
          "laboris nisi ut aliquip ex ea commodo consequat.")      # five lines on the 5 x 8 in measure

@@ -267,6 +267,20 @@ def hyphenation(pages: list[PageView]) -> list[Mark]:
     return out
 
 
+def recto_foot(pages: list[PageView]) -> list[Mark]:
+    """L222: the last text line of a recto ends in a hyphen the typesetter added (the word goes
+    on overleaf). Line breaking does not know the pages, so this is found, not prevented."""
+    out = []
+    for page in pages:
+        text = [ln for ln in page.lines if ln.region == "text" and not ln.heading and not ln.front]
+        if page.side == "right" and text and text[-1].auto_hyphen:
+            ln = text[-1]
+            out.append(Mark(finding("L222", f"the recto ends mid-word: {ending(ln.text)}", page.number,
+                                    "reword the line, or let a paragraph on this page or the one before "
+                                    "run a line longer or shorter"), ln.rect))
+    return out
+
+
 def loose_lines(pages: list[PageView]) -> list[Mark]:
     """L215: justified lines whose word spaces stretch past LOOSE_LIMIT times their width."""
     out = []
@@ -318,7 +332,7 @@ def running_heads(pages: list[PageView]) -> list[Mark]:
     return out
 
 
-CHECKS = (outside, overlaps, notes_clear, widows_orphans, headings, blank_pages, hyphenation, loose_lines,
+CHECKS = (outside, overlaps, notes_clear, widows_orphans, headings, blank_pages, hyphenation, recto_foot, loose_lines,
           running_heads)
 
 

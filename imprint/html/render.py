@@ -440,11 +440,16 @@ def paged_html(book: Book, body: Body, edition: Edition) -> str:
         text = root.text + text
     env = environment(book.root)
     styles = paged_stylesheets(book.look, ("book.css", "highlight.css", edition.stylesheet))
-    return render_template(
+    html = render_template(
         env, "book.html.j2",
         book=book_context(book, edition), body=text, contents=contents(book) + index_entry(book, body),
         figures=body.figures, tables=body.tables, stylesheets=styles,
     )
+    # The line-breaking settings travel with the document to the typesetter (imprint/typeset/linebreak.py).
+    m = book.metadata
+    breaking = m.line_breaking if looks.total_fit_measures(book.look) else "greedy"     # L223 says so
+    return html.replace("<html ", f'<html data-line-breaking="{breaking}" '
+                        f'data-hyphenate-capitalized="{"true" if m.hyphenate_capitalized else "false"}" ', 1)
 
 
 def set_formulas(root, how, book: Book):

@@ -144,6 +144,12 @@ def default() -> Look:
     return Look(bundled()[DEFAULT_MAIN])
 
 
+def total_fit_measures(look: Look) -> bool:
+    """Whether total-fit line breaking (imprint/typeset/linebreak.py) can measure this book's
+    words: it shapes them with the house face at the house size."""
+    return look.main.family == bundled()[DEFAULT_MAIN].family and look.fontsize in (None, HOUSE_SIZE)
+
+
 def resolve(root: Path, metadata) -> Look:
     """The metadata's look, every file checked; MetadataError at the key's line otherwise."""
     lines = dict(metadata.key_lines)

@@ -34,7 +34,10 @@ KNOWN_KEYS = {
     "margins", "number-sections", "toc-title", "toc-depth", "lof", "lot",
     # the typefaces and styles a book may choose (read by imprint's fonts and styles)
     "mainfont", "sansfont", "monofont", "fontsize", "linestretch", "css", "epub-css",
+    # how paragraphs are broken into lines (imprint/typeset/linebreak.py)
+    "line-breaking", "hyphenate-capitalized",
 }
+LINE_BREAKING = ("total-fit", "greedy")
 
 # pandoc's own variables (LaTeX, HTML and EPUB writers) that mean nothing here, and what does.
 PANDOC_KEYS = {
@@ -140,6 +143,8 @@ class Metadata:
     monofont: str | None = None
     fontsize: float | None = None       # points
     linestretch: float | None = None    # times the house leading
+    line_breaking: str = "total-fit"    # paragraphs set whole (Knuth-Plass) or line by line
+    hyphenate_capitalized: bool = False  # names and other capitalised words are not hyphenated
     key_lines: tuple[tuple[str, int], ...] = field(default=(), compare=False)
     source: Path | None = None
     extra: tuple[tuple[str, object], ...] = field(default=(), compare=False)
@@ -493,6 +498,8 @@ def build_metadata(data: dict, lines: dict[str, int], path: Path) -> tuple[Metad
         monofont=text("monofont"),
         fontsize=bounded("fontsize", "pt", FONTSIZE_RANGE, "11pt"),
         linestretch=bounded("linestretch", None, LINESTRETCH_RANGE, "1.2"),
+        line_breaking=choice("line-breaking", LINE_BREAKING, "total-fit"),
+        hyphenate_capitalized=flag("hyphenate-capitalized", False),
         key_lines=tuple((k, v) for k, v in lines.items() if isinstance(k, str) and v),
         source=path,
         extra=tuple((k, v) for k, v in data.items() if k not in KNOWN_KEYS),

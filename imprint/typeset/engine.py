@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from imprint.typeset import fence
+from imprint.typeset import linebreak
 from imprint.typeset import weasylog
 from imprint.typeset.fence import pagestyle
 from imprint.typeset.fence import textdraw
@@ -128,9 +129,19 @@ def render(html: str, base: Path, *, book_root: Path, page_css: str = "", remote
     try:
         fonts = FontConfiguration()
         extra = [CSS(string=page_css, font_config=fonts)] if page_css else []
+        planned_html, planned = linebreak.plan(html, page_css)
         with pagestyle.computed_once():
-            document = HTML(string=html, base_url=str(base.resolve()) + "/", url_fetcher=fetcher).render(
+            document = HTML(string=planned_html, base_url=str(base.resolve()) + "/", url_fetcher=fetcher).render(
                 stylesheets=extra, font_config=fonts, optimize_images=False)
+        missed = linebreak.verify(document, planned) if planned else []
+        if missed:
+            # Paragraphs that did not break where planned are set WeasyPrint's way (an info finding).
+            planned_html, _ = linebreak.plan(html, page_css, skip=frozenset(missed))
+            with pagestyle.computed_once():
+                document = HTML(string=planned_html, base_url=str(base.resolve()) + "/",
+                                url_fetcher=fetcher).render(stylesheets=extra, font_config=fonts,
+                                                            optimize_images=False)
+            handler.messages.extend(f"{linebreak.MISSED} the paragraph “{planned[key][1]}…”" for key in missed)
     except Exception as err:  # WeasyPrint raises many kinds; none should reach the user raw
         raise ToolError(f"WeasyPrint could not lay out the book: {err}", where=Location(base)) from err
     finally:

@@ -349,8 +349,12 @@ def _read_line(number, line_box, block, region, front, slot, spaces, table=False
     stretched = [t for t in inked if t.justification_spacing > 0 and (" " in t.text or "\u00a0" in t.text)]
     if stretched:
         widest = max(stretched, key=lambda t: t.text.count(" ") + t.text.count("\u00a0"))
-        natural = spaces(widest.style)
-        word_space = natural + widest.justification_spacing
+        # A paragraph set whole (typeset/linebreak.py) narrows its spaces with a negative
+        # word-spacing: the drawn space is Pango's (word-spacing included) plus justification,
+        # the natural one is the face's own.
+        drawn = spaces(widest.style)
+        natural = drawn - (widest.style["word_spacing"] or 0)
+        word_space = drawn + widest.justification_spacing
     element = block.element
     measure = Rect(block.content_box_x(), block.content_box_y(),
                    block.content_box_x() + (block.width or 0), block.content_box_y() + (block.height or 0))

@@ -67,6 +67,10 @@ def _f(code: str, message: str, where: Location, hint: str) -> Finding:
 def _finding(message: str, sheets: "_Sources", book_file, refused_urls) -> Finding | None:
     book = Location(book_file)
     text = " ".join(message.split())
+    if message.startswith("imprint-linebreak:"):
+        return _f("L221", text.split(": ", 1)[1], book,
+                  hint="a font fallback, an inline image or a measure the planner did not expect; "
+                       "`line-breaking: greedy` in book.yaml sets every paragraph that way")
     if m := _DECLARATION.match(message):
         name, value = m["name"].strip(), " ".join(m["value"].split())
         where, origin = sheets.declaration(name, value, int(m["line"]), int(m["col"]))

@@ -3,7 +3,7 @@
 imprint is written for one release line of WeasyPrint (70) and pydyf (0.13). It changes a few
 of their functions for speed (pagestyle, notearea, textdraw, the pydyf patches in pdfwrite),
 for the notes' layout (notemoves), for CMYK print files (pdfwrite), and it reads the laid-out
-box tree (the accessors below). `INTERNALS` lists each internal it relies on: a module, the
+box tree (the accessors below; lines.py for total-fit line breaking). `INTERNALS` lists each internal it relies on: a module, the
 attribute names, and whether it is a `speed` patch (optional: off, the output is the same
 bytes — tests/test_fence.py) or `required` (the build cannot be right without it).
 
@@ -68,6 +68,10 @@ INTERNALS: tuple[Internal, ...] = (
        "ReplacedBox AtomicInlineLevelBox InlineBlockBox TableBox InlineTableBox MarginBox FootnoteAreaBox",
        REQUIRED, "reading the laid-out pages"),
     _i("weasyprint.text.line_break", "create_layout line_size", REQUIRED, "word-space widths (page checks)"),
+    _i("weasyprint.layout.inline", "justify_line count_expandable_spaces add_word_spacing", REQUIRED,
+       "total-fit line breaking (typeset/linebreak.py): no-break spaces widened when a line is justified"),
+    _i("weasyprint.formatting_structure.boxes", "Box.margin_width Box.content_box_x", REQUIRED,
+       "total-fit line breaking: the laid-out lines read back (fence/lines.py)"),
     _i("weasyprint.anchors", "make_page_bookmark_tree", REQUIRED, "the outline of a book set in chapters"),
     _i("weasyprint.matrix", "Matrix", REQUIRED, "the outline of a book set in chapters"),
 )

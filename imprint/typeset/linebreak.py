@@ -1,0 +1,550 @@
+"""Paragraphs set whole (Knuth–Plass total-fit line breaking) for the paged editions.
+
+WeasyPrint breaks lines one at a time (greedy). Here each justified paragraph of the body
+and of the notes is broken as a whole before WeasyPrint sees it:
+
+- boxes are the words, measured with HarfBuzz (uharfbuzz) on the same font files WeasyPrint
+  draws with (styles/fonts/libertine), in the paragraph's size and style (italic, bold, small
+  capitals, 7.5 pt note calls); glue is the face's own word space, stretchable only
+  (WeasyPrint justifies by widening spaces, never by narrowing them); penalties are the
+  hyphenation points Pyphen gives (three letters at least before and after, never in a
+  capitalised word unless `hyphenate-capitalized: true`) and the hard hyphens and dashes;
+- the demerits are TeX's: (linepenalty + badness)² + penalty², 10000 more for two hyphenated
+  lines in a row (plain TeX), a third in a row not allowed, 5000 more for a hyphen on the last full line,
+  and a last line shorter than a sixth of the measure costs extra; a paragraph that has no
+  break within the tolerance is set again with an emergency tolerance;
+- the chosen breaks are then written into the HTML: every space that is not a break becomes
+  a no-break space, every chosen hyphenation point a soft hyphen (the paragraph gets
+  `hyphens: manual`), every hard hyphen or dash that is not a break is followed by a word
+  joiner; WeasyPrint's own breaker then has exactly one opportunity per line.
+
+`verify()` reads the laid-out lines (typeset/fence/lines.py) and names the paragraphs that
+did not break as planned (a font fallback, an inline image, a measure other than expected):
+engine.render sets those again WeasyPrint's way, with an info finding (L219).
+
+Off with `line-breaking: greedy` in the metadata; then only capitalised words are kept
+from hyphenation (wrapped in `hyphens: manual`).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from imprint.house import STYLES
+
+FONTS = STYLES / "fonts" / "libertine"
+FACES = {(False, False): "LinLibertine_R.otf", (True, False): "LinLibertine_RI.otf",
+         (False, True): "LinLibertine_RB.otf", (True, True): "LinLibertine_RBI.otf"}
+PT = 1.0
+BODY_SIZE, NOTE_SIZE, CALL_SIZE = 11.0, 9.0, 7.5
+INDENT = 1.2                # em (styles/book.css p text-indent)
+SAFETY = 0.6                # pt a planned line keeps free: HarfBuzz here and Pango there may differ a hair
+STRETCH = 0.5               # a space may grow by half of itself at ratio 1 (TeX: 1.5× natural)
+SHRINK = 1 / 3              # ... and narrow by a third of itself (TeX), through a negative word-spacing
+TOLERANCE, EMERGENCY = 2.0, float("inf")    # the emergency pass takes any stretch (TeX's badness cap)
+LINE_PENALTY, HYPHEN_PENALTY, DOUBLE_HYPHEN, FINAL_HYPHEN, SHORT_LAST = 10, 200, 10_000, 5000, 2000
+QUOTES, OPENERS = "\"'“”‘’«»", "([{"
+SHY, NBSP, WJ = "\u00ad", "\u00a0", "\u2060"
+ITALIC_TAGS = {"em", "i", "cite", "var", "dfn"}
+BOLD_TAGS = {"strong", "b"}
+TRANSPARENT = {"a", "span", "em", "i", "cite", "strong", "b", "abbr", "q", "mark", "small", "var", "dfn", "u", "s"}
+NOT_INDENTED = {"h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "blockquote"}
+
+
+MISSED = "imprint-linebreak: set line by line, not broken as planned:"     # + the paragraph's first words
+
+
+class Unplannable(Exception):
+    """Something in the paragraph this module does not measure (an image, math, a line break)."""
+
+
+# --- measuring -------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=None)
+def _font(italic: bool, bold: bool):
+    import uharfbuzz as hb
+    blob = hb.Blob.from_file_path(str(FONTS / FACES[(italic, bold)]))
+    face = hb.Face(blob)
+    return hb.Font(face), face.upem
+
+
+@functools.lru_cache(maxsize=200_000)
+def width(text: str, size: float, italic: bool = False, bold: bool = False, caps: bool = False) -> float:
+    """Advance width of `text` in points, shaped with kerning and common ligatures as WeasyPrint sets it."""
+    if not text:
+        return 0.0
+    import uharfbuzz as hb
+    font, upem = _font(italic, bold)
+    buf = hb.Buffer()
+    buf.add_str(text)
+    buf.guess_segment_properties()
+    features = {"kern": True, "liga": True}
+    if caps:
+        features["smcp"] = True
+    hb.shape(font, buf, features)
+    return sum(p.x_advance for p in buf.glyph_positions) * size / upem
+
+
+# --- the algorithm -----------------------------------------------------------------------
+
+@dataclass
+class Box:
+    width: float
+
+
+@dataclass
+class Glue:
+    width: float
+    stretch: float
+    shrink: float = 0.0
+
+
+@dataclass
+class Penalty:
+    width: float
+    penalty: float
+    flagged: bool = False
+
+
+@dataclass
+class Plan:
+    breaks: list[int]               # indices of the items broken at (the last is the paragraph's end)
+    ratios: list[float] = field(default_factory=list)
+    demerits: float = 0.0
+
+
+def knuth_plass(items: list, widths, tolerance: float = TOLERANCE) -> Plan | None:
+    """The breaks of least total demerits, or None when no line fits within `tolerance`.
+
+    `widths(n)` is the measure of line n (0-based): the first line may differ (an indent),
+    every later line has the same measure. Items are Box, Glue and Penalty; the paragraph ends
+    with the last item (a forced break). Glue breaks where a box precedes it; a line shrinks
+    by at most its glue's shrink.
+    """
+    n = len(items)
+    wsum, ysum, zsum = [0.0] * (n + 1), [0.0] * (n + 1), [0.0] * (n + 1)
+    for i, it in enumerate(items):
+        wsum[i + 1] = wsum[i] + (it.width if not isinstance(it, Penalty) else 0.0)
+        ysum[i + 1] = ysum[i] + (it.stretch if isinstance(it, Glue) else 0.0)
+        zsum[i + 1] = zsum[i] + (it.shrink if isinstance(it, Glue) else 0.0)
+    legal = [i for i, it in enumerate(items)
+             if (isinstance(it, Glue) and 0 < i < n - 2 and isinstance(items[i - 1], Box))
+             or (isinstance(it, Penalty) and it.penalty < 10_000)]
+    if not legal or legal[-1] != n - 1:
+        legal.append(n - 1)
+    starts = {}                     # the first item of the line after a break at b
+    for b in legal:
+        i = b + 1
+        while i < n - 1 and not isinstance(items[i], Box):
+            i += 1
+        starts[b] = i
+    starts[-1] = 0
+    first, later = widths(0), widths(1)
+
+    # node: (break index, hyphens in a row) -> (demerits, previous node, ratio)
+    best: dict = {(-1, 0): (0.0, None, 0.0)}
+    active = [(-1, 0)]
+    for b in legal:
+        it = items[b]
+        last = b == n - 1
+        is_pen = isinstance(it, Penalty)
+        flagged = is_pen and it.flagged and not last
+        pen = it.penalty if is_pen else 0.0
+        extra = it.width if is_pen else 0.0
+        found: dict = {}
+        still = []
+        for node in active:
+            a, hy = node
+            s = starts[a]
+            natural = wsum[b] - wsum[s] + extra
+            measure = first if a == -1 else later
+            shrink = zsum[b] - zsum[s]
+            if natural - shrink > measure + 1e-9:
+                continue            # too long for any later break too: drop the node
+            still.append(node)
+            if last:
+                if natural > measure + 1e-9:
+                    continue        # the last line is not justified: its spaces cannot shrink
+                ratio = 0.0
+            elif natural <= measure:
+                stretch = ysum[b] - ysum[s]
+                ratio = (measure - natural) / stretch if stretch > 0 else (0.0 if natural == measure else 1e9)
+            else:
+                ratio = -(natural - measure) / shrink
+            if ratio > tolerance or ratio < -1:
+                continue
+            if flagged and hy >= 2:
+                continue            # never three hyphenated lines in a row
+            badness = min(100 * abs(ratio) ** 3, 10_000)
+            d = (LINE_PENALTY + badness) ** 2 + (pen ** 2 if pen > 0 else -(pen ** 2) if pen > -10_000 else 0)
+            if flagged and hy >= 1:
+                d += DOUBLE_HYPHEN
+            if last and hy >= 1 and a != -1:
+                d += FINAL_HYPHEN
+            if last and a != -1 and natural < measure / 6:
+                d += SHORT_LAST
+            total = best[node][0] + d
+            key = (b, hy + 1 if flagged else 0)
+            if key not in found or total < found[key][0]:
+                found[key] = (total, node, ratio)
+        active = still
+        for key, value in found.items():
+            best[key] = value
+            active.append(key)
+        if not active:
+            return None
+    ends = [k for k in best if k[0] == n - 1]
+    if not ends:
+        return None
+    node = min(ends, key=lambda k: best[k][0])
+    total = best[node][0]
+    breaks, ratios = [], []
+    while node is not None and node[0] != -1:
+        breaks.append(node[0])
+        ratios.append(best[node][2])
+        node = best[node][1]
+    return Plan(breaks[::-1], ratios[::-1], total)
+
+
+def greedy(items: list, widths) -> list[int]:
+    """First-fit breaks (what a browser does), for comparison in tests."""
+    breaks, line, s, width_so_far = [], 0, 0, 0.0
+    n = len(items)
+    last_legal = None
+    i = 0
+    while i < n:
+        it = items[i]
+        legal = (isinstance(it, Glue) and i > 0 and isinstance(items[i - 1], Box)) or \
+                (isinstance(it, Penalty) and it.penalty < 10_000)
+        if legal:
+            natural = width_so_far + (it.width if isinstance(it, Penalty) else 0.0)
+            if natural > widths(line) and last_legal is not None:
+                breaks.append(last_legal)
+                line += 1
+                i = last_legal + 1
+                while i < n and isinstance(items[i], Glue):
+                    i += 1
+                width_so_far, last_legal = 0.0, None
+                continue
+            last_legal = i
+        if not isinstance(it, Penalty):
+            width_so_far += it.width
+        i += 1
+    breaks.append(n - 1)
+    return breaks
+
+
+# --- paragraphs of the paged HTML ----------------------------------------------------------
+
+@dataclass
+class _Piece:
+    node: object            # the element whose .text or .tail holds it
+    attr: str               # "text" or "tail"
+    style: tuple            # (size, italic, bold, caps)
+
+
+def _style_of(el, style):
+    size, italic, bold, caps = style
+    tag = el.tag if isinstance(el.tag, str) else ""
+    classes = (el.get("class") or "").split()
+    if tag in ITALIC_TAGS:
+        italic = not italic if tag == "em" and italic else True
+    if tag in BOLD_TAGS:
+        bold = True
+    if "smallcaps" in classes:
+        caps = True
+    if "noteref" in classes:
+        size = CALL_SIZE
+        italic = bold = caps = False
+    return size, italic, bold, caps
+
+
+def _pieces(par, style) -> list[_Piece]:
+    """The paragraph's text in order, each run with its style; notes (floats) are left out."""
+    out = [_Piece(par, "text", style)]
+
+    def walk(el, style):
+        for child in el:
+            if not isinstance(child.tag, str):
+                out.append(_Piece(child, "tail", style))
+                continue
+            classes = (child.get("class") or "").split()
+            if "footnote" in classes:
+                out.append(_Piece(child, "tail", style))
+                continue
+            if child.tag not in TRANSPARENT or child.get("style") or "math" in classes or "crossref" in classes:
+                raise Unplannable(child.tag)
+            inner = _style_of(child, style)
+            out.append(_Piece(child, "text", inner))
+            walk(child, inner)
+            out.append(_Piece(child, "tail", style))
+
+    walk(par, style)
+    return out
+
+
+def _hyphenator(lang: str):
+    import pyphen
+    for name in (lang.replace("-", "_"), lang.split("-")[0], "en_US"):
+        try:
+            return pyphen.Pyphen(lang=name, left=3, right=3)
+        except KeyError:
+            continue
+    return None
+
+
+WORD = re.compile(r"[^\W\d_]{6,}")
+
+
+def _points(word: str, hyphenator, capitalized: bool) -> list[int]:
+    """Hyphenation points inside a word (offsets), by Pyphen, three letters either side."""
+    if hyphenator is None:
+        return []
+    out = []
+    for m in WORD.finditer(word):
+        run = m.group()
+        if run[0].isupper() and not capitalized:
+            continue
+        if run.isupper():
+            continue
+        out += [m.start() + p for p in hyphenator.positions(run) if 3 <= p <= len(run) - 3]
+    return out
+
+
+def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, capitalized: bool) -> int | None:
+    """Break one paragraph element in place; the number of lines planned, or None (left alone).
+
+    WeasyPrint only widens spaces; shrink comes from a negative `word-spacing` on the
+    paragraph (every space narrowed by the most it may shrink), which justification then
+    widens again: each planned line is no longer than the measure at its narrowest."""
+    from lxml import etree
+    style = (size, False, False, False)
+    shrink = round(width(" ", size) * SHRINK, 3)
+    pieces = _pieces(par, style)
+    chars: list[tuple[int, int]] = []          # (piece index, offset) for every character
+    text = []
+    for k, p in enumerate(pieces):
+        s = getattr(p.node, p.attr) or ""
+        if SHY in s:
+            raise Unplannable("soft hyphen")
+        for j, ch in enumerate(s):
+            chars.append((k, j))
+            text.append(ch)
+    full = "".join(text)
+    if not full.strip(" \t\n\r\f"):
+        return None
+    items, where = [], []       # where[i]: (kind, char index) for glue and penalties
+    for m in re.finditer(r"[^ \t\n\r\f]+|[ \t\n\r\f]+", full):      # a no-break space is part of a word
+        if not m.group().strip(" \t\n\r\f"):
+            before, after = full[m.start() - 1] if m.start() else "", full[m.end():m.end() + 1]
+            # Pango (UAX #14, LB15) does not break a closing quotation mark from an opening
+            # bracket after it: no break planned there either.
+            glued = before in QUOTES and after in OPENERS
+            if items and isinstance(items[-1], Box) and glued:
+                st = pieces[chars[m.start()][0]].style
+                w = width(" ", st[0], st[1], st[2], st[3])
+                items.append(Penalty(0.0, 10_000))
+                where.append(("none", m.start(), m.start()))
+                items.append(Glue(w, w * STRETCH, shrink))  # after a penalty: not a break
+                where.append(("space", m.start(), m.end()))
+                continue
+            if items and isinstance(items[-1], Box):
+                st = pieces[chars[m.start()][0]].style
+                w = width(" ", st[0], st[1], st[2], st[3])
+                items.append(Glue(w, w * STRETCH, shrink))
+                where.append(("space", m.start(), m.end()))
+            continue
+        word, base = m.group(), m.start()
+        cuts = sorted({0, len(word)} | {p for p in _points(word, hyphenator, capitalized)}
+                      | {i + 1 for i, ch in enumerate(word[:-1])     # a hyphen or dash between letters
+                         if ch in "-\u2010\u2013\u2014/" and i > 0 and word[i - 1].isalnum() and word[i + 1].isalnum()})
+        for a, b in zip(cuts, cuts[1:]):
+            w = 0.0
+            run_start = a
+            for i in range(a, b + 1):     # sum widths by style runs
+                if i == b or pieces[chars[base + i][0]].style != pieces[chars[base + run_start][0]].style:
+                    st = pieces[chars[base + run_start][0]].style
+                    w += width(word[run_start:i], *st)
+                    run_start = i
+            items.append(Box(w))
+            if b < len(word):
+                st = pieces[chars[base + b][0]].style
+                if word[b - 1] in "-\u2010\u2013\u2014/":
+                    items.append(Penalty(0.0, HYPHEN_PENALTY if word[b - 1] in "-\u2010" else 0,
+                                         word[b - 1] in "-\u2010"))
+                    where.append(("hard", base + b, base + b))
+                else:
+                    items.append(Penalty(width("-", *st), HYPHEN_PENALTY, True))
+                    where.append(("soft", base + b, base + b))
+    while items and not isinstance(items[-1], Box):
+        items.pop()
+        where.pop()
+    if not items:
+        return None
+    items.append(Glue(0.0, 1e6))
+    where.append(("end", len(full), len(full)))
+    items.append(Penalty(0.0, -10_000))
+    where.append(("end", len(full), len(full)))
+    usable = measure - SAFETY
+    widths = lambda line: usable - (indent if line == 0 else 0.0)
+    plan = knuth_plass(items, widths) or knuth_plass(items, widths, EMERGENCY)
+    if plan is None:
+        return None
+    chosen = set(plan.breaks)
+    # the edit, per character: index -> replacement
+    edit: dict[int, str] = {}
+    glue_or_pen = [j for j, it in enumerate(items) if not isinstance(it, Box)]
+    for j, (kind, a, b) in zip(glue_or_pen, where):
+        if kind == "space" and j not in chosen:
+            edit[a] = NBSP
+            for c in range(a + 1, b):
+                edit[c] = ""
+        elif kind == "soft" and j in chosen:
+            edit[a] = SHY + full[a]
+        elif kind == "hard" and j not in chosen:
+            edit[a] = WJ + full[a]
+    strings = [list(getattr(p.node, p.attr) or "") for p in pieces]
+    for c, new in edit.items():
+        k, off = chars[c]
+        strings[k][off] = new
+    # The last line is not justified: its text keeps the face's own spaces (word-spacing: normal).
+    breaks_at = [where[glue_or_pen.index(j)][1] for j in plan.breaks[:-1]]
+    tail_from = chars[breaks_at[-1]] if breaks_at else (0, 0)
+    for k, (p, s) in enumerate(zip(pieces, strings)):
+        if getattr(p.node, p.attr) is None:
+            continue
+        joined = "".join(s)
+        cut = 0 if k > tail_from[0] else len("".join(s[:tail_from[1]])) if k == tail_from[0] else None
+        if cut is None or not joined[cut:].strip(" \t\n\r\f"):
+            setattr(p.node, p.attr, joined)
+            continue
+        span = etree.Element("span", {"style": "word-spacing: normal"})
+        span.text = joined[cut:]
+        setattr(p.node, p.attr, joined[:cut])
+        if p.attr == "text":
+            p.node.insert(0, span)
+        else:
+            parent = p.node.getparent()
+            parent.insert(parent.index(p.node) + 1, span)
+    par.set("style", f"word-spacing: -{shrink}pt")
+    return len(plan.breaks)
+
+
+def _guard_capitals(par, hyphenator) -> None:
+    """Greedy setting: capitalised words wrapped in `hyphens: manual` (WeasyPrint does not hyphenate them)."""
+    from lxml import etree
+    for p in _pieces_loose(par):
+        s = getattr(p.node, p.attr)
+        if not s or not re.search(r"\b[A-Z][^\W\d_]{5,}", s):
+            continue
+        parts = re.split(r"(\b[A-Z][^\W\d_]{5,})", s)
+        setattr(p.node, p.attr, parts[0])
+        parent, index = (p.node, 0) if p.attr == "text" else (p.node.getparent(), p.node.getparent().index(p.node) + 1)
+        last = None
+        for j in range(1, len(parts), 2):
+            span = etree.Element("span", {"class": "nohyphen", "style": "hyphens: manual"})
+            span.text = parts[j]
+            span.tail = parts[j + 1]
+            parent.insert(index, span)
+            index += 1
+            last = span
+        del last
+
+
+def _pieces_loose(par):
+    """Every text run of the paragraph outside its notes (they are paragraphs of their own) and links."""
+    out = [_Piece(par, "text", None)]
+
+    def walk(el):
+        for child in el:
+            if isinstance(child.tag, str) and "footnote" not in (child.get("class") or "").split() \
+                    and child.tag != "a" and "nohyphen" not in (child.get("class") or "").split():
+                out.append(_Piece(child, "text", None))
+                walk(child)
+            out.append(_Piece(child, "tail", None))
+
+    walk(par)
+    return out
+
+
+def _paragraphs(root):
+    """(element, size, indent?) for each justified paragraph of the body and of the notes."""
+    for par in root.iter("p"):
+        if par.get("class"):
+            continue
+        anc = {a.tag for a in par.iterancestors()} | {c for a in par.iterancestors()
+                                                      for c in (a.get("class") or "").split()}
+        if "main" not in anc or anc & {"blockquote", "li", "figure", "table", "td", "th", "plate", "nav"}:
+            continue
+        prev = par.getprevious()
+        prev_classes = (prev.get("class") or "").split() if prev is not None else []
+        indented = prev is not None and prev.tag not in NOT_INDENTED and "opening-author" not in prev_classes
+        yield par, BODY_SIZE, indented
+    for span in root.iter("span"):
+        classes = (span.get("class") or "").split()
+        if "fn-p" in classes:
+            parent = span.getparent()
+            if parent is None or "footnote" not in (parent.get("class") or "").split():
+                continue
+            prev = span.getprevious()
+            indented = prev is not None and "fn-p" in (prev.get("class") or "").split()
+            yield span, NOTE_SIZE, indented
+
+
+def measure_from_css(page_css: str) -> float | None:
+    """The text block's width in points, read off the edition's page CSS (html/render.py page_css)."""
+    size = re.search(r"@page\s*\{\s*size:\s*([\d.]+)pt\s+([\d.]+)pt", page_css)
+    margin = re.search(r"@page\s*:right\s*\{\s*margin:\s*([\d.]+)pt\s+([\d.]+)pt\s+([\d.]+)pt\s+([\d.]+)pt", page_css)
+    if not size or not margin:
+        return None
+    return float(size.group(1)) - float(margin.group(2)) - float(margin.group(4))
+
+
+def plan(html: str, page_css: str, skip: frozenset = frozenset()) -> tuple[str, dict]:
+    """The paged HTML with its paragraphs broken whole; {key: (planned line count, first words)}.
+
+    Keys (data-kp) number the planned paragraphs in document order; `skip` holds keys to
+    leave to WeasyPrint (they did not break as planned)."""
+    head = html[:600]
+    if "data-line-breaking=" not in head:
+        return html, {}
+    total_fit = 'data-line-breaking="total-fit"' in head
+    capitalized = 'data-hyphenate-capitalized="true"' in head
+    measure = measure_from_css(page_css)
+    if measure is None:
+        return html, {}
+    import lxml.html
+    root = lxml.html.document_fromstring(html)
+    lang = root.get("lang") or "en"
+    hyphenator = _hyphenator(lang)
+    planned = {}
+    for key, (par, size, indented) in enumerate(list(_paragraphs(root)), start=1):
+        if not total_fit or str(key) in skip:
+            if not capitalized:
+                _guard_capitals(par, hyphenator)
+            continue
+        try:
+            lines = plan_paragraph(par, size, measure, INDENT * size if indented else 0.0, hyphenator, capitalized)
+        except Unplannable:
+            lines = None
+        if lines is None:
+            if not capitalized:
+                _guard_capitals(par, hyphenator)
+            continue
+        par.set("data-kp", str(key))
+        par.set("style", ((par.get("style") or "") + "; hyphens: manual").lstrip("; "))
+        for note in par.iter("span"):
+            if "footnote" in (note.get("class") or "").split():
+                note.set("style", "word-spacing: normal")
+        planned[str(key)] = (lines, " ".join(par.text_content().replace(NBSP, " ").split()[:6]))
+    return lxml.html.tostring(root, doctype="<!DOCTYPE html>", encoding="unicode"), planned
+
+
+def verify(document, planned: dict) -> list[str]:
+    """Keys of planned paragraphs whose laid-out line count differs from the plan."""
+    from imprint.typeset.fence.lines import lines_by_attribute
+    laid = lines_by_attribute(document, "data-kp")
+    return sorted((k for k, (n, _) in planned.items() if laid.get(k, n) != n), key=int)

@@ -1,0 +1,212 @@
+#!/usr/bin/env python3
+"""Our PDF against a Typst setting of the same manuscript: word spacing and hyphenation, measured alike.
+
+    python scripts/typeset_compare.py book/essay.md --ours /tmp/kp-base/the-....pdf
+    python scripts/typeset_compare.py ../shared/corpus/communist-manifesto/book.md --ours X.pdf --typst-pdf /tmp/cm-typst.pdf
+
+The manuscript is converted with pandoc (`-t typst`) and compiled with the `typst` package
+(test extra) in the same face (Linux Libertine O from styles/fonts/libertine), size (11 pt),
+leading (14.4 pt), page (6 × 9 in) and text block as our PDF (its margins are read off the
+built PDF), language and hyphenation. Both PDFs are then measured by `measure()`:
+
+- lines are pdfplumber's characters grouped by page and baseline; a body line is set in
+  11 pt, a note line in 9 pt below the page's last body line (running heads, folios, quotes
+  and note calls are left out);
+- a justified line reaches the right edge of the text block and is not the last of the
+  block on its page that ends short; its word space is the mean gap between words against
+  the face's natural space (hmtx of the space glyph × size / unitsPerEm);
+- a hyphenated line end is a line ending in '-', U+2010 or a soft hyphen with a letter
+  before it and a lowercase letter starting the next line; it is *added* when the two
+  pieces joined without the hyphen are a word of the manuscript and joined with it are not;
+- a run of three is three consecutive hyphenated lines; a recto's foot is the last body line
+  of an odd page; a spread's baseline difference is that of the last body lines of pages 2k, 2k+1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import sys
+import tempfile
+from collections import Counter, defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FONT_DIR = ROOT / "styles" / "fonts" / "libertine"
+FONT = FONT_DIR / "LinLibertine_R.otf"
+HYPHENS = ("-", "\u2010", "\u00ad")
+SIZE = 11.0
+NOTE_SIZE = 9.0
+
+
+def natural_space(font: Path = FONT, size: float = SIZE) -> float:
+    """The face's own word space at `size`, in points."""
+    from fontTools.ttLib import TTFont
+    f = TTFont(str(font))
+    glyph = f.getBestCmap()[32]
+    return f["hmtx"][glyph][0] * size / f["head"].unitsPerEm
+
+
+def _lines(pdf_path: Path):
+    """[(page_number, kind, [chars])] in reading order; kind is 'body' or 'note'."""
+    import pdfplumber
+    out = []
+    with pdfplumber.open(str(pdf_path)) as pdf:
+        for number, page in enumerate(pdf.pages, start=1):
+            rows = defaultdict(list)
+            for c in page.chars:
+                if c["text"].isspace() and c["text"] != "\u00ad":
+                    continue
+                size = round(c["size"], 1)
+                if abs(size - SIZE) < 0.3:
+                    kind = "body"
+                elif abs(size - NOTE_SIZE) < 0.3:
+                    kind = "note"
+                else:
+                    continue
+                rows[(kind, round(c["bottom"]))].append(c)
+            merged: dict = {}
+            for (kind, y), chars in sorted(rows.items(), key=lambda kv: kv[0][1]):
+                near = [k for k in merged if k[0] == kind and abs(k[1] - y) <= 1]
+                merged.setdefault(near[0] if near else (kind, y), []).extend(chars)
+            body_bottom = max((y for k, y in merged if k == "body"), default=None)
+            body_top = min((y for k, y in merged if k == "body"), default=None)
+            for (kind, y), chars in sorted(merged.items(), key=lambda kv: kv[0][1]):
+                if kind == "note" and (body_top is not None and y < body_top):
+                    continue        # running head / folio
+                if kind == "note" and body_bottom is not None and y < body_bottom:
+                    continue        # 9 pt inside the body (a table, a caption)
+                chars.sort(key=lambda c: c["x0"])
+                out.append((number, kind, chars, y))
+    return out
+
+
+def measure(pdf_path, source_text: str = "", font: Path = FONT) -> dict:
+    """The measures of one PDF: {'body': {...}, 'note': {...}, 'pages': {...}}."""
+    lines = _lines(Path(pdf_path))
+    words = set(re.findall(r"[^\W\d_]+(?:[-\u2010][^\W\d_]+)*", source_text.lower()))
+    right = {}
+    for parity in (0, 1):
+        ends = Counter(round(ch[-1]["x1"]) for n, k, ch, y in lines if n % 2 == parity and k == "body")
+        right[parity] = ends.most_common(1)[0][0] if ends else 0
+    result = {}
+    for kind, size in (("body", SIZE), ("note", NOTE_SIZE)):
+        natural = natural_space(font, size)
+        mine = [(n, ch, y) for n, k, ch, y in lines if k == kind]
+        ratios, hyphenated, added = [], [], 0
+        for i, (n, ch, y) in enumerate(mine):
+            text = "".join(c["text"] for c in ch)
+            nxt = mine[i + 1] if i + 1 < len(mine) else None
+            hy = (len(text) > 1 and text[-1] in HYPHENS and text[-2].isalpha() and nxt is not None
+                  and "".join(c["text"] for c in nxt[1])[:1].islower())
+            hyphenated.append(hy)
+            if hy:
+                before = re.findall(r"[^\W\d_]+$", text[:-1])
+                after = re.findall(r"^[^\W\d_]+", "".join(c["text"] for c in nxt[1]))
+                joined = (before[0] if before else "") + (after[0] if after else "")
+                hard = f"{before[0] if before else ''}-{after[0] if after else ''}".lower()
+                if not words or (joined.lower() in words and hard not in words) or hard not in words:
+                    added += 1
+            full = ch[-1]["x1"] >= right[n % 2] - 0.8
+            if not full or len(ch) < 2:
+                continue
+            gaps = [b["x0"] - a["x1"] for a, b in zip(ch, ch[1:])]
+            if any(g > 6 * natural for g in gaps):
+                continue        # a contents line: title and folio apart, not a justified line
+            spaces = [g for g in gaps if g > 0.5 * natural]
+            if spaces:
+                ratios.append(statistics.mean(spaces) / natural)
+        runs = sum(1 for i in range(len(hyphenated) - 2) if all(hyphenated[i:i + 3]))
+        result[kind] = {
+            "lines": len(mine), "justified": len(ratios),
+            "over 1.5x": sum(r > 1.5 for r in ratios), "over 2x": sum(r > 2 for r in ratios),
+            "worst": round(max(ratios), 2) if ratios else 0.0,
+            "median": round(statistics.median(ratios), 2) if ratios else 0.0,
+            "hyphenated ends": sum(hyphenated), "added hyphens": added,
+            "hyphenated %": round(100 * sum(hyphenated) / len(mine), 1) if mine else 0.0,
+            "runs of 3": runs,
+        }
+    last = {}
+    for n, k, ch, y in lines:
+        if k == "body":
+            last[n] = (ch, y)
+    foot = sum(1 for n, (ch, y) in last.items()
+               if n % 2 == 1 and "".join(c["text"] for c in ch)[-1:] in HYPHENS)
+    diffs = [abs(last[n][1] - last[n + 1][1]) for n in last if n % 2 == 0 and n + 1 in last]
+    result["pages"] = {"pages with text": len(last), "hyphen at recto foot": foot,
+                       "spreads": len(diffs), "spreads uneven >1pt": sum(d > 1 for d in diffs),
+                       "worst spread diff pt": round(max(diffs), 1) if diffs else 0.0}
+    return result
+
+
+def text_block(pdf_path) -> tuple[float, float, float, float]:
+    """(top, bottom, left, right) margins of the text block of a built PDF, in points (recto)."""
+    lines = _lines(Path(pdf_path))
+    import pdfplumber
+    with pdfplumber.open(str(pdf_path)) as pdf:
+        width, height = pdf.pages[0].width, pdf.pages[0].height
+    rectos = [(ch, y) for n, k, ch, y in lines if k == "body" and n % 2 == 1]
+    left = Counter(round(ch[0]["x0"], 1) for ch, y in rectos).most_common(1)[0][0]
+    right = Counter(round(ch[-1]["x1"], 1) for ch, y in rectos).most_common(1)[0][0]
+    firsts: dict = {}
+    for n, k, ch, y in lines:      # the top of each recto's first body line; the usual one wins
+        if k == "body" and n % 2 == 1 and n not in firsts:
+            firsts[n] = round(min(c["top"] for c in ch))
+    tops = Counter(firsts.values())
+    first_top = min(t for t, count in tops.items() if count == max(tops.values()))
+    # the first baseline stands one line below the block's top, less the leading's half-gap
+    top = first_top - (14.4 - 11) / 2 - 0.5
+    return top, 64.8, left, width - right, (width, height)
+
+
+def typst_source(markdown: Path, margins) -> str:
+    import pypandoc
+    body = pypandoc.convert_file(str(markdown), "typst", format="markdown")
+    top, bottom, inside, outside, (width, height) = margins
+    preamble = f"""#set page(width: {width}pt, height: {height}pt,
+  margin: (top: {top:.2f}pt, bottom: {bottom:.2f}pt, inside: {inside:.2f}pt, outside: {outside:.2f}pt))
+#set text(font: "Linux Libertine O", size: 11pt, lang: "en", hyphenate: true,
+  top-edge: 0.8em, bottom-edge: -0.2em)
+#set par(justify: true, leading: 3.4pt, spacing: 3.4pt, first-line-indent: 1.2em)
+#show heading: set text(size: 11pt, weight: "regular")
+#show heading: set block(above: 14.4pt, below: 7.2pt)
+#show footnote.entry: set text(size: 9pt, top-edge: 0.8em, bottom-edge: -0.2em)
+#show footnote.entry: set par(leading: 2.5pt)
+"""
+    return preamble + body
+
+
+def typeset_typst(markdown: Path, margins, out: Path) -> Path:
+    import typst
+    source = out.with_suffix(".typ")
+    source.write_text(typst_source(markdown, margins), encoding="utf-8")
+    typst.compile(str(source), output=str(out), font_paths=[str(FONT_DIR)])
+    return out
+
+
+def table(ours: dict, theirs: dict) -> str:
+    rows = [f"{'':28} {'ours':>10} {'Typst':>10}"]
+    for part in ("body", "note", "pages"):
+        rows.append(f"[{part}]")
+        for key in ours[part]:
+            rows.append(f"  {key:26} {ours[part][key]!s:>10} {theirs[part][key]!s:>10}")
+    return "\n".join(rows)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("manuscript", type=Path, help="the Markdown manuscript (one file)")
+    ap.add_argument("--ours", type=Path, required=True, help="our built PDF of that manuscript")
+    ap.add_argument("--typst-pdf", type=Path, help="where to write Typst's PDF (default: a temporary file)")
+    args = ap.parse_args(argv)
+    text = args.manuscript.read_text(encoding="utf-8")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = args.typst_pdf or Path(tmp) / "typst.pdf"
+        typeset_typst(args.manuscript, text_block(args.ours), out)
+        print(table(measure(args.ours, text), measure(out, text)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,217 @@
+"""Total-fit line breaking (imprint/typeset/linebreak.py): the Knuth–Plass core on synthetic
+paragraphs, and a real book set with it on and off, measured on the written PDFs with
+scripts/typeset_compare.py's measuring."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+import re
+import sys
+import unicodedata
+
+import pdfplumber
+import pytest
+
+from conftest import METADATA, ROOT, run_cli, write_book
+from imprint.typeset import linebreak as lb
+from imprint.typeset.linebreak import Box, Glue, Penalty
+
+sys.path.insert(0, str(ROOT / "scripts"))
+import typeset_compare  # noqa: E402
+
+ESSAY = (ROOT / "book" / "essay.md").read_text(encoding="utf-8")
+
+
+# --- the core ------------------------------------------------------------------------------
+
+def paragraph(words, space=1.0, stretch=0.5):
+    items = []
+    for w in words:
+        if items:
+            items.append(Glue(space, stretch))
+        items.append(Box(w))
+    return items + [Glue(0.0, 1e6), Penalty(0.0, -10_000)]
+
+
+def demerits(items, breaks, measure):
+    """The same demerits as knuth_plass (no penalties, no hyphens), for any list of breaks; None if infeasible."""
+    total, prev = 0.0, -1
+    for n, b in enumerate(breaks):
+        s = prev + 1
+        while not isinstance(items[s], Box) and s != len(items) - 1:
+            s += 1
+        natural = sum(it.width for it in items[s:b] if not isinstance(it, Penalty))
+        stretch = sum(it.stretch for it in items[s:b] if isinstance(it, Glue))
+        last = b == len(items) - 1
+        if natural > measure:
+            return None
+        ratio = 0.0 if last else (measure - natural) / stretch if stretch else (0.0 if natural == measure else 1e9)
+        if ratio > lb.TOLERANCE:
+            return None
+        total += (lb.LINE_PENALTY + 100 * ratio ** 3) ** 2
+        if last and n > 0 and natural < measure / 6:
+            total += lb.SHORT_LAST
+        prev = b
+    return total
+
+
+def all_breakings(items):
+    legal = [i for i, it in enumerate(items) if isinstance(it, Glue) and 0 < i < len(items) - 2]
+    for k in range(len(legal) + 1):
+        for chosen in itertools.combinations(legal, k):
+            yield list(chosen) + [len(items) - 1]
+
+
+def test_knuth_plass_finds_the_known_optimum_of_a_small_paragraph():
+    # measure 10: "aaa bb cc" fits on one line exactly... greedy fills line 1 to the brim
+    # and leaves line 2 loose; total fit evens them out.
+    words = [3, 3, 3, 2, 3, 3, 3, 2]
+    items = paragraph(words)
+    plan = lb.knuth_plass(items, lambda line: 12.0)
+    assert plan is not None
+    best = min((d, b) for b in all_breakings(items) if (d := demerits(items, b, 12.0)) is not None)
+    assert plan.breaks == best[1]
+    assert demerits(items, plan.breaks, 12.0) == pytest.approx(best[0])
+
+
+def test_total_fit_is_optimal_and_greedy_is_worse_where_first_fit_leaves_a_loose_line():
+    rng = random.Random(19)
+    checked = strictly_better = 0
+    for _ in range(60):
+        short = paragraph([rng.choice([2, 3, 4, 5, 6, 7]) for _ in range(rng.randint(8, 12))], stretch=1.0)
+        plan = lb.knuth_plass(short, lambda line: 20.0)
+        if plan is not None:        # optimal among every breaking (brute force)
+            optimum = min(d for b in all_breakings(short) if (d := demerits(short, b, 20.0)) is not None)
+            assert demerits(short, plan.breaks, 20.0) == pytest.approx(optimum)
+            checked += 1
+        long = paragraph([rng.choice([2, 3, 4, 5, 6, 7]) for _ in range(rng.randint(30, 40))], stretch=1.0)
+        plan = lb.knuth_plass(long, lambda line: 30.0)
+        if plan is None:
+            continue
+        ours = demerits(long, plan.breaks, 30.0)
+        first_fit = demerits(long, lb.greedy(long, lambda line: 30.0), 30.0)
+        assert first_fit is None or ours <= first_fit + 1e-6
+        strictly_better += first_fit is None or first_fit > ours + 1e-6
+    assert checked >= 30 and strictly_better >= 10, (checked, strictly_better)
+
+
+def test_never_three_hyphenated_lines_in_a_row():
+    # Long breakable words: hyphenating every line would fit best, but a third in a row is not allowed.
+    rng = random.Random(3)
+    pairs = 0
+    for _ in range(30):
+        items = []
+        for n in range(rng.randint(20, 30)):
+            if items:
+                items.append(Glue(1.0, 0.5, 1 / 3))
+            if rng.random() < 0.7:
+                items += [Box(rng.choice([3.0, 4.0, 5.0])), Penalty(0.5, lb.HYPHEN_PENALTY, True),
+                          Box(rng.choice([3.0, 4.0, 5.0]))]
+            else:
+                items.append(Box(rng.choice([2.0, 3.0])))
+        items += [Glue(0.0, 1e6), Penalty(0.0, -10_000)]
+        plan = lb.knuth_plass(items, lambda line: 16.0) or lb.knuth_plass(items, lambda line: 16.0, lb.EMERGENCY)
+        assert plan is not None
+        flagged = [isinstance(items[b], Penalty) and items[b].flagged for b in plan.breaks[:-1]]
+        assert not any(all(flagged[i:i + 3]) for i in range(len(flagged) - 2)), flagged
+        pairs += any(all(flagged[i:i + 2]) for i in range(len(flagged) - 1))
+    assert pairs > 0        # the rule was put to the test: two in a row happen, three never
+
+
+def test_capitalised_words_get_no_hyphenation_points_unless_asked():
+    hy = lb._hyphenator("en")
+    assert lb._points("Constantinople", hy, capitalized=False) == []
+    assert lb._points("Constantinople", hy, capitalized=True)
+    assert all(3 <= p <= len("revolutionary") - 3 for p in lb._points("revolutionary", hy, False))
+
+
+def test_the_setting_changes_the_breaks():
+    css = "@page { size: 432pt 648pt; }\n@page :right { margin: 54pt 45pt 64.8pt 57.6pt; }"
+    text = " ".join(ESSAY.split("\n\n")[2:4])
+    html = ('<!DOCTYPE html><html data-line-breaking="{}" data-hyphenate-capitalized="false" lang="en">'
+            '<body><main><p>{}</p><p>{}</p></main></body></html>')
+    on, planned = lb.plan(html.format("total-fit", text, text), css)
+    off, none = lb.plan(html.format("greedy", text, text), css)
+    assert planned and not none
+    assert "\u00a0" in on and "\u00a0" not in off
+
+
+# --- a real book ---------------------------------------------------------------------------
+
+def tiny_text() -> str:
+    paragraphs = [p for p in ESSAY.split("\n\n") if p.strip() and not p.startswith(("#", "[^"))][:16]
+    paragraphs[3] += "[^a]"
+    paragraphs[9] += "[^b]"
+    notes = ("[^a]: A note long enough to be set as a justified paragraph of its own: Trotsky’s theory held that "
+             "Russian capitalism was so backward that its capitalist class was incapable of introducing "
+             "bourgeois democratic reforms; that job would fall to the working class in power.\n\n"
+             "[^b]: A second note, *in part in italics*, with a name or two: Constantinople, Petrograd.")
+    return "# A Chapter\n\n" + "\n\n".join(paragraphs) + "\n\n" + notes + "\n"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    out = {}
+    for mode in ("total-fit", "greedy"):
+        root = tmp_path_factory.mktemp(mode)
+        book = write_book(root / "book", tiny_text(), METADATA + f"line-breaking: {mode}\n")
+        result = run_cli("--book", book, "--out", root / "out", "--no-cache", "--edition", "pdf")
+        assert result.code == 0, result.err
+        report = json.loads(next((root / "out").glob("*.report.json")).read_text())
+        out[mode] = (next((root / "out").glob("*.pdf")), report)
+    return out
+
+
+def _text(pdf, kind):
+    lines = [ch for n, k, ch, y in typeset_compare._lines(pdf) if k == kind]
+    text = "".join(c["text"] for ch in lines for c in ch)
+    return re.sub(r"[\s\u00ad\u2010\u2060-]", "", unicodedata.normalize("NFC", text))
+
+
+def test_total_fit_sets_fewer_loose_lines_and_no_hyphen_ladders(built):
+    on = typeset_compare.measure(built["total-fit"][0], tiny_text())
+    off = typeset_compare.measure(built["greedy"][0], tiny_text())
+    assert on["body"]["justified"] > 60
+    assert on["body"]["over 1.5x"] < off["body"]["over 1.5x"], (on, off)
+    assert on["body"]["median"] < off["body"]["median"]
+    assert on["body"]["runs of 3"] == 0 and on["note"]["runs of 3"] == 0
+
+
+def test_no_capitalised_word_is_hyphenated_either_way(built):
+    for pdf, _ in built.values():
+        with pdfplumber.open(str(pdf)) as doc:
+            lines = [ln for page in doc.pages for ln in (page.extract_text() or "").splitlines()]
+        hyphenated = 0
+        for line in lines:
+            if line[-1:] in "\u2010-\u00ad" and line[-2:-1].isalpha():
+                word = re.findall(r"[^\W\d_]+$", line[:-1])[0]
+                assert not word[0].isupper(), line
+                hyphenated += 1
+        assert hyphenated > 3       # the test saw hyphenation at work
+
+
+def test_the_text_and_the_notes_are_unchanged_and_notes_stay_with_their_calls(built):
+    (on_pdf, on_report), (off_pdf, off_report) = built["total-fit"], built["greedy"]
+    assert _text(on_pdf, "body") == _text(off_pdf, "body")
+    assert _text(on_pdf, "note") == _text(off_pdf, "note")
+    for report in (on_report, off_report):
+        codes = {f["code"] for f in report["findings"]}
+        assert "L102" not in codes and "L201" not in codes and "L221" not in codes, codes
+
+
+def test_the_comparison_script_sets_the_book_with_typst_and_measures_both(built, tmp_path, capsys):
+    manuscript = tmp_path / "text.md"
+    manuscript.write_text(tiny_text(), encoding="utf-8")
+    typst_pdf = tmp_path / "typst.pdf"
+    assert typeset_compare.main([str(manuscript), "--ours", str(built["total-fit"][0]),
+                                 "--typst-pdf", str(typst_pdf)]) == 0
+    table = capsys.readouterr().out
+    assert "ours" in table and "Typst" in table and "over 1.5x" in table and "hyphen at recto foot" in table
+    theirs = typeset_compare.measure(typst_pdf, tiny_text())
+    assert theirs["body"]["justified"] > 60 and theirs["note"]["lines"] >= 3
+    with pdfplumber.open(str(typst_pdf)) as pdf:
+        fonts = {c["fontname"].split("+")[-1] for page in pdf.pages for c in page.chars}
+        assert any("Libertine" in f for f in fonts), fonts
+        assert (pdf.pages[0].width, pdf.pages[0].height) == (432, 648)
