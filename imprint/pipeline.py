@@ -82,6 +82,9 @@ def memoized(build):
         if files is not None:
             key = cache.digest("build", inputs[0], settings.key(), files, os.environ.get("SOURCE_DATE_EPOCH"))
             entry = store.load("build", key)
+            if entry is not None and "result" in entry and not _outputs_match(entry):
+                store.note_damaged("build")     # built again, like a fresh build, and said so (C002)
+                entry = None
             if entry is not None:
                 say("nothing has changed since the last build: its results, from the cache")
                 if "failed" in entry:
@@ -94,7 +97,8 @@ def memoized(build):
             book_path_files = cache.book_files(book_path, skip=skip)
             if (cache.toolchain(), book_path_files) != inputs:
                 store.forget_stored()
-            elif key and entry is not None:
+            elif key and entry is not None and not store.damaged:
+                # (a build that met damaged entries reports C002: its result is not replayed)
                 store.store("build", key, entry)
             store.prune()
 
@@ -106,7 +110,7 @@ def memoized(build):
                     settle({"failed": failure.message, "findings": failure.findings})
                 raise
         if store.enabled:
-            settle({"result": _slim(result)})
+            settle({"result": _slim(result), "outputs": _output_digests(result)})
         return result
 
     return wrapper
@@ -120,6 +124,15 @@ def _slim(result):
     """The result without the manuscript's syntax tree (large, and unused once built)."""
     slim = dataclasses.replace(result, book=dataclasses.replace(result.book, ast={}), written=[])
     return slim
+
+
+def _output_digests(result) -> dict[str, str]:
+    return {r.file: cache.digest(r.data) for r in result.editions}
+
+
+def _outputs_match(entry) -> bool:
+    """A whole-build entry's outputs are the ones its build verified (their digests, made then)."""
+    return entry.get("outputs") == _output_digests(entry["result"])
 
 
 def _replay(result, out: Path):
