@@ -332,3 +332,52 @@ def test_an_edited_pandoc_entry_is_never_used(tmp_path):
     with zipfile.ZipFile(out / "a-tiny-book.epub") as epub:
         text = b"".join(epub.read(name) for name in epub.namelist())
     assert b"Forged" not in text and b"Some text" in text
+
+
+# --- 9. SIGTERM while the outputs are moved into place: the message says what the folder holds ---
+
+def _sigterm_at_last_move(monkeypatch, fail: bool = False):
+    import signal
+
+    from imprint import pipeline
+
+    def hook(final, index, count):
+        if index == count - 1:
+            os.kill(os.getpid(), signal.SIGTERM)       # held until the moves are done
+            if fail:
+                raise OSError(28, "No space left on device", str(final))
+    monkeypatch.setattr(pipeline, "_after_move", hook)
+
+
+def test_sigterm_during_the_moves_reports_the_outputs_in_place(tiny_book, tmp_path, monkeypatch):
+    book = tiny_book(TEXT)
+    out = tmp_path / "out"
+    assert run_cli("--book", book, "--out", out, "--edition", "pdf", "--no-cache").code == 0
+    (book / "text.md").write_text(TEXT.replace("Some text", "Newer text"), encoding="utf-8")
+    _sigterm_at_last_move(monkeypatch)
+    result = run_cli("--book", book, "--out", out, "--edition", "pdf", "--no-cache")
+    assert result.code == 0, result.err
+    assert f"interrupted after writing: all 2 outputs are in place in {out}" in result.err
+    assert "nothing was written" not in result.err
+    assert "Newer" in _pdf_text(out / "a-tiny-book.pdf")
+    assert sorted(os.listdir(out)) == ["a-tiny-book.pdf", "a-tiny-book.report.json"]
+
+
+def test_sigterm_during_moves_that_fail_reports_nothing_written(tiny_book, tmp_path, monkeypatch):
+    book = tiny_book(TEXT)
+    out = tmp_path / "out"
+    assert run_cli("--book", book, "--out", out, "--edition", "pdf", "--no-cache").code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    (book / "text.md").write_text(TEXT.replace("Some text", "Newer text"), encoding="utf-8")
+    _sigterm_at_last_move(monkeypatch, fail=True)
+    result = run_cli("--book", book, "--out", out, "--edition", "pdf", "--no-cache")
+    assert result.code == 130
+    assert one_line(result.err) == "interrupted; nothing was written"
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def _pdf_text(path: Path) -> str:
+    import pdfplumber
+
+    with pdfplumber.open(path) as pdf:
+        return " ".join(page.extract_text() or "" for page in pdf.pages)
