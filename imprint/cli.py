@@ -248,6 +248,10 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("interrupted; nothing was written", file=err)
         return 130
+    except MemoryError:             # in this process (the typesetting processes report their limit)
+        print("the build ran out of memory; nothing was written (hint: close other programs, or build "
+              "fewer editions at once with --edition)", file=err)
+        return ExitCode.LIMIT
     except Exception:  # a bug in imprint, not a user mistake
         if args.debug:
             traceback.print_exc()

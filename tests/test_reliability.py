@@ -381,3 +381,20 @@ def _pdf_text(path: Path) -> str:
 
     with pdfplumber.open(path) as pdf:
         return " ".join(page.extract_text() or "" for page in pdf.pages)
+
+
+# --- 5. out of memory under --memory-limit is a limit, named -------------------------------------
+
+def test_a_tight_memory_limit_is_exit_5_naming_the_limit(tmp_path):
+    book = write_book(tmp_path / "book", TEXT)
+    out = tmp_path / "out"
+    result = build_py("--book", book, "--out", out, "--edition", "pdf", "--memory-limit", 200, "--no-cache",
+                      env=environment(tmp_path))
+    assert result.returncode == 5, result.stderr
+    assert one_line(result.stderr) == (f"{book / 'book.yaml'}: typesetting ran out of memory (the limit is 200 MB) "
+                                       f"(hint: raise it with --memory-limit MB)")
+    assert not out.exists() or not any(out.iterdir())
+    # the same book under a limit it fits in builds
+    result = build_py("--book", book, "--out", out, "--edition", "pdf", "--memory-limit", 1500, "--no-cache",
+                      env=environment(tmp_path))
+    assert result.returncode == 0, result.stderr
