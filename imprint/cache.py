@@ -14,7 +14,10 @@ writes into its output folder anything but its outputs):
 
 Every key also holds the toolchain: imprint's own code, templates and styles, and the
 versions of Python and of every library and tool that shapes the outputs. Entries are
-pickles written atomically by imprint itself; a corrupt or unreadable entry is a miss.
+pickles written atomically by imprint itself, each behind a digest of its kind, its key and its
+bytes (`_seal`): an entry whose digest does not match (a flipped bit, an edited pickle, an entry
+moved under another key) is never unpickled; it is a miss, removed, and the build says so (C002,
+info). A torn or unreadable entry is a miss too.
 
 A pickle can run code when it is loaded, so nothing is loaded from a place another user could
 have written: the cache folder, every folder between it and an entry, and the entry itself
@@ -30,6 +33,7 @@ import contextvars
 import dataclasses
 import functools
 import hashlib
+import hmac
 import os
 import pickle
 import stat
@@ -45,7 +49,7 @@ from imprint.house import PACKAGE, ROOT, STYLES, TEMPLATES
 
 CODES = meanings("C0")        # severities and meanings: imprint/codes.py
 
-FORMAT = 1                          # bump when the layout of entries changes
+FORMAT = 2                          # bump when the layout of entries changes
 DEFAULT_LIMIT = 2 * 2**30           # bytes kept after pruning, least recently used first
 FOLDER_NAME = ".imprint-cache"     # a --cache folder inside the book is never part of the book's key
 MAX_BOOK_FILES = 5000               # beyond this (a manuscript alone in a big folder) no whole-build entry
@@ -249,6 +253,32 @@ def unsafe(path: Path) -> str | None:
     return None
 
 
+MAGIC = b"imprint-cache-entry\n"
+
+
+def _seal(kind: str, key: str, payload: bytes) -> bytes:
+    """The digest an entry's bytes are stored behind: of its kind, its key and its payload."""
+    h = hashlib.blake2b(digest_size=32, person=b"imprint-cache")
+    _feed(h, (kind, key))
+    h.update(payload)
+    return h.digest()
+
+
+class Damaged(Exception):
+    """An entry whose bytes do not match the digest stored with them."""
+
+
+def _unseal(kind: str, key: str, data: bytes) -> bytes:
+    """The payload of an entry's bytes, once its digest is checked (else Damaged)."""
+    size = len(MAGIC) + 32
+    if len(data) < size or not data.startswith(MAGIC):
+        raise Damaged(kind)
+    stored, payload = data[len(MAGIC):size], data[size:]
+    if not hmac.compare_digest(stored, _seal(kind, key, payload)):
+        raise Damaged(kind)
+    return payload
+
+
 def _make_folders(folder: Path) -> None:
     """mkdir -p, every folder made readable and writable by this user alone (mkdir's `mode`
     skips the parents it makes)."""
@@ -276,6 +306,7 @@ class Cache:
         self.misses: dict[str, int] = {}
         self.stored: list[Path] = []
         self.refused: str | None = None
+        self.damaged: dict[str, int] = {}       # kind -> entries whose digest did not match (C002)
         if self.folder is not None:
             why = unsafe(self.folder)
             if why is None and self.folder.is_symlink():
@@ -284,8 +315,18 @@ class Cache:
                 self.refused = f"the build cache {self.folder} {why}"
                 self.folder = None
 
+    def note_damaged(self, kind: str) -> None:
+        self.damaged[kind] = self.damaged.get(kind, 0) + 1
+
     def findings(self, where=None) -> list[Finding]:
-        """C001 when the cache folder was refused, else nothing."""
+        """C001 when the cache folder was refused; C002 when entries were damaged; else nothing."""
+        if self.damaged:
+            count = sum(self.damaged.values())
+            kinds = ", ".join(f"{kind} ({n})" for kind, n in sorted(self.damaged.items()))
+            return [Finding("C002", "info", f"{count} build cache entr{'y' if count == 1 else 'ies'} did not match "
+                            f"the digest stored with {'it' if count == 1 else 'them'} ({kinds}): not used, "
+                            f"made again", Location(where),
+                            hint="nothing to do; if it recurs, check the disk holding the cache")]
         if self.refused is None:
             return []
         return [Finding("C001", "warning", f"{self.refused}; the build ran without the cache",
@@ -321,9 +362,15 @@ class Cache:
                 counter[kind] = counter.get(kind, 0) + 1
                 return None
             with open(path, "rb") as fh:
-                value = pickle.load(fh)
+                payload = _unseal(kind, key, fh.read())   # checked before anything is unpickled
+            value = pickle.loads(payload)
             os.utime(path)                           # recently used: kept longest when pruning
         except FileNotFoundError:
+            value = None
+        except Damaged:                              # a flipped bit or an edited entry: never used
+            self.note_damaged(kind)
+            with contextlib.suppress(OSError):
+                path.unlink()
             value = None
         except Exception:                            # a torn or foreign file is simply a miss
             with contextlib.suppress(OSError):
@@ -338,10 +385,11 @@ class Cache:
             return
         path = self._path(kind, key)
         try:
+            payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
             _make_folders(path.parent)
             fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
             with os.fdopen(fd, "wb") as fh:
-                pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                fh.write(MAGIC + _seal(kind, key, payload) + payload)
             os.replace(tmp, path)
             self.stored.append(path)
         except OSError:                              # a read-only or full disk only costs speed

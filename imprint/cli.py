@@ -16,7 +16,7 @@ from imprint import watch
 from imprint.settings import Settings
 from imprint.specs.editions import EDITIONS, TRIM_FORMS, parse_trim
 from imprint.specs.profiles import PROFILES
-from imprint.errors import BuildFailed, ExitCode, ImprintError, condensed, fails, summary
+from imprint.errors import BuildFailed, ExitCode, ImprintError, InterruptedAfterWriting, condensed, fails, summary
 from imprint.processes import DEFAULT_MEMORY_MB, DEFAULT_SECONDS, Limits
 
 DESCRIPTION = """Build the editions of a book from one Markdown manuscript with footnotes.
@@ -241,9 +241,17 @@ def main(argv=None) -> int:
         if args.debug:
             traceback.print_exc()
         return error.exit_code
+    except InterruptedAfterWriting as done:
+        # the signal came while the outputs were being moved into place, and waited for them all
+        print(f"interrupted after writing: all {len(done.written)} outputs are in place in {args.out}", file=err)
+        return ExitCode.OK
     except KeyboardInterrupt:
         print("interrupted; nothing was written", file=err)
         return 130
+    except MemoryError:             # in this process (the typesetting processes report their limit)
+        print("the build ran out of memory; nothing was written (hint: close other programs, or build "
+              "fewer editions at once with --edition)", file=err)
+        return ExitCode.LIMIT
     except Exception:  # a bug in imprint, not a user mistake
         if args.debug:
             traceback.print_exc()

@@ -21,6 +21,7 @@ TABLE: dict[str, tuple[str, str]] = {
     "M004": (WARNING, "Front matter inside a manuscript file of a book folder (ignored; metadata belongs in book.yaml)."),
     # the build cache (imprint/cache.py)
     "C001": (WARNING, "The build cache folder (or a folder above an entry) belongs to another user or others may write to it: it is not used."),
+    "C002": (INFO, "A build cache entry did not match the digest stored with it (a damaged disk, an edited file): it was not used, and was made again."),
     "M005": (WARNING, "A file in the book's templates/ folder that replaces no house template (it is not used)."),
     # the notes in the manuscript (imprint/checks/notes.py)
     "N101": (ERROR, "A note call whose label has no definition: pandoc prints it as literal text."),

@@ -88,6 +88,15 @@ class BuildFailed(ImprintError):
 SEVERITIES = ("error", "warning", "info")
 
 
+class InterruptedAfterWriting(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM arrived while the outputs were being moved into place, and was held
+    until they all were: the build is complete, every new output is in place."""
+
+    def __init__(self, written):
+        super().__init__("interrupted after writing")
+        self.written = list(written)
+
+
 @dataclass(frozen=True)
 class Finding:
     """One thing a check found: a stable code, a severity, a place, a message and a hint."""

@@ -39,7 +39,8 @@ from imprint.typeset import engine
 from imprint.specs.editions import EDITIONS, Edition, for_printer, margins_for, trim as trim_for
 from imprint.specs.editions import check_margins as margin_problem
 from imprint.codes import severity
-from imprint.errors import BuildFailed, ExitCode, Finding, ImprintError, Location, MetadataError, fails, summary
+from imprint.errors import (BuildFailed, ExitCode, Finding, ImprintError, InterruptedAfterWriting, Location,
+                            MetadataError, fails, summary)
 from imprint.processes import Limits, MemorySampler, may_fork, run_limited, start_limited
 from imprint.settings import Settings, using as using_settings
 from imprint.checks import note_outputs
@@ -82,6 +83,9 @@ def memoized(build):
         if files is not None:
             key = cache.digest("build", inputs[0], settings.key(), files, os.environ.get("SOURCE_DATE_EPOCH"))
             entry = store.load("build", key)
+            if entry is not None and "result" in entry and not _outputs_match(entry):
+                store.note_damaged("build")     # built again, like a fresh build, and said so (C002)
+                entry = None
             if entry is not None:
                 say("nothing has changed since the last build: its results, from the cache")
                 if "failed" in entry:
@@ -94,7 +98,8 @@ def memoized(build):
             book_path_files = cache.book_files(book_path, skip=skip)
             if (cache.toolchain(), book_path_files) != inputs:
                 store.forget_stored()
-            elif key and entry is not None:
+            elif key and entry is not None and not store.damaged:
+                # (a build that met damaged entries reports C002: its result is not replayed)
                 store.store("build", key, entry)
             store.prune()
 
@@ -106,7 +111,12 @@ def memoized(build):
                     settle({"failed": failure.message, "findings": failure.findings})
                 raise
         if store.enabled:
-            settle({"result": _slim(result)})
+            try:
+                settle({"result": _slim(result), "outputs": _output_digests(result)})
+            except KeyboardInterrupt as interrupt:     # the outputs are in place already: say so
+                if isinstance(interrupt, InterruptedAfterWriting):
+                    raise
+                raise InterruptedAfterWriting(result.written) from interrupt
         return result
 
     return wrapper
@@ -120,6 +130,15 @@ def _slim(result):
     """The result without the manuscript's syntax tree (large, and unused once built)."""
     slim = dataclasses.replace(result, book=dataclasses.replace(result.book, ast={}), written=[])
     return slim
+
+
+def _output_digests(result) -> dict[str, str]:
+    return {r.file: cache.digest(r.data) for r in result.editions}
+
+
+def _outputs_match(entry) -> bool:
+    """A whole-build entry's outputs are the ones its build verified (their digests, made then)."""
+    return entry.get("outputs") == _output_digests(entry["result"])
 
 
 def _replay(result, out: Path):
@@ -553,6 +572,7 @@ def write_outputs(result: BuildResult) -> list[Path]:
     files[result.book.slug + ".report.json"] = (json.dumps(result.report(), indent=2, ensure_ascii=False) + "\n").encode()
     staged: list[tuple[Path, Path]] = []        # (new file, destination)
     kept: dict[Path, Path] = {}                 # destination -> its previous version
+    deferred, moved = None, False
     try:
         out.mkdir(parents=True, exist_ok=True)
         for name, data in files.items():
@@ -563,7 +583,7 @@ def write_outputs(result: BuildResult) -> list[Path]:
                 fh.flush()
                 os.fsync(fh.fileno())
             os.chmod(tmp, 0o644)
-        with _signals_deferred():
+        with _signals_deferred() as deferred:
             for _, final in staged:
                 if final.is_file() and not final.is_symlink():
                     backup = out / f".{final.name}.old.{os.getpid()}.{secrets.token_hex(4)}"
@@ -573,6 +593,7 @@ def write_outputs(result: BuildResult) -> list[Path]:
                         shutil.copy2(final, backup)
                     kept[final] = backup
             _move_all(staged, kept)
+            moved = True
     except OSError as err:
         raise ImprintError(f"cannot write the outputs: {err.strerror or err}; the previous outputs are unchanged",
                            where=Location(err.filename or out), exit_code=ExitCode.TOOL) from err
@@ -581,16 +602,23 @@ def write_outputs(result: BuildResult) -> list[Path]:
             tmp.unlink(missing_ok=True)
         for backup in kept.values():
             backup.unlink(missing_ok=True)
+        if deferred is not None:        # a signal held during the moves: delivered now, saying what is in place
+            _deliver(deferred, [final for _, final in staged] if moved else None)
     return [final for _, final in staged]
+
+
+_after_move = None      # tests only: called with (destination, index, count) after each move into place
 
 
 def _move_all(staged: list[tuple[Path, Path]], kept: dict[Path, Path]) -> None:
     """os.replace each staged file; if one fails, put back what was already replaced."""
     moved: list[Path] = []
     try:
-        for tmp, final in staged:
+        for i, (tmp, final) in enumerate(staged):
             os.replace(tmp, final)
             moved.append(final)
+            if _after_move is not None:
+                _after_move(final, i, len(staged))
     except BaseException:
         for final in moved:
             if final in kept:
@@ -602,18 +630,37 @@ def _move_all(staged: list[tuple[Path, Path]], kept: dict[Path, Path]) -> None:
 
 @contextlib.contextmanager
 def _signals_deferred():
-    """Hold SIGINT and SIGTERM until the block is done (main thread only; elsewhere a no-op)."""
+    """Hold SIGINT and SIGTERM until the block is done (main thread only; elsewhere a no-op).
+    Yields what was held; `_deliver` hands it to the handlers that were replaced."""
+    held = SimpleNamespace(caught=[], previous={})
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield held
         return
-    caught = []
-    previous = {s: signal.signal(s, lambda signum, frame: caught.append(signum)) for s in (signal.SIGINT, signal.SIGTERM)}
+    held.previous = {s: signal.signal(s, lambda signum, frame: held.caught.append(signum))
+                     for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        yield
+        yield held
     finally:
-        for s, handler in previous.items():
+        for s, handler in held.previous.items():
             signal.signal(s, handler)
-        for s in caught:
+
+
+def _deliver(held, written: list[Path] | None) -> None:
+    """Each signal held during the moves, to the handler it was meant for. A handler that
+    interrupts (Ctrl-C; the command line's SIGTERM) raises InterruptedAfterWriting when every
+    output was moved into place (`written`), else its own KeyboardInterrupt (nothing was
+    written: the old outputs were put back). A default or ignored handler gets the signal again."""
+    caught, held.caught = held.caught, []
+    for s in caught:
+        handler = held.previous.get(s)
+        if callable(handler):
+            try:
+                handler(s, None)
+            except KeyboardInterrupt as interrupt:
+                if written is not None and not isinstance(interrupt, InterruptedAfterWriting):
+                    raise InterruptedAfterWriting(written) from interrupt
+                raise
+        elif handler == signal.SIG_DFL:
             signal.raise_signal(s)
 
 

@@ -8,6 +8,7 @@ job runs as `job.run()` (imprint/jobs/job.py), or a given `call()` in a forked c
 
 from __future__ import annotations
 
+import errno
 import multiprocessing
 import signal
 import time
@@ -34,10 +35,33 @@ class Limits:
 
 # --- the typesetting job in a child process ------------------------------------------------
 
+_memory_cap_mb: int | None = None      # the memory limit this process runs under (a child, after _apply)
+
+
+def allocation_failure(err: BaseException) -> bool:
+    """Whether an exception is most likely an allocation that failed: a MemoryError, ENOMEM,
+    a C library's "out of memory", CPython's SystemError for a C call that failed without
+    setting an exception (what a failed malloc inside cairo, Pango or HarfBuzz looks like), or,
+    in a process under a memory limit, an exception with no message at all."""
+    if isinstance(err, MemoryError):
+        return True
+    if isinstance(err, OSError) and err.errno == errno.ENOMEM:
+        return True
+    text = str(err).strip().lower()
+    if isinstance(err, SystemError) and "without exception set" in text:
+        return True
+    if any(words in text for words in ("out of memory", "cannot allocate memory", "memory allocation failed",
+                                       "failed to allocate")):
+        return True
+    return not text and _memory_cap_mb is not None
+
+
 def _apply(limits: Limits) -> None:
     """In the child: cap its address space and, as a backstop, its CPU time; die with the parent."""
     import resource
+    global _memory_cap_mb
     if limits.memory_mb:
+        _memory_cap_mb = limits.memory_mb
         cap = limits.memory_mb * 2**20
         for which in (resource.RLIMIT_AS, resource.RLIMIT_DATA):
             soft, hard = resource.getrlimit(which)
@@ -94,8 +118,8 @@ def _child(job, limits: Limits, conn, call=None) -> None:
     except RecursionError:
         message = ("error", (ToolError, "the text is nested too deeply to lay out", Location(job.book_file),
                              "look for deeply nested lists, quotes or HTML elements", None))
-    except BaseException:                   # a bug: hand the traceback to the parent
-        message = ("crash", traceback.format_exc())
+    except BaseException as err:            # a bug: hand the traceback to the parent
+        message = ("memory", None) if allocation_failure(err) else ("crash", traceback.format_exc())
     try:
         conn.send(message)
     except MemoryError:

@@ -257,3 +257,144 @@ def test_unwritable_output_found_first_and_repeats_summarised(tiny_book, tmp_pat
     assert "… and 25 more R001 findings (--verbose prints every one)" in lines
     result = run_cli("check", "--book", book, "--verbose")
     assert sum(": error: R001 " in line for line in result.err.splitlines()) == 45
+
+
+# --- 6. cache entries are checked against their digest before use ------------------------------
+
+def _outputs(out: Path) -> dict:
+    return {p.name: p.read_bytes() for p in out.iterdir() if not p.name.endswith(".report.json")}
+
+
+def _entries(cache_folder: Path) -> list[Path]:
+    return sorted(cache_folder.rglob("*.pickle"))
+
+
+def _cached_env(tmp_path: Path) -> dict:
+    return environment(tmp_path, SOURCE_DATE_EPOCH="1700000000", IMPRINT_PARTS="always", IMPRINT_WORKERS="1")
+
+
+def test_damaged_cache_entries_are_misses_with_an_info_finding(tmp_path):
+    book = write_book(tmp_path / "book", TEXT)
+    env = _cached_env(tmp_path)
+    editions = ("--edition", "pdf", "--edition", "print", "--edition", "epub")
+    out, fresh = tmp_path / "out", tmp_path / "fresh"
+    result = build_py("--book", book, "--out", out, *editions, env=env)
+    assert result.returncode == 0, result.stderr
+    entries = _entries(tmp_path / "cache")
+    kinds = {p.parent.parent.name for p in entries}
+    assert {"build", "pandoc", "part"} <= kinds, kinds
+    for path in entries:                # one bit flipped in the middle of every entry, of every kind
+        data = bytearray(path.read_bytes())
+        data[len(data) // 2] ^= 0x04
+        path.write_bytes(bytes(data))
+    (out / "a-tiny-book-print.pdf").unlink()
+    result = build_py("--book", book, "--out", out, *editions, "-v", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "C002" in result.stderr and "Traceback" not in result.stderr
+    report = json.loads((out / "a-tiny-book.report.json").read_text())
+    [damaged] = [f for f in report["findings"] if f["code"] == "C002"]
+    assert damaged["severity"] == "info"
+    result = build_py("--book", book, "--out", fresh, *editions, "--no-cache", env=env)
+    assert result.returncode == 0, result.stderr
+    assert _outputs(out) == _outputs(fresh)
+    # the damaged entries were replaced by good ones: the next build is a clean replay, no C002
+    result = build_py("--book", book, "--out", out, *editions, "-v", env=env)
+    assert result.returncode == 0 and "C002" not in result.stderr, result.stderr
+    assert _outputs(out) == _outputs(fresh)
+
+
+def test_an_edited_pandoc_entry_is_never_used(tmp_path):
+    import pickle
+
+    from imprint import cache
+
+    book = write_book(tmp_path / "book", TEXT)
+    env = _cached_env(tmp_path)
+    out = tmp_path / "out"
+    result = build_py("--book", book, "--out", out, "--edition", "epub", env=env)
+    assert result.returncode == 0, result.stderr
+    edited = 0
+    header = len(cache.MAGIC) + 32
+    for path in _entries(tmp_path / "cache"):
+        if path.parent.parent.name == "build":
+            path.unlink()                          # so the build reads its pieces again
+            continue
+        data = path.read_bytes()
+        value = pickle.loads(data[header:])
+        forged = pickle.loads(pickle.dumps(value).replace(b"Some text", b"Forged xx"))
+        if forged != value:                        # still a valid pickle, the digest left as it was
+            path.write_bytes(data[:header] + pickle.dumps(forged, protocol=pickle.HIGHEST_PROTOCOL))
+            edited += 1
+    assert edited
+    result = build_py("--book", book, "--out", out, "--edition", "epub", "-v", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "C002" in result.stderr
+    with zipfile.ZipFile(out / "a-tiny-book.epub") as epub:
+        text = b"".join(epub.read(name) for name in epub.namelist())
+    assert b"Forged" not in text and b"Some text" in text
+
+
+# --- 9. SIGTERM while the outputs are moved into place: the message says what the folder holds ---
+
+def _sigterm_at_last_move(monkeypatch, fail: bool = False):
+    import signal
+
+    from imprint import pipeline
+
+    def hook(final, index, count):
+        if index == count - 1:
+            os.kill(os.getpid(), signal.SIGTERM)       # held until the moves are done
+            if fail:
+                raise OSError(28, "No space left on device", str(final))
+    monkeypatch.setattr(pipeline, "_after_move", hook)
+
+
+def test_sigterm_during_the_moves_reports_the_outputs_in_place(tiny_book, tmp_path, monkeypatch):
+    book = tiny_book(TEXT)
+    out = tmp_path / "out"
+    assert run_cli("--book", book, "--out", out, "--edition", "pdf", "--no-cache").code == 0
+    (book / "text.md").write_text(TEXT.replace("Some text", "Newer text"), encoding="utf-8")
+    _sigterm_at_last_move(monkeypatch)
+    result = run_cli("--book", book, "--out", out, "--edition", "pdf", "--no-cache")
+    assert result.code == 0, result.err
+    assert f"interrupted after writing: all 2 outputs are in place in {out}" in result.err
+    assert "nothing was written" not in result.err
+    assert "Newer" in _pdf_text(out / "a-tiny-book.pdf")
+    assert sorted(os.listdir(out)) == ["a-tiny-book.pdf", "a-tiny-book.report.json"]
+
+
+def test_sigterm_during_moves_that_fail_reports_nothing_written(tiny_book, tmp_path, monkeypatch):
+    book = tiny_book(TEXT)
+    out = tmp_path / "out"
+    assert run_cli("--book", book, "--out", out, "--edition", "pdf", "--no-cache").code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    (book / "text.md").write_text(TEXT.replace("Some text", "Newer text"), encoding="utf-8")
+    _sigterm_at_last_move(monkeypatch, fail=True)
+    result = run_cli("--book", book, "--out", out, "--edition", "pdf", "--no-cache")
+    assert result.code == 130
+    assert one_line(result.err) == "interrupted; nothing was written"
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def _pdf_text(path: Path) -> str:
+    import pdfplumber
+
+    with pdfplumber.open(path) as pdf:
+        return " ".join(page.extract_text() or "" for page in pdf.pages)
+
+
+# --- 5. out of memory under --memory-limit is a limit, named -------------------------------------
+
+def test_a_tight_memory_limit_is_exit_5_naming_the_limit(tmp_path):
+    book = write_book(tmp_path / "book", TEXT)
+    out = tmp_path / "out"
+    result = build_py("--book", book, "--out", out, "--edition", "pdf", "--memory-limit", 200, "--no-cache",
+                      env=environment(tmp_path))
+    assert result.returncode == 5, result.stderr
+    assert one_line(result.stderr) == (f"{book / 'book.yaml'}: typesetting ran out of memory (the limit is 200 MB) "
+                                       f"(hint: raise it with --memory-limit MB)")
+    assert not out.exists() or not any(out.iterdir())
+    # the same book under a limit it fits in builds
+    result = build_py("--book", book, "--out", out, "--edition", "pdf", "--memory-limit", 1500, "--no-cache",
+                      env=environment(tmp_path))
+    assert result.returncode == 0, result.stderr

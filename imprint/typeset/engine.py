@@ -23,6 +23,7 @@ from imprint.typeset.fence import hyphenation  # noqa: F401  (installs the regio
 from imprint.specs.editions import Edition
 from imprint.codes import severity
 from imprint.errors import Finding, Location, ToolError
+from imprint.processes import allocation_failure
 from imprint.html.render import STYLES
 from imprint.manuscript import look as looks
 
@@ -143,6 +144,8 @@ def render(html: str, base: Path, *, book_root: Path, page_css: str = "", remote
                                                             optimize_images=False)
             handler.messages.extend(f"{linebreak.MISSED} the paragraph “{planned[key][1]}…”" for key in missed)
     except Exception as err:  # WeasyPrint raises many kinds; none should reach the user raw
+        if allocation_failure(err):     # the process that runs this job reports it with its limit (exit 5)
+            raise MemoryError(str(err)) from err
         raise ToolError(f"WeasyPrint could not lay out the book: {err}", where=Location(base)) from err
     finally:
         log.removeHandler(handler)
@@ -190,6 +193,8 @@ def write(document, *, variant: str | None, full_fonts: bool, identifier: str, l
         with painted_as(paint), _collected(messages):
             return target.write_pdf(finisher=finisher, **{k: v for k, v in options.items() if v is not None})
     except Exception as err:
+        if allocation_failure(err):
+            raise MemoryError(str(err)) from err
         raise ToolError(f"WeasyPrint could not write the PDF: {err}") from err
     finally:
         for p, (page_links, bookmarks, page_bleed) in zip(target.pages, saved):
