@@ -200,8 +200,8 @@ def test_a_stylesheet_or_template_edit_shows_up(toolchain_copy, tmp_path, edit):
     else:
         for name in ("front-matter.html.j2", "epub/copyright.xhtml.j2"):
             template = tools / "templates" / name
-            assert "Set in {{ book.typeface }}" in template.read_text()
-            template.write_text(template.read_text().replace("Set in {{ book.typeface }}", "Set in Restyled Libertine"))
+            assert "book.labels.set_in.format(face=" in template.read_text()
+            template.write_text(template.read_text().replace("book.labels.set_in.format(", "'Restyled ' ~ book.labels.set_in.format(", 1))
     build_with(tools, book, out)
     assert "Restyled" in pdf_text(out / "cached-book.pdf")
     assert "Restyled" in epub_text(out / "cached-book.epub")
