@@ -231,7 +231,8 @@ def load_hyphenation(lang: str | None) -> None:
     each process, 0.15 s of parsing."""
     import pyphen
 
-    fallback = pyphen.language_fallback(lang) if lang else None
+    from imprint.manuscript.languages import hyphenation_dictionary
+    fallback = hyphenation_dictionary(lang) if lang else None     # as WeasyPrint is given it (fence/hyphenation.py)
     if fallback:
         pyphen.Pyphen(lang=fallback)
 
