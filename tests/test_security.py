@@ -17,6 +17,7 @@ from conftest import run_cli, write_book
 
 from imprint.manuscript import pandoc
 from imprint.html import render
+from imprint.manuscript import look as looks
 from imprint.manuscript import sanitize
 from imprint.typeset import engine
 from imprint.errors import Location
@@ -245,9 +246,12 @@ def test_paged_html_holds_no_forbidden_element_or_attribute(tmp_path):
     body = render.body_html(loaded)
     html = render.paged_html(loaded, body, typeset_edition())
     tree = etree.HTML(html)
-    # our own four stylesheets (fonts, book, highlight, the edition's), from the toolchain's styles/ folder, are the only links
+    # our own stylesheets are the only links: the faces' @font-face rules made here (a data: URL of
+    # imprint's own text, manuscript/look.py), then book, highlight and the edition's from styles/
     links = list(tree.iter("link"))
-    assert len(links) == 4 and all(el.get("href").startswith(render.STYLES.as_uri()) for el in links)
+    hrefs = [el.get("href") for el in links]
+    assert len(links) == 4 and hrefs[0] == render.css_uri(looks.font_css(loaded.look))
+    assert all(h.startswith(render.STYLES.as_uri()) for h in hrefs[1:])
     for el in links:
         el.getparent().remove(el)
     assert forbidden(tree) == []

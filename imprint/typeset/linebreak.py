@@ -540,7 +540,30 @@ def plan(html: str, page_css: str, skip: frozenset = frozenset()) -> tuple[str, 
             if "footnote" in (note.get("class") or "").split():
                 note.set("style", "word-spacing: normal")
         planned[str(key)] = (lines, " ".join(par.text_content().replace(NBSP, " ").split()[:6]))
-    return lxml.html.tostring(root, doctype="<!DOCTYPE html>", encoding="unicode"), planned
+    return _serialised(root), planned
+
+
+def _serialised(root) -> str:
+    """The document as HTML, its links as written: libxml2's HTML output percent-escapes
+    non-ASCII characters in href and src (`#deuxième` -> `#deuxi%C3%A8me`), and then a link no
+    longer names its target's id. Such values go out as placeholders and come back as they were."""
+    import html as htmllib
+    import lxml.html
+
+    kept = {}
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        for attr in ("href", "src"):
+            value = el.get(attr)
+            if value and not value.isascii():
+                token = f"imprint-url-{len(kept)}"
+                kept[token] = value
+                el.set(attr, token)
+    text = lxml.html.tostring(root, doctype="<!DOCTYPE html>", encoding="unicode")
+    for token, value in kept.items():
+        text = text.replace(f'"{token}"', '"' + htmllib.escape(value, quote=True) + '"')
+    return text
 
 
 def verify(document, planned: dict) -> list[str]:
