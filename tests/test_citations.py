@@ -200,3 +200,12 @@ def test_the_example_numbers_its_figure_table_and_equation_and_its_page_referenc
     with zipfile.ZipFile(next(example.glob("*.epub"))) as z:
         body = "".join(z.read(n).decode() for n in z.namelist() if n.endswith(".xhtml"))
     assert "<math" in body and 'class="crossref"' in body and 'id="fig-page"' in body
+
+
+def test_the_example_epub_is_ace_clean(example):
+    """DAISY Ace (accessibility): no violations in the scholarly example's EPUB (its notes,
+    bibliography links, MathML, index and cross-references)."""
+    from imprint.editions.validate import ace_unavailable_reason, run_ace
+    if reason := ace_unavailable_reason():
+        pytest.skip(reason)
+    assert list(run_ace(next(example.glob("*.epub")))) == []
