@@ -11,6 +11,7 @@ import contextlib
 import dataclasses
 import functools
 import json
+from glob import escape as glob_escape
 import os
 import secrets
 import shutil
@@ -575,6 +576,7 @@ def write_outputs(result: BuildResult) -> list[Path]:
     deferred, moved = None, False
     try:
         out.mkdir(parents=True, exist_ok=True)
+        _clear_debris(out, files)
         for name, data in files.items():
             fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=out)
             staged.append((Path(tmp), out / name))
@@ -605,6 +607,16 @@ def write_outputs(result: BuildResult) -> list[Path]:
         if deferred is not None:        # a signal held during the moves: delivered now, saying what is in place
             _deliver(deferred, [final for _, final in staged] if moved else None)
     return [final for _, final in staged]
+
+
+def _clear_debris(out: Path, names) -> None:
+    """What a build killed while writing left in `out`: its staged files (`.NAME.xxxxxxxx`) and
+    the backups of the outputs it replaced (`.NAME.old.PID.HEX`), for the names this build
+    writes. The output folder's lock (imprint/outlock.py) is held: no other build is writing."""
+    for name in names:
+        for debris in out.glob(f".{glob_escape(name)}.*"):
+            if debris.is_file() and not debris.is_symlink():
+                debris.unlink(missing_ok=True)
 
 
 _after_move = None      # tests only: called with (destination, index, count) after each move into place

@@ -398,3 +398,25 @@ def test_a_tight_memory_limit_is_exit_5_naming_the_limit(tmp_path):
     result = build_py("--book", book, "--out", out, "--edition", "pdf", "--memory-limit", 1500, "--no-cache",
                       env=environment(tmp_path))
     assert result.returncode == 0, result.stderr
+
+
+def test_a_build_clears_what_a_killed_build_left_in_the_output_folder(tmp_path):
+    """kill -9 between the staging and the moves leaves hidden staged files and backups; the
+    next build into the folder removes those of its own outputs and nothing else."""
+    book = write_book(tmp_path / "book", "# One\n\nA short text.\n")
+    out = tmp_path / "out"
+    result = run_cli("--book", book, "--out", out, "--no-cache", "--edition", "pdf")
+    assert result.code == 0, result.err
+    pdf = next(p for p in out.glob("*.pdf"))
+    debris = [out / f".{pdf.name}.k3j2h1g0", out / f".{pdf.name}.old.4242.deadbeef",
+              out / f".{pdf.stem}.report.json.a1b2c3d4"]
+    for d in debris:
+        d.write_bytes(b"left by a killed build")
+    unrelated = out / ".keep-me"
+    unrelated.write_text("not ours")
+    result = run_cli("--book", book, "--out", out, "--no-cache", "--edition", "pdf")
+    assert result.code == 0, result.err
+    assert not any(d.exists() for d in debris)
+    assert unrelated.read_text() == "not ours"
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == sorted(
+        [pdf.name, f"{pdf.stem}.report.json"])
