@@ -173,6 +173,7 @@ def typst_source(markdown: Path, margins) -> str:
 #show heading: set block(above: 14.4pt, below: 7.2pt)
 #show footnote.entry: set text(size: 9pt, top-edge: 0.8em, bottom-edge: -0.2em)
 #show footnote.entry: set par(leading: 2.5pt)
+#let horizontalrule = align(center, line(length: 30%, stroke: 0.4pt))
 """
     return preamble + body
 
