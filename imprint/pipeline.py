@@ -36,13 +36,12 @@ from imprint.specs import profiles
 from imprint.html import render
 from imprint.manuscript import sanitize
 from imprint.jobs.job import Job
-from imprint.typeset import engine
 from imprint.specs.editions import EDITIONS, Edition, for_printer, margins_for, trim as trim_for
 from imprint.specs.editions import check_margins as margin_problem
 from imprint.codes import severity
 from imprint.errors import (BuildFailed, ExitCode, Finding, ImprintError, InterruptedAfterWriting, Location,
                             MetadataError, fails, summary)
-from imprint.processes import Limits, MemorySampler, may_fork, run_limited, start_limited
+from imprint.processes import Limits, MemorySampler, may_fork, start_limited
 from imprint.settings import Settings, using as using_settings
 from imprint.checks import note_outputs
 from imprint.manuscript.load import Book, load

@@ -22,14 +22,7 @@ from conftest import METADATA, ROOT, run_cli, write_book
 
 from imprint import watch
 
-TEXT = "# Chapter\n\nSome text with a note.[^1]\n\n[^1]: The note.\n"
-
-
-def one_line(err: str) -> str:
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert len(lines) == 1, err
-    assert "Traceback" not in err
-    return lines[0]
+from test_bad_input import TEXT, one_line  # noqa: E402  (the same book and one-line error check)
 
 
 def build_py(*args, env=None, timeout=180) -> subprocess.CompletedProcess:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from imprint.codes import meanings, severity
 from imprint.errors import Finding, Location
-from imprint.manuscript import math
+from imprint.manuscript import math, pandoc
 from imprint.manuscript.load import Book, source_location
 
 CODES = meanings("Q")        # severities and meanings: imprint/codes.py
@@ -14,19 +14,7 @@ CODES = meanings("Q")        # severities and meanings: imprint/codes.py
 
 def formulas(ast: dict) -> list[tuple[str, bool]]:
     """(TeX, display) of every Math node, text and notes, in the order pandoc wrote them."""
-    found = []
-    stack = [ast.get("blocks", [])]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            if node.get("t") == "Math":
-                kind, tex = node["c"]
-                found.append((tex, kind.get("t") == "DisplayMath"))
-            elif "c" in node:
-                stack.append(node["c"])
-        elif isinstance(node, list):
-            stack.extend(reversed(node))
-    return found
+    return [(node["c"][1], node["c"][0].get("t") == "DisplayMath") for node in pandoc.nodes(ast, "Math")]
 
 
 def locate(book: Book, tex: str, display: bool) -> Location:

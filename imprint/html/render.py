@@ -20,7 +20,7 @@ from imprint.manuscript import pandoc
 from imprint.manuscript import sanitize
 from imprint.manuscript import look as looks
 from imprint.specs.editions import Edition, Margins, Trim
-from imprint.errors import Location, ManuscriptError, TemplateError
+from imprint.errors import Location, ManuscriptError
 from imprint.manuscript.load import Book
 from imprint.manuscript.metadata import join_names
 from imprint.manuscript import languages

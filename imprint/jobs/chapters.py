@@ -23,15 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from lxml import etree, html as lhtml
+from lxml import html as lhtml
 
 from imprint import cache
 from imprint import settings
 from imprint.jobs import join, resetting
 from imprint.jobs.pool import run_cached
 from imprint.jobs.resetting import add_stand_ins
-from imprint.jobs.job import Job, Layout, _css_for, run_job
-from imprint.typeset import engine
+from imprint.jobs.job import Job, Layout, _css_for
 from imprint.typeset import fence
 from imprint.html.render import split_part
 from imprint.typeset.positions import BLOCK

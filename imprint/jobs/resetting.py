@@ -24,7 +24,6 @@ from imprint import settings
 from imprint.jobs.job import Job, Layout
 from imprint.jobs import pool
 from imprint.jobs.pool import run_jobs
-from imprint.typeset import engine
 from imprint.typeset.positions import BLOCK
 
 LOOKAHEAD = 3           # blocks set after the last candidate page start, so its page break is the real one

@@ -166,21 +166,7 @@ def _entry_line(path: Path, key: str) -> Location:
 
 def cited(ast: dict) -> list[str]:
     """The keys the text cites, in order, each once."""
-    seen: dict[str, None] = {}
-
-    def walk(node):
-        if isinstance(node, dict):
-            if node.get("t") == "Cite":
-                for c in node["c"][0]:
-                    seen.setdefault(c["citationId"], None)
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-
-    walk(ast.get("blocks", []))
-    return list(seen)
+    return list(dict.fromkeys(c["citationId"] for cite in pandoc.nodes(ast, "Cite") for c in cite["c"][0]))
 
 
 def locate(sources_, key: str) -> Location:

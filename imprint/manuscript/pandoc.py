@@ -147,6 +147,21 @@ def html_ready(html: str, markdown: str, *, shift_headings: int = 0):
     return future
 
 
+def nodes(ast: dict, kind: str):
+    """Every node of type `kind` in the AST, in document order (notes included), walked
+    iteratively: the depth is the input's, not Python's stack."""
+    stack = [ast.get("blocks", [])]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if node.get("t") == kind:
+                yield node
+            if "c" in node:
+                stack.append(node["c"])
+        elif isinstance(node, list):
+            stack.extend(reversed(node))
+
+
 def stringify(inlines) -> str:
     """Plain text of a list of inline AST nodes, leaving out notes (for labels, nav and bookmarks)."""
     out = []

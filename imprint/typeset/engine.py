@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import mimetypes
-import os
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -20,7 +19,6 @@ from imprint.typeset.fence import pagestyle
 from imprint.typeset.fence import textdraw
 from imprint.typeset.fence.pdfwrite import painted_as, patch_pydyf, print_finisher, rgb_to_cmyk  # noqa: F401
 from imprint.typeset.fence import hyphenation  # noqa: F401  (installs the region's dictionaries)
-from imprint.specs.editions import Edition
 from imprint.codes import severity
 from imprint.errors import Finding, Location, ToolError
 from imprint.processes import allocation_failure

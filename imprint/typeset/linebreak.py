@@ -31,7 +31,6 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from imprint.house import STYLES
 
