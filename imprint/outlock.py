@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 from imprint import cache
+from imprint import outjournal
 from imprint.errors import ExitCode, ImprintError, Location
 
 WAIT_SECONDS = 900.0
@@ -89,11 +90,16 @@ def check_writable(out: Path) -> None:
 
 
 def locked_output(function):
-    """Decorator for build(book_path, out, ...): the call holds the lock of `out`."""
+    """Decorator for build(book_path, out, ...): the call holds the lock of `out`, and finds
+    there a whole set of outputs: what a killed build left is finished or undone first
+    (imprint/outjournal.py), and said on stderr."""
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
         out = Path(kwargs["out"] if "out" in kwargs else args[1])
         check_writable(out)
         with output_lock(out):
+            done = outjournal.recover(out)
+            if done:
+                print(done, file=sys.stderr, flush=True)
             return function(*args, **kwargs)
     return wrapper

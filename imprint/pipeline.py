@@ -11,10 +11,7 @@ import contextlib
 import dataclasses
 import functools
 import json
-from glob import escape as glob_escape
 import os
-import secrets
-import shutil
 import signal
 import tempfile
 import threading
@@ -25,6 +22,7 @@ from types import SimpleNamespace
 
 from imprint import cache
 from imprint import checks
+from imprint import outjournal
 from imprint import outlock
 from imprint import scratch
 from imprint.editions import cover
@@ -562,81 +560,31 @@ def build_epub(book: Book, body, say, edition: Edition, page_starts=()) -> Editi
 
 
 def write_outputs(result: BuildResult) -> list[Path]:
-    """Stage every file next to its destination, then move them all into place: all or none.
+    """Write the build's files into its output folder as one set: all or none.
 
-    The outputs being replaced are kept (as hard links) until every new file is in place, so
-    a failure half-way through puts the old ones back.
+    imprint/outjournal.py does the writing: every file staged beside its destination, the
+    outputs being replaced kept (hard links), a journal written, then the renames. A failure
+    here puts the old outputs back; a build killed half-way is finished or undone by the next
+    one (`outjournal.recover`, under the folder's lock). SIGINT and SIGTERM wait while the
+    backups, the journal and the renames are made, and are delivered after, saying what is in place.
     """
     out = result.out
     files = {r.file: r.data for r in result.editions}
     files[result.book.slug + ".report.json"] = (json.dumps(result.report(), indent=2, ensure_ascii=False) + "\n").encode()
-    staged: list[tuple[Path, Path]] = []        # (new file, destination)
-    kept: dict[Path, Path] = {}                 # destination -> its previous version
-    deferred, moved = None, False
+    writing, deferred, written = None, None, None
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        _clear_debris(out, files)
-        for name, data in files.items():
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=out)
-            staged.append((Path(tmp), out / name))
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(tmp, 0o644)
+        writing = outjournal.Writing.stage(out, files)
         with _signals_deferred() as deferred:
-            for _, final in staged:
-                if final.is_file() and not final.is_symlink():
-                    backup = out / f".{final.name}.old.{os.getpid()}.{secrets.token_hex(4)}"
-                    try:
-                        os.link(final, backup)
-                    except OSError:
-                        shutil.copy2(final, backup)
-                    kept[final] = backup
-            _move_all(staged, kept)
-            moved = True
+            written = writing.commit()
     except OSError as err:
         raise ImprintError(f"cannot write the outputs: {err.strerror or err}; the previous outputs are unchanged",
                            where=Location(err.filename or out), exit_code=ExitCode.TOOL) from err
     finally:
-        for tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
-        for backup in kept.values():
-            backup.unlink(missing_ok=True)
+        if writing is not None:
+            writing.discard()
         if deferred is not None:        # a signal held during the moves: delivered now, saying what is in place
-            _deliver(deferred, [final for _, final in staged] if moved else None)
-    return [final for _, final in staged]
-
-
-def _clear_debris(out: Path, names) -> None:
-    """What a build killed while writing left in `out`: its staged files (`.NAME.xxxxxxxx`) and
-    the backups of the outputs it replaced (`.NAME.old.PID.HEX`), for the names this build
-    writes. The output folder's lock (imprint/outlock.py) is held: no other build is writing."""
-    for name in names:
-        for debris in out.glob(f".{glob_escape(name)}.*"):
-            if debris.is_file() and not debris.is_symlink():
-                debris.unlink(missing_ok=True)
-
-
-_after_move = None      # tests only: called with (destination, index, count) after each move into place
-
-
-def _move_all(staged: list[tuple[Path, Path]], kept: dict[Path, Path]) -> None:
-    """os.replace each staged file; if one fails, put back what was already replaced."""
-    moved: list[Path] = []
-    try:
-        for i, (tmp, final) in enumerate(staged):
-            os.replace(tmp, final)
-            moved.append(final)
-            if _after_move is not None:
-                _after_move(final, i, len(staged))
-    except BaseException:
-        for final in moved:
-            if final in kept:
-                os.replace(kept.pop(final), final)
-            else:
-                final.unlink(missing_ok=True)
-        raise
+            _deliver(deferred, written)
+    return written
 
 
 @contextlib.contextmanager
@@ -675,6 +623,7 @@ def _deliver(held, written: list[Path] | None) -> None:
             signal.raise_signal(s)
 
 
+@outlock.locked_output        # a whole set to read: a killed build's writing is finished first
 def run_preflight(book_path: Path, out: Path, profile=None, trim=None) -> preflight.Preflight:
     """Preflight the print files already in `out` (DIR/<slug>-print.pdf and -cover.pdf) and
     record the result in the report JSON when there is one."""
@@ -695,9 +644,5 @@ def run_preflight(book_path: Path, out: Path, profile=None, trim=None) -> prefli
             report = None
         if isinstance(report, dict):
             report["preflight"] = result.as_json()
-            fd, tmp = tempfile.mkstemp(prefix=f".{report_file.name}.", dir=out)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, report_file)
+            outjournal.write_one(report_file, (json.dumps(report, indent=2, ensure_ascii=False) + "\n").encode())
     return result

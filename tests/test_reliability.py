@@ -332,14 +332,14 @@ def test_an_edited_pandoc_entry_is_never_used(tmp_path):
 def _sigterm_at_last_move(monkeypatch, fail: bool = False):
     import signal
 
-    from imprint import pipeline
+    from imprint import outjournal
 
-    def hook(final, index, count):
-        if index == count - 1:
+    def hook(step, name):
+        if step == "moved" and name.endswith(".report.json"):     # the last file moved
             os.kill(os.getpid(), signal.SIGTERM)       # held until the moves are done
             if fail:
-                raise OSError(28, "No space left on device", str(final))
-    monkeypatch.setattr(pipeline, "_after_move", hook)
+                raise OSError(28, "No space left on device", name)
+    monkeypatch.setattr(outjournal, "_at_step", hook)
 
 
 def test_sigterm_during_the_moves_reports_the_outputs_in_place(tiny_book, tmp_path, monkeypatch):

@@ -1,0 +1,273 @@
+"""The outputs of a build change as one set: a journal written before the first rename.
+
+The outputs are flat files in the user's folder (`dist/slug.pdf`, `slug.epub`, ...), so
+they cannot be switched by one rename. A build writes them in four steps:
+
+1. stage: every new file is written and fsynced as `.imprint.TOKEN.NAME.new` beside its
+   destination; nothing the user sees has changed;
+2. keep: every output being replaced gets a hard link `.imprint.TOKEN.NAME.old`;
+3. journal: `.imprint-journal.json` names each file (staged name, backup, SHA-256 of the new
+   bytes). It is written to a temporary name, fsynced and renamed into place, the folder
+   fsynced: from here on the new set is committed;
+4. move: each staged file is renamed over its destination; then the backups go, the journal
+   last.
+
+A build that fails in its own process (a rename refused) puts back what it moved and says
+nothing was written. A build killed (kill -9, power cut) leaves the folder for the next
+one: every build, and every command that reads the outputs, first takes the folder's lock
+(imprint/outlock.py) and calls `recover`, which
+
+- with a journal, rolls FORWARD when every file is either still staged or already in place
+  with the new bytes (the renames are completed), else rolls BACK (the backups are put back,
+  files that are new in this set removed); then removes the journal;
+- removes every staged file, backup and temporary journal that is left (`.imprint.*.new`,
+  `.imprint.*.old`, `.imprint-journal.json.*`), whatever outputs they belonged to.
+
+So after any interruption and the next build (or `recover`), the folder holds the whole old
+set or the whole new set and no hidden file of ours. Between the kill and that next command,
+the visible files may be a mix: the journal says which.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import secrets
+import shutil
+from dataclasses import dataclass
+from glob import escape as glob_escape
+from pathlib import Path
+
+JOURNAL = ".imprint-journal.json"
+_OURS = re.compile(r"^\.imprint\.[0-9a-f]{8}\..+\.(?:new|old)$|^" + re.escape(JOURNAL) + r"\.[0-9a-f]{8}$")
+
+# tests only: called with (step, name) at each step of writing, where a test injects a fault:
+# ("staged", NAME) after each staged file, ("kept", NAME) after each backup, ("journal", None)
+# once the journal is in place, ("moved", NAME) after each rename, ("cleanup", None) before the
+# backups go, ("dropped", NAME) after each backup is removed, ("done", None) after the journal is.
+_at_step = None
+
+STEPS = ("staged", "kept", "journal", "moved", "cleanup", "dropped", "done")
+
+
+def _step(step: str, name: str | None = None) -> None:
+    if _at_step is not None:
+        _at_step(step, name)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _file_sha256(path: Path) -> str | None:
+    try:
+        if path.is_symlink() or not path.is_file():
+            return None
+        return _sha256(path.read_bytes())
+    except OSError:
+        return None
+
+
+def _write_durably(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o644)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.chmod(path, 0o644)           # whatever the umask: outputs are readable by all, as before
+
+
+def _sync_folder(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+@dataclass
+class Entry:
+    name: str                     # the output's file name in the folder
+    staged: str                   # .imprint.TOKEN.NAME.new
+    sha256: str                   # of the new bytes
+    backup: str | None = None     # .imprint.TOKEN.NAME.old, when an output of that name was replaced
+
+    def as_json(self) -> dict:
+        return {"name": self.name, "staged": self.staged, "sha256": self.sha256, "backup": self.backup}
+
+
+class Writing:
+    """One build's writing of its set of outputs into `out`: `stage`, then `commit` (under the
+    caller's signal guard), and `discard` in a `finally`, which removes what an unfinished
+    writing made and leaves a committed one alone."""
+
+    def __init__(self, out: Path, files: dict[str, bytes]):
+        self.out = Path(out)
+        self.files = files
+        self.token = secrets.token_hex(4)
+        self.entries = [Entry(name, f".imprint.{self.token}.{name}.new", _sha256(data)) for name, data in files.items()]
+        self.journaled = False       # the journal is in place: the next build finishes this set
+        self.committed = False       # every file is in place
+
+    @classmethod
+    def stage(cls, out: Path, files: dict[str, bytes]) -> "Writing":
+        writing = cls(out, files)
+        writing.out.mkdir(parents=True, exist_ok=True)
+        recover(writing.out)
+        _clear_legacy(writing.out, files)
+        for entry in writing.entries:
+            _write_durably(writing.out / entry.staged, files[entry.name])
+            _step("staged", entry.name)
+        return writing
+
+    def commit(self) -> list[Path]:
+        out = self.out
+        for entry in self.entries:
+            final = out / entry.name
+            if final.is_file() and not final.is_symlink():
+                backup = f".imprint.{self.token}.{entry.name}.old"
+                try:
+                    os.link(final, out / backup)
+                except OSError:
+                    shutil.copy2(final, out / backup)
+                entry.backup = backup
+                _step("kept", entry.name)
+        _sync_folder(out)
+        _write_journal(out, self.token, self.entries)
+        self.journaled = True
+        _step("journal")
+        moved: list[Entry] = []
+        try:
+            for entry in self.entries:
+                os.replace(out / entry.staged, out / entry.name)
+                moved.append(entry)
+                _step("moved", entry.name)
+        except BaseException:
+            _roll_back(out, moved)
+            (out / JOURNAL).unlink(missing_ok=True)
+            self.journaled = False
+            raise
+        _sync_folder(out)
+        self.committed = True
+        try:
+            _step("cleanup")
+            for entry in self.entries:
+                if entry.backup:
+                    (out / entry.backup).unlink(missing_ok=True)
+                    _step("dropped", entry.name)
+            (out / JOURNAL).unlink(missing_ok=True)
+            _sync_folder(out)
+            _step("done")
+        except OSError:
+            pass        # the new set is in place; what is left, the next build clears (recover)
+        return [out / e.name for e in self.entries]
+
+    def discard(self) -> None:
+        """After a writing that did not reach its journal: remove its staged files and backups."""
+        if self.journaled:
+            return        # committed, or its journal still names the backups: `recover`'s to finish
+        for entry in self.entries:
+            (self.out / entry.staged).unlink(missing_ok=True)
+            if entry.backup:
+                (self.out / entry.backup).unlink(missing_ok=True)
+
+
+def _write_journal(out: Path, token: str, entries: list[Entry]) -> None:
+    text = json.dumps({"imprint-journal": 1, "token": token, "files": [e.as_json() for e in entries]}, indent=1)
+    tmp = out / f"{JOURNAL}.{token}"
+    try:
+        _write_durably(tmp, text.encode())
+        os.replace(tmp, out / JOURNAL)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _sync_folder(out)
+
+
+def _read_journal(path: Path) -> list[Entry] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        entries = [Entry(f["name"], f["staged"], f["sha256"], f.get("backup")) for f in data["files"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    for e in entries:          # names of files in this folder, nothing else
+        for name in (e.name, e.staged, e.backup):
+            if name is not None and (not isinstance(name, str) or "/" in name or name in ("", ".", "..")):
+                return None
+    return entries
+
+
+def _roll_back(out: Path, entries: list[Entry]) -> None:
+    """Put back the outputs the entries replaced; remove those new in this set."""
+    for entry in entries:
+        final = out / entry.name
+        if entry.backup and (out / entry.backup).exists():
+            os.replace(out / entry.backup, final)
+        elif not entry.backup and _file_sha256(final) == entry.sha256:
+            final.unlink(missing_ok=True)
+        (out / entry.staged).unlink(missing_ok=True)
+    _sync_folder(out)
+
+
+def recover(out: Path) -> str | None:
+    """Finish what a killed build left in `out` (see the module's docstring). Call it holding the
+    folder's lock. Returns what was done, in a sentence, or None when there was nothing to do."""
+    out = Path(out)
+    if not out.is_dir():
+        return None
+    said = None
+    journal = out / JOURNAL
+    if journal.exists():
+        entries = _read_journal(journal)
+        if entries is None:
+            # not ours, or damaged: put back every backup there is (the old set, as far as it goes)
+            backups = [p for p in out.iterdir() if _OURS.match(p.name) and p.name.endswith(".old")]
+            for backup in backups:
+                os.replace(backup, out / backup.name.split(".", 3)[3][: -len(".old")])
+            said = (f"{out}: a build was stopped while writing and its journal {JOURNAL} cannot be read: "
+                    f"{len(backups)} replaced outputs put back; build again to have a whole set")
+        elif all(((out / e.staged).exists() and _file_sha256(out / e.staged) == e.sha256)
+                 or _file_sha256(out / e.name) == e.sha256 for e in entries):
+            for e in entries:
+                if (out / e.staged).exists():
+                    os.replace(out / e.staged, out / e.name)
+            said = f"{out}: a build was stopped while writing its {len(entries)} outputs; its writing was completed"
+        else:
+            _roll_back(out, entries)
+            said = (f"{out}: a build was stopped while writing its {len(entries)} outputs; "
+                    "the outputs it had replaced were put back")
+        _sync_folder(out)
+        for e in entries or ():
+            if e.backup:
+                (out / e.backup).unlink(missing_ok=True)
+        journal.unlink(missing_ok=True)
+    for left in out.iterdir():
+        if _OURS.match(left.name) and (left.is_file() or left.is_symlink()):
+            left.unlink(missing_ok=True)
+    _sync_folder(out)
+    return said
+
+
+def _clear_legacy(out: Path, names) -> None:
+    """What a build of imprint before the journal left when killed: `.NAME.xxxxxxxx` (staged)
+    and `.NAME.old.PID.HEX` (backups), for the names this build writes."""
+    for name in names:
+        for debris in out.glob(f".{glob_escape(name)}.*"):
+            if debris.is_file() and not debris.is_symlink():
+                debris.unlink(missing_ok=True)
+
+
+def write_one(path: Path, data: bytes) -> None:
+    """One file replaced atomically (os.replace of a staged `.imprint.TOKEN.NAME.new`), for the
+    commands that rewrite a single output under the folder's lock (preflight's report)."""
+    tmp = path.parent / f".imprint.{secrets.token_hex(4)}.{path.name}.new"
+    try:
+        _write_durably(tmp, data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
