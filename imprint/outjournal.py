@@ -47,10 +47,9 @@ _OURS = re.compile(r"^\.imprint\.[0-9a-f]{8}\..+\.(?:new|old)$|^" + re.escape(JO
 # tests only: called with (step, name) at each step of writing, where a test injects a fault:
 # ("staged", NAME) after each staged file, ("kept", NAME) after each backup, ("journal", None)
 # once the journal is in place, ("moved", NAME) after each rename, ("cleanup", None) before the
-# backups go, ("dropped", NAME) after each backup is removed, ("done", None) after the journal is.
+# backups go, ("dropped", NAME) after each backup is removed, ("done", None) after the journal is;
+# and ("recovering", NAME) after each file `recover` (or a failed build) puts forward or back.
 _at_step = None
-
-STEPS = ("staged", "kept", "journal", "moved", "cleanup", "dropped", "done")
 
 
 def _step(step: str, name: str | None = None) -> None:
@@ -119,9 +118,13 @@ class Writing:
         writing.out.mkdir(parents=True, exist_ok=True)
         recover(writing.out)
         _clear_legacy(writing.out, files)
-        for entry in writing.entries:
-            _write_durably(writing.out / entry.staged, files[entry.name])
-            _step("staged", entry.name)
+        try:
+            for entry in writing.entries:
+                _write_durably(writing.out / entry.staged, files[entry.name])
+                _step("staged", entry.name)
+        except BaseException:
+            writing.discard()
+            raise
         return writing
 
     def commit(self) -> list[Path]:
@@ -139,9 +142,9 @@ class Writing:
         _sync_folder(out)
         _write_journal(out, self.token, self.entries)
         self.journaled = True
-        _step("journal")
         moved: list[Entry] = []
         try:
+            _step("journal")
             for entry in self.entries:
                 os.replace(out / entry.staged, out / entry.name)
                 moved.append(entry)
@@ -210,6 +213,7 @@ def _roll_back(out: Path, entries: list[Entry]) -> None:
         elif not entry.backup and _file_sha256(final) == entry.sha256:
             final.unlink(missing_ok=True)
         (out / entry.staged).unlink(missing_ok=True)
+        _step("recovering", entry.name)
     _sync_folder(out)
 
 
@@ -235,6 +239,7 @@ def recover(out: Path) -> str | None:
             for e in entries:
                 if (out / e.staged).exists():
                     os.replace(out / e.staged, out / e.name)
+                    _step("recovering", e.name)
             said = f"{out}: a build was stopped while writing its {len(entries)} outputs; its writing was completed"
         else:
             _roll_back(out, entries)
