@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import base64
 import io
-import os
-import tempfile
+import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from imprint import scratch
+from imprint import outjournal, outlock, scratch
 from imprint.settings import Settings, using
 from imprint import pipeline
 from imprint.html import render
@@ -186,14 +185,12 @@ def spread_anchor(page: int) -> str:
 
 
 def write_atomically(path: Path, data: bytes) -> None:
+    """Under the output folder's lock (a build may be writing there), after what a killed build
+    left is finished (imprint/outjournal.py): the proof staged as a hidden file, then renamed."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with outlock.output_lock(path.parent):
+        done = outjournal.recover(path.parent)
+        if done:
+            print(done, file=sys.stderr, flush=True)
+        outjournal.write_one(path, data)
 

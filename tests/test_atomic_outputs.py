@@ -13,6 +13,7 @@ a `--no-cache` build.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -330,7 +331,7 @@ def _versions_in(out: Path, slug: str) -> tuple[set, int | None]:
 @pytest.mark.slow
 def test_soak_random_edits_kills_and_concurrent_starts(tmp_path):
     rng = random.Random(20_8)
-    env = {**os.environ, "IMPRINT_CACHE": str(tmp_path / "cache"), "SOURCE_DATE_EPOCH": "1700000000"}
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000"}      # IMPRINT_CACHE: the same locks as here
     books = tmp_path / "books"
     out = tmp_path / "out"
     slug = "a-tiny-book"
@@ -339,13 +340,14 @@ def test_soak_random_edits_kills_and_concurrent_starts(tmp_path):
 
     def start(v: int, hooked: bool):
         book = write_book(books / f"v{v}", _version_text(v))
-        args = ["--book", str(book), "--out", str(out), *EDITIONS, "-q"]
+        args = ["--book", str(book), "--out", str(out), *EDITIONS, "--cache", str(tmp_path / "cache"), "-q"]
         if hooked:
             step = rng.choice(["staged", "kept", "journal", "moved", "dropped", "recovering"])
             command = [sys.executable, "-c", HOOKED, step, str(rng.randint(1, 3)), *args]
         else:
             command = [sys.executable, str(ROOT / "build.py"), *args]
-        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                start_new_session=True)     # its typesetting processes die with it
 
     while started < SOAK_BUILDS:
         n = rng.choice([1, 1, 2, 3])
@@ -359,7 +361,8 @@ def test_soak_random_edits_kills_and_concurrent_starts(tmp_path):
         for v, proc, hooked in procs:
             if not hooked and rng.random() < 0.4:          # kill -9 at a random moment
                 time.sleep(rng.uniform(0, 4))
-                proc.kill()
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
         for v, proc, hooked in procs:
             _, err = proc.communicate(timeout=600)
             if proc.returncode == 0:
