@@ -335,7 +335,8 @@ def test_soak_random_edits_kills_and_concurrent_starts(tmp_path):
     books = tmp_path / "books"
     out = tmp_path / "out"
     slug = "a-tiny-book"
-    started, counts, seen = 0, {"finished": 0, "killed": 0, "hooked": 0, "concurrent rounds": 0}, {}
+    started, seen = 0, {}
+    counts = {"finished": 0, "killed": 0, "hooked": 0, "concurrent rounds": 0, "journals finished": 0}
     version = 0
 
     def start(v: int, hooked: bool):
@@ -365,13 +366,14 @@ def test_soak_random_edits_kills_and_concurrent_starts(tmp_path):
                     os.killpg(proc.pid, signal.SIGKILL)
         for v, proc, hooked in procs:
             _, err = proc.communicate(timeout=600)
+            counts["journals finished"] += err.decode().count("a build was stopped while writing")
             if proc.returncode == 0:
                 counts["finished"] += 1
             elif proc.returncode == -signal.SIGKILL:
                 counts["hooked" if hooked else "killed"] += 1
             else:
                 pytest.fail(f"build of version {v} failed ({proc.returncode}): {err.decode()}")
-        recover(out)
+        counts["journals finished"] += recover(out) is not None
         left = snapshot(out)
         if not left:
             continue
