@@ -1,7 +1,8 @@
 """The outputs of a build change as one set: a journal written before the first rename.
 
-The outputs are flat files in the user's folder (`dist/slug.pdf`, `slug.epub`, ...), so
-they cannot be switched by one rename. A build writes them in four steps:
+The outputs are flat files in the user's folder (`dist/slug.pdf`, `slug.epub`, ...), and
+users rely on those paths, so they cannot be switched by one rename (a fresh folder and one
+link would make `dist/` or each file a link). A build writes them in four steps:
 
 1. stage: every new file is written and fsynced as `.imprint.TOKEN.NAME.new` beside its
    destination; nothing the user sees has changed;
@@ -25,7 +26,10 @@ one: every build, and every command that reads the outputs, first takes the fold
 
 So after any interruption and the next build (or `recover`), the folder holds the whole old
 set or the whole new set and no hidden file of ours. Between the kill and that next command,
-the visible files may be a mix: the journal says which.
+the visible files may be a mix: the journal says which. imprint's own readers of the set
+take the lock and recover first: a build (and so the whole-build cache's replay, which
+writes its set through here), `preflight` (reads the print files, rewrites the report) and
+`proof`; the preview server of --watch serves single files, each whole.
 """
 
 from __future__ import annotations
