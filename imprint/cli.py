@@ -302,3 +302,7 @@ def report(findings, args, stream):
     for f in shown if args.verbose else condensed(shown):
         line = f if isinstance(f, str) else f.format() if args.verbose else f.format().split(" (hint: ")[0]
         print(line, file=stream)
+
+
+if __name__ == "__main__":      # python -m imprint.cli
+    sys.exit(main())

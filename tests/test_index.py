@@ -28,6 +28,7 @@ FILLER = ("The council met in the long hall and argued about the roads, the weat
 # Invented words, so each stands in the text only where it is marked.
 ONE_PAGE_TWICE = "Vellumark"
 CONSECUTIVE = "Quillonbe"
+RANGE = "Thornwick"
 
 
 def manuscript() -> str:
@@ -50,8 +51,14 @@ def manuscript() -> str:
             if c == 3 and p == 6:
                 text = ("[The far place]{#far-place} lay beyond the hills; the [Élanor]{.index} of it was "
                         "told on page [](#chapter-1){.page}, backward. " + text)
+            if c == 3 and p == 1:        # a page range, opened here and closed ten paragraphs on
+                text = f"The [{RANGE}]{{.index entry=\"{RANGE}|(\"}} drought began. " + text
+            if c == 3 and p == 11:
+                text = f"The [{RANGE}]{{.index entry=\"{RANGE}|)\"}} drought ended. " + text
             if c == 4 and p == 2:
                 text = "The [appleton]{.index} and [Zebulor]{.index} and [ábacore]{.index} were named. " + text
+            if c == 4 and p == 4:        # sorted under G, printed with its article
+                text = "[The Gralloch]{.index entry=\"Gralloch@The Gralloch\"} was a pass. " + text
             paragraphs.append(text + "\n")
         chapters.append("\n".join(paragraphs))
     return "\n".join(chapters) + "\n[^grain]: A note about [Saltrine]{.index} and its price.\n"
@@ -135,10 +142,23 @@ def test_every_index_number_is_the_folio_of_the_page_its_marked_words_stand_on(b
     assert entries["Granary"] == ""
     assert entries["whetrix"] == printed(where("Whetrix")) and entries["ryemond"] == printed(where("Ryemond"))
     assert entries["Corvale"] == "see Granary"
+    # A |( … |) range: from the page of its opening mark to the page of its closing one.
+    opened, closed = where(f"The {RANGE} drought began"), where(f"The {RANGE} drought ended")
+    assert len(opened) == len(closed) == 1 and closed[0] > opened[0] + 1, (opened, closed)
+    assert entries[RANGE] == f"{opened[0]}–{closed[0]}"
+    # sort@shown: printed as shown, filed by the sort key (under G, before Granary).
+    assert entries["The Gralloch"] == printed(where("The Gralloch was a pass"))
     # Sorted without regard to accents or case: ábacore, appleton, Corvale, Élanor, Granary, ...
     order = [t for t in entries if t]
     assert order.index("ábacore") < order.index("appleton") < order.index("Corvale") < order.index("Élanor") \
-        < order.index("Granary") < order.index("Harvestine") < order.index("Zebulor")
+        < order.index("The Gralloch") < order.index("Granary") < order.index("Harvestine") \
+        < order.index("Thornwick") < order.index("Zebulor")
+    # Letter groups: each main entry stands under the heading of its first letter (accents stripped).
+    letters = [t for t in order if len(t) == 1 and t.isupper()]
+    assert letters == ["A", "C", "E", "G", "H", "Q", "S", "T", "V", "Z"], letters
+    for term in ("ábacore", "Élanor", "The Gralloch", "Zebulor"):
+        group = [t for t in order[:order.index(term)] if t in letters][-1]
+        assert group == {"á": "A", "É": "E", "T": "G", "Z": "Z"}[term[0]], (term, group)
     assert order.index("ryemond") < order.index("whetrix")
     # The index is in the contents, with its page.
     contents = next(p for p in pages if p.strip().startswith("Contents"))
@@ -201,9 +221,14 @@ def test_the_epub_links_each_number_to_its_mark_with_the_print_page_number_and_p
         own = "".join(li.xpath("./text()|./*[not(self::x:ul)]//text()", namespaces=ns))
         term, _, rest = own.partition(",")
         epub_entries[term.strip()] = " ".join(rest.split())
+    epub_letters = [p.text for p in index_doc[1].xpath("//x:p[@class='index-letter']", namespaces=ns)]
+    assert len(epub_letters) >= 5
     for term, numbers in pdf_entries.items():
-        if term:
+        if term in epub_letters:
+            assert numbers == ""
+        elif term:
             assert epub_entries[term] == numbers, term
+    assert [t for t in pdf_entries if t in epub_letters] == epub_letters     # the same groups, in order
     # The page references in the EPUB link to their targets and show the PDF's numbers.
     refs = [a for d in docs.values() for a in d.xpath("//x:a[contains(@class,'page-ref')]", namespaces=ns)]
     assert len(refs) == 2 and all(a.text and a.text.isdigit() and a.get("href") for a in refs)

@@ -7,8 +7,9 @@ written into a copy of it (the same numbers in every edition).
 an index section at the end of the text (after the bibliography). `numbered` makes the copy
 an edition sets: each page reference shows the print page of its target, the index is filed
 from the marks (repeats on one page merged, consecutive pages as ranges), each number a link
-to the marked place. The numbers (`Body.numbers`, id -> printed folio) come from the laid-out
-print pages (imprint/jobs/pagerefs.py); a number not known yet prints as PLACEHOLDER.
+to the marked place, the main entries in letter groups. The numbers (`Body.numbers`,
+id -> printed folio) come from the laid-out print pages (imprint/jobs/pagerefs.py); a number
+not known yet prints as PLACEHOLDER.
 """
 
 from __future__ import annotations
@@ -115,40 +116,69 @@ def numbered(body, numbers: dict | None = None, lang: str = "en"):
 @dataclass
 class _Node:
     term: str
+    sort: str = ""
     marks: list = dataclasses.field(default_factory=list)
+    ranges: list = dataclasses.field(default_factory=list)      # (opening id, closing id)
+    opened: list = dataclasses.field(default_factory=list)      # ids of `|(` not closed yet
     see: list = dataclasses.field(default_factory=list)
     children: dict = dataclasses.field(default_factory=dict)
 
 
 def tree(marks) -> list[_Node]:
-    """The marks filed: main entries, each with its sub-entries, in the order of the text."""
+    """The marks filed: main entries, each with its sub-entries, in the order of the text. A
+    `|(` pairs with the next `|)` of the same entry; one left unpaired counts as a page."""
     top: dict[str, _Node] = {}
+    every: list[_Node] = []
     for mark in marks:
         level = top
         node = None
-        for term in mark.entry.path:
-            node = level.setdefault(term, _Node(term))
+        for term, key in zip(mark.entry.path, mark.entry.keys()):
+            if term not in level:
+                level[term] = _Node(term, key)
+                every.append(level[term])
+            node = level[term]
             level = node.children
         if mark.entry.see:
             if (mark.entry.see, mark.entry.see_also) not in node.see:
                 node.see.append((mark.entry.see, mark.entry.see_also))
+        elif mark.entry.range == "(":
+            node.opened.append(mark.id)
+        elif mark.entry.range == ")" and node.opened:
+            node.ranges.append((node.opened.pop(), mark.id))
         else:
             node.marks.append(mark.id)
+    for node in every:
+        node.marks.extend(node.opened)
+        node.opened = []
     return list(top.values())
 
 
-def locators(ids: list[str], numbers: dict) -> list[list[tuple[str, str]]]:
+def _page(ident: str, numbers: dict) -> int | None:
+    page = numbers.get(ident)
+    return int(page) if page is not None and str(page).isdigit() else None
+
+
+def locators(ids: list[str], numbers: dict, ranges: list | tuple = ()) -> list[list[tuple[str, str]]]:
     """A node's marks as printed: one item per page, or per range of consecutive pages
-    ("12–14"), each item a list of (number, the id of the first mark on that page); a mark
-    whose page is not known yet is an item of its own."""
+    ("12–14", or a `|(`…`|)` range and whatever it covers), each item a list of (number, the
+    id of the first mark on that page); a mark whose page is not known yet is an item of its own."""
     first: dict[int, str] = {}
+    singles = list(ids)
+    for opening, closing in ranges:
+        start, end = _page(opening, numbers), _page(closing, numbers)
+        if start is None or end is None:        # not laid out yet: each end on its own
+            singles += [opening, closing]
+            continue
+        start, end = min(start, end), max(start, end)
+        for page in range(start, end + 1):
+            first.setdefault(page, closing if page == end and page != start else opening)
     unknown = []
-    for ident in ids:
-        page = numbers.get(ident)
-        if page is None or not str(page).isdigit():
+    for ident in singles:
+        page = _page(ident, numbers)
+        if page is None:
             unknown.append([(PLACEHOLDER, ident)])
         else:
-            first.setdefault(int(page), ident)
+            first.setdefault(page, ident)
     items, run = [], []
     for page in sorted(first):
         if run and page == run[-1] + 1:
@@ -163,28 +193,45 @@ def locators(ids: list[str], numbers: dict) -> list[list[tuple[str, str]]]:
     return out + unknown
 
 
+def _order(node: _Node) -> tuple:
+    return rules.sort_key(node.sort or node.term) + rules.sort_key(node.term)
+
+
 def entries(marks, numbers: dict, lang: str) -> list[dict]:
     """Plain data for the template: the filed entries, sorted for the language, sub-entries nested."""
     see, see_also = rules.see_words(lang)
 
     def data(node: _Node) -> dict:
-        return {"term": node.term, "locators": locators(node.marks, numbers),
+        return {"term": node.term, "locators": locators(node.marks, numbers, node.ranges),
                 "see": [{"word": see_also if also else see, "target": target}
                         for target, also in sorted(node.see, key=lambda s: rules.sort_key(s[0]))],
-                "children": [data(child) for child in sorted(node.children.values(),
-                                                               key=lambda c: rules.sort_key(c.term))]}
+                "children": [data(child) for child in sorted(node.children.values(), key=_order)]}
 
-    return [data(node) for node in sorted(tree(marks), key=lambda n: rules.sort_key(n.term))]
+    return [dict(data(node), letter=rules.letter(node.sort or node.term))
+            for node in sorted(tree(marks), key=_order)]
+
+
+def groups(filed: list[dict]) -> list[dict]:
+    """The main entries in letter groups ({"letter": "A", "entries": [...]}), in their order; an
+    index whose entries all start with one letter is one group without a heading."""
+    out: list[dict] = []
+    for e in filed:
+        if not out or out[-1]["letter"] != e["letter"]:
+            out.append({"letter": e["letter"], "entries": []})
+        out[-1]["entries"].append(e)
+    if len(out) == 1:
+        out[0]["letter"] = ""
+    return out
 
 
 def entries_html(marks, numbers: dict, lang: str) -> list:
     """The index section's content as lxml elements, from templates/index.html.j2."""
-    text = render_template(environment(), TEMPLATE, entries=entries(marks, numbers, lang),
-                                  ref=REF)
+    text = render_template(environment(), TEMPLATE, groups=groups(entries(marks, numbers, lang)),
+                           ref=REF)
     holder = lhtml.fragment_fromstring(text, create_parent="div")
     counter = 0
     for el in holder.iter():
-        if isinstance(el.tag, str) and el.tag in ("ul", "li"):
+        if isinstance(el.tag, str) and el.tag in ("ul", "li", "p", "div"):
             counter += 1
             el.set(BLOCK_KEY, f"i{counter}")       # the page map names the index's blocks by these
     return list(holder)

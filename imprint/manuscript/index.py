@@ -4,7 +4,11 @@ read, and the rules every edition files and sorts the index by.
 - `[](#id){.page}` prints the page on which the element with that id stands;
 - `[words]{.index}` files the place under the marked words; `entry="main!sub"` under another
   heading and a sub-entry (makeindex's `!`); `entry="term|see other"` (or `|seealso other`)
-  makes a cross-reference, which prints no page.
+  makes a cross-reference, which prints no page;
+- `entry="sort@shown"` at any level sorts the entry as `sort` and prints `shown` (makeindex's
+  `@`: "Gralloch@The Gralloch" files under G);
+- `entry="term|("` opens a page range at its place and `entry="term|)"` closes it: the index
+  prints "12–18" for everything between (makeindex's `|(` and `|)`).
 
 The numbers themselves are written in after the pages are laid out (imprint/html/index.py
 makes the markup, imprint/jobs/pagerefs.py lays the book out until they hold).
@@ -62,6 +66,11 @@ class Entry:
     see: str | None = None
     see_also: bool = False
     problem: str | None = None      # why it cannot be filed as written (X203), if so
+    sort: tuple[str, ...] = ()      # the sort key of each level (`sort@shown`); the path's own when empty
+    range: str | None = None        # "(" opens a page range here, ")" closes it
+
+    def keys(self) -> tuple[str, ...]:
+        return self.sort or self.path
 
 
 def parse(words: str, entry: str | None) -> Entry:
@@ -69,22 +78,67 @@ def parse(words: str, entry: str | None) -> Entry:
     words = " ".join(words.split())
     if entry is None:
         return Entry((words,) if words else (), problem=None if words else "empty")
-    text, _, command = entry.partition("|")
-    see, also, problem = None, False, None
-    if _:
+    text, bar, command = entry.partition("|")
+    see, also, problem, page_range = None, False, None, None
+    if bar:
         name, _, target = command.strip().partition(" ")
         target = " ".join(target.split())
-        if name in ("see", "seealso") and target:
+        if name in ("(", ")") and not target:
+            page_range = name
+        elif name in ("see", "seealso") and target:
             see, also = target, name == "seealso"
         elif name in ("see", "seealso"):
             problem = f"'|{name}' names nothing to see"
         else:
-            problem = f"'|{name}' is not a cross-reference this index makes (only |see and |seealso)"
+            problem = (f"'|{name}' is not a command this index knows (|see, |seealso, |( and |) to open "
+                       "and close a page range)")
     levels = [" ".join(part.split()) for part in text.split("!")] if text.strip() else [words]
     if any(not level for level in levels):
         problem = problem or f"entry \"{entry}\" has an empty level"
         levels = [level for level in levels if level]
-    return Entry(tuple(levels), see, also, problem)
+    shown, keys = [], []
+    for level in levels:
+        key, at, display = level.partition("@")
+        key, display = key.strip(), display.strip()
+        if at and key and display:
+            shown.append(display)
+            keys.append(key)
+        else:
+            if at:
+                problem = problem or f"'{level}': write sort@shown with words on both sides of '@'"
+            shown.append(level)
+            keys.append(level)
+    sort = tuple(keys) if keys != shown else ()
+    return Entry(tuple(shown), see, also, problem, sort, page_range)
+
+
+def unmatched_ranges(entries: list[Entry]) -> dict[int, str]:
+    """Marks (by position) whose page range does not pair up: a `|(` never closed by a `|)`
+    of the same entry after it, or a `|)` with no `|(` open -> what is wrong."""
+    open_at: dict[tuple, list[int]] = {}
+    out = {}
+    for n, entry in enumerate(entries):
+        if entry.range == "(":
+            open_at.setdefault(entry.path, []).append(n)
+        elif entry.range == ")":
+            if open_at.get(entry.path):
+                open_at[entry.path].pop()
+            else:
+                out[n] = (f"'|)' closes a page range of \"{'!'.join(entry.path)}\" that no '|(' before it "
+                          "opened")
+    for path, starts in open_at.items():
+        for n in starts:
+            out[n] = (f"'|(' opens a page range of \"{'!'.join(path)}\" that no '|)' after it "
+                      "closes")
+    return out
+
+
+def letter(key: str) -> str:
+    """The letter group an entry sorted by `key` falls in: its first letter without accents, in
+    capitals; "" for a digit or a symbol (that group comes first, without a heading)."""
+    plain = sort_key(key)[0].lstrip()
+    first = plain[:1]
+    return first.upper() if first.isalpha() else ""
 
 
 # --- reading the AST ----------------------------------------------------------------------
@@ -176,8 +230,11 @@ def check(book) -> list[Finding]:
             out.append(Finding("X202", "warning", f"page reference to '#{target}' has words: only the page "
                                "number is printed", _locate(book.sources, _ref_pattern(target), nth),
                                hint=f"write the words before it: see page [](#{target}){{.page}}"))
-    for n, (words, entry, _ident) in enumerate(found.marks):
-        parsed = parse(words, entry)
+    parsed_marks = [parse(words, entry) for words, entry, _ident in found.marks]
+    ranges = unmatched_ranges(parsed_marks)
+    for n, parsed in enumerate(parsed_marks):
+        if n in ranges and not parsed.problem:
+            parsed = Entry(parsed.path, problem=ranges[n])
         if not parsed.path:
             out.append(Finding("X206", "warning", "index mark with no words and no entry: it is left out of "
                                "the index", _locate(book.sources, MARK, n),
@@ -186,5 +243,6 @@ def check(book) -> list[Finding]:
             out.append(Finding("X203", "warning", f"index entry: {parsed.problem}; filed under "
                                f"\"{' — '.join(parsed.path)}\"" + ("" if parsed.see else " with its page"),
                                _locate(book.sources, MARK, n),
-                               hint='write entry="main!sub" or entry="term|see other term"'))
+                               hint='write entry="main!sub", entry="sort@shown", entry="term|see other term", '
+                                    'or a range: entry="term|(" … entry="term|)"'))
     return out
