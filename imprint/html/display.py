@@ -13,7 +13,7 @@ import functools
 import html
 import re
 
-from lxml import etree
+from lxml import etree, html as lhtml
 
 CODE_TAGS = {"code", "pre", "kbd", "samp", "script", "style", "math", "svg"}
 NBSP = "\u00a0"
@@ -157,13 +157,18 @@ def title_lines(title: str, font_path: str | None = None) -> list[str]:
     return [" ".join(words[:best]), " ".join(words[best:])]
 
 
-def balanced_markup(title: str, font_path: str | None = None) -> str:
-    """The title's lines as escaped HTML: each line an inline-block, so the title stays on one
-    line where it fits and breaks only between its lines where it does not."""
-    lines = title_lines(title, font_path)
+def _nested(title: str, font_path: str | None, depth: int) -> str:
+    lines = title_lines(title, font_path) if depth else [title]
     if len(lines) == 1:
         return html.escape(title, quote=False)
-    return " ".join(f'<span class="title-line">{html.escape(line, quote=False)}</span>' for line in lines)
+    return " ".join(f'<span class="title-line">{_nested(line, font_path, depth - 1)}</span>' for line in lines)
+
+
+def balanced_markup(title: str, font_path: str | None = None, depth: int = 2) -> str:
+    """The title's lines as escaped HTML, each an inline block: the title stays on one line
+    where it fits and breaks only between its two halves where it does not; each half, if it
+    is too long in turn (a narrow cover), breaks between its own halves (`depth` levels)."""
+    return _nested(title, font_path, depth)
 
 
 def balance_headings(root, font_path: str | None, xpath: str) -> None:
@@ -171,9 +176,7 @@ def balance_headings(root, font_path: str | None, xpath: str) -> None:
     for h in root.xpath(xpath):
         if len(h) or not h.text or len(title_lines(h.text, font_path)) == 1:
             continue
-        lines = title_lines(h.text, font_path)
-        h.text = None
-        for i, line in enumerate(lines):
-            span = etree.SubElement(h, "span", {"class": "title-line"})
-            span.text = line
-            span.tail = " " if i < len(lines) - 1 else None
+        markup = lhtml.fragment_fromstring(balanced_markup(h.text, font_path), create_parent="span")
+        h.text = markup.text
+        for child in list(markup):
+            h.append(child)
