@@ -273,3 +273,58 @@ def test_titles_break_by_sense(title, lines):
     assert display.title_lines(title, font) == lines
     markup = display.balanced_markup(title, font)
     assert etree.fromstring(f"<p>{markup}</p>").xpath("string()") == title
+
+
+# --- a book made here: chapters, a list ---------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def small_book(tmp_path_factory):
+    from conftest import run_cli, write_book
+    folder = tmp_path_factory.mktemp("display")
+    words = "river stone window morning paper letter garden silver number figure".split()
+    prose = " ".join(words[i % len(words)] for i in range(70))
+    write_book(folder / "book", f"""\
+        # The First Chapter of a Rather Long Book About Things
+
+        IT WAS THE BEST of times, {prose}.
+
+        1. first item
+        2. second item
+
+        - one bullet
+
+        {prose}.
+
+        # Second
+
+        Once upon a time, {prose}.
+        """, metadata="""\
+        title: A Tiny Book
+        author: Test Author
+        lang: en
+        form: book
+        identifier: urn:uuid:00000000-0000-4000-8000-000000000003
+        date: 2020-01-01
+        """)
+    out = folder / "out"
+    result = run_cli("--book", folder / "book", "--out", out, "--edition", "pdf")
+    assert result.code == 0, result.err
+    return next(out.glob("*.pdf"))
+
+
+def test_a_books_chapters_get_lead_ins_balanced_titles_and_spaced_markers(small_book):
+    with pdfplumber.open(small_book) as pdf:
+        index = next(i for i, p in enumerate(pdf.pages) if "best of times" in (p.extract_text() or ""))
+        page = pdf.pages[index]
+        title = page.filter(lambda o: o.get("size", 0) > 15).extract_text().splitlines()
+        words = page.extract_words()
+        second = next(p for p in pdf.pages if "Once upon" in (p.extract_text() or ""))
+    assert title == ["The First Chapter", "of a Rather Long Book About Things"]
+    assert page.extract_text().count("it was the best of times") == 1       # the lead-in
+    glyphs = drawn_glyphs(small_book, index)
+    assert sum(g.endswith(".sc") for _, g, _ in glyphs) == len("ITWASTHEBEST")
+    assert "Once upon a time" in second.extract_text()                       # no capitals, no lead-in
+    for marker, text in (("1.", "first"), ("•", "one")):
+        m = next(w for w in words if w["text"] == marker)
+        t = next(w for w in words if w["text"] == text and abs(w["top"] - m["top"]) < 2)
+        assert 4.5 < t["x0"] - m["x1"] < 7, (marker, t["x0"] - m["x1"])     # an en space (11 pt: 5.5 pt)

@@ -145,7 +145,9 @@ def title_lines(title: str, font_path: str | None = None) -> list[str]:
         if last.endswith((":", ";", ".", "?", "!")) or last in ("\u2014", "\u2013"):
             cost -= 0.8         # the sense break wins unless it leaves a line far shorter than the other
         elif last.lower().strip("“‘\"'(") in _WEAK or len(last.strip("“‘\"'(,")) <= 2:
-            cost += 0.6
+            cost += 1.0         # never a line ending on "the", "of", "and" where another break will do
+        if words[i].lower().strip("“‘\"'(") in _WEAK and cost < 0.4:
+            cost -= 0.3         # a phrase boundary: before "of", "and", "the"... (never after them)
         if words[i] in ("\u2014", "\u2013", ":"):
             cost += 2           # never a line starting with a dash
         if len(words[:i]) == 1 or len(words[i:]) == 1:
