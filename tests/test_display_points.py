@@ -16,6 +16,7 @@ import tinycss2
 from fontTools.ttLib import TTFont
 from lxml import etree
 
+from imprint.house import STYLES
 from imprint.html import display
 from imprint.manuscript import look as looks
 from imprint.typeset import linebreak
@@ -257,9 +258,31 @@ def test_a_lead_in_only_where_the_text_opens_in_capitals(opening, lead):
     for form, markup in (("essay", f"<div><p>{opening}.</p><p>MORE CAPS here.</p></div>"),
                          ("book", f"<div><section class='level1'><h1>T</h1><p>{opening}.</p></section></div>")):
         root = etree.fromstring(markup)
-        spans = display.lead_ins(root, form)
+        spans = display.lead_ins(root, form, str(looks.default().main.files[0].path))
         assert [s.text for s in spans] == ([lead] if lead else [])
+        assert all(s.get("class") == "lead-in" for s in spans)
         assert "".join(root.xpath("string(.//p[1])")) == opening + "."           # the text unchanged
+
+
+def test_a_face_without_small_capitals_keeps_the_capitals(tmp_path):
+    plain = tmp_path / "plain.ttf"            # a face with no smcp feature (made here with fontTools)
+    from fontTools.fontBuilder import FontBuilder
+    fb = FontBuilder(1000, isTTF=True)
+    fb.setupGlyphOrder([".notdef", "A"])
+    fb.setupCharacterMap({ord("A"): "A"})
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+    pen = TTGlyphPen(None)
+    pen.moveTo((0, 0)), pen.lineTo((500, 700)), pen.lineTo((500, 0)), pen.closePath()
+    fb.setupGlyf({".notdef": pen.glyph(), "A": pen.glyph()})
+    fb.setupHorizontalMetrics({".notdef": (500, 0), "A": (500, 0)})
+    fb.setupHorizontalHeader()
+    fb.setupNameTable({"familyName": "Plain", "styleName": "Regular"})
+    fb.setupOS2(), fb.setupPost()
+    fb.save(str(plain))
+    root = etree.fromstring("<div><p>IT WAS the best.</p></div>")
+    (span,) = display.lead_ins(root, "essay", str(plain))
+    assert span.get("class") == "lead-in faux" and span.text == "IT WAS"
+    assert ".lead-in.faux { text-transform: none" in (STYLES / "book.css").read_text()   # never small letters
 
 
 @pytest.mark.parametrize("title, lines", [

@@ -60,11 +60,25 @@ def _caps_run(text: str) -> tuple[int, int] | None:
     return start, end
 
 
-def lead_ins(root, form: str) -> list:
+@functools.lru_cache(maxsize=16)
+def has_small_caps(path: str | None) -> bool:
+    """Whether a font file has small capitals of its own (the OpenType `smcp` feature)."""
+    if not path:
+        return False
+    try:
+        from fontTools.ttLib import TTFont
+        font = TTFont(path, lazy=True, fontNumber=0)
+        return "GSUB" in font and any(r.FeatureTag == "smcp" for r in font["GSUB"].table.FeatureList.FeatureRecord)
+    except Exception:           # not a font fontTools reads: no small capitals known
+        return False
+
+
+def lead_ins(root, form: str, font_path: str | None = None) -> list:
     """The opening paragraph of the text (an essay) or of each chapter (a book) that starts
-    with words in capitals: those words wrapped in <span class="lead-in">, set as small
-    capitals by the stylesheets (font-variant-caps: all-small-caps; the letters stay the
-    author's). Returns the spans made."""
+    with words in capitals: those words wrapped in <span class="lead-in">, set by the
+    stylesheets as small capitals of their small letters (the face's smcp glyphs; the HTML
+    keeps the author's capitals). A face without small capitals gets "lead-in faux": the
+    capitals kept, a size smaller, never small letters. Returns the spans made."""
     firsts = []
     if form == "essay":
         first = next((e for e in root if isinstance(e.tag, str)), None)
@@ -89,7 +103,7 @@ def lead_ins(root, form: str) -> list:
         if found is None:
             continue
         a, b = found
-        span = etree.Element("span", {"class": "lead-in"})
+        span = etree.Element("span", {"class": "lead-in" if has_small_caps(font_path) else "lead-in faux"})
         span.text, span.tail = p.text[a:b], p.text[b:]
         p.text = p.text[:a]
         p.insert(0, span)

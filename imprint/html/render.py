@@ -125,7 +125,8 @@ def body_html(book: Book, *, allow_remote_images: bool = False) -> Body:
         display.balance_headings(root, title_face(book), "./section[contains(concat(' ', @class, ' '), ' level1 ')]"
                                  "[not(contains(concat(' ', @class, ' '), ' part '))]/h1"
                                  " | .//section[contains(concat(' ', @class, ' '), ' chapter ')]/h2")
-    display.lead_ins(root, book.metadata.form)  # a chapter opening in capitals: small capitals
+    display.lead_ins(root, book.metadata.form,   # a chapter opening in capitals: small capitals
+                     str(looks.nearest(book.look.main, False, False).path))
     # Every block of the text gets a stable index, the same in every edition's copy: the
     # print page map (imprint/typeset/pagemap.py) names where a page starts by it, the EPUB finds it.
     task_lists(root)

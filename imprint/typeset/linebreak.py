@@ -283,7 +283,8 @@ def _pieces(par, style) -> list[_Piece]:
             if "footnote" in classes:
                 out.append(_Piece(child, "tail", style))
                 continue
-            if child.tag not in TRANSPARENT or child.get("style") or "math" in classes or "crossref" in classes:
+            if child.tag not in TRANSPARENT or child.get("style") or "math" in classes or "crossref" in classes \
+                    or "faux" in classes:       # a lead-in a size smaller (imprint/html/display.py)
                 raise Unplannable(child.tag)
             inner = _style_of(child, style)
             out.append(_Piece(child, "text", inner))
