@@ -667,6 +667,7 @@ def embedded_fonts(look, contents, css_texts) -> tuple[str, list[tuple[str, byte
     import cssselect2
 
     rules = _style_rules(css_texts)
+    features = looks.css_features(css_texts)     # only the OpenType features the stylesheets can use
     used: dict[str, set] = {"main": set(), "heading": set(), "mono": set()}
     chars: dict[str, set] = {"main": set(), "heading": set(), "mono": set()}
 
@@ -703,7 +704,7 @@ def embedded_fonts(look, contents, css_texts) -> tuple[str, list[tuple[str, byte
     files, names = [], {}
     for file, (face, text) in sorted(wanted.items(), key=lambda item: (item[1][0].family, item[0].italic,
                                                                        item[0].weight)):
-        data, suffix = looks.subset(file, "".join(text))
+        data, suffix = looks.subset(file, "".join(text), features)
         name = f"{looks._key(face.family)}-{file.weight}{'-italic' if file.italic else ''}{suffix}"
         files.append((name, data))
         names[file] = name

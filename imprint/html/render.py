@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from lxml import etree, html as lhtml
+from markupsafe import Markup
 
 from imprint.manuscript import math
+from imprint.html import display
 from imprint.html import index as index_markup
 from imprint.manuscript import pandoc
 from imprint.manuscript import sanitize
@@ -86,6 +88,7 @@ def body_html(book: Book, *, allow_remote_images: bool = False) -> Body:
     if not allow_remote_images:
         sanitize.drop_remote_images(root)
     long_dashes(root)
+    display.spaced_dashes(root)         # no line starts with a spaced dash
     # Before the notes are lifted out: a mark or page reference in a note is found too.
     marks, refs = index_markup.prepare(root, book.metadata.lang, level=1 + shift)
     notes = {}
@@ -119,6 +122,11 @@ def body_html(book: Book, *, allow_remote_images: bool = False) -> Body:
         h.set("data-head", running_head(h.get("data-running-head") or h.get("data-label")))
     if book.metadata.form == "book":
         mark_parts(root)
+        display.balance_headings(root, title_face(book), "./section[contains(concat(' ', @class, ' '), ' level1 ')]"
+                                 "[not(contains(concat(' ', @class, ' '), ' part '))]/h1"
+                                 " | .//section[contains(concat(' ', @class, ' '), ' chapter ')]/h2")
+    display.lead_ins(root, book.metadata.form,   # a chapter opening in capitals: small capitals
+                     str(looks.nearest(book.look.main, False, False).path))
     # Every block of the text gets a stable index, the same in every edition's copy: the
     # print page map (imprint/typeset/pagemap.py) names where a page starts by it, the EPUB finds it.
     task_lists(root)
@@ -327,6 +335,15 @@ def index_entry(book: Book, body: Body) -> list[TocEntry]:
 ISBN_LABELS = {"print": "paperback", "pdf": "PDF", "epub": "EPUB"}
 
 
+def title_face(book: Book) -> str | None:
+    """The file the titles are set in (the heading face's regular), to balance their lines by."""
+    face = book.look.sans or book.look.main
+    try:
+        return str(looks.nearest(face, False, False).path)
+    except (ValueError, AttributeError):
+        return None
+
+
 def book_context(book: Book, edition: Edition) -> dict:
     """Plain data for the templates: every value already formatted."""
     m = book.metadata
@@ -335,7 +352,9 @@ def book_context(book: Book, edition: Edition) -> dict:
     isbn_labels = {key: words["paperback"] if key == "print" else name for key, name in ISBN_LABELS.items()}
     notes_len = sum(len(n) for n in m.editorial_notes)
     return {
-        "title": m.title, "subtitle": m.subtitle, "author_line": m.author_line,
+        "title": m.title, "subtitle": m.subtitle,
+        # the title in balanced lines, broken by sense (imprint/html/display.py), for the display pages
+        "title_html": Markup(display.balanced_markup(m.title, title_face(book))), "author_line": m.author_line,
         "translators": m.translators, "translator_line": join_names(m.translators),
         "lang": m.lang, "form": m.form, "publisher": m.publisher, "rights": m.rights,
         "date": m.date.isoformat() if m.date else None, "year": m.date.year if m.date else None,

@@ -291,10 +291,40 @@ def nearest(face: Face, bold: bool, italic: bool) -> FontFile:
     return min(same, key=lambda f: (abs(f.weight - want), f.weight))
 
 
-def subset(file: FontFile, text: str) -> tuple[bytes, str]:
+# The OpenType features a text always needs where the face has them (shaping, marks, kerning,
+# standard ligatures), and those CSS properties ask for by name (font-variant-*).
+BASE_FEATURES = ("ccmp", "locl", "mark", "mkmk", "kern", "liga", "clig", "calt", "rlig", "rclt", "rvrn",
+                 "init", "medi", "fina", "isol", "curs", "abvm", "blwm", "abvs", "blws", "pres", "psts",
+                 "akhn", "rphf", "blwf", "half", "pstf", "vatu", "cjct", "nukt", "ltra", "ltrm", "rtla", "rtlm")
+CSS_FEATURES = {"small-caps": ("smcp",), "all-small-caps": ("smcp", "c2sc"), "petite-caps": ("pcap",),
+                "all-petite-caps": ("pcap", "c2pc"), "unicase": ("unic",), "titling-caps": ("titl",),
+                "oldstyle-nums": ("onum",), "lining-nums": ("lnum",), "proportional-nums": ("pnum",),
+                "tabular-nums": ("tnum",), "diagonal-fractions": ("frac",), "stacked-fractions": ("afrc",),
+                "ordinal": ("ordn",), "slashed-zero": ("zero",), "discretionary-ligatures": ("dlig",),
+                "historical-ligatures": ("hlig",), "contextual": ("calt",), "super": ("sups",), "sub": ("subs",),
+                "historical-forms": ("hist",)}
+
+
+def css_features(css_texts) -> tuple[str, ...]:
+    """The OpenType features stylesheets may switch on: BASE_FEATURES, those their font-variant
+    keywords name and every tag a font-feature-settings gives."""
+    import re as _re
+    found = set(BASE_FEATURES)
+    for text in css_texts:
+        text = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+        for value in _re.findall(r"font-variant(?:-[a-z]+)?\s*:([^;}]*)", text):
+            for keyword in value.split():
+                found.update(CSS_FEATURES.get(keyword.strip().lower(), ()))
+        for settings in _re.findall(r"font-feature-settings\s*:([^;}]*)", text):
+            found.update(_re.findall(r"[\"']([A-Za-z0-9 ]{4})[\"']", settings))
+    return tuple(sorted(found))
+
+
+def subset(file: FontFile, text: str, features: tuple[str, ...] | None = None) -> tuple[bytes, str]:
     """The font cut down to the glyphs `text` needs (and plain ASCII, for what a reader adds),
-    every OpenType feature kept (small caps, ligatures, kerning). Returns (bytes, ".otf"|".ttf").
-    Reproducible: the font's own timestamps are kept."""
+    with the OpenType features `features` (None: every one) and the glyphs they reach (small
+    capitals, old-style figures); the name table is kept whole (the licence, the copyright).
+    Returns (bytes, ".otf"|".ttf"). Reproducible: the font's own timestamps are kept."""
     import io
     import logging
 
@@ -302,7 +332,7 @@ def subset(file: FontFile, text: str) -> tuple[bytes, str]:
     from fontTools.ttLib import TTFont
 
     options = ft.Options()
-    options.layout_features = ["*"]
+    options.layout_features = ["*"] if features is None else list(features)
     options.name_IDs = ["*"]
     options.name_languages = ["*"]
     options.name_legacy = True

@@ -71,18 +71,23 @@ def _font(italic: bool, bold: bool):
 
 
 @functools.lru_cache(maxsize=200_000)
-def width(text: str, size: float, italic: bool = False, bold: bool = False, caps: bool = False) -> float:
-    """Advance width of `text` in points, shaped with kerning and common ligatures as WeasyPrint sets it."""
+def width(text: str, size: float, italic: bool = False, bold: bool = False, caps: bool | str = False,
+          lining: bool = True) -> float:
+    """Advance width of `text` in points, shaped with kerning and common ligatures as WeasyPrint sets it.
+    `caps`: small capitals (True), or "lower" for a lead-in (lowercased, then small capitals:
+    styles/book.css .lead-in); `lining`: False for the old-style figures of running text."""
     if not text:
         return 0.0
     import uharfbuzz as hb
     font, upem = _font(italic, bold)
     buf = hb.Buffer()
-    buf.add_str(text)
+    buf.add_str(text.lower() if caps == "lower" else text)
     buf.guess_segment_properties()
     features = {"kern": True, "liga": True}
     if caps:
         features["smcp"] = True
+    if not lining:
+        features["onum"] = True
     hb.shape(font, buf, features)
     return sum(p.x_advance for p in buf.glyph_positions) * size / upem
 
@@ -242,11 +247,11 @@ def greedy(items: list, widths) -> list[int]:
 class _Piece:
     node: object            # the element whose .text or .tail holds it
     attr: str               # "text" or "tail"
-    style: tuple            # (size, italic, bold, caps)
+    style: tuple            # (size, italic, bold, caps, lining)
 
 
 def _style_of(el, style):
-    size, italic, bold, caps = style
+    size, italic, bold, caps, lining = style
     tag = el.tag if isinstance(el.tag, str) else ""
     classes = (el.get("class") or "").split()
     if tag in ITALIC_TAGS:
@@ -255,10 +260,14 @@ def _style_of(el, style):
         bold = True
     if "smallcaps" in classes:
         caps = True
+    if "lead-in" in classes:            # a chapter's opening capitals (imprint/html/display.py)
+        caps = "lower"
+    if "noteref" in classes or "note-number" in classes:     # lining figures (styles/book.css)
+        lining = True
     if "noteref" in classes:
         size = CALL_SIZE
         italic = bold = caps = False
-    return size, italic, bold, caps
+    return size, italic, bold, caps, lining
 
 
 def _pieces(par, style) -> list[_Piece]:
@@ -274,7 +283,8 @@ def _pieces(par, style) -> list[_Piece]:
             if "footnote" in classes:
                 out.append(_Piece(child, "tail", style))
                 continue
-            if child.tag not in TRANSPARENT or child.get("style") or "math" in classes or "crossref" in classes:
+            if child.tag not in TRANSPARENT or child.get("style") or "math" in classes or "crossref" in classes \
+                    or "faux" in classes:       # a lead-in a size smaller (imprint/html/display.py)
                 raise Unplannable(child.tag)
             inner = _style_of(child, style)
             out.append(_Piece(child, "text", inner))
@@ -320,7 +330,7 @@ def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, 
     paragraph (every space narrowed by the most it may shrink), which justification then
     widens again: each planned line is no longer than the measure at its narrowest."""
     from lxml import etree
-    style = (size, False, False, False)
+    style = (size, False, False, False, False)     # running text: old-style figures (styles/book.css)
     shrink = round(width(" ", size) * SHRINK, 3)
     pieces = _pieces(par, style)
     chars: list[tuple[int, int]] = []          # (piece index, offset) for every character
