@@ -19,7 +19,6 @@ from lxml import etree
 from imprint.house import STYLES
 from imprint.html import display
 from imprint.manuscript import look as looks
-from imprint.typeset import linebreak
 
 XHTML = "{http://www.w3.org/1999/xhtml}"
 

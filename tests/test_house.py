@@ -26,7 +26,7 @@ STAGES = [
     ("jobs", ["imprint.jobs"]),
     ("editions", ["imprint.editions"]),
     ("pipeline", ["imprint.pipeline"]),
-    ("front", ["imprint.cli", "imprint.watch", "imprint.proof"]),
+    ("front", ["imprint.__main__", "imprint.cli", "imprint.watch", "imprint.proof"]),
 ]
 ALLOWED_BACK_UP = 3
 
