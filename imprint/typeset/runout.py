@@ -31,3 +31,81 @@ takes no room, and hidden: which piece ends a page is known only once the book i
 so `show_marks` makes it visible there in the finished layout (fence.show_generated), with no
 second layout. Generated content, it is no part of the note's text for the note checks
 (positions.box_text), nor a line of the notes for their depth (positions.note_pages).
+"""
+
+from __future__ import annotations
+
+from lxml import etree, html as lhtml
+
+from imprint.typeset import fence
+from imprint.typeset.positions import note_pages
+
+RUNOUT = "note-runout"
+OPENINGS = ("level1", "chapter", "part")        # classes of the sections that open on a new page
+
+
+def run_out(document, html: str) -> str | None:
+    """`html` with a run-out page closing each chapter whose note runs on onto the next
+    chapter's opening page, or None when there is none to add."""
+    openings = _openings(document)
+    called: dict[int, int] = {}
+    targets = []
+    for p in note_pages(document):
+        if p.page in openings:
+            if any(n.number in called and n.number not in p.calls for n in p.notes):
+                targets.append(openings[p.page])
+        for n in p.calls:
+            called.setdefault(n, p.page)
+    if not targets:
+        return None
+    doc = lhtml.document_fromstring(html)
+    changed = False
+    for ident in targets:
+        found = doc.xpath("//section[@id=$i]", i=ident)
+        if not found:
+            continue
+        before = found[0].getprevious()
+        if before is not None and RUNOUT in (before.get("class") or "").split():
+            continue                      # a run-out page is there and could not hold it all
+        found[0].addprevious(etree.Element("div", {"class": RUNOUT, "aria-hidden": "true"}))
+        changed = True
+    return lhtml.tostring(doc, doctype="<!DOCTYPE html>", encoding="unicode") if changed else None
+
+
+def _openings(document) -> dict[int, str]:
+    """Page number -> the id of the chapter (or part) section that opens on it."""
+    seen: set[str] = set()
+    out: dict[int, str] = {}
+    for number, page in enumerate(document.pages, start=1):
+        for box in fence.page_box(page).descendants():
+            element = box.element
+            if element is None or element.tag != "section" or "::" in (box.element_tag or ""):
+                continue
+            ident = element.get("id")
+            classes = (element.get("class") or "").split()
+            if ident and ident not in seen and any(c in OPENINGS for c in classes):
+                seen.add(ident)
+                out.setdefault(number, ident)
+    return out
+
+
+def show_marks(document) -> int:
+    """Make the continued-note mark visible under the last piece of every note that goes on
+    overleaf, when that piece ends the page's footnote area (the mark is drawn below it);
+    returns how many were shown."""
+    pages = note_pages(document)
+    boxes = fence.boxes()
+    later: dict[int, int] = {}                   # note -> the last page it has a piece on
+    for p in pages:
+        for n in p.notes:
+            later[n.number] = p.page
+    shown = 0
+    for p in pages:
+        if not p.notes or later[p.notes[-1].number] <= p.page:
+            continue
+        page = document.pages[p.page - 1]
+        area = next((c for c in fence.page_box(page).children if isinstance(c, boxes.FootnoteAreaBox)), None)
+        last = [c for c in area.children if isinstance(c, boxes.Box)][-1] if area is not None else None
+        if last is not None and last.element is not None:
+            shown += bool(fence.show_generated(page, last.element, "::after"))
+    return shown
