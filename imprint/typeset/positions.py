@@ -278,12 +278,16 @@ def _read_page(number: int, page_box, spaces: _SpaceWidths) -> PageView:
     calls: list[int] = []
     pieces: list[tuple[int, int]] = []
 
+    def called(line):
+        for inner in line.descendants():
+            element, ident = inner.element, (inner.element.get("id") or "") if inner.element is not None else ""
+            if (ident.startswith("fnref") and ident[5:].isdigit() and "::" not in (inner.element_tag or "")
+                    and "noteref" in _classes(element) and int(ident[5:]) not in calls):
+                calls.append(int(ident[5:]))
+
     def walk(box, region: str, front: bool, slot: str, bleed: bool, table: bool = False):
-        element = box.element
-        if (region == "text" and element is not None and "::" not in (box.element_tag or "")
-                and (element.get("id") or "").startswith("fnref") and element.get("id")[5:].isdigit()
-                and "noteref" in _classes(element) and int(element.get("id")[5:]) not in calls):
-            calls.append(int(element.get("id")[5:]))
+        if isinstance(box, boxes.LineBox) and region == "text":
+            called(box)
         if isinstance(box, boxes.LineBox):
             line = _read_line(number, box, parent_stack[-1], region, front, slot, spaces, table)
             if line is not None:
