@@ -179,7 +179,6 @@ def test_continued_on_opening_check():
     assert not checks.continued_on_opening([_full(1, calls=[1], pieces=[(1, 0)], notes=200), own])
 
 
-@pytest.mark.slow
 def test_the_essay_has_no_white_pages(tmp_path):
     result = run_cli("--book", BOOK, "--out", tmp_path, "--edition", "pdf")
     assert result.code == 0, result.err

@@ -41,7 +41,7 @@ from imprint.typeset import fence
 from imprint.typeset.positions import note_pages
 
 RUNOUT = "note-runout"
-OPENINGS = ("level1", "chapter", "part")        # classes of the sections that open on a new page
+FORCED = ("page", "left", "right", "recto", "verso")   # break-before values that open a new page
 
 
 def run_out(document, html: str) -> str | None:
@@ -73,7 +73,8 @@ def run_out(document, html: str) -> str | None:
 
 
 def _openings(document) -> dict[int, str]:
-    """Page number -> the id of the chapter (or part) section that opens on it."""
+    """Page number -> the id of the section that opens on it with a page break of its own: a
+    chapter, a part, the back matter (not an essay's sections, which run on)."""
     seen: set[str] = set()
     out: dict[int, str] = {}
     for number, page in enumerate(document.pages, start=1):
@@ -82,8 +83,7 @@ def _openings(document) -> dict[int, str]:
             if element is None or element.tag != "section" or "::" in (box.element_tag or ""):
                 continue
             ident = element.get("id")
-            classes = (element.get("class") or "").split()
-            if ident and ident not in seen and any(c in OPENINGS for c in classes):
+            if ident and ident not in seen and box.style["break_before"] in FORCED:
                 seen.add(ident)
                 out.setdefault(number, ident)
     return out
