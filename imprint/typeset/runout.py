@@ -47,13 +47,13 @@ FORCED = ("page", "left", "right", "recto", "verso")   # break-before values tha
 def run_out(document, html: str) -> str | None:
     """`html` with a run-out page closing each chapter whose note runs on onto the next
     chapter's opening page, or None when there is none to add."""
-    openings = _openings(document)
     called: dict[int, int] = {}
     targets = []
     for p in note_pages(document):
-        if p.page in openings:
-            if any(n.number in called and n.number not in p.calls for n in p.notes):
-                targets.append(openings[p.page])
+        if any(n.number in called and n.number not in p.calls for n in p.notes):
+            ident = _opening(document, p.page)
+            if ident is not None:
+                targets.append(ident)
         for n in p.calls:
             called.setdefault(n, p.page)
     if not targets:
@@ -72,21 +72,18 @@ def run_out(document, html: str) -> str | None:
     return lhtml.tostring(doc, doctype="<!DOCTYPE html>", encoding="unicode") if changed else None
 
 
-def _openings(document) -> dict[int, str]:
-    """Page number -> the id of the section that opens on it with a page break of its own: a
-    chapter, a part, the back matter (not an essay's sections, which run on)."""
-    seen: set[str] = set()
-    out: dict[int, str] = {}
-    for number, page in enumerate(document.pages, start=1):
-        for box in fence.page_box(page).descendants():
-            element = box.element
-            if element is None or element.tag != "section" or "::" in (box.element_tag or ""):
-                continue
-            ident = element.get("id")
-            if ident and ident not in seen and box.style["break_before"] in FORCED:
-                seen.add(ident)
-                out.setdefault(number, ident)
-    return out
+def _opening(document, page: int) -> str | None:
+    """The id of the section that opens on page `page` (1-based) with a page break of its own
+    (a chapter, a part, the back matter; not an essay's sections, which run on), or None."""
+    def sections(number):
+        return {id(b.element): b for b in fence.page_box(document.pages[number - 1]).descendants()
+                if b.element is not None and b.element.tag == "section" and "::" not in (b.element_tag or "")}
+
+    before = sections(page - 1) if page > 1 else {}
+    for key, box in sections(page).items():
+        if key not in before and box.element.get("id") and box.style["break_before"] in FORCED:
+            return box.element.get("id")
+    return None
 
 
 def show_marks(document) -> int:
