@@ -105,6 +105,8 @@ def outside(pages: list[PageView]) -> list[Mark]:
                                                 f"{ending(ln.text)}", page.number,
                                         "allow a break in the long word (a soft hyphen, or a break opportunity in a URL)"),
                                 ln.rect))
+            elif ln.region == "footnote" and ln.tag.endswith("::after"):
+                continue          # the continued-note mark, set in the foot margin (typeset/runout.py)
             elif not Rect(ln.rect.x0, ln.box.y0, ln.rect.x1, ln.box.y1).inside(page.text_area, TOLERANCE):
                 out.append(Mark(finding("L205", f"{where[id(ln)]}: {quote(ln.text)} lies outside the text area",
                                         page.number, "check the margins and indents of this block"), ln.rect))
@@ -304,6 +306,8 @@ def running_heads(pages: list[PageView]) -> list[Mark]:
         text = [ln for ln in page.lines if ln.region == "text"]
         if page.empty:
             kind = "a blank page"
+        elif not text and any(ln.region == "footnote" for ln in page.lines):
+            continue                        # the rest of a long note at a chapter's end (typeset/runout.py)
         elif not text:
             kind = "a page of art"          # a plate: blind, like a chapter opening
         elif all(ln.front for ln in text) and text:
@@ -332,8 +336,69 @@ def running_heads(pages: list[PageView]) -> list[Mark]:
     return out
 
 
+def _opening(page: PageView) -> str | None:
+    """The title a page opens a chapter (or part) with, else None."""
+    titles = [ln for ln in page.lines if ln.region == "text" and ln.heading == 1 and not ln.front]
+    return " ".join(ln.text for ln in titles if ln.block == titles[0].block) if titles else None
+
+
+def continued_on_opening(pages: list[PageView]) -> list[Mark]:
+    """L224: a note (or the rest of a long note) from a page before sits in the footnote area of
+    a chapter's opening page, under a title it has nothing to do with. imprint/typeset/runout.py
+    gives a chapter's end a page of its own for such a note; this finds what that could not mend."""
+    out, called = [], {}
+    for page in pages:
+        title = _opening(page)
+        for number, piece in page.note_pieces:
+            if title is None or number in page.calls or number not in called:
+                continue
+            what = "continues" if piece else "is carried whole"
+            out.append(Mark(finding("L224", f"note {number}, called on page {called[number]}, {what} onto the opening "
+                                            f"page of {quote(title)}", page.number,
+                                    "shorten the note, call it earlier in its chapter, or make it an endnote: "
+                                    "the chapter before should hold all of it"),
+                            page.footnote_area))
+        for number in page.calls:
+            called.setdefault(number, page.number)
+    return out
+
+
+WHITE_SHARE = 1 / 3       # a page whose text and notes fill less of the text block looks left empty
+
+
+def white_pages(pages: list[PageView]) -> list[Mark]:
+    """L225: a page in the middle of a chapter whose text and notes fill less than WHITE_SHARE of
+    the text block: two lines and then white, because what came next (a note, a figure, a table
+    kept whole) did not fit and moved on. Not a blank page, front matter, a part's or plate's
+    page, nor a page before a break (the next page opens a chapter or starts with a heading,
+    or there is none): there the white is the design's."""
+    out = []
+    drawn = [p for p in pages if not p.empty]
+    for k, page in enumerate(drawn):
+        text = [ln for ln in page.lines if ln.region == "text"]
+        if not text or any(ln.front for ln in text) or page.name in ("part", "plate", "front"):
+            continue
+        after = drawn[k + 1] if k + 1 < len(drawn) else None
+        first = next((ln for ln in after.lines if ln.region == "text"), None) if after is not None else None
+        if first is None or first.heading or first.front or after.name in ("part", "plate", "front"):
+            continue                              # the end of a chapter, the text, or before art
+        area = page.text_area
+        bottom = max([ln.box.y1 for ln in text] + [r.y1 for r, _ in page.images if r.y1 <= area.y1 + TOLERANCE])
+        notes = area.y1 - page.footnote_area.y0 if page.footnote_area is not None else 0.0
+        filled = max(0.0, bottom - area.y0) + notes
+        if filled < WHITE_SHARE * area.height:
+            white = (area.height - filled) * PT_PER_PX
+            out.append(Mark(finding("L225", f"{len(text)} line(s) of text, then {white:.0f} pt of white: the page is "
+                                            f"{100 * filled / area.height:.0f} % full, and the text goes on overleaf "
+                                            f"({quote(first.text, 30)})", page.number,
+                                    "what follows did not fit here and moved on (a long note, a figure, a table kept "
+                                    "whole): shorten or split it, or move its call or place"),
+                            Rect(area.x0, bottom, area.x1, page.footnote_area.y0 if page.footnote_area else area.y1)))
+    return out
+
+
 CHECKS = (outside, overlaps, notes_clear, widows_orphans, headings, blank_pages, hyphenation, recto_foot, loose_lines,
-          running_heads)
+          running_heads, continued_on_opening, white_pages)
 
 
 # --- Inside the typesetting job ------------------------------------------------------------

@@ -407,7 +407,9 @@ def page_css(book: Book, trim: Trim, margins: Margins, mirrored: bool, bleed=Non
         plates = (f"@page plate {{ margin: 0; }}\n"
                   f"img.bleed {{ width: {pt(trim.width + 2 * across)}; height: {pt(trim.height + bleed.top + bleed.bottom)}; "
                   f"margin: {pt(-bleed.top)} 0 0 {pt(-across)}; }}\n")
+    continued = css_string(labels(book.metadata.lang)["note-continued"])
     return (f"@page {{ size: {pt(trim.width)} {pt(trim.height)}; }}\n"
+            f".footnote[data-piece]::after {{ content: {continued}; }}\n"
             f"@page :left {{ {left} {bleed_left} @top-center {{ content: {verso}; }} }}\n"
             f"@page :right {{ {right} {bleed_right} }}\n" + plates)
 

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree, html as lhtml
 
-from imprint.typeset import fence
+from imprint.typeset import fence, runout
 from imprint.typeset.fence.notearea import measured_once
 from imprint.typeset.fence.notemoves import notes_stay_with_calls
 from imprint.typeset.positions import PX, box_text, note_number, note_pages
@@ -130,11 +130,14 @@ def settle(html: str, lay_out) -> Settled:
         result.split.update(cut)
         while result.layouts < ROUNDS:
             new = _remedy(result)
+            if new is None:       # the notes sit right: none may run on into the next chapter
+                new = runout.run_out(result.document, result.html)
             if new is None:
                 break
             result.html = new
             result.document = lay_out(new)
             result.layouts += 1
+    runout.show_marks(result.document)
     return result
 
 

@@ -125,8 +125,9 @@ def note_pages(document) -> list[PageNotes]:
                 if n is not None:
                     piece = int(child.element.get("data-piece") or 0)
                     notes.append(NoteOnPage(n, piece, child.position_y * PX, _bottom(child) * PX, box_text(child)))
+            # The continued-note mark hangs below a note, in the foot margin (runout.py): not a line of it.
             lines = [_bottom(b) for b in area.descendants()
-                     if isinstance(b, (boxes.LineBox, boxes.ReplacedBox))]
+                     if isinstance(b, (boxes.LineBox, boxes.ReplacedBox)) and not (b.element_tag or "").endswith("::after")]
             notes_bottom = max(lines, default=area.position_y) * PX
             area_top *= PX
         out.append(PageNotes(number, tuple(calls), tuple(notes), top * PX, bottom * PX, area_top, notes_bottom,
@@ -220,6 +221,8 @@ class PageView:
     margin_lines: tuple[Line, ...]
     images: tuple[tuple[Rect, bool], ...]          # replaced boxes and whether they are meant to bleed
     footnote_area: Rect | None   # border box of the footnote area, when the page has notes
+    calls: tuple[int, ...] = ()                    # notes called in the main text of the page, in order
+    note_pieces: tuple[tuple[int, int], ...] = ()  # (note, piece) of each note box in the footnote area, in order
 
     @property
     def trim(self) -> Rect:
@@ -272,7 +275,19 @@ def _read_page(number: int, page_box, spaces: _SpaceWidths) -> PageView:
     footnote_area = None
     width, height = page_box.margin_width(), page_box.margin_height()
 
+    calls: list[int] = []
+    pieces: list[tuple[int, int]] = []
+
+    def called(line):
+        for inner in line.descendants():
+            element, ident = inner.element, (inner.element.get("id") or "") if inner.element is not None else ""
+            if (ident.startswith("fnref") and ident[5:].isdigit() and "::" not in (inner.element_tag or "")
+                    and "noteref" in _classes(element) and int(ident[5:]) not in calls):
+                calls.append(int(ident[5:]))
+
     def walk(box, region: str, front: bool, slot: str, bleed: bool, table: bool = False):
+        if isinstance(box, boxes.LineBox) and region == "text":
+            called(box)
         if isinstance(box, boxes.LineBox):
             line = _read_line(number, box, parent_stack[-1], region, front, slot, spaces, table)
             if line is not None:
@@ -300,6 +315,10 @@ def _read_page(number: int, page_box, spaces: _SpaceWidths) -> PageView:
                 footnote_area = Rect(child.border_box_x(), child.border_box_y(),
                                      child.border_box_x() + child.border_width(),
                                      child.border_box_y() + child.border_height())
+            for note in child.children:
+                which = note_number(note.element)
+                if which is not None:
+                    pieces.append((which, int(note.element.get("data-piece") or 0)))
             walk(child, "footnote", False, "", False)
         else:
             walk(child, "text", False, "", False)
@@ -309,7 +328,8 @@ def _read_page(number: int, page_box, spaces: _SpaceWidths) -> PageView:
     area = Rect(page_box.content_box_x(), page_box.content_box_y(),
                 page_box.content_box_x() + page_box.width, page_box.content_box_y() + page_box.height)
     return PageView(number, width, height, bleed, area, page_type.side, bool(page_type.blank),
-                    page_type.name or "", tuple(lines), tuple(margin_lines), tuple(images), footnote_area)
+                    page_type.name or "", tuple(lines), tuple(margin_lines), tuple(images), footnote_area,
+                    tuple(calls), tuple(pieces))
 
 
 def _read_line(number, line_box, block, region, front, slot, spaces, table=False) -> Line | None:
@@ -333,7 +353,7 @@ def _read_line(number, line_box, block, region, front, slot, spaces, table=False
                 gather(child)
 
     gather(line_box)
-    inked = [t for t in texts if t.text.strip()]
+    inked = [t for t in texts if t.text.strip() and t.style["visibility"] == "visible"]
     if not inked and not atoms:
         return None
     rect = None

@@ -190,6 +190,21 @@ def page_box(page):
     return page._page_box
 
 
+def show_generated(page, element, pseudo: str = "::after") -> int:
+    """Make the generated content `pseudo` of `element` visible on a laid-out page (it is laid
+    out with `visibility: hidden`): the style of its box and of every box in it, which is what
+    WeasyPrint reads when it draws. Returns how many boxes were found (0: not on this page)."""
+    found = 0
+    for box in page_box(page).descendants():
+        if box.element is element and (box.element_tag or "").endswith(pseudo):
+            for inner in box.descendants():           # the box itself, then the boxes in it
+                if inner.style["visibility"] != "visible":
+                    inner.style = inner.style.copy()
+                    inner.style["visibility"] = "visible"
+            found += 1
+    return found
+
+
 def space_width(style) -> float:
     """The natural width of a word space in `style`, measured with Pango as WeasyPrint does."""
     from weasyprint.text.line_break import create_layout, line_size

@@ -1,0 +1,186 @@
+"""A long note called near the end of a chapter (imprint/typeset/runout.py): its rest never
+lands on the next chapter's opening page, a note breaking at the foot of a page says
+"(continued)", and the layout checks L224 (a note continued onto a chapter opening) and
+L225 (a page mostly white in the middle of a chapter) find what they are about.
+
+The book is generated here: a first chapter of two pages (it opens on a recto, so it ends on
+a verso and the next chapter opens on the very next page) whose last page calls a note of
+several paragraphs, too long to end on that page."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pdfplumber
+import pytest
+
+from conftest import BOOK, run_cli, write_book
+from imprint.checks import pages as checks
+from imprint.typeset import runout
+from imprint.typeset.positions import Line, PageView, Rect
+
+WORDS = ("paper ink margin press folio quire gathering signature leaf recto verso gutter measure "
+         "leading kerning ligature serif italic roman capital minuscule colophon imprint edition "
+         "printer binder compositor galley forme chase furniture quoin platen tympan frisket").split()
+NOTE_END = "Quod erat demonstrandum"          # the note's last words, found on the pages
+
+
+def _paragraph(rng, sentences):
+    return " ".join(" ".join(rng.choice(WORDS) for _ in range(rng.randint(8, 16))).capitalize() + "."
+                    for _ in range(sentences))
+
+
+def _manuscript() -> str:
+    rng = random.Random(1)
+    first = [_paragraph(rng, 5) for _ in range(9)]
+    first[8] += "[^long]"
+    second = [_paragraph(rng, 5) for _ in range(8)]
+    note = "\n\n    ".join(_paragraph(rng, 6) for _ in range(5)) + f" {NOTE_END}."
+    return ("# First Chapter\n\n" + "\n\n".join(first) + "\n\n# Second Chapter\n\n" + "\n\n".join(second)
+            + "\n\n[^long]: " + note + "\n")
+
+
+METADATA = """\
+title: Notes Run On
+author: Test Author
+lang: en
+form: book
+identifier: urn:uuid:00000000-0000-4000-8000-000000000016
+date: 2020-01-01
+"""
+
+
+def _build(tmp, name, *extra):
+    folder = write_book(tmp / name, _manuscript(), METADATA)
+    out = tmp / f"{name}-out"
+    result = run_cli("--book", folder, "--out", out, "--edition", "pdf", *extra)
+    assert result.code == 0, result.err
+    report = json.loads(next(out.glob("*.report.json")).read_text())
+    return next(p for p in out.glob("*.pdf")), report
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    return _build(tmp_path_factory.mktemp("runout"), "book")
+
+
+@pytest.fixture(scope="module")
+def unmended(tmp_path_factory):
+    """The same book laid out as before run-out pages: the note's rest on the next chapter's opening."""
+    patch = pytest.MonkeyPatch()
+    patch.setattr(runout, "run_out", lambda document, html: None)
+    try:
+        return _build(tmp_path_factory.mktemp("unmended"), "book", "--no-cache")
+    finally:
+        patch.undo()
+
+
+def _pages(pdf_path):
+    """Per page: (text of the body size or larger, text set smaller: notes and marks, words)."""
+    out = []
+    with pdfplumber.open(pdf_path) as pdf:
+        for page in pdf.pages:
+            body = "".join(c["text"] for c in page.chars if c["size"] >= 10.5).replace("\xa0", " ")
+            small = "".join(c["text"] for c in page.chars if c["size"] < 10.5).replace("\xa0", " ")
+            out.append((body, small, page.extract_words()))
+    return out
+
+
+def _opening(pages) -> int:
+    """Index of the page where the second chapter opens (its title first, running heads are smaller)."""
+    return next(i for i, (body, _, _) in enumerate(pages) if body.startswith("Second Chapter"))
+
+
+def test_the_case_is_real_without_the_run_out_page(unmended):
+    pages = _pages(unmended[0])
+    opening = _opening(pages)
+    assert pages[opening][1], "the note's rest should sit under the second chapter's title before the mend"
+    assert [f for f in unmended[1]["findings"] if f["code"] == "L224" and f["page"] == opening + 1]
+
+
+def test_the_rest_of_the_note_stays_in_its_chapter(built):
+    pdf_path, report = built
+    pages = _pages(pdf_path)
+    opening = _opening(pages)
+    assert not pages[opening][1].strip("0123456789"), "no note text on the chapter's opening page"
+    end = next(i for i, (_, small, _) in enumerate(pages) if NOTE_END in small)
+    assert end < opening
+    # the run-out page carries the note and no text of the chapter; a blank verso follows
+    assert pages[end][1] and not pages[end][0]
+    assert not pages[opening - 1][0] and not pages[opening - 1][1]
+    assert not [f for f in report["findings"] if f["code"] in ("L224", "L225") or f["code"].startswith("N2")]
+
+
+def test_a_note_breaking_at_the_foot_says_continued(built):
+    pdf_path, _ = built
+    with pdfplumber.open(pdf_path) as pdf:
+        marked = [(i, w) for i, page in enumerate(pdf.pages) for w in page.extract_words()
+                  if w["text"] == "(continued)"]
+        assert len(marked) == 1, marked
+        i, mark = marked[0]
+        page = pdf.pages[i]
+        notes = [c for c in page.chars if 8 < c["size"] < 10]
+        assert notes, "the mark is on the page where the note breaks"
+        # flush right with the note's lines, just below the last of them, in the foot margin
+        assert abs(mark["x1"] - max(c["x1"] for c in notes)) < 1.0
+        assert 0 < mark["top"] - max(c["bottom"] for c in notes) < 6
+        # the note goes on overleaf: the next page starts with it
+        assert [c for c in pdf.pages[i + 1].chars if 8 < c["size"] < 10]
+
+
+def test_every_language_has_the_mark():
+    from imprint.specs.labels import LABELS
+    assert all(row.get("note-continued") for row in LABELS.values())
+
+
+# --- the checks on page data ------------------------------------------------------------
+
+AREA = Rect(54, 72, 378, 576)
+
+
+def _line(page, y, text="Words of the text", region="text", heading=0):
+    rect = Rect(AREA.x0, y, AREA.x1, y + 12)
+    return Line(page, region, rect, rect, AREA, text, block=hash((page, heading, region)), tag="p",
+                heading=heading)
+
+
+def _page(number, lines, notes=None, calls=(), pieces=(), name=""):
+    area = Rect(AREA.x0, AREA.y1 - notes, AREA.x1, AREA.y1) if notes else None
+    return PageView(number, 432, 648, (0, 0, 0, 0), AREA, "right" if number % 2 else "left", False, name,
+                    tuple(lines), (), (), area, tuple(calls), tuple(pieces))
+
+
+def _full(number, **kw):
+    return _page(number, [_line(number, AREA.y0 + 14 * k) for k in range(30)], **kw)
+
+
+def test_white_page_check():
+    short = _page(2, [_line(2, AREA.y0), _line(2, AREA.y0 + 14)])
+    found = checks.white_pages([_full(1), short, _full(3)])
+    assert [(m.finding.code, m.finding.page) for m in found] == [("L225", 2)]
+    assert "2 line(s) of text" in found[0].finding.message
+    # the same page holding a tall note, or before a chapter's opening, or at the end: not white
+    noted = _page(2, [_line(2, AREA.y0), _line(2, AREA.y0 + 14)], notes=300)
+    opening = _page(3, [_line(3, AREA.y0 + 90, "Second Chapter", heading=1)] + list(_full(3).lines)[8:])
+    assert not checks.white_pages([_full(1), noted, _full(3)])
+    assert not checks.white_pages([_full(1), short, opening])
+    assert not checks.white_pages([_full(1), short])
+
+
+def test_continued_on_opening_check():
+    opening = _page(3, [_line(3, AREA.y0 + 90, "Second Chapter", heading=1)], notes=100, pieces=[(1, 2)])
+    found = checks.continued_on_opening([_full(1, calls=[1], pieces=[(1, 0)], notes=200),
+                                         _full(2, pieces=[(1, 1)], notes=300), opening])
+    assert [(m.finding.code, m.finding.page) for m in found] == [("L224", 3)]
+    assert "note 1, called on page 1, continues" in found[0].finding.message
+    # a note called on the opening page itself is where it belongs
+    own = _page(3, [_line(3, AREA.y0 + 90, "Second Chapter", heading=1)], notes=100, calls=[2], pieces=[(2, 0)])
+    assert not checks.continued_on_opening([_full(1, calls=[1], pieces=[(1, 0)], notes=200), own])
+
+
+def test_the_essay_has_no_white_pages(tmp_path):
+    result = run_cli("--book", BOOK, "--out", tmp_path, "--edition", "pdf")
+    assert result.code == 0, result.err
+    report = json.loads(next(tmp_path.glob("*.report.json")).read_text())
+    assert not [f for f in report["findings"] if f["code"] in ("L224", "L225")]
