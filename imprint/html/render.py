@@ -88,6 +88,7 @@ def body_html(book: Book, *, allow_remote_images: bool = False) -> Body:
     if not allow_remote_images:
         sanitize.drop_remote_images(root)
     long_dashes(root)
+    ordered_lists(root)
     display.spaced_dashes(root)         # no line starts with a spaced dash
     # Before the notes are lifted out: a mark or page reference in a note is found too.
     marks, refs = index_markup.prepare(root, book.metadata.lang, level=1 + shift)
@@ -158,6 +159,60 @@ def task_lists(root) -> None:
         li.set("class", (li.get("class", "") + " task").strip())
         if li.getparent() is not None:
             li.getparent().set("class", (li.getparent().get("class", "") + " task-list").strip())
+
+
+LIST_TYPES = {"1": "decimal", "a": "lower-alpha", "A": "upper-alpha", "i": "lower-roman", "I": "upper-roman"}
+DELIMITERS = ("oneparen", "twoparens")     # 1)  (1)   (styles/filters/list-delimiters.lua)
+
+
+def ordered_lists(root) -> None:
+    """An ordered list numbered as the author wrote it: WeasyPrint 70 ignores `start` and
+    `type`, so each list gets its style as a class (`list-lower-alpha`, ...) and its first
+    number as `counter-reset: list-item N-1`; a list whose delimiter is a parenthesis (pandoc
+    keeps it in a div the Lua filter adds) gets `list-delim list-oneparen|list-twoparens`,
+    its numbers drawn by styles/book.css. The EPUB keeps `start` and `type` for the reading
+    system, which numbers such lists itself (with a full stop)."""
+    for div in list(root.iter("div")):
+        cls = div.get("class", "")
+        if cls.startswith("imprint-list-") and cls[13:] in DELIMITERS and len(div) == 1 and div[0].tag == "ol" \
+                and not (div.text or "").strip():
+            ol = div[0]
+            ol.set("class", (ol.get("class", "") + f" list-delim list-{cls[13:]}").strip())
+            ol.tail = div.tail
+            div.getparent().replace(div, ol)
+    for ol in root.iter("ol"):
+        kind = LIST_TYPES.get(ol.get("type", "1"), "decimal")
+        ol.set("class", (ol.get("class", "") + f" list-{kind}").strip())
+        start = ol.get("start", "")
+        first = int(start) if re.fullmatch(r"-?\d{1,9}", start) else 1
+        if first != 1:
+            ol.set("style", f"counter-reset: list-item {first - 1}")
+        # The widest number, so that it hangs inside the text area (L205 otherwise).
+        last = first + sum(1 for li in ol if li.tag == "li") - 1
+        width = max(len(_marker(n, kind)) for n in {first, last, *range(max(first, last - 40), last + 1)})
+        width += 2 if "list-twoparens" in ol.get("class", "") else 1
+        if width >= 5:
+            ol.set("class", ol.get("class") + " list-wider")
+        elif width >= 3:
+            ol.set("class", ol.get("class") + " list-wide")
+
+
+def _marker(n: int, kind: str) -> str:
+    """The number n as a list of this kind prints it (without its delimiter)."""
+    if kind in ("lower-roman", "upper-roman") and 0 < n < 4000:
+        out = ""
+        for value, letters in ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
+                               (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")):
+            while n >= value:
+                out, n = out + letters, n - value
+        return out
+    if kind in ("lower-alpha", "upper-alpha") and n > 0:
+        out = ""
+        while n > 0:
+            n, r = divmod(n - 1, 26)
+            out = chr(97 + r) + out
+        return out
+    return str(n)
 
 
 def captioned(root) -> tuple[tuple, tuple]:

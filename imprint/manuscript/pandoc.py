@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 
+from imprint import house
 from imprint.errors import Location, ManuscriptError, ToolError
 from imprint.manuscript.guards import MAX_AST_DEPTH, json_depth
 
@@ -101,7 +102,9 @@ def parse_ast(text: str, where: Location) -> dict:
 
 # --mathjax: a formula is written as its TeX (`<span class="math inline">\(...\)</span>`), which
 # imprint/manuscript/math.py sets for each edition; pandoc adds no script to a fragment.
-HTML_ARGS = ["-t", "html5", "--wrap=none", "--section-divs", "--mathjax"]
+# The Lua filter keeps an ordered list's delimiter ("1)", "(1)"), which pandoc's HTML drops.
+HTML_ARGS = ["-t", "html5", "--wrap=none", "--section-divs", "--mathjax",
+             f"--lua-filter={house.STYLES / 'filters' / 'list-delimiters.lua'}"]
 
 
 def html_args(shift_headings: int = 0) -> list[str]:

@@ -1,0 +1,95 @@
+"""Ordered lists numbered as the author wrote them (imprint/html/render.py ordered_lists,
+styles/filters/list-delimiters.lua): a list starting at 9, lettered and roman lists, and
+the parenthesised delimiters "(1)" and "A)". WeasyPrint 70 reads neither `start` nor `type`,
+and pandoc's HTML drops the delimiter, so without them every list printed "1. 2." — the
+PDF is read back here, the EPUB's markup checked."""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+
+import pdfplumber
+import pytest
+
+from conftest import run_cli
+
+MANUSCRIPT = """\
+---
+title: Numbered Lists
+author: A. Writer
+lang: en
+identifier: urn:uuid:00000000-0000-4000-8000-00000000115e
+date: 2020-01-01
+---
+
+# One
+
+Before the lists.
+
+9. ninth item
+10. tenth item
+11. eleventh item
+
+Between.
+
+a. alpha item
+b. beta item
+
+Between.
+
+iv. fourth item
+v. fifth item
+vi. sixth item
+
+Between.
+
+(1) first parenthesised
+(2) second parenthesised
+
+Between.
+
+A) upper first
+B) upper second
+"""
+
+EXPECTED = [("9.", "ninth"), ("10.", "tenth"), ("11.", "eleventh"), ("a.", "alpha"), ("b.", "beta"),
+            ("iv.", "fourth"), ("v.", "fifth"), ("vi.", "sixth"), ("(1)", "first parenthesised"), ("(2)", "second parenthesised"),
+            ("A)", "upper first"), ("B)", "upper second")]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("lists")
+    (folder / "lists.md").write_text(MANUSCRIPT, encoding="utf-8")
+    out = folder / "out"
+    result = run_cli(folder / "lists.md", "--out", out, "--edition", "pdf", "--edition", "epub", "--no-cache")
+    assert result.code == 0, result.err
+    return out
+
+
+def test_the_pdf_prints_each_number_as_written_and_inside_the_text_area(built):
+    with pdfplumber.open(built / "numbered-lists.pdf") as pdf:
+        page = next(p for p in pdf.pages if "ninth item" in (p.extract_text() or ""))
+        lines = [l.strip() for l in (page.extract_text() or "").splitlines()]
+        words = page.extract_words()
+    for marker, text in EXPECTED:
+        assert any(re.fullmatch(re.escape(marker) + r"\s*" + re.escape(text) + r"( item)?", l) for l in lines), \
+            (marker, text, lines)
+    # The numbers hang right-aligned before the text, every item's text starting at one x in its list.
+    x = {w["text"]: w["x0"] for w in words}
+    assert abs(x["ninth"] - x["tenth"]) < 0.5 and abs(x["first"] - x["second"]) < 0.5 \
+        and abs(x["alpha"] - x["beta"]) < 0.5
+    report = json.loads((built / "numbered-lists.report.json").read_text())
+    assert not [f for f in report["findings"] if f["code"] in ("L205", "L206")], report["findings"]
+
+
+def test_the_epub_keeps_start_and_type_for_the_reading_system(built):
+    with zipfile.ZipFile(built / "numbered-lists.epub") as z:
+        text = "".join(z.read(n).decode() for n in z.namelist() if n.endswith(".xhtml"))
+    lists = re.findall(r"<ol[^>]*>", text)
+    assert any('start="9"' in o for o in lists) and any('type="a"' in o for o in lists)
+    assert any('type="i"' in o and 'start="4"' in o for o in lists)
+    assert sum("list-twoparens" in o for o in lists) == 1 and sum("list-oneparen" in o for o in lists) == 1
+    assert "imprint-list-" not in text            # the filter's wrapper is gone
