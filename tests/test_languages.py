@@ -115,7 +115,7 @@ def test_french_book_guillemets_and_spaces(tmp_path):
 
 
 def test_every_language_has_every_label():
-    for lang in ("en", "de", "fr", "es", "it", "pt", "nl", "ru", "pl", "sv"):
+    for lang in ("en", "de", "fr", "es", "it", "pt", "nl", "ru", "pl", "sv", "he", "ar"):
         assert set(LABELS[lang]) >= set(LABELS["en"]) - {"works-cited"}, lang
 
 
@@ -190,13 +190,19 @@ def test_many_scripts(tmp_path):
         assert ch in text, ch
 
 
-def test_rtl_book_sets_direction(tmp_path):
-    book = write_book(tmp_path / "book", "# שלום\n\nשלום עולם.\n", meta("he", "ספר"))
+@pytest.mark.parametrize("lang,title,text,contents", [
+    ("he", "ספר", "# שלום\n\nשלום עולם.\n", "תוכן העניינים"),
+    ("ar", "كتاب", "# سلام\n\nمرحبا بالعالم.\n", "المحتويات"),
+])
+def test_rtl_book_sets_direction_and_prints_its_labels(tmp_path, lang, title, text, contents):
+    book = write_book(tmp_path / "book", text, meta(lang, title))
     out = tmp_path / "out"
     result = build(book, out, "pdf", "epub")
     assert result.code == 0, result.err
-    assert 'dir="rtl"' in epub_file(out, "nav.xhtml")
-    assert "G102" in result.err        # no Hebrew labels yet: said, not silent
+    nav = epub_file(out, "nav.xhtml")
+    assert 'dir="rtl"' in nav and f"<title>{contents}</title>" in nav
+    assert "G102" not in result.err        # the language has its row of labels
+    assert contents[::-1] in pdf_text(out)          # the text layer holds RTL words in visual order
 
 
 def _covered(code: int) -> bool:
