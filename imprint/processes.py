@@ -72,9 +72,9 @@ class Budget:
                           where=Location(self.where),
                           hint=LIMIT_HINT.format(option="--time-limit SECONDS") + ", or build a shorter text")
 
-    def memory_error(self, used_mb: float, doing: str = "") -> LimitError:
-        return LimitError(f"the build's processes together used {used_mb:.0f} MB{doing}, over the memory limit of "
-                          f"{self.limits.memory_mb} MB for the whole build",
+    def memory_error(self, used_mb: float, largest_mb: float) -> LimitError:
+        return LimitError(f"the build's processes together used {used_mb:.0f} MB (the largest alone "
+                          f"{largest_mb:.0f} MB), over the memory limit of {self.limits.memory_mb} MB for the whole build",
                           where=Location(self.where),
                           hint=LIMIT_HINT.format(option="--memory-limit MB") + " or with fewer typesetting "
                                "processes (IMPRINT_WORKERS=1)")
@@ -144,8 +144,11 @@ def _apply(limits: Limits, seconds: float | None) -> None:
     import resource
     global _memory_cap_mb
     if limits.memory_mb:
+        # The limit bounds what the build's processes hold together (the watchdog's sum); a
+        # child may not add more than all of it to the address space it starts with (a forked
+        # child starts with its parent's mappings, most of them shared or never touched).
         _memory_cap_mb = limits.memory_mb
-        cap = limits.memory_mb * 2**20
+        cap = limits.memory_mb * 2**20 + _address_space()
         for which in (resource.RLIMIT_AS, resource.RLIMIT_DATA):
             soft, hard = resource.getrlimit(which)
             if hard != resource.RLIM_INFINITY:
@@ -157,6 +160,16 @@ def _apply(limits: Limits, seconds: float | None) -> None:
         if hard == resource.RLIM_INFINITY or cpu < hard:
             resource.setrlimit(resource.RLIMIT_CPU, (cpu, hard))
     die_with_parent()
+
+
+def _address_space() -> int:
+    """This process's address space in bytes now (0 where /proc cannot tell)."""
+    import os
+    try:
+        with open("/proc/self/statm", "rb") as fh:
+            return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 DECISIONS: list[tuple[str, bool]] = []      # (where, forked?) of this process, newest last (tests read it)
@@ -442,7 +455,7 @@ class MemorySampler:
                 self.peak, self.largest = max(self.peak, total), max(self.largest, largest)
                 self.samples += 1
                 if self._armed:
-                    self._watch(me, total)
+                    self._watch(me, total, largest)
                 if self._done.wait(self.every):
                     return
 
@@ -450,11 +463,11 @@ class MemorySampler:
         self._thread.start()
         return self
 
-    def _watch(self, me: int, total: int) -> None:
+    def _watch(self, me: int, total: int, largest: int) -> None:
         left = self.budget
         if left.stopped is None:
             if left.limits.memory_mb and total > left.limits.memory_mb * 2**20:
-                left.stop(left.memory_error(total / 2**20))
+                left.stop(left.memory_error(total / 2**20, largest / 2**20))
             elif left.deadline is not None and time.monotonic() >= left.deadline:
                 left.stop(left.time_error())
         if left.stopped is None:
