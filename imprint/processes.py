@@ -492,6 +492,10 @@ class MemorySampler:
         if interrupted and threading.get_ident() == self._target:
             _raise_in(self._target, None)       # not raised yet: this raises it instead
         if self.budget is not None and self.budget.stopped is not None:
+            # Stopped by a stage that met the deadline first (a pandoc's timeout) before the
+            # watchdog did: what still runs (pandoc in another thread) goes now, not at its own timeout.
+            import os
+            kill_tree(os.getpid())
             raise self.budget.stopped
 
     def __exit__(self, *exc):
