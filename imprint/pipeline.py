@@ -258,7 +258,7 @@ def build(book_path: Path, out: Path, *, settings: Settings, progress=None) -> B
     never carries them. .validate runs EPUBCheck on every EPUB (about ten seconds: a JVM
     starts), its errors failing the build. The report gives the build's peak memory: this
     process and all its workers together."""
-    left = Budget(settings.limits, where=book_path)
+    left = Budget(settings.limits, where=book_path, workers=settings.worker_count())
     try:
         with using_budget(left), MemorySampler(budget=left) as memory:
             return _build(book_path, out, settings=settings, progress=progress, memory=memory)

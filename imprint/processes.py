@@ -27,7 +27,18 @@ from imprint.errors import ImprintError, LimitError, Location, ToolError
 
 # Defaults with room for the largest corpus book: see README ("Limits") for the measurements.
 DEFAULT_SECONDS = 1800.0
-DEFAULT_MEMORY_MB = 3072
+# The memory limit's default ("auto") grows with the typesetting processes that run at once.
+AUTO = "auto"
+BASE_MEMORY_MB = 1024           # the build's own process, pandoc, the EPUB and cover helpers
+WORKER_MEMORY_MB = 768          # each typesetting process at once
+
+
+def default_memory_mb(workers: int | None = None) -> int:
+    import os
+    return BASE_MEMORY_MB + WORKER_MEMORY_MB * max(1, workers or os.cpu_count() or 1)
+
+
+DEFAULT_MEMORY_MB = AUTO
 
 @dataclass(frozen=True)
 class Limits:
@@ -36,9 +47,16 @@ class Limits:
     `memory_mb` of address space, a backstop for a spike between two samples of the tree."""
 
     seconds: float | None = DEFAULT_SECONDS
-    memory_mb: int | None = DEFAULT_MEMORY_MB
+    memory_mb: int | str | None = DEFAULT_MEMORY_MB      # AUTO: default_memory_mb(workers)
     # fork: the child starts at once with everything imported; spawn elsewhere.
     start_method: str = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+
+    def resolved(self, workers: int | None = None) -> "Limits":
+        """These limits with an AUTO memory limit made a number for `workers` processes at once."""
+        import dataclasses
+        if self.memory_mb != AUTO:
+            return self
+        return dataclasses.replace(self, memory_mb=default_memory_mb(workers))
 
 
 # --- the build's budget: one deadline, one memory bound ---------------------------------------
@@ -51,8 +69,8 @@ class Budget:
     process of the machine, so a forked child reads it too) and the memory bound of the tree.
     `stopped` is the LimitError that stopped the build, once one has."""
 
-    def __init__(self, limits: Limits, started: float | None = None, where=None):
-        self.limits = limits
+    def __init__(self, limits: Limits, started: float | None = None, where=None, workers: int | None = None):
+        self.limits = limits.resolved(workers)
         self.started = time.monotonic() if started is None else started
         self.deadline = self.started + limits.seconds if limits.seconds else None
         self.where = where
@@ -240,10 +258,11 @@ class Started:
     """A child process at work (start_limited); result() waits for it and returns its value."""
 
     def __init__(self, job, limits: Limits, call=None):
-        self.job, self.limits = job, limits
         self.budget = budget()
         if self.budget is not None:         # a build stopped, or out of time, starts nothing more
             self.budget.check("typesetting")
+            limits = self.budget.limits     # the build's, its memory limit a number
+        self.job, self.limits = job, limits.resolved()
         ctx = multiprocessing.get_context(limits.start_method if call is None else "fork")
         self.receive, send = ctx.Pipe(duplex=False)
         self.process = ctx.Process(target=_child, args=(job, limits, send, call), name="imprint-typeset", daemon=True)
