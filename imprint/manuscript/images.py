@@ -106,7 +106,9 @@ def _use_problem(root) -> str | None:
             ids.setdefault(node.get("id"), node)
 
     def drawn_from(node) -> list:
-        out = [child for child in node if isinstance(child.tag, str)]
+        # What <defs> holds, and a <symbol>, is drawn only where a <use> refers to it.
+        out = [] if _local(node.tag) == "defs" else [
+            child for child in node if isinstance(child.tag, str) and _local(child.tag) != "symbol"]
         if _local(node.tag) == "use":
             link = (node.get("href") or node.get(f"{{{XLINK_NS}}}href") or "").strip()
             target = ids.get(link[1:]) if link.startswith("#") else None
