@@ -166,6 +166,6 @@ def test_an_svg_use_bomb_is_refused_naming_the_image(tmp_path):
     result, _ = build_py("--book", book, "--out", out, "--edition", "pdf", "--no-cache", "--time-limit", 60,
                          env=environment(tmp_path))
     assert result.returncode == 1, result.stderr
-    assert re.search(r"R005.*image 'fan\.svg' draws more than 200,000 elements once its <use> copies are counted",
+    assert re.search(r"R005.*image 'fan\.svg' draws more than 100,000 elements once its <use> copies are counted",
                      result.stderr), result.stderr
     assert not out.exists() or not any(out.iterdir())
