@@ -3,9 +3,10 @@ the build's limits (a LimitError, exit code 5, when either is exceeded).
 
 The limits bound the whole build (issue 20): `Budget` holds one deadline, the build's start
 plus its time limit, and every stage and child process gets only the time that remains (a
-typesetting job, pandoc, EPUBCheck); `Watchdog` samples the memory of the build's whole
-process tree (this process, its workers, pandoc, Java) and, over the memory limit or past the
-deadline, kills the tree and stops the build with a LimitError naming the limit.
+typesetting job, pandoc, EPUBCheck); `MemorySampler`, given the budget, is the build's
+watchdog: it samples the memory of the build's whole process tree (this process, its workers,
+pandoc, Java) and, over the memory limit or past the deadline, kills the tree and stops the
+build with a LimitError naming the limit.
 
 `run_limited(job, limits)` is safe to call from several threads at once (each call starts
 and waits for its own process), which is how parallel builds run jobs side by side. The
@@ -43,8 +44,9 @@ DEFAULT_MEMORY_MB = AUTO
 @dataclass(frozen=True)
 class Limits:
     """For the whole build: wall-clock seconds from its start, and megabytes of memory held by
-    all its processes together (None = unlimited). Each child process is also capped at
-    `memory_mb` of address space, a backstop for a spike between two samples of the tree."""
+    all its processes together (None = unlimited; AUTO, the default, grows with the number of
+    typesetting processes at once). A child process may also add at most `memory_mb` to the
+    address space it starts with: a backstop for a spike between two samples of the tree."""
 
     seconds: float | None = DEFAULT_SECONDS
     memory_mb: int | str | None = DEFAULT_MEMORY_MB      # AUTO: default_memory_mb(workers)
