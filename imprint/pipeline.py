@@ -41,8 +41,7 @@ from imprint.specs.editions import check_margins as margin_problem
 from imprint.codes import severity
 from imprint.errors import (BuildFailed, ExitCode, Finding, ImprintError, InterruptedAfterWriting, Location,
                             MetadataError, fails, summary)
-from imprint.processes import (Budget, BuildStopped, Limits, MemorySampler, budget, may_fork, start_limited,
-                               using_budget)
+from imprint.processes import Limits, MemorySampler, bounded, budget, may_fork, start_limited
 from imprint.settings import Settings, using as using_settings
 from imprint.checks import note_outputs
 from imprint.manuscript.load import Book, load
@@ -258,16 +257,8 @@ def build(book_path: Path, out: Path, *, settings: Settings, progress=None) -> B
     never carries them. .validate runs EPUBCheck on every EPUB (about ten seconds: a JVM
     starts), its errors failing the build. The report gives the build's peak memory: this
     process and all its workers together."""
-    left = Budget(settings.limits, where=book_path, workers=settings.worker_count())
-    try:
-        with using_budget(left), MemorySampler(budget=left) as memory:
-            return _build(book_path, out, settings=settings, progress=progress, memory=memory)
-    except BuildStopped:            # the watchdog's, raised in this thread: the limit it met
-        raise left.stopped from None
-    except BaseException:
-        if left.stopped is not None:        # whatever failed once the build was stopped (a killed pandoc)
-            raise left.stopped from None
-        raise
+    with bounded(settings.limits, where=book_path, workers=settings.worker_count()) as memory:
+        return _build(book_path, out, settings=settings, progress=progress, memory=memory)
 
 
 def _build(book_path: Path, out: Path, *, settings: Settings, progress, memory: MemorySampler) -> BuildResult:

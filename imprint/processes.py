@@ -45,8 +45,8 @@ DEFAULT_MEMORY_MB = AUTO
 class Limits:
     """For the whole build: wall-clock seconds from its start, and megabytes of memory held by
     all its processes together (None = unlimited; AUTO, the default, grows with the number of
-    typesetting processes at once). A child process may also add at most `memory_mb` to the
-    address space it starts with: a backstop for a spike between two samples of the tree."""
+    typesetting processes at once). A child process may also add at most twice `memory_mb` to
+    the address space it starts with: a backstop for a spike between two samples of the tree."""
 
     seconds: float | None = DEFAULT_SECONDS
     memory_mb: int | str | None = DEFAULT_MEMORY_MB      # AUTO: default_memory_mb(workers)
@@ -135,6 +135,23 @@ def using_budget(value: Budget):
         _budget.reset(token)
 
 
+@contextlib.contextmanager
+def bounded(limits: Limits, where=None, workers: int | None = None):
+    """The block (a build, a proof) under `limits` as a whole: its Budget current, its watchdog
+    (MemorySampler, yielded) running; a stop by either limit leaves the block as the budget's
+    LimitError, whatever failed after it (a killed pandoc, a child's pipe)."""
+    left = Budget(limits, where=where, workers=workers)
+    try:
+        with using_budget(left), MemorySampler(budget=left) as sampler:
+            yield sampler
+    except BuildStopped:            # the watchdog's, raised in this thread: the limit it met
+        raise left.stopped from None
+    except BaseException:
+        if left.stopped is not None:
+            raise left.stopped from None
+        raise
+
+
 # --- the typesetting job in a child process ------------------------------------------------
 
 _memory_cap_mb: int | None = None      # the memory limit this process runs under (a child, after _apply)
@@ -165,10 +182,12 @@ def _apply(limits: Limits, seconds: float | None) -> None:
     global _memory_cap_mb
     if limits.memory_mb:
         # The limit bounds what the build's processes hold together (the watchdog's sum); a
-        # child may not add more than all of it to the address space it starts with (a forked
-        # child starts with its parent's mappings, most of them shared or never touched).
+        # child may add at most twice it to the address space it starts with (a forked child
+        # starts with its parent's mappings, most of them shared or never touched, and address
+        # space reserved, malloc's arenas, runs ahead of memory held): a backstop for a spike
+        # faster than the watchdog's samples, never the limit met first by a build within it.
         _memory_cap_mb = limits.memory_mb
-        cap = limits.memory_mb * 2**20 + _address_space()
+        cap = 2 * limits.memory_mb * 2**20 + _address_space()
         for which in (resource.RLIMIT_AS, resource.RLIMIT_DATA):
             soft, hard = resource.getrlimit(which)
             if hard != resource.RLIM_INFINITY:
