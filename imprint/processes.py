@@ -370,8 +370,9 @@ def _died(exitcode, limits: Limits, job, seconds: float):
 
 # --- the memory a whole build uses --------------------------------------------------------
 
-def tree_memory(root_pid: int) -> tuple[int, int]:
-    """(total, largest) bytes of memory held now by root_pid and all its descendants, read
+def tree_memory(root_pid: int, skip: frozenset = frozenset()) -> tuple[int, int]:
+    """(total, largest) bytes of memory held now by root_pid and all its descendants (but the
+    children in `skip` and theirs: not the build's), read
     from /proc: each process's proportional set size (smaps_rollup's Pss: a page a forked
     child still shares with its parent is counted once, split between them), or its resident
     size (stat's rss) where the kernel gives no smaps_rollup. (0, 0) without /proc."""
@@ -406,12 +407,13 @@ def tree_memory(root_pid: int) -> tuple[int, int]:
         except (OSError, ValueError, IndexError):
             pass
         total, largest = total + size, max(largest, size)
-        todo += children.get(pid, [])
+        todo += [child for child in children.get(pid, []) if child not in skip]
     return total, largest
 
 
-def descendants(root_pid: int) -> list[int]:
-    """The processes under root_pid (children first), read from /proc; [] without /proc."""
+def descendants(root_pid: int, skip: frozenset = frozenset()) -> list[int]:
+    """The processes under root_pid (children first), but those in `skip` and theirs, read
+    from /proc; [] without /proc."""
     import os
 
     children: dict[int, list[int]] = {}
@@ -425,7 +427,7 @@ def descendants(root_pid: int) -> list[int]:
                 children.setdefault(int(fh.read().rsplit(b")", 1)[1].split()[1]), []).append(int(name))
         except (OSError, IndexError, ValueError):
             continue
-    found, todo = [], list(children.get(root_pid, []))
+    found, todo = [], [pid for pid in children.get(root_pid, []) if pid not in skip]
     while todo:
         pid = todo.pop(0)
         found.append(pid)
@@ -433,11 +435,11 @@ def descendants(root_pid: int) -> list[int]:
     return found
 
 
-def kill_tree(root_pid: int) -> None:
-    """SIGKILL every process under root_pid (not root_pid itself)."""
+def kill_tree(root_pid: int, skip: frozenset = frozenset()) -> None:
+    """SIGKILL every process under root_pid (not root_pid itself), but the children in `skip` and theirs."""
     import os
 
-    for pid in descendants(root_pid):
+    for pid in descendants(root_pid, skip):
         try:
             os.kill(pid, signal.SIGKILL)
         except OSError:
@@ -479,6 +481,7 @@ class MemorySampler:
         self._lock = threading.Lock()
         self._armed = self._interrupted = False
         self._target = None
+        self._before: frozenset = frozenset()
 
     def __enter__(self):
         import os
@@ -488,10 +491,13 @@ class MemorySampler:
         self._target = threading.get_ident()
         self._armed = self.budget is not None
         me = os.getpid()
+        # Children this process had before (a server's, a test session's) are not the build's:
+        # neither counted nor killed.
+        self._before = frozenset(descendants(me)) if self.budget is not None else frozenset()
 
         def sample():
             while True:
-                total, largest = tree_memory(me)
+                total, largest = tree_memory(me, self._before)
                 self.peak, self.largest = max(self.peak, total), max(self.largest, largest)
                 self.samples += 1
                 if self._armed:
@@ -515,7 +521,7 @@ class MemorySampler:
         with self._lock:
             if not self._armed:
                 return
-            kill_tree(me)
+            kill_tree(me, self._before)
             if not self._interrupted:
                 self._interrupted = True
                 _raise_in(self._target, BuildStopped)
@@ -535,7 +541,7 @@ class MemorySampler:
             # Stopped by a stage that met the deadline first (a pandoc's timeout) before the
             # watchdog did: what still runs (pandoc in another thread) goes now, not at its own timeout.
             import os
-            kill_tree(os.getpid())
+            kill_tree(os.getpid(), self._before)
             raise self.budget.stopped
 
     def __exit__(self, *exc):

@@ -88,20 +88,25 @@ def test_memory_summed_over_the_workers_is_exit_5_naming_the_limit(tmp_path):
 def test_the_watchdog_sums_the_tree_and_stops_the_build_thread():
     """Three children of 80 MB each, none over the limit, together over it: the watchdog
     kills them and raises BuildStopped in the thread that runs the build; leaving the block,
-    that is the budget's LimitError."""
-    mine, _ = tree_memory(os.getpid())
-    limit = mine // 2**20 + 160         # this process and two children fit; three do not
+    that is the budget's LimitError. A child this process had before is not the build's:
+    neither counted nor killed."""
     hold = "b = bytearray(80 * 2**20)\nfor i in range(0, len(b), 4096): b[i] = 1\nimport time; time.sleep(60)"
-    children = [subprocess.Popen([sys.executable, "-c", hold]) for _ in range(3)]
+    before = subprocess.Popen([sys.executable, "-c", hold])
+    time.sleep(1)
+    mine, _ = tree_memory(os.getpid())          # this process and the child from before
+    limit = mine // 2**20 + 80         # with the child from before counted, one more would be over
     left = Budget(Limits(seconds=None, memory_mb=limit))
+    children = []
     try:
         with pytest.raises(LimitError) as stopped:
             with MemorySampler(every=0.05, budget=left):
+                children += [subprocess.Popen([sys.executable, "-c", hold]) for _ in range(3)]
                 give_up = time.monotonic() + 30
                 while time.monotonic() < give_up:
                     time.sleep(0.05)
+        assert before.poll() is None                # not the build's: still running
     finally:
-        for child in children:
+        for child in children + [before]:
             if child.poll() is None:
                 child.kill()
             child.wait()
@@ -109,8 +114,9 @@ def test_the_watchdog_sums_the_tree_and_stops_the_build_thread():
     assert isinstance(stopped.value.__context__, BuildStopped)      # this thread was stopped, not left to finish
     assert stopped.value is left.stopped and left.stopped.exit_code == 5
     assert f"over the memory limit of {limit} MB for the whole build" in left.stopped.message
-    largest = int(re.search(r"the largest alone (\d+) MB", left.stopped.message).group(1))
-    assert largest < limit
+    together, largest = map(int, re.search(r"together used (\d+) MB \(the largest alone (\d+) MB\)",
+                                           left.stopped.message).groups())
+    assert largest < limit < together
 
 
 def test_pandoc_gets_what_remains_of_the_build(monkeypatch):
