@@ -17,7 +17,7 @@ from imprint.settings import Settings
 from imprint.specs.editions import EDITIONS, TRIM_FORMS, parse_trim
 from imprint.specs.profiles import PROFILES
 from imprint.errors import BuildFailed, ExitCode, ImprintError, InterruptedAfterWriting, condensed, fails, summary
-from imprint.processes import DEFAULT_MEMORY_MB, DEFAULT_SECONDS, Limits
+from imprint.processes import AUTO, BASE_MEMORY_MB, DEFAULT_SECONDS, WORKER_MEMORY_MB, Limits
 
 DESCRIPTION = """Build the editions of a book from one Markdown manuscript with footnotes.
 
@@ -100,9 +100,12 @@ def parser() -> argparse.ArgumentParser:
                         f"(default: {', '.join(n for n, e in EDITIONS.items() if e.default)})")
     for target in (b, pr):
         target.add_argument("--time-limit", type=_positive(float), default=DEFAULT_SECONDS, metavar="SECONDS",
-                            help=f"stop a typesetting job after this long (default: {DEFAULT_SECONDS:g}; 0: no limit)")
-        target.add_argument("--memory-limit", type=_positive(int), default=DEFAULT_MEMORY_MB, metavar="MB",
-                            help=f"memory a typesetting job may use (default: {DEFAULT_MEMORY_MB}; 0: no limit)")
+                            help=f"stop the build this long after it starts, whatever it is doing "
+                                 f"(default: {DEFAULT_SECONDS:g}; 0: no limit)")
+        target.add_argument("--memory-limit", type=_positive(int, AUTO), default=AUTO, metavar="MB",
+                            help=f"memory all the build's processes may hold together (default: auto, "
+                                 f"{BASE_MEMORY_MB} + {WORKER_MEMORY_MB} per typesetting process at once; "
+                                 f"0: no limit)")
     b.add_argument("--allow-remote-images", action="store_true",
                    help="fetch http(s) images named in the manuscript for the PDF editions "
                         "(off: a build never uses the network; the EPUB never holds them)")
@@ -167,8 +170,10 @@ def _trim(text: str) -> str:
     return text
 
 
-def _positive(kind):
+def _positive(kind, word: str | None = None):
     def parse(text: str):
+        if word is not None and text.strip().lower() == word:
+            return word
         try:
             value = kind(text)
         except ValueError:

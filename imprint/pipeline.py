@@ -39,7 +39,7 @@ from imprint.specs.editions import check_margins as margin_problem
 from imprint.codes import severity
 from imprint.errors import (BuildFailed, ExitCode, Finding, ImprintError, InterruptedAfterWriting, Location,
                             MetadataError, fails, summary)
-from imprint.processes import Limits, MemorySampler, may_fork, start_limited
+from imprint.processes import Limits, MemorySampler, bounded, budget, may_fork, start_limited
 from imprint.settings import Settings, using as using_settings
 from imprint.checks import note_outputs
 from imprint.manuscript.load import Book, load
@@ -247,12 +247,15 @@ def build(book_path: Path, out: Path, *, settings: Settings, progress=None) -> B
 
     Called as build(book, out, edition_names=None, *, settings=None, progress=None, **options)
     (see memoized). Settings.profile (a printer name or PrinterProfile) and .trim (a trim name)
-    override the metadata. Each typesetting job runs under Settings.limits (time, memory).
+    override the metadata. Settings.limits bound the whole build (processes.Budget): every stage
+    and child process gets the time that remains of it, and a watchdog (processes.MemorySampler)
+    stops the build, its process tree killed, when all its processes together hold more memory
+    than the limit or the time is up: a LimitError naming the limit, nothing written.
     Remote images are fetched for the paged editions only with .allow_remote_images; an EPUB
     never carries them. .validate runs EPUBCheck on every EPUB (about ten seconds: a JVM
     starts), its errors failing the build. The report gives the build's peak memory: this
     process and all its workers together."""
-    with MemorySampler() as memory:
+    with bounded(settings.limits, where=book_path, workers=settings.worker_count()) as memory:
         return _build(book_path, out, settings=settings, progress=progress, memory=memory)
 
 
@@ -379,9 +382,13 @@ def epubcheck_findings(book: Book, result: "EditionResult") -> list[Finding]:
     with tempfile.TemporaryDirectory(prefix="imprint-validate-") as tmp:
         path = Path(tmp) / result.file
         path.write_bytes(result.data)
+        left = budget()             # EPUBCheck (Java) gets what remains of the build's time
         try:
-            messages = validate.run_epubcheck(path)
+            messages = validate.run_epubcheck(path, timeout=left.wait(validate.EPUBCHECK_TIMEOUT) if left
+                                              else validate.EPUBCHECK_TIMEOUT)
         except (validate.ValidatorUnavailable, validate.ValidatorError, OSError) as err:
+            if left is not None:
+                left.check("EPUBCheck")      # out of time (or stopped): the limit, not a finding
             return [Finding("E205", "error", f"EPUBCheck could not check {result.file}: {err}", where,
                             "run scripts/install-system.sh (Java and EPUBCheck), or build without --validate",
                             edition=result.edition)]

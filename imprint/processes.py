@@ -1,5 +1,12 @@
 """A piece of work (a typesetting job, or any call) -> its result, computed in a child process under
-a wall-clock time limit and a memory limit (a LimitError, exit code 5, when either is exceeded).
+the build's limits (a LimitError, exit code 5, when either is exceeded).
+
+The limits bound the whole build (issue 20): `Budget` holds one deadline, the build's start
+plus its time limit, and every stage and child process gets only the time that remains (a
+typesetting job, pandoc, EPUBCheck); `MemorySampler`, given the budget, is the build's
+watchdog: it samples the memory of the build's whole process tree (this process, its workers,
+pandoc, Java) and, over the memory limit or past the deadline, kills the tree and stops the
+build with a LimitError naming the limit.
 
 `run_limited(job, limits)` is safe to call from several threads at once (each call starts
 and waits for its own process), which is how parallel builds run jobs side by side. The
@@ -8,6 +15,8 @@ job runs as `job.run()` (imprint/jobs/job.py), or a given `call()` in a forked c
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import errno
 import multiprocessing
 import signal
@@ -17,20 +26,130 @@ from dataclasses import dataclass
 
 from imprint.errors import ImprintError, LimitError, Location, ToolError
 
-# Defaults with room for the largest corpus book (Wealth of Nations, 486 pages, 824 notes):
-# its job (PDF and print interior) peaked at 936 MB of address space (742 MB resident) and
-# took 180 s of CPU, 3 to 6 minutes on a 2-core machine busy with other builds.
+# Defaults with room for the largest corpus book: see README ("Limits") for the measurements.
 DEFAULT_SECONDS = 1800.0
-DEFAULT_MEMORY_MB = 3072
+# The memory limit's default ("auto") grows with the typesetting processes that run at once.
+AUTO = "auto"
+BASE_MEMORY_MB = 1024           # the build's own process, pandoc, the EPUB and cover helpers
+WORKER_MEMORY_MB = 768          # each typesetting process at once
+
+
+def default_memory_mb(workers: int | None = None) -> int:
+    import os
+    return BASE_MEMORY_MB + WORKER_MEMORY_MB * max(1, workers or os.cpu_count() or 1)
+
+
+DEFAULT_MEMORY_MB = AUTO
 
 @dataclass(frozen=True)
 class Limits:
-    """Per typesetting job: wall-clock seconds and address-space megabytes (None = unlimited)."""
+    """For the whole build: wall-clock seconds from its start, and megabytes of memory held by
+    all its processes together (None = unlimited; AUTO, the default, grows with the number of
+    typesetting processes at once). A child process may also add at most twice `memory_mb` to
+    the address space it starts with: a backstop for a spike between two samples of the tree."""
 
     seconds: float | None = DEFAULT_SECONDS
-    memory_mb: int | None = DEFAULT_MEMORY_MB
+    memory_mb: int | str | None = DEFAULT_MEMORY_MB      # AUTO: default_memory_mb(workers)
     # fork: the child starts at once with everything imported; spawn elsewhere.
     start_method: str = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+
+    def resolved(self, workers: int | None = None) -> "Limits":
+        """These limits with an AUTO memory limit made a number for `workers` processes at once."""
+        import dataclasses
+        if self.memory_mb != AUTO:
+            return self
+        return dataclasses.replace(self, memory_mb=default_memory_mb(workers))
+
+
+# --- the build's budget: one deadline, one memory bound ---------------------------------------
+
+LIMIT_HINT = ("raise it with {option} (0: no limit), or build fewer editions at once (--edition)")
+
+
+class Budget:
+    """What is left of the build's limits: a deadline (time.monotonic(), the same clock in every
+    process of the machine, so a forked child reads it too) and the memory bound of the tree.
+    `stopped` is the LimitError that stopped the build, once one has."""
+
+    def __init__(self, limits: Limits, started: float | None = None, where=None, workers: int | None = None):
+        self.limits = limits.resolved(workers)
+        self.started = time.monotonic() if started is None else started
+        self.deadline = self.started + limits.seconds if limits.seconds else None
+        self.where = where
+        self.stopped: LimitError | None = None
+
+    def remaining(self) -> float | None:
+        """Seconds left before the deadline (never below 0); None without a time limit."""
+        return None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
+
+    def wait(self, cap: float | None = None) -> float | None:
+        """How long a stage may wait for a child: what remains, at most `cap`."""
+        left = self.remaining()
+        return cap if left is None else left if cap is None else min(cap, left)
+
+    def time_error(self, doing: str = "the build") -> LimitError:
+        return LimitError(f"{doing} stopped after {self.limits.seconds:g} s (the time limit for the whole build)",
+                          where=Location(self.where),
+                          hint=LIMIT_HINT.format(option="--time-limit SECONDS") + ", or build a shorter text")
+
+    def memory_error(self, used_mb: float, largest_mb: float) -> LimitError:
+        return LimitError(f"the build's processes together used {used_mb:.0f} MB (the largest alone "
+                          f"{largest_mb:.0f} MB), over the memory limit of {self.limits.memory_mb} MB for the whole build",
+                          where=Location(self.where),
+                          hint=LIMIT_HINT.format(option="--memory-limit MB") + " or with fewer typesetting "
+                               "processes (IMPRINT_WORKERS=1)")
+
+    def stop(self, error: LimitError) -> LimitError:
+        """Record what stopped the build (the first reason wins) and return it."""
+        if self.stopped is None:
+            self.stopped = error
+        return self.stopped
+
+    def check(self, doing: str = "the build") -> None:
+        """Raise the build's LimitError when it has been stopped or its time is up."""
+        if self.stopped is not None:
+            raise self.stopped
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            raise self.stop(self.time_error(doing))
+
+
+_budget = contextvars.ContextVar("imprint_budget", default=None)
+_active: list[Budget] = []          # the budgets of builds in progress: for a thread started without the build's context
+
+
+def budget() -> Budget | None:
+    """The budget of the build in progress in this context; in a thread started without the
+    build's context (a plain ThreadPoolExecutor), the build's that started last; None outside a build."""
+    value = _budget.get()
+    return value if value is not None else (_active[-1] if _active else None)
+
+
+@contextlib.contextmanager
+def using_budget(value: Budget):
+    token = _budget.set(value)
+    _active.append(value)
+    try:
+        yield value
+    finally:
+        _active.remove(value)
+        _budget.reset(token)
+
+
+@contextlib.contextmanager
+def bounded(limits: Limits, where=None, workers: int | None = None):
+    """The block (a build, a proof) under `limits` as a whole: its Budget current, its watchdog
+    (MemorySampler, yielded) running; a stop by either limit leaves the block as the budget's
+    LimitError, whatever failed after it (a killed pandoc, a child's pipe)."""
+    left = Budget(limits, where=where, workers=workers)
+    try:
+        with using_budget(left), MemorySampler(budget=left) as sampler:
+            yield sampler
+    except BuildStopped:            # the watchdog's, raised in this thread: the limit it met
+        raise left.stopped from None
+    except BaseException:
+        if left.stopped is not None:
+            raise left.stopped from None
+        raise
 
 
 # --- the typesetting job in a child process ------------------------------------------------
@@ -56,24 +175,40 @@ def allocation_failure(err: BaseException) -> bool:
     return not text and _memory_cap_mb is not None
 
 
-def _apply(limits: Limits) -> None:
-    """In the child: cap its address space and, as a backstop, its CPU time; die with the parent."""
+def _apply(limits: Limits, seconds: float | None) -> None:
+    """In the child: cap its address space and, as a backstop, its CPU time (`seconds`, what
+    remains of the build's, and a margin); die with the parent."""
     import resource
     global _memory_cap_mb
     if limits.memory_mb:
+        # The limit bounds what the build's processes hold together (the watchdog's sum); a
+        # child may add at most twice it to the address space it starts with (a forked child
+        # starts with its parent's mappings, most of them shared or never touched, and address
+        # space reserved, malloc's arenas, runs ahead of memory held): a backstop for a spike
+        # faster than the watchdog's samples, never the limit met first by a build within it.
         _memory_cap_mb = limits.memory_mb
-        cap = limits.memory_mb * 2**20
+        cap = 2 * limits.memory_mb * 2**20 + _address_space()
         for which in (resource.RLIMIT_AS, resource.RLIMIT_DATA):
             soft, hard = resource.getrlimit(which)
             if hard != resource.RLIM_INFINITY:
                 cap = min(cap, hard)
             resource.setrlimit(which, (cap, hard))
-    if limits.seconds:
-        cpu = int(limits.seconds) + 30
+    if seconds is not None:
+        cpu = int(seconds) + 30
         soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
         if hard == resource.RLIM_INFINITY or cpu < hard:
             resource.setrlimit(resource.RLIMIT_CPU, (cpu, hard))
     die_with_parent()
+
+
+def _address_space() -> int:
+    """This process's address space in bytes now (0 where /proc cannot tell)."""
+    import os
+    try:
+        with open("/proc/self/statm", "rb") as fh:
+            return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 DECISIONS: list[tuple[str, bool]] = []      # (where, forked?) of this process, newest last (tests read it)
@@ -109,7 +244,8 @@ def _child(job, limits: Limits, conn, call=None) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        _apply(limits)
+        left = budget()         # the build's, inherited through the fork
+        _apply(limits, left.remaining() if left is not None and left.deadline is not None else limits.seconds)
         message = ("ok", call() if call is not None else job.run())
     except MemoryError:
         message = ("memory", None)
@@ -143,7 +279,11 @@ class Started:
     """A child process at work (start_limited); result() waits for it and returns its value."""
 
     def __init__(self, job, limits: Limits, call=None):
-        self.job, self.limits = job, limits
+        self.budget = budget()
+        if self.budget is not None:         # a build stopped, or out of time, starts nothing more
+            self.budget.check("typesetting")
+            limits = self.budget.limits     # the build's, its memory limit a number
+        self.job, self.limits = job, limits.resolved()
         ctx = multiprocessing.get_context(limits.start_method if call is None else "fork")
         self.receive, send = ctx.Pipe(duplex=False)
         self.process = ctx.Process(target=_child, args=(job, limits, send, call), name="imprint-typeset", daemon=True)
@@ -152,7 +292,7 @@ class Started:
         send.close()
 
     def result(self):
-        return _finish(self.job, self.limits, self.process, self.receive, self.started)
+        return _finish(self.job, self.limits, self.process, self.receive, self.started, self.budget)
 
     def cancel(self) -> None:
         """Stop the child, its result no longer wanted."""
@@ -168,14 +308,17 @@ def start_limited(job, limits: Limits | None = None, call=None) -> Started:
     return Started(job, limits or Limits(), call)
 
 
-def _finish(job, limits, process, receive, started):
+def _finish(job, limits, process, receive, started, left: Budget | None = None):
     message = None
     try:
-        if receive.poll(limits.seconds or None):
+        wait = left.wait() if left is not None else limits.seconds or None
+        if receive.poll(wait):
             try:
                 message = receive.recv()
             except EOFError:                # the child died without a word
                 pass
+        elif left is not None:
+            raise left.stop(left.time_error("typesetting"))
         else:
             raise LimitError(f"typesetting stopped after {limits.seconds:g} s (the time limit)",
                              where=Location(job.book_file),
@@ -188,6 +331,8 @@ def _finish(job, limits, process, receive, started):
             if process.is_alive():
                 process.kill()
         process.join()
+    if left is not None and left.stopped is not None and (message is None or message[0] != "ok"):
+        raise left.stopped          # the watchdog stopped the build (and killed this child)
     if message is None:
         return _died(process.exitcode, limits, job, time.monotonic() - started)
     kind, payload = message
@@ -225,8 +370,9 @@ def _died(exitcode, limits: Limits, job, seconds: float):
 
 # --- the memory a whole build uses --------------------------------------------------------
 
-def tree_memory(root_pid: int) -> tuple[int, int]:
-    """(total, largest) bytes of memory held now by root_pid and all its descendants, read
+def tree_memory(root_pid: int, skip: frozenset = frozenset()) -> tuple[int, int]:
+    """(total, largest) bytes of memory held now by root_pid and all its descendants (but the
+    children in `skip` and theirs: not the build's), read
     from /proc: each process's proportional set size (smaps_rollup's Pss: a page a forked
     child still shares with its parent is counted once, split between them), or its resident
     size (stat's rss) where the kernel gives no smaps_rollup. (0, 0) without /proc."""
@@ -261,31 +407,101 @@ def tree_memory(root_pid: int) -> tuple[int, int]:
         except (OSError, ValueError, IndexError):
             pass
         total, largest = total + size, max(largest, size)
-        todo += children.get(pid, [])
+        todo += [child for child in children.get(pid, []) if child not in skip]
     return total, largest
+
+
+def descendants(root_pid: int, skip: frozenset = frozenset()) -> list[int]:
+    """The processes under root_pid (children first), but those in `skip` and theirs, read
+    from /proc; [] without /proc."""
+    import os
+
+    children: dict[int, list[int]] = {}
+    try:
+        entries = [e.name for e in os.scandir("/proc") if e.name.isdigit()]
+    except OSError:
+        return []
+    for name in entries:
+        try:
+            with open(f"/proc/{name}/stat", "rb") as fh:
+                children.setdefault(int(fh.read().rsplit(b")", 1)[1].split()[1]), []).append(int(name))
+        except (OSError, IndexError, ValueError):
+            continue
+    found, todo = [], [pid for pid in children.get(root_pid, []) if pid not in skip]
+    while todo:
+        pid = todo.pop(0)
+        found.append(pid)
+        todo += children.get(pid, [])
+    return found
+
+
+def kill_tree(root_pid: int, skip: frozenset = frozenset()) -> None:
+    """SIGKILL every process under root_pid (not root_pid itself), but the children in `skip` and theirs."""
+    import os
+
+    for pid in descendants(root_pid, skip):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+class BuildStopped(BaseException):
+    """Raised in the build's thread by the watchdog (a BaseException: no `except Exception`
+    of a stage swallows it); pipeline.build turns it into the budget's LimitError."""
+
+
+def _raise_in(thread_id: int, exc) -> None:
+    """Raise `exc` (a class, or None to take back one not yet raised) in another thread of this
+    process at its next Python instruction (CPython's PyThreadState_SetAsyncExc)."""
+    import ctypes
+
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id),
+                                               ctypes.py_object(exc) if exc is not None else None)
 
 
 class MemorySampler:
     """The peak memory of this process and every process under it while the block runs,
     sampled from /proc every `every` seconds (a peak between samples can be missed): the peak
-    of the sum over the tree, and of the largest single process."""
+    of the sum over the tree, and of the largest single process.
 
-    def __init__(self, every: float = 0.2):
+    With a `budget` it is also the build's watchdog: when the tree holds more than the memory
+    limit, or the deadline has passed, it records the LimitError in the budget, kills every
+    process under this one (at each sample from then on: one started after goes too), and
+    raises BuildStopped in the thread that entered the block. `stop()` ends the watch (before
+    the outputs are written): from then on nothing is raised in that thread, and a stop that
+    came first is raised by stop() itself."""
+
+    def __init__(self, every: float = 0.2, budget: Budget | None = None):
+        import threading
+
         self.every, self.peak, self.largest, self.samples = every, 0, 0, 0
+        self.budget = budget
         self._done = None
+        self._lock = threading.Lock()
+        self._armed = self._interrupted = False
+        self._target = None
+        self._before: frozenset = frozenset()
 
     def __enter__(self):
         import os
         import threading
 
         self._done = threading.Event()
+        self._target = threading.get_ident()
+        self._armed = self.budget is not None
         me = os.getpid()
+        # Children this process had before (a server's, a test session's) are not the build's:
+        # neither counted nor killed.
+        self._before = frozenset(descendants(me)) if self.budget is not None else frozenset()
 
         def sample():
             while True:
-                total, largest = tree_memory(me)
+                total, largest = tree_memory(me, self._before)
                 self.peak, self.largest = max(self.peak, total), max(self.largest, largest)
                 self.samples += 1
+                if self._armed:
+                    self._watch(me, total, largest)
                 if self._done.wait(self.every):
                     return
 
@@ -293,10 +509,40 @@ class MemorySampler:
         self._thread.start()
         return self
 
+    def _watch(self, me: int, total: int, largest: int) -> None:
+        left = self.budget
+        if left.stopped is None:
+            if left.limits.memory_mb and total > left.limits.memory_mb * 2**20:
+                left.stop(left.memory_error(total / 2**20, largest / 2**20))
+            elif left.deadline is not None and time.monotonic() >= left.deadline:
+                left.stop(left.time_error())
+        if left.stopped is None:
+            return
+        with self._lock:
+            if not self._armed:
+                return
+            kill_tree(me, self._before)
+            if not self._interrupted:
+                self._interrupted = True
+                _raise_in(self._target, BuildStopped)
+
     def stop(self) -> None:
+        """End the sampling (and the watch); raise the budget's LimitError if the build was stopped."""
+        import threading
+
         if self._done is not None and not self._done.is_set():
             self._done.set()
             self._thread.join()
+        with self._lock:
+            self._armed, interrupted = False, self._interrupted
+        if interrupted and threading.get_ident() == self._target:
+            _raise_in(self._target, None)       # not raised yet: this raises it instead
+        if self.budget is not None and self.budget.stopped is not None:
+            # Stopped by a stage that met the deadline first (a pandoc's timeout) before the
+            # watchdog did: what still runs (pandoc in another thread) goes now, not at its own timeout.
+            import os
+            kill_tree(os.getpid(), self._before)
+            raise self.budget.stopped
 
     def __exit__(self, *exc):
         self.stop()

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from imprint import outjournal, outlock, scratch
+from imprint.processes import bounded
 from imprint.settings import Settings, using
 from imprint import pipeline
 from imprint.html import render
@@ -57,21 +58,24 @@ def proof(book_path: Path, out: Path, edition_name: str | None = None, *, progre
     if edition is None or edition.kind != "pdf":
         raise ImprintError(f"no paged edition named '{edition_name}'",
                            hint=f"choose one of {', '.join(n for n, e in EDITIONS.items() if e.kind == 'pdf')}")
-    book, findings = pipeline.run_checks(Path(book_path))
-    pipeline.check_out(book, Path(out))
-    if fails(findings):
-        raise BuildFailed(f"the manuscript has problems: {summary(findings)}", findings=findings)
-    printer = pipeline.printer_for(book, profile)
-    trim_size = pipeline.trim_of(book, trim, printer)
-    edition = for_printer(edition, printer)
-    body = render.body_html(book)
-    with using(settings):
-        [result], _ = pipeline.typeset_paged(book, body, [edition], say, printer, trim_size, limits)
-    say(f"rendering {result.pages} pages of the {edition.name} edition")
-    images = page_images(result.data)
-    everything = findings + result.findings
-    html = render.render_template(render.environment(), "proof.html.j2",
-                                  **context(book, edition, result, everything, images))
+    # The proof's limits bound it as a whole, as a build's do (imprint/processes.py).
+    with bounded(limits, where=book_path, workers=settings.worker_count()) as watch:
+        book, findings = pipeline.run_checks(Path(book_path))
+        pipeline.check_out(book, Path(out))
+        if fails(findings):
+            raise BuildFailed(f"the manuscript has problems: {summary(findings)}", findings=findings)
+        printer = pipeline.printer_for(book, profile)
+        trim_size = pipeline.trim_of(book, trim, printer)
+        edition = for_printer(edition, printer)
+        body = render.body_html(book)
+        with using(settings):
+            [result], _ = pipeline.typeset_paged(book, body, [edition], say, printer, trim_size, limits)
+        say(f"rendering {result.pages} pages of the {edition.name} edition")
+        images = page_images(result.data)
+        everything = findings + result.findings
+        html = render.render_template(render.environment(), "proof.html.j2",
+                                      **context(book, edition, result, everything, images))
+        watch.stop()                # before the proof is written: what ran, ran within the limits
     path = Path(out) / f"{book.slug}-proof.html"
     write_atomically(path, html.encode("utf-8"))
     return ProofResult(path, edition.name, result.pages or 0, everything)

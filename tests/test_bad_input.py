@@ -274,7 +274,7 @@ def test_time_limit_stops_the_job_and_keeps_old_outputs(last_good, monkeypatch):
     monkeypatch.setattr(inspections, "INSPECTIONS", [lambda document, job: time.sleep(120) or []])
     result = run_cli("--book", book, "--out", out, "--edition", "pdf", "--time-limit", "2")
     assert result.code == 5
-    assert "typesetting stopped after 2 s (the time limit)" in one_line(result.err)
+    assert "typesetting stopped after 2 s (the time limit for the whole build)" in one_line(result.err)
     assert snapshot(out) == before
 
 

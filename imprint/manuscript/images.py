@@ -9,7 +9,10 @@ An SVG is refused, not cleaned: what the author drew must not change silently. R
 - event attributes (`on*`) and XML Events attributes;
 - a link (`href`, `xlink:href`) that is neither a local `#fragment` nor a `data:` raster image;
 - animation (`set`, `animate`...) of an event attribute or of a link: it writes one later;
-- `javascript:`, `@import` or a `url(...)` to anything but `#fragment` in any attribute or style.
+- `javascript:`, `@import` or a `url(...)` to anything but `#fragment` in any attribute or style;
+- `<use>` elements that draw more than MAX_SVG_DRAWN elements once every copy is counted (a
+  few nested groups of ten `<use>` each draw 10^8 shapes from 1.5 KB: a layout that would
+  run to the build's time limit), or a `<use>` that draws itself.
 Elements of other namespaces (Inkscape's, RDF metadata) are kept: nothing renders or runs them.
 """
 
@@ -26,6 +29,7 @@ XHTML_NS = "http://www.w3.org/1999/xhtml"
 XLINK_NS = "http://www.w3.org/1999/xlink"
 EVENTS_NS = "http://www.w3.org/2001/xml-events"
 MAX_SVG_BYTES = 16 * 2**20
+MAX_SVG_DRAWN = 100_000          # elements drawn, <use> copies counted: about 10 s of layout (0.1 ms each)
 MAX_PIXELS = 64_000_000          # 8000 x 8000: more than any page needs at 600 dpi
 REFUSED_ELEMENTS = {"script", "foreignobject", "handler", "listener", "iframe", "embed", "object"}
 ANIMATIONS = {"set", "animate", "animatetransform", "animatemotion", "animatecolor", "discard"}
@@ -90,6 +94,51 @@ def svg_problem(data: bytes) -> str | None:
                 target = _local(value.strip())
                 if target.startswith("on") or target == "href":
                     return f"animates the attribute '{value.strip()}'{line}: an image in a book carries no code"
+    return _use_problem(root)
+
+
+def _use_problem(root) -> str | None:
+    """What is wrong with the SVG's <use> elements: one that draws itself (through any chain of
+    references), or all of them together drawing more than MAX_SVG_DRAWN elements."""
+    ids: dict = {}
+    for node in root.iter():
+        if isinstance(node.tag, str) and node.get("id") is not None:
+            ids.setdefault(node.get("id"), node)
+
+    def drawn_from(node) -> list:
+        # What <defs> holds, and a <symbol>, is drawn only where a <use> refers to it.
+        out = [] if _local(node.tag) == "defs" else [
+            child for child in node if isinstance(child.tag, str) and _local(child.tag) != "symbol"]
+        if _local(node.tag) == "use":
+            link = (node.get("href") or node.get(f"{{{XLINK_NS}}}href") or "").strip()
+            target = ids.get(link[1:]) if link.startswith("#") else None
+            if target is not None:
+                out.append(target)
+        return out
+
+    # Elements each one draws, itself included, counted from the leaves up (no recursion: a
+    # chain of references can be as long as the file). A node seen again while still open is
+    # one of its own ancestors: a <use> that draws itself.
+    count: dict = {}
+    todo = [(root, False)]
+    open_nodes: set = set()
+    while todo:
+        node, done = todo.pop()
+        if done:
+            open_nodes.discard(node)
+            count[node] = min(MAX_SVG_DRAWN + 1, 1 + sum(count[n] for n in drawn_from(node)))
+            continue
+        if node in count:
+            continue
+        if node in open_nodes:
+            line = f" (at its line {node.sourceline})" if node.sourceline else ""
+            return f"has a <use> that draws itself{line}: it would never finish"
+        open_nodes.add(node)
+        todo.append((node, True))
+        todo += [(n, False) for n in drawn_from(node) if n not in count]
+    if count[root] > MAX_SVG_DRAWN:
+        return (f"draws more than {MAX_SVG_DRAWN:,} elements once its <use> copies are counted (nested <use> "
+                f"elements multiply): a figure so large would hold the layout past any time limit")
     return None
 
 

@@ -8,7 +8,7 @@ import re
 import subprocess
 
 from imprint import house
-from imprint.errors import Location, ManuscriptError, ToolError
+from imprint.errors import LimitError, Location, ManuscriptError, ToolError
 from imprint.manuscript.guards import MAX_AST_DEPTH, json_depth
 
 # Pandoc Markdown as pandoc users write it; raw_tex and raw_attribute off so a
@@ -22,9 +22,11 @@ READER = "markdown-raw_tex-raw_attribute-task_lists-citations"
 # For a book with a bibliography (imprint/manuscript/citations.py): the bracket guard
 # (guards.MAX_BRACKETS) keeps the parsing bounded.
 READER_CITATIONS = READER.replace("-citations", "+citations")
+# Outside a build (`imprint check`): pandoc's time and heap. In a build, pandoc gets what
+# remains of the build's time limit, and the build's memory limit as its heap (pandoc's
+# manual advises a heap limit for untrusted input, `+RTS -M...`), its memory also counted in
+# the build's (imprint/processes.py).
 TIMEOUT = 180
-# Pandoc's manual advises a heap limit for untrusted input (`+RTS -M...`); the largest
-# corpus book needs a fraction of this.
 HEAP_MB = 2048
 
 
@@ -57,18 +59,43 @@ def run_file(args: list[str], data: str, where: Location, files=(), hint: str | 
     return store.remember("pandoc", key, make) if key else make()
 
 
+def bounds() -> tuple[float | None, int | None]:
+    """pandoc's (timeout in seconds, heap in MB) now: in a build, what remains of its time limit
+    and its memory limit (None where it has none); outside one, TIMEOUT and HEAP_MB."""
+    from imprint.processes import budget
+
+    left = budget()
+    if left is None:
+        return TIMEOUT, HEAP_MB
+    left.check("pandoc")
+    return left.remaining(), left.limits.memory_mb
+
+
 def _run_pandoc(args: list[str], data: str, where: Location, hint: str | None = None) -> str:
+    from imprint.processes import budget
+
+    timeout, heap = bounds()
     # --sandbox: pandoc itself reads no file and fetches nothing beyond what we pass on stdin.
-    cmd = [binary(), "+RTS", f"-M{HEAP_MB}m", "-RTS", "--sandbox", *args]
+    cmd = [binary(), *(["+RTS", f"-M{heap}m", "-RTS"] if heap else []), "--sandbox", *args]
+    left = budget()
     try:
-        proc = subprocess.run(cmd, input=data.encode("utf-8"), capture_output=True, timeout=TIMEOUT)
+        proc = subprocess.run(cmd, input=data.encode("utf-8"), capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired:
+        if left is not None:
+            raise left.stop(left.time_error("pandoc reading the manuscript")) from None
         raise ManuscriptError(f"pandoc took longer than {TIMEOUT} s to read the manuscript", where=where,
                               hint="look for deeply nested lists or quotes") from None
+    if proc.returncode != 0 and left is not None and left.stopped is not None:
+        raise left.stopped          # the build was stopped: its watchdog killed pandoc
     if proc.returncode != 0:
         message = " ".join(proc.stderr.decode("utf-8", "replace").split())
+        if "Heap exhausted" in message and left is not None:
+            raise LimitError(f"pandoc needed more than {heap} MB to read the manuscript (the memory limit "
+                             f"for the whole build)", where=where,
+                             hint="raise it with --memory-limit MB (0: no limit); look for deeply nested or "
+                                  "pathological constructs")
         if "Heap exhausted" in message:
-            raise ManuscriptError(f"pandoc needed more than {HEAP_MB} MB to read the manuscript", where=where,
+            raise ManuscriptError(f"pandoc needed more than {heap} MB to read the manuscript", where=where,
                                   hint="look for deeply nested or pathological constructs; split the text")
         m = re.search(r"\(line (\d+), column (\d+)\)", message)
         line, col = (int(m.group(1)), int(m.group(2))) if m else (None, None)
