@@ -1,7 +1,8 @@
 """Spreads and the baseline grid on a generated book (no corpus text): no word hyphenated
 across the foot of a recto (imprint/typeset/engine.py sets such a paragraph again), and the
 body's lines on a grid of the line height whatever stands between them (styles/book.css:
-headings, block quotes, lists and section breaks take whole lines)."""
+headings, block quotes, lists and section breaks take whole lines; a note call does not make
+its line taller)."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ def manuscript(seed: int, furniture: bool) -> str:
         if furniture:
             parts.append(f"## Section {n}\n")
         for k in range(9 if furniture else 40):
-            parts.append(paragraph(rng))
+            parts.append(paragraph(rng) + (f"[^{n}]" if furniture and k == 1 else ""))
             if furniture and k == 2:
                 parts.append("> " + paragraph(rng) + "\n>\n> " + paragraph(rng))
             if furniture and k == 4:
@@ -44,6 +45,8 @@ def manuscript(seed: int, furniture: bool) -> str:
                                        for _ in range(3)))
             if furniture and k == 6:
                 parts.append("* * *")
+    if furniture:       # a note call in each section: its line is no taller than the others
+        parts += [f"[^{n}]: " + paragraph(rng) for n in range(1, 5)]
     return "\n\n".join(parts) + "\n"
 
 
@@ -102,3 +105,4 @@ def test_the_furnished_book_has_what_the_grid_test_needs(books):
     with pdfplumber.open(str(books["furnished"])) as pdf:
         sizes = Counter(round(c["size"]) for page in pdf.pages for c in page.chars)
     assert sizes[10] > 100          # block quotes (10 pt) were set between the body's lines
+    assert sizes[9] > 100           # and notes (9 pt), their calls in the body's lines
