@@ -163,6 +163,10 @@ def text_block(pdf_path) -> tuple[float, float, float, float]:
 def typst_source(markdown: Path, margins) -> str:
     import pypandoc
     body = pypandoc.convert_file(str(markdown), "typst", format="markdown")
+    # An empty span with an id (`[]{#note-3}`) comes out as a bare label; at the start of a
+    # content block (a footnote's first words) it has no element to attach to, and a link to
+    # it fails ("label `<note-3>` does not exist"): it is given an invisible one.
+    body = re.sub(r"(?m)(\[|^)<([\w:.-]+)>", r"\1#metadata(none)<\2>", body)
     top, bottom, inside, outside, (width, height) = margins
     preamble = f"""#set page(width: {width}pt, height: {height}pt,
   margin: (top: {top:.2f}pt, bottom: {bottom:.2f}pt, inside: {inside:.2f}pt, outside: {outside:.2f}pt))

@@ -112,6 +112,9 @@ def _collected(into: list | None):
         log.removeHandler(handler)
 
 
+FOOT_ROUNDS = 2
+
+
 def render(html: str, base: Path, *, book_root: Path, page_css: str = "", remote_images: tuple[str, ...] = (),
            fetched: list | None = None, fetched_remote: dict | None = None):
     """Lay out the pages. Returns (Document, warnings WeasyPrint logged, fetcher refusals).
@@ -141,6 +144,24 @@ def render(html: str, base: Path, *, book_root: Path, page_css: str = "", remote
                                 url_fetcher=fetcher).render(stylesheets=extra, font_config=fonts,
                                                             optimize_images=False)
             handler.messages.extend(f"{linebreak.MISSED} the paragraph “{planned[key][1]}…”" for key in missed)
+        # Never a hyphen at the foot of a recto (the reader would turn the leaf mid-word): a
+        # paragraph whose line there ends in one is set again with that line unhyphenated, and
+        # the pages laid out again, at most FOOT_ROUNDS times (what is left is reported, L222).
+        unhyphenated: dict[str, set[int]] = {}
+        for _ in range(FOOT_ROUNDS if planned else 0):
+            feet = linebreak.recto_feet(document, planned)
+            if not feet or all(lines <= unhyphenated.get(k, set()) for k, lines in feet.items()):
+                break
+            for key, lines in feet.items():
+                unhyphenated.setdefault(key, set()).update(lines)
+            again_html, again = linebreak.plan(html, page_css, skip=frozenset(missed), unhyphenated=unhyphenated)
+            with pagestyle.computed_once():
+                again_doc = HTML(string=again_html, base_url=str(base.resolve()) + "/",
+                                 url_fetcher=fetcher).render(stylesheets=extra, font_config=fonts,
+                                                             optimize_images=False)
+            if linebreak.verify(again_doc, again):
+                break           # a paragraph set again did not break as planned: the last good layout stays
+            document, planned = again_doc, again
     except Exception as err:  # WeasyPrint raises many kinds; none should reach the user raw
         if allocation_failure(err):     # the process that runs this job reports it with its limit (exit 5)
             raise MemoryError(str(err)) from err

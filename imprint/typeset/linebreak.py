@@ -40,11 +40,17 @@ FACES = {(False, False): "LinLibertine_R.otf", (True, False): "LinLibertine_RI.o
 PT = 1.0
 BODY_SIZE, NOTE_SIZE, CALL_SIZE = 11.0, 9.0, 7.5
 INDENT = 1.2                # em (styles/book.css p text-indent)
+LIST_INSET = 1.5            # em (styles/book.css ul, ol padding-left): a list item's measure is narrower
 SAFETY = 0.6                # pt a planned line keeps free: HarfBuzz here and Pango there may differ a hair
 STRETCH = 0.5               # a space may grow by half of itself at ratio 1 (TeX: 1.5× natural)
 SHRINK = 1 / 3              # ... and narrow by a third of itself (TeX), through a negative word-spacing
 TOLERANCE, EMERGENCY = 2.0, float("inf")    # the emergency pass takes any stretch (TeX's badness cap)
-LINE_PENALTY, HYPHEN_PENALTY, DOUBLE_HYPHEN, FINAL_HYPHEN, SHORT_LAST = 10, 200, 10_000, 5000, 2000
+# A hyphen costs 300² demerits, as much as a line of badness 290 (ratio 1.43, spaces 1.7× their
+# width): a word is broken only to spare a markedly loose line. Measured with
+# scripts/typeset_compare.py against Typst (which also breaks capitalised words, so has more
+# points to choose from): at 200 the essay had 12.9% hyphenated lines to Typst's 9.6%, at 300
+# 10.8% with as many lines over 1.5× as Typst (83 to 84); higher trades more loose lines for fewer hyphens.
+LINE_PENALTY, HYPHEN_PENALTY, DOUBLE_HYPHEN, FINAL_HYPHEN, SHORT_LAST = 10, 300, 10_000, 5000, 2000
 QUOTES, OPENERS = "\"'“”‘’«»", "([{"
 SHY, NBSP, WJ = "\u00ad", "\u00a0", "\u2060"
 ITALIC_TAGS = {"em", "i", "cite", "var", "dfn"}
@@ -120,8 +126,11 @@ class Plan:
     demerits: float = 0.0
 
 
-def knuth_plass(items: list, widths, tolerance: float = TOLERANCE) -> Plan | None:
+def knuth_plass(items: list, widths, tolerance: float = TOLERANCE, unhyphenated: frozenset = frozenset()) -> Plan | None:
     """The breaks of least total demerits, or None when no line fits within `tolerance`.
+
+    `unhyphenated` holds line numbers (0-based) that may not end in a hyphen (the line a recto
+    ends on: engine.render sets the paragraph again when its hyphen fell at a recto's foot).
 
     `widths(n)` is the measure of line n (0-based): the first line may differ (an indent),
     every later line has the same measure. Items are Box, Glue and Penalty; the paragraph ends
@@ -148,9 +157,10 @@ def knuth_plass(items: list, widths, tolerance: float = TOLERANCE) -> Plan | Non
     starts[-1] = 0
     first, later = widths(0), widths(1)
 
-    # node: (break index, hyphens in a row) -> (demerits, previous node, ratio)
-    best: dict = {(-1, 0): (0.0, None, 0.0)}
-    active = [(-1, 0)]
+    # node: (break index, hyphens in a row, lines so far up to cap) -> (demerits, previous node, ratio)
+    cap = max(unhyphenated) + 1 if unhyphenated else 0
+    best: dict = {(-1, 0, 0): (0.0, None, 0.0)}
+    active = [(-1, 0, 0)]
     for b in legal:
         it = items[b]
         last = b == n - 1
@@ -161,7 +171,7 @@ def knuth_plass(items: list, widths, tolerance: float = TOLERANCE) -> Plan | Non
         found: dict = {}
         still = []
         for node in active:
-            a, hy = node
+            a, hy, ln = node
             s = starts[a]
             natural = wsum[b] - wsum[s] + extra
             measure = first if a == -1 else later
@@ -180,9 +190,12 @@ def knuth_plass(items: list, widths, tolerance: float = TOLERANCE) -> Plan | Non
                 ratio = -(natural - measure) / shrink
             if ratio > tolerance or ratio < -1:
                 continue
-            if flagged and hy >= 2:
-                continue            # never three hyphenated lines in a row
-            badness = min(100 * abs(ratio) ** 3, 10_000)
+            if flagged and (hy >= 2 or ln in unhyphenated):
+                continue            # never three hyphenated lines in a row, nor a hyphen where forbidden
+            # TeX caps badness at 10000: every line beyond the tolerance would cost the same. In the
+            # emergency pass (no cap on the ratio) a line twice as loose costs eight times as much,
+            # so the looseness a paragraph cannot avoid is spread over its lines, not heaped on one.
+            badness = 100 * abs(ratio) ** 3 if tolerance == EMERGENCY else min(100 * abs(ratio) ** 3, 10_000)
             d = (LINE_PENALTY + badness) ** 2 + (pen ** 2 if pen > 0 else -(pen ** 2) if pen > -10_000 else 0)
             if flagged and hy >= 1:
                 d += DOUBLE_HYPHEN
@@ -191,7 +204,7 @@ def knuth_plass(items: list, widths, tolerance: float = TOLERANCE) -> Plan | Non
             if last and a != -1 and natural < measure / 6:
                 d += SHORT_LAST
             total = best[node][0] + d
-            key = (b, hy + 1 if flagged else 0)
+            key = (b, hy + 1 if flagged else 0, min(ln + 1, cap))
             if key not in found or total < found[key][0]:
                 found[key] = (total, node, ratio)
         active = still
@@ -323,7 +336,8 @@ def _points(word: str, hyphenator, capitalized: bool) -> list[int]:
     return out
 
 
-def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, capitalized: bool) -> int | None:
+def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, capitalized: bool,
+                   unhyphenated: frozenset = frozenset()) -> int | None:
     """Break one paragraph element in place; the number of lines planned, or None (left alone).
 
     WeasyPrint only widens spaces; shrink comes from a negative `word-spacing` on the
@@ -399,7 +413,7 @@ def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, 
     where.append(("end", len(full), len(full)))
     usable = measure - SAFETY
     widths = lambda line: usable - (indent if line == 0 else 0.0)
-    plan = knuth_plass(items, widths) or knuth_plass(items, widths, EMERGENCY)
+    plan = knuth_plass(items, widths, TOLERANCE, unhyphenated) or knuth_plass(items, widths, EMERGENCY, unhyphenated)
     if plan is None:
         return None
     chosen = set(plan.breaks)
@@ -480,18 +494,28 @@ def _pieces_loose(par):
 
 
 def _paragraphs(root):
-    """(element, size, indent?) for each justified paragraph of the body and of the notes."""
-    for par in root.iter("p"):
+    """(element, size, indent?, inset) for each justified paragraph of the body and of the notes;
+    inset: how much narrower than the text block it is set (a list item: the lists' padding)."""
+    for par in root.iter("p", "li"):
         if par.get("class"):
             continue
-        anc = {a.tag for a in par.iterancestors()} | {c for a in par.iterancestors()
-                                                      for c in (a.get("class") or "").split()}
-        if "main" not in anc or anc & {"blockquote", "li", "figure", "table", "td", "th", "plate", "nav"}:
+        ancestors = list(par.iterancestors())
+        anc = {a.tag for a in ancestors} | {c for a in ancestors for c in (a.get("class") or "").split()}
+        if "main" not in anc or anc & {"blockquote", "figure", "table", "td", "th", "plate", "nav", "footnote"}:
+            continue
+        lists = sum(a.tag in ("ul", "ol") for a in ancestors) + (par.tag == "li")
+        if par.tag == "li" and (len(par) and any(isinstance(c.tag, str) and c.tag in ("p", "ul", "ol", "div")
+                                                 for c in par)):
+            continue        # a loose list item: its paragraphs are planned, each on its own
+        if lists and any(a.get("class") for a in ancestors if a.tag in ("ul", "ol", "li")):
+            continue        # a list with a class of its own (contents, index): its own measure
+        if par.tag == "li":
+            yield par, BODY_SIZE, False, LIST_INSET * BODY_SIZE * lists
             continue
         prev = par.getprevious()
         prev_classes = (prev.get("class") or "").split() if prev is not None else []
         indented = prev is not None and prev.tag not in NOT_INDENTED and "opening-author" not in prev_classes
-        yield par, BODY_SIZE, indented
+        yield par, BODY_SIZE, indented and not lists, LIST_INSET * BODY_SIZE * lists
     for span in root.iter("span"):
         classes = (span.get("class") or "").split()
         if "fn-p" in classes:
@@ -500,7 +524,7 @@ def _paragraphs(root):
                 continue
             prev = span.getprevious()
             indented = prev is not None and "fn-p" in (prev.get("class") or "").split()
-            yield span, NOTE_SIZE, indented
+            yield span, NOTE_SIZE, indented, 0.0
 
 
 def measure_from_css(page_css: str) -> float | None:
@@ -512,11 +536,12 @@ def measure_from_css(page_css: str) -> float | None:
     return float(size.group(1)) - float(margin.group(2)) - float(margin.group(4))
 
 
-def plan(html: str, page_css: str, skip: frozenset = frozenset()) -> tuple[str, dict]:
+def plan(html: str, page_css: str, skip: frozenset = frozenset(), unhyphenated: dict | None = None) -> tuple[str, dict]:
     """The paged HTML with its paragraphs broken whole; {key: (planned line count, first words)}.
 
     Keys (data-kp) number the planned paragraphs in document order; `skip` holds keys to
-    leave to WeasyPrint (they did not break as planned)."""
+    leave to WeasyPrint (they did not break as planned); `unhyphenated` maps a key to the line
+    numbers of that paragraph that may not end in a hyphen."""
     head = html[:600]
     if "data-line-breaking=" not in head:
         return html, {}
@@ -530,13 +555,14 @@ def plan(html: str, page_css: str, skip: frozenset = frozenset()) -> tuple[str, 
     lang = root.get("lang") or "en"
     hyphenator = _hyphenator(lang)
     planned = {}
-    for key, (par, size, indented) in enumerate(list(_paragraphs(root)), start=1):
+    for key, (par, size, indented, inset) in enumerate(list(_paragraphs(root)), start=1):
         if not total_fit or str(key) in skip:
             if not capitalized:
                 _guard_capitals(par, hyphenator)
             continue
         try:
-            lines = plan_paragraph(par, size, measure, INDENT * size if indented else 0.0, hyphenator, capitalized)
+            lines = plan_paragraph(par, size, measure - inset, INDENT * size if indented else 0.0, hyphenator, capitalized,
+                                   frozenset((unhyphenated or {}).get(str(key), ())))
         except Unplannable:
             lines = None
         if lines is None:
@@ -580,3 +606,9 @@ def verify(document, planned: dict) -> list[str]:
     from imprint.typeset.fence.lines import lines_by_attribute
     laid = lines_by_attribute(document, "data-kp")
     return sorted((k for k, (n, _) in planned.items() if laid.get(k, n) != n), key=int)
+
+
+def recto_feet(document, planned: dict) -> dict[str, set[int]]:
+    """Planned paragraphs whose line at the foot of a recto ends in a hyphen: key -> {line numbers}."""
+    from imprint.typeset.fence.lines import hyphenated_recto_feet
+    return {k: v for k, v in hyphenated_recto_feet(document, "data-kp").items() if k in planned}
