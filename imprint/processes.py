@@ -180,6 +180,7 @@ def _apply(limits: Limits, seconds: float | None) -> None:
     remains of the build's, and a margin); die with the parent."""
     import resource
     global _memory_cap_mb
+    limits = limits.resolved()
     if limits.memory_mb:
         # The limit bounds what the build's processes hold together (the watchdog's sum); a
         # child may add at most twice it to the address space it starts with (a forked child
@@ -305,7 +306,7 @@ class Started:
 def start_limited(job, limits: Limits | None = None, call=None) -> Started:
     """job.run(), or `call()` (forked: it need not pickle; `job` then only names the
     book for messages), started in a child process under `limits`; returns at once."""
-    return Started(job, limits or Limits(), call)
+    return Started(job, (limits or Limits()).resolved(), call)
 
 
 def _finish(job, limits, process, receive, started, left: Budget | None = None):
