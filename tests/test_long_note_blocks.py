@@ -161,15 +161,21 @@ def manuscript(trim: str) -> tuple[str, dict[str, str]]:
             label = f"{kind}-{where}"
             before = round(PAGE_WORDS[trim] * BEFORE[where])
             lead = " ".join(words(r, 1) for _ in range(before)) + " " if before else ""
-            text = (f"# {kind.replace('-', ' ').title()} at the {where}\n\n"
-                    f"{lead}The note on {kind} is called here.[^{label}] {paragraph(r, 2)}\n\n"
-                    + "\n\n".join(paragraph(r, 4) for _ in range(2)))
-            chapters.append(text)
             blocks = note_blocks(kind, r, scale)
             body = "\n\n".join(blocks)
+            # Text enough after the call to carry the whole note on its pages (a note still
+            # running when the next chapter's call comes would hold that call's note back).
+            after = max(2, round(len(body) / 6 / 50))
+            text = (f"# {kind.replace('-', ' ').title()} at the {where}\n\n"
+                    f"{lead}The note on {kind} is called here.[^{label}] {paragraph(r, 2)}\n\n"
+                    + "\n\n".join(paragraph(r, 4) for _ in range(after)))
+            chapters.append(text)
             notes[label] = body
             indented = "\n".join("    " + line if line else "" for line in body.split("\n")).lstrip()
             chapters[-1] += f"\n\n[^{label}]: {indented}\n"
+    # The last chapter ends with text of its own: notes still running at the end of a
+    # document are a matter of their own (see the report of issue 16).
+    chapters.append("# Afterword\n\n" + "\n\n".join(paragraph(r, 6) for _ in range(4)))
     return "\n\n".join(chapters), notes
 
 
