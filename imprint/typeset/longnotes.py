@@ -7,8 +7,11 @@ page's foot. It does, however, lay out several notes called from one line in ord
 on the call's page those that fit, and carry the others over, in order, to the top of the
 next pages' footnote areas. So we measure every note on the first layout, cut each long
 one after the lines where a page may end (two lines at least before and after a cut
-inside a paragraph, never inside a table), and give WeasyPrint one `float: footnote` piece
-per group of lines. On the next layout the call's page takes as many of the note's lines
+inside a paragraph; a table between its rows, its header rows kept with the first body row
+and its footer rows with the last), and give WeasyPrint one `float: footnote` piece per
+group of lines. A piece a table goes on in repeats the table's header rows and columns
+(`fn-repeat`, not counted as the note's text); after the layout, a table's pieces that fell
+on one page are joined again, so the header rows stand only at the top of a page. On the next layout the call's page takes as many of the note's lines
 as fit and the rest continue, in order, on the following pages, each of which keeps room
 (the `@footnote` max-height) for its own text.
 
@@ -55,12 +58,13 @@ ROUNDS = 4         # layouts at most
 
 @dataclass(frozen=True)
 class Unit:
-    """One line of a laid-out note, or one block that cannot be cut (a table, an image)."""
+    """One line of a laid-out note, one row of a table in it, or one block that cannot be cut
+    (an image, an inline block)."""
 
     height: float
     end: int           # count of the note's non-blank characters up to the end of this unit
     hyphen: str        # the hyphen WeasyPrint added when the line ends inside a word
-    block: int         # identity of the innermost block: lines of one block keep widows/orphans
+    block: object      # key of the innermost block: lines of one block keep widows/orphans
     justified: bool    # the block is justified (so a cut line is justified too)
 
 
