@@ -373,6 +373,7 @@ def _units(note_box) -> list[Unit] | None:
 
     stream = _chars(note_box.element)
     found: list[tuple] = []        # (box, block key, lines whose text it holds, atomic)
+    widths: dict = {}              # id(line box) -> the width of the block that holds it
 
     def lines_of(box):
         out = []
@@ -408,6 +409,7 @@ def _units(note_box) -> list[Unit] | None:
                 continue
             if isinstance(child, boxes.LineBox):
                 found.append((child, id(block.element), [child], False))
+                widths[id(child)] = block.width
             elif isinstance(child, boxes.TableBox) and not isinstance(child, boxes.InlineTableBox):
                 table(child)
             elif isinstance(child, (boxes.TableBox, boxes.ReplacedBox, boxes.InlineBlockBox)):
@@ -434,13 +436,21 @@ def _units(note_box) -> list[Unit] | None:
         bottom = box.position_y + box.margin_height()
         style = box.style if isinstance(box, boxes.TableRowBox) else None
         units.append(Unit(max(0.0, bottom - previous_bottom) * PX, j, hyphen, key,
-                          style is None and _justified(box)))
+                          style is None and _justified(box, widths.get(id(box)))))
         previous_bottom = max(previous_bottom, bottom)
     return units if units and j == len(stream) else None
 
 
-def _justified(box) -> bool:
-    return box.style["text_align_all"] == "justify"
+def _justified(box, measure) -> bool:
+    """The line is justified: its block is, and the line is full (a line ended by a forced
+    break, as a verse's or a code block's, is set ragged and stays so when cut after)."""
+    if box.style["text_align_all"] != "justify":
+        return False
+    children = [c for c in getattr(box, "children", ()) if hasattr(c, "margin_width")]
+    if not children or not measure:
+        return True
+    right = max(c.position_x + c.margin_width() for c in children)
+    return right - box.position_x >= 0.9 * measure
 
 
 def _chars(element) -> list[str]:
