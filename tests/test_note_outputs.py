@@ -278,6 +278,37 @@ def test_a_cut_paragraph_is_marked_on_both_sides():
     assert etree.tostring(first, encoding="unicode").count("fn-piece") == 0
 
 
+TABLE_NOTE = ('<span class="footnote" id="fn2"><a class="note-number" href="#fnref2">2</a>'
+              '<span class="fn-p">Grain.</span><span class="fn-table"><span class="fn-colgroup">'
+              '<span class="fn-col" style="width: 40%"></span><span class="fn-col"></span></span>'
+              '<span class="fn-thead"><span class="fn-tr"><span class="fn-th">Year</span><span class="fn-th">Wheat</span></span></span>'
+              '<span class="fn-tbody">' + "".join(f'<span class="fn-tr"><span class="fn-td">17{k}</span><span class="fn-td">w{k}</span></span>'
+                                                 for k in range(4)) + '</span>'
+              '<span class="fn-tfoot"><span class="fn-tr"><span class="fn-td">Total</span><span class="fn-td">Sum</span></span></span>'
+              '</span></span>')
+
+
+def test_a_table_cut_between_rows_repeats_its_header_and_columns_and_keeps_its_footer_last():
+    note = lhtml.fragment_fromstring(TABLE_NOTE)
+    chars = "".join(longnotes._chars(note))
+    cut = chars.index("172")                        # between the second and third body rows
+    first = longnotes._slice(note, 0, cut, "", False)
+    second = longnotes._slice(note, cut, float("inf"), "", False)
+    classes = lambda piece, name: [el for el in piece.iter() if name in (el.get("class") or "").split()]
+    assert len(classes(first, "fn-thead")) == 1 and not classes(first, "fn-repeat")
+    assert not classes(first, "fn-tfoot") and len(classes(second, "fn-tfoot")) == 1
+    head = classes(second, "fn-thead")
+    assert len(head) == 1 and "".join(head[0].itertext()) == "YearWheat"
+    # the repeated rows and columns are marked in every element, so they are not the note's text
+    repeated = [el for el in second.iter() if "fn-repeat" in (el.get("class") or "").split()]
+    assert {e.get("class").split()[0] for e in repeated} >= {"fn-thead", "fn-tr", "fn-th", "fn-colgroup", "fn-col"}
+    assert classes(second, "fn-col")[0].get("style") == "width: 40%"
+    own = "".join(t for el in second.iter() if "fn-repeat" not in (el.get("class") or "")
+                  for t in [el.text or ""])
+    assert letters(own) == letters(chars[cut:])
+    assert letters("".join(first.itertext())) + letters(own) == letters("".join(note.itertext()))
+
+
 def test_the_weasyprint_branch_we_switch_off_is_still_there():
     """longnotes.notes_stay_with_calls() relies on WeasyPrint reporting notes for a
     paragraph's orphans only outside columns; if that changes, this test says so."""

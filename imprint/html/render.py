@@ -463,7 +463,11 @@ def page_css(book: Book, trim: Trim, margins: Margins, mirrored: bool, bleed=Non
                   f"img.bleed {{ width: {pt(trim.width + 2 * across)}; height: {pt(trim.height + bleed.top + bleed.bottom)}; "
                   f"margin: {pt(-bleed.top)} 0 0 {pt(-across)}; }}\n")
     continued = css_string(labels(book.metadata.lang)["note-continued"])
-    return (f"@page {{ size: {pt(trim.width)} {pt(trim.height)}; }}\n"
+    # An image in a note is one block the long-note cutter cannot cut: no taller than half
+    # the text block, so it always fits the footnote area (at most 65% of it) with a line.
+    text_block = trim.height - margins.top - margins.bottom
+    notes = f".footnote img {{ max-height: {pt(text_block * 0.5)}; }}\n"
+    return (f"@page {{ size: {pt(trim.width)} {pt(trim.height)}; }}\n" + notes +
             f".footnote[data-piece]::after {{ content: {continued}; }}\n"
             f"@page :left {{ {left} {bleed_left} @top-center {{ content: {verso}; }} }}\n"
             f"@page :right {{ {right} {bleed_right} }}\n" + plates)

@@ -7,8 +7,11 @@ page's foot. It does, however, lay out several notes called from one line in ord
 on the call's page those that fit, and carry the others over, in order, to the top of the
 next pages' footnote areas. So we measure every note on the first layout, cut each long
 one after the lines where a page may end (two lines at least before and after a cut
-inside a paragraph, never inside a table), and give WeasyPrint one `float: footnote` piece
-per group of lines. On the next layout the call's page takes as many of the note's lines
+inside a paragraph; a table between its rows, its header rows kept with the first body row
+and its footer rows with the last), and give WeasyPrint one `float: footnote` piece per
+group of lines. A piece a table goes on in repeats the table's header rows and columns
+(`fn-repeat`, not counted as the note's text); after the layout, a table's pieces that fell
+on one page are joined again, so the header rows stand only at the top of a page. On the next layout the call's page takes as many of the note's lines
 as fit and the rest continue, in order, on the following pages, each of which keeps room
 (the `@footnote` max-height) for its own text.
 
@@ -55,12 +58,13 @@ ROUNDS = 4         # layouts at most
 
 @dataclass(frozen=True)
 class Unit:
-    """One line of a laid-out note, or one block that cannot be cut (a table, an image)."""
+    """One line of a laid-out note, one row of a table in it, or one block that cannot be cut
+    (an image, an inline block)."""
 
     height: float
     end: int           # count of the note's non-blank characters up to the end of this unit
     hyphen: str        # the hyphen WeasyPrint added when the line ends inside a word
-    block: int         # identity of the innermost block: lines of one block keep widows/orphans
+    block: object      # key of the innermost block: lines of one block keep widows/orphans
     justified: bool    # the block is justified (so a cut line is justified too)
 
 
@@ -124,6 +128,7 @@ def settle(html: str, lay_out) -> Settled:
     Notes long enough to need cutting are measured and cut first, on a few pages of their
     own (`precut`): a note's lines do not depend on the page it falls on, so the book's
     first layout is usually its last."""
+    SOURCES.clear()
     with notes_stay_with_calls(), measured_once():
         html, cut = precut(html, lay_out)
         result = Settled(lay_out(html), html)
@@ -137,8 +142,56 @@ def settle(html: str, lay_out) -> Settled:
             result.html = new
             result.document = lay_out(new)
             result.layouts += 1
+        joined = _rejoin(result)
+        if joined is not None:
+            document = lay_out(joined[0])
+            if len(problems(note_pages(document))) <= len(problems(note_pages(result.document))):
+                result.html, result.document = joined[0], document
+                result.split.update(joined[1])
+                result.layouts += 1
+    SOURCES.clear()
     runout.show_marks(result.document)
     return result
+
+
+def _rejoin(result: Settled):
+    """(HTML, {note: pieces}) with the consecutive pieces of a cut table that fell on one
+    page joined into one, so the table's header rows repeat only at the top of a page (each
+    piece repeats them: a piece cannot know whether it opens its page); None if none did."""
+    if not SOURCES:
+        return None
+    where: dict = {}
+    for p in note_pages(result.document):
+        for note in p.notes:
+            where[(note.number, note.piece)] = p.page
+    doc, changed = None, {}
+    for number, (whole, units, groups) in sorted(SOURCES.items()):
+        pages = [where.get((number, k)) for k in range(len(groups))]
+        if None in pages or len(set(pages)) == len(pages):
+            continue
+        joined = [list(groups[0])]
+        for k in range(1, len(groups)):
+            if pages[k] == pages[k - 1]:
+                joined[-1][1] = groups[k][1]
+            else:
+                joined.append(list(groups[k]))
+        if doc is None:
+            doc = lhtml.document_fromstring(result.html)
+        pieces = doc.xpath(f'//*[@data-note="{number}"][@data-piece]')
+        if len(pieces) != len(groups):
+            continue
+        first = copy.deepcopy(whole)
+        first.tail = pieces[-1].tail
+        pieces[0].getparent().replace(pieces[0], first)
+        for piece in pieces[1:]:
+            piece.getparent().remove(piece)
+        changed[number] = _cut(first, number, units, [tuple(g) for g in joined]) if len(joined) > 1 else 1
+        if len(joined) == 1:
+            first.set("data-note", str(number))
+            first.set("data-piece", "0")
+    if not changed:
+        return None
+    return lhtml.tostring(doc, doctype="<!DOCTYPE html>", encoding="unicode"), changed
 
 
 PRECUT_CHARS = 400     # a note shorter than this, in one or two paragraphs, cannot be long
@@ -189,6 +242,11 @@ def _text_height(pages) -> float:
     return max((p.content_bottom - p.content_top for p in pages), default=0.0)
 
 
+# note number -> (the whole note's element, its units, its groups), for the notes cut by the
+# layout now being settled: a table's pieces that fall on one page are joined again (_rejoin).
+SOURCES: dict = {}
+
+
 def _cut_measured(doc, number: int, units: list[Unit]) -> int | None:
     """Cut note `number` of `doc` at its measured lines; the pieces made, or None when it
     makes one piece only or is not the text that was measured."""
@@ -196,6 +254,8 @@ def _cut_measured(doc, number: int, units: list[Unit]) -> int | None:
     found = doc.xpath(f'//*[@id="fn{number}"]')
     if len(groups) < 2 or not found or len(_chars(found[0])) != units[-1].end:
         return None
+    if any(_has_class(el, "fn-table") for el in found[0].iter() if isinstance(el.tag, str)):
+        SOURCES[number] = (copy.deepcopy(found[0]), units, groups)
     return _cut(found[0], number, units, groups)
 
 
@@ -310,42 +370,89 @@ def _measure(document) -> dict[int, list[Unit]]:
 
 
 def _units(note_box) -> list[Unit] | None:
-    """The note's lines and uncuttable blocks, in order, with the text position each ends at.
-    None when the drawn text cannot be matched to the note's characters."""
+    """The note's lines, table rows and uncuttable blocks, in order, with the text position
+    each ends at. None when the drawn text cannot be matched to the note's characters."""
     boxes = fence.boxes()
 
     stream = _chars(note_box.element)
-    found: list[tuple] = []
+    found: list[tuple] = []        # (box, block key, lines whose text it holds, atomic)
+    widths: dict = {}              # id(line box) -> the width of the block that holds it
+
+    def lines_of(box):
+        out = []
+        for child in getattr(box, "children", ()):
+            if isinstance(child, (boxes.LineBox, boxes.ReplacedBox, boxes.InlineBlockBox)):
+                out.append(child)
+            elif isinstance(child, boxes.ParentBox):
+                out.extend(lines_of(child))
+        return out
+
+    def table(box):
+        """A table's rows, one unit each: a note may be cut between any two rows, except
+        that the header rows stay with the first body row and the footer rows with the
+        last one (the key of a row is its block: units of one block keep together)."""
+        rows = []
+        for group in box.children:
+            for row in getattr(group, "children", ()):
+                if isinstance(row, boxes.TableRowBox):
+                    rows.append((row, bool(getattr(group, "is_header", False)),
+                                 bool(getattr(group, "is_footer", False))))
+        body = [k for k, (_, head, foot) in enumerate(rows) if not head and not foot]
+        for k, (row, head, foot) in enumerate(rows):
+            key = id(row.element)
+            if body and (head or k == body[0]):
+                key = ("head", id(box.element))
+            elif body and (foot or k == body[-1]) and any(f for _, _, f in rows):
+                key = ("foot", id(box.element))
+            found.append((row, key, lines_of(row), False))
 
     def walk(box, block):
         for child in box.children:
             if not isinstance(child, boxes.Box):
                 continue
             if isinstance(child, boxes.LineBox):
-                found.append((child, block, False))
+                found.append((child, id(block.element), [child], False))
+                widths[id(child)] = block.width
+            elif isinstance(child, boxes.TableBox) and not isinstance(child, boxes.InlineTableBox):
+                table(child)
             elif isinstance(child, (boxes.TableBox, boxes.ReplacedBox, boxes.InlineBlockBox)):
-                found.append((child, block, True))
+                found.append((child, id(block.element), [child], True))
             elif isinstance(child, boxes.ParentBox):
                 walk(child, child if isinstance(child, boxes.BlockContainerBox) else block)
 
     walk(note_box, note_box)
     units, j = [], 0
     previous_bottom = note_box.content_box_y()
-    for box, block, atomic in found:
-        text = [c for c in box_text(box) if not c.isspace() and c not in IGNORABLE]
+    for box, key, lines, atomic in found:
         hyphen = ""
-        for k, ch in enumerate(text):
-            if j < len(stream) and stream[j].casefold() == ch.casefold():
-                j += 1
-            elif k == len(text) - 1 and not atomic:
-                hyphen = ch               # WeasyPrint's hyphenate-character
-            else:
-                return None               # generated or reordered text: do not guess
+        for n, line in enumerate(lines):
+            text = [c for c in box_text(line) if not c.isspace() and c not in IGNORABLE]
+            for k, ch in enumerate(text):
+                if j < len(stream) and stream[j].casefold() == ch.casefold():
+                    j += 1
+                elif k == len(text) - 1 and not atomic and isinstance(line, boxes.LineBox):
+                    if n == len(lines) - 1:
+                        hyphen = ch       # WeasyPrint's hyphenate-character
+                else:
+                    return None           # generated or reordered text: do not guess
         bottom = box.position_y + box.margin_height()
-        units.append(Unit(max(0.0, bottom - previous_bottom) * PX, j, hyphen, id(block.element),
-                          block.style["text_align_all"] == "justify"))
-        previous_bottom = bottom
+        style = box.style if isinstance(box, boxes.TableRowBox) else None
+        units.append(Unit(max(0.0, bottom - previous_bottom) * PX, j, hyphen, key,
+                          style is None and _justified(box, widths.get(id(box)))))
+        previous_bottom = max(previous_bottom, bottom)
     return units if units and j == len(stream) else None
+
+
+def _justified(box, measure) -> bool:
+    """The line is justified: its block is, and the line is full (a line ended by a forced
+    break, as a verse's or a code block's, is set ragged and stays so when cut after)."""
+    if box.style["text_align_all"] != "justify":
+        return False
+    children = [c for c in getattr(box, "children", ()) if hasattr(c, "margin_width")]
+    if not children or not measure:
+        return True
+    right = max(c.position_x + c.margin_width() for c in children)
+    return right - box.position_x >= 0.9 * measure
 
 
 def _chars(element) -> list[str]:
@@ -483,7 +590,11 @@ def _slice(root, lo: int, hi: float, hyphen: str, justify_cut: bool):
             if not isinstance(child.tag, str):
                 position += _count(child.tail)
                 continue
-            if inside(child):
+            if s < lo and not inside(child) and _has_class(el, "fn-table") and _has_class(child, "fn-thead", "fn-colgroup"):
+                new.append(_repeated(child))      # a table's header rows and columns on every piece
+            elif _has_class(el, "fn-table") and _has_class(child, "fn-colgroup") and not inside(child):
+                new.append(_repeated(child))
+            elif inside(child):
                 if previous is not None and not inside(previous) and spans[child][0] >= lo:
                     ghost = etree.Element(previous.tag, {k: v for k, v in previous.attrib.items() if k != "id"})
                     ghost.set("class", (ghost.get("class", "") + " fn-ghost").strip())
@@ -519,6 +630,22 @@ def _justify_cut(piece):
             block = block.getparent()
         if block is not None and block is not piece:
             block.set("class", block.get("class", "") + " fn-cut-line")
+
+
+def _has_class(el, *names) -> bool:
+    return any(c in names for c in (el.get("class") or "").split())
+
+
+def _repeated(el):
+    """A copy of a table's header rows (or columns) for a piece the table goes on in: every
+    element is marked `fn-repeat`, so its text is not counted as the note's (positions.box_text)."""
+    out = copy.deepcopy(el)
+    out.tail = None
+    for e in out.iter():
+        if isinstance(e.tag, str):
+            e.attrib.pop("id", None)
+            e.set("class", (e.get("class", "") + " fn-repeat").strip())
+    return out
 
 
 def _count(text) -> int:

@@ -70,9 +70,12 @@ def note_number(element) -> int | None:
 
 
 def box_text(box) -> str:
+    """The text a box draws, generated text (markers) and the header rows a cut note's table
+    repeats on its next piece (class `fn-repeat`, imprint/typeset/longnotes.py) left out."""
     boxes = fence.boxes()
     return "".join(b.text for b in box.descendants()
-                   if isinstance(b, boxes.TextBox) and "::" not in (b.element_tag or ""))
+                   if isinstance(b, boxes.TextBox) and "::" not in (b.element_tag or "")
+                   and not (b.element is not None and "fn-repeat" in (b.element.get("class") or "")))
 
 
 def _bottom(box) -> float:
