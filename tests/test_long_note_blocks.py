@@ -23,7 +23,11 @@ from conftest import run_cli, write_book
 
 from imprint.checks.note_outputs import letters
 
-pytestmark = pytest.mark.slow
+import os
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not os.environ.get("IMPRINT_SLOW"),
+                                 reason="two books of about 200 pages: set IMPRINT_SLOW=1")]
 
 WORDS = ("river harvest granary ledger merchant carriage tenant weaver harbour foundry meadow parish "
          "census tariff freight quarry orchard miller shepherd vintner cooper chandler tannery forge "
