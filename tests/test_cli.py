@@ -102,6 +102,20 @@ def test_single_file_book_with_front_matter(tmp_path):
     assert not (out / "a-single-file.pdf").exists()
 
 
+def test_a_folder_holding_one_manuscript_with_front_matter_is_that_book(tmp_path):
+    folder = tmp_path / "book"
+    folder.mkdir()
+    (folder / "book.md").write_text("---\ntitle: In A Folder\nauthor: Someone\nlang: en\nidentifier: urn:uuid:3\n---\n\n"
+                                    + GOOD)
+    result = run_cli("--book", folder, "--out", tmp_path / "out", "--edition", "epub", "-q")
+    assert result.code == 0, result.err
+    assert (tmp_path / "out" / "in-a-folder.epub").exists()
+    # Two manuscripts and no book.yaml: which is the book is not ours to guess.
+    (folder / "other.md").write_text("# Other\n\nText.\n")
+    result = run_cli("--book", folder, "--out", tmp_path / "out2", "--edition", "epub", "-q")
+    assert result.code == 3 and "no metadata file" in result.err and not (tmp_path / "out2").exists()
+
+
 def test_report_json_lists_editions_pages_notes_and_findings(essay_build, essay_slug):
     import json
     report = json.loads((essay_build / f"{essay_slug}.report.json").read_text())

@@ -130,6 +130,10 @@ def load(path: Path) -> Book:
     if path.is_dir():
         root = path
         meta_path = next((path / n for n in METADATA_NAMES if (path / n).is_file()), None)
+        markdown = sorted(p for p in path.glob("*.md") if p.is_file() and not p.is_symlink())
+        if meta_path is None and len(markdown) == 1 \
+                and split_front_matter(read_text(markdown[0]))[0] is not None:
+            return load(markdown[0])     # a folder holding one manuscript with front matter: that file
         if meta_path is None:
             raise MetadataError(f"no metadata file ({' or '.join(METADATA_NAMES[:2])}) in this folder",
                                 where=Location(path), hint="create book.yaml with at least title, author and lang")
