@@ -31,12 +31,12 @@ def _paragraph(rng, sentences):
                     for _ in range(sentences))
 
 
-def _manuscript() -> str:
+def _manuscript(note_paragraphs: int = 5) -> str:
     rng = random.Random(1)
     first = [_paragraph(rng, 5) for _ in range(9)]
     first[8] += "[^long]"
     second = [_paragraph(rng, 5) for _ in range(8)]
-    note = "\n\n    ".join(_paragraph(rng, 6) for _ in range(5)) + f" {NOTE_END}."
+    note = "\n\n    ".join(_paragraph(rng, 6) for _ in range(note_paragraphs)) + f" {NOTE_END}."
     return ("# First Chapter\n\n" + "\n\n".join(first) + "\n\n# Second Chapter\n\n" + "\n\n".join(second)
             + "\n\n[^long]: " + note + "\n")
 
@@ -51,8 +51,8 @@ date: 2020-01-01
 """
 
 
-def _build(tmp, name, *extra):
-    folder = write_book(tmp / name, _manuscript(), METADATA)
+def _build(tmp, name, *extra, note_paragraphs=5):
+    folder = write_book(tmp / name, _manuscript(note_paragraphs), METADATA)
     out = tmp / f"{name}-out"
     result = run_cli("--book", folder, "--out", out, "--edition", "pdf", *extra)
     assert result.code == 0, result.err
@@ -110,6 +110,24 @@ def test_the_rest_of_the_note_stays_in_its_chapter(built):
     assert pages[end][1] and not pages[end][0]
     assert not pages[opening - 1][0] and not pages[opening - 1][1]
     assert not [f for f in report["findings"] if f["code"] in ("L224", "L225") or f["code"].startswith("N2")]
+
+
+@pytest.fixture(scope="module")
+def longer(tmp_path_factory):
+    """A note too long for one run-out page and the blank verso after it."""
+    return _build(tmp_path_factory.mktemp("runout-longer"), "book", note_paragraphs=16)
+
+
+def test_a_note_longer_than_a_run_out_leaf_gets_more_run_out_pages(longer):
+    pdf_path, report = longer
+    pages = _pages(pdf_path)
+    opening = _opening(pages)
+    assert not pages[opening][1].strip("0123456789"), "no note text on the chapter's opening page"
+    end = next(i for i, (_, small, _) in enumerate(pages) if NOTE_END in small)
+    assert end < opening
+    notes_only = [i for i, (body, small, _) in enumerate(pages[:opening]) if small.strip("0123456789") and not body]
+    assert len(notes_only) >= 2, notes_only           # more than one page of the note's rest alone
+    assert not [f for f in report["findings"] if f["code"] in ("L224",) or f["code"].startswith("N2")]
 
 
 def test_a_note_breaking_at_the_foot_says_continued(built):

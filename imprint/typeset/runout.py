@@ -18,7 +18,9 @@ folio, whose footnote area takes the notes still pending, with room for the whol
 (`@page runout`). The chapter's pages before it are laid out exactly as before, so the same
 notes are pending when the run-out page is made; the next chapter then opens on the next
 recto, after a blank verso that takes what the run-out page could not. A note that needs
-still more room is left for the check L224 (imprint/checks/pages.py) to report. Cutting the
+still more room gets another run-out page on the next layout, up to MAX_RUNOUT (and the
+rounds of imprint/typeset/longnotes.py); what even they cannot hold is left for the check
+L224 (imprint/checks/pages.py) to report. Cutting the
 note sooner or shortening the pages before would change the chapter's text pages and could
 not be foreseen from one layout; one extra leaf can, and it is the leaf a reader expects
 a chapter's loose ends on.
@@ -41,6 +43,7 @@ from imprint.typeset import fence
 from imprint.typeset.positions import note_pages
 
 RUNOUT = "note-runout"
+MAX_RUNOUT = 4          # run-out pages a chapter may end with (one more each layout that needs it)
 FORCED = ("page", "left", "right", "recto", "verso")   # break-before values that open a new page
 
 
@@ -64,9 +67,11 @@ def run_out(document, html: str) -> str | None:
         found = doc.xpath("//section[@id=$i]", i=ident)
         if not found:
             continue
-        before = found[0].getprevious()
-        if before is not None and RUNOUT in (before.get("class") or "").split():
-            continue                      # a run-out page is there and could not hold it all
+        runs, before = 0, found[0].getprevious()
+        while before is not None and RUNOUT in (before.get("class") or "").split():
+            runs, before = runs + 1, before.getprevious()
+        if runs >= MAX_RUNOUT:
+            continue                      # MAX_RUNOUT pages could not hold it: L224 says so
         found[0].addprevious(etree.Element("div", {"class": RUNOUT, "aria-hidden": "true"}))
         changed = True
     return lhtml.tostring(doc, doctype="<!DOCTYPE html>", encoding="unicode") if changed else None
