@@ -155,9 +155,11 @@ def settle(html: str, lay_out) -> Settled:
 
 
 def _rejoin(result: Settled):
-    """(HTML, {note: pieces}) with the consecutive pieces of a cut table that fell on one
-    page joined into one, so the table's header rows repeat only at the top of a page (each
-    piece repeats them: a piece cannot know whether it opens its page); None if none did."""
+    """(HTML, {note: pieces}) with the consecutive pieces of a cut note that fell on one page
+    joined into one; None if none did. A seam between two pieces on one page is a line set
+    twice: the first piece's last line justified as a cut (from a piece set as a paragraph
+    of its own, so not always the line measured: two words stretched across the measure),
+    and a cut table's header rows repeated (a piece cannot know whether it opens its page)."""
     if not SOURCES:
         return None
     where: dict = {}
@@ -243,7 +245,7 @@ def _text_height(pages) -> float:
 
 
 # note number -> (the whole note's element, its units, its groups), for the notes cut by the
-# layout now being settled: a table's pieces that fall on one page are joined again (_rejoin).
+# layout now being settled: pieces that fall on one page are joined again (_rejoin).
 SOURCES: dict = {}
 
 
@@ -254,8 +256,7 @@ def _cut_measured(doc, number: int, units: list[Unit]) -> int | None:
     found = doc.xpath(f'//*[@id="fn{number}"]')
     if len(groups) < 2 or not found or len(_chars(found[0])) != units[-1].end:
         return None
-    if any(_has_class(el, "fn-table") for el in found[0].iter() if isinstance(el.tag, str)):
-        SOURCES[number] = (copy.deepcopy(found[0]), units, groups)
+    SOURCES[number] = (copy.deepcopy(found[0]), units, groups)
     return _cut(found[0], number, units, groups)
 
 
