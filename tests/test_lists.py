@@ -52,6 +52,18 @@ Between.
 
 A) upper first
 B) upper second
+
+After the lists, a note holding lists.[^lists]
+
+[^lists]: The note's lists:
+
+    b) note bee
+    c) note cee
+
+    and
+
+    (iii) note three
+    (iv) note four
 """
 
 EXPECTED = [("9.", "ninth"), ("10.", "tenth"), ("11.", "eleventh"), ("a.", "alpha"), ("b.", "beta"),
@@ -85,11 +97,23 @@ def test_the_pdf_prints_each_number_as_written_and_inside_the_text_area(built):
     assert not [f for f in report["findings"] if f["code"] in ("L205", "L206")], report["findings"]
 
 
+NOTE_EXPECTED = [("b)", "note bee"), ("c)", "note cee"), ("(iii)", "note three"), ("(iv)", "note four")]
+
+
+def test_a_notes_lists_are_numbered_as_written_too(built):
+    # a note's list is a span.fn-ol (render._inline_note): it printed "2. 3." and "3. 4." before
+    with pdfplumber.open(built / "numbered-lists.pdf") as pdf:
+        page = next(p for p in pdf.pages if "note bee" in (p.extract_text() or ""))
+        lines = [l.strip() for l in (page.extract_text() or "").splitlines()]
+    for marker, text in NOTE_EXPECTED:
+        assert any(re.fullmatch(re.escape(marker) + r"\s*" + re.escape(text), l) for l in lines), (marker, text, lines)
+
+
 def test_the_epub_keeps_start_and_type_for_the_reading_system(built):
     with zipfile.ZipFile(built / "numbered-lists.epub") as z:
         text = "".join(z.read(n).decode() for n in z.namelist() if n.endswith(".xhtml"))
     lists = re.findall(r"<ol[^>]*>", text)
     assert any('start="9"' in o for o in lists) and any('type="a"' in o for o in lists)
     assert any('type="i"' in o and 'start="4"' in o for o in lists)
-    assert sum("list-twoparens" in o for o in lists) == 1 and sum("list-oneparen" in o for o in lists) == 1
+    assert sum("list-twoparens" in o for o in lists) == 2 and sum("list-oneparen" in o for o in lists) == 2   # the note's too
     assert "imprint-list-" not in text            # the filter's wrapper is gone
