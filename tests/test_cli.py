@@ -116,6 +116,28 @@ def test_a_folder_holding_one_manuscript_with_front_matter_is_that_book(tmp_path
     assert result.code == 3 and "no metadata file" in result.err and not (tmp_path / "out2").exists()
 
 
+def test_a_folders_hidden_and_outside_manuscripts(tmp_path):
+    # macOS leaves ._book.md (binary) beside book.md on other disks and in zips: it was a second
+    # manuscript (no book.yaml: refused) or a manuscript file with a NUL byte (with book.yaml)
+    folder = tmp_path / "book"
+    folder.mkdir()
+    (folder / "book.md").write_text("---\ntitle: Hidden Beside\nauthor: Someone\nlang: en\nidentifier: urn:uuid:4\n---\n\n"
+                                    + GOOD)
+    (folder / "._book.md").write_bytes(b"\x00\x05\x16\x07 Mac OS X resource")
+    result = run_cli("--book", folder, "--out", tmp_path / "out", "--edition", "epub", "-q")
+    assert result.code == 0, result.err
+    (folder / "book.yaml").write_text("title: Hidden Beside\nauthor: Someone\nlang: en\nidentifier: urn:uuid:4\n")
+    result = run_cli("--book", folder, "--out", tmp_path / "out2", "--edition", "epub", "-q")
+    assert result.code == 0, result.err
+    # A folder's only manuscript, a link to a file elsewhere: not read without saying so.
+    elsewhere = tmp_path / "elsewhere.md"
+    (folder / "book.md").rename(elsewhere)
+    (folder / "book.yaml").unlink()
+    (folder / "book.md").symlink_to(elsewhere)
+    result = run_cli("--book", folder, "--out", tmp_path / "out3", "--edition", "epub", "-q")
+    assert result.code == 3 and "leads outside the book folder" in result.err, result.err
+
+
 def test_report_json_lists_editions_pages_notes_and_findings(essay_build, essay_slug):
     import json
     report = json.loads((essay_build / f"{essay_slug}.report.json").read_text())
