@@ -178,6 +178,8 @@ def _positive(kind, word: str | None = None):
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if value != value or value in (float("inf"), float("-inf")):     # nan, inf: 0 is "no limit"
+            raise argparse.ArgumentTypeError(f"not a number: {text!r} (0: no limit)")
         if value < 0:
             raise argparse.ArgumentTypeError("must be 0 (no limit) or more")
         return value

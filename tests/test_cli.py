@@ -153,3 +153,12 @@ def test_two_builds_are_byte_identical(essay_build, essay_slug, tmp_path):
     assert result.code == 0
     for suffix in (".pdf", ".epub"):
         assert (tmp_path / f"{essay_slug}{suffix}").read_bytes() == (essay_build / f"{essay_slug}{suffix}").read_bytes()
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "1e400"])
+def test_a_time_limit_that_is_not_a_number_is_refused_at_the_command_line(tmp_path, value):
+    # float() reads them: 'inf' ended in "internal error" (exit 70), 'nan' bounded nothing
+    book = tmp_path / "book.md"
+    book.write_text("---\ntitle: Limits\nauthor: Someone\nlang: en\n---\n\n" + GOOD)
+    result = run_cli(book, "--out", tmp_path / "out", "--edition", "epub", "--time-limit", value)
+    assert result.code == 2 and "--time-limit: not a number" in result.err, (result.code, result.err)
