@@ -70,11 +70,23 @@ After the lists, a note holding lists.[^lists]
     (iv) note four
 """
 
+def roman(n: int) -> str:
+    out = ""
+    for value, letters in ((40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")):
+        while n >= value:
+            out, n = out + letters, n - value
+    return out
+
+
+# Forty items numbered (i) to (xl): "(xxxviii)" is wider than the widest hanging indent a class gave
+MANUSCRIPT += "\nForty.\n\n" + "".join(f"({roman(n)}) long roman {n}\n" for n in range(1, 41))
+
 EXPECTED = [("9.", "ninth"), ("10.", "tenth"), ("11.", "eleventh"), ("a.", "alpha"), ("b.", "beta"),
             ("iv.", "fourth"), ("v.", "fifth"), ("vi.", "sixth"), ("(1)", "first parenthesised"), ("(2)", "second parenthesised"),
             ("A)", "upper first"), ("B)", "upper second"),
             # raw HTML: <ol reversed> counts down, <li value> sets the number (WeasyPrint 70 reads neither)
-            ("c.", "raw cee"), ("b.", "raw bee"), ("7.", "valued seven"), ("8.", "valued eight")]
+            ("c.", "raw cee"), ("b.", "raw bee"), ("7.", "valued seven"), ("8.", "valued eight"),
+            ("(xxxviii)", "long roman 38"), ("(xl)", "long roman 40")]
 
 
 @pytest.fixture(scope="module")
@@ -123,5 +135,5 @@ def test_the_epub_keeps_start_and_type_for_the_reading_system(built):
     lists = re.findall(r"<ol[^>]*>", text)
     assert any('start="9"' in o for o in lists) and any('type="a"' in o for o in lists)
     assert any('type="i"' in o and 'start="4"' in o for o in lists)
-    assert sum("list-twoparens" in o for o in lists) == 2 and sum("list-oneparen" in o for o in lists) == 2   # the note's too
+    assert sum("list-twoparens" in o for o in lists) == 3 and sum("list-oneparen" in o for o in lists) == 2   # the note's and the forty too
     assert "imprint-list-" not in text            # the filter's wrapper is gone

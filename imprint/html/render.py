@@ -204,10 +204,20 @@ def ordered_lists(root) -> None:
         # The widest number, so that it hangs inside the text area (L205 otherwise).
         width = max((len(_marker(n, kind)) for n in numbers), default=1)
         width += 2 if "list-twoparens" in ol.get("class", "") else 1
-        if width >= 5:
+        if width >= 6:      # "(xxxviii)", "XXVIII.": wider than list-wider's 2.8em (L205), hung by its own measure
+            hang = max(_em(_marker(n, kind)) for n in numbers) + (0.66 if "list-twoparens" in ol.get("class", "") else 0.33)
+            ol.set("class", ol.get("class") + " list-wider list-hung")
+            _add_style(ol, f"padding-left: {max(2.8, hang + 0.7):.2f}em")
+        elif width >= 5:
             ol.set("class", ol.get("class") + " list-wider")
         elif width >= 3:
             ol.set("class", ol.get("class") + " list-wide")
+
+
+def _em(text: str) -> float:
+    """About how wide a list number is set, in em (a book face's figures and roman letters, on
+    the wide side): the hanging indent of a list whose numbers are long."""
+    return sum(0.3 if c in "il" else 0.85 if c in "mwMW" else 0.72 if c.isupper() else 0.52 for c in text)
 
 
 def _add_style(el, declaration: str) -> None:
