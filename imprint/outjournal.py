@@ -261,7 +261,7 @@ def recover(out: Path) -> str | None:
         elif all(((out / e.staged).exists() and _file_sha256(out / e.staged) == e.sha256)
                  or _file_sha256(out / e.name) == e.sha256 for e in entries):
             for e in entries:
-                if (out / e.staged).exists():
+                if _file_sha256(out / e.staged) == e.sha256:      # never a link or other bytes put in its place
                     os.replace(out / e.staged, out / e.name)
                     _step("recovering", e.name)
             said = f"{out}: a build was stopped while writing its {len(entries)} outputs; its writing was completed"

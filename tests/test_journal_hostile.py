@@ -65,6 +65,15 @@ def test_an_unreadable_journal_with_a_backup_named_for_a_folder(folder, name):
     assert not [p for p in folder.iterdir() if p.name.startswith(".imprint")]
 
 
+def test_a_staged_link_is_not_moved_over_a_whole_output(folder, tmp_path):
+    (tmp_path / "secret").write_bytes(b"not ours")
+    (folder / ".imprint.0badc0de.book.pdf.new").symlink_to(tmp_path / "secret")
+    plant(folder, [{"name": "book.pdf", "staged": ".imprint.0badc0de.book.pdf.new", "sha256": sha(b"the pdf")}])
+    outjournal.recover(folder)
+    assert not (folder / "book.pdf").is_symlink() and (folder / "book.pdf").read_bytes() == b"the pdf"
+    assert (tmp_path / "secret").read_bytes() == b"not ours"
+
+
 def test_a_huge_journal_is_not_read(folder, monkeypatch):
     monkeypatch.setattr(outjournal, "_JOURNAL_MAX", 100)
     plant(folder, [{"name": "book.pdf", "staged": ".imprint.0badc0de.book.pdf.new", "sha256": sha(b"the pdf")}] * 5)
