@@ -162,3 +162,13 @@ def test_a_time_limit_that_is_not_a_number_is_refused_at_the_command_line(tmp_pa
     book.write_text("---\ntitle: Limits\nauthor: Someone\nlang: en\n---\n\n" + GOOD)
     result = run_cli(book, "--out", tmp_path / "out", "--edition", "epub", "--time-limit", value)
     assert result.code == 2 and "--time-limit: not a number" in result.err, (result.code, result.err)
+
+
+@pytest.mark.parametrize("option,value", [("--time-limit", "99999999999999"), ("--memory-limit", "99999999999999")])
+def test_a_limit_too_large_to_hold_is_refused_at_the_command_line(tmp_path, option, value):
+    # the time ended in "internal error" (select's timeout overflowed); the memory reached pandoc as
+    # -M99999999999999m, refused by its runtime and said as "pandoc cannot read the manuscript"
+    book = tmp_path / "book.md"
+    book.write_text("---\ntitle: Limits\nauthor: Someone\nlang: en\n---\n\n" + GOOD)
+    result = run_cli(book, "--out", tmp_path / "out", "--edition", "epub", option, value)
+    assert result.code == 2 and f"{option}: at most" in result.err, (result.code, result.err)
