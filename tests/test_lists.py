@@ -137,3 +137,15 @@ def test_the_epub_keeps_start_and_type_for_the_reading_system(built):
     assert any('type="i"' in o and 'start="4"' in o for o in lists)
     assert sum("list-twoparens" in o for o in lists) == 3 and sum("list-oneparen" in o for o in lists) == 2   # the note's and the forty too
     assert "imprint-list-" not in text            # the filter's wrapper is gone
+
+
+def test_a_div_of_the_filters_class_keeps_its_id(tmp_path):
+    # the wrapper the Lua filter adds is unwrapped; an author's div of that class with an id lost
+    # the id, and a page reference to it failed the build (X204: on no laid-out page)
+    from imprint.html.render import body_html
+    from imprint.manuscript.load import load
+    book = tmp_path / "book.md"
+    book.write_text("---\ntitle: Div\nauthor: A\nlang: en\n---\n\n# One\n\n"
+                    "::: {#steps .imprint-list-oneparen}\n5. five\n6. six\n:::\n\nSee page [](#steps){.page}.\n")
+    root = body_html(load(book)).root
+    assert [ol.get("class") for ol in root.xpath(".//ol[@id='steps']")] == ["list-delim list-oneparen list-decimal"]

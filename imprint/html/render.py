@@ -177,6 +177,8 @@ def ordered_lists(root) -> None:
         if cls.startswith("imprint-list-") and cls[13:] in DELIMITERS and len(div) == 1 and div[0].tag == "ol" \
                 and not (div.text or "").strip():
             ol = div[0]
+            if div.get("id") and not ol.get("id"):     # an author's own such div: its id is a link's target
+                ol.set("id", div.get("id"))
             ol.set("class", (ol.get("class", "") + f" list-delim list-{cls[13:]}").strip())
             ol.tail = div.tail
             div.getparent().replace(div, ol)
