@@ -41,6 +41,7 @@ import os
 import re
 import secrets
 import shutil
+import stat
 from dataclasses import dataclass
 from glob import escape as glob_escape
 from pathlib import Path
@@ -205,9 +206,15 @@ def _read_journal(path: Path) -> list[Entry] | None:
     name of the kinds a build writes (so a planted journal cannot move or remove a file
     that is not ours: the manuscript in `--out .`, a folder, a file of another name)."""
     try:
-        if path.stat().st_size > _JOURNAL_MAX:
+        # a regular file, read no further than a journal can be (a link to /dev/zero or a FIFO is not one)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return None
+            raw = fh.read(_JOURNAL_MAX + 1)
+        if len(raw) > _JOURNAL_MAX:
             return None
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(raw.decode("utf-8"))
         token = data["token"]
         entries = [Entry(f["name"], f["staged"], f["sha256"], f.get("backup")) for f in data["files"]]
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -246,7 +253,7 @@ def recover(out: Path) -> str | None:
         return None
     said = None
     journal = out / JOURNAL
-    if journal.exists():
+    if journal.is_symlink() or journal.is_file():       # a folder of that name: the build's writing says so
         entries = _read_journal(journal)
         if entries is None:
             # not ours, or damaged: put back every backup there is (the old set, as far as it goes)

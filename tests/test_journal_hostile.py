@@ -74,6 +74,14 @@ def test_a_staged_link_is_not_moved_over_a_whole_output(folder, tmp_path):
     assert (tmp_path / "secret").read_bytes() == b"not ours"
 
 
+def test_a_journal_that_is_a_link_to_an_endless_file_or_a_folder(folder):
+    (folder / outjournal.JOURNAL).symlink_to("/dev/zero")      # was read to the end: all memory
+    outjournal.recover(folder)
+    assert not (folder / outjournal.JOURNAL).is_symlink() and (folder / "thesis.docx").exists()
+    (folder / outjournal.JOURNAL).mkdir()                      # was an IsADirectoryError out of recover
+    assert outjournal.recover(folder) is None
+
+
 def test_a_huge_journal_is_not_read(folder, monkeypatch):
     monkeypatch.setattr(outjournal, "_JOURNAL_MAX", 100)
     plant(folder, [{"name": "book.pdf", "staged": ".imprint.0badc0de.book.pdf.new", "sha256": sha(b"the pdf")}] * 5)
