@@ -99,10 +99,10 @@ def parser() -> argparse.ArgumentParser:
                    help=f"edition to build, repeatable: {', '.join(sorted(EDITIONS))} "
                         f"(default: {', '.join(n for n, e in EDITIONS.items() if e.default)})")
     for target in (b, pr):
-        target.add_argument("--time-limit", type=_positive(float), default=DEFAULT_SECONDS, metavar="SECONDS",
+        target.add_argument("--time-limit", type=_positive(float, most=MOST_SECONDS), default=DEFAULT_SECONDS, metavar="SECONDS",
                             help=f"stop the build this long after it starts, whatever it is doing "
                                  f"(default: {DEFAULT_SECONDS:g}; 0: no limit)")
-        target.add_argument("--memory-limit", type=_positive(int, AUTO), default=AUTO, metavar="MB",
+        target.add_argument("--memory-limit", type=_positive(int, AUTO, most=MOST_MB), default=AUTO, metavar="MB",
                             help=f"memory all the build's processes may hold together (default: auto, "
                                  f"{BASE_MEMORY_MB} + {WORKER_MEMORY_MB} per typesetting process at once; "
                                  f"0: no limit)")
@@ -170,7 +170,13 @@ def _trim(text: str) -> str:
     return text
 
 
-def _positive(kind, word: str | None = None):
+# Above these the clocks and pandoc's runtime cannot hold the number (Python's select: "timestamp too
+# large", an internal error; pandoc's -M: "size outside allowed range", said as a manuscript problem).
+MOST_SECONDS = 10 ** 8          # three years
+MOST_MB = 2 ** 30               # a petabyte
+
+
+def _positive(kind, word: str | None = None, most=None):
     def parse(text: str):
         if word is not None and text.strip().lower() == word:
             return word
@@ -178,8 +184,12 @@ def _positive(kind, word: str | None = None):
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if value != value or value in (float("inf"), float("-inf")):     # nan, inf: 0 is "no limit"
+            raise argparse.ArgumentTypeError(f"not a number: {text!r} (0: no limit)")
         if value < 0:
             raise argparse.ArgumentTypeError("must be 0 (no limit) or more")
+        if most is not None and value > most:
+            raise argparse.ArgumentTypeError(f"at most {most} (0: no limit)")
         return value
     return parse
 

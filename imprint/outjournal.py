@@ -41,6 +41,7 @@ import os
 import re
 import secrets
 import shutil
+import stat
 from dataclasses import dataclass
 from glob import escape as glob_escape
 from pathlib import Path
@@ -195,16 +196,39 @@ def _write_journal(out: Path, token: str, entries: list[Entry]) -> None:
     _sync_folder(out)
 
 
+_JOURNAL_MAX = 1 << 20          # a journal names a handful of outputs: a few KB
+_OUTPUT = re.compile(r"^[^/\\\x00.][^/\\\x00]*\.(?:pdf|epub|json)$")   # what a build writes: slug.pdf, .epub, .report.json
+
+
 def _read_journal(path: Path) -> list[Entry] | None:
+    """The journal's entries, or None when it is not one a build of ours wrote: every staged
+    file and backup named with the journal's token after its output, every output a plain
+    name of the kinds a build writes (so a planted journal cannot move or remove a file
+    that is not ours: the manuscript in `--out .`, a folder, a file of another name)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        entries = [Entry(f["name"], f["staged"], f["sha256"], f.get("backup")) for f in data["files"]]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    for e in entries:          # names of files in this folder, nothing else
-        for name in (e.name, e.staged, e.backup):
-            if name is not None and (not isinstance(name, str) or "/" in name or name in ("", ".", "..")):
+        # a regular file, read no further than a journal can be (a link to /dev/zero or a FIFO is not one)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
                 return None
+            raw = fh.read(_JOURNAL_MAX + 1)
+        if len(raw) > _JOURNAL_MAX:
+            return None
+        data = json.loads(raw.decode("utf-8"))
+        token = data["token"]
+        entries = [Entry(f["name"], f["staged"], f["sha256"], f.get("backup")) for f in data["files"]]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    if not isinstance(token, str) or not re.fullmatch(r"[0-9a-f]{8}", token):
+        return None
+    out = path.parent
+    for e in entries:
+        if not isinstance(e.name, str) or not _OUTPUT.match(e.name) or (out / e.name).is_dir():
+            return None
+        if e.staged != f".imprint.{token}.{e.name}.new" or not isinstance(e.sha256, str):
+            return None
+        if e.backup is not None and e.backup != f".imprint.{token}.{e.name}.old":
+            return None
     return entries
 
 
@@ -229,11 +253,14 @@ def recover(out: Path) -> str | None:
         return None
     said = None
     journal = out / JOURNAL
-    if journal.exists():
+    if journal.is_symlink() or journal.is_file():       # a folder of that name: the build's writing says so
         entries = _read_journal(journal)
         if entries is None:
             # not ours, or damaged: put back every backup there is (the old set, as far as it goes)
-            backups = [p for p in out.iterdir() if _OURS.match(p.name) and p.name.endswith(".old")]
+            backups = [p for p in out.iterdir() if _OURS.match(p.name) and p.name.endswith(".old")
+                       and p.is_file() and not p.is_symlink()
+                       and _OUTPUT.match(p.name.split(".", 3)[3][: -len(".old")])
+                       and not (out / p.name.split(".", 3)[3][: -len(".old")]).is_dir()]
             for backup in backups:
                 os.replace(backup, out / backup.name.split(".", 3)[3][: -len(".old")])
             said = (f"{out}: a build was stopped while writing and its journal {JOURNAL} cannot be read: "
@@ -241,7 +268,7 @@ def recover(out: Path) -> str | None:
         elif all(((out / e.staged).exists() and _file_sha256(out / e.staged) == e.sha256)
                  or _file_sha256(out / e.name) == e.sha256 for e in entries):
             for e in entries:
-                if (out / e.staged).exists():
+                if _file_sha256(out / e.staged) == e.sha256:      # never a link or other bytes put in its place
                     os.replace(out / e.staged, out / e.name)
                     _step("recovering", e.name)
             said = f"{out}: a build was stopped while writing its {len(entries)} outputs; its writing was completed"

@@ -116,6 +116,28 @@ def test_a_folder_holding_one_manuscript_with_front_matter_is_that_book(tmp_path
     assert result.code == 3 and "no metadata file" in result.err and not (tmp_path / "out2").exists()
 
 
+def test_a_folders_hidden_and_outside_manuscripts(tmp_path):
+    # macOS leaves ._book.md (binary) beside book.md on other disks and in zips: it was a second
+    # manuscript (no book.yaml: refused) or a manuscript file with a NUL byte (with book.yaml)
+    folder = tmp_path / "book"
+    folder.mkdir()
+    (folder / "book.md").write_text("---\ntitle: Hidden Beside\nauthor: Someone\nlang: en\nidentifier: urn:uuid:4\n---\n\n"
+                                    + GOOD)
+    (folder / "._book.md").write_bytes(b"\x00\x05\x16\x07 Mac OS X resource")
+    result = run_cli("--book", folder, "--out", tmp_path / "out", "--edition", "epub", "-q")
+    assert result.code == 0, result.err
+    (folder / "book.yaml").write_text("title: Hidden Beside\nauthor: Someone\nlang: en\nidentifier: urn:uuid:4\n")
+    result = run_cli("--book", folder, "--out", tmp_path / "out2", "--edition", "epub", "-q")
+    assert result.code == 0, result.err
+    # A folder's only manuscript, a link to a file elsewhere: not read without saying so.
+    elsewhere = tmp_path / "elsewhere.md"
+    (folder / "book.md").rename(elsewhere)
+    (folder / "book.yaml").unlink()
+    (folder / "book.md").symlink_to(elsewhere)
+    result = run_cli("--book", folder, "--out", tmp_path / "out3", "--edition", "epub", "-q")
+    assert result.code == 3 and "leads outside the book folder" in result.err, result.err
+
+
 def test_report_json_lists_editions_pages_notes_and_findings(essay_build, essay_slug):
     import json
     report = json.loads((essay_build / f"{essay_slug}.report.json").read_text())
@@ -131,3 +153,22 @@ def test_two_builds_are_byte_identical(essay_build, essay_slug, tmp_path):
     assert result.code == 0
     for suffix in (".pdf", ".epub"):
         assert (tmp_path / f"{essay_slug}{suffix}").read_bytes() == (essay_build / f"{essay_slug}{suffix}").read_bytes()
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "1e400"])
+def test_a_time_limit_that_is_not_a_number_is_refused_at_the_command_line(tmp_path, value):
+    # float() reads them: 'inf' ended in "internal error" (exit 70), 'nan' bounded nothing
+    book = tmp_path / "book.md"
+    book.write_text("---\ntitle: Limits\nauthor: Someone\nlang: en\n---\n\n" + GOOD)
+    result = run_cli(book, "--out", tmp_path / "out", "--edition", "epub", "--time-limit", value)
+    assert result.code == 2 and "--time-limit: not a number" in result.err, (result.code, result.err)
+
+
+@pytest.mark.parametrize("option,value", [("--time-limit", "99999999999999"), ("--memory-limit", "99999999999999")])
+def test_a_limit_too_large_to_hold_is_refused_at_the_command_line(tmp_path, option, value):
+    # the time ended in "internal error" (select's timeout overflowed); the memory reached pandoc as
+    # -M99999999999999m, refused by its runtime and said as "pandoc cannot read the manuscript"
+    book = tmp_path / "book.md"
+    book.write_text("---\ntitle: Limits\nauthor: Someone\nlang: en\n---\n\n" + GOOD)
+    result = run_cli(book, "--out", tmp_path / "out", "--edition", "epub", option, value)
+    assert result.code == 2 and f"{option}: at most" in result.err, (result.code, result.err)

@@ -290,3 +290,19 @@ def test_numbers_that_do_not_hold_fail_the_build_and_are_caught_on_the_pages(tmp
     assert "X205 the page numbers did not settle after 1 layouts" in said, said
     assert re.search(r"X204 page \d+ prints '00' for '#two', which stands on page \d+", said), said
     assert not out.exists() or not list(out.glob("*.pdf"))
+
+
+def test_symbols_come_first_whatever_their_code_point(tmp_path):
+    # "“", "¿" and "«" come after "z" by code point: such entries printed under the last letter's
+    # heading (here Z), not in the symbols' group first, without a heading
+    text = ("# One\n\nThe [Zander]{.index} and [apple]{.index} and [“Quoted” thing]{.index} and "
+            "[¿Qué?]{.index} and [«Mot»]{.index} and [(paren)]{.index} and [1984]{.index}.\n")
+    out = tmp_path / "out"
+    result = run_cli("build", "--book", write_book(tmp_path / "book", text, META.format(lang="en")),
+                     "--out", out, "--edition", "pdf", "--no-cache")
+    assert result.code == 0, result.err
+    pages = pages_text(next(out.glob("*.pdf")))
+    lines = [l.strip() for l in pages[[n for n, p in enumerate(pages) if "Zander, " in p][-1]].splitlines()]
+    at = {l.split(",")[0]: n for n, l in enumerate(lines) if ", " in l}
+    assert max(at[t] for t in ("“Quoted” thing", "¿Qué?", "«Mot»", "(paren)", "1984")) < lines.index("A") \
+        < at["apple"] < lines.index("Z") < at["Zander"], lines

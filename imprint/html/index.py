@@ -207,8 +207,10 @@ def entries(marks, numbers: dict, lang: str) -> list[dict]:
                         for target, also in sorted(node.see, key=lambda s: rules.sort_key(s[0]))],
                 "children": [data(child) for child in sorted(node.children.values(), key=_order)]}
 
+    # Digits and symbols first, whatever their code point: "“Quoted”", "¿Qué?" or "«Mot»" sort
+    # after z by code point and would print under the last letter's heading.
     return [dict(data(node), letter=rules.letter(node.sort or node.term))
-            for node in sorted(tree(marks), key=_order)]
+            for node in sorted(tree(marks), key=lambda n: (rules.letter(n.sort or n.term) != "",) + _order(n))]
 
 
 def groups(filed: list[dict]) -> list[dict]:

@@ -177,24 +177,55 @@ def ordered_lists(root) -> None:
         if cls.startswith("imprint-list-") and cls[13:] in DELIMITERS and len(div) == 1 and div[0].tag == "ol" \
                 and not (div.text or "").strip():
             ol = div[0]
+            if div.get("id") and not ol.get("id"):     # an author's own such div: its id is a link's target
+                ol.set("id", div.get("id"))
             ol.set("class", (ol.get("class", "") + f" list-delim list-{cls[13:]}").strip())
             ol.tail = div.tail
             div.getparent().replace(div, ol)
     for ol in root.iter("ol"):
         kind = LIST_TYPES.get(ol.get("type", "1"), "decimal")
         ol.set("class", (ol.get("class", "") + f" list-{kind}").strip())
+        items = [li for li in ol if li.tag == "li"]
+        # raw HTML: <ol reversed> counts down (from the number of items), <li value="7"> sets an item's
+        # number; WeasyPrint 70 reads neither, so both become counters too (a browser reads them the same)
+        step = -1 if ol.get("reversed") is not None else 1
         start = ol.get("start", "")
-        first = int(start) if re.fullmatch(r"-?\d{1,9}", start) else 1
-        if first != 1:
-            ol.set("style", f"counter-reset: list-item {first - 1}")
+        first = int(start) if re.fullmatch(r"-?\d{1,9}", start) else (len(items) if step < 0 else 1)
+        if first != 1 or step < 0:
+            _add_style(ol, f"counter-reset: list-item {first - step}")
+        numbers, n = [], first - step
+        for li in items:
+            value = li.get("value", "")
+            if re.fullmatch(r"-?\d{1,9}", value):
+                n = int(value) - step
+                _add_style(li, f"counter-reset: list-item {n}")
+            if step < 0:
+                _add_style(li, "counter-increment: list-item -1")
+            n += step
+            numbers.append(n)
         # The widest number, so that it hangs inside the text area (L205 otherwise).
-        last = first + sum(1 for li in ol if li.tag == "li") - 1
-        width = max(len(_marker(n, kind)) for n in {first, last, *range(max(first, last - 40), last + 1)})
+        width = max((len(_marker(n, kind)) for n in numbers), default=1)
         width += 2 if "list-twoparens" in ol.get("class", "") else 1
-        if width >= 5:
+        if width >= 6:      # "(xxxviii)", "XXVIII.": wider than list-wider's 2.8em (L205), hung by its own measure
+            hang = max(_em(_marker(n, kind)) for n in numbers) + (0.66 if "list-twoparens" in ol.get("class", "") else 0.33)
+            ol.set("class", ol.get("class") + " list-wider list-hung")
+            _add_style(ol, f"padding-left: {max(2.8, hang + 0.7):.2f}em")
+        elif width >= 5:
             ol.set("class", ol.get("class") + " list-wider")
         elif width >= 3:
             ol.set("class", ol.get("class") + " list-wide")
+
+
+def _em(text: str) -> float:
+    """About how wide a list number is set, in em (a book face's figures and roman letters, on
+    the wide side): the hanging indent of a list whose numbers are long."""
+    return sum(0.3 if c in "il" else 0.85 if c in "mwMW" else 0.72 if c.isupper() else 0.52 for c in text)
+
+
+def _add_style(el, declaration: str) -> None:
+    """A declaration added to an element's style attribute (the author's own kept)."""
+    style = (el.get("style") or "").strip().rstrip(";")
+    el.set("style", f"{style}; {declaration}" if style else declaration)
 
 
 def _marker(n: int, kind: str) -> str:

@@ -130,7 +130,12 @@ def load(path: Path) -> Book:
     if path.is_dir():
         root = path
         meta_path = next((path / n for n in METADATA_NAMES if (path / n).is_file()), None)
-        markdown = sorted(p for p in path.glob("*.md") if p.is_file() and not p.is_symlink())
+        # Hidden files are not the book's (macOS's ._book.md beside book.md, an editor's .#book.md).
+        markdown = sorted(p for p in path.glob("*.md") if p.is_file() and not p.name.startswith("."))
+        if meta_path is None and len(markdown) == 1 and not _inside(root, markdown[0]):
+            raise MetadataError(f"manuscript file '{markdown[0].name}' leads outside the book folder",
+                                where=Location(markdown[0]), hint="put the manuscript itself in the book folder, "
+                                "or give the file it leads to as the book")
         if meta_path is None and len(markdown) == 1 \
                 and split_front_matter(read_text(markdown[0]))[0] is not None:
             return load(markdown[0])     # a folder holding one manuscript with front matter: that file
@@ -143,7 +148,7 @@ def load(path: Path) -> Book:
         node, data = parse_yaml(read_text(meta_path), meta_path)
         metadata, warnings = build_metadata(data, key_lines(node), meta_path)
         findings += warnings
-        names = metadata.manuscript or tuple(sorted(p.name for p in path.glob("*.md")))
+        names = metadata.manuscript or tuple(sorted(p.name for p in path.glob("*.md") if not p.name.startswith(".")))
         if not names:
             raise ManuscriptError("no manuscript: no .md file in the book folder", where=Location(path),
                                   hint="add the manuscript as a .md file, or list files under `manuscript:`")
