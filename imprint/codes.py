@@ -136,6 +136,7 @@ TABLE: dict[str, tuple[str, str]] = {
     "E204": (WARNING, "EPUBCheck (`--validate`) reports a warning about the EPUB."),
     "E205": (ERROR, "EPUBCheck was asked for (`--validate`) but could not be run."),
     "E206": (ERROR, "A link or reference inside the EPUB points at a file or fragment id the package does not have."),
+    "E207": (INFO, "A numbered list written with `1)` or `(1)`: reading systems number it with a full stop in the EPUB (the PDF and print edition keep the parenthesis)."),
     # the print files against the printer's rules (imprint/editions/preflight.py, cover.py, pipeline.py)
     "P100": (ERROR, "A print file cannot be opened as a PDF."),
     "P101": (ERROR, "A page has no TrimBox, or its TrimBox is not the trim size."),

@@ -137,6 +137,10 @@ def test_the_epub_keeps_start_and_type_for_the_reading_system(built):
     assert any('type="i"' in o and 'start="4"' in o for o in lists)
     assert sum("list-twoparens" in o for o in lists) == 3 and sum("list-oneparen" in o for o in lists) == 2   # the note's and the forty too
     assert "imprint-list-" not in text            # the filter's wrapper is gone
+    # the parenthesis is print-only, and the build says so
+    report = json.loads((built / "numbered-lists.report.json").read_text())
+    said = [f for f in report["findings"] if f["code"] == "E207"]
+    assert len(said) == 1 and said[0]["message"].startswith("5 numbered list(s)")   # 3 in the text (one of 40 items), 2 in a note, said
 
 
 def test_a_div_of_the_filters_class_keeps_its_id(tmp_path):

@@ -496,6 +496,18 @@ def package_edition(book: Book, body: Body, cover_jpeg: bytes | None = None, pag
                         edition="epub", hint="please report this: every page of the text should be placed")
                 for s in page_starts if s.label not in placed]
 
+    # "1)" and "(1)" are drawn by the print stylesheet (render.ordered_lists); a reading system
+    # numbers the list itself, with a full stop.
+    parenthesised = sum(1 for el in body.root.iter("ol")
+                        if {"list-oneparen", "list-twoparens"} & set((el.get("class") or "").split()))
+    parenthesised += sum(1 for note in body.notes.values() for block in note.blocks for el in block.iter("ol")
+                         if {"list-oneparen", "list-twoparens"} & set((el.get("class") or "").split()))
+    if parenthesised:
+        findings.append(Finding("E207", "info", f"{parenthesised} numbered list(s) written with '1)' or '(1)': the "
+                                "EPUB's reading systems number them with a full stop ('1.'), the PDF and print "
+                                "edition as written", Location(m.source), edition="epub",
+                                hint="write '1.' if the parenthesis does not matter, or keep it for print"))
+
     has_math = any(math.MATHML.encode("ascii") in d.content for d in docs)
     for prop, value in ACCESSIBILITY + (PAGE_FEATURES if pages else ()) + (MATH_FEATURES if has_math else ()):
         eb.add_metadata(None, "meta", value, {"property": prop})
