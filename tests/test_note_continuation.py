@@ -99,13 +99,20 @@ def test_the_case_is_real_without_the_run_out_page(unmended):
     assert [f for f in unmended[1]["findings"] if f["code"] == "L224" and f["page"] == opening + 1]
 
 
-def test_the_rest_of_the_note_stays_in_its_chapter(built):
-    pdf_path, report = built
+def _rest_before_opening(pdf_path):
+    """The pages, the second chapter's opening and the page where the note ends, checked: no
+    note text on the opening page, the note's end before it."""
     pages = _pages(pdf_path)
     opening = _opening(pages)
     assert not pages[opening][1].strip("0123456789"), "no note text on the chapter's opening page"
     end = next(i for i, (_, small, _) in enumerate(pages) if NOTE_END in small)
     assert end < opening
+    return pages, opening, end
+
+
+def test_the_rest_of_the_note_stays_in_its_chapter(built):
+    pdf_path, report = built
+    pages, opening, end = _rest_before_opening(pdf_path)
     # the run-out page carries the note and no text of the chapter; a blank verso follows
     assert pages[end][1] and not pages[end][0]
     assert not pages[opening - 1][0] and not pages[opening - 1][1]
@@ -120,11 +127,7 @@ def longer(tmp_path_factory):
 
 def test_a_note_longer_than_a_run_out_leaf_gets_more_run_out_pages(longer):
     pdf_path, report = longer
-    pages = _pages(pdf_path)
-    opening = _opening(pages)
-    assert not pages[opening][1].strip("0123456789"), "no note text on the chapter's opening page"
-    end = next(i for i, (_, small, _) in enumerate(pages) if NOTE_END in small)
-    assert end < opening
+    pages, opening, _ = _rest_before_opening(pdf_path)
     notes_only = [i for i, (body, small, _) in enumerate(pages[:opening]) if small.strip("0123456789") and not body]
     assert len(notes_only) >= 2, notes_only           # more than one page of the note's rest alone
     assert not [f for f in report["findings"] if f["code"] in ("L224",) or f["code"].startswith("N2")]

@@ -29,7 +29,7 @@ from imprint.manuscript.load import Book
 from imprint.specs import labels as labels_table
 from imprint.typeset.pagemap import anchor_key, significant
 from imprint.html import index as index_markup
-from imprint.html.render import (BLOCK_KEY, STYLES, Body, book_context, environment, render_template, section_numbers,
+from imprint.html.render import (BLOCK_KEY, DELIMITERS, STYLES, Body, book_context, environment, render_template, section_numbers,
                                  set_formulas,
                                  split_part)
 from imprint.manuscript import math
@@ -498,10 +498,10 @@ def package_edition(book: Book, body: Body, cover_jpeg: bytes | None = None, pag
 
     # "1)" and "(1)" are drawn by the print stylesheet (render.ordered_lists); a reading system
     # numbers the list itself, with a full stop.
-    parenthesised = sum(1 for el in body.root.iter("ol")
-                        if {"list-oneparen", "list-twoparens"} & set((el.get("class") or "").split()))
-    parenthesised += sum(1 for note in body.notes.values() for block in note.blocks for el in block.iter("ol")
-                         if {"list-oneparen", "list-twoparens"} & set((el.get("class") or "").split()))
+    delimited = {f"list-{d}" for d in DELIMITERS}
+    trees = [body.root] + [block for note in body.notes.values() for block in note.blocks]
+    parenthesised = sum(1 for tree in trees for el in tree.iter("ol")
+                        if delimited & set((el.get("class") or "").split()))
     if parenthesised:
         findings.append(Finding("E207", "info", f"{parenthesised} numbered list(s) written with '1)' or '(1)': the "
                                 "EPUB's reading systems number them with a full stop ('1.'), the PDF and print "

@@ -236,13 +236,13 @@ def _marker(n: int, kind: str) -> str:
                                (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")):
             while n >= value:
                 out, n = out + letters, n - value
-        return out
+        return out.upper() if kind == "upper-roman" else out
     if kind in ("lower-alpha", "upper-alpha") and n > 0:
         out = ""
         while n > 0:
             n, r = divmod(n - 1, 26)
             out = chr(97 + r) + out
-        return out
+        return out.upper() if kind == "upper-alpha" else out
     return str(n)
 
 
