@@ -113,7 +113,7 @@ TABLE: dict[str, tuple[str, str]] = {
     "L220": (INFO, "The page geometry of the edition as written (for the record)."),
     "L221": (INFO, "Paragraphs set line by line (WeasyPrint's way): they did not break where total-fit line breaking planned."),
     "L222": (WARNING, "A word hyphenated across the foot of a recto: the reader turns the leaf mid-word."),
-    "L223": (INFO, "Total-fit line breaking cannot measure the book's face or size (it measures the house face at the house size): its paragraphs are set line by line."),
+    "L223": (INFO, "A book stylesheet sets on running text what total-fit line breaking does not measure (letter or word spacing, another size, face, indent or measure): its paragraphs are set line by line."),
     "L224": (WARNING, "A note continues from the chapter before onto a chapter's opening page, under its first lines."),
     "L225": (WARNING, "A page mostly white in the middle of a chapter: its text and notes fill less than a third of the text block."),
     # the notes in the editions as written (imprint/checks/note_outputs.py)

@@ -118,7 +118,8 @@ def chars(pdf_path: Path):
 def test_the_books_stylesheet_and_size_take_effect(built):
     _, out = built
     found = chars(out / "look-book.pdf")
-    text = "".join(c["text"] for c in found)
+    # Set whole (total-fit), the spaces within a line are no-break spaces: one character each, as before.
+    text = "".join(c["text"] for c in found).replace("\u00a0", " ")
     heading = [c for c in found if 17.5 < c["size"] < 18.5]            # the chapter's h1 (18 pt)
     assert "".join(c["text"] for c in heading).strip() == "Chapter One"
     assert all(tuple(round(v, 2) for v in c["non_stroking_color"]) == (0.5, 0.0, 0.0) for c in heading
@@ -226,7 +227,8 @@ def test_bundled_faces_by_name(tmp_path):
     assert result.code == 0, result.err
     assert any("EB-Garamond" in n for n in font_names(out / "look-book.pdf"))
     found = chars(out / "look-book.pdf")
-    text = "".join(c["text"] for c in found)
+    # Set whole (total-fit), the spaces within a line are no-break spaces: one character each, as before.
+    text = "".join(c["text"] for c in found).replace("\u00a0", " ")
     heading = [c for c in found if 17.5 < c["size"] < 18.5]            # the chapter's h1
     assert "".join(c["text"] for c in heading).strip() == "Heading"
     assert all("Noto-Serif" in c["fontname"] for c in heading)

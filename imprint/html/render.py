@@ -8,6 +8,8 @@ the notes its own way: inline `float: footnote` spans for paged editions, notere
 from __future__ import annotations
 
 import copy
+import html as htmllib
+import json
 import re
 from dataclasses import dataclass, field
 from urllib.parse import quote
@@ -558,9 +560,13 @@ def paged_html(book: Book, body: Body, edition: Edition) -> str:
     )
     # The line-breaking settings travel with the document to the typesetter (imprint/typeset/linebreak.py).
     m = book.metadata
-    breaking = m.line_breaking if looks.total_fit_measures(book.look) else "greedy"     # L223 says so
+    # Words are measured in the book's own face files at its size (the Look).
+    breaking = "greedy" if looks.total_fit_obstacle(book.look) else m.line_breaking    # L223 says why
+    faces = htmllib.escape(json.dumps(looks.measured_files(book.look)), quote=True)
     return html.replace("<html ", f'<html data-line-breaking="{breaking}" '
-                        f'data-hyphenate-capitalized="{"true" if m.hyphenate_capitalized else "false"}" ', 1)
+                        f'data-hyphenate-capitalized="{"true" if m.hyphenate_capitalized else "false"}" '
+                        f'data-measure-size="{book.look.fontsize or looks.HOUSE_SIZE:g}" '
+                        f'data-measure-faces="{faces}" ', 1)
 
 
 def set_formulas(root, how, book: Book):

@@ -180,14 +180,12 @@ def load(path: Path) -> Book:
         raise ManuscriptError("the manuscript is empty", where=Location(sources[0].path))
 
     look = looks.resolve(root, metadata)       # the book's stylesheets and fonts, checked before any work
-    if metadata.line_breaking == "total-fit" and not looks.total_fit_measures(look):
-        lines = dict(metadata.key_lines)
-        key = "fontsize" if look.fontsize not in (None, looks.HOUSE_SIZE) else "mainfont"
-        findings.append(Finding("L223", "info", f"paragraphs are set line by line: total-fit line breaking measures "
-                                f"words in {looks.default().main.family} at {looks.HOUSE_SIZE:g} pt only",
-                                Location(metadata.source, lines.get(key)),
-                                hint="keep the house face and size for total-fit breaking, or set "
-                                     "`line-breaking: greedy` to say so"))
+    obstacle = looks.total_fit_obstacle(look) if metadata.line_breaking == "total-fit" else None
+    if obstacle:
+        why, where = obstacle
+        findings.append(Finding("L223", "info", f"paragraphs are set line by line: {why}", where,
+                                hint="set that property on a class of its own, not on running text, or set "
+                                     "`line-breaking: greedy` to say line by line is meant"))
     for s in sources:               # before pandoc: its time grows steeply with nesting
         guards.check_nesting(s.text, s.path, s.first_line)
     index = notes_mod.merge(notes_mod.scan(s.text, s.path, s.first_line) for s in sources)

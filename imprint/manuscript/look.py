@@ -144,10 +144,79 @@ def default() -> Look:
     return Look(bundled()[DEFAULT_MAIN])
 
 
-def total_fit_measures(look: Look) -> bool:
-    """Whether total-fit line breaking (imprint/typeset/linebreak.py) can measure this book's
-    words: it shapes them with the house face at the house size."""
-    return look.main.family == bundled()[DEFAULT_MAIN].family and look.fontsize in (None, HOUSE_SIZE)
+def measured_files(look: Look) -> tuple[str, str, str, str]:
+    """The main face's files total-fit line breaking (imprint/typeset/linebreak.py) measures
+    words with: regular, italic, bold, bold italic, each the file the typesetter draws that
+    style from (`nearest`: a face with no bold file is emboldened from the regular one)."""
+    return tuple(str(nearest(look.main, bold, italic).path)
+                 for bold, italic in ((False, False), (False, True), (True, False), (True, True)))
+
+
+# What a book stylesheet may set on running text that changes the width of its words or its
+# measure, beyond what total-fit line breaking measures (the face's files, the text size).
+UNMEASURED = ("letter-spacing", "word-spacing", "font-size", "font-family", "font-stretch", "font-kerning",
+              "font-feature-settings", "font-variation-settings", "font-variant", "font-variant-ligatures",
+              "font-variant-caps", "font-variant-numeric", "font-synthesis", "text-indent", "text-transform",
+              "margin", "margin-left", "margin-right", "padding", "padding-left", "padding-right",
+              "border", "border-left", "border-right", "width", "max-width", "min-width", "hanging-punctuation")
+RUNNING = re.compile(r"^(?:html|body|p|li|main|section|span|:root|\*|\.footnote|\.fn-p)$")
+
+
+def total_fit_obstacle(look: Look) -> tuple[str, Location] | None:
+    """Why total-fit line breaking cannot measure this book's paragraphs, and where; None when it can.
+
+    It measures words in the book's own face files at its `fontsize` (notes and note calls at
+    the house sizes); a book stylesheet that sets, on running text (html, body, :root, *, p,
+    li, main, section, span, .footnote), something that changes a word's width or the measure
+    (UNMEASURED) takes that out of its hands."""
+    import tinycss2
+
+    for path in look.css:
+        rules = tinycss2.parse_stylesheet(path.read_text(encoding="utf-8"), skip_comments=True, skip_whitespace=True)
+        for rule in rules:
+            if rule.type != "qualified-rule":
+                continue
+            selectors = [" ".join(tinycss2.serialize(part).split()) for part in
+                         _split_commas(rule.prelude)]
+            running = [sel for sel in selectors if RUNNING.match(_subject(sel))
+                       and not re.search(r"::(?:marker|selection)\b", sel)]
+            if not running:
+                continue
+            for decl in tinycss2.parse_declaration_list(rule.content, skip_comments=True, skip_whitespace=True):
+                if decl.type == "declaration" and decl.lower_name in UNMEASURED \
+                        and not _vertical_only(decl.lower_name, decl.value):
+                    return (f"{path.name} sets `{decl.lower_name}` on `{running[0]}`, which total-fit line "
+                            f"breaking does not measure", Location(path, decl.source_line, decl.source_column))
+    return None
+
+
+def _vertical_only(name: str, value) -> bool:
+    """A margin, padding or border shorthand that leaves left and right at zero (`margin: 1em 0`)."""
+    if name not in ("margin", "padding", "border"):
+        return False
+    parts = [t for t in value if t.type not in ("whitespace", "comment")]
+    if name == "border":
+        return any(t.type == "ident" and t.lower_value in ("none", "hidden") for t in parts)
+    sides = parts[1::2] if len(parts) >= 2 else parts       # right (and left) of 1-4 values
+    return all(t.type in ("number", "dimension", "percentage") and t.value == 0 for t in sides)
+
+
+def _split_commas(tokens):
+    part = []
+    for token in tokens:
+        if token.type == "literal" and token.value == ",":
+            yield part
+            part = []
+        else:
+            part.append(token)
+    yield part
+
+
+def _subject(selector: str) -> str:
+    """What a selector's last compound first names: `main p.x:first-child` -> p, `:root` -> :root."""
+    last = re.split(r"[\s>+~]+", selector.strip())[-1] if selector.strip() else ""
+    m = re.match(r"[a-zA-Z][\w-]*|\*|:root|\.[\w-]+", last)
+    return m.group().lower() if m else ""
 
 
 def resolve(root: Path, metadata) -> Look:

@@ -4,8 +4,8 @@ WeasyPrint breaks lines one at a time (greedy). Here each justified paragraph of
 and of the notes is broken as a whole before WeasyPrint sees it:
 
 - boxes are the words, measured with HarfBuzz (uharfbuzz) on the same font files WeasyPrint
-  draws with (styles/fonts/libertine), in the paragraph's size and style (italic, bold, small
-  capitals, 7.5 pt note calls); glue is the face's own word space, stretchable only
+  draws with (the book's face: html/render.py names its files and the text size on the
+  document), in the paragraph's size and style (italic, bold, small capitals, 7.5 pt note calls); glue is the face's own word space, stretchable only
   (WeasyPrint justifies by widening spaces, never by narrowing them); penalties are the
   hyphenation points Pyphen gives (three letters at least before and after, never in a
   capitalised word unless `hyphenate-capitalized: true`) and the hard hyphens and dashes;
@@ -29,6 +29,7 @@ from hyphenation (wrapped in `hyphens: manual`).
 from __future__ import annotations
 
 import functools
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -41,7 +42,7 @@ PT = 1.0
 BODY_SIZE, NOTE_SIZE, CALL_SIZE = 11.0, 9.0, 7.5
 INDENT = 1.2                # em (styles/book.css p text-indent)
 LIST_INSET = 1.5            # em (styles/book.css ul, ol padding-left): a list item's measure is narrower
-SAFETY = 0.6                # pt a planned line keeps free: HarfBuzz here and Pango there may differ a hair
+SAFETY = 0.1                # pt a planned line keeps free: HarfBuzz here and Pango there may differ a hair
 STRETCH = 0.5               # a space may grow by half of itself at ratio 1 (TeX: 1.5× natural)
 SHRINK = 1 / 3              # ... and narrow by a third of itself (TeX), through a negative word-spacing
 TOLERANCE, EMERGENCY = 2.0, float("inf")    # the emergency pass takes any stretch (TeX's badness cap)
@@ -68,24 +69,46 @@ class Unplannable(Exception):
 
 # --- measuring -------------------------------------------------------------------------
 
+# The font files words are measured in, by style: regular, italic, bold, bold italic. The
+# house face's unless the document names the book's own (html/render.py: data-measure-faces,
+# from the Look: a bundled face or the book's fonts/ folder, each style from the file the
+# typesetter draws it with). A face with no bold file is emboldened by fontconfig, and Pango
+# 1.50 shapes it with the regular file's advances: measured with the regular file, as drawn.
+HOUSE_FACES = tuple(str(FONTS / FACES[key]) for key in ((False, False), (True, False), (False, True), (True, True)))
+
+
+def _face_index(italic: bool, bold: bool) -> int:
+    return int(bool(italic)) + 2 * int(bool(bold))
+
+
 @functools.lru_cache(maxsize=None)
-def _font(italic: bool, bold: bool):
+def _font(path: str):
     import uharfbuzz as hb
-    blob = hb.Blob.from_file_path(str(FONTS / FACES[(italic, bold)]))
+    if path.lower().endswith((".woff", ".woff2")):      # HarfBuzz reads sfnt only: unwrapped by fontTools
+        import io
+        from fontTools.ttLib import TTFont
+        font = TTFont(path)
+        font.flavor = None
+        data = io.BytesIO()
+        font.save(data)
+        blob = hb.Blob(data.getvalue())
+    else:
+        blob = hb.Blob.from_file_path(path)
     face = hb.Face(blob)
     return hb.Font(face), face.upem
 
 
 @functools.lru_cache(maxsize=200_000)
 def width(text: str, size: float, italic: bool = False, bold: bool = False, caps: bool | str = False,
-          lining: bool = True) -> float:
+          lining: bool = True, faces: tuple = HOUSE_FACES) -> float:
     """Advance width of `text` in points, shaped with kerning and common ligatures as WeasyPrint sets it.
     `caps`: small capitals (True), or "lower" for a lead-in (lowercased, then small capitals:
-    styles/book.css .lead-in); `lining`: False for the old-style figures of running text."""
+    styles/book.css .lead-in); `lining`: False for the old-style figures of running text;
+    `faces`: the files of the face (HOUSE_FACES)."""
     if not text:
         return 0.0
     import uharfbuzz as hb
-    font, upem = _font(italic, bold)
+    font, upem = _font(faces[_face_index(italic, bold)])
     buf = hb.Buffer()
     buf.add_str(text.lower() if caps == "lower" else text)
     buf.guess_segment_properties()
@@ -126,8 +149,15 @@ class Plan:
     demerits: float = 0.0
 
 
-def knuth_plass(items: list, widths, tolerance: float = TOLERANCE, unhyphenated: frozenset = frozenset()) -> Plan | None:
+def knuth_plass(items: list, widths, tolerance: float = TOLERANCE, unhyphenated: frozenset = frozenset(),
+                slack: float = 0.0) -> Plan | None:
     """The breaks of least total demerits, or None when no line fits within `tolerance`.
+
+    The last line is not justified: it keeps its natural spaces, or narrows them (ratio < 0)
+    when that is what it takes to fit. A last line that the typesetter would take onto the
+    line before it (the two together fit that line with its spaces narrowed: WeasyPrint fills
+    a line up to its last opportunity that fits, within `slack` more than the measure) is not
+    a plan WeasyPrint would follow; the joined line is a candidate of its own.
 
     `unhyphenated` holds line numbers (0-based) that may not end in a hyphen (the line a recto
     ends on: engine.render sets the paragraph again when its hyphen fell at a recto's foot).
@@ -180,9 +210,13 @@ def knuth_plass(items: list, widths, tolerance: float = TOLERANCE, unhyphenated:
                 continue            # too long for any later break too: drop the node
             still.append(node)
             if last:
-                if natural > measure + 1e-9:
-                    continue        # the last line is not justified: its spaces cannot shrink
-                ratio = 0.0
+                ratio = 0.0 if natural <= measure else -(natural - measure) / shrink
+                if a != -1 and best[node][1] is not None:
+                    p = best[node][1][0]
+                    ps = starts[p]
+                    joined = wsum[b] - wsum[ps] - (zsum[a] - zsum[ps])
+                    if joined <= (first if p == -1 else later) + slack + 1e-9:
+                        continue    # WeasyPrint would set this last line on the line before it
             elif natural <= measure:
                 stretch = ysum[b] - ysum[s]
                 ratio = (measure - natural) / stretch if stretch > 0 else (0.0 if natural == measure else 1e9)
@@ -260,11 +294,11 @@ def greedy(items: list, widths) -> list[int]:
 class _Piece:
     node: object            # the element whose .text or .tail holds it
     attr: str               # "text" or "tail"
-    style: tuple            # (size, italic, bold, caps, lining)
+    style: tuple            # (size, italic, bold, caps, lining, faces)
 
 
 def _style_of(el, style):
-    size, italic, bold, caps, lining = style
+    size, italic, bold, caps, lining, faces = style
     tag = el.tag if isinstance(el.tag, str) else ""
     classes = (el.get("class") or "").split()
     if tag in ITALIC_TAGS:
@@ -280,7 +314,7 @@ def _style_of(el, style):
     if "noteref" in classes:
         size = CALL_SIZE
         italic = bold = caps = False
-    return size, italic, bold, caps, lining
+    return size, italic, bold, caps, lining, faces
 
 
 def _pieces(par, style) -> list[_Piece]:
@@ -309,13 +343,12 @@ def _pieces(par, style) -> list[_Piece]:
 
 
 def _hyphenator(lang: str):
+    """Pyphen for the book's language and region, as the greedy setting has it
+    (typeset/fence/hyphenation.py): a bare `en` is American English, not Pyphen's British."""
     import pyphen
-    for name in (lang.replace("-", "_"), lang.split("-")[0], "en_US"):
-        try:
-            return pyphen.Pyphen(lang=name, left=3, right=3)
-        except KeyError:
-            continue
-    return None
+    from imprint.manuscript.languages import hyphenation_dictionary
+    name = hyphenation_dictionary(lang)
+    return pyphen.Pyphen(lang=name, left=3, right=3) if name else None
 
 
 WORD = re.compile(r"[^\W\d_]{6,}")
@@ -337,15 +370,15 @@ def _points(word: str, hyphenator, capitalized: bool) -> list[int]:
 
 
 def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, capitalized: bool,
-                   unhyphenated: frozenset = frozenset()) -> int | None:
+                   unhyphenated: frozenset = frozenset(), faces: tuple = HOUSE_FACES) -> int | None:
     """Break one paragraph element in place; the number of lines planned, or None (left alone).
 
     WeasyPrint only widens spaces; shrink comes from a negative `word-spacing` on the
     paragraph (every space narrowed by the most it may shrink), which justification then
     widens again: each planned line is no longer than the measure at its narrowest."""
     from lxml import etree
-    style = (size, False, False, False, False)     # running text: old-style figures (styles/book.css)
-    shrink = round(width(" ", size) * SHRINK, 3)
+    style = (size, False, False, False, False, faces)     # running text: old-style figures (styles/book.css)
+    shrink = round(width(" ", size, faces=faces) * SHRINK, 3)
     pieces = _pieces(par, style)
     chars: list[tuple[int, int]] = []          # (piece index, offset) for every character
     text = []
@@ -368,7 +401,7 @@ def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, 
             glued = before in QUOTES and after in OPENERS
             if items and isinstance(items[-1], Box) and glued:
                 st = pieces[chars[m.start()][0]].style
-                w = width(" ", st[0], st[1], st[2], st[3])
+                w = width(" ", *st)
                 items.append(Penalty(0.0, 10_000))
                 where.append(("none", m.start(), m.start()))
                 items.append(Glue(w, w * STRETCH, shrink))  # after a penalty: not a break
@@ -376,7 +409,7 @@ def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, 
                 continue
             if items and isinstance(items[-1], Box):
                 st = pieces[chars[m.start()][0]].style
-                w = width(" ", st[0], st[1], st[2], st[3])
+                w = width(" ", *st)
                 items.append(Glue(w, w * STRETCH, shrink))
                 where.append(("space", m.start(), m.end()))
             continue
@@ -413,7 +446,8 @@ def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, 
     where.append(("end", len(full), len(full)))
     usable = measure - SAFETY
     widths = lambda line: usable - (indent if line == 0 else 0.0)
-    plan = knuth_plass(items, widths, TOLERANCE, unhyphenated) or knuth_plass(items, widths, EMERGENCY, unhyphenated)
+    plan = knuth_plass(items, widths, TOLERANCE, unhyphenated, SAFETY) \
+        or knuth_plass(items, widths, EMERGENCY, unhyphenated, SAFETY)
     if plan is None:
         return None
     chosen = set(plan.breaks)
@@ -433,7 +467,9 @@ def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, 
     for c, new in edit.items():
         k, off = chars[c]
         strings[k][off] = new
-    # The last line is not justified: its text keeps the face's own spaces (word-spacing: normal).
+    # The last line is not justified: its text keeps the face's own spaces (word-spacing: normal),
+    # or has them narrowed by as much as it takes to fit (a negative ratio).
+    last_spacing = "normal" if plan.ratios[-1] >= 0 else f"-{math.ceil(-plan.ratios[-1] * shrink * 1000) / 1000:g}pt"
     breaks_at = [where[glue_or_pen.index(j)][1] for j in plan.breaks[:-1]]
     tail_from = chars[breaks_at[-1]] if breaks_at else (0, 0)
     for k, (p, s) in enumerate(zip(pieces, strings)):
@@ -444,7 +480,7 @@ def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, 
         if cut is None or not joined[cut:].strip(" \t\n\r\f"):
             setattr(p.node, p.attr, joined)
             continue
-        span = etree.Element("span", {"style": "word-spacing: normal"})
+        span = etree.Element("span", {"style": f"word-spacing: {last_spacing}"})
         span.text = joined[cut:]
         setattr(p.node, p.attr, joined[:cut])
         if p.attr == "text":
@@ -493,9 +529,10 @@ def _pieces_loose(par):
     return out
 
 
-def _paragraphs(root):
+def _paragraphs(root, body: float = BODY_SIZE):
     """(element, size, indent?, inset) for each justified paragraph of the body and of the notes;
-    inset: how much narrower than the text block it is set (a list item: the lists' padding)."""
+    inset: how much narrower than the text block it is set (a list item: the lists' padding).
+    `body`: the running text's size (the notes' is styles/book.css's, whatever the body's)."""
     for par in root.iter("p", "li"):
         if par.get("class"):
             continue
@@ -510,12 +547,12 @@ def _paragraphs(root):
         if lists and any(a.get("class") for a in ancestors if a.tag in ("ul", "ol", "li")):
             continue        # a list with a class of its own (contents, index): its own measure
         if par.tag == "li":
-            yield par, BODY_SIZE, False, LIST_INSET * BODY_SIZE * lists
+            yield par, body, False, LIST_INSET * body * lists
             continue
         prev = par.getprevious()
         prev_classes = (prev.get("class") or "").split() if prev is not None else []
         indented = prev is not None and prev.tag not in NOT_INDENTED and "opening-author" not in prev_classes
-        yield par, BODY_SIZE, indented and not lists, LIST_INSET * BODY_SIZE * lists
+        yield par, body, indented and not lists, LIST_INSET * body * lists
     for span in root.iter("span"):
         classes = (span.get("class") or "").split()
         if "fn-p" in classes:
@@ -525,6 +562,21 @@ def _paragraphs(root):
             prev = span.getprevious()
             indented = prev is not None and "fn-p" in (prev.get("class") or "").split()
             yield span, NOTE_SIZE, indented, 0.0
+
+
+def measured_in(root) -> tuple[float, tuple]:
+    """The running text's size and the face's files, as html/render.py wrote them on the
+    document (data-measure-size, data-measure-faces); the house's where it wrote none."""
+    import json
+    size, faces = root.get("data-measure-size"), root.get("data-measure-faces")
+    try:
+        size = float(size) if size else BODY_SIZE
+        faces = tuple(str(path) for path in json.loads(faces)) if faces else HOUSE_FACES
+    except (ValueError, TypeError):
+        raise ValueError("imprint-linebreak: data-measure-size/-faces unreadable") from None
+    if len(faces) != 4 or not size > 0:
+        raise ValueError("imprint-linebreak: data-measure-faces must name four files")
+    return size, faces
 
 
 def measure_from_css(page_css: str) -> float | None:
@@ -554,15 +606,16 @@ def plan(html: str, page_css: str, skip: frozenset = frozenset(), unhyphenated: 
     root = lxml.html.document_fromstring(html)
     lang = root.get("lang") or "en"
     hyphenator = _hyphenator(lang)
+    body, faces = measured_in(root)
     planned = {}
-    for key, (par, size, indented, inset) in enumerate(list(_paragraphs(root)), start=1):
+    for key, (par, size, indented, inset) in enumerate(list(_paragraphs(root, body)), start=1):
         if not total_fit or str(key) in skip:
             if not capitalized:
                 _guard_capitals(par, hyphenator)
             continue
         try:
             lines = plan_paragraph(par, size, measure - inset, INDENT * size if indented else 0.0, hyphenator, capitalized,
-                                   frozenset((unhyphenated or {}).get(str(key), ())))
+                                   frozenset((unhyphenated or {}).get(str(key), ())), faces)
         except Unplannable:
             lines = None
         if lines is None:
