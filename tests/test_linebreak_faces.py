@@ -162,3 +162,20 @@ def test_a_last_line_weasyprint_would_take_up_is_not_planned_apart():
     plan = lb.knuth_plass(items, lambda n: 300.0, lb.TOLERANCE, slack=0.1)
     assert plan is not None and plan.breaks == [len(items) - 1], plan
     assert plan.ratios[-1] == pytest.approx(-7 / 9)
+
+
+def test_a_notes_number_and_its_space_shorten_the_notes_first_line_and_notes_indent_one_em(monkeypatch):
+    css = "@page { size: 432pt 648pt; }\n@page :right { margin: 54pt 45pt 64.8pt 57.6pt; }"
+    words = " ".join(ESSAY.split("\n\n")[2].split()[:60])
+    html = ('<!DOCTYPE html><html data-line-breaking="total-fit" data-hyphenate-capitalized="false" lang="en">'
+            '<body><main><p>{w}<a class="noteref" href="#fn1">1</a><span class="footnote" id="fn1">'
+            '<span class="fn-p"><a class="note-number" href="#fnref1">1</a>{w}</span>'
+            '<span class="fn-p">{w}</span></span></p></main></body></html>').format(w=words)
+    seen = []
+    real = lb.plan_paragraph
+    monkeypatch.setattr(lb, "plan_paragraph",
+                        lambda par, size, measure, indent, *rest: seen.append((size, indent)) or real(par, size, measure, indent, *rest))
+    _, planned = lb.plan(html, css)
+    assert len(planned) == 3
+    assert seen == [(lb.BODY_SIZE, 0.0), (lb.NOTE_SIZE, pytest.approx(lb.NUMBER_PAD * lb.NOTE_SIZE)),
+                    (lb.NOTE_SIZE, pytest.approx(lb.NOTE_SIZE))]     # 1 em (book.css)
