@@ -179,3 +179,25 @@ def test_a_notes_number_and_its_space_shorten_the_notes_first_line_and_notes_ind
     assert len(planned) == 3
     assert seen == [(lb.BODY_SIZE, 0.0), (lb.NOTE_SIZE, pytest.approx(lb.NUMBER_PAD * lb.NOTE_SIZE)),
                     (lb.NOTE_SIZE, pytest.approx(lb.NOTE_SIZE))]     # 1 em (book.css)
+
+
+def test_a_list_items_marker_is_not_counted_as_one_of_its_lines():
+    """WeasyPrint lays out a list item's marker as a line box of its own: verify() must not
+    count it (the item would read as not broken as planned and be set line by line, L221)."""
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    from imprint.typeset import fence
+    fence.ready()
+    css = "@page { size: 432pt 648pt; margin: 54pt 45pt 64.8pt 57.6pt; }\n@page :right { margin: 54pt 45pt 64.8pt 57.6pt; }"
+    words = " ".join(ESSAY.split("\n\n")[3].split()[:70])
+    style = (looks.font_css(looks.default(), scripts=False) +
+             "html { font-family: var(--main-font); font-size: 11pt; line-height: 14.4pt; hyphens: auto; }"
+             "ul { padding-left: 1.5em; margin: 0; } li { text-align: justify; }")
+    html = ('<!DOCTYPE html><html data-line-breaking="total-fit" data-hyphenate-capitalized="false" lang="en">'
+            f'<head><style>{style}</style></head><body><main><ul><li>{words}</li><li>{words}</li></ul></main></body></html>')
+    planned_html, planned = lb.plan(html, css)
+    assert len(planned) == 2 and all(n > 3 for n, _ in planned.values())
+    fonts = FontConfiguration()
+    document = HTML(string=planned_html).render(stylesheets=[CSS(string=css, font_config=fonts)], font_config=fonts)
+    assert lb.verify(document, planned) == []

@@ -15,6 +15,8 @@ def lines_by_attribute(document, attribute: str) -> dict[str, int]:
 
     def walk(box, key):
         element = getattr(box, "element", None)
+        if "::marker" in (getattr(box, "element_tag", None) or ""):
+            return          # a list item's marker is laid out as a line of its own: not one of the text's
         if isinstance(box, boxes.BlockContainerBox) and element is not None and element.get(attribute) \
                 and "::" not in (box.element_tag or ""):
             key = (element.get(attribute), box)
@@ -45,6 +47,8 @@ def hyphenated_recto_feet(document, attribute: str) -> dict[str, set[int]]:
 
     def walk(box, key, found):
         element = getattr(box, "element", None)
+        if "::marker" in (getattr(box, "element_tag", None) or ""):
+            return          # a list item's marker: a line of its own, not one of the text's
         if isinstance(box, boxes.BlockContainerBox) and element is not None and element.get(attribute) \
                 and "::" not in (box.element_tag or ""):
             key = element.get(attribute)
