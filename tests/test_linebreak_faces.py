@@ -7,6 +7,7 @@ and says which rule (L223). Also the planner's own model of WeasyPrint's last li
 from __future__ import annotations
 
 import json
+import sys
 import statistics
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -201,3 +202,29 @@ def test_a_list_items_marker_is_not_counted_as_one_of_its_lines():
     fonts = FontConfiguration()
     document = HTML(string=planned_html).render(stylesheets=[CSS(string=css, font_config=fonts)], font_config=fonts)
     assert lb.verify(document, planned) == []
+
+
+def test_the_baseline_grid_follows_the_books_leading(tmp_path):
+    """At another size the grid is the book's own leading: headings, block quotes, lists and
+    section breaks take whole lines of it, so every body line stands on it (look.grid_css)."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from test_spreads import manuscript
+    leading = round(looks.HOUSE_LEADING * SIZE / looks.HOUSE_SIZE, 2)
+    book = write_book(tmp_path / "book", manuscript(7, True), METADATA + f"fontsize: {SIZE}pt\n")
+    result = run_cli("--book", book, "--out", tmp_path / "out", "--no-cache", "--edition", "pdf")
+    assert result.code == 0, result.err
+    pages = defaultdict(dict)
+    with pdfplumber.open(str(next((tmp_path / "out").glob("*.pdf")))) as doc:
+        for number, page in enumerate(doc.pages):
+            for c in page.chars:
+                if abs(c["size"] - SIZE) < 0.2:
+                    pages[number].setdefault(round(c["bottom"], 1), []).append(c["text"])
+    full = {n: sorted(lines) for n, lines in pages.items() if len(lines) > 15}
+    top = Counter(lines[0] for lines in full.values()).most_common(1)[0][0]
+    checked = 0
+    for n, baselines in full.items():
+        for baseline in baselines:
+            off = (baseline - top) % leading
+            assert min(off, leading - off) < 0.6, (n, baseline, "".join(pages[n][baseline])[:40])
+            checked += 1
+    assert checked > 100 and len(full) >= 4

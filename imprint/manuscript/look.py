@@ -344,8 +344,46 @@ def size_css(look: Look) -> str:
     if look.fontsize is None and look.linestretch is None:
         return ""
     size = look.fontsize or HOUSE_SIZE
-    leading = HOUSE_LEADING * size / HOUSE_SIZE * (look.linestretch or 1.0)
-    return f"html {{ font-size: {size:g}pt; line-height: {leading:.2f}pt; }}\n"
+    leading = round(HOUSE_LEADING * size / HOUSE_SIZE * (look.linestretch or 1.0), 2)
+    return f"html {{ font-size: {size:g}pt; line-height: {leading:.2f}pt; }}\n" + grid_css(leading)
+
+
+GRID_PROPERTIES = re.compile(r"^(?:margin|padding)(?:-(?:top|bottom))?$|^line-height$|^height$")
+
+
+@functools.cache
+def grid_css(leading: float) -> str:
+    """styles/book.css's baseline grid at another leading: every rule of the main text (not the
+    notes, not @page) whose vertical margins, paddings, heights or line heights are in half
+    lines of the house's 14.4 pt is repeated with those lengths in half lines of `leading`, so
+    headings, block quotes, lists and section breaks still take whole lines."""
+    import tinycss2
+
+    if abs(leading - HOUSE_LEADING) < 1e-6:
+        return ""
+    half = HOUSE_LEADING / 2
+    out = []
+    sheet = tinycss2.parse_stylesheet((STYLES / "book.css").read_text(encoding="utf-8"),
+                                      skip_comments=True, skip_whitespace=True)
+    for rule in sheet:
+        if rule.type != "qualified-rule":
+            continue
+        selector = " ".join(tinycss2.serialize(rule.prelude).split())
+        if "footnote" in selector or re.fullmatch(r"html", selector):
+            continue
+        scaled = []
+        for decl in tinycss2.parse_declaration_list(rule.content, skip_comments=True, skip_whitespace=True):
+            if decl.type != "declaration" or not GRID_PROPERTIES.match(decl.lower_name):
+                continue
+            lengths = [t for t in decl.value if t.type == "dimension" and t.lower_unit == "pt"]
+            if not lengths or any(abs(t.value / half - round(t.value / half)) > 1e-6 for t in lengths):
+                continue
+            value = "".join(f"{round(t.value / half) * leading / 2:.3f}pt" if t in lengths else tinycss2.serialize([t])
+                            for t in decl.value).strip()
+            scaled.append(f"{decl.lower_name}: {value}")
+        if scaled:
+            out.append(f"{selector} {{ {'; '.join(scaled)}; }}")
+    return "\n".join(out) + "\n" if out else ""
 
 
 # --- the EPUB's fonts -------------------------------------------------------------------------------------
