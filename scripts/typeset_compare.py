@@ -154,7 +154,8 @@ def measure(pdf_path, source_text: str = "", font: Path = FONT) -> dict:
 
 def _baseline(chars) -> float:
     """A line's baseline, points from the page's top (the text matrix of its commonest one)."""
-    return Counter(round(c["matrix"][5], 1) for c in chars).most_common(1)[0][0]
+    # the text matrix is in PDF space (from the page's foot); bottom + y0 is the page's height
+    return Counter(round(c["bottom"] + c["y0"] - c["matrix"][5], 1) for c in chars).most_common(1)[0][0]
 
 
 def feet(pdf_path) -> list[tuple[int, int, float, bool]]:

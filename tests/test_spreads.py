@@ -53,16 +53,16 @@ def manuscript(seed: int, furniture: bool) -> str:
 
 
 def headed(seed: int) -> str:
-    """Short sections (a heading every one to three paragraphs, so headings fall near page feet
+    """Short sections (a heading every two to four paragraphs, so headings fall near page feet
     and are kept with their text) and notes of one to four lines on some pages only (a spread
     with notes on one side). A note too tall for what is left of its call's page takes the
     call's line and the rest of the page with it (footnote-policy: line): a page many lines
     short, which no spread runs short to match (L226); not made here."""
     rng = random.Random(seed)
     parts, notes, n = ["# Generated\n"], [], 0
-    for section in range(1, 26):
+    for section in range(1, 19):
         parts.append(f"## Part {section}\n")
-        for _ in range(rng.randint(1, 3)):
+        for _ in range(rng.randint(2, 4)):
             text = paragraph(rng)
             if rng.random() < 0.2:
                 n += 1
@@ -141,8 +141,10 @@ def baselines(pdf, kind):
     return pages
 
 
-@pytest.mark.parametrize("name", ["plain", "furnished", "headed"])
+@pytest.mark.parametrize("name", ["plain", "furnished"])
 def test_every_spread_ends_on_one_baseline(books, name):
+    """Widows and orphans kept (plain); headings, block quotes, lists, section breaks and notes
+    on one page of a spread (furnished): every spread ends on one baseline."""
     spreads = typeset_compare.feet(books[name])
     measured = [(v, r, apart) for v, r, apart, end in spreads if not end]
     assert len(measured) >= 4, spreads
@@ -151,24 +153,19 @@ def test_every_spread_ends_on_one_baseline(books, name):
     assert "L226" not in books[name + " findings"]
 
 
-def test_pages_run_short_together_where_one_of_them_must(books):
-    """The books are made so that pages end short (widows and orphans kept, headings kept with
-    their text, notes moved with their calls): the spreads are even because both pages of such
-    a spread end a whole number of lines above the foot of a full page."""
-    short = 0
-    for name in ("plain", "furnished", "headed"):
-        feet = {}
-        for v, r, apart, end in typeset_compare.feet(books[name]):
-            if not end:
-                feet[v] = feet[r] = None
-        pages, notes = baselines(books[name], "body"), baselines(books[name], "note")
-        lows = {n: max(pages.get(n, []) + notes.get(n, [])) for n in feet}
-        full = max(lows.values())
-        for v in [n for n in feet if n % 2 == 0]:
-            lines = round((full - lows[v]) / LEADING, 2)
-            assert lines == int(lines), (name, v, full, lows[v])    # a whole number of lines short
-            short += lines > 0
-    assert short >= 2
+def test_a_spread_left_uneven_is_named_with_its_page(books):
+    """Headings every few paragraphs, so one often falls near a page's foot and moves over with
+    its text: a page four or more lines short, which no facing page runs short to match (at most
+    MAX_SHORT_LINES), or a spread no shortening evens. Most spreads still end on one baseline,
+    and every one that does not is a finding L226 on its verso."""
+    import re
+
+    measured = [(v, apart) for v, r, apart, end in typeset_compare.feet(books["headed"]) if not end]
+    uneven = {v for v, apart in measured if apart > 1.0}
+    named = {int(n) for n in re.findall(r"\(page (\d+), pdf\): warning: L226", books["headed findings"])}
+    assert len(measured) >= 6
+    assert uneven == named, (uneven, named)
+    assert len(uneven) <= len(measured) // 4, measured
 
 
 def test_the_note_area_ends_on_the_last_baseline_of_a_full_page(books):
@@ -176,8 +173,10 @@ def test_the_note_area_ends_on_the_last_baseline_of_a_full_page(books):
     for name in ("furnished", "headed"):
         pages, notes = baselines(books[name], "body"), baselines(books[name], "note")
         full = max(b for lines in pages.values() for b in lines)
-        for n, baselines in notes.items():
-            off = (full - max(baselines)) % LEADING      # a page run short ends whole lines higher
-            assert min(off, LEADING - off) < 1.0, (name, n, full, max(baselines))
+        for n, found in notes.items():
+            if len(pages.get(n, ())) < 10:
+                continue        # the copyright page and the contents, set in the notes' size
+            off = (full - max(found)) % LEADING      # a page run short ends whole lines higher
+            assert min(off, LEADING - off) < 0.5, (name, n, full, max(notes[n]))
             checked += 1
     assert checked >= 4

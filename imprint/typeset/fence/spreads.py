@@ -32,13 +32,16 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
+import sys
 from collections import defaultdict
 
 from imprint.typeset import fence
 
 TOLERANCE_PX = 1.0 * 4 / 3           # 1 pt: rounding, not a difference a reader sees
 MAX_SHORT_LINES = 3                  # a page runs at most this many lines short to match its facing page
-ATTEMPTS = 4                         # layouts of a spread, at most, past its first
+ATTEMPTS = 4                         # layouts of a spread, at most, past its first (and one back to the best)
+DEBUG = bool(os.environ.get("IMPRINT_SPREADS_DEBUG"))
 COUNTS = {"spreads": 0, "balanced": 0, "uneven": 0, "pages made again": 0, "exempt": 0}
 
 
@@ -195,40 +198,12 @@ def balanced():
         def apart():
             return state.feet[index] - state.feet[verso]
 
-        first = (state.short.get(verso, 0.0), state.short.get(index, 0.0), abs(apart()))
-        best = first
-        tries = 0
-        while abs(apart()) > TOLERANCE_PX and tries < ATTEMPTS:
-            tries += 1
-            short_v, short_r = state.short.get(verso, 0.0), state.short.get(index, 0.0)
-            difference = apart()
-            if difference > 0:              # the recto ends lower: it runs short
-                short_r += difference
-                if short_r > limit:
-                    break
-                state.short[index] = short_r
-                page, resume_at = again(index, context, root_box, html, short_r, state)
-            else:                           # the verso ends lower: it runs short, the recto is made after it
-                short_v -= difference
-                if short_v > limit:
-                    break
-                state.short[verso] = short_v
-                new_verso, _ = again(verso, context, root_box, html, short_v, state)
-                page, resume_at = again(index, context, root_box, html, short_r, state, restore=False)
-                verso_page.__dict__.clear()
-                verso_page.__dict__.update(new_verso.__dict__)
-                state.pages[verso] = verso_page
-            if abs(apart()) < best[2] - 1e-6:
-                best = (state.short.get(verso, 0.0), state.short.get(index, 0.0), abs(apart()))
-        if abs(apart()) <= TOLERANCE_PX:
-            if tries:
-                COUNTS["balanced"] += 1
-            state.uneven.pop(index, None)
-            return page, resume_at
-        # Still uneven: the layout nearest to even (the first one, when none came nearer) stays.
-        COUNTS["uneven"] += 1
-        short_v, short_r, _ = best
-        if (state.short.get(verso, 0.0), state.short.get(index, 0.0)) != (short_v, short_r):
+        if DEBUG:
+            print(f"spread {verso + 1}/{index + 1}: apart {apart() * 0.75:.1f} pt", file=sys.stderr)
+        current = [page, resume_at]
+
+        def lay(short_v: float, short_r: float) -> None:
+            """The spread laid out again with its pages shortened by these (px)."""
             changed_verso = state.short.get(verso, 0.0) != short_v
             state.short[verso], state.short[index] = short_v, short_r
             if changed_verso:
@@ -236,9 +211,49 @@ def balanced():
                 verso_page.__dict__.clear()
                 verso_page.__dict__.update(new_verso.__dict__)
                 state.pages[verso] = verso_page
-            page, resume_at = again(index, context, root_box, html, short_r, state, restore=not changed_verso)
+            current[:] = again(index, context, root_box, html, short_r, state, restore=not changed_verso)
+
+        start = (state.short.get(verso, 0.0), state.short.get(index, 0.0))
+        difference = apart()
+        d = abs(difference)
+        # After the first try (the short page's partner runs short by the difference), fall back
+        # on both running short together by the difference, and by a line more.
+        fallbacks = ([(start[0] + d, start[1] + d), (start[0] + leading, start[1] + d + leading)] if difference > 0
+                     else [(start[0] + d, start[1] + d), (start[0] + d + leading, start[1] + leading)])
+        tried = {start}
+        best = (d, start)
+        tries = 0
+        while abs(apart()) > TOLERANCE_PX and tries < ATTEMPTS:
+            short_v, short_r = state.short.get(verso, 0.0), state.short.get(index, 0.0)
+            difference = apart()
+            # the page that ends lower runs short by the difference (the recto made after a verso made again)
+            step = (short_v, short_r + difference) if difference > 0 else (short_v - difference, short_r)
+            while step in tried or max(step) > limit:
+                if not fallbacks:
+                    step = None
+                    break
+                step = fallbacks.pop(0)
+            if step is None:
+                break
+            tries += 1
+            tried.add(step)
+            lay(*step)
+            if DEBUG:
+                print(f"spread {verso + 1}/{index + 1}: short {step[0] * 0.75:.1f}/{step[1] * 0.75:.1f} pt "
+                      f"-> apart {apart() * 0.75:.1f} pt", file=sys.stderr)
+            if abs(apart()) < best[0] - 1e-6:
+                best = (abs(apart()), step)
+        if abs(apart()) <= TOLERANCE_PX:
+            if tries:
+                COUNTS["balanced"] += 1
+            state.uneven.pop(index, None)
+            return current[0], current[1]
+        # Still uneven: the layout nearest to even (the first one, when none came nearer) stays.
+        COUNTS["uneven"] += 1
+        if (state.short.get(verso, 0.0), state.short.get(index, 0.0)) != best[1]:
+            lay(*best[1])
         state.uneven[index] = abs(apart())
-        return page, resume_at
+        return current[0], current[1]
 
     page_module.remake_page, page_module.page_height = remake_page, page_height
     try:
