@@ -116,6 +116,7 @@ TABLE: dict[str, tuple[str, str]] = {
     "L223": (INFO, "A book stylesheet sets on running text what total-fit line breaking does not measure (letter or word spacing, another size, face, indent or measure): its paragraphs are set line by line."),
     "L224": (WARNING, "A note continues from the chapter before onto a chapter's opening page, under its first lines."),
     "L225": (WARNING, "A page mostly white in the middle of a chapter: its text and notes fill less than a third of the text block."),
+    "L226": (WARNING, "Facing pages end on different baselines (the foot of a page: its last line, body or note), where no chapter ends."),
     # the notes in the editions as written (imprint/checks/note_outputs.py)
     "N201": (ERROR, "PDF: a note is drawn more than once."),
     "N202": (ERROR, "PDF: a note's text on the pages differs from the note (cut, lost or garbled)."),

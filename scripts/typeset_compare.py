@@ -18,8 +18,15 @@ built PDF), language and hyphenation. Both PDFs are then measured by `measure()`
 - a hyphenated line end is a line ending in '-', U+2010 or a soft hyphen with a letter
   before it and a lowercase letter starting the next line; it is *added* when the two
   pieces joined without the hyphen are a word of the manuscript and joined with it are not;
-- a run of three is three consecutive hyphenated lines; a recto's foot is the last body line
-  of an odd page; a spread's baseline difference is that of the last body lines of pages 2k, 2k+1.
+- a run of three is three consecutive hyphenated lines; a recto's foot (for the hyphen) is
+  the last body line of an odd page;
+- a spread is pages 2k, 2k+1; the foot of a page is its text block's last baseline, body or
+  note, as a typesetter measures it: a page with notes ends on the note area's last baseline
+  (`feet()`). "spreads uneven >1pt" counts the spreads whose feet differ by more than 1 pt,
+  leaving out those where a chapter ends ("chapter-end spreads": the verso or recto is the
+  last page before a blank page, the end, or a chapter's opening page); "body-only uneven
+  >1pt" is the older measure, the last 11 pt body lines of every spread compared, notes
+  ignored and chapter ends counted.
 """
 
 from __future__ import annotations
@@ -133,11 +140,57 @@ def measure(pdf_path, source_text: str = "", font: Path = FONT) -> dict:
             last[n] = (ch, y)
     foot = sum(1 for n, (ch, y) in last.items()
                if n % 2 == 1 and "".join(c["text"] for c in ch)[-1:] in HYPHENS)
-    diffs = [abs(last[n][1] - last[n + 1][1]) for n in last if n % 2 == 0 and n + 1 in last]
+    body = {n: _baseline(ch) for n, (ch, y) in last.items()}
+    body_diffs = [abs(body[n] - body[n + 1]) for n in body if n % 2 == 0 and n + 1 in body]
+    spreads = feet(pdf_path)
+    diffs = [d for _, _, d, end in spreads if not end]
     result["pages"] = {"pages with text": len(last), "hyphen at recto foot": foot,
                        "spreads": len(diffs), "spreads uneven >1pt": sum(d > 1 for d in diffs),
-                       "worst spread diff pt": round(max(diffs), 1) if diffs else 0.0}
+                       "worst spread diff pt": round(max(diffs), 1) if diffs else 0.0,
+                       "chapter-end spreads": sum(1 for *_, end in spreads if end),
+                       "body-only uneven >1pt": sum(d > 1 for d in body_diffs)}
     return result
+
+
+def _baseline(chars) -> float:
+    """A line's baseline, points from the page's top (the text matrix of its commonest one)."""
+    # the text matrix is in PDF space (from the page's foot); bottom + y0 is the page's height
+    return Counter(round(c["bottom"] + c["y0"] - c["matrix"][5], 1) for c in chars).most_common(1)[0][0]
+
+
+def feet(pdf_path) -> list[tuple[int, int, float, bool]]:
+    """(verso, recto, pt apart, chapter end) for every spread (pages 2k, 2k+1) with text on both.
+
+    A page's foot is the baseline of its last line of text, body or note (a page with notes
+    ends on the note area's last baseline): any character of 8.5 pt or more below the running
+    head (note calls and the "(continued)" mark are smaller). A spread is a chapter end when
+    its verso or recto is the last page with text before a page without (a blank verso, the
+    end) or before a chapter's opening page (its first line sunk 40 pt or more below the usual first line)."""
+    import pdfplumber
+    tops, bottoms = {}, {}
+    with pdfplumber.open(str(pdf_path)) as pdf:
+        count = len(pdf.pages)
+        for number, page in enumerate(pdf.pages, start=1):
+            ys = [page.height - c["matrix"][5] for c in page.chars
+                  if not c["text"].isspace() and c["size"] >= 8.5]
+            if ys:
+                tops[number], bottoms[number] = ys, max(ys)
+    # the running head is the first row of a page when a second row follows it 20 pt or more below
+    firsts = {}
+    for n, ys in tops.items():
+        rows = sorted(set(round(y) for y in ys))
+        firsts[n] = rows[1] if len(rows) > 1 and rows[1] - rows[0] >= 20 and rows[0] < 60 else rows[0]
+    usual = Counter(firsts.values()).most_common(1)[0][0] if firsts else 0
+
+    def closes(n: int) -> bool:         # the last page before a break: none with text, or an opening, follows
+        return n + 1 > count or n + 1 not in bottoms or firsts[n + 1] > usual + 40
+
+    out = []
+    for n in sorted(bottoms):
+        if n % 2 == 0 and n + 1 in bottoms:
+            end = closes(n) or closes(n + 1)
+            out.append((n, n + 1, abs(bottoms[n] - bottoms[n + 1]), end))
+    return out
 
 
 def text_block(pdf_path) -> tuple[float, float, float, float]:

@@ -1,8 +1,10 @@
-"""Spreads and the baseline grid on a generated book (no corpus text): no word hyphenated
-across the foot of a recto (imprint/typeset/engine.py sets such a paragraph again), and the
+"""Spreads and the baseline grid on generated books (no corpus text): no word hyphenated
+across the foot of a recto (imprint/typeset/engine.py sets such a paragraph again); the
 body's lines on a grid of the line height whatever stands between them (styles/book.css:
 headings, block quotes, lists and section breaks take whole lines; a note call does not make
-its line taller)."""
+its line taller); the note area's last baseline on that grid; and the two pages of every
+spread ending on one baseline, body or note, except where a chapter ends
+(imprint/typeset/fence/spreads.py runs spreads short together; L226 names what is left)."""
 
 from __future__ import annotations
 
@@ -50,15 +52,37 @@ def manuscript(seed: int, furniture: bool) -> str:
     return "\n\n".join(parts) + "\n"
 
 
+def headed(seed: int) -> str:
+    """Short sections (a heading every two to four paragraphs, so headings fall near page feet
+    and are kept with their text) and notes of one to four lines on some pages only (a spread
+    with notes on one side). A note too tall for what is left of its call's page takes the
+    call's line and the rest of the page with it (footnote-policy: line): a page many lines
+    short, which no spread runs short to match (L226); not made here."""
+    rng = random.Random(seed)
+    parts, notes, n = ["# Generated\n"], [], 0
+    for section in range(1, 19):
+        parts.append(f"## Part {section}\n")
+        for _ in range(rng.randint(2, 4)):
+            text = paragraph(rng)
+            if rng.random() < 0.2:
+                n += 1
+                text += f"[^{n}]"
+                words = [rng.choice(SHORT + LONG) for _ in range(rng.randint(12, 40))]
+                notes.append(f"[^{n}]: " + words[0].capitalize() + " " + " ".join(words[1:]) + ".")
+            parts.append(text)
+    return "\n\n".join(parts + notes) + "\n"
+
+
 @pytest.fixture(scope="module")
 def books(tmp_path_factory):
     out = {}
-    for name, furniture in (("plain", False), ("furnished", True)):
+    for name, text in (("plain", manuscript(7, False)), ("furnished", manuscript(7, True)), ("headed", headed(3))):
         root = tmp_path_factory.mktemp(name)
-        book = write_book(root / "book", manuscript(7, furniture), METADATA)
+        book = write_book(root / "book", text, METADATA)
         result = run_cli("--book", book, "--out", root / "out", "--no-cache", "--edition", "pdf")
         assert result.code == 0, result.err
         out[name] = next((root / "out").glob("*.pdf"))
+        out[name + " findings"] = result.err
     return out
 
 
@@ -106,3 +130,53 @@ def test_the_furnished_book_has_what_the_grid_test_needs(books):
         sizes = Counter(round(c["size"]) for page in pdf.pages for c in page.chars)
     assert sizes[10] > 100          # block quotes (10 pt) were set between the body's lines
     assert sizes[9] > 100           # and notes (9 pt), their calls in the body's lines
+
+
+def baselines(pdf, kind):
+    """page -> baselines (from the text matrix) of the body's 11 pt lines or the notes' 9 pt lines."""
+    pages: dict = {}
+    for n, k, chars, y in typeset_compare._lines(pdf):
+        if k == kind:
+            pages.setdefault(n, []).append(typeset_compare._baseline(chars))
+    return pages
+
+
+@pytest.mark.parametrize("name", ["plain", "furnished"])
+def test_every_spread_ends_on_one_baseline(books, name):
+    """Widows and orphans kept (plain); headings, block quotes, lists, section breaks and notes
+    on one page of a spread (furnished): every spread ends on one baseline."""
+    spreads = typeset_compare.feet(books[name])
+    measured = [(v, r, apart) for v, r, apart, end in spreads if not end]
+    assert len(measured) >= 4, spreads
+    uneven = [(v, r, round(apart, 1)) for v, r, apart in measured if apart > 1.0]
+    assert not uneven, uneven
+    assert "L226" not in books[name + " findings"]
+
+
+def test_a_spread_left_uneven_is_named_with_its_page(books):
+    """Headings every few paragraphs, so one often falls near a page's foot and moves over with
+    its text: a page four or more lines short, which no facing page runs short to match (at most
+    MAX_SHORT_LINES), or a spread no shortening evens. Most spreads still end on one baseline,
+    and every one that does not is a finding L226 on its verso."""
+    import re
+
+    measured = [(v, apart) for v, r, apart, end in typeset_compare.feet(books["headed"]) if not end]
+    uneven = {v for v, apart in measured if apart > 1.0}
+    named = {int(n) for n in re.findall(r"\(page (\d+), pdf\): warning: L226", books["headed findings"])}
+    assert len(measured) >= 6
+    assert uneven == named, (uneven, named)
+    assert len(uneven) <= len(measured) // 4, measured
+
+
+def test_the_note_area_ends_on_the_last_baseline_of_a_full_page(books):
+    checked = 0
+    for name in ("furnished", "headed"):
+        pages, notes = baselines(books[name], "body"), baselines(books[name], "note")
+        full = max(b for lines in pages.values() for b in lines)
+        for n, found in notes.items():
+            if len(pages.get(n, ())) < 10:
+                continue        # the copyright page and the contents, set in the notes' size
+            off = (full - max(found)) % LEADING      # a page run short ends whole lines higher
+            assert min(off, LEADING - off) < 0.5, (name, n, full, max(notes[n]))
+            checked += 1
+    assert checked >= 4

@@ -397,8 +397,55 @@ def white_pages(pages: list[PageView]) -> list[Mark]:
     return out
 
 
+def foot(page: PageView) -> float | None:
+    """The baseline of a page's last line of text, body or note (px), None without one; the
+    continued-note mark hanging under a note (a note's ::after) is no line of its text block."""
+    feet = [ln.baseline for ln in page.lines
+            if ln.region in ("text", "footnote") and not ln.front and not ln.tag.endswith("::after")]
+    return max(feet) if feet else None
+
+
+def _opens(page: PageView) -> bool:
+    """Whether a page opens a chapter: a chapter's title, or a heading first and no running head
+    or folio (the design leaves them off an opening page; L217)."""
+    first = next((ln for ln in page.lines if ln.region == "text"), None)
+    return bool(_opening(page) or (first is not None and first.heading and not page.margin_lines))
+
+
+def uneven_spreads(pages: list[PageView]) -> list[Mark]:
+    """L226: a verso and the recto facing it whose text blocks end on different baselines
+    (imprint/typeset/fence/spreads.py runs spreads short together; this names what it could
+    not even). A spread where a chapter ends is left out: the recto opens a chapter, or the page
+    after it is blank, missing, or opens a chapter; so are front matter, parts and plates."""
+    out = []
+    by_number = {p.number: p for p in pages}
+    for verso in pages:
+        recto = by_number.get(verso.number + 1)
+        if verso.side != "left" or recto is None or recto.side != "right":
+            continue
+        if any(p.empty or p.inserted_blank or p.name in ("part", "plate", "front") for p in (verso, recto)):
+            continue
+        after = by_number.get(recto.number + 1)
+        if _opens(recto) or after is None or after.empty or after.inserted_blank or _opens(after):
+            continue
+        low_v, low_r = foot(verso), foot(recto)
+        if low_v is None or low_r is None or abs(low_v - low_r) <= TOLERANCE:
+            continue
+        apart = abs(low_v - low_r) * PT_PER_PX
+        short = verso if low_v < low_r else recto
+        # the page numbers in the message would be a part's own in a book set in parts: the
+        # finding's page (the verso's, rebased when parts are joined) says where
+        out.append(Mark(finding("L226", f"this page and the recto facing it end {apart:.1f} pt apart: the "
+                                        f"{'verso' if short is verso else 'recto'} runs short", verso.number,
+                                "a widow or orphan kept, a heading kept with its text or a note moved whole left "
+                                "the page short and the facing page could not follow: a paragraph on the spread "
+                                "a line longer or shorter evens it"),
+                        Rect(short.text_area.x0, foot(short), short.text_area.x1, short.text_area.y1)))
+    return out
+
+
 CHECKS = (outside, overlaps, notes_clear, widows_orphans, headings, blank_pages, hyphenation, recto_foot, loose_lines,
-          running_heads, continued_on_opening, white_pages)
+          running_heads, continued_on_opening, white_pages, uneven_spreads)
 
 
 # --- Inside the typesetting job ------------------------------------------------------------

@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlsplit
 from imprint.typeset import fence
 from imprint.typeset import linebreak
 from imprint.typeset import weasylog
-from imprint.typeset.fence import pagestyle
+from imprint.typeset.fence import pagestyle, spreads
 from imprint.typeset.fence import textdraw
 from imprint.typeset.fence.pdfwrite import painted_as, patch_pydyf, print_finisher, rgb_to_cmyk  # noqa: F401
 from imprint.typeset.fence import hyphenation  # noqa: F401  (installs the region's dictionaries)
@@ -132,14 +132,14 @@ def render(html: str, base: Path, *, book_root: Path, page_css: str = "", remote
         fonts = FontConfiguration()
         extra = [CSS(string=page_css, font_config=fonts)] if page_css else []
         planned_html, planned = linebreak.plan(html, page_css)
-        with pagestyle.computed_once():
+        with pagestyle.computed_once(), spreads.balanced():
             document = HTML(string=planned_html, base_url=str(base.resolve()) + "/", url_fetcher=fetcher).render(
                 stylesheets=extra, font_config=fonts, optimize_images=False)
         missed = linebreak.verify(document, planned) if planned else []
         if missed:
             # Paragraphs that did not break where planned are set WeasyPrint's way (an info finding).
             planned_html, _ = linebreak.plan(html, page_css, skip=frozenset(missed))
-            with pagestyle.computed_once():
+            with pagestyle.computed_once(), spreads.balanced():
                 document = HTML(string=planned_html, base_url=str(base.resolve()) + "/",
                                 url_fetcher=fetcher).render(stylesheets=extra, font_config=fonts,
                                                             optimize_images=False)
@@ -155,7 +155,7 @@ def render(html: str, base: Path, *, book_root: Path, page_css: str = "", remote
             for key, lines in feet.items():
                 unhyphenated.setdefault(key, set()).update(lines)
             again_html, again = linebreak.plan(html, page_css, skip=frozenset(missed), unhyphenated=unhyphenated)
-            with pagestyle.computed_once():
+            with pagestyle.computed_once(), spreads.balanced():
                 again_doc = HTML(string=again_html, base_url=str(base.resolve()) + "/",
                                  url_fetcher=fetcher).render(stylesheets=extra, font_config=fonts,
                                                              optimize_images=False)

@@ -206,6 +206,7 @@ class Line:
     natural_space: float = 0.0   # the font's own word space for that line, px
     toc_target: str = ""         # contents entries: the id the entry points at
     toc_number: str = ""         # ... and the page number printed after it
+    baseline: float = 0.0        # the line's baseline, px from the page's top
 
 
 @dataclass(frozen=True)
@@ -388,7 +389,8 @@ def _read_line(number, line_box, block, region, front, slot, spaces, table=False
                 block=id(element) if element is not None else id(block), tag=tag,
                 heading=_heading_level(tag, element), front=front, in_table=table, slot=slot or "",
                 auto_hyphen=auto, hard_hyphen=hard, word_space=word_space, natural_space=natural,
-                toc_target=toc[0] if toc[1].strip() or toc[0] else "", toc_number=toc[1].strip())
+                toc_target=toc[0] if toc[1].strip() or toc[0] else "", toc_number=toc[1].strip(),
+                baseline=line_box.position_y + (line_box.baseline or 0.0))
 
 
 def page_plan(document) -> list[dict]:

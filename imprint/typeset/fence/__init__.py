@@ -62,6 +62,10 @@ INTERNALS: tuple[Internal, ...] = (
     _i("weasyprint.layout", "LayoutContext._update_footnote_area LayoutContext.in_column", REQUIRED,
        "notes kept with their calls (notemoves)"),
     _i("weasyprint.pdf.stream", "Stream.set_color", REQUIRED, "CMYK print files (pdfwrite)"),
+    _i("weasyprint.layout.page", "remake_page page_height make_all_pages", REQUIRED,
+       "facing pages ending on one baseline (spreads)"),
+    _i("weasyprint.layout", "LayoutContext.footnotes LayoutContext.reported_footnotes LayoutContext.broken_out_of_flow "
+       "LayoutContext.running_elements LayoutContext.rendered_notes", REQUIRED, "facing pages ending on one baseline (spreads)"),
     _i("weasyprint.pdf.fonts", "Font.to_unicode Font.name", REQUIRED, "whole fonts' ToUnicode maps (pdfwrite)"),
     _i("weasyprint.document", "Page._page_box Document.fonts", REQUIRED, "reading the laid-out pages"),
     _i("weasyprint.formatting_structure.boxes", "Box ParentBox BlockBox BlockContainerBox LineBox TextBox "

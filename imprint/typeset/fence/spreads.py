@@ -1,0 +1,262 @@
+"""Facing pages that end on the same baseline: a text block of whole lines, and spreads run
+short together (a `required` patch of WeasyPrint 70's pagination, undone on leaving).
+
+The foot of a page's text block is its last line, body or note: a page with notes ends on the
+note area's last baseline. Two things make it so:
+
+- **Whole lines.** Each page's content box is cut down to a whole number of the root's line
+  height (the rest of it goes to the bottom margin, for the layout only: the page keeps the
+  design's margins when drawn). The note area stands on that foot, and its bottom padding
+  (styles/book.css `@footnote`) puts its last baseline where a full page's last body line has
+  its baseline.
+- **Spreads run short together.** A page ends short of the foot when WeasyPrint keeps a
+  paragraph's widow or orphan, a heading with its text, a note with its call, or a block
+  that did not fit. As a typesetter does, the facing page is then run short to match: when a
+  recto is laid out, the verso's foot is known; a recto that ends lower is made again with its
+  text block shortened by the difference, and a recto that ends higher has its verso made
+  again shortened to the recto's foot (then the recto again, after it). At most ATTEMPTS tries
+  per spread and MAX_SHORT of shortening per page; what is still uneven keeps the layout
+  nearest to even, and the check L226 (imprint/checks/pages.py) names the pages. A spread
+  where a chapter (or the text) ends is left alone: the verso that closes a chapter before a
+  forced break, the recto that closes one (the next page starts after a forced break, or
+  there is none).
+
+A page is made again from the state WeasyPrint had before it (the notes waiting, the notes
+carried over, the broken out-of-flow boxes, the running elements, the page maker's entries
+from that page on), which is taken before every page is made. A verso made again replaces the
+verso already handed on, in place (the same page object), so WeasyPrint's page list holds it.
+`weasyprint.layout.page.remake_page` and `page_height` are the internals (fence.INTERNALS).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import sys
+from collections import defaultdict
+
+from imprint.typeset import fence
+
+TOLERANCE_PX = 1.0 * 4 / 3           # 1 pt: rounding, not a difference a reader sees
+MAX_SHORT_LINES = 3                  # a page runs at most this many lines short to match its facing page
+ATTEMPTS = 4                         # layouts of a spread, at most, past its first (and one back to the best)
+DEBUG = bool(os.environ.get("IMPRINT_SPREADS_DEBUG"))
+COUNTS = {"spreads": 0, "balanced": 0, "uneven": 0, "pages made again": 0, "exempt": 0}
+
+
+def line_height(style) -> float | None:
+    value = style["line_height"]
+    if getattr(value, "unit", None) == "px":
+        return float(value.value)
+    return None
+
+
+def foot(page) -> float | None:
+    """The last baseline of a laid-out page's text block (main text or notes), px from the
+    page's top; None when it has no line of visible text."""
+    boxes = fence.boxes()
+    lowest = None
+
+    def inked(box) -> bool:
+        if isinstance(box, boxes.TextBox):
+            return bool(box.text.strip()) and box.style["visibility"] == "visible"
+        if isinstance(box, boxes.AtomicInlineLevelBox):
+            return box.style["visibility"] == "visible"
+        return any(inked(child) for child in getattr(box, "children", ()))
+
+    def walk(box):
+        nonlocal lowest
+        if isinstance(box, boxes.LineBox):
+            if inked(box):
+                y = box.position_y + box.baseline
+                lowest = y if lowest is None else max(lowest, y)
+            return
+        if getattr(box, "style", None) is not None and box.style["position"] in ("absolute", "fixed") \
+                and not isinstance(box, (boxes.PageBox, boxes.FootnoteAreaBox)):
+            return
+        for child in getattr(box, "children", ()):
+            walk(child)
+
+    for child in page.children[:2]:          # the root box and the footnote area (not the @note-area)
+        walk(child)
+    return lowest
+
+
+class _State:
+    """The balancing's own record, kept on the LayoutContext."""
+
+    def __init__(self):
+        self.short: dict[int, float] = {}       # page index -> px its text block is shortened by
+        self.before: dict[int, dict] = {}       # page index -> the context's state before it was made
+        self.pages: dict[int, object] = {}      # page index -> the page last made
+        self.feet: dict[int, float | None] = {}
+        self.uneven: dict[int, float] = {}      # recto index -> px its spread is left apart
+        self.last = -1                          # the index of the page made last
+
+
+def _copy_state(context, index: int) -> dict:
+    maker = context.page_maker
+    return {
+        "footnotes": list(context.footnotes),
+        "reported": list(context.reported_footnotes),
+        "broken": dict(context.broken_out_of_flow),
+        "running": {name: {n: list(v) for n, v in pages.items()} for name, pages in context.running_elements.items()},
+        "rendered": list(context.rendered_notes or ()),
+        "maker": list(maker[index:]),
+        "remake": [{k: (list(v) if isinstance(v, list) else v) for k, v in item[-1].items()} for item in maker[index:]],
+    }
+
+
+def _restore(context, index: int, state: dict) -> None:
+    context.footnotes = list(state["footnotes"])
+    context.reported_footnotes = list(state["reported"])
+    context.broken_out_of_flow = dict(state["broken"])
+    running = defaultdict(lambda: defaultdict(list))
+    for name, pages in state["running"].items():
+        for n, v in pages.items():
+            running[name][n] = list(v)
+    context.running_elements = running
+    context.rendered_notes = list(state["rendered"])
+    maker = context.page_maker
+    del maker[index:]
+    maker.extend(state["maker"])
+    for item, remake in zip(state["maker"], state["remake"]):
+        item[-1].clear()
+        item[-1].update({k: (list(v) if isinstance(v, list) else v) for k, v in remake.items()})
+
+
+def _forced(next_page) -> bool:
+    return bool(next_page) and next_page.get("break", "any") != "any"
+
+
+@contextlib.contextmanager
+def balanced():
+    """While laying out: text blocks of whole lines, and spreads run short together."""
+    fence.ready()
+    from weasyprint.layout import page as page_module
+
+    original_remake, original_height = page_module.remake_page, page_module.page_height
+    pending = [0.0]              # px the page being made is shortened by
+
+    def page_height(box, context, containing_block_height):
+        original_height(box, context, containing_block_height)
+        leading = line_height(box.style)
+        if leading and box.height > leading:
+            whole = math.floor(box.height / leading + 1e-6) * leading
+            cut = box.height - whole + min(pending[0], box.height - leading)
+            box.imprint_cut = cut
+            box.height -= cut
+            box.margin_bottom += cut
+
+    def make(index, context, root_box, html, short: float, state: _State):
+        state.before[index] = _copy_state(context, index)
+        state.before.pop(index - 2, None)
+        pending[0] = short
+        try:
+            page, resume_at = original_remake(index, context, root_box, html)
+        finally:
+            pending[0] = 0.0
+        cut = getattr(page, "imprint_cut", 0.0)
+        if cut:                      # the design's margins, for drawing and for the checks
+            page.height += cut
+            page.margin_bottom -= cut
+        state.pages[index], state.feet[index] = page, foot(page)
+        state.last = index
+        return page, resume_at
+
+    def again(index, context, root_box, html, short: float, state: _State, restore: bool = True):
+        """Make page `index` again, from the state before it was made (`restore`), or from the
+        state the page before it, just made again, left."""
+        if restore:
+            _restore(context, index, state.before[index])
+        remake_state = context.page_maker[index][-1]
+        remake_state.update(content_changed=False, pages_wanted=False, anchors=[], content_lookups=[])
+        COUNTS["pages made again"] += 1
+        return make(index, context, root_box, html, short, state)
+
+    def remake_page(index, context, root_box, html):
+        state = context.__dict__.setdefault("imprint_spreads", _State())
+        previous = state.last
+        page, resume_at = make(index, context, root_box, html, state.short.get(index, 0.0), state)
+        verso = index - 1
+        leading = line_height(page.style) or 0.0
+        if (page.page_type.side != "right" or page.page_type.blank or verso < 0 or previous != verso
+                or verso not in state.before or not leading):
+            return page, resume_at
+        verso_page = state.pages[verso]
+        maker = context.page_maker
+        if (verso_page.page_type.blank or state.feet[verso] is None or state.feet[index] is None
+                or _forced(maker[index][1]) or resume_at is None
+                or (index + 1 < len(maker) and _forced(maker[index + 1][1]))):
+            if not verso_page.page_type.blank and state.feet[verso] is not None:
+                COUNTS["exempt"] += 1
+            return page, resume_at
+        COUNTS["spreads"] += 1
+        limit = MAX_SHORT_LINES * leading + TOLERANCE_PX
+
+        def apart():
+            return state.feet[index] - state.feet[verso]
+
+        if DEBUG:
+            print(f"spread {verso + 1}/{index + 1}: apart {apart() * 0.75:.1f} pt", file=sys.stderr)
+        current = [page, resume_at]
+
+        def lay(short_v: float, short_r: float) -> None:
+            """The spread laid out again with its pages shortened by these (px)."""
+            changed_verso = state.short.get(verso, 0.0) != short_v
+            state.short[verso], state.short[index] = short_v, short_r
+            if changed_verso:
+                new_verso, _ = again(verso, context, root_box, html, short_v, state)
+                verso_page.__dict__.clear()
+                verso_page.__dict__.update(new_verso.__dict__)
+                state.pages[verso] = verso_page
+            current[:] = again(index, context, root_box, html, short_r, state, restore=not changed_verso)
+
+        start = (state.short.get(verso, 0.0), state.short.get(index, 0.0))
+        difference = apart()
+        d = abs(difference)
+        # After the first try (the short page's partner runs short by the difference), fall back
+        # on both running short together by the difference, and by a line more.
+        fallbacks = ([(start[0] + d, start[1] + d), (start[0] + leading, start[1] + d + leading)] if difference > 0
+                     else [(start[0] + d, start[1] + d), (start[0] + d + leading, start[1] + leading)])
+        tried = {start}
+        best = (d, start)
+        tries = 0
+        while abs(apart()) > TOLERANCE_PX and tries < ATTEMPTS:
+            short_v, short_r = state.short.get(verso, 0.0), state.short.get(index, 0.0)
+            difference = apart()
+            # the page that ends lower runs short by the difference (the recto made after a verso made again)
+            step = (short_v, short_r + difference) if difference > 0 else (short_v - difference, short_r)
+            while step in tried or max(step) > limit:
+                if not fallbacks:
+                    step = None
+                    break
+                step = fallbacks.pop(0)
+            if step is None:
+                break
+            tries += 1
+            tried.add(step)
+            lay(*step)
+            if DEBUG:
+                print(f"spread {verso + 1}/{index + 1}: short {step[0] * 0.75:.1f}/{step[1] * 0.75:.1f} pt "
+                      f"-> apart {apart() * 0.75:.1f} pt", file=sys.stderr)
+            if abs(apart()) < best[0] - 1e-6:
+                best = (abs(apart()), step)
+        if abs(apart()) <= TOLERANCE_PX:
+            if tries:
+                COUNTS["balanced"] += 1
+            state.uneven.pop(index, None)
+            return current[0], current[1]
+        # Still uneven: the layout nearest to even (the first one, when none came nearer) stays.
+        COUNTS["uneven"] += 1
+        if (state.short.get(verso, 0.0), state.short.get(index, 0.0)) != best[1]:
+            lay(*best[1])
+        state.uneven[index] = abs(apart())
+        return current[0], current[1]
+
+    page_module.remake_page, page_module.page_height = remake_page, page_height
+    try:
+        yield
+    finally:
+        page_module.remake_page, page_module.page_height = original_remake, original_height
