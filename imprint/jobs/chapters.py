@@ -419,11 +419,24 @@ def run(job: Job, say=lambda message: None, limits=None, placed=None) -> Layout:
         job = dataclasses.replace(job, page_css=last)
     parts = split(job)
     if parts is None:
-        layout = run_cached([job], say, limits)[0]
+        layout = _run_whole(job, say, limits)
     else:
         layout = _run_bands(job, parts, say, limits, placed)
     store.store("band", band_key, layout.page_css or job.page_css)
     return layout
+
+
+def _run_whole(job: Job, say, limits=None) -> Layout:
+    """The book set in one piece: one process holds every page, so the default memory limit
+    (auto) is sized from the book (processes.Budget.room_for)."""
+    from imprint import processes
+
+    left = processes.budget()
+    raised = left.room_for(processes.one_process_mb(len(job.html))) if left is not None else None
+    if raised:
+        say(f"set in one piece, the book needs more memory: the limit is {raised} MB for this build "
+            f"(--memory-limit sets it)")
+    return run_cached([job], say, limits)[0]
 
 
 def _run_bands(job: Job, parts: Split, say, limits=None, placed=None) -> Layout:
@@ -432,7 +445,7 @@ def _run_bands(job: Job, parts: Split, say, limits=None, placed=None) -> Layout:
         layout = _run_split(dataclasses.replace(job, page_css=css), parts, say, limits, placed)
         if layout is None:
             say("the parts did not join up; typesetting the book in one piece")
-            return run_cached([job], say, limits)[0]
+            return _run_whole(job, say, limits)
         tried.append(css)
         wanted = _css_for(job, layout.pages + layout.padding)
         order = [band[2] for band in job.gutter]
