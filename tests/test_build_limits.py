@@ -217,3 +217,17 @@ def test_a_book_set_in_one_piece_says_its_limit_was_raised(tmp_path, monkeypatch
     result = run_cli("--book", book, "--out", tmp_path / "out2", "--edition", "pdf", "--no-cache", "-v",
                      "--memory-limit", "3000")
     assert result.code == 0 and "needs more memory" not in result.err, result.err
+
+
+def test_a_failed_build_reports_its_peak_memory_too(tmp_path, monkeypatch):
+    """-v prints the whole tree's peak memory when the build's findings fail it, not only on success."""
+    from imprint import pipeline
+
+    fails = pipeline.fails
+    monkeypatch.setattr(pipeline, "fails", lambda found, strict=False: fails(found, strict)
+                        or any(f.code == "L220" for f in found))           # the page count: only after layout
+    book = write_book(tmp_path / "book", "# One\n\nText.[^1]\n\n[^1]: A note.\n")
+    result = run_cli("--book", book, "--out", tmp_path / "out", "--edition", "pdf", "--no-cache", "-v")
+    assert result.code != 0 and "nothing was written" in result.err, result.err
+    found = re.search(r"peak memory (\d+) MB \(all processes together; the largest alone (\d+) MB\)", result.err)
+    assert found and int(found.group(1)) >= int(found.group(2)) > 0, result.err
