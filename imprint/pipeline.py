@@ -349,13 +349,17 @@ def _build(book_path: Path, out: Path, *, settings: Settings, progress, memory: 
     # Only the editions asked for decide: a finding about one not being built (the print
     # edition's page limit, when only the PDF and the EPUB are asked for) fails nothing.
     built = {r.edition for r in results}
+    def say_memory(peaks):
+        if peaks:
+            say(f"peak memory {peaks['tree_peak_mb']:.0f} MB (all processes together; "
+                f"the largest alone {peaks['largest_process_mb']:.0f} MB)")
+
     if fails([f for f in all_findings if f.edition is None or f.edition in built], strict):
+        say_memory(memory.as_json())        # what it took so far: a failed build's too
         raise BuildFailed(f"the build found problems: {summary(all_findings)}", findings=all_findings)
     memory.stop()
     result = BuildResult(book, Path(out), results, all_findings, preflight=checked, memory=memory.as_json())
-    if result.memory:
-        say(f"peak memory {result.memory['tree_peak_mb']:.0f} MB (all processes together; "
-            f"the largest alone {result.memory['largest_process_mb']:.0f} MB)")
+    say_memory(result.memory)
     result.written = write_outputs(result)
     return result
 

@@ -40,6 +40,27 @@ def default_memory_mb(workers: int | None = None) -> int:
 
 
 DEFAULT_MEMORY_MB = AUTO
+# A book set in one piece (its stylesheets use what a part cannot know, IMPRINT_PARTS=never, or
+# parts that did not join) is one typesetting process holding every page: its memory grows with
+# the book, not with the workers. Measured on the big book of tests/test_big_book.py set whole
+# (2.8 million characters of HTML, 1,000 pages with 1,500 notes): over 2,317 MB in one process
+# (it was stopped there by the limit of 2,560 MB), and on its first 8 chapters (566,000
+# characters, 207 pages); see README ("Limits").
+ONE_PIECE_BASE_MB = 300         # a typesetting process before its pages: WeasyPrint, fonts, the document
+ONE_PIECE_MB_PER_MCHAR = 800    # and for each million characters of HTML it lays out
+
+
+def one_process_mb(html_chars: int) -> int:
+    """What one typesetting process laying out `html_chars` characters of HTML holds at most (an estimate)."""
+    return int(ONE_PIECE_BASE_MB + ONE_PIECE_MB_PER_MCHAR * html_chars / 1_000_000)
+
+
+def machine_memory_mb() -> int | None:
+    import os
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
+    except (ValueError, OSError, AttributeError):
+        return None
 
 @dataclass(frozen=True)
 class Limits:
@@ -73,6 +94,7 @@ class Budget:
 
     def __init__(self, limits: Limits, started: float | None = None, where=None, workers: int | None = None):
         self.limits = limits.resolved(workers)
+        self.auto = limits.memory_mb == AUTO        # the default: it may grow with the book (room_for)
         self.started = time.monotonic() if started is None else started
         self.deadline = self.started + limits.seconds if limits.seconds else None
         self.where = where
@@ -93,11 +115,31 @@ class Budget:
                           hint=LIMIT_HINT.format(option="--time-limit SECONDS") + ", or build a shorter text")
 
     def memory_error(self, used_mb: float, largest_mb: float) -> LimitError:
+        # What it had reached when stopped, not what it would have needed: half as much again, in 512s.
+        suggest = -(-int(used_mb * 1.5) // 512) * 512
         return LimitError(f"the build's processes together used {used_mb:.0f} MB (the largest alone "
                           f"{largest_mb:.0f} MB), over the memory limit of {self.limits.memory_mb} MB for the whole build",
                           where=Location(self.where),
                           hint=LIMIT_HINT.format(option="--memory-limit MB") + " or with fewer typesetting "
-                               "processes (IMPRINT_WORKERS=1)")
+                               f"processes (IMPRINT_WORKERS=1); stopped at {used_mb:.0f} MB, it may need more: "
+                               f"try --memory-limit {suggest}")
+
+    def room_for(self, process_mb: int) -> int | None:
+        """With the default memory limit (auto), make room for one process that must hold
+        `process_mb` alone (a book set in one piece): the limit becomes at least the base (the
+        build's own process, pandoc, the EPUB) plus that, at most 80 % of the machine's memory.
+        Returns the new limit when it was raised; a limit the user set is never changed."""
+        import dataclasses
+        if not self.auto or not self.limits.memory_mb:
+            return None
+        want = BASE_MEMORY_MB + process_mb
+        machine = machine_memory_mb()
+        if machine:
+            want = min(want, machine * 8 // 10)
+        if want <= self.limits.memory_mb:
+            return None
+        self.limits = dataclasses.replace(self.limits, memory_mb=want)
+        return want
 
     def stop(self, error: LimitError) -> LimitError:
         """Record what stopped the build (the first reason wins) and return it."""

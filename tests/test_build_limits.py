@@ -179,3 +179,55 @@ def test_an_svg_use_bomb_is_refused_naming_the_image(tmp_path):
     assert re.search(r"R005.*image 'fan\.svg' draws more than 100,000 elements once its <use> copies are counted",
                      result.stderr), result.stderr
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_the_default_memory_limit_makes_room_for_a_book_set_in_one_piece():
+    """A book set in one piece is one process holding every page: the default limit (auto,
+    sized for the workers) grows to hold it, up to 80 % of the machine; a limit the user set
+    never moves, nor does the default for a book the workers' share already holds."""
+    from imprint import processes
+
+    auto = Budget(Limits(), workers=2)
+    assert auto.limits.memory_mb == processes.default_memory_mb(2)
+    assert auto.room_for(processes.one_process_mb(200_000)) is None          # a small book: as it was
+    need = processes.one_process_mb(2_800_000)                                # the big book's HTML
+    assert need > processes.WORKER_MEMORY_MB * 2
+    raised = auto.room_for(need)
+    machine = processes.machine_memory_mb()
+    assert raised == auto.limits.memory_mb == min(processes.BASE_MEMORY_MB + need, machine * 8 // 10)
+    assert "--memory-limit" in auto.memory_error(raised + 1, raised).hint
+    for fixed in (Limits(memory_mb=2000), Limits(memory_mb=None)):
+        budget = Budget(fixed, workers=2)
+        assert budget.room_for(need) is None and budget.limits.memory_mb == fixed.memory_mb
+
+
+def test_a_book_set_in_one_piece_says_its_limit_was_raised(tmp_path, monkeypatch):
+    """The build says so, with the limit it sets, and keeps to it (the watchdog reads the budget)."""
+    from imprint import processes
+
+    monkeypatch.setenv("IMPRINT_PARTS", "never")
+    monkeypatch.setattr(processes, "ONE_PIECE_MB_PER_MCHAR", 400_000)          # as if the book were huge
+    monkeypatch.setattr(processes, "machine_memory_mb", lambda: 100_000)
+    book = write_book(tmp_path / "book", "# One\n\nText.[^1]\n\n[^1]: A note.\n")
+    result = run_cli("--book", book, "--out", tmp_path / "out", "--edition", "pdf", "--no-cache", "-v")
+    assert result.code == 0, result.err
+    found = re.search(r"set in one piece, the book needs more memory: the limit is (\d+) MB for this build "
+                      r"\(--memory-limit sets it\)", result.err)
+    assert found and int(found.group(1)) > processes.default_memory_mb(), result.err
+    result = run_cli("--book", book, "--out", tmp_path / "out2", "--edition", "pdf", "--no-cache", "-v",
+                     "--memory-limit", "3000")
+    assert result.code == 0 and "needs more memory" not in result.err, result.err
+
+
+def test_a_failed_build_reports_its_peak_memory_too(tmp_path, monkeypatch):
+    """-v prints the whole tree's peak memory when the build's findings fail it, not only on success."""
+    from imprint import pipeline
+
+    fails = pipeline.fails
+    monkeypatch.setattr(pipeline, "fails", lambda found, strict=False: fails(found, strict)
+                        or any(f.code == "L220" for f in found))           # the page count: only after layout
+    book = write_book(tmp_path / "book", "# One\n\nText.[^1]\n\n[^1]: A note.\n")
+    result = run_cli("--book", book, "--out", tmp_path / "out", "--edition", "pdf", "--no-cache", "-v")
+    assert result.code != 0 and "nothing was written" in result.err, result.err
+    found = re.search(r"peak memory (\d+) MB \(all processes together; the largest alone (\d+) MB\)", result.err)
+    assert found and int(found.group(1)) >= int(found.group(2)) > 0, result.err

@@ -419,11 +419,24 @@ def run(job: Job, say=lambda message: None, limits=None, placed=None) -> Layout:
         job = dataclasses.replace(job, page_css=last)
     parts = split(job)
     if parts is None:
-        layout = run_cached([job], say, limits)[0]
+        layout = _run_whole(job, say, limits)
     else:
         layout = _run_bands(job, parts, say, limits, placed)
     store.store("band", band_key, layout.page_css or job.page_css)
     return layout
+
+
+def _run_whole(job: Job, say, limits=None) -> Layout:
+    """The book set in one piece: one process holds every page, so the default memory limit
+    (auto) is sized from the book (processes.Budget.room_for)."""
+    from imprint import processes
+
+    left = processes.budget()
+    raised = left.room_for(processes.one_process_mb(len(job.html))) if left is not None else None
+    if raised:
+        say(f"set in one piece, the book needs more memory: the limit is {raised} MB for this build "
+            f"(--memory-limit sets it)")
+    return run_cached([job], say, limits)[0]
 
 
 def _run_bands(job: Job, parts: Split, say, limits=None, placed=None) -> Layout:
@@ -432,7 +445,7 @@ def _run_bands(job: Job, parts: Split, say, limits=None, placed=None) -> Layout:
         layout = _run_split(dataclasses.replace(job, page_css=css), parts, say, limits, placed)
         if layout is None:
             say("the parts did not join up; typesetting the book in one piece")
-            return run_cached([job], say, limits)[0]
+            return _run_whole(job, say, limits)
         tried.append(css)
         wanted = _css_for(job, layout.pages + layout.padding)
         order = [band[2] for band in job.gutter]
@@ -508,6 +521,7 @@ def _run_split(job, parts: Split, say, limits=None, placed=None) -> Layout | Non
         if front.pages == placement.counts[0]:
             break
     else:
+        say(f"the front matter's page count did not settle ({placement.counts[0]}, then {front.pages} pages)")
         return None
     store.store("front-numbers", hint_key, pages)
     segments = _place(front, texts, placement)
@@ -515,13 +529,24 @@ def _run_split(job, parts: Split, say, limits=None, placed=None) -> Layout | Non
     extracts = {name: merge(segments, placement) for name, merge in MERGES.items()
                 if all(name in seg.layout.extracts for seg in segments)}
     plan = extracts["page_plan"]
-    stamped = set(range(placement.starts[1], placement.total)) - set(placement.blanks)
+    # A part's own blank pages are WeasyPrint's `:blank` pages, as in the book set in one piece:
+    # the pages a part ends with for the rest of its notes (a note called near the chapter's end
+    # runs on past its last line: set whole, onto the blank verso before the next chapter's
+    # recto), or a blank verso before a recto inside a part. The overlay, all of whose pages are
+    # pages of their section, cannot make those blank, so they are not stamped (a `:blank` page
+    # has no running head or folio; _overlay_mismatch makes sure the book's `:blank` pages draw
+    # nothing in the margins, else the book is set in one piece).
+    own_blanks = {i for i in range(placement.starts[1], placement.total) if plan[i]["blank"]} - set(placement.blanks)
+    stamped = set(range(placement.starts[1], placement.total)) - set(placement.blanks) - own_blanks
     overlay_plan: list = []
     for layout, start in zip(overlays, overlay_starts):
         overlay_plan += plan[len(overlay_plan):start]    # a blank verso before the next piece's recto
         overlay_plan += layout.extracts.get("page_plan") or []
-    if overlays and not _overlay_matches(overlay_plan, plan, stamped):
-        return None
+    if overlays:
+        wrong = _overlay_mismatch(overlay_plan, plan, stamped, own_blanks)
+        if wrong:
+            say(f"the running heads and folios do not fit the parts' pages: {wrong}")
+            return None
     padding = 0
     if job.page_rules is not None and any(e.pads for e in job.editions):
         last_drawn = plan[-1]["drawn"] or overlay_plan[-1]["drawn"]
@@ -637,18 +662,29 @@ def overlay_html(parts: Split, plan: list, placement: Placement, texts=None) -> 
     return f"<!DOCTYPE html>\n{html_attrs}{head}{body_attrs}{front}{main_attrs}{''.join(sections)}</main></body></html>\n"
 
 
-def _overlay_matches(overlay_plan, plan, stamped) -> bool:
-    """The overlay's pages must have the names, sides and blankness of the book's pages."""
+def _overlay_mismatch(overlay_plan, plan, stamped, own_blanks=frozenset()) -> str:
+    """What is wrong with the overlay's pages ("" when nothing): they must have the names, sides
+    and blankness of the book's pages. A part's own blank page (`own_blanks`, not stamped) needs
+    only the side; the overlay's own blank pages (the blank versos before a chapter's recto) must
+    then draw nothing, as that part's page is given nothing."""
     if overlay_plan is None or len(overlay_plan) != len(plan):
-        return False
-    first = min(stamped, default=len(plan))
+        return f"{len(overlay_plan or ())} pages of running heads for {len(plan)} pages"
+    first = min(stamped | own_blanks, default=len(plan))
     for i in range(first, len(plan)):
         a, b = overlay_plan[i], plan[i]
-        if (a["side"], a["blank"]) != (b["side"], b["blank"]):
-            return False
+        if a["side"] != b["side"]:
+            return f"page {i + 1} is a {b['side']}-hand page, its running head's a {a['side']}-hand one"
+        if i in own_blanks:
+            continue
+        if a["blank"] != b["blank"]:
+            return f"page {i + 1} is {'' if b['blank'] else 'not '}blank, its running head's page is{'' if a['blank'] else ' not'}"
         if i in stamped and (a["name"], a["area"]) != (b["name"], b["area"]):
-            return False            # the page area a part was set in is the book's for that page
-    return True
+            # the page area a part was set in is the book's for that page
+            return f"page {i + 1} is a page '{b['name']}' {b['area']}, its running head's '{a['name']}' {a['area']}"
+        if own_blanks and a["blank"] and a["drawn"]:
+            return (f"the blank page {i + 1} has something in its margins (`@page :blank`), which a part's "
+                    f"own blank pages would not get")
+    return ""
 
 
 def _outline(plan: list) -> list:
