@@ -180,3 +180,15 @@ def test_the_note_area_ends_on_the_last_baseline_of_a_full_page(books):
             assert min(off, LEADING - off) < 0.5, (name, n, full, max(notes[n]))
             checked += 1
     assert checked >= 4
+
+
+def test_block_quotes_are_broken_whole_like_the_running_text(books):
+    """The furnished book's block quotes (10 pt, a narrower measure, full of long words) are
+    planned with the running text: without it they were set line by line and ran three
+    hyphenated lines in a row four times (L212)."""
+    assert "L212" not in books["furnished findings"], books["furnished findings"]
+    assert "L221" not in books["furnished findings"]
+    lines = ["".join(c["text"] for c in chars) for n, kind, chars, y in typeset_compare._lines(books["furnished"])
+             if kind == "body"]     # the running text's lines, quotes among them (notes are another run)
+    ends = [text[-1:] in typeset_compare.HYPHENS for text in lines]
+    assert not any(all(ends[i:i + 3]) for i in range(len(ends) - 2))

@@ -42,6 +42,8 @@ PT = 1.0
 BODY_SIZE, NOTE_SIZE, CALL_SIZE = 11.0, 9.0, 7.5
 INDENT = 1.2                # em (styles/book.css p text-indent)
 NOTE_INDENT = 1.0           # em (styles/book.css .footnote .fn-p + .fn-p)
+QUOTE_SIZE = 10.0           # pt (styles/book.css blockquote font-size)
+QUOTE_INSET = 2 * 1.5       # em of QUOTE_SIZE (styles/book.css blockquote margin: 1.5em either side)
 NUMBER_PAD = 0.4            # em (styles/book.css .footnote .note-number padding-right)
 LIST_INSET = 1.5            # em (styles/book.css ul, ol padding-left): a list item's measure is narrower
 # pt a planned line keeps free: Pango shapes with the same HarfBuzz and the same files, so the
@@ -543,7 +545,16 @@ def _paragraphs(root, body: float = BODY_SIZE):
             continue
         ancestors = list(par.iterancestors())
         anc = {a.tag for a in ancestors} | {c for a in ancestors for c in (a.get("class") or "").split()}
-        if "main" not in anc or anc & {"blockquote", "figure", "table", "td", "th", "plate", "nav", "footnote"}:
+        if "main" not in anc or anc & {"figure", "table", "td", "th", "plate", "nav", "footnote"}:
+            continue
+        quotes = sum(a.tag == "blockquote" for a in ancestors)
+        if quotes:
+            # A block quote's paragraphs (one level, not in a list): smaller type, a narrower measure.
+            if quotes > 1 or par.tag != "p" or any(a.tag in ("ul", "ol", "li") for a in ancestors) \
+                    or par.getparent().tag != "blockquote" or par.getparent().get("class"):
+                continue
+            prev = par.getprevious()
+            yield par, QUOTE_SIZE, prev is not None and prev.tag == "p", QUOTE_INSET * QUOTE_SIZE
             continue
         lists = sum(a.tag in ("ul", "ol") for a in ancestors) + (par.tag == "li")
         if par.tag == "li" and (len(par) and any(isinstance(c.tag, str) and c.tag in ("p", "ul", "ol", "div")
