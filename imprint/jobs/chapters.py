@@ -611,7 +611,10 @@ def overlay_html(parts: Split, plan: list, placement: Placement, texts=None) -> 
         own = {name for name, _ in entry["strings"]}
         strings = "".join(f'<div class="imprint-overlay-string" style="{escape(f"string-set: {name} {css_string(text)}")}">'
                           "</div>" for name, text in [*((n, t) for n, t in carried if n not in own), *entry["strings"]])
-        return f'<div class="imprint-overlay-page">{strings}</div>'
+        # A page WeasyPrint made after a part's text for the notes still pending: the
+        # chapter's run-out page, with its running head and folio (as in a book set in one piece).
+        named = f' style="page: {RUNOUT_PAGE}"' if _notes_only(entry) or entry["name"] == RUNOUT_PAGE else ""
+        return f'<div class="imprint-overlay-page"{named}>{strings}</div>'
 
     texts = range(len(parts.section_tags)) if texts is None else texts
     html_attrs, body_attrs, main_attrs = parts.skeleton
@@ -644,11 +647,25 @@ def _overlay_matches(overlay_plan, plan, stamped) -> bool:
     first = min(stamped, default=len(plan))
     for i in range(first, len(plan)):
         a, b = overlay_plan[i], plan[i]
+        if i in stamped and _notes_only(b):
+            # a part's page of pending notes: the overlay's run-out page, in the same area
+            if (a["side"], a["blank"], a["name"], a["area"]) != (b["side"], False, RUNOUT_PAGE, b["area"]):
+                return False
+            continue
         if (a["side"], a["blank"]) != (b["side"], b["blank"]):
             return False
         if i in stamped and (a["name"], a["area"]) != (b["name"], b["area"]):
             return False            # the page area a part was set in is the book's for that page
     return True
+
+
+RUNOUT_PAGE = "runout"          # styles/book.css `@page runout` (imprint/typeset/runout.py)
+
+
+def _notes_only(entry) -> bool:
+    """A page WeasyPrint made after the end of a part's text for the notes still pending
+    (weasyprint.layout.page.make_all_pages): of a blank page's type, yet drawn on."""
+    return entry["blank"] and entry["drawn"]
 
 
 def _outline(plan: list) -> list:

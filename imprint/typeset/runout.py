@@ -52,14 +52,19 @@ def run_out(document, html: str) -> str | None:
     chapter's opening page, or None when there is none to add."""
     called: dict[int, int] = {}
     targets = []
-    for p in note_pages(document):
+    pages = note_pages(document)
+    for p in pages:
         if any(n.number in called and n.number not in p.calls for n in p.notes):
             ident = _opening(document, p.page)
             if ident is not None:
                 targets.append(ident)
         for n in p.calls:
             called.setdefault(n, p.page)
-    if not targets:
+    # The text ends with a note still running (a chapter set as a part of the book, see
+    # imprint/jobs/chapters.py): WeasyPrint's pages after the text, of a blank page's type,
+    # give the notes only the footnote area's usual room; a run-out page gives them the page.
+    at_end = bool(pages and pages[-1].notes and _after_text(document))
+    if not targets and not at_end:
         return None
     doc = lhtml.document_fromstring(html)
     changed = False
@@ -74,7 +79,34 @@ def run_out(document, html: str) -> str | None:
             continue                      # MAX_RUNOUT pages could not hold it: L224 says so
         found[0].addprevious(etree.Element("div", {"class": RUNOUT, "aria-hidden": "true"}))
         changed = True
+    if at_end:
+        last = _last_section(doc)
+        if last is not None:
+            runs = 0
+            for el in reversed(list(last)):
+                if not isinstance(el.tag, str) or RUNOUT not in (el.get("class") or "").split():
+                    break
+                runs += 1
+            if runs < MAX_RUNOUT:
+                last.append(etree.Element("div", {"class": RUNOUT, "aria-hidden": "true"}))
+                changed = True
     return lhtml.tostring(doc, doctype="<!DOCTYPE html>", encoding="unicode") if changed else None
+
+
+def _after_text(document) -> bool:
+    """The document's last page is one WeasyPrint made after the end of the text for the
+    notes still pending: of a blank page's type, with notes drawn on it."""
+    box = fence.page_box(document.pages[-1])
+    return bool(box.page_type.blank)
+
+
+def _last_section(doc):
+    """The level-1 section the text of `doc` ends with (the last in its main), or None."""
+    main = doc.find(".//main")
+    if main is None:
+        return None
+    sections = [el for el in main if isinstance(el.tag, str) and el.tag == "section"]
+    return sections[-1] if sections and sections[-1] is main[-1] else None
 
 
 def _opening(document, page: int) -> str | None:
