@@ -9,7 +9,10 @@ there, under a title it has nothing to do with (when the chapter ends on a recto
 puts it on the blank verso it inserts before the next recto: the chapter's own last leaf). A
 book set in parts (imprint/jobs/chapters.py) never shows it: a part ends with its chapter,
 and WeasyPrint makes pages at a document's end for the notes still pending
-(weasyprint.layout.page.make_all_pages).
+(weasyprint.layout.page.make_all_pages). Those pages are of a blank page's type, their
+footnote area no taller than on a page of text: a text that ends with a note still running
+ends with a run-out page too, and the overlay of running heads names such pages as run-out
+pages (chapters.overlay_html).
 
 The mend gives the book set in one piece what a part gets: a run-out page. An empty block
 (`div.note-runout`, styles/book.css) closes the chapter before the opening page. It starts a
