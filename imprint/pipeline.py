@@ -12,6 +12,7 @@ import dataclasses
 import functools
 import json
 import os
+import re
 import signal
 import tempfile
 import threading
@@ -531,13 +532,21 @@ def typeset_paged(book: Book, body: render.Body, editions: list[Edition], say,
 CHARACTERS_PER_PAGE = 2400     # of Markdown on a 6 x 9 in page of this design, gutters included (the
                                # essay 2255, the corpus 1963-2379): a book guessed in the wrong band is set twice
 FRONT_MATTER_PAGES = 6
+# Each chapter opens on a recto: its last page half empty on average, and every other chapter
+# a blank verso before the next (the corpus books, of a few long chapters, hardly show it; a
+# book of forty short chapters, the stress book of tests/test_long_note_blocks.py, was guessed
+# 140 pages for 209, set in the narrower gutter, and so set twice).
+PAGES_PER_CHAPTER = 0.75
+CHAPTER = re.compile(r"^#[ \t]", re.MULTILINE)
 
 
 def estimate_pages(book: Book, trim) -> int:
     """A first guess of the page count, so a long book starts in the right gutter band and is
     laid out once instead of twice; the real count still decides."""
     area = (trim.width * trim.height) / (6 * 9 * 72 * 72)
-    return FRONT_MATTER_PAGES + round(len(book.markdown) / (CHARACTERS_PER_PAGE * area))
+    chapters = len(CHAPTER.findall(book.markdown))
+    return (FRONT_MATTER_PAGES + round(len(book.markdown) / (CHARACTERS_PER_PAGE * area))
+            + round(PAGES_PER_CHAPTER * max(0, chapters - 1)))
 
 
 def padding_finding(book: Book, printer, pages: int, padding: int, edition: str) -> Finding:

@@ -120,6 +120,40 @@ def test_the_rest_of_the_note_stays_in_its_chapter(built):
 
 
 @pytest.fixture(scope="module")
+def in_parts(tmp_path_factory):
+    """The same book set in parts (imprint/jobs/chapters.py): the first chapter's part ends
+    with the note still running, on pages WeasyPrint makes after the part's text."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("IMPRINT_PARTS", "always")
+    try:
+        folder = write_book(tmp_path_factory.mktemp("runout-parts") / "book", _manuscript(), METADATA)
+        out = folder.parent / "out"
+        result = run_cli("--book", folder, "--out", out, "--edition", "pdf", "-v")
+    finally:
+        patch.undo()
+    assert result.code == 0, result.err
+    report = json.loads(next(out.glob("*.report.json")).read_text())
+    return next(out.glob("*.pdf")), report, result.out + result.err
+
+
+def test_a_chapter_set_as_a_part_ends_with_its_notes_rest_and_joins(in_parts):
+    """The part is joined as it is (the book was set again in one piece, every round of its
+    notes over the whole book, when the overlay of running heads did not match these pages),
+    and the rest of the note has a run-out page of its chapter: running head and folio."""
+    pdf_path, report, said = in_parts
+    assert "joining the parts" in said and "did not join up" not in said, said[-2000:]
+    pages, opening, end = _rest_before_opening(pdf_path)
+    first = next(i for i, (body, _, _) in enumerate(pages) if body.startswith("First Chapter"))
+    rest = [i for i in range(first, opening) if pages[i][1].strip("0123456789") and not pages[i][0]]
+    assert rest, "the note's rest on pages of its own"
+    for i in rest:
+        words = pages[i][2]
+        heads = [w for w in words if w["top"] < 60]                  # the head margin: running head, folio
+        assert str(i + 1) in [w["text"] for w in heads] and len(heads) > 1, (i + 1, [w["text"] for w in words[:8]])
+    assert not [f for f in report["findings"] if f["code"] in ("L224",) or f["code"].startswith("N2")]
+
+
+@pytest.fixture(scope="module")
 def longer(tmp_path_factory):
     """A note too long for one run-out page and the blank verso after it."""
     return _build(tmp_path_factory.mktemp("runout-longer"), "book", note_paragraphs=16)

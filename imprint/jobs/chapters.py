@@ -636,7 +636,10 @@ def overlay_html(parts: Split, plan: list, placement: Placement, texts=None) -> 
         own = {name for name, _ in entry["strings"]}
         strings = "".join(f'<div class="imprint-overlay-string" style="{escape(f"string-set: {name} {css_string(text)}")}">'
                           "</div>" for name, text in [*((n, t) for n, t in carried if n not in own), *entry["strings"]])
-        return f'<div class="imprint-overlay-page">{strings}</div>'
+        # A page WeasyPrint made after a part's text for the notes still pending: the
+        # chapter's run-out page, with its running head and folio (as in a book set in one piece).
+        named = f' style="page: {RUNOUT_PAGE}"' if _notes_only(entry) or entry["name"] == RUNOUT_PAGE else ""
+        return f'<div class="imprint-overlay-page"{named}>{strings}</div>'
 
     texts = range(len(parts.section_tags)) if texts is None else texts
     html_attrs, body_attrs, main_attrs = parts.skeleton
@@ -672,6 +675,12 @@ def _overlay_mismatch(overlay_plan, plan, stamped, own_blanks=frozenset()) -> st
     first = min(stamped | own_blanks, default=len(plan))
     for i in range(first, len(plan)):
         a, b = overlay_plan[i], plan[i]
+        if i in stamped and _notes_only(b):
+            # a part's page of pending notes: the overlay's run-out page, in the same area
+            if (a["side"], a["blank"], a["name"], a["area"]) != (b["side"], False, RUNOUT_PAGE, b["area"]):
+                return (f"page {i + 1} holds only notes still running ('{b['name']}' {b['area']}), its running "
+                        f"head's page is '{a['name']}' {a['area']}, not a run-out page")
+            continue
         if a["side"] != b["side"]:
             return f"page {i + 1} is a {b['side']}-hand page, its running head's a {a['side']}-hand one"
         if i in own_blanks:
@@ -685,6 +694,15 @@ def _overlay_mismatch(overlay_plan, plan, stamped, own_blanks=frozenset()) -> st
             return (f"the blank page {i + 1} has something in its margins (`@page :blank`), which a part's "
                     f"own blank pages would not get")
     return ""
+
+
+RUNOUT_PAGE = "runout"          # styles/book.css `@page runout` (imprint/typeset/runout.py)
+
+
+def _notes_only(entry) -> bool:
+    """A page WeasyPrint made after the end of a part's text for the notes still pending
+    (weasyprint.layout.page.make_all_pages): of a blank page's type, yet drawn on."""
+    return entry["blank"] and entry["drawn"]
 
 
 def _outline(plan: list) -> list:

@@ -143,14 +143,17 @@ def run_job(job: Job) -> Layout:
     from that one layout."""
     from imprint.jobs.inspections import EXTRACTS, INSPECTIONS, VERIFICATIONS
 
+    from imprint.typeset.linebreak import Misses
+
     css, tried, fetched, fetched_remote = job.page_css, [], [], {}
     warnings, refused = [], []
+    misses = Misses()             # paragraphs that missed their planned breaks: not planned again
     while True:
         def lay_out(html, css=css):
             nonlocal warnings, refused
             document, warnings, refused = render(html, job.base, book_root=job.book_root, page_css=css,
                                                  remote_images=job.remote_images, fetched=fetched,
-                                                 fetched_remote=fetched_remote)
+                                                 fetched_remote=fetched_remote, misses=misses)
             return document
 
         # Laid out again (longnotes.ROUNDS layouts at most) only when a note is away from its

@@ -116,9 +116,11 @@ FOOT_ROUNDS = 2
 
 
 def render(html: str, base: Path, *, book_root: Path, page_css: str = "", remote_images: tuple[str, ...] = (),
-           fetched: list | None = None, fetched_remote: dict | None = None):
+           fetched: list | None = None, fetched_remote: dict | None = None, misses=None):
     """Lay out the pages. Returns (Document, warnings WeasyPrint logged, fetcher refusals).
 
+    `misses` (linebreak.Misses, one per job) carries the paragraphs that did not break as
+    planned from one layout of a job to the next.
     `fetched`, when given, receives the path of every local file WeasyPrint asked for. The
     fence's check of WeasyPrint's version and internals is made before the first layout."""
     fence.ready()
@@ -131,14 +133,18 @@ def render(html: str, base: Path, *, book_root: Path, page_css: str = "", remote
     try:
         fonts = FontConfiguration()
         extra = [CSS(string=page_css, font_config=fonts)] if page_css else []
-        planned_html, planned = linebreak.plan(html, page_css)
+        planned_html, planned = linebreak.plan(html, page_css, misses=misses)
+        earlier = list(misses.skipped) if misses is not None else []
         with pagestyle.computed_once(), spreads.balanced():
             document = HTML(string=planned_html, base_url=str(base.resolve()) + "/", url_fetcher=fetcher).render(
                 stylesheets=extra, font_config=fonts, optimize_images=False)
         missed = linebreak.verify(document, planned) if planned else []
+        handler.messages.extend(f"{linebreak.MISSED} the paragraph “{words}…”" for words in earlier)
         if missed:
+            if misses is not None:
+                misses.add(missed)
             # Paragraphs that did not break where planned are set WeasyPrint's way (an info finding).
-            planned_html, _ = linebreak.plan(html, page_css, skip=frozenset(missed))
+            planned_html, _ = linebreak.plan(html, page_css, skip=frozenset(missed), misses=misses)
             with pagestyle.computed_once(), spreads.balanced():
                 document = HTML(string=planned_html, base_url=str(base.resolve()) + "/",
                                 url_fetcher=fetcher).render(stylesheets=extra, font_config=fonts,
@@ -154,7 +160,8 @@ def render(html: str, base: Path, *, book_root: Path, page_css: str = "", remote
                 break
             for key, lines in feet.items():
                 unhyphenated.setdefault(key, set()).update(lines)
-            again_html, again = linebreak.plan(html, page_css, skip=frozenset(missed), unhyphenated=unhyphenated)
+            again_html, again = linebreak.plan(html, page_css, skip=frozenset(missed), unhyphenated=unhyphenated,
+                                               misses=misses)
             with pagestyle.computed_once(), spreads.balanced():
                 again_doc = HTML(string=again_html, base_url=str(base.resolve()) + "/",
                                  url_fetcher=fetcher).render(stylesheets=extra, font_config=fonts,

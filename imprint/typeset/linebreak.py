@@ -604,12 +604,14 @@ def measure_from_css(page_css: str) -> float | None:
     return float(size.group(1)) - float(margin.group(2)) - float(margin.group(4))
 
 
-def plan(html: str, page_css: str, skip: frozenset = frozenset(), unhyphenated: dict | None = None) -> tuple[str, dict]:
+def plan(html: str, page_css: str, skip: frozenset = frozenset(), unhyphenated: dict | None = None,
+         misses: "Misses | None" = None) -> tuple[str, dict]:
     """The paged HTML with its paragraphs broken whole; {key: (planned line count, first words)}.
 
     Keys (data-kp) number the planned paragraphs in document order; `skip` holds keys to
     leave to WeasyPrint (they did not break as planned); `unhyphenated` maps a key to the line
-    numbers of that paragraph that may not end in a hyphen."""
+    numbers of that paragraph that may not end in a hyphen. `misses` (see Misses) also leaves
+    to WeasyPrint the paragraphs that missed their plan in an earlier layout of the same job."""
     head = html[:600]
     if "data-line-breaking=" not in head:
         return html, {}
@@ -624,8 +626,11 @@ def plan(html: str, page_css: str, skip: frozenset = frozenset(), unhyphenated: 
     hyphenator = _hyphenator(lang)
     body, faces = measured_in(root)
     planned = {}
+    if misses is not None:
+        misses.begin()
     for key, (par, size, indented, inset) in enumerate(list(_paragraphs(root, body)), start=1):
-        if not total_fit or str(key) in skip:
+        known = misses is not None and misses.known(str(key), par, size, measure - inset, indented)
+        if not total_fit or str(key) in skip or known:
             if not capitalized:
                 _guard_capitals(par, hyphenator)
             continue
@@ -649,6 +654,33 @@ def plan(html: str, page_css: str, skip: frozenset = frozenset(), unhyphenated: 
                 note.set("style", "word-spacing: normal")
         planned[str(key)] = (lines, " ".join(par.text_content().replace(NBSP, " ").split()[:6]))
     return _serialised(root), planned
+
+
+class Misses:
+    """The paragraphs of one job that did not break as planned in a layout (by their text,
+    size and measure): a later layout of the job (imprint/typeset/longnotes.py lays a job
+    out several times) leaves them to WeasyPrint from the start, instead of laying the pages
+    out a second time to learn it again. Each `plan` also notes which paragraphs it left so
+    (`skipped`: their first words), to be reported as missed as before."""
+
+    def __init__(self):
+        self.texts: set = set()
+        self.keys: dict[str, tuple] = {}        # data-kp of the last plan -> text key
+        self.skipped: list[str] = []
+
+    def begin(self) -> None:
+        self.keys, self.skipped = {}, []
+
+    def known(self, key: str, par, size, measure, indented) -> bool:
+        text = (" ".join(par.text_content().split()), size, round(measure, 2), indented)
+        self.keys[key] = text
+        if text in self.texts:
+            self.skipped.append(" ".join(par.text_content().replace(NBSP, " ").split()[:6]))
+            return True
+        return False
+
+    def add(self, keys) -> None:
+        self.texts.update(self.keys[k] for k in keys if k in self.keys)
 
 
 def _serialised(root) -> str:

@@ -9,7 +9,10 @@ there, under a title it has nothing to do with (when the chapter ends on a recto
 puts it on the blank verso it inserts before the next recto: the chapter's own last leaf). A
 book set in parts (imprint/jobs/chapters.py) never shows it: a part ends with its chapter,
 and WeasyPrint makes pages at a document's end for the notes still pending
-(weasyprint.layout.page.make_all_pages).
+(weasyprint.layout.page.make_all_pages). Those pages are of a blank page's type, their
+footnote area no taller than on a page of text: a text that ends with a note still running
+ends with a run-out page too, and the overlay of running heads names such pages as run-out
+pages (chapters.overlay_html).
 
 The mend gives the book set in one piece what a part gets: a run-out page. An empty block
 (`div.note-runout`, styles/book.css) closes the chapter before the opening page. It starts a
@@ -52,14 +55,19 @@ def run_out(document, html: str) -> str | None:
     chapter's opening page, or None when there is none to add."""
     called: dict[int, int] = {}
     targets = []
-    for p in note_pages(document):
+    pages = note_pages(document)
+    for p in pages:
         if any(n.number in called and n.number not in p.calls for n in p.notes):
             ident = _opening(document, p.page)
             if ident is not None:
                 targets.append(ident)
         for n in p.calls:
             called.setdefault(n, p.page)
-    if not targets:
+    # The text ends with a note still running (a chapter set as a part of the book, see
+    # imprint/jobs/chapters.py): WeasyPrint's pages after the text, of a blank page's type,
+    # give the notes only the footnote area's usual room; a run-out page gives them the page.
+    at_end = bool(pages and pages[-1].notes and _after_text(document))
+    if not targets and not at_end:
         return None
     doc = lhtml.document_fromstring(html)
     changed = False
@@ -74,7 +82,34 @@ def run_out(document, html: str) -> str | None:
             continue                      # MAX_RUNOUT pages could not hold it: L224 says so
         found[0].addprevious(etree.Element("div", {"class": RUNOUT, "aria-hidden": "true"}))
         changed = True
+    if at_end:
+        last = _last_section(doc)
+        if last is not None:
+            runs = 0
+            for el in reversed(list(last)):
+                if not isinstance(el.tag, str) or RUNOUT not in (el.get("class") or "").split():
+                    break
+                runs += 1
+            if runs < MAX_RUNOUT:
+                last.append(etree.Element("div", {"class": RUNOUT, "aria-hidden": "true"}))
+                changed = True
     return lhtml.tostring(doc, doctype="<!DOCTYPE html>", encoding="unicode") if changed else None
+
+
+def _after_text(document) -> bool:
+    """The document's last page is one WeasyPrint made after the end of the text for the
+    notes still pending: of a blank page's type, with notes drawn on it."""
+    box = fence.page_box(document.pages[-1])
+    return bool(box.page_type.blank)
+
+
+def _last_section(doc):
+    """The level-1 section the text of `doc` ends with (the last in its main), or None."""
+    main = doc.find(".//main")
+    if main is None:
+        return None
+    sections = [el for el in main if isinstance(el.tag, str) and el.tag == "section"]
+    return sections[-1] if sections and sections[-1] is main[-1] else None
 
 
 def _opening(document, page: int) -> str | None:
