@@ -277,13 +277,13 @@ def _remedy(result: Settled) -> str | None:
     text_height = _text_height(pages)
     measured = _measure(document)
     long = {n for n, units in measured.items() if sum(u.height for u in units) > LONG * text_height}
-    pushed = _pushed(document, pages, measured)
+    pushed = _pushed(document, pages)
     overflowing = _overflowing(pages)
     if not trouble and not long and not pushed:
         return None
     doc = lhtml.document_fromstring(result.html)
     changed = False
-    uncut = set()
+    uncut, cut_before = set(), set(result.split)
     for number, units in sorted(measured.items()):
         if number not in long and number not in away and number not in pushed:
             continue
@@ -309,8 +309,9 @@ def _remedy(result: Settled) -> str | None:
     # What cutting cannot mend: the note's first block cannot be cut and does not fit under
     # its call (the note is away from it, or took its call's line on and left white), or a
     # block is taller than the footnote area and runs past the page's foot.
-    movable = {n: t.page for n, t in away.items() if n in uncut or n in result.split or n not in measured}
-    movable.update((n, q) for n, q in pushed.items() if n in uncut and _white(pages, q) > text_height / 4)
+    movable = {n: t.page for n, t in away.items() if n in uncut or n in cut_before or n not in measured}
+    movable.update((n, q) for n, q in pushed.items()
+                   if (n in uncut or n in cut_before) and _white(pages, q) > text_height / 4)
     for number, (page, piece) in sorted(overflowing.items()):
         if piece == 0:
             movable[number] = page
@@ -335,11 +336,12 @@ def _remedy(result: Settled) -> str | None:
 WHITE = 3          # lines of white left on the page before a pushed call that make it worth mending
 
 
-def _pushed(document, pages, measured) -> dict[int, int]:
-    """{note: page} for the whole notes that took their call's line on to the next page
-    (footnote-policy: line) while the page before had room for that line and more: the
-    page before ends in white. Not where the page before ends a chapter (its white is the
-    design's) nor a note already in pieces."""
+def _pushed(document, pages) -> dict[int, int]:
+    """{note: page before} for the notes that took their call's line on to the next page
+    (footnote-policy: line) while the page before had room for that line and more: the page
+    before ends in white. A whole note is then cut (it did not fit: WeasyPrint never reports
+    it as away), one that cannot be cut or whose first piece is still too tall points from
+    there (`point`). Not where the page opens a chapter: the white before it is the design's."""
     out = {}
     by_page = {p.page: p for p in pages}
     for p in pages:
@@ -349,7 +351,7 @@ def _pushed(document, pages, measured) -> dict[int, int]:
         floor = before.area_top if before.area_top is not None else before.content_bottom
         white = floor - before.text_bottom
         for note in p.notes:
-            if note.piece or note.number not in p.calls or note.number not in measured:
+            if note.piece or note.pointer or note.number not in p.calls:
                 continue
             line = _call_line(document, p.page, note.number)
             if line is None or white < WHITE * (line[1] - line[0]):
