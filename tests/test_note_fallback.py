@@ -125,3 +125,84 @@ def test_a_note_too_tall_for_the_room_left_starts_under_its_call_and_is_cut(push
     assert _pushed_calls(pdf) == []
     codes = [f["code"] for f in report["findings"] if isinstance(f, dict)]
     assert "L102" not in codes and "L225" not in codes and "N205" not in codes
+
+
+# --- a note that cannot be cut: an image, a table row taller than the footnote area --------
+
+IMAGE_LEADS = range(120, 300, 20)     # words before an image note's call, chapter by chapter
+
+
+def _uncuttable_manuscript() -> str:
+    r = random.Random("uncuttable-notes")
+    chapters = []
+    for k, lead in enumerate(IMAGE_LEADS, start=1):
+        chapters.append(f"# Plate {k}\n\n{words(r, lead).capitalize()} plateword{k}[^p{k}] {paragraph(r, 3)}\n\n"
+                        + "\n\n".join(paragraph(r, 5) for _ in range(6))
+                        + f"\n\n[^p{k}]: Platenote{k}: ![A tall plate.](tall.png)\n")
+    k = len(IMAGE_LEADS) + 1
+    row = "| Parish | Account |\n|---|---|\n| Tallrow | " + words(r, 160) + " Rowend |\n| Short | " + words(r, 4) + " |"
+    note = f"Rownote{k} {paragraph(r, 1)}\n\n" + row
+    indented = "\n".join("    " + line if line else "" for line in note.split("\n")).lstrip()
+    chapters.append(f"# Table\n\n{paragraph(r, 3)} rowword{k}[^t] {paragraph(r, 3)}\n\n"
+                    + "\n\n".join(paragraph(r, 5) for _ in range(10)) + f"\n\n[^t]: {indented}\n")
+    chapters.append("# Afterword\n\n" + "\n\n".join(paragraph(r, 5) for _ in range(3)))
+    return "\n\n".join(chapters)
+
+
+@pytest.fixture(scope="module")
+def uncuttable(tmp_path_factory):
+    from test_long_note_blocks import tall_png
+    root = tmp_path_factory.mktemp("uncuttable")
+    pdf, report = _build(root, _uncuttable_manuscript(), files={"tall.png": tall_png()})
+    with pdfplumber.open(pdf) as doc:
+        pages = [{"lines": _lines(p), "images": [(float(i["top"]), float(i["bottom"])) for i in p.images],
+                  "height": float(p.height), "width": float(p.width),
+                  "chars": [(c["x0"], c["top"], c["x1"], c["bottom"]) for c in p.chars]} for p in doc.pages]
+    return pages, report
+
+
+def _page_of(pages, word, small=None) -> int | None:
+    for i, page in enumerate(pages):
+        for ln in page["lines"]:
+            if word in ln[2] and (small is None or (ln[3] <= BODY) == small):
+                return i
+    return None
+
+
+def test_an_image_note_that_does_not_fit_moves_on_and_its_calls_page_points_to_it(uncuttable):
+    pages, report = uncuttable
+    pointed = []
+    for k in range(1, len(IMAGE_LEADS) + 1):
+        call = _page_of(pages, f"plateword{k}", small=False)
+        note = _page_of(pages, f"Platenote{k}", small=True)
+        assert call is not None and note is not None
+        pointer = [ln for ln in pages[call]["lines"] if f"See note {k} on the next page" in ln[2]]
+        if note == call:
+            assert not pointer
+            continue
+        # The note moved: the call's page points to it, in its footnote area (small type,
+        # below the text), and the note is on the very next page with its plate.
+        assert note == call + 1, f"note {k} is on page {note + 1}, its call on page {call + 1}"
+        assert pointer and pointer[0][3] <= BODY, f"page {call + 1} does not point to note {k}"
+        body = [ln for ln in pages[call]["lines"] if ln[3] > BODY and ln[1] < pointer[0][0]]
+        assert body and pointer[0][0] > body[-1][1]
+        assert pages[note]["images"], f"note {k}'s plate is not on page {note + 1}"
+        pointed.append(k)
+    assert pointed, "no image note fell where it cannot fit: change IMAGE_LEADS"
+    n208 = [f for f in report["findings"] if isinstance(f, dict) and f["code"] == "N208"]
+    assert sorted(int(re.search(r"note (\d+)", f["message"]).group(1)) for f in n208) == pointed
+
+
+def test_a_table_row_taller_than_the_footnote_area_stays_on_the_page(uncuttable):
+    pages, report = uncuttable
+    start, end = _page_of(pages, "Tallrow", small=True), _page_of(pages, "Rowend", small=True)
+    assert start is not None and end is not None
+    for i in {start, end}:
+        assert all(0 <= y0 and y1 <= pages[i]["height"] - 36 for _, y0, _, y1 in pages[i]["chars"]), \
+            f"page {i + 1} draws text in its foot margin"
+
+
+def test_the_uncuttable_book_has_no_note_errors(uncuttable):
+    _, report = uncuttable
+    codes = [f["code"] for f in report["findings"] if isinstance(f, dict)]
+    assert not {"L102", "N202", "N204", "N205", "N206", "L202", "L203"} & set(codes)
