@@ -206,3 +206,41 @@ def test_the_uncuttable_book_has_no_note_errors(uncuttable):
     _, report = uncuttable
     codes = [f["code"] for f in report["findings"] if isinstance(f, dict)]
     assert not {"L102", "N202", "N204", "N205", "N206", "L202", "L203"} & set(codes)
+
+
+# --- a long note called near a document's end ---------------------------------------------
+
+END_WORDS = "Quod erat demonstrandum"
+
+
+def _ending_manuscript() -> str:
+    r = random.Random("ending-note")
+    note = "\n\n    ".join(paragraph(r, 6) for _ in range(10)) + f" {END_WORDS}."
+    return ("# One\n\n" + "\n\n".join(paragraph(r, 5) for _ in range(6)) + "\n\n# Two\n\n"
+            + "\n\n".join(paragraph(r, 5) for _ in range(6)) + " Called at the very end.[^long]\n\n"
+            + f"[^long]: {note}\n")
+
+
+def test_a_long_note_called_at_the_documents_end_is_drawn_to_its_last_word(tmp_path):
+    pdf, report = _build(tmp_path, _ending_manuscript())
+    with pdfplumber.open(pdf) as doc:
+        pages = [_lines(p) for p in doc.pages]
+        height = float(doc.pages[0].height)
+    notes = [ln for lines in pages for ln in lines if ln[3] <= BODY]
+    assert any("".join(END_WORDS.split()) in "".join(ln[2].split()) for ln in notes), \
+        "the note's last words are not drawn"
+    assert all(ln[1] <= height - 36 for ln in notes), "a note line lies in the foot margin"
+    codes = [f["code"] for f in report["findings"] if isinstance(f, dict)]
+    assert "N202" not in codes and "N205" not in codes
+
+
+def test_without_the_patch_weasyprint_drops_the_notes_tail(tmp_path):
+    import contextlib
+    patch = pytest.MonkeyPatch()
+    patch.setattr(longnotes, "pending_notes_kept", contextlib.nullcontext)
+    try:
+        book = write_book(tmp_path / "book", _ending_manuscript())
+        result = run_cli("--book", book, "--out", tmp_path / "out", "--edition", "pdf", "--trim", "5x8", "--no-cache")
+    finally:
+        patch.undo()
+    assert result.code != 0 and "N202" in result.err

@@ -44,6 +44,7 @@ from lxml import etree, html as lhtml
 from imprint.typeset import fence, runout
 from imprint.typeset.fence.notearea import measured_once
 from imprint.typeset.fence.notemoves import notes_stay_with_calls
+from imprint.typeset.fence.pending import pending_notes_kept
 from imprint.typeset.positions import PX, box_text, note_number, note_pages
 
 # Characters that take no room of their own in the measured text.
@@ -130,7 +131,7 @@ def settle(html: str, lay_out) -> Settled:
     own (`precut`): a note's lines do not depend on the page it falls on, so the book's
     first layout is usually its last."""
     SOURCES.clear()
-    with notes_stay_with_calls(), measured_once():
+    with notes_stay_with_calls(), measured_once(), pending_notes_kept():
         html, cut = precut(html, lay_out)
         result = Settled(lay_out(html), html)
         result.split.update(cut)
