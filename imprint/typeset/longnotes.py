@@ -314,6 +314,8 @@ def _remedy(result: Settled) -> str | None:
     movable.update((n, q) for n, q in pushed.items()
                    if (n in uncut or n in cut_before) and _white(pages, q) > text_height / 4)
     for number, (page, piece) in sorted(overflowing.items()):
+        if number in result.split and number not in cut_before:
+            continue                      # cut just now: the next layout shows whether it fits
         if piece == 0:
             movable[number] = page
         elif _grow(doc, page):
