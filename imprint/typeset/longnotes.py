@@ -30,6 +30,14 @@ next page whole instead, as it would on a page without notes (see its docstring)
 WeasyPrint version lay out differently, the fallback still works: a paragraph for which
 notes were sent away is asked for one more line (`orphans`), so it moves whole.
 
+A note that does not fit under its call takes the call's line on to the next page
+(footnote-policy: line), and WeasyPrint does not report it away: `_pushed` finds the calls that
+left the page before them white and cuts their notes. What cannot be cut there (an image, a
+first piece still too tall) moves to the next page, and the call's page points to it
+(`point`: "1 See note 1 on the next page."); a block taller than the footnote area gets a page
+whose area may take the whole page (`_grow`). Notes still pending at the document's end are
+kept by fence/pending.py.
+
 At most ROUNDS layouts are made; what is still wrong after them is left to the inspections
 to report. A book whose notes all fit is laid out once.
 """
