@@ -288,7 +288,7 @@ def _remedy(result: Settled) -> str | None:
     long = {n for n, units in measured.items() if sum(u.height for u in units) > LONG * text_height}
     pushed = _pushed(document, pages)
     overflowing = _overflowing(pages)
-    if not trouble and not long and not pushed:
+    if not trouble and not long and not pushed and not result.pointed:
         return None
     doc = lhtml.document_fromstring(result.html)
     changed = False
@@ -327,6 +327,11 @@ def _remedy(result: Settled) -> str | None:
         if piece == 0:
             movable[number] = page
         elif _grow(doc, page):
+            changed = True
+    # A pointer whose note did fit on its page after all (the page changed since) goes again.
+    for number in sorted(result.pointed):
+        on = {(n.piece, n.pointer): p.page for p in pages for n in p.notes if n.number == number}
+        if on.get((0, True)) is not None and on.get((0, True)) == on.get((1, False)) and _unpoint(doc, number):
             changed = True
     for number, page in sorted(movable.items()):
         if number in result.pointed or page in result.kept:
@@ -463,6 +468,26 @@ def point(doc, number: int) -> bool:
         piece.set("class", " ".join(dict.fromkeys(piece.get("class", "").split() + ["fn-piece"])))
     first.addprevious(pointer)
     pointer.tail = None
+    return True
+
+
+def _unpoint(doc, number: int) -> bool:
+    """Undo `point` for note `number`: the pointer goes, the note is the note's start again."""
+    found = doc.xpath(f'//*[@id="fn{number}"][contains(concat(" ", @class, " "), " {POINTER} ")]')
+    if not found:
+        return False
+    found[0].getparent().remove(found[0])
+    pieces = doc.xpath(f'//*[@data-note="{number}"][@data-piece]')
+    for k, piece in enumerate(pieces):
+        piece.set("data-piece", str(k))
+    first = pieces[0]
+    first.set("id", f"fn{number}")
+    first.set("class", " ".join(c for c in first.get("class", "").split() if c != "fn-piece"))
+    for el in first.iter():
+        if isinstance(el.tag, str) and _has_class(el, "note-number"):
+            for inner in el.iter():
+                inner.set("class", " ".join(c for c in inner.get("class", "").split() if c != "fn-repeat"))
+            break
     return True
 
 
