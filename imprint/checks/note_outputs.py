@@ -89,6 +89,14 @@ def pdf_note_findings(pages, expected: dict[int, str]) -> list[Finding]:
                 out.append(Finding("N204", "error", f"note {n} does not run on from page {page_a} to the next page "
                                    f"(part {b.piece + 1} is on page {page_b})", page=page_a))
                 break
+    for n in sorted(drawn):
+        pointer = next((page for page, note in drawn[n] if note.pointer), None)
+        moved = next((page for page, note in drawn[n] if note.piece == 1), None)
+        if pointer is not None:
+            out.append(Finding("N208", "warning", f"note {n} does not fit under its call on page {pointer} (it holds "
+                               f"a block that cannot be cut: an image, a formula, a tall table row): it is set on "
+                               f"page {moved}, and page {pointer} points to it", page=pointer,
+                               hint="make the block smaller or move the call higher up its page"))
     for t in problems(pages):
         if t.kind == "foot":
             out.append(Finding("N205", "error", "notes run past the foot of the page", page=t.page,

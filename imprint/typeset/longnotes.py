@@ -30,6 +30,14 @@ next page whole instead, as it would on a page without notes (see its docstring)
 WeasyPrint version lay out differently, the fallback still works: a paragraph for which
 notes were sent away is asked for one more line (`orphans`), so it moves whole.
 
+A note that does not fit under its call takes the call's line on to the next page
+(footnote-policy: line), and WeasyPrint does not report it away: `_pushed` finds the calls that
+left the page before them white and cuts their notes. What cannot be cut there (an image, a
+first piece still too tall) moves to the next page, and the call's page points to it
+(`point`: "1 See note 1 on the next page."); a block taller than the footnote area gets a page
+whose area may take the whole page (`_grow`). Notes still pending at the document's end are
+kept by fence/pending.py.
+
 At most ROUNDS layouts are made; what is still wrong after them is left to the inspections
 to report. A book whose notes all fit is laid out once.
 """
@@ -44,6 +52,7 @@ from lxml import etree, html as lhtml
 from imprint.typeset import fence, runout
 from imprint.typeset.fence.notearea import measured_once
 from imprint.typeset.fence.notemoves import notes_stay_with_calls
+from imprint.typeset.fence.pending import pending_notes_kept
 from imprint.typeset.positions import PX, box_text, note_number, note_pages
 
 # Characters that take no room of their own in the measured text.
@@ -87,6 +96,7 @@ class Settled:
     layouts: int = 1
     split: dict = field(default_factory=dict)      # note number -> pieces
     kept: list = field(default_factory=list)       # pages whose last paragraph was moved whole
+    pointed: dict = field(default_factory=dict)    # note number -> its call's page: the note moved on (point)
 
 
 def problems(pages) -> list[Trouble]:
@@ -129,7 +139,7 @@ def settle(html: str, lay_out) -> Settled:
     own (`precut`): a note's lines do not depend on the page it falls on, so the book's
     first layout is usually its last."""
     SOURCES.clear()
-    with notes_stay_with_calls(), measured_once():
+    with notes_stay_with_calls(), measured_once(), pending_notes_kept():
         html, cut = precut(html, lay_out)
         result = Settled(lay_out(html), html)
         result.split.update(cut)
@@ -276,15 +286,19 @@ def _remedy(result: Settled) -> str | None:
     text_height = _text_height(pages)
     measured = _measure(document)
     long = {n for n, units in measured.items() if sum(u.height for u in units) > LONG * text_height}
-    if not trouble and not long:
+    pushed = _pushed(document, pages)
+    overflowing = _overflowing(pages)
+    if not trouble and not long and not pushed and not result.pointed:
         return None
     doc = lhtml.document_fromstring(result.html)
     changed = False
+    uncut, cut_before = set(), set(result.split)
     for number, units in sorted(measured.items()):
-        if number not in long and number not in away:
+        if number not in long and number not in away and number not in pushed:
             continue
-        pieces = _cut_measured(doc, number, units)
+        pieces = _cut_measured(doc, number, units) if number not in result.split else None
         if pieces is None:
+            uncut.add(number)
             continue
         result.split[number] = pieces
         away.pop(number, None)
@@ -301,9 +315,180 @@ def _remedy(result: Settled) -> str | None:
                 target.set("style", (target.get("style", "") + f"; orphans: {orphans + 1}").lstrip("; "))
                 result.kept.append(t.page)
                 changed = True
+    # What cutting cannot mend: the note's first block cannot be cut and does not fit under
+    # its call (the note is away from it, or took its call's line on and left white), or a
+    # block is taller than the footnote area and runs past the page's foot.
+    movable = {n: t.page for n, t in away.items() if n in uncut or n in cut_before or n not in measured}
+    movable.update((n, q) for n, q in pushed.items()
+                   if (n in uncut or n in cut_before) and _white(pages, q) > text_height / 4)
+    for number, (page, piece) in sorted(overflowing.items()):
+        if number in result.split and number not in cut_before:
+            continue                      # cut just now: the next layout shows whether it fits
+        if piece == 0:
+            movable[number] = page
+        elif _grow(doc, page):
+            changed = True
+    # A pointer whose note did fit on its page after all (the page changed since) goes again.
+    for number in sorted(result.pointed):
+        on = {(n.piece, n.pointer): p.page for p in pages for n in p.notes if n.number == number}
+        if on.get((0, True)) is not None and on.get((0, True)) == on.get((1, False)) and _unpoint(doc, number):
+            changed = True
+    for number, page in sorted(movable.items()):
+        if number in result.pointed or page in result.kept:
+            continue
+        if point(doc, number):
+            if number in overflowing:
+                _grow(doc, page + 1)
+            result.pointed[number] = page
+            SOURCES.pop(number, None)
+            changed = True
     if not changed:
         return None
     return lhtml.tostring(doc, doctype="<!DOCTYPE html>", encoding="unicode")
+
+
+# --- notes that cannot start under their calls ------------------------------------------
+
+WHITE = 3          # lines of white left on the page before a pushed call that make it worth mending
+
+
+def _pushed(document, pages) -> dict[int, int]:
+    """{note: page before} for the notes that took their call's line on to the next page
+    (footnote-policy: line) while the page before had room for that line and more: the page
+    before ends in white. A whole note is then cut (it did not fit: WeasyPrint never reports
+    it as away), one that cannot be cut or whose first piece is still too tall points from
+    there (`point`). Not where the page opens a chapter: the white before it is the design's."""
+    out = {}
+    by_page = {p.page: p for p in pages}
+    for p in pages:
+        before = by_page.get(p.page - 1)
+        if before is None or before.text_bottom is None or not p.calls:
+            continue
+        floor = before.area_top if before.area_top is not None else before.content_bottom
+        white = floor - before.text_bottom
+        for note in p.notes:
+            if note.piece or note.pointer or note.number not in p.calls:
+                continue
+            line = _call_line(document, p.page, note.number)
+            if line is None or white < WHITE * (line[1] - line[0]):
+                continue
+            if line[1] - p.content_top > white or _opens(document, p.page):
+                continue                  # the call's line would not have fitted there
+            out[note.number] = p.page - 1
+            break
+    return out
+
+
+def _call_line(document, page: int, number: int) -> tuple[float, float] | None:
+    """The top and foot (points from the page's top) of the line holding note `number`'s call
+    on `page`."""
+    boxes = fence.boxes()
+    root = fence.page_box(document.pages[page - 1]).children[0]
+    for line in root.descendants():
+        if isinstance(line, boxes.LineBox) and any(
+                b.element is not None and b.element.get("id") == f"fnref{number}" for b in line.descendants()):
+            return line.position_y * PX, (line.position_y + line.margin_height()) * PX
+    return None
+
+
+def _opens(document, page: int) -> bool:
+    """Page `page` opens a chapter, a part or a section that starts a page of its own."""
+    return runout._opening(document, page) is not None
+
+
+def _overflowing(pages) -> dict[int, tuple[int, int]]:
+    """{note: (page, piece)} for the notes whose piece runs past the page's foot."""
+    out = {}
+    for p in pages:
+        if p.notes_bottom is None or p.notes_bottom <= p.content_bottom + EPS:
+            continue
+        for note in p.notes:
+            if note.bottom > p.content_bottom + EPS:
+                out.setdefault(note.number, (p.page, note.piece))
+    return out
+
+
+def _white(pages, page: int) -> float:
+    """The height left white under the text of page `page` (points)."""
+    p = next((q for q in pages if q.page == page), None)
+    if p is None or p.text_bottom is None:
+        return 0.0
+    return (p.area_top if p.area_top is not None else p.content_bottom) - p.text_bottom
+
+
+def _grow(doc, page: int) -> bool:
+    """Let the footnote area of page `page` (1-based) take the whole page: for a block of a
+    note taller than the area (a table row), on the page it starts at the top of."""
+    head = doc.find(".//head")
+    rule = f"@page :nth({page}) {{ @footnote {{ max-height: 100%; }} }}"
+    if head is None or any(el.text == rule for el in head.iter("style")):
+        return False
+    etree.SubElement(head, "style", {"class": "fn-grow"}).text = rule
+    return True
+
+
+POINTER = "fn-pointer"
+
+
+def point(doc, number: int) -> bool:
+    """Move note `number` on to the page after its call's and leave the call's page a pointer
+    to it, in the footnote area: "¹ See note 1 on the next page." (labels note-pointer, the
+    book's language; a page number would be the part's own in a book set in parts, whose
+    folios are stamped on after joining; the checks make sure the note is on the next page).
+
+    The pointer is the note's start: it takes the note's id (the call's link lands on it, the
+    placement check finds the note on its call's page), its number and piece 0; the note's
+    pieces follow as pieces 1, 2… (footnote-policy auto: they do not move the call's line),
+    the first under a new id the pointer links to, its number kept and marked as a repeat
+    (not counted twice in the note's text). False when the note is not found or already points."""
+    from imprint.specs.labels import labels
+
+    pieces = doc.xpath(f'//*[@data-note="{number}"][@data-piece]')
+    if not pieces:
+        pieces = doc.xpath(f'//*[@id="fn{number}"]')
+    if not pieces or any(_has_class(p, POINTER) for p in pieces):
+        return False
+    first = pieces[0]
+    lang = doc.get("lang") or "en"
+    pointer = etree.Element("span", {"class": f"footnote {POINTER}", "id": f"fn{number}",
+                                     "data-note": str(number), "data-piece": "0"})
+    numbers = [el for el in first.iter() if isinstance(el.tag, str) and _has_class(el, "note-number")]
+    if numbers:
+        marker = copy.deepcopy(numbers[0])
+        marker.tail = " "
+        pointer.append(marker)
+        for el in numbers[0].iter():
+            el.set("class", (el.get("class", "") + " fn-repeat").strip())
+    link = etree.SubElement(pointer, "a", {"class": "fn-pointer-link fn-repeat", "href": f"#fn{number}-moved"})
+    link.text = labels(lang)["note-pointer"].format(n=number)
+    first.set("id", f"fn{number}-moved")
+    for k, piece in enumerate(pieces, start=1):
+        piece.set("data-note", str(number))
+        piece.set("data-piece", str(k))
+        piece.set("class", " ".join(dict.fromkeys(piece.get("class", "").split() + ["fn-piece"])))
+    first.addprevious(pointer)
+    pointer.tail = None
+    return True
+
+
+def _unpoint(doc, number: int) -> bool:
+    """Undo `point` for note `number`: the pointer goes, the note is the note's start again."""
+    found = doc.xpath(f'//*[@id="fn{number}"][contains(concat(" ", @class, " "), " {POINTER} ")]')
+    if not found:
+        return False
+    found[0].getparent().remove(found[0])
+    pieces = doc.xpath(f'//*[@data-note="{number}"][@data-piece]')
+    for k, piece in enumerate(pieces):
+        piece.set("data-piece", str(k))
+    first = pieces[0]
+    first.set("id", f"fn{number}")
+    first.set("class", " ".join(c for c in first.get("class", "").split() if c != "fn-piece"))
+    for el in first.iter():
+        if isinstance(el.tag, str) and _has_class(el, "note-number"):
+            for inner in el.iter():
+                inner.set("class", " ".join(c for c in inner.get("class", "").split() if c != "fn-repeat"))
+            break
+    return True
 
 
 # --- the orphans habit -----------------------------------------------------------------

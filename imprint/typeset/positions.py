@@ -44,6 +44,7 @@ class NoteOnPage:
     top: float
     bottom: float
     text: str          # the text drawn, generated markers left out
+    pointer: bool = False   # a pointer to the note, which moved on (longnotes.point)
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,8 @@ def note_pages(document) -> list[PageNotes]:
                 n = note_number(child.element)
                 if n is not None:
                     piece = int(child.element.get("data-piece") or 0)
-                    notes.append(NoteOnPage(n, piece, child.position_y * PX, _bottom(child) * PX, box_text(child)))
+                    notes.append(NoteOnPage(n, piece, child.position_y * PX, _bottom(child) * PX, box_text(child),
+                                            "fn-pointer" in (child.element.get("class") or "").split()))
             # The continued-note mark hangs below a note, in the foot margin (runout.py): not a line of it.
             lines = [_bottom(b) for b in area.descendants()
                      if isinstance(b, (boxes.LineBox, boxes.ReplacedBox)) and not (b.element_tag or "").endswith("::after")]
