@@ -8,6 +8,7 @@ import http.client
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -378,6 +379,12 @@ def _pdf_text(path: Path) -> str:
 
 # --- 5. out of memory under --memory-limit is a limit, named -------------------------------------
 
+def stopped_mb(stderr: str) -> str:
+    """The memory a build had reached when the watchdog stopped it, as its message says."""
+    found = re.search(r"stopped at (\d+) MB", stderr)
+    return found.group(1) if found else "?"
+
+
 def test_a_tight_memory_limit_is_exit_5_naming_the_limit(tmp_path):
     book = write_book(tmp_path / "book", TEXT)
     out = tmp_path / "out"
@@ -393,7 +400,8 @@ def test_a_tight_memory_limit_is_exit_5_naming_the_limit(tmp_path):
         f"(hint: raise it with --memory-limit MB)",
         f"{book}: the build's processes together used {used_mb(result.stderr)}, over the memory limit of 80 MB "
         f"for the whole build (hint: raise it with --memory-limit MB (0: no limit), or build fewer editions at once "
-        f"(--edition) or with fewer typesetting processes (IMPRINT_WORKERS=1))")
+        f"(--edition) or with fewer typesetting processes (IMPRINT_WORKERS=1); stopped at {stopped_mb(result.stderr)} MB, "
+        f"it may need more: try --memory-limit {-(-int(int(stopped_mb(result.stderr)) * 1.5) // 512) * 512})")
     assert not out.exists() or not any(out.iterdir())
     # the same book under a limit it fits in builds
     result = build_py("--book", book, "--out", out, "--edition", "pdf", "--memory-limit", 1500, "--no-cache",
