@@ -136,7 +136,10 @@ def balanced():
     fence.ready()
     from weasyprint.layout import page as page_module
 
+    from weasyprint.layout import LayoutContext
+
     original_remake, original_height = page_module.remake_page, page_module.page_height
+    original_update = LayoutContext._update_footnote_area
     pending = [0.0]              # px the page being made is shortened by
 
     def page_height(box, context, containing_block_height):
@@ -148,6 +151,22 @@ def balanced():
             box.imprint_cut = cut
             box.height -= cut
             box.margin_bottom += cut
+
+    def update_footnote_area(self):
+        """WeasyPrint's, but a footnote area emptied again (its note taken back, or carried
+        over with its call's line) gives the page back the room of its padding: WeasyPrint
+        keeps it off the page's foot, and a text block of whole lines then loses its last
+        line, so a paragraph ending there went whole to the next page (MA p. 260)."""
+        area = self.current_footnote_area
+        if area.height == "auto":                # no note yet on this page: its free foot
+            area.imprint_free_bottom = self.page_bottom
+        overflow = original_update(self)
+        counted = not self.in_column or getattr(self, "imprint_lines", False)   # fence/notemoves.py
+        if (not self.current_page_footnotes and counted
+                and getattr(area, "imprint_free_bottom", None) is not None):
+            self.page_bottom = area.imprint_free_bottom
+            area.height = "auto"                 # as on a page that never had a note
+        return overflow
 
     def make(index, context, root_box, html, short: float, state: _State):
         state.before[index] = _copy_state(context, index)
@@ -256,7 +275,9 @@ def balanced():
         return current[0], current[1]
 
     page_module.remake_page, page_module.page_height = remake_page, page_height
+    LayoutContext._update_footnote_area = update_footnote_area
     try:
         yield
     finally:
         page_module.remake_page, page_module.page_height = original_remake, original_height
+        LayoutContext._update_footnote_area = original_update
