@@ -241,6 +241,15 @@ def balanced():
                      else [(start[0] + d, start[1] + d), (start[0] + d + leading, start[1] + leading)])
         tried = {start}
         best = (d, start)
+        feet0 = (state.feet[verso], state.feet[index])
+
+        def whiter(step) -> bool:
+            """A page of this layout ends higher than its first layout by more than the
+            shortening asked and MAX_SHORT_LINES more (a block went whole to the next page):
+            never kept, however even the spread."""
+            now = (state.feet[verso], state.feet[index])
+            return any(f is None or f0 - f > (s - s0) + limit
+                       for f0, f, s, s0 in zip(feet0, now, step, start))
         tries = 0
         while abs(apart()) > TOLERANCE_PX and tries < ATTEMPTS:
             short_v, short_r = state.short.get(verso, 0.0), state.short.get(index, 0.0)
@@ -260,9 +269,11 @@ def balanced():
             if DEBUG:
                 print(f"spread {verso + 1}/{index + 1}: short {step[0] * 0.75:.1f}/{step[1] * 0.75:.1f} pt "
                       f"-> apart {apart() * 0.75:.1f} pt", file=sys.stderr)
+            if whiter(step):
+                continue
             if abs(apart()) < best[0] - 1e-6:
                 best = (abs(apart()), step)
-        if abs(apart()) <= TOLERANCE_PX:
+        if abs(apart()) <= TOLERANCE_PX and not whiter((state.short.get(verso, 0.0), state.short.get(index, 0.0))):
             if tries:
                 COUNTS["balanced"] += 1
             state.uneven.pop(index, None)
