@@ -192,3 +192,46 @@ def test_block_quotes_are_broken_whole_like_the_running_text(books):
              if kind == "body"]     # the running text's lines, quotes among them (notes are another run)
     ends = [text[-1:] in typeset_compare.HYPHENS for text in lines]
     assert not any(all(ends[i:i + 3]) for i in range(len(ends) - 2))
+
+
+def test_a_note_carried_over_with_its_line_leaves_the_page_its_foot():
+    """A note call on a page's last line whose note does not fit there goes on with its line
+    (footnote-policy: line). WeasyPrint then kept the emptied footnote area's padding off the
+    page's foot; when that padding is taller than a line (as the book's is), the lines of the
+    paragraph above no longer fit and the whole paragraph went to the next page, leaving the
+    page nearly white (Mutual Aid p. 260, L225). Laid out here with the layout patches the
+    engine uses (imprint/typeset/fence/spreads.py, notemoves.py), on a page of 15 lines."""
+    from weasyprint import HTML
+
+    from imprint.typeset.fence import spreads
+    from imprint.typeset.fence.notemoves import notes_stay_with_calls
+
+    greek = "alpha beta gamma delta epsilon zeta eta theta iota kappa".split()
+
+    def words(n):
+        return " ".join(greek[i % len(greek)] for i in range(n))
+
+    css = """@page { size: 300px 300px; margin: 0; line-height: 20px;
+               @footnote { padding-bottom: 25px; max-height: 100% } }
+             html { font-size: 12px; line-height: 20px; font-family: serif }
+             p { margin: 0; orphans: 2; widows: 2 }
+             .fn { float: footnote; footnote-policy: line }"""
+
+    def texts(box, out):
+        if type(box).__name__ == "TextBox":
+            out.append(box.text)
+        for child in getattr(box, "children", ()):
+            texts(child, out)
+        return out
+
+    short = {}
+    with notes_stay_with_calls(), spreads.balanced():
+        for n in range(64, 96):     # the call's line moves down the page, one word at a time
+            body = f"<p>{words(30)}</p><p>{words(n)}<span class=fn>{words(40)}</span> {words(80)}</p>"
+            doc = HTML(string=f"<html><style>{css}</style><body>{body}</body></html>").render()
+            on_page1 = len(" ".join(texts(doc.pages[0]._page_box.children[0], [])).split())
+            if on_page1 < 30 + n:   # the call's line went on to the next page (or its note did)
+                short[n] = on_page1
+    assert len(short) >= 3, short   # the case looked for happened
+    # the first paragraph takes four lines of fifteen: the second one starts under it, always
+    assert all(count >= 30 + 2 * 6 for count in short.values()), short

@@ -136,7 +136,10 @@ def balanced():
     fence.ready()
     from weasyprint.layout import page as page_module
 
+    from weasyprint.layout import LayoutContext
+
     original_remake, original_height = page_module.remake_page, page_module.page_height
+    original_update = LayoutContext._update_footnote_area
     pending = [0.0]              # px the page being made is shortened by
 
     def page_height(box, context, containing_block_height):
@@ -148,6 +151,22 @@ def balanced():
             box.imprint_cut = cut
             box.height -= cut
             box.margin_bottom += cut
+
+    def update_footnote_area(self):
+        """WeasyPrint's, but a footnote area emptied again (its note taken back, or carried
+        over with its call's line) gives the page back the room of its padding: WeasyPrint
+        keeps it off the page's foot, and a text block of whole lines then loses its last
+        line, so a paragraph ending there went whole to the next page (MA p. 260)."""
+        area = self.current_footnote_area
+        if area.height == "auto":                # no note yet on this page: its free foot
+            area.imprint_free_bottom = self.page_bottom
+        overflow = original_update(self)
+        counted = not self.in_column or getattr(self, "imprint_lines", False)   # fence/notemoves.py
+        if (not self.current_page_footnotes and counted
+                and getattr(area, "imprint_free_bottom", None) is not None):
+            self.page_bottom = area.imprint_free_bottom
+            area.height = "auto"                 # as on a page that never had a note
+        return overflow
 
     def make(index, context, root_box, html, short: float, state: _State):
         state.before[index] = _copy_state(context, index)
@@ -222,6 +241,15 @@ def balanced():
                      else [(start[0] + d, start[1] + d), (start[0] + d + leading, start[1] + leading)])
         tried = {start}
         best = (d, start)
+        feet0 = (state.feet[verso], state.feet[index])
+
+        def whiter(step) -> bool:
+            """A page of this layout ends higher than its first layout by more than the
+            shortening asked and MAX_SHORT_LINES more (a block went whole to the next page):
+            never kept, however even the spread."""
+            now = (state.feet[verso], state.feet[index])
+            return any(f is None or f0 - f > (s - s0) + limit
+                       for f0, f, s, s0 in zip(feet0, now, step, start))
         tries = 0
         while abs(apart()) > TOLERANCE_PX and tries < ATTEMPTS:
             short_v, short_r = state.short.get(verso, 0.0), state.short.get(index, 0.0)
@@ -241,9 +269,11 @@ def balanced():
             if DEBUG:
                 print(f"spread {verso + 1}/{index + 1}: short {step[0] * 0.75:.1f}/{step[1] * 0.75:.1f} pt "
                       f"-> apart {apart() * 0.75:.1f} pt", file=sys.stderr)
+            if whiter(step):
+                continue
             if abs(apart()) < best[0] - 1e-6:
                 best = (abs(apart()), step)
-        if abs(apart()) <= TOLERANCE_PX:
+        if abs(apart()) <= TOLERANCE_PX and not whiter((state.short.get(verso, 0.0), state.short.get(index, 0.0))):
             if tries:
                 COUNTS["balanced"] += 1
             state.uneven.pop(index, None)
@@ -256,7 +286,9 @@ def balanced():
         return current[0], current[1]
 
     page_module.remake_page, page_module.page_height = remake_page, page_height
+    LayoutContext._update_footnote_area = update_footnote_area
     try:
         yield
     finally:
         page_module.remake_page, page_module.page_height = original_remake, original_height
+        LayoutContext._update_footnote_area = original_update
