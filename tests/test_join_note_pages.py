@@ -20,14 +20,12 @@ import io
 import random
 
 import pikepdf
-import pypdfium2
 import pytest
-from PIL import ImageChops
 
 from conftest import write_book
 from imprint.jobs import chapters
 from imprint.jobs.job import run_job
-from test_parts import BOOK_METADATA, WORDS, content, page_texts, paged_job
+from test_parts import BOOK_METADATA, WORDS, assert_pages_look_alike, content, page_texts, paged_job
 
 
 def manuscript(seed: int = 16) -> str:
@@ -93,12 +91,7 @@ def test_the_pages_are_the_book_set_whole(built):
             assert s.replace("\n", " ").strip().endswith(w.replace("\n", " ").strip()[-60:]), (i, w, s)
         else:
             assert s == w, (i, w, s)
-    pa, pb = pypdfium2.PdfDocument(whole.pdfs["pdf"]), pypdfium2.PdfDocument(split.pdfs["pdf"])
-    for i in range(len(pa)):
-        if i not in notes:
-            left = pa[i].render(scale=0.75).to_pil().convert("L")
-            right = pb[i].render(scale=0.75).to_pil().convert("L")
-            assert ImageChops.difference(left, right).getbbox() is None, f"page {i + 1} differs"
+    assert_pages_look_alike(whole.pdfs["pdf"], split.pdfs["pdf"], skip=notes)
 
 
 def test_the_note_pages_are_not_stamped_and_the_text_pages_are(built):

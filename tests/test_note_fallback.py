@@ -22,14 +22,12 @@ import pytest
 
 from conftest import run_cli, write_book
 from imprint.typeset import longnotes
+from test_long_note_blocks import WORDS      # the same generated vocabulary
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not os.environ.get("IMPRINT_SLOW"),
                                  reason="builds four small books: set IMPRINT_SLOW=1")]
 
-WORDS = ("river harvest granary ledger merchant carriage tenant weaver harbour foundry meadow parish "
-         "census tariff freight quarry orchard miller shepherd vintner cooper chandler tannery forge "
-         "the of and in a to for with by on at from into over under between against among").split()
 BODY = 9.5            # points: body text is set larger than this, notes smaller
 
 

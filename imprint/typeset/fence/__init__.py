@@ -17,6 +17,7 @@ never a crash later in the layout.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 from dataclasses import dataclass, field
 
@@ -182,6 +183,20 @@ def recheck() -> Status:
     """Forget the check and make it again (tests that change the installed modules' look)."""
     _STATE.clear()
     return ready()
+
+
+@contextlib.contextmanager
+def swapped(*patches):
+    """Each (owner, name, value) set while the block runs; every original put back on leaving,
+    whatever happens: how a patch of this fence stays bounded to the layout it is for."""
+    originals = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]
+    for owner, name, value in patches:
+        setattr(owner, name, value)
+    try:
+        yield
+    finally:
+        for owner, name, value in reversed(originals):
+            setattr(owner, name, value)
 
 
 # --- reading the laid-out pages --------------------------------------------------------

@@ -27,7 +27,7 @@ def pending_notes_kept():
     fence.ready()
     from weasyprint.layout import page as pages_module
 
-    original_remake, original_all = pages_module.remake_page, pages_module.make_all_pages
+    original_remake = pages_module.remake_page
     import weasyprint.layout as layout_package
 
     def remake_page(index, context, root_box, html):
@@ -69,10 +69,6 @@ def pending_notes_kept():
                     del pending[k]
                 return
 
-    pages_module.remake_page, pages_module.make_all_pages = remake_page, make_all_pages
-    layout_package.make_all_pages = make_all_pages
-    try:
+    with fence.swapped((pages_module, "remake_page", remake_page), (pages_module, "make_all_pages", make_all_pages),
+                       (layout_package, "make_all_pages", make_all_pages)):
         yield
-    finally:
-        pages_module.remake_page, pages_module.make_all_pages = original_remake, original_all
-        layout_package.make_all_pages = original_all

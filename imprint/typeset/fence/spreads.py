@@ -285,10 +285,6 @@ def balanced():
         state.uneven[index] = abs(apart())
         return current[0], current[1]
 
-    page_module.remake_page, page_module.page_height = remake_page, page_height
-    LayoutContext._update_footnote_area = update_footnote_area
-    try:
+    with fence.swapped((page_module, "remake_page", remake_page), (page_module, "page_height", page_height),
+                       (LayoutContext, "_update_footnote_area", update_footnote_area)):
         yield
-    finally:
-        page_module.remake_page, page_module.page_height = original_remake, original_height
-        LayoutContext._update_footnote_area = original_update
