@@ -364,8 +364,7 @@ def _pushed(document, pages) -> dict[int, int]:
         before = by_page.get(p.page - 1)
         if before is None or before.text_bottom is None or not p.calls:
             continue
-        floor = before.area_top if before.area_top is not None else before.content_bottom
-        white = floor - before.text_bottom
+        white = _white_under(before)
         for note in p.notes:
             if note.piece or note.pointer or note.number not in p.calls:
                 continue
@@ -411,8 +410,11 @@ def _overflowing(pages) -> dict[int, tuple[int, int]]:
 def _white(pages, page: int) -> float:
     """The height left white under the text of page `page` (points)."""
     p = next((q for q in pages if q.page == page), None)
-    if p is None or p.text_bottom is None:
-        return 0.0
+    return 0.0 if p is None or p.text_bottom is None else _white_under(p)
+
+
+def _white_under(p) -> float:
+    """The height between a page's last line of text and its footnote area (or its foot)."""
     return (p.area_top if p.area_top is not None else p.content_bottom) - p.text_bottom
 
 
