@@ -45,7 +45,7 @@ NO_MARGIN_BOXES = "@page { " + " ".join(f"@{m} {{ content: none !important; }}" 
 OVERLAY_CSS = """
 .imprint-overlay-page { display: block; height: 0; margin: 0; padding: 0; border: 0; break-before: page; }
 .imprint-overlay-front > .imprint-overlay-page:first-child,
-section > .imprint-overlay-page:first-child { break-before: auto; }
+section > .imprint-overlay-page:first-child, main > .imprint-overlay-page:first-child { break-before: auto; }
 .imprint-overlay-string { display: block; height: 0; margin: 0; }
 """
 # What a part cannot know about the rest of the book.
@@ -100,7 +100,8 @@ def split(job: Job) -> Split | None:
         return None                 # an extract whose page numbers we would not know how to join
     doc = lhtml.document_fromstring(job.html)
     body = doc.find("body")
-    if body is None or "book" not in body.get("class", "").split():
+    form = set(body.get("class", "").split()) & {"book", "essay"} if body is not None else set()
+    if not form:
         return None
     main = next((el for el in body if el.tag == "main" and "text" in el.get("class", "").split()), None)
     if main is None:
@@ -113,16 +114,23 @@ def split(job: Job) -> Split | None:
         return None
 
     children = list(main)
-    first = next((i for i, el in enumerate(children) if _is_chapter(el)), None)
-    if first is None:
-        return None
-    groups: list[list] = []
-    for el in children[first:]:
-        if _is_chapter(el):
-            groups += [[piece] for piece in split_part(el)]     # a part: its title, its chapters
-        else:
-            groups[-1].append(el)      # runs on after its chapter, as it would unsplit
-    if len(groups) < 2:
+    if "essay" in form:
+        # An essay's sections run on from its opening title: the whole text is one part (a
+        # chapter that starts on a recto), set again after an edit only from the last clean
+        # page start before the change (imprint/jobs/resetting.py).
+        first = 0
+        groups = [children] if children else []
+    else:
+        first = next((i for i, el in enumerate(children) if _is_chapter(el)), None)
+        if first is None:
+            return None
+        groups = []
+        for el in children[first:]:
+            if _is_chapter(el):
+                groups += [[piece] for piece in split_part(el)]     # a part: its title, its chapters
+            else:
+                groups[-1].append(el)      # runs on after its chapter, as it would unsplit
+    if not groups:
         return None
     before = [el for el in body if el is not main and _precedes(body, el, main)]
     after = [el for el in body if el is not main and not _precedes(body, el, main)]
@@ -155,7 +163,10 @@ def _is_chapter(el) -> bool:
 
 def _opening_tags(el) -> str:
     """The opening tags the overlay's pages of a part sit in: its section's, and for a chapter
-    of a part of the book the chapter's too (it names the chapter's pages)."""
+    of a part of the book the chapter's too (it names the chapter's pages). An essay's text is no
+    section: its pages sit in the main element itself."""
+    if el.tag != "section":
+        return ""
     tags = _open_tag(el)
     inner = next((c for c in el if isinstance(c.tag, str)), None)
     if "part" in el.get("class", "").split() and el.get("id") is None and inner is not None and inner.tag == "section":
