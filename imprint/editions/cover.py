@@ -85,7 +85,17 @@ def ebook_cover_jpeg(book: Book) -> bytes:
                            style=book.metadata.cover, width=width, height=height,
                            stylesheets=cover_stylesheets(book))
     html = html.replace("<body class=\"cover-front\">", "<body class=\"cover-front\" style=\"font-size: 20pt\">")
-    document, _, _ = engine.render(html, book.root, book_root=book.root)
+    # Made from the metadata alone: kept in the build's cache with every file it read (the
+    # faces, an image), so an edit of the text does not set it again (a second of WeasyPrint).
+    from imprint import cache
+
+    store = cache.current()
+    key = cache.digest("ebook cover", cache.toolchain(), html, book.root)
+    kept = store.load("ebook-cover", key)
+    if kept is not None and cache.unchanged(kept["resources"]):
+        return kept["jpeg"]
+    fetched: list = []
+    document, _, _ = engine.render(html, book.root, book_root=book.root, fetched=fetched)
     pdf = document.write_pdf()
     try:
         page = pypdfium2.PdfDocument(pdf)[0]
@@ -95,6 +105,7 @@ def ebook_cover_jpeg(book: Book) -> bytes:
     image = image.resize(EBOOK_COVER_PX)
     out = io.BytesIO()
     image.save(out, "JPEG", quality=88, optimize=True)
+    store.store("ebook-cover", key, {"resources": cache.dependencies(fetched), "jpeg": out.getvalue()})
     return out.getvalue()
 
 
