@@ -407,7 +407,7 @@ def epubcheck_findings(book: Book, result: "EditionResult") -> list[Finding]:
     return out
 
 
-WARM_MIN_BYTES = 150_000    # of Markdown: a book long enough to be set in parts (chapters.SPLIT_MIN_CHARS of HTML)
+WARM_MIN_BYTES = 150_000    # of Markdown: a book set in enough parts (tens of processes) to gain from a warm layout
 
 
 def _warm_up(book_path: Path):
@@ -435,6 +435,7 @@ def _warm_up(book_path: Path):
             from imprint.typeset import positions
             from imprint.typeset import engine
             from imprint.typeset import fence
+            from imprint.typeset.fence import hyphenation  # noqa: F401  (as engine.render imports it)
             fence.ready()       # WeasyPrint's version and internals checked once, inherited by the forks
             if _markdown_bytes(book_path) >= WARM_MIN_BYTES:
                 book = learned.result()

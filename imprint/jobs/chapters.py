@@ -36,7 +36,12 @@ from imprint.html.render import split_part
 from imprint.typeset.positions import BLOCK
 from imprint.errors import Finding
 
-SPLIT_MIN_CHARS = 250_000       # below this much HTML, one process is quicker than parts + join
+# Below this much HTML a book is set in one piece (IMPRINT_PARTS=auto). Parts cost about a
+# second more of work (the front matter set twice, the running heads' overlay, the join) and
+# gain the second core and edits that set one part again. Measured (docs/speed.md, 2026-12-03):
+# the essay in book/ (54,000 characters, one part) takes 1.1 CPU s more cold in parts; the
+# Communist Manifesto (100,000, six parts) is set sooner cold in parts than whole.
+SPLIT_MIN_CHARS = 75_000
 MARGIN_BOXES = ("top-left-corner", "top-left", "top-center", "top-right", "top-right-corner",
                 "right-top", "right-middle", "right-bottom", "bottom-right-corner", "bottom-right",
                 "bottom-center", "bottom-left", "bottom-left-corner", "left-bottom", "left-middle", "left-top")

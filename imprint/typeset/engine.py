@@ -18,7 +18,6 @@ from imprint.typeset import weasylog
 from imprint.typeset.fence import pagestyle, spreads
 from imprint.typeset.fence import textdraw
 from imprint.typeset.fence.pdfwrite import painted_as, patch_pydyf, print_finisher, rgb_to_cmyk  # noqa: F401
-from imprint.typeset.fence import hyphenation  # noqa: F401  (installs the region's dictionaries)
 from imprint.codes import severity
 from imprint.errors import Finding, Location, ToolError
 from imprint.processes import allocation_failure
@@ -124,6 +123,9 @@ def render(html: str, base: Path, *, book_root: Path, page_css: str = "", remote
     `fetched`, when given, receives the path of every local file WeasyPrint asked for. The
     fence's check of WeasyPrint's version and internals is made before the first layout."""
     fence.ready()
+    # Imported here, not with this module: WeasyPrint's import (0.7 s) is then made by the
+    # build's warm-up thread while pandoc reads the book (pipeline._warm_up), not before it starts.
+    from imprint.typeset.fence import hyphenation  # noqa: F401  (installs the region's dictionaries)
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
