@@ -244,7 +244,9 @@ def test_running_heads_are_marked_as_pagination_artifacts(both):
 def test_a_book_that_cannot_be_split_is_set_whole(tiny_book, monkeypatch):
     monkeypatch.setenv("IMPRINT_PARTS", "always")
     essay = tiny_book("# One\n\nText.\n\n# Two\n\nMore.\n", metadata=BOOK_METADATA + "form: essay\n")
-    assert chapters.split(paged_job(essay)) is None
+    assert len(chapters.split(paged_job(essay)).texts) == 1      # its whole text one part (test_parts_essay.py)
+    job = paged_job(essay)
+    assert chapters.split(dataclasses.replace(job, html=job.html.replace('class="essay"', 'class="other"'))) is None
     book = tiny_book("# One\n\nText.\n\n# Two\n\nMore.\n", metadata=BOOK_METADATA)
     assert chapters.split(paged_job(book)) is not None
     monkeypatch.setenv("IMPRINT_PARTS", "never")

@@ -1,0 +1,52 @@
+"""What an edit of the text does not change is not made again: the EPUB's font subsets (kept
+by the font's bytes and the characters asked for) and the ebook cover typeset from the
+metadata (kept with every file it read)."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import METADATA
+from imprint import cache
+from imprint.editions import cover
+from imprint.manuscript import look as looks
+from imprint.manuscript.load import load
+from imprint.typeset import engine
+
+
+def _refuse(*args, **kwargs):
+    raise AssertionError("made again")
+
+
+def test_a_font_subset_is_cut_once_for_the_same_characters(tmp_path, monkeypatch):
+    file = looks.nearest(looks.default().main, False, False)
+    with cache.using(cache.Cache(tmp_path / "cache")):
+        first = looks.subset(file, "Revolution", ("kern",))
+        assert first[0][:4] in (b"OTTO", b"\x00\x01\x00\x00") and len(first[0]) > 1000
+        with monkeypatch.context() as mp:
+            mp.setattr(looks, "_subset", _refuse)
+            assert looks.subset(file, "noitulov eR", ("kern",)) == first      # the same characters, any order
+        with monkeypatch.context() as mp:
+            mp.setattr(looks, "_subset", _refuse)
+            with pytest.raises(AssertionError, match="made again"):
+                looks.subset(file, "Revolution \u00e9", ("kern",))              # a new character
+            with pytest.raises(AssertionError, match="made again"):
+                looks.subset(file, "Revolution", ("kern", "smcp"))             # other features
+    assert looks.subset(file, "Revolution", ("kern",)) == first                # no cache: cut the same
+
+
+def test_the_ebook_cover_is_set_once_while_the_metadata_stays(tiny_book, monkeypatch):
+    book_path = tiny_book("# One\n\nText.\n")
+    store = cache.Cache(book_path.parent / "cache")
+    with cache.using(store):
+        first = cover.ebook_cover_jpeg(load(book_path))
+        assert first[:3] == b"\xff\xd8\xff"
+        (book_path / "text.md").write_text("# One\n\nOther text.\n")          # the text edited
+        with monkeypatch.context() as mp:
+            mp.setattr(engine, "render", _refuse)
+            assert cover.ebook_cover_jpeg(load(book_path)) == first
+        (book_path / "book.yaml").write_text(METADATA.replace("title:", "title: Another", 1))
+        with monkeypatch.context() as mp:
+            mp.setattr(engine, "render", _refuse)
+            with pytest.raises(AssertionError, match="made again"):
+                cover.ebook_cover_jpeg(load(book_path))                        # the title changed
