@@ -126,3 +126,16 @@ def test_a_book_of_the_manifestos_length_is_set_in_parts_by_default(tiny_book, m
     assert chapters.split(job) is not None
     short = tiny_book("".join(chapter(k, 3) for k in range(1, 7)), metadata=BOOK_METADATA)
     assert chapters.split(paged_job(short)) is None      # a few pages: one piece is quicker
+
+
+def test_a_book_of_one_part_is_split_by_default_only_when_long(tiny_book, monkeypatch):
+    """One part gains no second core: below chapters.ONE_PART_MIN_CHARS it is set in one piece."""
+    monkeypatch.delenv("IMPRINT_PARTS", raising=False)
+    rng = random.Random(5)
+    para = lambda: " ".join(rng.choice(WORDS) for _ in range(150)).capitalize() + "."
+    essay = tiny_book("# Only\n\n" + "\n\n".join(para() for _ in range(110)) + "\n", metadata=ESSAY_METADATA)
+    job = paged_job(essay)
+    assert chapters.SPLIT_MIN_CHARS <= len(job.html) < chapters.ONE_PART_MIN_CHARS
+    assert chapters.split(job) is None
+    monkeypatch.setattr(chapters, "ONE_PART_MIN_CHARS", len(job.html))
+    assert len(chapters.split(job).texts) == 1

@@ -42,6 +42,10 @@ from imprint.errors import Finding
 # the essay in book/ (54,000 characters, one part) takes 1.1 CPU s more cold in parts; the
 # Communist Manifesto (100,000, six parts) is set sooner cold in parts than whole.
 SPLIT_MIN_CHARS = 75_000
+# A book of one part (an essay's run-on text) gains no second core from being split, only its
+# edits: it is split from the old threshold on, where the overlay and the join are a few
+# percent of its cold build.
+ONE_PART_MIN_CHARS = 250_000
 MARGIN_BOXES = ("top-left-corner", "top-left", "top-center", "top-right", "top-right-corner",
                 "right-top", "right-middle", "right-bottom", "bottom-right-corner", "bottom-right",
                 "bottom-center", "bottom-left", "bottom-left-corner", "left-bottom", "left-middle", "left-top")
@@ -135,7 +139,7 @@ def split(job: Job) -> Split | None:
                 groups += [[piece] for piece in split_part(el)]     # a part: its title, its chapters
             else:
                 groups[-1].append(el)      # runs on after its chapter, as it would unsplit
-    if not groups:
+    if not groups or (mode() == "auto" and len(groups) == 1 and len(job.html) < ONE_PART_MIN_CHARS):
         return None
     before = [el for el in body if el is not main and _precedes(body, el, main)]
     after = [el for el in body if el is not main and not _precedes(body, el, main)]
