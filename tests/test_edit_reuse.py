@@ -50,3 +50,15 @@ def test_the_ebook_cover_is_set_once_while_the_metadata_stays(tiny_book, monkeyp
             mp.setattr(engine, "render", _refuse)
             with pytest.raises(AssertionError, match="made again"):
                 cover.ebook_cover_jpeg(load(book_path))                        # the title changed
+
+
+def test_the_bundled_faces_are_read_without_their_character_maps(monkeypatch):
+    """Every build reads the bundled faces' names and styles; their character maps (part of
+    imprint, 0.6 s of fontTools) are not decoded for it. A book's own font is read whole."""
+    from fontTools.ttLib.tables import _c_m_a_p
+
+    monkeypatch.setattr(_c_m_a_p.table__c_m_a_p, "getBestCmap", _refuse)
+    faces = looks.bundled.__wrapped__()             # not the process's remembered answer
+    assert looks.DEFAULT_MAIN in faces and all(face.files for face in faces.values())
+    with pytest.raises(ValueError, match="made again"):
+        looks.read_font(faces[looks.DEFAULT_MAIN].files[0].path)
