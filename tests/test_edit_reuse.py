@@ -62,3 +62,21 @@ def test_the_bundled_faces_are_read_without_their_character_maps(monkeypatch):
     assert looks.DEFAULT_MAIN in faces and all(face.files for face in faces.values())
     with pytest.raises(ValueError, match="made again"):
         looks.read_font(faces[looks.DEFAULT_MAIN].files[0].path)
+
+
+def test_what_the_fonts_draw_is_read_once_per_font_file(tmp_path, monkeypatch):
+    """The glyph check (G101) holds the text to every character the fonts have: read from the
+    cache in the next build, not decoded from each file again."""
+    from imprint.checks import glyphs
+    from imprint.house import STYLES
+
+    files = sorted((STYLES / "fonts").rglob("*.otf"))[:3]
+    with cache.using(cache.Cache(tmp_path / "cache")):
+        first = glyphs._files_chars(files)
+        assert ord("a") in first and len(first) > 200
+        monkeypatch.setattr(glyphs, "_face_chars", _refuse)
+        assert glyphs._files_chars(files) == first
+        other = tmp_path / "other.otf"
+        other.write_bytes(files[0].read_bytes() + b"\0")          # another file's bytes: read
+        with pytest.raises(AssertionError, match="made again"):
+            glyphs._files_chars([other])
