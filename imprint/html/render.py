@@ -525,7 +525,7 @@ def css_uri(text: str) -> str:
 def paged_stylesheets(look: looks.Look, house: tuple[str, ...]) -> list[str]:
     """The look's faces, the house's stylesheets under styles/, the look's size and leading,
     then the book's own stylesheets (`css:`), which have the last word."""
-    sized = looks.size_css(look)
+    sized = looks.size_css(look) + looks.note_foot_css(look)
     return ([css_uri(looks.font_css(look))] + [(STYLES / name).as_uri() for name in house]
             + ([css_uri(sized)] if sized else []) + [path.as_uri() for path in look.css])
 

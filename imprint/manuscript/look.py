@@ -351,6 +351,41 @@ def size_css(look: Look) -> str:
     return f"html {{ font-size: {size:g}pt; line-height: {leading:.2f}pt; }}\n" + grid_css(leading)
 
 
+# The notes' size and leading and the note area's bottom padding in styles/book.css (@footnote).
+NOTE_SIZE, NOTE_LEADING, HOUSE_NOTE_PAD = 9.0, 11.5, 0.8
+
+
+def note_foot_css(look: Look) -> str:
+    """The note area's bottom padding for the book's face, size and leading, or '' when the
+    house's fits (within 0.05 pt).
+
+    The text block is a whole number of body lines and the note area stands on its foot; the
+    padding lifts the note area so its last baseline falls where a full page's last body
+    baseline does. A line's baseline stands (leading + (ascent - descent) x size) / 2 below its
+    top, so the padding is the difference of the two lines' depths below their baselines:
+    (L - l) / 2 - (ascent - descent) x (S - s) / 2, with the face's own ascent and descent
+    (HarfBuzz's extents, as Pango reads them). The house face at 11/14.4 gives 0.8 pt; a
+    linestretch of 1.5 gives 4.4 pt, which the house's 0.8 would leave 3.6 pt off."""
+    size = look.fontsize or HOUSE_SIZE
+    leading = round(HOUSE_LEADING * size / HOUSE_SIZE * (look.linestretch or 1.0), 2)
+    ascent, descent = face_extents(str(nearest(look.main, False, False).path))
+    pad = max(0.0, (leading - NOTE_LEADING) / 2 - (ascent - descent) * (size - NOTE_SIZE) / 2)
+    if abs(pad - HOUSE_NOTE_PAD) < 0.05:
+        return ""
+    return f"@page {{ @footnote {{ padding-bottom: {pad:.2f}pt; }} }}\n"
+
+
+@functools.cache
+def face_extents(path: str) -> tuple[float, float]:
+    """A font file's ascent and descent in ems (HarfBuzz's horizontal extents: OS/2 typo
+    metrics where the font asks for them, else hhea), the metrics Pango sets lines with."""
+    import uharfbuzz as hb
+
+    face = hb.Face(hb.Blob.from_file_path(path))
+    extents = hb.Font(face).get_font_extents("ltr")
+    return extents.ascender / face.upem, -extents.descender / face.upem
+
+
 GRID_PROPERTIES = re.compile(r"^(?:margin|padding)(?:-(?:top|bottom))?$|^line-height$|^height$")
 
 
