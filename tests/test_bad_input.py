@@ -360,6 +360,46 @@ def test_sigterm_to_the_build_keeps_old_outputs_and_leaves_no_process(last_good)
     assert leftovers == []
 
 
+def test_sigterm_to_a_build_in_parts_starts_no_more_chapters(tmp_path):
+    """Six chapters set in parts by two workers, each job stalled: a SIGTERM ends the build
+    with the two jobs at work and starts none of the four queued (the pool used to lay every
+    queued chapter out before the build could end)."""
+    text = "".join(f"# Chapter {k}\n\nThe text of chapter {k}, with a note.[^{k}]\n\n[^{k}]: Note {k}.\n\n"
+                   for k in range(1, 7))
+    book = write_book(tmp_path / "book", text)
+    started = tmp_path / "started.txt"
+    marker = f"imprint-sigterm-parts-{os.getpid()}"
+    script = (f"import sys, time; sys.path.insert(0, {str(ROOT)!r}); "
+              "from imprint.jobs import inspections; "
+              f"inspections.INSPECTIONS.append(lambda d, j: open({str(started)!r}, 'a').write('job\\n') "
+              "and time.sleep(300) or []); "
+              f"from imprint.cli import main; sys.exit(main(sys.argv[1:]))  # {marker}")
+    env = dict(os.environ, IMPRINT_PARTS="always", IMPRINT_WORKERS="2")
+    proc = subprocess.Popen([sys.executable, "-c", script, "--book", str(book), "--out", str(tmp_path / "out"),
+                             "--no-cache", "--edition", "pdf", "-v"],
+                            stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
+    try:
+        for line in proc.stderr:
+            if "in parallel parts" in line:
+                break
+        for _ in range(600):                # both workers inside a stalled job
+            if started.exists() and started.read_text().count("job") >= 2:
+                break
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        rest = proc.stderr.read()
+        code = proc.wait(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert code == 130 and "interrupted; nothing was written" in rest
+    assert started.read_text().count("job") == 2
+    assert not (tmp_path / "out").exists()
+    time.sleep(1)
+    leftovers = [p for p in Path("/proc").iterdir() if p.name.isdigit() and marker.encode() in _cmdline(p)]
+    assert leftovers == []
+
+
 def _cmdline(proc_dir: Path) -> bytes:
     try:
         return (proc_dir / "cmdline").read_bytes()

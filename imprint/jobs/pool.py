@@ -65,14 +65,33 @@ def run_jobs(jobs: list[Job], say=lambda message: None, limits=None,
         pool = concurrent.futures.ProcessPoolExecutor(min(workers(), len(jobs)),
                                                       mp_context=multiprocessing.get_context("spawn"))
         call = run_job
-    with pool:
+    try:
         # Each thread runs in a copy of this context: the build's cache and settings go with it.
         futures = {pool.submit(contextvars.copy_context().run, call, jobs[i]): i for i in order}
         for future in concurrent.futures.as_completed(futures):
             i = futures[future]
             results[i] = future.result()
             say(f"  {jobs[i].part or 'the book'}: {results[i].pages} pages")
+    except BaseException as stop:
+        _abandon(pool, interrupted=not isinstance(stop, Exception))
+        raise
+    pool.shutdown(wait=True)
     return results
+
+
+def _abandon(pool, interrupted: bool) -> None:
+    """A job failed or the build was interrupted: the jobs not yet started are cancelled
+    (`with pool` would have laid every queued one out first). Interrupted (Ctrl-C, SIGTERM, the
+    watchdog), the children at work are killed too, so their threads return at once: a SIGTERM to a build of Mutual Aid went on
+    laying chapters out for a minute and more."""
+    import os
+
+    from imprint import processes
+
+    pool.shutdown(wait=False, cancel_futures=True)
+    if interrupted:
+        processes.kill_tree(os.getpid())
+    pool.shutdown(wait=True)
 
 
 def _limited_runner(limits=None):
