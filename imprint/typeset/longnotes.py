@@ -32,7 +32,11 @@ notes were sent away is asked for one more line (`orphans`), so it moves whole.
 
 A note that does not fit under its call takes the call's line on to the next page
 (footnote-policy: line), and WeasyPrint does not report it away: `_pushed` finds the calls that
-left the page before them white and cuts their notes. What cannot be cut there (an image, a
+left the page before them white and cuts their notes. When the room left there (to the page's
+text block of whole lines, fence/spreads.py, less the call's line and the footnote area's rule
+and paddings: `_room_under_call`) holds the note's first line but not its first piece of two,
+that line alone starts under the call (`_first_line_alone`: the one cut after a paragraph's
+first line, rather than three lines of white). What cannot be cut there (an image, a
 first piece still too tall) moves to the next page, and the call's page points to it
 (`point`: "1 See note 1 on the next page."); a block taller than the footnote area gets a page
 whose area may take the whole page (`_grow`). Notes still pending at the document's end are
