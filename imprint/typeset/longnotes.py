@@ -303,6 +303,9 @@ def _first_line_alone(units: list[Unit], groups, room: float | None):
     if (k is None or k + 1 >= b or units[k + 1].end == units[k].end
             or sum(u.height for u in units[:b]) <= room or sum(u.height for u in units[:k + 1]) > room):
         return None
+    last = max(i for i, u in enumerate(units) if u.block == units[k + 1].block)
+    if units[k + 1].block == units[k].block and last == k + 1:
+        return None                       # nor a widow: the paragraph's last line alone overleaf
     return [(0, k + 1), (k + 1, b)] + [tuple(g) for g in groups[1:]]
 
 
