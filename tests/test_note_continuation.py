@@ -167,6 +167,40 @@ def test_a_note_longer_than_a_run_out_leaf_gets_more_run_out_pages(longer):
     assert not [f for f in report["findings"] if f["code"] in ("L224",) or f["code"].startswith("N2")]
 
 
+@pytest.fixture(scope="module")
+def unchaptered(tmp_path_factory):
+    """A text without chapters (its main ends with paragraphs, no section) whose last line
+    calls a note that runs on over the pages after it."""
+    rng = random.Random(3)
+    text = [_paragraph(rng, 5) for _ in range(10)]
+    text[-1] += "[^last]"
+    note = "\n\n    ".join(_paragraph(rng, 6) for _ in range(10)) + f" {NOTE_END}."
+    folder = write_book(tmp_path_factory.mktemp("runout-end") / "book",
+                        "\n\n".join(text) + "\n\n[^last]: " + note + "\n", METADATA)
+    out = folder.parent / "out"
+    result = run_cli("--book", folder, "--out", out, "--edition", "pdf", "--trim", "5x8")
+    assert result.code == 0, result.err
+    return next(out.glob("*.pdf")), json.loads(next(out.glob("*.report.json")).read_text())
+
+
+def test_the_pages_of_a_notes_rest_past_the_texts_last_line_have_head_and_folio(unchaptered):
+    """The pages after the text's last line that hold the note's rest are run-out pages of
+    the text (imprint/typeset/runout.py), with folio and running head, not pages of a blank
+    page's type (WeasyPrint's own, for notes still pending at a document's end)."""
+    pdf_path, report = unchaptered
+    pages = _pages(pdf_path)
+    last = max(i for i, (body, _, _) in enumerate(pages) if body.strip())
+    rest = [i for i in range(last + 1, len(pages)) if pages[i][1].strip("0123456789")]
+    assert rest and NOTE_END in pages[rest[-1]][1], "the note's rest runs past the text's last page"
+    assert rest == list(range(last + 1, len(pages)))
+    for i in rest:
+        heads = [w["text"] for w in pages[i][2] if w["top"] < 60]       # the head margin
+        assert str(i + 1) in heads, (i + 1, heads)
+        if (i + 1) % 2 == 0:                                            # a verso: the author's name too
+            assert "Author" in heads, (i + 1, heads)
+    assert not [f for f in report["findings"] if f["code"].startswith("N2")]
+
+
 def test_a_note_breaking_at_the_foot_says_continued(built):
     pdf_path, _ = built
     with pdfplumber.open(pdf_path) as pdf:

@@ -159,11 +159,23 @@ def uncuttable(tmp_path_factory):
     return pages, report
 
 
+HYPHENS = ("\u2010", "-", "\u00ad")
+
+
 def _page_of(pages, word, small=None) -> int | None:
+    """The page of the line where `word` ends (a call follows its word there): a line ending
+    in a hyphen is read joined to the next line of its kind (total-fit breaking hyphenates
+    "plate-word7" across lines, and across pages)."""
+    before = ""
     for i, page in enumerate(pages):
         for ln in page["lines"]:
-            if word in ln[2] and (small is None or (ln[3] <= BODY) == small):
+            if small is not None and (ln[3] <= BODY) != small:
+                continue
+            text = ln[2]
+            joined = before.split()[-1][:-1] + text if before.endswith(HYPHENS) and before.split() else ""
+            if word in text or word in joined:
                 return i
+            before = text
     return None
 
 

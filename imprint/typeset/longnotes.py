@@ -32,7 +32,11 @@ notes were sent away is asked for one more line (`orphans`), so it moves whole.
 
 A note that does not fit under its call takes the call's line on to the next page
 (footnote-policy: line), and WeasyPrint does not report it away: `_pushed` finds the calls that
-left the page before them white and cuts their notes. What cannot be cut there (an image, a
+left the page before them white and cuts their notes. When the room left there (to the page's
+text block of whole lines, fence/spreads.py, less the call's line and the footnote area's rule
+and paddings: `_room_under_call`) holds the note's first line but not its first piece of two,
+that line alone starts under the call (`_first_line_alone`: the one cut after a paragraph's
+first line, rather than three lines of white). What cannot be cut there (an image, a
 first piece still too tall) moves to the next page, and the call's page points to it
 (`point`: "1 See note 1 on the next page."); a block taller than the footnote area gets a page
 whose area may take the whole page (`_grow`). Notes still pending at the document's end are
@@ -45,6 +49,7 @@ to report. A book whose notes all fit is laid out once.
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass, field
 
 from lxml import etree, html as lhtml
@@ -259,15 +264,49 @@ def _text_height(pages) -> float:
 SOURCES: dict = {}
 
 
-def _cut_measured(doc, number: int, units: list[Unit]) -> int | None:
-    """Cut note `number` of `doc` at its measured lines; the pieces made, or None when it
-    makes one piece only or is not the text that was measured."""
-    groups = _groups(units)
+def _cut_measured(doc, number: int, units: list[Unit], groups=None) -> int | None:
+    """Cut note `number` of `doc` at its measured lines (in `groups`, or `_groups`'); the
+    pieces made, or None when it makes one piece only or is not the text that was measured."""
+    groups = groups or _groups(units)
     found = doc.xpath(f'//*[@id="fn{number}"]')
     if len(groups) < 2 or not found or len(_chars(found[0])) != units[-1].end:
         return None
     SOURCES[number] = (copy.deepcopy(found[0]), units, groups)
     return _cut(found[0], number, units, groups)
+
+
+def _recut(doc, number: int, groups) -> int | None:
+    """Note `number`, already cut into the pieces of SOURCES, cut again into `groups`; the
+    pieces made, or None when its pieces in `doc` are not those."""
+    whole, units, before = SOURCES[number]
+    pieces = doc.xpath(f'//*[@data-note="{number}"][@data-piece]')
+    if len(pieces) != len(before):
+        return None
+    first = copy.deepcopy(whole)
+    first.tail = pieces[-1].tail
+    pieces[0].getparent().replace(pieces[0], first)
+    for piece in pieces[1:]:
+        piece.getparent().remove(piece)
+    SOURCES[number] = (whole, units, list(groups))
+    return _cut(first, number, units, list(groups))
+
+
+def _first_line_alone(units: list[Unit], groups, room: float | None):
+    """The groups with the note's first line a piece of its own, when the first group does
+    not fit in `room` (points left for note lines under a pushed call) and that line does;
+    None otherwise. The one exception to the two lines kept before a cut: the alternative is
+    the call's line taken overleaf and white left under the page's text (`_pushed`)."""
+    if room is None or not groups:
+        return None
+    b = groups[0][1]
+    k = next((i for i, u in enumerate(units) if u.end > 0), None)     # the first line with text
+    if (k is None or k + 1 >= b or units[k + 1].end == units[k].end
+            or sum(u.height for u in units[:b]) <= room or sum(u.height for u in units[:k + 1]) > room):
+        return None
+    last = max(i for i, u in enumerate(units) if u.block == units[k + 1].block)
+    if units[k + 1].block == units[k].block and last == k + 1:
+        return None                       # nor a widow: the paragraph's last line alone overleaf
+    return [(0, k + 1), (k + 1, b)] + [tuple(g) for g in groups[1:]]
 
 
 def _candidate(span) -> bool:
@@ -293,16 +332,31 @@ def _remedy(result: Settled) -> str | None:
     doc = lhtml.document_fromstring(result.html)
     changed = False
     uncut, cut_before = set(), set(result.split)
+    rooms = {n: _room_under_call(document, pages, n, q) for n, q in pushed.items()}
     for number, units in sorted(measured.items()):
         if number not in long and number not in away and number not in pushed:
             continue
-        pieces = _cut_measured(doc, number, units) if number not in result.split else None
+        pieces = None
+        if number not in result.split:
+            pieces = _cut_measured(doc, number, units, _first_line_alone(units, _groups(units), rooms.get(number)))
         if pieces is None:
             uncut.add(number)
             continue
         result.split[number] = pieces
         away.pop(number, None)
         changed = True
+    # A pushed note cut before whose first piece is still too tall for the room under its call:
+    # its first line alone starts there, when that fits (the rest goes on overleaf).
+    recut = set()
+    for number, room in sorted(rooms.items()):
+        if number not in cut_before or number not in SOURCES or number in result.pointed:
+            continue
+        whole, units, groups = SOURCES[number]
+        alone = _first_line_alone(units, groups, room)
+        if alone is not None and _recut(doc, number, alone) is not None:
+            result.split[number] = len(alone)
+            recut.add(number)
+            changed = True
     stuck = list(away.values()) + [t for t in trouble if t.kind == "order"]
     for t in sorted(stuck, key=lambda t: t.page):
         if t.page in result.kept:
@@ -320,7 +374,7 @@ def _remedy(result: Settled) -> str | None:
     # block is taller than the footnote area and runs past the page's foot.
     movable = {n: t.page for n, t in away.items() if n in uncut or n in cut_before or n not in measured}
     movable.update((n, q) for n, q in pushed.items()
-                   if (n in uncut or n in cut_before) and _white(pages, q) > text_height / 4)
+                   if (n in uncut or n in cut_before) and n not in recut and _white(pages, q) > text_height / 4)
     for number, (page, piece) in sorted(overflowing.items()):
         if number in result.split and number not in cut_before:
             continue                      # cut just now: the next layout shows whether it fits
@@ -376,6 +430,32 @@ def _pushed(document, pages) -> dict[int, int]:
             out[note.number] = p.page - 1
             break
     return out
+
+
+def _room_under_call(document, pages, number: int, before: int) -> float | None:
+    """The height (points) the lines of note `number` would have in the footnote area of page
+    `before` had its call's line stayed there: the white under that page's text down to its
+    text block of whole lines (fence/spreads.py), less the call's line and the footnote area's
+    margin, rule and paddings. None when not known."""
+    boxes = fence.boxes()
+    by_page = {p.page: p for p in pages}
+    p, q = by_page.get(before), by_page.get(before + 1)
+    line = _call_line(document, before + 1, number)
+    if p is None or q is None or p.text_bottom is None or line is None:
+        return None
+    from imprint.typeset.fence.spreads import line_height
+    page_box = fence.page_box(document.pages[before - 1])
+    leading = (line_height(page_box.style) or 0.0) * PX
+    foot = p.content_bottom
+    if leading:
+        foot = p.content_top + math.floor((p.content_bottom - p.content_top) / leading + 1e-6) * leading
+    area = next((c for c in fence.page_box(document.pages[before]).children
+                 if isinstance(c, boxes.FootnoteAreaBox)), None)
+    if area is None:
+        return None
+    frame = (area.margin_top + area.border_top_width + area.padding_top + area.padding_bottom
+             + area.border_bottom_width + area.margin_bottom) * PX
+    return foot - p.text_bottom - (line[1] - line[0]) - frame
 
 
 def _call_line(document, page: int, number: int) -> tuple[float, float] | None:

@@ -104,12 +104,16 @@ def _after_text(document) -> bool:
 
 
 def _last_section(doc):
-    """The level-1 section the text of `doc` ends with (the last in its main), or None."""
+    """Where the text of `doc` ends: the top-level section it ends with (the last in its main),
+    or its main itself when it ends with no section (a book or essay without chapters); None
+    when it has no main."""
     main = doc.find(".//main")
     if main is None:
         return None
-    sections = [el for el in main if isinstance(el.tag, str) and el.tag == "section"]
-    return sections[-1] if sections and sections[-1] is main[-1] else None
+    children = [el for el in main if isinstance(el.tag, str)]
+    if children and children[-1].tag == "section":
+        return children[-1]
+    return main
 
 
 def _opening(document, page: int) -> str | None:
