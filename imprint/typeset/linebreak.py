@@ -60,7 +60,7 @@ TOLERANCE, EMERGENCY = 2.0, float("inf")    # the emergency pass takes any stret
 # scripts/typeset_compare.py against Typst (which also breaks capitalised words, so has more
 # points to choose from): at 200 the essay had 12.9% hyphenated lines to Typst's 9.6%, at 300
 # 10.8% with as many lines over 1.5× as Typst (83 to 84); higher trades more loose lines for fewer hyphens.
-LINE_PENALTY, HYPHEN_PENALTY, DOUBLE_HYPHEN, FINAL_HYPHEN, SHORT_LAST = 10, 300, 10_000, 5000, 2000
+LINE_PENALTY, HYPHEN_PENALTY, DOUBLE_HYPHEN, FINAL_HYPHEN, SHORT_LAST = 10, 450, 10_000, 5000, 2000
 QUOTES, OPENERS = "\"'“”‘’«»", "([{"
 SHY, NBSP, WJ = "\u00ad", "\u00a0", "\u2060"
 ITALIC_TAGS = {"em", "i", "cite", "var", "dfn"}
@@ -357,7 +357,7 @@ def _hyphenator(lang: str):
     import pyphen
     from imprint.manuscript.languages import hyphenation_dictionary
     name = hyphenation_dictionary(lang)
-    return pyphen.Pyphen(lang=name, left=3, right=3) if name else None
+    return pyphen.Pyphen(lang=name, left=2, right=3) if name else None
 
 
 WORD = re.compile(r"[^\W\d_]{6,}")
@@ -376,7 +376,7 @@ def _points(word: str, hyphenator, capitalized: bool, common: frozenset = frozen
             continue
         if run.isupper():
             continue
-        out += [m.start() + p for p in hyphenator.positions(run) if 3 <= p <= len(run) - 3]
+        out += [m.start() + p for p in hyphenator.positions(run) if 2 <= p <= len(run) - 3]
     return out
 
 
