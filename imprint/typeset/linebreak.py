@@ -7,7 +7,8 @@ and of the notes is broken as a whole before WeasyPrint sees it:
   draws with (the book's face: html/render.py names its files and the text size on the
   document), in the paragraph's size and style (italic, bold, small capitals, 7.5 pt note calls); glue is the face's own word space, stretchable only
   (WeasyPrint justifies by widening spaces, never by narrowing them); penalties are the
-  hyphenation points Pyphen gives (three letters at least before and after, never in a word
+  hyphenation points Pyphen gives (two letters at least before and three after, TeX's
+  lefthyphenmin and righthyphenmin, as styles/book.css's hyphenate-limit-chars; never in a word
   in capitals nor in a name: a capitalised word the manuscript never has in small letters,
   unless `hyphenate-capitalized: true`; html/render.py common_capitals marks the others) and
   the hard hyphens and dashes;
@@ -55,11 +56,13 @@ SAFETY = 0.1
 STRETCH = 0.5               # a space may grow by half of itself at ratio 1 (TeX: 1.5× natural)
 SHRINK = 1 / 3              # ... and narrow by a third of itself (TeX), through a negative word-spacing
 TOLERANCE, EMERGENCY = 2.0, float("inf")    # the emergency pass takes any stretch (TeX's badness cap)
-# A hyphen costs 300² demerits, as much as a line of badness 290 (ratio 1.43, spaces 1.7× their
+# A hyphen costs 450² demerits, as much as a line of badness 440 (ratio 1.64, spaces 1.8× their
 # width): a word is broken only to spare a markedly loose line. Measured with
-# scripts/typeset_compare.py against Typst (which also breaks capitalised words, so has more
-# points to choose from): at 200 the essay had 12.9% hyphenated lines to Typst's 9.6%, at 300
-# 10.8% with as many lines over 1.5× as Typst (83 to 84); higher trades more loose lines for fewer hyphens.
+# scripts/typeset_compare.py against Typst on the essay and the Manifesto (README), once names
+# alone were kept whole and two letters may stand before a hyphen: at 300 the essay had 65 lines
+# over 1.5× to Typst's 84 but 12.7 % hyphenated lines to its 9.6 % (the Manifesto 109 / 135,
+# 9.8 % / 7.1 %); 450: essay 77 / 84, 11.0 %, Manifesto 130 / 135, 8.1 %; 600: essay 81 / 84,
+# 10.2 %, Manifesto 156 / 135, 7.0 %. Higher trades more loose lines for fewer hyphens.
 LINE_PENALTY, HYPHEN_PENALTY, DOUBLE_HYPHEN, FINAL_HYPHEN, SHORT_LAST = 10, 450, 10_000, 5000, 2000
 QUOTES, OPENERS = "\"'“”‘’«»", "([{"
 SHY, NBSP, WJ = "\u00ad", "\u00a0", "\u2060"
@@ -357,14 +360,17 @@ def _hyphenator(lang: str):
     import pyphen
     from imprint.manuscript.languages import hyphenation_dictionary
     name = hyphenation_dictionary(lang)
-    return pyphen.Pyphen(lang=name, left=2, right=3) if name else None
+    return pyphen.Pyphen(lang=name, left=LEFT_MIN, right=RIGHT_MIN) if name else None
 
 
-WORD = re.compile(r"[^\W\d_]{6,}")
+# TeX's \lefthyphenmin and \righthyphenmin (plain TeX: 2 and 3): "in-spired", "de-creasingly";
+# styles/book.css sets the same for the line-by-line setting (hyphenate-limit-chars: 6 2 3).
+LEFT_MIN, RIGHT_MIN, WORD_MIN = 2, 3, 6
+WORD = re.compile(r"[^\W\d_]{%d,}" % WORD_MIN)
 
 
 def _points(word: str, hyphenator, capitalized: bool, common: frozenset = frozenset()) -> list[int]:
-    """Hyphenation points inside a word (offsets), by Pyphen, three letters either side; none
+    """Hyphenation points inside a word (offsets), by Pyphen, LEFT_MIN and RIGHT_MIN letters; none
     in a word in capitals, nor in a capitalised one (a name) unless `capitalized` or it is one
     of `common` (see common_capitals)."""
     if hyphenator is None:
@@ -376,7 +382,7 @@ def _points(word: str, hyphenator, capitalized: bool, common: frozenset = frozen
             continue
         if run.isupper():
             continue
-        out += [m.start() + p for p in hyphenator.positions(run) if 2 <= p <= len(run) - 3]
+        out += [m.start() + p for p in hyphenator.positions(run) if LEFT_MIN <= p <= len(run) - RIGHT_MIN]
     return out
 
 
