@@ -232,20 +232,30 @@ def test_total_fit_sets_fewer_loose_lines_and_no_hyphen_ladders(built):
     assert on["body"]["runs of 3"] == 0 and on["note"]["runs of 3"] == 0
 
 
+def _words(chars) -> str:
+    """A line's text with its spaces (a gap wider than a point between two characters)."""
+    out, prev = "", None
+    for c in chars:
+        if prev is not None and c["x0"] - prev["x1"] > 1.0:
+            out += " "
+        out, prev = out + c["text"], c
+    return out
+
+
 def test_no_name_is_hyphenated_either_way_and_a_capitalised_common_word_may_be(built):
     text = tiny_text()
     lower = {w for w in re.findall(r"[^\W\d_]+", text) if w.islower()}
     for mode, (pdf, _) in built.items():
-        with pdfplumber.open(str(pdf)) as doc:
-            lines = [ln for page in doc.pages for ln in (page.extract_text() or "").splitlines()]
         hyphenated, capitalised = 0, []
-        for line, after in zip(lines, lines[1:]):
-            if line[-1:] in "\u2010-\u00ad" and line[-2:-1].isalpha():
-                word = re.findall(r"[^\W\d_]+$", line[:-1])[0] + re.findall(r"^[^\W\d_]*", after)[0]
-                if word[0].isupper():
-                    assert word.lower() in lower and not word.isupper(), (mode, line, after)   # never a name
-                    capitalised.append(word)
-                hyphenated += 1
+        for kind in ("body", "note"):
+            lines = [_words(ch) for n, k, ch, y in typeset_compare._lines(pdf) if k == kind]
+            for line, after in zip(lines, lines[1:]):
+                if line[-1:] in "\u2010-\u00ad" and line[-2:-1].isalpha():
+                    word = re.findall(r"[^\W\d_]+$", line[:-1])[0] + re.findall(r"^[^\W\d_]*", after)[0]
+                    if word[0].isupper():
+                        assert word.lower() in lower and not word.isupper(), (mode, line, after)   # never a name
+                        capitalised.append(word)
+                    hyphenated += 1
         assert hyphenated > 3       # the test saw hyphenation at work
         assert capitalised, mode    # ... and a sentence's capitalised first word broken like any word
 
