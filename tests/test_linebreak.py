@@ -131,14 +131,14 @@ def test_capitalised_words_get_no_hyphenation_points_unless_asked():
     assert lb._points("NEVERTHELESS", hy, False, frozenset({"NEVERTHELESS"})) == []
 
 
-def test_two_letters_may_stand_before_a_hyphen_as_in_tex_and_the_line_by_line_setting_agrees():
+def test_two_letters_may_stand_before_a_hyphen_as_in_tex_and_the_line_by_line_setting_is_as_stated():
     hy = lb._hyphenator("en")
     assert 2 in lb._points("decreasingly", hy, False)          # de-creasingly
     assert 1 not in lb._points("abandonment", hy, False)        # never one letter
     assert all(p <= len("revolutionary") - 3 for p in lb._points("revolutionary", hy, False))
     css = (ROOT / "styles" / "book.css").read_text(encoding="utf-8")
     limits = re.search(r"hyphenate-limit-chars:\s*(\d+)\s+(\d+)\s+(\d+)", css).groups()
-    assert tuple(map(int, limits)) == (lb.WORD_MIN, lb.LEFT_MIN, lb.RIGHT_MIN)
+    assert tuple(map(int, limits)) == (lb.WORD_MIN, lb.LINE_BY_LINE_LEFT_MIN, lb.RIGHT_MIN)
 
 
 def test_only_capitalised_words_the_manuscript_also_has_in_small_letters_are_marked_hyphenable():

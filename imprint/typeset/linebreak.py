@@ -8,7 +8,7 @@ and of the notes is broken as a whole before WeasyPrint sees it:
   document), in the paragraph's size and style (italic, bold, small capitals, 7.5 pt note calls); glue is the face's own word space, stretchable only
   (WeasyPrint justifies by widening spaces, never by narrowing them); penalties are the
   hyphenation points Pyphen gives (two letters at least before and three after, TeX's
-  lefthyphenmin and righthyphenmin, as styles/book.css's hyphenate-limit-chars; never in a word
+  lefthyphenmin and righthyphenmin; the line-by-line setting keeps three before; never in a word
   in capitals nor in a name: a capitalised word the manuscript never has in small letters,
   unless `hyphenate-capitalized: true`; html/render.py common_capitals marks the others) and
   the hard hyphens and dashes;
@@ -363,9 +363,11 @@ def _hyphenator(lang: str):
     return pyphen.Pyphen(lang=name, left=LEFT_MIN, right=RIGHT_MIN) if name else None
 
 
-# TeX's \lefthyphenmin and \righthyphenmin (plain TeX: 2 and 3): "in-spired", "de-creasingly";
-# styles/book.css sets the same for the line-by-line setting (hyphenate-limit-chars: 6 2 3).
-LEFT_MIN, RIGHT_MIN, WORD_MIN = 2, 3, 6
+# TeX's \lefthyphenmin and \righthyphenmin (plain TeX: 2 and 3): "in-spired", "de-creasingly".
+# The line-by-line setting (styles/book.css hyphenate-limit-chars: 6 3 3) keeps three letters
+# before a hyphen: WeasyPrint's first-fit breaking has no limit on hyphens in a row, and with
+# two letters it set three in a row in a paragraph of The Wealth of Nations that missed its plan.
+LEFT_MIN, RIGHT_MIN, WORD_MIN, LINE_BY_LINE_LEFT_MIN = 2, 3, 6, 3
 WORD = re.compile(r"[^\W\d_]{%d,}" % WORD_MIN)
 
 
