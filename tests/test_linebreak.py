@@ -124,7 +124,38 @@ def test_capitalised_words_get_no_hyphenation_points_unless_asked():
     hy = lb._hyphenator("en")
     assert lb._points("Constantinople", hy, capitalized=False) == []
     assert lb._points("Constantinople", hy, capitalized=True)
-    assert all(3 <= p <= len("revolutionary") - 3 for p in lb._points("revolutionary", hy, False))
+    # a capitalised word the manuscript also has in small letters is not a name
+    common = frozenset({"Nevertheless"})
+    assert lb._points("Nevertheless,", hy, False, common) == lb._points("nevertheless,", hy, False)
+    assert lb._points("Constantinople", hy, False, common) == []
+    assert lb._points("NEVERTHELESS", hy, False, frozenset({"NEVERTHELESS"})) == []
+
+
+def test_two_letters_may_stand_before_a_hyphen_as_in_tex_and_the_line_by_line_setting_is_as_stated():
+    hy = lb._hyphenator("en")
+    assert 2 in lb._points("decreasingly", hy, False)          # de-creasingly
+    assert 1 not in lb._points("abandonment", hy, False)        # never one letter
+    assert all(p <= len("revolutionary") - 3 for p in lb._points("revolutionary", hy, False))
+    css = (ROOT / "styles" / "book.css").read_text(encoding="utf-8")
+    limits = re.search(r"hyphenate-limit-chars:\s*(\d+)\s+(\d+)\s+(\d+)", css).groups()
+    assert tuple(map(int, limits)) == (lb.WORD_MIN, lb.LINE_BY_LINE_LEFT_MIN, lb.RIGHT_MIN)
+
+
+def test_only_capitalised_words_the_manuscript_also_has_in_small_letters_are_marked_hyphenable():
+    from lxml import html as lhtml
+    from imprint.html import render
+    root = lhtml.fragment_fromstring(
+        "<div><p>Nevertheless the Proletariat of Constantinople rose. KRONSTADT fell.</p>"
+        "<p>It rose nevertheless.<span class='footnote'><span class='fn-p'>Proletariat, "
+        "Constantinople: the proletariat.</span></span></p><p>Nothing here.</p></div>")
+    render.common_capitals(root)
+    first, second, third = root.findall("p")
+    assert first.get(render.COMMON_CAPITALS).split() == ["Nevertheless", "Proletariat"]
+    assert second.find(".//span[@class='fn-p']").get(render.COMMON_CAPITALS) == "Proletariat"
+    assert third.get(render.COMMON_CAPITALS) is None
+    note = second.find(".//span[@class='fn-p']")
+    assert lb.common_capitals(note) == {"Proletariat"}
+    assert lb.common_capitals(first) == {"Nevertheless", "Proletariat"}
 
 
 def test_the_setting_changes_the_breaks():
@@ -144,11 +175,33 @@ def tiny_text() -> str:
     paragraphs = [p for p in ESSAY.split("\n\n") if p.strip() and not p.startswith(("#", "[^"))][:16]
     paragraphs[3] += "[^a]"
     paragraphs[9] += "[^b]"
+    paragraphs += capitals_text()
     notes = ("[^a]: A note long enough to be set as a justified paragraph of its own: Trotsky’s theory held that "
              "Russian capitalism was so backward that its capitalist class was incapable of introducing "
              "bourgeois democratic reforms; that job would fall to the working class in power.\n\n"
              "[^b]: A second note, *in part in italics*, with a name or two: Constantinople, Petrograd.")
     return "# A Chapter\n\n" + "\n\n".join(paragraphs) + "\n\n" + notes + "\n"
+
+
+COMMON = ["nevertheless", "notwithstanding", "consideration", "understanding", "organisation",
+          "particularly", "independence", "distribution", "manufacturing", "international",
+          "agricultural", "administration", "overwhelming", "unquestionably"]
+NAMES = ["Vladivostokovsky", "Petropavlovskaya", "Shcherbatovsky"]
+
+
+def capitals_text() -> list[str]:
+    """Paragraphs of short sentences, each opening with a long common word capitalised (the
+    same words occur in small letters) and full of names no sentence has in small letters."""
+    rng = random.Random(19)
+    paragraphs = []
+    for _ in range(5):
+        sentences = []
+        for _ in range(14):
+            words = [rng.choice(COMMON).capitalize()] + [rng.choice(COMMON + NAMES + ["and", "of", "the", "its"])
+                                                         for _ in range(rng.randint(3, 6))]
+            sentences.append(" ".join(words) + ".")
+        paragraphs.append(" ".join(sentences))
+    return paragraphs
 
 
 @pytest.fixture(scope="module")
@@ -179,17 +232,32 @@ def test_total_fit_sets_fewer_loose_lines_and_no_hyphen_ladders(built):
     assert on["body"]["runs of 3"] == 0 and on["note"]["runs of 3"] == 0
 
 
-def test_no_capitalised_word_is_hyphenated_either_way(built):
-    for pdf, _ in built.values():
-        with pdfplumber.open(str(pdf)) as doc:
-            lines = [ln for page in doc.pages for ln in (page.extract_text() or "").splitlines()]
-        hyphenated = 0
-        for line in lines:
-            if line[-1:] in "\u2010-\u00ad" and line[-2:-1].isalpha():
-                word = re.findall(r"[^\W\d_]+$", line[:-1])[0]
-                assert not word[0].isupper(), line
-                hyphenated += 1
+def _words(chars) -> str:
+    """A line's text with its spaces (a gap wider than a point between two characters)."""
+    out, prev = "", None
+    for c in chars:
+        if prev is not None and c["x0"] - prev["x1"] > 1.0:
+            out += " "
+        out, prev = out + c["text"], c
+    return out
+
+
+def test_no_name_is_hyphenated_either_way_and_a_capitalised_common_word_may_be(built):
+    text = tiny_text()
+    lower = {w for w in re.findall(r"[^\W\d_]+", text) if w.islower()}
+    for mode, (pdf, _) in built.items():
+        hyphenated, capitalised = 0, []
+        for kind in ("body", "note"):
+            lines = [_words(ch) for n, k, ch, y in typeset_compare._lines(pdf) if k == kind]
+            for line, after in zip(lines, lines[1:]):
+                if line[-1:] in "\u2010-\u00ad" and line[-2:-1].isalpha():
+                    word = re.findall(r"[^\W\d_]+$", line[:-1])[0] + re.findall(r"^[^\W\d_]*", after)[0]
+                    if word[0].isupper():
+                        assert word.lower() in lower and not word.isupper(), (mode, line, after)   # never a name
+                        capitalised.append(word)
+                    hyphenated += 1
         assert hyphenated > 3       # the test saw hyphenation at work
+        assert capitalised, mode    # ... and a sentence's capitalised first word broken like any word
 
 
 def test_the_text_and_the_notes_are_unchanged_and_notes_stay_with_their_calls(built):

@@ -548,6 +548,8 @@ def paged_html(book: Book, body: Body, edition: Edition) -> str:
         parent.insert(index, call)
         parent.insert(index + 1, span)
     set_formulas(root, math.to_images, book)
+    if not book.metadata.hyphenate_capitalized:
+        common_capitals(root)
     text = "".join(lhtml.tostring(child, encoding="unicode") for child in root)
     if root.text:
         text = root.text + text
@@ -567,6 +569,29 @@ def paged_html(book: Book, body: Body, edition: Edition) -> str:
                         f'data-hyphenate-capitalized="{"true" if m.hyphenate_capitalized else "false"}" '
                         f'data-measure-size="{book.look.fontsize or looks.HOUSE_SIZE:g}" '
                         f'data-measure-faces="{faces}" ', 1)
+
+
+LETTERS = re.compile(r"[^\W\d_]+")
+COMMON_CAPITALS = "data-hyphenate-capitals"     # read by imprint/typeset/linebreak.py
+
+
+def common_capitals(root) -> None:
+    """The copy-editor's rule is "never hyphenate a name": a capitalised word whose small-letter
+    form the manuscript also has (a common word opening a sentence, "Proletariat" where
+    "proletariat" occurs) is not a name, and may be hyphenated like any word. Every paragraph,
+    list item and note paragraph holding such words gets them listed (data-hyphenate-capitals,
+    space-separated, as written): the typesetter (imprint/typeset/linebreak.py) hyphenates
+    those and keeps every other capitalised word (a name: only ever capitalised) and every word
+    in capitals whole. The decision is the whole book's (body and notes), the mark the
+    paragraph's own, so a paragraph's markup changes only when a word of its own changes side."""
+    lower = {w for w in LETTERS.findall(root.text_content()) if w.islower()}
+    for el in root.iter("p", "li", "span"):
+        if el.tag == "span" and "fn-p" not in (el.get("class") or "").split():
+            continue
+        words = sorted({w for w in LETTERS.findall(el.text_content())
+                        if len(w) >= 6 and w[0].isupper() and not w.isupper() and w.lower() in lower})
+        if words:
+            el.set(COMMON_CAPITALS, " ".join(words))
 
 
 def set_formulas(root, how, book: Book):

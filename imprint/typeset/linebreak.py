@@ -7,8 +7,11 @@ and of the notes is broken as a whole before WeasyPrint sees it:
   draws with (the book's face: html/render.py names its files and the text size on the
   document), in the paragraph's size and style (italic, bold, small capitals, 7.5 pt note calls); glue is the face's own word space, stretchable only
   (WeasyPrint justifies by widening spaces, never by narrowing them); penalties are the
-  hyphenation points Pyphen gives (three letters at least before and after, never in a
-  capitalised word unless `hyphenate-capitalized: true`) and the hard hyphens and dashes;
+  hyphenation points Pyphen gives (two letters at least before and three after, TeX's
+  lefthyphenmin and righthyphenmin; the line-by-line setting keeps three before; never in a word
+  in capitals nor in a name: a capitalised word the manuscript never has in small letters,
+  unless `hyphenate-capitalized: true`; html/render.py common_capitals marks the others) and
+  the hard hyphens and dashes;
 - the demerits are TeX's: (linepenalty + badness)² + penalty², 10000 more for two hyphenated
   lines in a row (plain TeX), a third in a row not allowed, 5000 more for a hyphen on the last full line,
   and a last line shorter than a sixth of the measure costs extra; a paragraph that has no
@@ -22,8 +25,8 @@ and of the notes is broken as a whole before WeasyPrint sees it:
 did not break as planned (a font fallback, an inline image, a measure other than expected):
 engine.render sets those again WeasyPrint's way, with an info finding (L219).
 
-Off with `line-breaking: greedy` in the metadata; then only capitalised words are kept
-from hyphenation (wrapped in `hyphens: manual`).
+Off with `line-breaking: greedy` in the metadata; then only names (capitalised words, as
+above) are kept from hyphenation (wrapped in `hyphens: manual`).
 """
 
 from __future__ import annotations
@@ -53,12 +56,14 @@ SAFETY = 0.1
 STRETCH = 0.5               # a space may grow by half of itself at ratio 1 (TeX: 1.5× natural)
 SHRINK = 1 / 3              # ... and narrow by a third of itself (TeX), through a negative word-spacing
 TOLERANCE, EMERGENCY = 2.0, float("inf")    # the emergency pass takes any stretch (TeX's badness cap)
-# A hyphen costs 300² demerits, as much as a line of badness 290 (ratio 1.43, spaces 1.7× their
+# A hyphen costs 450² demerits, as much as a line of badness 440 (ratio 1.64, spaces 1.8× their
 # width): a word is broken only to spare a markedly loose line. Measured with
-# scripts/typeset_compare.py against Typst (which also breaks capitalised words, so has more
-# points to choose from): at 200 the essay had 12.9% hyphenated lines to Typst's 9.6%, at 300
-# 10.8% with as many lines over 1.5× as Typst (83 to 84); higher trades more loose lines for fewer hyphens.
-LINE_PENALTY, HYPHEN_PENALTY, DOUBLE_HYPHEN, FINAL_HYPHEN, SHORT_LAST = 10, 300, 10_000, 5000, 2000
+# scripts/typeset_compare.py against Typst on the essay and the Manifesto (README), once names
+# alone were kept whole and two letters may stand before a hyphen: at 300 the essay had 65 lines
+# over 1.5× to Typst's 84 but 12.7 % hyphenated lines to its 9.6 % (the Manifesto 109 / 135,
+# 9.8 % / 7.1 %); 450: essay 77 / 84, 11.0 %, Manifesto 130 / 135, 8.1 %; 600: essay 81 / 84,
+# 10.2 %, Manifesto 156 / 135, 7.0 %. Higher trades more loose lines for fewer hyphens.
+LINE_PENALTY, HYPHEN_PENALTY, DOUBLE_HYPHEN, FINAL_HYPHEN, SHORT_LAST = 10, 450, 10_000, 5000, 2000
 QUOTES, OPENERS = "\"'“”‘’«»", "([{"
 SHY, NBSP, WJ = "\u00ad", "\u00a0", "\u2060"
 ITALIC_TAGS = {"em", "i", "cite", "var", "dfn"}
@@ -355,29 +360,37 @@ def _hyphenator(lang: str):
     import pyphen
     from imprint.manuscript.languages import hyphenation_dictionary
     name = hyphenation_dictionary(lang)
-    return pyphen.Pyphen(lang=name, left=3, right=3) if name else None
+    return pyphen.Pyphen(lang=name, left=LEFT_MIN, right=RIGHT_MIN) if name else None
 
 
-WORD = re.compile(r"[^\W\d_]{6,}")
+# TeX's \lefthyphenmin and \righthyphenmin (plain TeX: 2 and 3): "in-spired", "de-creasingly".
+# The line-by-line setting (styles/book.css hyphenate-limit-chars: 6 3 3) keeps three letters
+# before a hyphen: WeasyPrint's first-fit breaking has no limit on hyphens in a row, and with
+# two letters it set three in a row in a paragraph of The Wealth of Nations that missed its plan.
+LEFT_MIN, RIGHT_MIN, WORD_MIN, LINE_BY_LINE_LEFT_MIN = 2, 3, 6, 3
+WORD = re.compile(r"[^\W\d_]{%d,}" % WORD_MIN)
 
 
-def _points(word: str, hyphenator, capitalized: bool) -> list[int]:
-    """Hyphenation points inside a word (offsets), by Pyphen, three letters either side."""
+def _points(word: str, hyphenator, capitalized: bool, common: frozenset = frozenset()) -> list[int]:
+    """Hyphenation points inside a word (offsets), by Pyphen, LEFT_MIN and RIGHT_MIN letters; none
+    in a word in capitals, nor in a capitalised one (a name) unless `capitalized` or it is one
+    of `common` (see common_capitals)."""
     if hyphenator is None:
         return []
     out = []
     for m in WORD.finditer(word):
         run = m.group()
-        if run[0].isupper() and not capitalized:
+        if run[0].isupper() and not capitalized and run not in common:
             continue
         if run.isupper():
             continue
-        out += [m.start() + p for p in hyphenator.positions(run) if 3 <= p <= len(run) - 3]
+        out += [m.start() + p for p in hyphenator.positions(run) if LEFT_MIN <= p <= len(run) - RIGHT_MIN]
     return out
 
 
 def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, capitalized: bool,
-                   unhyphenated: frozenset = frozenset(), faces: tuple = HOUSE_FACES) -> int | None:
+                   unhyphenated: frozenset = frozenset(), faces: tuple = HOUSE_FACES,
+                   common: frozenset = frozenset()) -> int | None:
     """Break one paragraph element in place; the number of lines planned, or None (left alone).
 
     WeasyPrint only widens spaces; shrink comes from a negative `word-spacing` on the
@@ -421,7 +434,7 @@ def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, 
                 where.append(("space", m.start(), m.end()))
             continue
         word, base = m.group(), m.start()
-        cuts = sorted({0, len(word)} | {p for p in _points(word, hyphenator, capitalized)}
+        cuts = sorted({0, len(word)} | {p for p in _points(word, hyphenator, capitalized, common)}
                       | {i + 1 for i, ch in enumerate(word[:-1])     # a hyphen or dash between letters
                          if ch in "-\u2010\u2013\u2014/" and i > 0 and word[i - 1].isalnum() and word[i + 1].isalnum()})
         for a, b in zip(cuts, cuts[1:]):
@@ -499,14 +512,23 @@ def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, 
     return len(plan.breaks)
 
 
-def _guard_capitals(par, hyphenator) -> None:
-    """Greedy setting: capitalised words wrapped in `hyphens: manual` (WeasyPrint does not hyphenate them)."""
+NAME = re.compile(r"(?<![^\W\d_])([A-Z][^\W\d_]{5,})")
+
+
+def _guard_capitals(par, hyphenator, common: frozenset = frozenset()) -> None:
+    """Greedy setting: capitalised words (names: not in `common`) wrapped in `hyphens: manual`
+    (WeasyPrint does not hyphenate them), as total-fit breaking keeps them whole (_points)."""
     from lxml import etree
     for p in _pieces_loose(par):
         s = getattr(p.node, p.attr)
-        if not s or not re.search(r"\b[A-Z][^\W\d_]{5,}", s):
+        if not s or not any(m.group() not in common for m in NAME.finditer(s)):
             continue
-        parts = re.split(r"(\b[A-Z][^\W\d_]{5,})", s)
+        parts = [""]
+        for piece in NAME.split(s):
+            if NAME.fullmatch(piece) and piece not in common:
+                parts += [piece, ""]
+            else:
+                parts[-1] += piece
         setattr(p.node, p.attr, parts[0])
         parent, index = (p.node, 0) if p.attr == "text" else (p.node.getparent(), p.node.getparent().index(p.node) + 1)
         last = None
@@ -534,6 +556,15 @@ def _pieces_loose(par):
 
     walk(par)
     return out
+
+
+COMMON_CAPITALS = "data-hyphenate-capitals"     # html/render.py common_capitals
+
+
+def common_capitals(par) -> frozenset:
+    """The capitalised words of a paragraph that are not names (html/render.py common_capitals
+    lists them on the paragraph, its list item, or the paragraph a note stands in)."""
+    return frozenset(w for el in (par, *par.iterancestors()) for w in (el.get(COMMON_CAPITALS) or "").split())
 
 
 def _paragraphs(root, body: float = BODY_SIZE):
@@ -630,9 +661,10 @@ def plan(html: str, page_css: str, skip: frozenset = frozenset(), unhyphenated: 
         misses.begin()
     for key, (par, size, indented, inset) in enumerate(list(_paragraphs(root, body)), start=1):
         known = misses is not None and misses.known(str(key), par, size, measure - inset, indented)
+        common = common_capitals(par)
         if not total_fit or str(key) in skip or known:
             if not capitalized:
-                _guard_capitals(par, hyphenator)
+                _guard_capitals(par, hyphenator, common)
             continue
         # A note's number keeps a space after it (a padding, not a character): its first line is shorter.
         numbered = len(par) and "note-number" in (par[0].get("class") or "").split() and not (par.text or "").strip()
@@ -640,12 +672,12 @@ def plan(html: str, page_css: str, skip: frozenset = frozenset(), unhyphenated: 
             + (NUMBER_PAD * size if numbered else 0.0)
         try:
             lines = plan_paragraph(par, size, measure - inset, indent, hyphenator, capitalized,
-                                   frozenset((unhyphenated or {}).get(str(key), ())), faces)
+                                   frozenset((unhyphenated or {}).get(str(key), ())), faces, common)
         except Unplannable:
             lines = None
         if lines is None:
             if not capitalized:
-                _guard_capitals(par, hyphenator)
+                _guard_capitals(par, hyphenator, common)
             continue
         par.set("data-kp", str(key))
         par.set("style", ((par.get("style") or "") + "; hyphens: manual").lstrip("; "))
