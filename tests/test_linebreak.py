@@ -131,10 +131,13 @@ def test_capitalised_words_get_no_hyphenation_points_unless_asked():
     assert lb._points("NEVERTHELESS", hy, False, frozenset({"NEVERTHELESS"})) == []
 
 
-def test_two_letters_may_stand_before_a_hyphen_as_in_tex_and_the_line_by_line_setting_is_as_stated():
+def test_three_letters_at_least_stand_either_side_of_a_hyphen_and_the_line_by_line_setting_is_as_stated():
+    """Issue 19: at least three letters before and after the break (a copy editor's rule; TeX's
+    English default lets two stand before it: "de-creasingly" is not made here)."""
     hy = lb._hyphenator("en")
-    assert 2 in lb._points("decreasingly", hy, False)          # de-creasingly
-    assert 1 not in lb._points("abandonment", hy, False)        # never one letter
+    assert 2 not in lb._points("decreasingly", hy, False)      # no "de-creasingly"
+    assert lb._points("decreasingly", hy, False)                # but the word is still hyphenated
+    assert all(p >= 3 for p in lb._points("abandonment", hy, False))
     assert all(p <= len("revolutionary") - 3 for p in lb._points("revolutionary", hy, False))
     css = (ROOT / "styles" / "book.css").read_text(encoding="utf-8")
     limits = re.search(r"hyphenate-limit-chars:\s*(\d+)\s+(\d+)\s+(\d+)", css).groups()
