@@ -286,3 +286,18 @@ def test_the_comparison_script_sets_the_book_with_typst_and_measures_both(built,
         fonts = {c["fontname"].split("+")[-1] for page in pdf.pages for c in page.chars}
         assert any("Libertine" in f for f in fonts), fonts
         assert (pdf.pages[0].width, pdf.pages[0].height) == (432, 648)
+
+
+def test_a_paragraph_that_sets_without_hyphens_within_the_first_pass_gets_none(monkeypatch):
+    """TeX's first pass (\\pretolerance): where a paragraph sets with no word hyphenated and no
+    line's spaces over 1.475x, no hyphen is made; on the essay's paragraphs that spares hyphens
+    the one-pass breaking makes (they spared a line nothing a reader would see)."""
+    css = "@page { size: 432pt 648pt; }\n@page :right { margin: 54pt 45pt 64.8pt 57.6pt; }"
+    html = ('<!DOCTYPE html><html data-line-breaking="total-fit" data-hyphenate-capitalized="false" lang="en">'
+            '<body><main>' + "".join(f"<p>{p}</p>" for p in ESSAY.split("\n\n")) + '</main></body></html>')
+    counts = {}
+    for first_pass in (0, lb.PRETOLERANCE):
+        monkeypatch.setattr(lb, "PRETOLERANCE", first_pass)
+        out, planned = lb.plan(html, css)
+        counts[first_pass] = out.count("\u00ad")
+    assert 0 < counts[lb.PRETOLERANCE] < counts[0], counts

@@ -55,15 +55,19 @@ LIST_INSET = 1.5            # em (styles/book.css ul, ol padding-left): a list i
 SAFETY = 0.1
 STRETCH = 0.5               # a space may grow by half of itself at ratio 1 (TeX: 1.5× natural)
 SHRINK = 1 / 3              # ... and narrow by a third of itself (TeX), through a negative word-spacing
+# The first pass's tolerance, as a ratio: 0.95 (spaces at most 1.475x their width, plain TeX's
+# \pretolerance=100 is ratio 1.0, kept a little under so a line WeasyPrint sets a hair wider
+# than measured stays under 1.5x); 0 turns the first pass off.
+PRETOLERANCE = 0.95
 TOLERANCE, EMERGENCY = 2.0, float("inf")    # the emergency pass takes any stretch (TeX's badness cap)
-# A hyphen costs 450² demerits, as much as a line of badness 440 (ratio 1.64, spaces 1.8× their
+# A hyphen costs 350² demerits, as much as a line of badness 340 (ratio 1.5, spaces 1.75× their
 # width): a word is broken only to spare a markedly loose line. Measured with
-# scripts/typeset_compare.py against Typst on the essay and the Manifesto (README), once names
-# alone were kept whole and two letters may stand before a hyphen: at 300 the essay had 65 lines
-# over 1.5× to Typst's 84 but 12.7 % hyphenated lines to its 9.6 % (the Manifesto 109 / 135,
-# 9.8 % / 7.1 %); 450: essay 77 / 84, 11.0 %, Manifesto 130 / 135, 8.1 %; 600: essay 81 / 84,
-# 10.2 %, Manifesto 156 / 135, 7.0 %. Higher trades more loose lines for fewer hyphens.
-LINE_PENALTY, HYPHEN_PENALTY, DOUBLE_HYPHEN, FINAL_HYPHEN, SHORT_LAST = 10, 450, 10_000, 5000, 2000
+# scripts/typeset_compare.py against Typst (README), names alone kept whole, three letters either
+# side: essay over 1.5× / over 2× / hyphenated at 300: 75, 5, 11.8 %; 350: 80, 5, 11.3 %; 400: 82,
+# 5, 11.0 %; 450: 86, 5, 10.4 % (Typst 84, 5, 9.6 %); Manifesto 300: 121, 5, 9.0 %; 350: 126, 5,
+# 8.6 %; 400: 137, 5, 7.9 % (Typst 135, 8, 7.1 %). 350 is the highest that keeps both books'
+# loose lines at or under Typst's; what it leaves is hyphens, under a point over the target.
+LINE_PENALTY, HYPHEN_PENALTY, DOUBLE_HYPHEN, FINAL_HYPHEN, SHORT_LAST = 10, 350, 10_000, 5000, 2000
 QUOTES, OPENERS = "\"'“”‘’«»", "([{"
 SHY, NBSP, WJ = "\u00ad", "\u00a0", "\u2060"
 ITALIC_TAGS = {"em", "i", "cite", "var", "dfn"}
@@ -272,6 +276,14 @@ def knuth_plass(items: list, widths, tolerance: float = TOLERANCE, unhyphenated:
     return Plan(breaks[::-1], ratios[::-1], total)
 
 
+def _kinds(items: list, where: list) -> list[str]:
+    """Each item's kind: "box" for a box, else its `where` entry's ("space", "soft", "hard", "end")."""
+    kinds, glue_or_pen = [], iter(where)
+    for it in items:
+        kinds.append("box" if isinstance(it, Box) else next(glue_or_pen)[0])
+    return kinds
+
+
 def greedy(items: list, widths) -> list[int]:
     """First-fit breaks (what a browser does), for comparison in tests."""
     breaks, line, s, width_so_far = [], 0, 0, 0.0
@@ -465,7 +477,13 @@ def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, 
     where.append(("end", len(full), len(full)))
     usable = measure - SAFETY
     widths = lambda line: usable - (indent if line == 0 else 0.0)
-    plan = knuth_plass(items, widths, TOLERANCE, unhyphenated, SAFETY) \
+    # TeX's first pass (\pretolerance): a paragraph that sets without hyphenating a word, no
+    # line's spaces over 1.5x their width, is set so; only the others are broken with hyphenation
+    # points (a hyphen that spared a line nothing a reader would see is not made).
+    unbroken = [Penalty(it.width, 10_000, True) if kind == "soft" else it
+                for it, kind in zip(items, _kinds(items, where))]
+    plan = (knuth_plass(unbroken, widths, PRETOLERANCE, unhyphenated, SAFETY) if PRETOLERANCE else None) \
+        or knuth_plass(items, widths, TOLERANCE, unhyphenated, SAFETY) \
         or knuth_plass(items, widths, EMERGENCY, unhyphenated, SAFETY)
     if plan is None:
         return None
