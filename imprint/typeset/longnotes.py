@@ -372,7 +372,14 @@ def _remedy(result: Settled) -> str | None:
     # What cutting cannot mend: the note's first block cannot be cut and does not fit under
     # its call (the note is away from it, or took its call's line on and left white), or a
     # block is taller than the footnote area and runs past the page's foot.
-    movable = {n: t.page for n, t in away.items() if n in uncut or n in cut_before or n not in measured}
+    # A note called on a page whose footnote area an earlier note fills and runs on past cannot
+    # start there, cut or pointed to: WeasyPrint lays the notes out in order, the earlier note's
+    # pieces still to come first. That page's area may take the whole page (`_grow`; the text
+    # after the call moves on), so the earlier note ends there and this one starts under its call.
+    grown = {n for n, t in sorted(away.items()) if _blocked(pages, t.page, n) and _grow(doc, t.page)}
+    changed = changed or bool(grown)
+    movable = {n: t.page for n, t in away.items()
+               if (n in uncut or n in cut_before or n not in measured) and n not in grown}
     movable.update((n, q) for n, q in pushed.items()
                    if (n in uncut or n in cut_before) and n not in recut and _white(pages, q) > text_height / 4)
     for number, (page, piece) in sorted(overflowing.items()):
@@ -473,6 +480,16 @@ def _call_line(document, page: int, number: int) -> tuple[float, float] | None:
 def _opens(document, page: int) -> bool:
     """Page `page` opens a chapter, a part or a section that starts a page of its own."""
     return runout._opening(document, page) is not None
+
+
+def _blocked(pages, page: int, number: int) -> bool:
+    """Page `page`'s footnote area holds an earlier note than `number` that goes on over the next page."""
+    by_page = {p.page: p for p in pages}
+    here, after = by_page.get(page), by_page.get(page + 1)
+    if here is None or after is None:
+        return False
+    earlier = {n.number for n in here.notes if n.number < number}
+    return any(n.number in earlier for n in after.notes)
 
 
 def _overflowing(pages) -> dict[int, tuple[int, int]]:
