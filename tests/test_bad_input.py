@@ -387,8 +387,11 @@ def test_sigterm_to_a_build_in_parts_starts_no_more_chapters(tmp_path):
                 break
             time.sleep(0.1)
         proc.send_signal(signal.SIGTERM)
-        rest = proc.stderr.read()
-        code = proc.wait(timeout=120)
+        try:
+            rest = proc.communicate(timeout=120)[1]      # not a timing: the queued jobs stall 300 s each
+        except subprocess.TimeoutExpired:
+            pytest.fail("the build went on after SIGTERM (the queued chapters were being laid out)")
+        code = proc.returncode
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -42,9 +42,8 @@ def planned_lines(text: str, classes: str) -> list[str]:
     return [line.replace(linebreak.NBSP, " ") for line in out]
 
 
-# linebreak.py is being changed on another branch: the fix (knuth_plass's `justified_last`, for a
-# paragraph classed fn-cut-line) goes in with that merge, and this marker comes off then.
-@pytest.mark.xfail(strict=True, reason="linebreak.py does not yet plan a fn-cut-line paragraph's last line as justified")
+# The fix: knuth_plass's `justified_last`, for a paragraph classed fn-cut-line (a note's piece
+# whose paragraph goes on in the next piece: its last line is justified like any other).
 def test_a_cut_pieces_last_line_is_planned_full():
     r = random.Random("cut-line")
     short = []

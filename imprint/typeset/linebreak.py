@@ -166,7 +166,7 @@ class Plan:
 
 
 def knuth_plass(items: list, widths, tolerance: float = TOLERANCE, unhyphenated: frozenset = frozenset(),
-                slack: float = 0.0) -> Plan | None:
+                slack: float = 0.0, justified_last: bool = False) -> Plan | None:
     """The breaks of least total demerits, or None when no line fits within `tolerance`.
 
     The last line is not justified: it keeps its natural spaces, or narrows them (ratio < 0)
@@ -225,7 +225,7 @@ def knuth_plass(items: list, widths, tolerance: float = TOLERANCE, unhyphenated:
             if natural - shrink > measure + 1e-9:
                 continue            # too long for any later break too: drop the node
             still.append(node)
-            if last:
+            if last and not justified_last:
                 ratio = 0.0 if natural <= measure else -(natural - measure) / shrink
                 if a != -1 and best[node][1] is not None:
                     p = best[node][1][0]
@@ -251,7 +251,7 @@ def knuth_plass(items: list, widths, tolerance: float = TOLERANCE, unhyphenated:
                 d += DOUBLE_HYPHEN
             if last and hy >= 1 and a != -1:
                 d += FINAL_HYPHEN
-            if last and a != -1 and natural < measure / 6:
+            if last and a != -1 and natural < measure / 6 and not justified_last:
                 d += SHORT_LAST
             total = best[node][0] + d
             key = (b, hy + 1 if flagged else 0, min(ln + 1, cap))
@@ -471,7 +471,10 @@ def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, 
         where.pop()
     if not items:
         return None
-    items.append(Glue(0.0, 1e6))
+    # A note's piece whose paragraph goes on in the next piece (longnotes: fn-cut-line) has its
+    # last line justified: it is planned as any other line, not as a paragraph's last.
+    justified_last = "fn-cut-line" in (par.get("class") or "").split()
+    items.append(Glue(0.0, 0.0 if justified_last else 1e6))
     where.append(("end", len(full), len(full)))
     items.append(Penalty(0.0, -10_000))
     where.append(("end", len(full), len(full)))
@@ -482,9 +485,10 @@ def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, 
     # points (a hyphen that spared a line nothing a reader would see is not made).
     unbroken = [Penalty(it.width, 10_000, True) if kind == "soft" else it
                 for it, kind in zip(items, _kinds(items, where))]
-    plan = (knuth_plass(unbroken, widths, PRETOLERANCE, unhyphenated, SAFETY) if PRETOLERANCE else None) \
-        or knuth_plass(items, widths, TOLERANCE, unhyphenated, SAFETY) \
-        or knuth_plass(items, widths, EMERGENCY, unhyphenated, SAFETY)
+    plan = (knuth_plass(unbroken, widths, PRETOLERANCE, unhyphenated, SAFETY, justified_last)
+            if PRETOLERANCE else None) \
+        or knuth_plass(items, widths, TOLERANCE, unhyphenated, SAFETY, justified_last) \
+        or knuth_plass(items, widths, EMERGENCY, unhyphenated, SAFETY, justified_last)
     if plan is None:
         return None
     chosen = set(plan.breaks)
