@@ -229,6 +229,23 @@ def test_inspection_catches(code, pages):
     assert code in {f.code for f in pdf_note_findings(pages, EXPECTED)}
 
 
+def _pointed(same_page: bool):
+    pointer = NoteOnPage(2, 0, 410.0, 420.0, "2 See note 2 on the next page.", pointer=True)
+    moved = NoteOnPage(2, 1, 430.0, 450.0, "2 The second note, which is long.")
+    first = PageNotes(1, (1, 2), (NoteOnPage(1, 0, 390.0, 400.0, "1 The first note."), pointer)
+                      + ((moved,) if same_page else ()), 54.0, 583.0, 380.0, 450.0, 370.0)
+    return [first] + ([] if same_page else [PageNotes(2, (), (moved,), 54.0, 583.0, 420.0, 450.0, 400.0)])
+
+
+def test_a_pointer_to_a_note_on_its_own_page_is_named():
+    """N208 for a note moved on with a pointer; N209 when the note ended up on the pointer's own
+    page after all (the pointer's "on the next page" would send the reader overleaf)."""
+    moved_on = {f.code: f for f in pdf_note_findings(_pointed(False), EXPECTED)}
+    assert "N208" in moved_on and "N209" not in moved_on and "page 2" in moved_on["N208"].message
+    same = {f.code: f for f in pdf_note_findings(_pointed(True), EXPECTED)}
+    assert "N209" in same and "N208" not in same and "page 1 itself" in same["N209"].message
+
+
 def test_note_texts_joins_the_pieces_of_a_cut_note():
     html = ('<p>x<span class="footnote" id="fn1" data-note="1">1 Part one</span>'
             '<span class="footnote fn-piece" data-note="1" data-piece="1"> and two.</span></p>')

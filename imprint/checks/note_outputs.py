@@ -92,7 +92,13 @@ def pdf_note_findings(pages, expected: dict[int, str]) -> list[Finding]:
     for n in sorted(drawn):
         pointer = next((page for page, note in drawn[n] if note.pointer), None)
         moved = next((page for page, note in drawn[n] if note.piece == 1), None)
-        if pointer is not None:
+        if pointer is not None and moved == pointer:
+            out.append(Finding("N209", "warning", f"the pointer to note {n} on page {pointer} says the note is on "
+                               f"the next page, but it is set on page {pointer} itself, below the pointer (the "
+                               f"page changed after the note was moved on)", page=pointer,
+                               hint="move the call a line or two, or shorten the note, and build again; the "
+                                    "reader is sent overleaf for a note on the same page"))
+        elif pointer is not None:
             out.append(Finding("N208", "warning", f"note {n} does not fit under its call on page {pointer} (it holds "
                                f"a block that cannot be cut: an image, a formula, a tall table row): it is set on "
                                f"page {moved}, and page {pointer} points to it", page=pointer,
