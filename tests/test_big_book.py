@@ -110,7 +110,9 @@ def test_a_thousand_pages_with_1500_notes(tmp_path):
     with zipfile.ZipFile(next(out.glob("*.epub"))) as z:
         asides = sum(z.read(n).decode().count('role="doc-footnote"') for n in z.namelist() if n.endswith(".xhtml"))
     assert asides == NOTES
-    assert "E2" not in " ".join(codes)              # EPUBCheck (--validate) and the link check: clean
+    # EPUBCheck (--validate: E203 errors, E204 warnings, E205 not run) and the link check (E206):
+    # clean. (E202, an info about the page list naming the print edition by its title, may stand.)
+    assert not codes & {"E203", "E204", "E205", "E206"}, codes
     assert report["memory"]["tree_peak_mb"] >= report["memory"]["largest_process_mb"] > 0
     print(f"{pages} pages, {report['editions']['pdf']['seconds']} s for the PDF, "
           f"peak memory {report['memory']['tree_peak_mb']} MB over the process tree")
