@@ -116,3 +116,28 @@ def test_a_thousand_pages_with_1500_notes(tmp_path):
     assert report["memory"]["tree_peak_mb"] >= report["memory"]["largest_process_mb"] > 0
     print(f"{pages} pages, {report['editions']['pdf']['seconds']} s for the PDF, "
           f"peak memory {report['memory']['tree_peak_mb']} MB over the process tree")
+
+
+@SLOW
+@pytest.mark.slow
+def test_a_pointer_whose_note_came_back_onto_its_page_goes(tmp_path):
+    """Chapter 26 of the 1,000-page book, set alone in that book's gutter band (its margins):
+    a note the last round moved on with a pointer ("See note 31 on the next page.") came back
+    onto the pointer's own page under it (N209, twice in the whole book), and the page before
+    was left two-thirds white. longnotes._drop_stale_pointers takes such a pointer back in one
+    more layout: no N209, and every note starts on its call's page."""
+    whole = tmp_path / "whole"
+    write_big_book(whole)
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "book.yaml").write_text((whole / "book.yaml").read_text(encoding="utf-8")
+                                    + "margins: {inner: 1.3in, outer: 0.625in, top: 0.75in, bottom: 0.9in}\n",
+                                    encoding="utf-8")
+    (book / "26.md").write_text((whole / "26.md").read_text(encoding="utf-8"), encoding="utf-8")
+    out = tmp_path / "out"
+    result = run_cli("--book", book, "--out", out, "--edition", "pdf", "--no-cache")
+    assert result.code == 0, result.err[-4000:]
+    report = json.loads(next(out.glob("*.report.json")).read_text())
+    codes = {f["code"] for f in report["findings"]}
+    assert "N209" not in codes, [f["message"] for f in report["findings"] if f["code"] == "N209"]
+    assert not codes & {"L101", "L102", "N201", "N202", "N204", "N205", "N206"}

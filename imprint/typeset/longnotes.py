@@ -157,6 +157,7 @@ def settle(html: str, lay_out) -> Settled:
             result.html = new
             result.document = lay_out(new)
             result.layouts += 1
+        _drop_stale_pointers(result, lay_out)
         joined = _rejoin(result)
         if joined is not None:
             document = lay_out(joined[0])
@@ -167,6 +168,39 @@ def settle(html: str, lay_out) -> Settled:
     SOURCES.clear()
     runout.show_marks(result.document)
     return result
+
+
+def _stale_pointers(document, pointed) -> list[int]:
+    """The pointed notes that stand on their pointer's own page (the page changed after the
+    note was moved on: its pointer's "on the next page" is wrong; N209 names what is left)."""
+    out = []
+    for number in sorted(pointed):
+        on = {(n.piece, n.pointer): p.page for p in note_pages(document) for n in p.notes if n.number == number}
+        if on.get((0, True)) is not None and on.get((0, True)) == on.get((1, False)):
+            out.append(number)
+    return out
+
+
+def _drop_stale_pointers(result: Settled, lay_out) -> None:
+    """After the last round: a pointer whose note came back onto its page goes (`_unpoint`) in
+    one more layout, kept only when it leaves no more note problems than before (the call may
+    move back to the page it was pushed from). A round's `_remedy` does the same, but a pointer
+    made in the last round, or a page changed by that round, is never looked at again."""
+    stale = _stale_pointers(result.document, result.pointed)
+    if not stale:
+        return
+    doc = lhtml.document_fromstring(result.html)
+    if not any([_unpoint(doc, number) for number in stale]):
+        return
+    html = lhtml.tostring(doc, doctype="<!DOCTYPE html>", encoding="unicode")
+    document = lay_out(html)
+    before, after = problems(note_pages(result.document)), problems(note_pages(document))
+    if len(after) <= len(before) and len(_stale_pointers(document, result.pointed)) < len(stale):
+        result.html, result.document = html, document
+        for number in stale:
+            if number not in _stale_pointers(document, result.pointed):
+                result.pointed.pop(number, None)
+    result.layouts += 1
 
 
 def _rejoin(result: Settled):
