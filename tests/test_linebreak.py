@@ -141,7 +141,7 @@ def test_three_letters_at_least_stand_either_side_of_a_hyphen_and_the_line_by_li
     assert all(p <= len("revolutionary") - 3 for p in lb._points("revolutionary", hy, False))
     css = (ROOT / "styles" / "book.css").read_text(encoding="utf-8")
     limits = re.search(r"hyphenate-limit-chars:\s*(\d+)\s+(\d+)\s+(\d+)", css).groups()
-    assert tuple(map(int, limits)) == (lb.WORD_MIN, lb.LINE_BY_LINE_LEFT_MIN, lb.RIGHT_MIN)
+    assert tuple(map(int, limits)) == (lb.WORD_MIN, lb.LEFT_MIN, lb.RIGHT_MIN)
 
 
 def test_only_capitalised_words_the_manuscript_also_has_in_small_letters_are_marked_hyphenable():

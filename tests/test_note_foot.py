@@ -25,8 +25,9 @@ def test_the_note_area_ends_on_a_body_baseline_in_the_books_leading_and_face(tmp
     for n, found in notes.items():
         if len(pages.get(n, ())) < 6:
             continue            # the copyright page and the contents, set in the notes' size
-        off = (full - max(found)) % leading       # a page run short ends whole lines higher
-        assert min(off, leading - off) < 0.5, (n, full, max(found), off)
+        off = (full - max(found)) % leading       # a page run short ends whole lines higher; the house
+        # padding leaves EB Garamond 0.23 pt off, linestretch 1.5 3.6 pt
+        assert min(off, leading - off) < 0.15, (n, full, max(found), off)
         checked += 1
     assert checked >= 3
 

@@ -7,8 +7,9 @@ and of the notes is broken as a whole before WeasyPrint sees it:
   draws with (the book's face: html/render.py names its files and the text size on the
   document), in the paragraph's size and style (italic, bold, small capitals, 7.5 pt note calls); glue is the face's own word space, stretchable only
   (WeasyPrint justifies by widening spaces, never by narrowing them); penalties are the
-  hyphenation points Pyphen gives (two letters at least before and three after, TeX's
-  lefthyphenmin and righthyphenmin; the line-by-line setting keeps three before; never in a word
+  hyphenation points Pyphen gives (three letters at least either side, as the line-by-line
+  setting has them; a paragraph that sets without any, no line over 1.475x, gets none: TeX's
+  first pass); never in a word
   in capitals nor in a name: a capitalised word the manuscript never has in small letters,
   unless `hyphenate-capitalized: true`; html/render.py common_capitals marks the others) and
   the hard hyphens and dashes;
@@ -276,14 +277,6 @@ def knuth_plass(items: list, widths, tolerance: float = TOLERANCE, unhyphenated:
     return Plan(breaks[::-1], ratios[::-1], total)
 
 
-def _kinds(items: list, where: list) -> list[str]:
-    """Each item's kind: "box" for a box, else its `where` entry's ("space", "soft", "hard", "end")."""
-    kinds, glue_or_pen = [], iter(where)
-    for it in items:
-        kinds.append("box" if isinstance(it, Box) else next(glue_or_pen)[0])
-    return kinds
-
-
 def greedy(items: list, widths) -> list[int]:
     """First-fit breaks (what a browser does), for comparison in tests."""
     breaks, line, s, width_so_far = [], 0, 0, 0.0
@@ -378,7 +371,7 @@ def _hyphenator(lang: str):
 # At least three letters either side of a hyphen (issue 19's copy-editor rule; plain TeX lets
 # two stand before it, "de-creasingly", which was tried and measured, then taken back for the
 # rule); the line-by-line setting has the same (styles/book.css hyphenate-limit-chars: 6 3 3).
-LEFT_MIN, RIGHT_MIN, WORD_MIN, LINE_BY_LINE_LEFT_MIN = 3, 3, 6, 3
+LEFT_MIN, RIGHT_MIN, WORD_MIN = 3, 3, 6
 WORD = re.compile(r"[^\W\d_]{%d,}" % WORD_MIN)
 
 
@@ -483,8 +476,9 @@ def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, 
     # TeX's first pass (\pretolerance): a paragraph that sets without hyphenating a word, no
     # line's spaces over 1.5x their width, is set so; only the others are broken with hyphenation
     # points (a hyphen that spared a line nothing a reader would see is not made).
-    unbroken = [Penalty(it.width, 10_000, True) if kind == "soft" else it
-                for it, kind in zip(items, _kinds(items, where))]
+    glue_or_pen = [j for j, it in enumerate(items) if not isinstance(it, Box)]     # `where` is theirs, in order
+    soft = {j for j, (kind, _, _) in zip(glue_or_pen, where) if kind == "soft"}
+    unbroken = [Penalty(it.width, 10_000, True) if j in soft else it for j, it in enumerate(items)]
     plan = (knuth_plass(unbroken, widths, PRETOLERANCE, unhyphenated, SAFETY, justified_last)
             if PRETOLERANCE else None) \
         or knuth_plass(items, widths, TOLERANCE, unhyphenated, SAFETY, justified_last) \
@@ -494,7 +488,6 @@ def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, 
     chosen = set(plan.breaks)
     # the edit, per character: index -> replacement
     edit: dict[int, str] = {}
-    glue_or_pen = [j for j, it in enumerate(items) if not isinstance(it, Box)]
     for j, (kind, a, b) in zip(glue_or_pen, where):
         if kind == "space" and j not in chosen:
             edit[a] = NBSP

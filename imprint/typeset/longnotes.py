@@ -170,15 +170,12 @@ def settle(html: str, lay_out) -> Settled:
     return result
 
 
-def _stale_pointers(document, pointed) -> list[int]:
-    """The pointed notes that stand on their pointer's own page (the page changed after the
-    note was moved on: its pointer's "on the next page" is wrong; N209 names what is left)."""
-    out = []
-    for number in sorted(pointed):
-        on = {(n.piece, n.pointer): p.page for p in note_pages(document) for n in p.notes if n.number == number}
-        if on.get((0, True)) is not None and on.get((0, True)) == on.get((1, False)):
-            out.append(number)
-    return out
+def _stale_pointers(pages, pointed) -> list[int]:
+    """The pointed notes that stand on their pointer's own page in `pages` (the page changed
+    after the note was moved on: its pointer's "on the next page" is wrong; N209 names what is left)."""
+    on = {(n.number, n.piece, n.pointer): p.page for p in pages for n in p.notes if n.number in pointed}
+    return [number for number in sorted(pointed)
+            if on.get((number, 0, True)) is not None and on.get((number, 0, True)) == on.get((number, 1, False))]
 
 
 def _drop_stale_pointers(result: Settled, lay_out) -> None:
@@ -186,7 +183,8 @@ def _drop_stale_pointers(result: Settled, lay_out) -> None:
     one more layout, kept only when it leaves no more note problems than before (the call may
     move back to the page it was pushed from). A round's `_remedy` does the same, but a pointer
     made in the last round, or a page changed by that round, is never looked at again."""
-    stale = _stale_pointers(result.document, result.pointed)
+    pages = note_pages(result.document)
+    stale = _stale_pointers(pages, result.pointed)
     if not stale:
         return
     doc = lhtml.document_fromstring(result.html)
@@ -194,13 +192,13 @@ def _drop_stale_pointers(result: Settled, lay_out) -> None:
         return
     html = lhtml.tostring(doc, doctype="<!DOCTYPE html>", encoding="unicode")
     document = lay_out(html)
-    before, after = problems(note_pages(result.document)), problems(note_pages(document))
-    if len(after) <= len(before) and len(_stale_pointers(document, result.pointed)) < len(stale):
-        result.html, result.document = html, document
-        for number in stale:
-            if number not in _stale_pointers(document, result.pointed):
-                result.pointed.pop(number, None)
     result.layouts += 1
+    after = note_pages(document)
+    still = _stale_pointers(after, result.pointed)
+    if len(problems(after)) <= len(problems(pages)) and len(still) < len(stale):
+        result.html, result.document = html, document
+        for number in set(stale) - set(still):
+            result.pointed.pop(number, None)
 
 
 def _rejoin(result: Settled):
@@ -424,9 +422,8 @@ def _remedy(result: Settled) -> str | None:
         elif _grow(doc, page):
             changed = True
     # A pointer whose note did fit on its page after all (the page changed since) goes again.
-    for number in sorted(result.pointed):
-        on = {(n.piece, n.pointer): p.page for p in pages for n in p.notes if n.number == number}
-        if on.get((0, True)) is not None and on.get((0, True)) == on.get((1, False)) and _unpoint(doc, number):
+    for number in _stale_pointers(pages, result.pointed):
+        if _unpoint(doc, number):
             changed = True
     for number, page in sorted(movable.items()):
         if number in result.pointed or page in result.kept:
