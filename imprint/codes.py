@@ -127,6 +127,7 @@ TABLE: dict[str, tuple[str, str]] = {
     "N207": (ERROR, "PDF: note calls are not numbered in reading order."),
     "N208": (WARNING, "PDF: a note holds a block that cannot be cut and does not fit under its call: it is set on the next page, and its call's page points to it."),
     "N209": (WARNING, "PDF: a pointer says its note is on the next page, but the note is set on the pointer's own page (the page changed after the note was moved on)."),
+    "N210": (WARNING, "PDF: a note holds a table row taller than a page: the row is set stacked, each cell a paragraph under its column's head, so it can run on across pages."),
     "N211": (ERROR, "EPUB: a noteref does not point at a footnote."),
     "N212": (ERROR, "EPUB: a footnote's backlink does not point at its noteref."),
     "N213": (ERROR, "EPUB: note numbers disagree (noteref, footnote, or reading order)."),

@@ -137,6 +137,23 @@ def _write_child(one, edition, fd) -> None:
         os._exit(code)
 
 
+def _stacked_findings(settled, document, job) -> list:
+    """N210 for every note whose table rows, taller than a page, were set stacked (longnotes._stack)."""
+    from imprint.typeset.positions import note_pages
+
+    if not settled.stacked:
+        return []
+    first = {}
+    for p in note_pages(document):
+        for note in p.notes:
+            first.setdefault(note.number, p.page)
+    return [Finding("N210", "warning", f"note {n} holds a table row taller than a page ({rows} row"
+                    f"{'s' if rows > 1 else ''}): it is set stacked, each cell a paragraph under its column's "
+                    f"head, and runs on across pages", page=first.get(n),
+                    hint="shorten the row's cells, split the row into several, or move the long text out of the table")
+            for n, rows in sorted(settled.stacked.items())]
+
+
 def run_job(job: Job) -> Layout:
     """Lay the text out (again only if the page count moves it into another gutter band, or
     a note is away from its call or too long), inspect the pages, write every paged edition
@@ -171,7 +188,7 @@ def run_job(job: Job) -> Layout:
                 or (wanted in tried and css in order and order.index(wanted) < order.index(css))):
             break
         css = wanted
-    found = []
+    found = _stacked_findings(settled, document, job)
     for inspect in INSPECTIONS:
         found += inspect(document, job)
     extracts = {name: extract(document, job) for name, extract in EXTRACTS.items()}

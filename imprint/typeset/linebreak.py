@@ -618,6 +618,11 @@ def _paragraphs(root, body: float = BODY_SIZE):
         classes = (span.get("class") or "").split()
         if "fn-p" in classes:
             parent = span.getparent()
+            if parent is not None and "fn-stacked" in (parent.get("class") or "").split():
+                parent = parent.getparent()     # a table row set stacked (longnotes._stack): its cells
+                if parent is not None and "footnote" in (parent.get("class") or "").split():
+                    yield span, NOTE_SIZE, False, 0.0
+                continue
             if parent is None or "footnote" not in (parent.get("class") or "").split():
                 continue
             prev = span.getprevious()

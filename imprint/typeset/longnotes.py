@@ -102,6 +102,7 @@ class Settled:
     split: dict = field(default_factory=dict)      # note number -> pieces
     kept: list = field(default_factory=list)       # pages whose last paragraph was moved whole
     pointed: dict = field(default_factory=dict)    # note number -> its call's page: the note moved on (point)
+    stacked: dict = field(default_factory=dict)    # note number -> its table rows set stacked (`_stack`)
 
 
 def problems(pages) -> list[Trouble]:
@@ -144,10 +145,12 @@ def settle(html: str, lay_out) -> Settled:
     own (`precut`): a note's lines do not depend on the page it falls on, so the book's
     first layout is usually its last."""
     SOURCES.clear()
+    STACKED.clear()
     with notes_stay_with_calls(), measured_once(), pending_notes_kept():
         html, cut = precut(html, lay_out)
         result = Settled(lay_out(html), html)
         result.split.update(cut)
+        result.stacked.update(STACKED)
         while result.layouts < ROUNDS:
             new = _remedy(result)
             if new is None:       # the notes sit right: none may run on into the next chapter
@@ -276,6 +279,11 @@ def precut(html: str, lay_out) -> tuple[str, dict]:
         p[-1].tail = None
     document = lay_out(lhtml.tostring(probe, doctype="<!DOCTYPE html>", encoding="unicode"))
     text_height = _text_height(note_pages(document))
+    tall = _tall_rows(document, TALL_ROW * text_height)
+    stacked = {n: done for n, rows in tall.items() if n not in STACKED and (done := _stack(doc, n, rows))}
+    if stacked:       # measured again, stacked: its lines can now be cut like any note's
+        STACKED.update(stacked)
+        return precut(lhtml.tostring(doc, doctype="<!DOCTYPE html>", encoding="unicode"), lay_out)
     cut = {}
     for number, units in sorted(_measure(document).items()):
         if sum(u.height for u in units) > LONG * text_height:
@@ -557,6 +565,120 @@ def _grow(doc, page: int) -> bool:
     return True
 
 
+# --- a table row taller than a page -------------------------------------------------------
+
+# A table row in a note taller than this share of the text block can fit on no page (the
+# footnote area's rule and paddings, the note's own lines before it): it is set stacked.
+TALL_ROW = 0.9
+STACKED: dict = {}       # note number -> rows set stacked, for the layout now being settled
+
+
+def _tall_rows(document, limit: float) -> dict[int, list[int]]:
+    """{note: the indexes of its table rows (fn-tr, in document order) taller than `limit`
+    points}, for every whole note laid out in `document`."""
+    boxes = fence.boxes()
+
+    out: dict[int, list[int]] = {}
+    seen: set = set()
+    for page in document.pages:
+        area = next((c for c in fence.page_box(page).children if isinstance(c, boxes.FootnoteAreaBox)), None)
+        for box in getattr(area, "children", ()):
+            if not isinstance(box, boxes.Box) or box.element is None or box.element.get("data-piece"):
+                continue
+            n = note_number(box.element)
+            if n is None or n in seen:
+                continue
+            seen.add(n)
+            rows = [el for el in box.element.iter() if isinstance(el.tag, str) and _has_class(el, "fn-tr")]
+            tall = sorted({rows.index(b.element) for b in box.descendants()
+                           if isinstance(b, boxes.TableRowBox) and b.element in rows
+                           and b.margin_height() * PX > limit})
+            if tall:
+                out[n] = tall
+    return out
+
+
+def _stack(doc, number: int, indexes: list[int]) -> int:
+    """Set the table rows `indexes` of note `number` stacked: the row leaves its table, which
+    is cut in two around it, and each of its cells becomes a paragraph of the note under its
+    column's head (a repeat, `fn-repeat`, not the note's text), so the row's lines can be cut
+    across pages like any paragraph's. Returns the rows so set (N210 names the note)."""
+    found = doc.xpath(f'//*[@id="fn{number}"]')
+    if not found:
+        return 0
+    rows = [el for el in found[0].iter() if isinstance(el.tag, str) and _has_class(el, "fn-tr")]
+    targets = [rows[k] for k in indexes if k < len(rows)]
+    return sum(_stack_row(row) for row in reversed(targets))      # the last first: indexes stay true
+
+
+def _ancestor(el, name: str):
+    el = el.getparent()
+    while el is not None and not _has_class(el, name):
+        el = el.getparent()
+    return el
+
+
+def _stack_row(row) -> bool:
+    table = _ancestor(row, "fn-table")
+    if table is None or _ancestor(row, "fn-thead") is not None:
+        return False
+    head = [r for r in table.iter() if isinstance(r.tag, str) and _has_class(r, "fn-tr") and _ancestor(r, "fn-thead") is not None]
+    labels = ([" ".join("".join(c.itertext()).split()) for c in head[-1] if isinstance(c.tag, str)] if head else [])
+    order = [r for r in table.iter() if isinstance(r.tag, str) and _has_class(r, "fn-tr")]
+    at = order.index(row)
+
+    stacked = etree.Element("span", {"class": "fn-div fn-stacked"})
+    for k, cell in enumerate(c for c in row if isinstance(c.tag, str)):
+        block = etree.SubElement(stacked, "span", {"class": "fn-p fn-stacked-cell"})
+        if k < len(labels) and labels[k]:
+            label = etree.SubElement(block, "span", {"class": "fn-stacked-label fn-repeat"})
+            label.text = labels[k] + ":"
+            label.tail = " " + (cell.text or "").lstrip()
+        else:
+            block.text = cell.text
+        for child in list(cell):
+            block.append(child)          # moved, with its tail
+    before, after = copy.deepcopy(table), copy.deepcopy(table)
+    _keep_rows(before, lambda i: i < at)
+    _keep_rows(after, lambda i: i > at)
+    for el in list(after.iter()):
+        if isinstance(el.tag, str) and _has_class(el, "fn-caption"):
+            el.getparent().remove(el)       # the caption stands once, above the rows before
+    for group in [g for g in after.iter() if isinstance(g.tag, str) and _has_class(g, "fn-thead")]:
+        group.getparent().replace(group, _repeated(group))
+    for el in after.iter():
+        if isinstance(el.tag, str):
+            el.attrib.pop("id", None)       # an id stays with the table's first part
+    parent, tail = table.getparent(), table.tail
+    place = [el for el, keep in ((before, _has_rows(before, head=True)), (stacked, True), (after, _has_rows(after)))
+             if keep]
+    index = parent.index(table)
+    parent.remove(table)
+    for k, el in enumerate(place):
+        el.tail = None
+        parent.insert(index + k, el)
+    place[-1].tail = tail
+    return True
+
+
+def _keep_rows(table, keep) -> None:
+    rows = [r for r in table.iter() if isinstance(r.tag, str) and _has_class(r, "fn-tr")]
+    for i, r in enumerate(rows):
+        if not keep(i) and _ancestor(r, "fn-thead") is None:
+            r.getparent().remove(r)
+    for group in [g for g in table.iter() if isinstance(g.tag, str) and _has_class(g, "fn-tbody", "fn-tfoot")]:
+        if not any(isinstance(c.tag, str) for c in group):
+            group.getparent().remove(group)
+
+
+def _has_rows(table, head: bool = False) -> bool:
+    """The part holds text of its own: rows (its header rows too, for the part before the
+    stacked row, where they stand once) or a caption."""
+    return any(isinstance(el.tag, str) and not _has_class(el, "fn-repeat")
+               and (_has_class(el, "fn-tr") and (head or _ancestor(el, "fn-thead") is None) or _has_class(el, "fn-caption"))
+               for el in table.iter())
+
+
 POINTER = "fn-pointer"
 
 
@@ -772,11 +894,12 @@ def _justified(box, measure) -> bool:
 
 
 def _chars(element) -> list[str]:
-    """The non-blank characters of an element's text, in document order (ElementTree or lxml)."""
+    """The non-blank characters of an element's text, in document order (ElementTree or lxml);
+    a repeat (`fn-repeat`: a stacked cell's column head) is not the note's text."""
     out = []
 
     def walk(el, top):
-        if isinstance(el.tag, str):
+        if isinstance(el.tag, str) and not _has_class(el, "fn-repeat"):
             out.extend(c for c in (el.text or "") if not c.isspace() and c not in IGNORABLE)
             for child in el:
                 walk(child, False)
@@ -856,6 +979,9 @@ def _slice(root, lo: int, hi: float, hyphen: str, justify_cut: bool):
     def measure(el):
         nonlocal counter
         start = counter
+        if _has_class(el, "fn-repeat"):       # no characters of the note's own
+            spans[el] = (start, start)
+            return
         counter += sum(1 for c in (el.text or "") if not c.isspace() and c not in IGNORABLE)
         for child in el:
             if isinstance(child.tag, str):
@@ -883,6 +1009,10 @@ def _slice(root, lo: int, hi: float, hyphen: str, justify_cut: bool):
 
     def build(el, top: bool):
         s, e = spans[el]
+        if not top and _has_class(el, "fn-repeat"):
+            whole = copy.deepcopy(el)
+            whole.tail = None
+            return whole
         new = etree.Element(el.tag, dict(el.attrib))
         new.text = keep(el.text or "", s)
         classes = new.get("class", "").split()

@@ -72,11 +72,21 @@ def note_number(element) -> int | None:
 
 def box_text(box) -> str:
     """The text a box draws, generated text (markers) and the header rows a cut note's table
-    repeats on its next piece (class `fn-repeat`, imprint/typeset/longnotes.py) left out."""
+    repeats on its next piece (class `fn-repeat`, imprint/typeset/longnotes.py) left out, with
+    all they hold (the line breaker may wrap a repeat's words in a span of their own)."""
     boxes = fence.boxes()
-    return "".join(b.text for b in box.descendants()
-                   if isinstance(b, boxes.TextBox) and "::" not in (b.element_tag or "")
-                   and not (b.element is not None and "fn-repeat" in (b.element.get("class") or "")))
+    out = []
+    stack = [box]
+    while stack:
+        b = stack.pop()
+        if b.element is not None and "fn-repeat" in (b.element.get("class") or "") and "::" not in (b.element_tag or ""):
+            continue
+        if isinstance(b, boxes.TextBox):
+            if "::" not in (b.element_tag or ""):
+                out.append(b.text)
+        elif isinstance(b, boxes.ParentBox):
+            stack.extend(reversed(b.children))
+    return "".join(out)
 
 
 def _bottom(box) -> float:
