@@ -529,11 +529,12 @@ def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, 
 NAME = re.compile(r"(?<![^\W\d_])([A-Z][^\W\d_]{5,})")
 
 
-def _guard_capitals(par, hyphenator, common: frozenset = frozenset()) -> None:
+def _guard_capitals(par, hyphenator, common: frozenset = frozenset(), pieces=None) -> None:
     """Greedy setting: capitalised words (names: not in `common`) wrapped in `hyphens: manual`
-    (WeasyPrint does not hyphenate them), as total-fit breaking keeps them whole (_points)."""
+    (WeasyPrint does not hyphenate them), as total-fit breaking keeps them whole (_points).
+    `pieces`: the text runs to guard (the paragraph's, `_pieces_loose`, unless given)."""
     from lxml import etree
-    for p in _pieces_loose(par):
+    for p in (_pieces_loose(par) if pieces is None else pieces):
         s = getattr(p.node, p.attr)
         if not s or not any(m.group() not in common for m in NAME.finditer(s)):
             continue
@@ -678,7 +679,9 @@ def plan(html: str, page_css: str, skip: frozenset = frozenset(), unhyphenated: 
     planned = {}
     if misses is not None:
         misses.begin()
+    done = set()             # the paragraphs planned or guarded here; _guard_rest sees to the rest
     for key, (par, size, indented, inset) in enumerate(list(_paragraphs(root, body)), start=1):
+        done.add(par)
         known = misses is not None and misses.known(str(key), par, size, measure - inset, indented)
         common = common_capitals(par)
         if not total_fit or str(key) in skip or known:
@@ -704,7 +707,50 @@ def plan(html: str, page_css: str, skip: frozenset = frozenset(), unhyphenated: 
             if "footnote" in (note.get("class") or "").split():
                 note.set("style", "word-spacing: normal")
         planned[str(key)] = (lines, " ".join(par.text_content().replace(NBSP, " ").split()[:6]))
+    if not capitalized:
+        _guard_rest(root, hyphenator, done)
     return _serialised(root), planned
+
+
+BLOCKS = {"p", "li", "td", "th", "caption", "figcaption", "dd", "dt", "blockquote", "div", "section",
+          "h1", "h2", "h3", "h4", "h5", "h6", "pre", "table", "ul", "ol", "dl", "figure", "aside", "nav"}
+
+
+def _guard_rest(root, hyphenator, done: set) -> None:
+    """Names kept whole in the text WeasyPrint sets on its own, which no paragraph above planned
+    or guarded: table cells, captions, a note's quotations and lists, nested lists. A text run
+    is the paragraph's when, going up from it, a paragraph in `done` comes before any note
+    (a note in a paragraph is text of its own) or block; runs in links stay as they are (as in
+    `_pieces_loose`). The capitalised words some paragraph lists as common (not names) are
+    common here too."""
+    body = root.find("body")
+    if body is None or hyphenator is None:
+        return
+    common = frozenset(w for el in body.iter() if isinstance(el.tag, str) for w in (el.get(COMMON_CAPITALS) or "").split())
+
+    def covered(owner) -> bool:
+        el = owner
+        while el is not None:
+            if el in done or el.tag == "a" or "nohyphen" in (el.get("class") or "").split():
+                return True
+            classes = (el.get("class") or "").split()
+            if "footnote" in classes or el.tag in BLOCKS or any(c.startswith("fn-") for c in classes):
+                # a block of its own: covered only when it is itself a paragraph done
+                return el in done
+            el = el.getparent()
+        return False
+
+    pieces = []
+    for el in body.iter():
+        if not isinstance(el.tag, str):
+            continue
+        if el.text and NAME.search(el.text) and not covered(el):
+            pieces.append(_Piece(el, "text", None))
+        parent = el.getparent()
+        if el.tail and parent is not None and NAME.search(el.tail) and not covered(parent):
+            pieces.append(_Piece(el, "tail", None))
+    if pieces:
+        _guard_capitals(None, hyphenator, common, pieces)
 
 
 class Misses:
