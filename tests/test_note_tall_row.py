@@ -127,3 +127,28 @@ def test_a_headerless_tables_cells_stack_in_order_without_heads(built):
         assert line[2].startswith("Cellstart") and line[3] <= BODY
     little, row = _find(pages, "Little")
     assert little is not None and "row" in row[2] and "after" in row[2]
+
+
+def test_two_tall_rows_of_one_table_stack_in_place_and_keep_the_notes_text_in_order():
+    """`_stack` on markup alone: rows 2 and 3 of a table (header row 0) set stacked, the rows
+    between and after stay table rows, and the note's characters keep their order."""
+    from lxml import html as lhtml
+    from imprint.typeset import longnotes
+    cell = lambda text: f'<span class="fn-td">{text}</span>'
+    row = lambda a, b: f'<span class="fn-tr">{cell(a)}{cell(b)}</span>'
+    note = ('<span class="footnote" id="fn1"><span class="fn-p">Lead words.</span><span class="fn-table">'
+            '<span class="fn-thead"><span class="fn-tr"><span class="fn-th">Head</span><span class="fn-th">Body</span></span></span>'
+            f'<span class="fn-tbody">{row("One", "first")}{row("Two", "second long")}{row("Three", "third long")}'
+            f'{row("Four", "fourth")}</span></span></span>')
+    doc = lhtml.document_fromstring(f"<html><body><main><p>Text{note}</p></main></body></html>")
+    before = "".join(longnotes._chars(doc.xpath('//*[@id="fn1"]')[0]))
+    assert longnotes._stack(doc, 1, [2, 3]) == 2
+    found = doc.xpath('//*[@id="fn1"]')[0]
+    assert "".join(longnotes._chars(found)) == before
+    parts = [el.get("class") for el in found if isinstance(el.tag, str)]
+    assert parts == ["fn-p", "fn-table", "fn-div fn-stacked", "fn-div fn-stacked", "fn-table"]
+    labels = [el.text for el in found.iter() if "fn-stacked-label" in (el.get("class") or "")]
+    assert labels == ["Head:", "Body:", "Head:", "Body:"]
+    last = found[-1]
+    assert [el.text for el in last.iter() if el.get("class") == "fn-td"] == ["Four", "fourth"]
+    assert all("fn-repeat" in (el.get("class") or "") for el in last.iter() if "fn-th" in (el.get("class") or ""))

@@ -606,9 +606,11 @@ def _stack(doc, number: int, indexes: list[int]) -> int:
     found = doc.xpath(f'//*[@id="fn{number}"]')
     if not found:
         return 0
-    rows = [el for el in found[0].iter() if isinstance(el.tag, str) and _has_class(el, "fn-tr")]
-    targets = [rows[k] for k in indexes if k < len(rows)]
-    return sum(_stack_row(row) for row in reversed(targets))      # the last first: indexes stay true
+    done = 0
+    for k in sorted(set(indexes), reverse=True):     # the last first: the rows before keep their indexes
+        rows = [el for el in found[0].iter() if isinstance(el.tag, str) and _has_class(el, "fn-tr")]
+        done += k < len(rows) and _stack_row(rows[k])
+    return done
 
 
 def _ancestor(el, name: str):
