@@ -225,17 +225,20 @@ def _plan(store, record: Record, chapter, job: Job, k: int, to_end: bool = False
     meets = [] if old_starts is None else [
         p for p in range(page_a + 1, len(old_starts))
         if old_starts[p] is not None and old_starts[p][0] == "left" and old_starts[p][2] >= len(old) - suffix][:MEETS]
-    # The chunk runs into the page after its last candidate: the candidate is a whole page (its
-    # lines are compared), and the page before it is broken as in the whole chapter.
+    # The chunk runs into the second page after the candidate's recto: the candidate's spread is
+    # then not the last (a verso is run short with its recto, imprint/typeset/fence/spreads.py,
+    # but not where the text ends, and a verso laid out longer can leave the rest of the chunk
+    # on its recto), its lines are compared, and the pages before it are broken as in the whole
+    # chapter.
     meet_stop = None
     if meets:
-        ends = [c for c in ends if c[0] <= meets[-1] + 1]   # no further than the chunk goes anyway
-        after = [s for s in old_starts[meets[-1] + 1:] if s is not None]
+        ends = [c for c in ends if c[0] <= meets[-1] + 3]   # no further than the chunk goes anyway
+        after = [s for s in old_starts[meets[-1] + 3:] if s is not None]
         if after:
             meet_stop = after[0][2] + 1 + shift
         else:
             meets = []
-    far = max(([ends[-1][0]] if ends else []) + ([meets[-1] + 1] if meets else []), default=None)
+    far = max(([ends[-1][0]] if ends else []) + ([meets[-1] + 3] if meets else []), default=None)
     if far is not None and (record.pages - page_a) <= 1.5 * (far - page_a):
         to_end = True               # the chapter's end is about as near as the candidates
     if to_end:
@@ -285,9 +288,9 @@ def _settle(plan: dict, layout: Layout, job_key: str, chapter):
                 break
         starts = layout.extracts.get("starts") or []
         for old_page, (side, name, block, offset, pending, digest) in plan["meets"]:
-            # the same page start, in the same state, on a page of the chunk followed by another
+            # the same page start, in the same state, on a verso of the chunk whose recto is not its last page
             want = (side, name, block + shift, offset, pending, digest)
-            stop = next((q for q in range(1, len(starts) - 1) if starts[q] == want), None)
+            stop = next((q for q in range(1, len(starts) - 2) if starts[q] == want), None)
             if stop is not None:
                 found.append((old_page, stop))
                 break
