@@ -18,17 +18,21 @@ from imprint.jobs.job import run_job
 from test_parts import WORDS, assert_pages_look_alike, page_texts, paged_job, part_findings
 from test_parts_essay import ESSAY_METADATA
 
-LAID_OUT = re.compile(r"chapter 1: pages (\d+) to (\d+) set again \((\d+) laid out\), (\d+) pages after them kept")
+LAID_OUT = re.compile(r"chapter 1: pages (\d+) to (\d+) set again \((\d+) laid out\), (\d+) pages after them kept "
+                      r"\(met ([^)]*)\)")
+
+
+SECTIONS = 10
 
 
 def long_essay(seed: int = 23) -> str:
-    """Eight run-on sections of six long paragraphs (about twenty pages), a note in every fourth."""
+    """Ten run-on sections of six long paragraphs (about thirty pages), a note in every fourth."""
     import random
 
     rng = random.Random(seed)
     para = lambda n: " ".join(rng.choice(WORDS) for _ in range(n)).capitalize() + "."
     out, note = [], 1
-    for k in range(8):
+    for k in range(SECTIONS):
         out.append(f"# Section {k + 1}\n")
         for p in range(6):
             text = para(rng.randint(80, 160))
@@ -67,9 +71,8 @@ def _edit_and_compare(first_build, monkeypatch, edit):
         chapters.run(paged_job(book))           # from the cache: the chapter's last pages are the first build's again
     paragraphs = original.split("\n\n")
     paragraphs = text.read_text().split("\n\n")
-    middle = max((k for k in range(len(paragraphs) * 2 // 5) if len(paragraphs[k]) > 300 and
-                  not paragraphs[k].startswith(("#", "[^"))), default=None)
-    assert middle is not None
+    # the first paragraph of the sixth section: the first verso after it begins inside a paragraph
+    middle = paragraphs.index("# Section 6") + 1
     paragraphs[middle] = edit(paragraphs[middle])
     text.write_text("\n\n".join(paragraphs))
     job = paged_job(book)
@@ -87,7 +90,7 @@ def _edit_and_compare(first_build, monkeypatch, edit):
 
 
 def _chunks(said):
-    return [tuple(map(int, m.groups())) for line in said if (m := LAID_OUT.search(line))]
+    return [(*map(int, m.groups()[:4]), m.group(5)) for line in said if (m := LAID_OUT.search(line))]
 
 
 def test_a_word_that_keeps_the_lines_lays_out_a_few_pages(first_build, monkeypatch):
@@ -101,7 +104,8 @@ def test_a_word_that_keeps_the_lines_lays_out_a_few_pages(first_build, monkeypat
     before, again, said = _edit_and_compare(first_build, monkeypatch, swap)
     chunks = _chunks(said)
     assert chunks, said
-    first, last, laid, kept = chunks[-1]
+    first, last, laid, kept, how = chunks[-1]
+    assert how == "inside a block", said          # on a page that begins inside a paragraph
     assert not any("did not settle" in line for line in said), said
     # set from the last clean page start before the change up to the verso where the new pages
     # met the old ones (which stand from there on), laid out up to two pages past its recto

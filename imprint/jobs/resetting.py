@@ -125,11 +125,11 @@ def typeset_chapters(jobs, chapters, extra, say, limits=None):
                     else:
                         again.append(("full", i, jobs[i]))
                     continue
-                segments, record_segments, cuts, used = settled
+                segments, record_segments, cuts, used, how = settled
                 page_a = plans[i]["page_a"]
                 after = sum(stop - first for _, first, stop, _ in segments) - page_a - used
                 say(f"{jobs[i].part}: pages {page_a + 1} to {page_a + used} set again ({layout.pages} laid out), "
-                    f"{after} pages after them kept")
+                    f"{after} pages after them kept (met {how})")
                 result[i] = segments
                 _remember(store, jobs[i], i, chapters[i], record_segments, cuts)
         todo = again
@@ -232,12 +232,12 @@ def _plan(store, record: Record, chapter, job: Job, k: int, to_end: bool = False
     # chapter.
     meet_stop = None
     if meets:
-        ends = [c for c in ends if c[0] <= meets[-1] + 3]   # no further than the chunk goes anyway
         after = [s for s in old_starts[meets[-1] + 3:] if s is not None]
-        if after:
-            meet_stop = after[0][2] + 1 + shift
+        meet_stop = after[0][2] + 1 + shift if after else None
+        if meet_stop is None or (ends and meet_stop > ends[-1][1] + shift + LOOKAHEAD):
+            meets = []              # no room for it, or the clean page starts are nearer: no longer chunk
         else:
-            meets = []
+            ends = [c for c in ends if c[0] <= meets[-1] + 3]   # no further than the chunk goes anyway
     far = max(([ends[-1][0]] if ends else []) + ([meets[-1] + 3] if meets else []), default=None)
     if far is not None and (record.pages - page_a) <= 1.5 * (far - page_a):
         to_end = True               # the chapter's end is about as near as the candidates
@@ -277,6 +277,7 @@ def _settle(plan: dict, layout: Layout, job_key: str, chapter):
     record: Record = plan["record"]
     page_a, shift = plan["page_a"], plan["shift"]
     old_segments = plan["old_segments"]
+    how = "at the end"
     if plan["to_end"]:
         stop, old_page = layout.pages, record.pages
     else:
@@ -284,7 +285,7 @@ def _settle(plan: dict, layout: Layout, job_key: str, chapter):
         for old_page, old_block, old_side in plan["ends"]:
             stop = next((p for p, b, s in cuts if b == old_block + shift and s == old_side), None)
             if stop is not None:
-                found.append((old_page, stop))
+                found.append((old_page, stop, "at a block's start"))
                 break
         starts = layout.extracts.get("starts") or []
         for old_page, (side, name, block, offset, pending, digest) in plan["meets"]:
@@ -292,11 +293,11 @@ def _settle(plan: dict, layout: Layout, job_key: str, chapter):
             want = (side, name, block + shift, offset, pending, digest)
             stop = next((q for q in range(1, len(starts) - 2) if starts[q] == want), None)
             if stop is not None:
-                found.append((old_page, stop))
+                found.append((old_page, stop, "inside a block" if offset else "at a block's start"))
                 break
         if not found:
             return None
-        old_page, stop = min(found)
+        old_page, stop, how = min(found)
     # A finding on the chunk's own pages stays; one on its look-ahead pages belongs to the old pages.
     chunk = (layout, 0, stop, plan["stand_ins"])
     segments = _slice(old_segments, 0, page_a) + [chunk] + _slice(old_segments, old_page, record.pages)
@@ -306,7 +307,7 @@ def _settle(plan: dict, layout: Layout, job_key: str, chapter):
     new_cuts = ([c for c in record.cuts if c[0] < page_a]
                 + [(page_a + p, b, s) for p, b, s in cuts if p < stop]
                 + [(p + delta, b + shift, s) for p, b, s in record.cuts if p >= old_page])
-    return segments, record_segments, new_cuts, stop
+    return segments, record_segments, new_cuts, stop, how
 
 
 def add_stand_ins(elements, ids) -> None:
