@@ -234,8 +234,10 @@ def _plan(store, record: Record, chapter, job: Job, k: int, to_end: bool = False
     if meets:
         after = [s for s in old_starts[meets[-1] + 3:] if s is not None]
         meet_stop = after[0][2] + 1 + shift if after else None
-        if meet_stop is None or (ends and meet_stop > ends[-1][1] + shift + LOOKAHEAD):
-            meets = []              # no room for it, or the clean page starts are nearer: no longer chunk
+        # (preferred to a nearer clean page start: on a recto, that one meets the old pages only
+        # if its verso was not run short, and its chunk ends too soon after it for that)
+        if meet_stop is None:
+            meets = []
         else:
             ends = [c for c in ends if c[0] <= meets[-1] + 3]   # no further than the chunk goes anyway
     far = max(([ends[-1][0]] if ends else []) + ([meets[-1] + 3] if meets else []), default=None)
