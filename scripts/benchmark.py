@@ -185,15 +185,23 @@ def measure_watch(build: list[str], book: Path, timeout: float = 600) -> dict:
     measured edit: seconds from the save to the `built:` line (watchfiles' 300 ms debounce
     included) and the session's CPU seconds meanwhile (its own and its workers')."""
     import queue
-    proc = subprocess.Popen([*build, "--watch", "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    errors = tempfile.TemporaryFile(mode="w+")
+    proc = subprocess.Popen([*build, "--watch", "--port", "0"], stdout=subprocess.PIPE, stderr=errors,
                             text=True, cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     lines: queue.Queue = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout] + [lines.put(None)],
+                     daemon=True).start()
 
     def built() -> str:
         deadline = time.perf_counter() + timeout
         while True:
-            line = lines.get(timeout=max(0.1, deadline - time.perf_counter()))
+            try:
+                line = lines.get(timeout=max(0.1, deadline - time.perf_counter()))
+            except queue.Empty:
+                raise RuntimeError(f"no build ended within {timeout:.0f} s") from None
+            if line is None:
+                errors.seek(0)
+                raise RuntimeError(f"the watch session ended (exit {proc.wait()}): {errors.read()[-300:]!r}")
             if line.startswith(("built:", "Error")):
                 return line.strip()
 
@@ -213,6 +221,7 @@ def measure_watch(build: list[str], book: Path, timeout: float = 600) -> dict:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
+        errors.close()
 
 
 def baseline_commands(book: Path, work: Path) -> list[list[str]]:
