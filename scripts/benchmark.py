@@ -154,7 +154,7 @@ def manuscript_files(book: Path) -> list[Path]:
 PLAIN = re.compile(r"^[A-Za-z“‘\"'(]")    # a line that starts a plain paragraph
 
 
-def edit_one_paragraph(book: Path) -> str:
+def edit_one_paragraph(book: Path, word: str = "(edited)") -> str:
     """Insert a word into the plain paragraph nearest the middle of the manuscript; say where."""
     files = manuscript_files(book)
     lines = [(f, i, line) for f in files for i, line in enumerate(f.read_text(encoding="utf-8").split("\n"))]
@@ -167,9 +167,61 @@ def edit_one_paragraph(book: Path) -> str:
     file, index, line = lines[k]
     first_space = line.index(" ")
     text = file.read_text(encoding="utf-8").split("\n")
-    text[index] = line[:first_space] + " (edited)" + line[first_space:]
+    text[index] = line[:first_space] + f" {word}" + line[first_space:]
     file.write_text("\n".join(text), encoding="utf-8")
     return f"{file.name}:{index + 1}"
+
+
+def _cpu_of(pid: int) -> float:
+    """CPU seconds of a running process and of its children it has waited for (/proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat", "rb") as fh:
+        fields = fh.read().rsplit(b")", 1)[1].split()
+    return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def measure_watch(build: list[str], book: Path, timeout: float = 600) -> dict:
+    """A `--watch` session (a warm process, as a user runs it): its first build (the cache's
+    no-change build), a first edit (WeasyPrint imported again, like any first save), then the
+    measured edit: seconds from the save to the `built:` line (watchfiles' 300 ms debounce
+    included) and the session's CPU seconds meanwhile (its own and its workers')."""
+    import queue
+    errors = tempfile.TemporaryFile(mode="w+")
+    proc = subprocess.Popen([*build, "--watch", "--port", "0"], stdout=subprocess.PIPE, stderr=errors,
+                            text=True, cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout] + [lines.put(None)],
+                     daemon=True).start()
+
+    def built() -> str:
+        deadline = time.perf_counter() + timeout
+        while True:
+            try:
+                line = lines.get(timeout=max(0.1, deadline - time.perf_counter()))
+            except queue.Empty:
+                raise RuntimeError(f"no build ended within {timeout:.0f} s") from None
+            if line is None:
+                errors.seek(0)
+                raise RuntimeError(f"the watch session ended (exit {proc.wait()}): {errors.read()[-300:]!r}")
+            if line.startswith(("built:", "Error")):
+                return line.strip()
+
+    try:
+        built()
+        edit_one_paragraph(book, "(saved)")
+        built()
+        time.sleep(0.5)
+        cpu0, t0 = _cpu_of(proc.pid), time.perf_counter()
+        edit_one_paragraph(book, "(saved again)")
+        result = built()
+        wall = time.perf_counter() - t0
+        return {"wall": wall, "cpu": _cpu_of(proc.pid) - cpu0, "result": result}
+    finally:
+        proc.send_signal(__import__("signal").SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        errors.close()
 
 
 def baseline_commands(book: Path, work: Path) -> list[list[str]]:
@@ -227,6 +279,12 @@ def bench_book(name: str, source: Path, args) -> dict:
             if stage == "cold":
                 row["pages"] = build_pages(out, row[stage]["stderr"])
             print(f"  {name} {stage}: {row[stage]['wall']:.2f} s (exit {row[stage]['codes'][-1]})", file=sys.stderr)
+        if args.watch:
+            try:
+                row["watch"] = measure_watch(build, book)
+                print(f"  {name} watch edit: {row['watch']['wall']:.2f} s", file=sys.stderr)
+            except Exception as error:           # a measurement left out, said so
+                print(f"  {name} watch edit: not measured ({error!r})", file=sys.stderr)
         return row
 
 
@@ -239,6 +297,9 @@ def ratio(a, b):
 def table(rows: list[dict]) -> str:
     head = ["book", "pages", "baseline s", "cold s", "edit s", "no-change s", "pages/s", "peak MB",
             "cold/base", "edit/cold", "nochange/cold"]
+    watched = any("watch" in r for r in rows)
+    if watched:
+        head += ["watch edit s", "watch edit/cold"]
     lines = [head]
     for r in rows:
         base = r.get("baseline")
@@ -252,16 +313,21 @@ def table(rows: list[dict]) -> str:
             f"{peak:.0f}",
             ratio(r["cold"]["wall"], base["wall"] if base else None),
             ratio(r["edit"]["wall"], r["cold"]["wall"]), ratio(r["nochange"]["wall"], r["cold"]["wall"]),
-        ])
+        ] + ([f"{r['watch']['wall']:.1f}" if "watch" in r else "–",
+              ratio(r["watch"]["wall"], r["cold"]["wall"]) if "watch" in r else "–"] if watched else []))
     cpu = [["book", "baseline cpu s", "cold cpu s", "edit cpu s", "no-change cpu s", "baseline pages",
-            "baseline pages/s", "baseline peak MB", "largest process MB (cold)"]]
+            "baseline pages/s", "baseline peak MB", "largest process MB (cold)"]
+           + (["watch edit cpu s", "edit/cold cpu", "watch edit/cold cpu"] if watched else ["edit/cold cpu"])]
     for r in rows:
         base = r.get("baseline")
         cpu.append([r["book"], f"{base['cpu']:.1f}" if base else "–", f"{r['cold']['cpu']:.1f}",
                     f"{r['edit']['cpu']:.1f}", f"{r['nochange']['cpu']:.2f}", str(r.get("baseline_pages") or "–"),
                     f"{r['baseline_pages'] / base['wall']:.1f}" if base and r.get("baseline_pages") else "–",
                     f"{(base['tree_peak_mb'] or base['maxrss_mb']):.0f}" if base else "–",
-                    f"{r['cold']['maxrss_mb']:.0f}"])
+                    f"{r['cold']['maxrss_mb']:.0f}"]
+                   + ([f"{r['watch']['cpu']:.1f}" if "watch" in r else "–"] if watched else [])
+                   + [ratio(r["edit"]["cpu"], r["cold"]["cpu"])]
+                   + ([ratio(r["watch"]["cpu"], r["cold"]["cpu"]) if "watch" in r else "–"] if watched else []))
     return _format(lines) + "\n\n" + _format(cpu)
 
 
@@ -285,6 +351,8 @@ def main(argv=None) -> int:
     p.add_argument("--no-baseline", action="store_true", help="skip the bare pandoc + weasyprint run")
     p.add_argument("--build-arg", action="append", default=[], help="extra argument for build.py, repeatable")
     p.add_argument("--json", type=Path, help="also write every measurement here")
+    p.add_argument("--watch", action="store_true",
+                   help="also measure an edit in a `build.py --watch` session (a warm process), its own columns")
     args = p.parse_args(argv)
     load = os.getloadavg()[0]
     rows = []

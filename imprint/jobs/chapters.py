@@ -415,6 +415,7 @@ def merge_page_refs(segments, placement) -> list:
 
 MERGES = {"anchors": merge_anchors, "page_refs": merge_page_refs, "page_plan": merge_plan, "pagemap": merge_pagemap, "marks": merge_marks,
           "cuts": merge_cuts,
+          "starts": lambda segments, placement: [s for seg in segments for s in seg.layout.extracts["starts"][seg.first:seg.stop]],
           "stand_ins": lambda segments, placement: sorted({i for s in segments for i in s.layout.extracts["stand_ins"]})}
 
 

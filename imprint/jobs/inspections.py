@@ -16,6 +16,7 @@ from imprint.errors import Finding
 from imprint.typeset.pagemap import page_map
 from imprint.typeset.printed import printed_refs
 from imprint.typeset.positions import anchor_pages, clean_starts, page_plan, stand_in_ids
+from imprint.jobs.starts import page_starts
 
 
 def note_placement(document, job) -> list[Finding]:
@@ -42,6 +43,7 @@ EXTRACTS = {
     "marks": page_checks.marks,
     "page_plan": lambda document, job: page_plan(document),
     "cuts": lambda document, job: clean_starts(document),
+    "starts": lambda document, job: page_starts(document),
     "stand_ins": lambda document, job: stand_in_ids(document),
     "page_refs": printed_refs,
 }

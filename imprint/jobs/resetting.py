@@ -27,6 +27,10 @@ from imprint.jobs.pool import run_jobs
 from imprint.typeset.positions import BLOCK
 
 LOOKAHEAD = 3           # blocks set after the last candidate page start, so its page break is the real one
+MEETS = 1               # pages after a change where the new layout may meet the old one mid-paragraph
+                        # (imprint/jobs/starts.py): the first verso that begins in an unchanged block
+                        # (a word or two that keeps the paragraph's lines meets there; a line more
+                        # seldom meets anywhere before the end)
 CANDIDATES = 2          # clean page starts after a change where the old pages may be taken up again (a
                         # word or two settles at the first; 4 made chunks of 30 to 80 pages in Wealth of Nations)
 
@@ -121,7 +125,11 @@ def typeset_chapters(jobs, chapters, extra, say, limits=None):
                     else:
                         again.append(("full", i, jobs[i]))
                     continue
-                segments, record_segments, cuts = settled
+                segments, record_segments, cuts, used, how = settled
+                page_a = plans[i]["page_a"]
+                after = sum(stop - first for _, first, stop, _ in segments) - page_a - used
+                say(f"{jobs[i].part}: pages {page_a + 1} to {page_a + used} set again ({layout.pages} laid out), "
+                    f"{after} pages after them kept (met {how})")
                 result[i] = segments
                 _remember(store, jobs[i], i, chapters[i], record_segments, cuts)
         todo = again
@@ -212,21 +220,55 @@ def _plan(store, record: Record, chapter, job: Job, k: int, to_end: bool = False
     # Candidates to resume the old pages: clean starts after the change whose block and the
     # block before it are unchanged.
     ends = [c for c in record.cuts if c[1] >= len(old) - suffix + 1 and c[0] > page_a][:CANDIDATES]
-    if ends and (record.pages - page_a) <= 1.5 * (ends[-1][0] - page_a):
+    # ...and pages that begin inside an unchanged block, in the same state (imprint/jobs/starts.py).
+    old_starts = _starts_of(old_segments)
+    meets = [] if old_starts is None else [
+        p for p in range(page_a + 1, len(old_starts))
+        if old_starts[p] is not None and old_starts[p][0] == "left" and old_starts[p][2] >= len(old) - suffix][:MEETS]
+    # The chunk runs into the second page after the candidate's recto: the candidate's spread is
+    # then not the last (a verso is run short with its recto, imprint/typeset/fence/spreads.py,
+    # but not where the text ends, and a verso laid out longer can leave the rest of the chunk
+    # on its recto), its lines are compared, and the pages before it are broken as in the whole
+    # chapter.
+    meet_stop = None
+    if meets:
+        after = [s for s in old_starts[meets[-1] + 3:] if s is not None]
+        meet_stop = after[0][2] + 1 + shift if after else None
+        # (preferred to a nearer clean page start: on a recto, that one meets the old pages only
+        # if its verso was not run short, and its chunk ends too soon after it for that)
+        if meet_stop is None:
+            meets = []
+        else:
+            ends = [c for c in ends if c[0] <= meets[-1] + 3]   # no further than the chunk goes anyway
+    far = max(([ends[-1][0]] if ends else []) + ([meets[-1] + 3] if meets else []), default=None)
+    if far is not None and (record.pages - page_a) <= 1.5 * (far - page_a):
         to_end = True               # the chapter's end is about as near as the candidates
     if to_end:
-        ends = []
-    if page_a == 0 and not ends:
+        ends, meets = [], []
+    if page_a == 0 and not ends and not meets:
         return None                 # from the first page to the last: that is the whole chapter
-    stop_block = (ends[-1][1] + shift + LOOKAHEAD) if ends else len(new)
+    stops = ([ends[-1][1] + shift + LOOKAHEAD] if ends else []) + ([meet_stop] if meets else [])
+    stop_block = max(stops) if stops else len(new)
     visible = (block_a, min(stop_block, len(new)))
     html, stand_ins, notes = chunk_html(chapter, visible)
     side_css = f"html {{ break-before: {side_a} !important; }}\n"
     chunk_job = dataclasses.replace(job, html=html, page_css=job.page_css + side_css, note_numbers=notes,
                                     part=f"{job.part}, from page {page_a + 1} on")
     return {"job": chunk_job, "page_a": page_a, "block_a": block_a, "side_a": side_a, "ends": ends,
-            "shift": shift, "record": record, "old_segments": old_segments, "stand_ins": stand_ins,
-            "to_end": not ends}
+            "meets": [(p, old_starts[p]) for p in meets], "shift": shift, "record": record,
+            "old_segments": old_segments, "stand_ins": stand_ins, "to_end": not ends and not meets}
+
+
+def _starts_of(segments) -> list | None:
+    """Each page's start (imprint/jobs/starts.py) of a chapter made of segments, or None when a
+    layout has none recorded."""
+    out = []
+    for layout, first, stop, _ in segments:
+        starts = layout.extracts.get("starts")
+        if starts is None or len(starts) < stop:
+            return None
+        out += starts[first:stop]
+    return out
 
 
 def _settle(plan: dict, layout: Layout, job_key: str, chapter):
@@ -237,15 +279,27 @@ def _settle(plan: dict, layout: Layout, job_key: str, chapter):
     record: Record = plan["record"]
     page_a, shift = plan["page_a"], plan["shift"]
     old_segments = plan["old_segments"]
+    how = "at the end"
     if plan["to_end"]:
         stop, old_page = layout.pages, record.pages
     else:
+        found = []
         for old_page, old_block, old_side in plan["ends"]:
             stop = next((p for p, b, s in cuts if b == old_block + shift and s == old_side), None)
             if stop is not None:
+                found.append((old_page, stop, "at a block's start"))
                 break
-        else:
+        starts = layout.extracts.get("starts") or []
+        for old_page, (side, name, block, offset, pending, digest) in plan["meets"]:
+            # the same page start, in the same state, on a verso of the chunk whose recto is not its last page
+            want = (side, name, block + shift, offset, pending, digest)
+            stop = next((q for q in range(1, len(starts) - 2) if starts[q] == want), None)
+            if stop is not None:
+                found.append((old_page, stop, "inside a block" if offset else "at a block's start"))
+                break
+        if not found:
             return None
+        old_page, stop, how = min(found)
     # A finding on the chunk's own pages stays; one on its look-ahead pages belongs to the old pages.
     chunk = (layout, 0, stop, plan["stand_ins"])
     segments = _slice(old_segments, 0, page_a) + [chunk] + _slice(old_segments, old_page, record.pages)
@@ -255,7 +309,7 @@ def _settle(plan: dict, layout: Layout, job_key: str, chapter):
     new_cuts = ([c for c in record.cuts if c[0] < page_a]
                 + [(page_a + p, b, s) for p, b, s in cuts if p < stop]
                 + [(p + delta, b + shift, s) for p, b, s in record.cuts if p >= old_page])
-    return segments, record_segments, new_cuts
+    return segments, record_segments, new_cuts, stop, how
 
 
 def add_stand_ins(elements, ids) -> None:
