@@ -242,12 +242,26 @@ def watch(build_once, book: Path, out: Path, cache_folder: Path | None, *, port:
     return 0
 
 
+def watch_settings(settings):
+    """The Settings a `--watch` session builds with: the CLI's, except that `parts: auto` becomes
+    `always`. An author at work edits: every book, an essay of one run-on text too, is set in
+    parts, so a save lays out again only from the page before the change until the pages meet
+    the old ones (jobs/resetting.py). The pages are the same as set whole (tests/test_parts_essay.py);
+    a first build costs about a CPU second more on the essay (docs/speed.md), each edit less than
+    a quarter of a cold build. IMPRINT_PARTS=never keeps one piece."""
+    import dataclasses
+    return dataclasses.replace(settings, parts="always") if settings.parts == "auto" else settings
+
+
 def run(args, settings, report, out, err) -> int:
     """`build.py --watch`: the CLI's build, with the same Settings (every limit and safety
-    option a one-off build honours), again on every change, with the preview page."""
+    option a one-off build honours; parts always, `watch_settings`), again on every change,
+    with the preview page."""
     from imprint import cache
     from imprint import pipeline
     from imprint.errors import BuildFailed, ImprintError, summary
+
+    settings = watch_settings(settings)
 
     def build_once():
         try:

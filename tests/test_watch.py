@@ -94,3 +94,13 @@ def test_progress_rewrites_one_line_on_a_terminal():
         say("joining the parts")
     assert "joining the parts" in stream.getvalue()
     assert watch.Progress(io.StringIO()).live is False
+
+
+def test_a_watch_session_sets_every_book_in_parts_unless_told_never():
+    """An author at work edits: `--watch` sets even a one-part essay in parts (an edit then lays
+    out only from the page before the change until the pages meet the old ones); an explicit
+    `never` (or `always`) is kept."""
+    from imprint.settings import Settings
+    assert watch.watch_settings(Settings.from_environment({})).parts == "always"
+    assert watch.watch_settings(Settings.from_environment({"IMPRINT_PARTS": "never"})).parts == "never"
+    assert watch.watch_settings(Settings.from_environment({"IMPRINT_PARTS": "always"})).parts == "always"
