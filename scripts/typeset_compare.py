@@ -5,13 +5,14 @@
     python scripts/typeset_compare.py ../shared/corpus/communist-manifesto/book.md --ours X.pdf --typst-pdf /tmp/cm-typst.pdf
 
 The manuscript is converted with pandoc (`-t typst`) and compiled with the `typst` package
-(test extra) in the same face (Linux Libertine O from styles/fonts/libertine), size (11 pt),
-leading (14.4 pt), page (6 × 9 in) and text block as our PDF (its margins are read off the
-built PDF), language and hyphenation. Both PDFs are then measured by `measure()`:
+(test extra) in the book's face, size and leading (its `mainfont`, `fontsize`, `linestretch`:
+imprint/manuscript/look.py; the house's Linux Libertine O, 11 pt on 14.4 pt unless the book
+names others), on the page and text block of our PDF (its margins are read off the built
+PDF), in its language and hyphenation. Both PDFs are then measured by `measure()`:
 
 - lines are pdfplumber's characters grouped by page and baseline; a body line is set in
-  11 pt, a note line in 9 pt below the page's last body line (running heads, folios, quotes
-  and note calls are left out);
+  the text size, a note line in 9 pt below the page's last body line (running heads, folios
+  and quotes are left out; a note call, smaller and raised, counts in the line it stands in);
 - a justified line reaches the right edge of the text block and is not the last of the
   block on its page that ends short; its word space is the mean gap between words against
   the face's natural space (hmtx of the space glyph × size / unitsPerEm);
@@ -37,6 +38,7 @@ import statistics
 import sys
 import tempfile
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,6 +49,48 @@ SIZE = 11.0
 NOTE_SIZE = 9.0
 
 
+LEADING = 14.4
+
+
+@dataclass(frozen=True)
+class Setting:
+    """The book's running text as our PDF sets it: the face's regular file, size and leading."""
+    font: Path = FONT
+    size: float = SIZE
+    leading: float = LEADING
+
+    @property
+    def family(self) -> str:
+        """The family name Typst knows the face by (the file's own: typographic family, else family)."""
+        from fontTools.ttLib import TTFont
+        names = TTFont(str(self.font))["name"]
+        return str(names.getDebugName(16) or names.getDebugName(1))
+
+
+def book_setting(manuscript: Path) -> Setting:
+    """The face, size and leading of the book `manuscript` belongs to (its front matter, or the
+    metadata file of its folder), as imprint/manuscript/look.py resolves them."""
+    sys.path.insert(0, str(ROOT))
+    from imprint.manuscript import look as looks
+    from imprint.manuscript.load import METADATA_NAMES, read_text, split_front_matter
+    from imprint.manuscript.metadata import build_metadata, key_lines, parse_yaml
+    front, _, _ = split_front_matter(read_text(manuscript))
+    if front is not None:
+        source, root, offset = manuscript, manuscript.parent, 1
+    else:
+        root = manuscript.parent
+        source = next((root / n for n in METADATA_NAMES if (root / n).is_file()), None)
+        if source is None:
+            return Setting()
+        front, offset = read_text(source), 0
+    node, data = parse_yaml(front, source, line_offset=offset)
+    metadata, _ = build_metadata(data, key_lines(node, offset), source)
+    look = looks.resolve(root, metadata)
+    size = look.fontsize or looks.HOUSE_SIZE
+    leading = round(looks.HOUSE_LEADING * size / looks.HOUSE_SIZE * (look.linestretch or 1.0), 2)
+    return Setting(Path(looks.measured_files(look)[0]), size, leading)
+
+
 def natural_space(font: Path = FONT, size: float = SIZE) -> float:
     """The face's own word space at `size`, in points."""
     from fontTools.ttLib import TTFont
@@ -55,28 +99,41 @@ def natural_space(font: Path = FONT, size: float = SIZE) -> float:
     return f["hmtx"][glyph][0] * size / f["head"].unitsPerEm
 
 
-def _lines(pdf_path: Path):
-    """[(page_number, kind, [chars])] in reading order; kind is 'body' or 'note'."""
+def _lines(pdf_path: Path, size_of_text: float = SIZE):
+    """[(page_number, kind, [chars])] in reading order; kind is 'body' (set in `size_of_text`) or 'note'."""
     import pdfplumber
     out = []
     with pdfplumber.open(str(pdf_path)) as pdf:
         for number, page in enumerate(pdf.pages, start=1):
             rows = defaultdict(list)
+            smaller = []            # note calls set smaller and raised: part of the line they stand in
             for c in page.chars:
                 if c["text"].isspace() and c["text"] != "\u00ad":
                     continue
                 size = round(c["size"], 1)
-                if abs(size - SIZE) < 0.3:
+                if abs(size - size_of_text) < 0.3:
                     kind = "body"
                 elif abs(size - NOTE_SIZE) < 0.3:
                     kind = "note"
                 else:
+                    if size < NOTE_SIZE - 0.3:
+                        smaller.append(c)
                     continue
                 rows[(kind, round(c["bottom"]))].append(c)
             merged: dict = {}
             for (kind, y), chars in sorted(rows.items(), key=lambda kv: kv[0][1]):
                 near = [k for k in merged if k[0] == kind and abs(k[1] - y) <= 1]
                 merged.setdefault(near[0] if near else (kind, y), []).extend(chars)
+            # A smaller character whose middle lies within a line's height (a note call, raised
+            # and smaller) belongs to that line: left out, the gap it stands in would be measured
+            # as one wide word space (Typst sets its calls as superior figures of the text's size).
+            for c in smaller:
+                middle = (c["top"] + c["bottom"]) / 2
+                for chars in merged.values():
+                    if min(x["top"] for x in chars) - 0.5 <= middle <= max(x["bottom"] for x in chars) \
+                            and min(x["x0"] for x in chars) - 3 <= c["x0"] <= max(x["x1"] for x in chars) + 3:
+                        chars.append(c)
+                        break
             body_bottom = max((y for k, y in merged if k == "body"), default=None)
             body_top = min((y for k, y in merged if k == "body"), default=None)
             for (kind, y), chars in sorted(merged.items(), key=lambda kv: kv[0][1]):
@@ -89,17 +146,18 @@ def _lines(pdf_path: Path):
     return out
 
 
-def measure(pdf_path, source_text: str = "", font: Path = FONT) -> dict:
-    """The measures of one PDF: {'body': {...}, 'note': {...}, 'pages': {...}}."""
-    lines = _lines(Path(pdf_path))
+def measure(pdf_path, source_text: str = "", font: Path = FONT, size: float = SIZE) -> dict:
+    """The measures of one PDF: {'body': {...}, 'note': {...}, 'pages': {...}}; `font` and
+    `size`: the running text's face (its regular file) and size."""
+    lines = _lines(Path(pdf_path), size)
     words = set(re.findall(r"[^\W\d_]+(?:[-\u2010][^\W\d_]+)*", source_text.lower()))
     right = {}
     for parity in (0, 1):
         ends = Counter(round(ch[-1]["x1"]) for n, k, ch, y in lines if n % 2 == parity and k == "body")
         right[parity] = ends.most_common(1)[0][0] if ends else 0
     result = {}
-    for kind, size in (("body", SIZE), ("note", NOTE_SIZE)):
-        natural = natural_space(font, size)
+    for kind, kind_size in (("body", size), ("note", NOTE_SIZE)):
+        natural = natural_space(font, kind_size)
         mine = [(n, ch, y) for n, k, ch, y in lines if k == kind]
         ratios, hyphenated, added = [], [], 0
         for i, (n, ch, y) in enumerate(mine):
@@ -193,9 +251,9 @@ def feet(pdf_path) -> list[tuple[int, int, float, bool]]:
     return out
 
 
-def text_block(pdf_path) -> tuple[float, float, float, float]:
+def text_block(pdf_path, setting: Setting = Setting()) -> tuple[float, float, float, float]:
     """(top, bottom, left, right) margins of the text block of a built PDF, in points (recto)."""
-    lines = _lines(Path(pdf_path))
+    lines = _lines(Path(pdf_path), setting.size)
     import pdfplumber
     with pdfplumber.open(str(pdf_path)) as pdf:
         width, height = pdf.pages[0].width, pdf.pages[0].height
@@ -209,11 +267,11 @@ def text_block(pdf_path) -> tuple[float, float, float, float]:
     tops = Counter(firsts.values())
     first_top = min(t for t, count in tops.items() if count == max(tops.values()))
     # the first baseline stands one line below the block's top, less the leading's half-gap
-    top = first_top - (14.4 - 11) / 2 - 0.5
+    top = first_top - (setting.leading - setting.size) / 2 - 0.5
     return top, 64.8, left, width - right, (width, height)
 
 
-def typst_source(markdown: Path, margins) -> str:
+def typst_source(markdown: Path, margins, setting: Setting = Setting()) -> str:
     import pypandoc
     body = pypandoc.convert_file(str(markdown), "typst", format="markdown")
     # An empty span with an id (`[]{#note-3}`) comes out as a bare label; at the start of a
@@ -221,13 +279,14 @@ def typst_source(markdown: Path, margins) -> str:
     # it fails ("label `<note-3>` does not exist"): it is given an invisible one.
     body = re.sub(r"(?m)(\[|^)<([\w:.-]+)>", r"\1#metadata(none)<\2>", body)
     top, bottom, inside, outside, (width, height) = margins
+    gap = round(setting.leading - setting.size, 3)        # between one line's bottom edge and the next's top
     preamble = f"""#set page(width: {width}pt, height: {height}pt,
   margin: (top: {top:.2f}pt, bottom: {bottom:.2f}pt, inside: {inside:.2f}pt, outside: {outside:.2f}pt))
-#set text(font: "Linux Libertine O", size: 11pt, lang: "en", hyphenate: true,
+#set text(font: "{setting.family}", size: {setting.size:g}pt, lang: "en", hyphenate: true,
   top-edge: 0.8em, bottom-edge: -0.2em)
-#set par(justify: true, leading: 3.4pt, spacing: 3.4pt, first-line-indent: 1.2em)
-#show heading: set text(size: 11pt, weight: "regular")
-#show heading: set block(above: 14.4pt, below: 7.2pt)
+#set par(justify: true, leading: {gap:g}pt, spacing: {gap:g}pt, first-line-indent: 1.2em)
+#show heading: set text(size: {setting.size:g}pt, weight: "regular")
+#show heading: set block(above: {setting.leading:g}pt, below: {setting.leading / 2:g}pt)
 #show footnote.entry: set text(size: 9pt, top-edge: 0.8em, bottom-edge: -0.2em)
 #show footnote.entry: set par(leading: 2.5pt)
 #let horizontalrule = align(center, line(length: 30%, stroke: 0.4pt))
@@ -235,11 +294,11 @@ def typst_source(markdown: Path, margins) -> str:
     return preamble + body
 
 
-def typeset_typst(markdown: Path, margins, out: Path) -> Path:
+def typeset_typst(markdown: Path, margins, out: Path, setting: Setting = Setting()) -> Path:
     import typst
     source = out.with_suffix(".typ")
-    source.write_text(typst_source(markdown, margins), encoding="utf-8")
-    typst.compile(str(source), output=str(out), font_paths=[str(FONT_DIR)])
+    source.write_text(typst_source(markdown, margins, setting), encoding="utf-8")
+    typst.compile(str(source), output=str(out), font_paths=[str(Path(setting.font).parent)])
     return out
 
 
@@ -257,12 +316,17 @@ def main(argv=None) -> int:
     ap.add_argument("manuscript", type=Path, help="the Markdown manuscript (one file)")
     ap.add_argument("--ours", type=Path, required=True, help="our built PDF of that manuscript")
     ap.add_argument("--typst-pdf", type=Path, help="where to write Typst's PDF (default: a temporary file)")
+    ap.add_argument("--reuse", action="store_true",
+                    help="measure the --typst-pdf already there instead of setting it again")
     args = ap.parse_args(argv)
     text = args.manuscript.read_text(encoding="utf-8")
+    setting = book_setting(args.manuscript)
     with tempfile.TemporaryDirectory() as tmp:
         out = args.typst_pdf or Path(tmp) / "typst.pdf"
-        typeset_typst(args.manuscript, text_block(args.ours), out)
-        print(table(measure(args.ours, text), measure(out, text)))
+        if not (args.reuse and args.typst_pdf and out.is_file()):
+            typeset_typst(args.manuscript, text_block(args.ours, setting), out, setting)
+        print(table(measure(args.ours, text, setting.font, setting.size),
+                    measure(out, text, setting.font, setting.size)))
     return 0
 
 

@@ -36,7 +36,8 @@ def paragraph(words, space=1.0, stretch=0.5):
 
 
 def demerits(items, breaks, measure):
-    """The same demerits as knuth_plass (no penalties, no hyphens), for any list of breaks; None if infeasible."""
+    """The same demerits as knuth_plass (no penalties, no hyphens), for any list of breaks; None if
+    infeasible. A line over ratio 1 is charged as lb.charged says (Typst's slower growth)."""
     total, prev = 0.0, -1
     for n, b in enumerate(breaks):
         s = prev + 1
@@ -50,7 +51,7 @@ def demerits(items, breaks, measure):
         ratio = 0.0 if last else (measure - natural) / stretch if stretch else (0.0 if natural == measure else 1e9)
         if ratio > lb.TOLERANCE:
             return None
-        total += (lb.LINE_PENALTY + 100 * ratio ** 3) ** 2
+        total += (lb.LINE_PENALTY + 100 * lb.charged(ratio) ** 3) ** 2
         if last and n > 0 and natural < measure / 6:
             total += lb.SHORT_LAST
         prev = b
@@ -95,6 +96,19 @@ def test_total_fit_is_optimal_and_greedy_is_worse_where_first_fit_leaves_a_loose
         assert first_fit is None or ours <= first_fit + 1e-6
         strictly_better += first_fit is None or first_fit > ours + 1e-6
     assert checked >= 30 and strictly_better >= 10, (checked, strictly_better)
+
+
+def test_a_loose_line_costs_less_beyond_ratio_one_and_a_hyphen_near_a_words_edge_more():
+    # Typst's model: once a line's spaces are 1.5x, a little looser costs little more...
+    assert lb.charged(0.5) == 0.5 and lb.charged(1.0) == 1.0
+    assert 1.0 < lb.charged(1.8) < 1.8 and lb.charged(1.8) - 1 == pytest.approx(0.8 * lb.LOOSE_SLOPE)
+    # (knuth_plass charges so: the brute-force optimum above is reckoned with lb.charged)
+    # a hyphen costs more the nearer it stands to the word's edge; five letters or more either side cost the base
+    assert lb.hyphen_penalty(5, 7) == lb.HYPHEN_PENALTY
+    assert lb.hyphen_penalty(3, 7) > lb.hyphen_penalty(4, 7) > lb.hyphen_penalty(5, 7)
+    assert lb.hyphen_penalty(3, 3) == pytest.approx(lb.HYPHEN_PENALTY * (1 + 4 * lb.EDGE_COST))
+    # and it is charged inside the square: dearer on a loose line than on a good one
+    assert lb.line_demerits(400, 125) - lb.line_demerits(400, 0) > lb.line_demerits(10, 125) - lb.line_demerits(10, 0)
 
 
 def test_never_three_hyphenated_lines_in_a_row():
