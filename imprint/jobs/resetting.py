@@ -334,6 +334,8 @@ def chunk_html(chapter, visible: tuple[int, int]) -> tuple[str, frozenset, tuple
     doc = lhtml.document_fromstring(chapter.html)
     lo, hi = visible
     owned, links, notes, shown = set(), set(), [], []
+    heads = {section: next((int(n.get(BLOCK)) for n in section.iter() if isinstance(n.tag, str) and n.get(BLOCK) is not None), None)
+             for section in doc.iter("section") if section.get("id")}
     for el in list(doc.iter()):
         if not isinstance(el.tag, str) or el.get(BLOCK) is None:
             continue
@@ -355,6 +357,14 @@ def chunk_html(chapter, visible: tuple[int, int]) -> tuple[str, frozenset, tuple
         shell.set("style", "display: none !important")
         shell.tail = el.tail
         el.getparent().replace(el, shell)
+    # A section's id (pandoc's section-divs put a heading's id there) stands where its first
+    # block does: the chunk's own when that block is shown, else the old pages' (dropped here, so
+    # a link to it gets a stand-in and WeasyPrint sees one anchor of that name, not two).
+    for section, first in heads.items():
+        if first is not None and lo <= first < hi:
+            owned.add(section.get("id"))
+        else:
+            del section.attrib["id"]
     if lo > 0:
         # Set from the middle of the chapter: the chapter's own break before it is behind us.
         for section in doc.iter("section"):
