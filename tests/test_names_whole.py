@@ -35,14 +35,19 @@ def _manuscript() -> str:
 
 
 @pytest.fixture(scope="module")
-def line_ends(tmp_path_factory):
+def built(tmp_path_factory):
     root = tmp_path_factory.mktemp("names")
     book = write_book(root / "book", _manuscript(), metadata="title: Names\nauthor: A. Writer\nlang: en\n")
     out = root / "out"
     result = run_cli("--book", book, "--out", out, "--edition", "pdf", "--trim", "5x8")
     assert result.code == 0, result.err[-3000:]
+    return next(out.glob("*.pdf"))
+
+
+@pytest.fixture(scope="module")
+def line_ends(built):
     ends = []
-    with pdfplumber.open(next(out.glob("*.pdf"))) as pdf:
+    with pdfplumber.open(built) as pdf:
         for page in pdf.pages:
             rows = defaultdict(list)
             for c in page.chars:
@@ -64,3 +69,24 @@ def test_no_name_is_hyphenated_in_table_cells_or_a_notes_quotation_and_list(line
     assert names == [], f"names hyphenated: {names}"
     # Hyphenation is on, in the cells and notes as well: common words are broken there.
     assert any(size < 11 for size, _ in hyphenated), hyphenated
+
+
+def test_names_next_to_each_other_keep_their_space_in_the_pdfs_text(built):
+    """Two names apart by a space are guarded in one span: with a span each, the space alone
+    between them was not written in the PDF's text ("AlexandrovichShlyapnikov" when copied or
+    searched, though drawn apart)."""
+    joined, lines = [], []
+    with pdfplumber.open(built) as pdf:
+        for page in pdf.pages:
+            rows = defaultdict(list)
+            for c in page.chars:
+                rows[round(c["bottom"])].append(c)
+            for row in rows.values():
+                # the line's text as written (a wide gap, between table cells, kept apart)
+                chars = sorted(row, key=lambda c: c["x0"])
+                line = "".join(a["text"] + ("|" if b is not None and b["x0"] - a["x1"] > 8 else "")
+                               for a, b in zip(chars, chars[1:] + [None]))
+                found = [(a, b) for a in NAMES for b in NAMES if a + b in line]
+                joined += found
+                lines += [line] if found else []
+    assert joined == [], lines

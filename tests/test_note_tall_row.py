@@ -152,3 +152,37 @@ def test_two_tall_rows_of_one_table_stack_in_place_and_keep_the_notes_text_in_or
     last = found[-1]
     assert [el.text for el in last.iter() if el.get("class") == "fn-td"] == ["Four", "fourth"]
     assert all("fn-repeat" in (el.get("class") or "") for el in last.iter() if "fn-th" in (el.get("class") or ""))
+
+
+def test_a_tall_header_row_is_stacked_without_labels_and_not_repeated():
+    """`_stack` on markup: the header row itself taller than a page (row 0, in the thead). Before,
+    it was left in its table and the build failed (N205, L201)."""
+    from lxml import html as lhtml
+    from imprint.typeset import longnotes
+    cell = lambda text: f'<span class="fn-td">{text}</span>'
+    note = ('<span class="footnote" id="fn1"><span class="fn-p">Lead.</span><span class="fn-table">'
+            '<span class="fn-thead"><span class="fn-tr"><span class="fn-th">Long head</span><span class="fn-th">Other</span></span></span>'
+            f'<span class="fn-tbody"><span class="fn-tr">{cell("One")}{cell("first")}</span></span></span></span>')
+    doc = lhtml.document_fromstring(f"<html><body><main><p>Text{note}</p></main></body></html>")
+    before = "".join(longnotes._chars(doc.xpath('//*[@id="fn1"]')[0]))
+    assert longnotes._stack(doc, 1, [0]) == 1
+    found = doc.xpath('//*[@id="fn1"]')[0]
+    assert "".join(longnotes._chars(found)) == before
+    assert [el.get("class") for el in found if isinstance(el.tag, str)] == ["fn-p", "fn-div fn-stacked", "fn-table"]
+    assert not [el for el in found.iter() if "fn-repeat" in (el.get("class") or "") or "fn-thead" in (el.get("class") or "")]
+
+
+def test_a_tall_header_row_builds(tmp_path):
+    r = random.Random("tall-head")
+    note = "Headnote.\n\n| Headstart " + _words(r, 700) + " Headend | Short |\n|---|---|\n| Cellone | Celltwo |"
+    book = write_book(tmp_path / "book", f"# One\n\n{_paragraph(r, 4)} call[^a] {_paragraph(r, 4)}\n\n"
+                      + "\n\n".join(_paragraph(r, 5) for _ in range(4)) + f"\n\n[^a]: {_indent(note)}\n")
+    out = tmp_path / "out"
+    result = run_cli("--book", book, "--out", out, "--edition", "pdf", "--trim", "5x8")
+    assert result.code == 0, result.err[-3000:]
+    report = json.loads(next(out.glob("*.report.json")).read_text())
+    codes = {f["code"] for f in report["findings"] if isinstance(f, dict)}
+    assert "N210" in codes and not {"N202", "N205", "L102", "L201"} & codes
+    with pdfplumber.open(next(out.glob("*.pdf"))) as pdf:
+        text = "".join("".join((p.extract_text() or "").split()) for p in pdf.pages)
+    assert all(w in text for w in ("Headstart", "Headend", "Cellone", "Celltwo"))

@@ -213,15 +213,21 @@ def _plan(store, record: Record, chapter, job: Job, k: int, to_end: bool = False
     shift = len(new) - len(old)
     # Start at the last clean page start before the first changed block (the block itself and
     # what comes before it unchanged, so the page break before it is the same).
-    starts = [c for c in record.cuts if c[1] < prefix]
+    old_starts = _starts_of(old_segments)
+    # A recto (but the chapter's first page) is run short with its verso (imprint/typeset/fence/
+    # spreads.py), which the chunk does not hold: the last clean start on a verso, else one on a
+    # recto, which stands only if the chunk's first page comes out as the old one did (_settle).
+    starts = [c for c in record.cuts if c[1] < prefix and c[2] != "right" and c[0] > 0] or \
+        [c for c in record.cuts if c[1] < prefix and (c[0] == 0 or (old_starts is not None and old_starts[c[0]] is not None))]
     if not starts:
         return None
     page_a, block_a, side_a = starts[-1]
+    first_page = old_starts[page_a] if side_a == "right" and page_a > 0 else None
     # Candidates to resume the old pages: clean starts after the change whose block and the
     # block before it are unchanged.
-    ends = [c for c in record.cuts if c[1] >= len(old) - suffix + 1 and c[0] > page_a][:CANDIDATES]
+    # (on a verso: an old recto taken up after a verso set again may have been run short with another verso)
+    ends = [c for c in record.cuts if c[1] >= len(old) - suffix + 1 and c[0] > page_a and c[2] != "right"][:CANDIDATES]
     # ...and pages that begin inside an unchanged block, in the same state (imprint/jobs/starts.py).
-    old_starts = _starts_of(old_segments)
     meets = [] if old_starts is None else [
         p for p in range(page_a + 1, len(old_starts))
         if old_starts[p] is not None and old_starts[p][0] == "left" and old_starts[p][2] >= len(old) - suffix][:MEETS]
@@ -256,7 +262,8 @@ def _plan(store, record: Record, chapter, job: Job, k: int, to_end: bool = False
                                     part=f"{job.part}, from page {page_a + 1} on")
     return {"job": chunk_job, "page_a": page_a, "block_a": block_a, "side_a": side_a, "ends": ends,
             "meets": [(p, old_starts[p]) for p in meets], "shift": shift, "record": record,
-            "old_segments": old_segments, "stand_ins": stand_ins, "to_end": not ends and not meets}
+            "old_segments": old_segments, "stand_ins": stand_ins, "to_end": not ends and not meets,
+            "first_page": first_page}
 
 
 def _starts_of(segments) -> list | None:
@@ -280,6 +287,8 @@ def _settle(plan: dict, layout: Layout, job_key: str, chapter):
     page_a, shift = plan["page_a"], plan["shift"]
     old_segments = plan["old_segments"]
     how = "at the end"
+    if plan.get("first_page") is not None and (layout.extracts.get("starts") or [None])[0] != plan["first_page"]:
+        return None                 # begun on a recto that came out otherwise than beside its old verso
     if plan["to_end"]:
         stop, old_page = layout.pages, record.pages
     else:
@@ -334,6 +343,8 @@ def chunk_html(chapter, visible: tuple[int, int]) -> tuple[str, frozenset, tuple
     doc = lhtml.document_fromstring(chapter.html)
     lo, hi = visible
     owned, links, notes, shown = set(), set(), [], []
+    heads = {section: next((int(n.get(BLOCK)) for n in section.iter() if isinstance(n.tag, str) and n.get(BLOCK) is not None), None)
+             for section in doc.iter("section") if section.get("id")}
     for el in list(doc.iter()):
         if not isinstance(el.tag, str) or el.get(BLOCK) is None:
             continue
@@ -355,6 +366,14 @@ def chunk_html(chapter, visible: tuple[int, int]) -> tuple[str, frozenset, tuple
         shell.set("style", "display: none !important")
         shell.tail = el.tail
         el.getparent().replace(el, shell)
+    # A section's id (pandoc's section-divs put a heading's id there) stands where its first
+    # block does: the chunk's own when that block is shown, else the old pages' (dropped here, so
+    # a link to it gets a stand-in and WeasyPrint sees one anchor of that name, not two).
+    for section, first in heads.items():
+        if first is not None and lo <= first < hi:
+            owned.add(section.get("id"))
+        else:
+            del section.attrib["id"]
     if lo > 0:
         # Set from the middle of the chapter: the chapter's own break before it is behind us.
         for section in doc.iter("section"):

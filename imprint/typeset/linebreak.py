@@ -572,7 +572,13 @@ def _guard_capitals(par, hyphenator, common: frozenset = frozenset(), pieces=Non
         parts = [""]
         for piece in NAME.split(s):
             if NAME.fullmatch(piece) and piece not in common:
-                parts += [piece, ""]
+                if len(parts) > 1 and parts[-1] and not parts[-1].strip():
+                    # names apart by spaces only: one span (a run of spaces alone between two
+                    # spans is not written in the PDF's text: "AlexandrovichShlyapnikov")
+                    parts[-2] += parts[-1] + piece
+                    parts[-1] = ""
+                else:
+                    parts += [piece, ""]
             else:
                 parts[-1] += piece
         setattr(p.node, p.attr, parts[0])

@@ -622,10 +622,11 @@ def _ancestor(el, name: str):
 
 def _stack_row(row) -> bool:
     table = _ancestor(row, "fn-table")
-    if table is None or _ancestor(row, "fn-thead") is not None:
+    if table is None:
         return False
+    in_head = _ancestor(row, "fn-thead") is not None   # a header row itself: no labels, not repeated
     head = [r for r in table.iter() if isinstance(r.tag, str) and _has_class(r, "fn-tr") and _ancestor(r, "fn-thead") is not None]
-    labels = ([" ".join("".join(c.itertext()).split()) for c in head[-1] if isinstance(c.tag, str)] if head else [])
+    labels = ([" ".join("".join(c.itertext()).split()) for c in head[-1] if isinstance(c.tag, str)] if head and not in_head else [])
     order = [r for r in table.iter() if isinstance(r.tag, str) and _has_class(r, "fn-tr")]
     at = order.index(row)
 
@@ -641,12 +642,12 @@ def _stack_row(row) -> bool:
         for child in list(cell):
             block.append(child)          # moved, with its tail
     before, after = copy.deepcopy(table), copy.deepcopy(table)
-    _keep_rows(before, lambda i: i < at)
-    _keep_rows(after, lambda i: i > at)
+    _keep_rows(before, lambda i: i < at, in_head)
+    _keep_rows(after, lambda i: i > at, in_head)
     for el in list(after.iter()):
         if isinstance(el.tag, str) and _has_class(el, "fn-caption"):
             el.getparent().remove(el)       # the caption stands once, above the rows before
-    for group in [g for g in after.iter() if isinstance(g.tag, str) and _has_class(g, "fn-thead")]:
+    for group in [g for g in after.iter() if isinstance(g.tag, str) and _has_class(g, "fn-thead") and not in_head]:
         group.getparent().replace(group, _repeated(group))
     for el in after.iter():
         if isinstance(el.tag, str):
@@ -663,12 +664,13 @@ def _stack_row(row) -> bool:
     return True
 
 
-def _keep_rows(table, keep) -> None:
+def _keep_rows(table, keep, heads: bool = False) -> None:
+    """Only the rows `keep` takes (by index), and the header rows (with `heads`, those too as `keep` says)."""
     rows = [r for r in table.iter() if isinstance(r.tag, str) and _has_class(r, "fn-tr")]
     for i, r in enumerate(rows):
-        if not keep(i) and _ancestor(r, "fn-thead") is None:
+        if not keep(i) and (heads or _ancestor(r, "fn-thead") is None):
             r.getparent().remove(r)
-    for group in [g for g in table.iter() if isinstance(g.tag, str) and _has_class(g, "fn-tbody", "fn-tfoot")]:
+    for group in [g for g in table.iter() if isinstance(g.tag, str) and _has_class(g, "fn-tbody", "fn-tfoot", "fn-thead")]:
         if not any(isinstance(c.tag, str) for c in group):
             group.getparent().remove(group)
 
