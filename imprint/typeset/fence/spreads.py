@@ -15,14 +15,7 @@ note area's last baseline. Two things make it so:
   recto is laid out, the verso's foot is known; a recto that ends lower is made again with its
   text block shortened by the difference, and a recto that ends higher has its verso made
   again shortened to the recto's foot (then the recto again, after it). At most ATTEMPTS tries
-  per spread and MAX_SHORT_LINES of shortening per page, or MAX_BLOCK_SHORT_LINES facing a page
-  that ends that short on its own (a tall note gone on with its call's line, a block that did
-  not fit). Shortening is in whole lines (a quotation's last baseline is 0.3 pt off the body's).
-- **Or long together.** When no shortening evens a spread, the page that ends higher is laid
-  out a line longer than the text block (MAX_LONG_LINES), then both pages are: the page that
-  kept a widow, an orphan or a quotation's opening short takes them. A page run long keeps its
-  longer content box (its last line is in its text block for the checks); the folio is at the
-  head, so the line goes into the foot margin. What is still uneven keeps the layout
+  per spread and MAX_SHORT of shortening per page; what is still uneven keeps the layout
   nearest to even, and the check L226 (imprint/checks/pages.py) names the pages. A spread
   where a chapter (or the text) ends is left alone: the verso that closes a chapter before a
   forced break, the recto that closes one (the next page starts after a forced break, or
@@ -47,11 +40,7 @@ from imprint.typeset import fence
 
 TOLERANCE_PX = 1.0 * 4 / 3           # 1 pt: rounding, not a difference a reader sees
 MAX_SHORT_LINES = 3                  # a page runs at most this many lines short to match its facing page
-MAX_BLOCK_SHORT_LINES = 6            # or this many, facing a page that ends so short on its own (a block
-                                     # or a note with its call's line that did not fit at its foot)
-MAX_LONG_LINES = 1                   # or at most this many lines long, the facing page with it
-ATTEMPTS = 4                         # layouts of a spread run short, at most, past its first (then up to
-                                     # three run long, and one back to the best)
+ATTEMPTS = 4                         # layouts of a spread, at most, past its first (and one back to the best)
 DEBUG = bool(os.environ.get("IMPRINT_SPREADS_DEBUG"))
 COUNTS = {"spreads": 0, "balanced": 0, "uneven": 0, "pages made again": 0, "exempt": 0}
 
@@ -158,11 +147,7 @@ def balanced():
         leading = line_height(box.style)
         if leading and box.height > leading:
             whole = math.floor(box.height / leading + 1e-6) * leading
-            # whole lines shorter or longer: a difference 0.3 pt off a line (a quotation's 10 pt
-            # baseline facing the body's 11 pt one) is that line
-            # (a part of a line, a table's 12 pt leading, stays as asked: WoN pp. 290-337)
-            lines = round(pending[0] / leading) * leading if abs(pending[0]) >= leading / 2 else pending[0]
-            cut = box.height - whole + min(lines, box.height - leading)
+            cut = box.height - whole + min(pending[0], box.height - leading)
             box.imprint_cut = cut
             box.height -= cut
             box.margin_bottom += cut
@@ -192,10 +177,9 @@ def balanced():
         finally:
             pending[0] = 0.0
         cut = getattr(page, "imprint_cut", 0.0)
-        if cut > 0:                  # the design's margins, for drawing and for the checks
+        if cut:                      # the design's margins, for drawing and for the checks
             page.height += cut
             page.margin_bottom -= cut
-        # a page run long (cut < 0) keeps its longer content box: its last line is in its text block
         state.pages[index], state.feet[index] = page, foot(page)
         state.last = index
         return page, resume_at
@@ -228,8 +212,7 @@ def balanced():
                 COUNTS["exempt"] += 1
             return page, resume_at
         COUNTS["spreads"] += 1
-        limit = grace = MAX_SHORT_LINES * leading + TOLERANCE_PX
-        longest = MAX_LONG_LINES * leading + TOLERANCE_PX
+        limit = MAX_SHORT_LINES * leading + TOLERANCE_PX
 
         def apart():
             return state.feet[index] - state.feet[verso]
@@ -250,15 +233,12 @@ def balanced():
             current[:] = again(index, context, root_box, html, short_r, state, restore=not changed_verso)
 
         start = (state.short.get(verso, 0.0), state.short.get(index, 0.0))
-        difference = first_difference = apart()
+        difference = apart()
         d = abs(difference)
         # After the first try (the short page's partner runs short by the difference), fall back
         # on both running short together by the difference, and by a line more.
-        if d > limit:                # the page ends that short on its own: its partner may follow it further
-            limit = MAX_BLOCK_SHORT_LINES * leading + TOLERANCE_PX
         fallbacks = ([(start[0] + d, start[1] + d), (start[0] + leading, start[1] + d + leading)] if difference > 0
                      else [(start[0] + d, start[1] + d), (start[0] + d + leading, start[1] + leading)])
-        fallbacks.append((start[0] + d + leading, start[1] + d + leading))
         tried = {start}
         best = (d, start)
         feet0 = (state.feet[verso], state.feet[index])
@@ -268,21 +248,9 @@ def balanced():
             shortening asked and MAX_SHORT_LINES more (a block went whole to the next page):
             never kept, however even the spread."""
             now = (state.feet[verso], state.feet[index])
-            return any(f is None or f0 - f > (s - s0) + grace
+            return any(f is None or f0 - f > (s - s0) + limit
                        for f0, f, s, s0 in zip(feet0, now, step, start))
         tries = 0
-
-        def attempt(step) -> None:
-            nonlocal best, tries
-            tries += 1
-            tried.add(step)
-            lay(*step)
-            if DEBUG:
-                print(f"spread {verso + 1}/{index + 1}: short {step[0] * 0.75:.1f}/{step[1] * 0.75:.1f} pt "
-                      f"-> apart {apart() * 0.75:.1f} pt", file=sys.stderr)
-            if not whiter(step) and abs(apart()) < best[0] - 1e-6:
-                best = (abs(apart()), step)
-
         while abs(apart()) > TOLERANCE_PX and tries < ATTEMPTS:
             short_v, short_r = state.short.get(verso, 0.0), state.short.get(index, 0.0)
             difference = apart()
@@ -295,24 +263,16 @@ def balanced():
                 step = fallbacks.pop(0)
             if step is None:
                 break
-            attempt(step)
-        if best[0] > TOLERANCE_PX:
-            # Running short did not even it: the spread runs long, a line more than the text
-            # block on the page that ends higher (the one kept short by a widow, an orphan or a
-            # heading kept with its text takes the lines it could not), then on both pages.
-            rest = max(0.0, math.ceil(d / leading - 0.1) * leading - leading)   # the lower page runs short by
-            if first_difference > 0:     # the verso ends higher
-                steps = [(start[0] - leading, start[1]), (start[0] - leading, start[1] - leading),
-                         (start[0] - leading, start[1] + rest)]
-            else:
-                steps = [(start[0], start[1] - leading), (start[0] - leading, start[1] - leading),
-                         (start[0] + rest, start[1] - leading)]
-            for step in steps:
-                if step in tried or max(step) > limit or min(step) < -longest or best[0] <= TOLERANCE_PX:
-                    continue
-                attempt(step)
-                if abs(apart()) <= TOLERANCE_PX and not whiter(step):
-                    break
+            tries += 1
+            tried.add(step)
+            lay(*step)
+            if DEBUG:
+                print(f"spread {verso + 1}/{index + 1}: short {step[0] * 0.75:.1f}/{step[1] * 0.75:.1f} pt "
+                      f"-> apart {apart() * 0.75:.1f} pt", file=sys.stderr)
+            if whiter(step):
+                continue
+            if abs(apart()) < best[0] - 1e-6:
+                best = (abs(apart()), step)
         if abs(apart()) <= TOLERANCE_PX and not whiter((state.short.get(verso, 0.0), state.short.get(index, 0.0))):
             if tries:
                 COUNTS["balanced"] += 1
@@ -322,11 +282,6 @@ def balanced():
         COUNTS["uneven"] += 1
         if (state.short.get(verso, 0.0), state.short.get(index, 0.0)) != best[1]:
             lay(*best[1])
-        if abs(apart()) <= TOLERANCE_PX:     # an even layout tried before the last one
-            COUNTS["uneven"] -= 1
-            COUNTS["balanced"] += 1
-            state.uneven.pop(index, None)
-            return current[0], current[1]
         state.uneven[index] = abs(apart())
         return current[0], current[1]
 
