@@ -581,6 +581,11 @@ def _guard_capitals(par, hyphenator, common: frozenset = frozenset(), pieces=Non
                     parts += [piece, ""]
             else:
                 parts[-1] += piece
+        for j in range(1, len(parts), 2):
+            if parts[j - 1] and not parts[j - 1].strip():
+                # a run of spaces alone before a span (after an element: "<em>see</em> Granary")
+                # is not written in the PDF's text either: the span takes it
+                parts[j], parts[j - 1] = parts[j - 1] + parts[j], ""
         setattr(p.node, p.attr, parts[0])
         parent, index = (p.node, 0) if p.attr == "text" else (p.node.getparent(), p.node.getparent().index(p.node) + 1)
         last = None
