@@ -14,8 +14,7 @@ import pytest
 from conftest import write_book
 from imprint import cache
 from imprint.jobs import chapters
-from imprint.jobs.job import run_job
-from test_parts import WORDS, assert_pages_look_alike, page_texts, paged_job, part_findings
+from test_parts import WORDS, assert_same_as_cold, paged_job
 from test_parts_essay import ESSAY_METADATA
 
 LAID_OUT = re.compile(r"chapter 1: pages (\d+) to (\d+) set again \((\d+) laid out\), (\d+) pages after them kept "
@@ -79,13 +78,7 @@ def _edit_and_compare(first_build, monkeypatch, edit):
     said: list[str] = []
     with cache.using(store):
         again = chapters.run(job, said.append)
-    fresh = run_job(job)                            # the edited text, set cold in one piece
-    assert again.pages == fresh.pages
-    for edition in fresh.pdfs:
-        assert page_texts(again.pdfs[edition]) == page_texts(fresh.pdfs[edition])
-    assert_pages_look_alike(fresh.pdfs["pdf"], again.pdfs["pdf"])
-    assert again.extracts["anchors"] == fresh.extracts["anchors"]
-    assert part_findings(again) == part_findings(fresh)
+    assert_same_as_cold(again, job)                 # the edited text, set cold in one piece
     return before, again, said
 
 

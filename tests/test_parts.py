@@ -134,6 +134,19 @@ def assert_pages_look_alike(one: bytes, other: bytes, skip=frozenset()) -> None:
         assert ImageChops.difference(left, right).getbbox() is None, f"page {i + 1} differs"
 
 
+def assert_same_as_cold(again, job) -> None:
+    """`again` (a Layout built from a cache after an edit) is the layout of `job` set cold, in one
+    piece: the same pages, text, pixels, anchors and findings a part can judge."""
+    from imprint.jobs.job import run_job
+    fresh = run_job(job)
+    assert again.pages == fresh.pages
+    for edition in fresh.pdfs:
+        assert page_texts(again.pdfs[edition]) == page_texts(fresh.pdfs[edition])
+    assert_pages_look_alike(fresh.pdfs["pdf"], again.pdfs["pdf"])
+    assert again.extracts["anchors"] == fresh.extracts["anchors"]
+    assert part_findings(again) == part_findings(fresh)
+
+
 def page_texts(data: bytes) -> list[str]:
     with pdfplumber.open(io.BytesIO(data)) as pdf:
         return [page.extract_text() or "" for page in pdf.pages]

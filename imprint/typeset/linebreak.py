@@ -309,7 +309,7 @@ def knuth_plass(items: list, widths, tolerance: float = TOLERANCE, unhyphenated:
 
 def greedy(items: list, widths) -> list[int]:
     """First-fit breaks (what a browser does), for comparison in tests."""
-    breaks, line, s, width_so_far = [], 0, 0, 0.0
+    breaks, line, width_so_far = [], 0, 0.0
     n = len(items)
     last_legal = None
     i = 0
@@ -572,19 +572,14 @@ def _guard_capitals(par, hyphenator, common: frozenset = frozenset(), pieces=Non
         parts = [""]
         for piece in NAME.split(s):
             if NAME.fullmatch(piece) and piece not in common:
-                if len(parts) > 1 and parts[-1] and not parts[-1].strip():
-                    # names apart by spaces only: one span (a run of spaces alone between two
-                    # spans is not written in the PDF's text: "AlexandrovichShlyapnikov")
-                    parts[-2] += parts[-1] + piece
-                    parts[-1] = ""
-                else:
-                    parts += [piece, ""]
+                parts += [piece, ""]
             else:
                 parts[-1] += piece
         for j in range(1, len(parts), 2):
             if parts[j - 1] and not parts[j - 1].strip():
-                # a run of spaces alone before a span (after an element: "<em>see</em> Granary")
-                # is not written in the PDF's text either: the span takes it
+                # a run of spaces alone before a span (between two names, "Alexandrovich
+                # Shlyapnikov", or after an element, "<em>see</em> Granary") is not written in
+                # the PDF's text: the span takes it
                 parts[j], parts[j - 1] = parts[j - 1] + parts[j], ""
         setattr(p.node, p.attr, parts[0])
         parent, index = (p.node, 0) if p.attr == "text" else (p.node.getparent(), p.node.getparent().index(p.node) + 1)

@@ -580,21 +580,16 @@ def _tall_rows(document, limit: float) -> dict[int, list[int]]:
 
     out: dict[int, list[int]] = {}
     seen: set = set()
-    for page in document.pages:
-        area = next((c for c in fence.page_box(page).children if isinstance(c, boxes.FootnoteAreaBox)), None)
-        for box in getattr(area, "children", ()):
-            if not isinstance(box, boxes.Box) or box.element is None or box.element.get("data-piece"):
-                continue
-            n = note_number(box.element)
-            if n is None or n in seen:
-                continue
-            seen.add(n)
-            rows = [el for el in box.element.iter() if isinstance(el.tag, str) and _has_class(el, "fn-tr")]
-            tall = sorted({rows.index(b.element) for b in box.descendants()
-                           if isinstance(b, boxes.TableRowBox) and b.element in rows
-                           and b.margin_height() * PX > limit})
-            if tall:
-                out[n] = tall
+    for n, box in _whole_notes(document):
+        if n in seen:
+            continue
+        seen.add(n)
+        rows = [el for el in box.element.iter() if isinstance(el.tag, str) and _has_class(el, "fn-tr")]
+        tall = sorted({rows.index(b.element) for b in box.descendants()
+                       if isinstance(b, boxes.TableRowBox) and b.element in rows
+                       and b.margin_height() * PX > limit})
+        if tall:
+            out[n] = tall
     return out
 
 
@@ -792,23 +787,26 @@ def _same_element(doc, element):
 
 def _measure(document) -> dict[int, list[Unit]]:
     """Every whole note's units, from the first page its box appears on."""
-    boxes = fence.boxes()
-
     out: dict[int, list[Unit]] = {}
-    for page in document.pages:
-        area = next((c for c in fence.page_box(page).children if isinstance(c, boxes.FootnoteAreaBox)), None)
-        if area is None:
-            continue
-        for box in area.children:
-            if not isinstance(box, boxes.Box) or box.element is None or box.element.get("data-piece"):
-                continue
-            n = note_number(box.element)
-            if n is None or n in out:
-                continue
+    for n, box in _whole_notes(document):
+        if n not in out:
             units = _units(box)
             if units is not None:
                 out[n] = units
     return out
+
+
+def _whole_notes(document):
+    """(note number, box) for every box of a note not cut into pieces, page by page."""
+    boxes = fence.boxes()
+    for page in document.pages:
+        area = next((c for c in fence.page_box(page).children if isinstance(c, boxes.FootnoteAreaBox)), None)
+        for box in getattr(area, "children", ()):
+            if not isinstance(box, boxes.Box) or box.element is None or box.element.get("data-piece"):
+                continue
+            n = note_number(box.element)
+            if n is not None:
+                yield n, box
 
 
 def _units(note_box) -> list[Unit] | None:
