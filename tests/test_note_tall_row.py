@@ -186,3 +186,60 @@ def test_a_tall_header_row_builds(tmp_path):
     with pdfplumber.open(next(out.glob("*.pdf"))) as pdf:
         text = "".join("".join((p.extract_text() or "").split()) for p in pdf.pages)
     assert all(w in text for w in ("Headstart", "Headend", "Cellone", "Celltwo"))
+
+
+def test_stacked_cells_are_labelled_by_the_columns_they_stand_in():
+    """A grid table's spanning cells (pandoc writes colspan and rowspan): a stacked cell is
+    labelled by the head of every column it covers, and a cell after a cell spanning down from
+    the row above by its own column's head, not by its index in the row. Before, the labels
+    were taken by index: "x" (two columns) got "A:" only, "y" got "B:" (it stands under "C")."""
+    from lxml import html as lhtml
+    from imprint.typeset import longnotes
+    td = lambda text, **a: '<span class="fn-td"' + "".join(f' {k}="{v}"' for k, v in a.items()) + f'>{text}</span>'
+    tr = lambda *cells: '<span class="fn-tr">' + "".join(cells) + "</span>"
+    head = tr(*(f'<span class="fn-th">{h}</span>' for h in ("A", "B", "C")))
+    note = ('<span class="footnote" id="fn1"><span class="fn-p">Lead.</span><span class="fn-table">'
+            f'<span class="fn-thead">{head}</span><span class="fn-tbody">'
+            f'{tr(td("x long", colspan=2), td("y"))}{tr(td("r", rowspan=2), td("s"), td("t"))}{tr(td("u long"), td("v"))}'
+            '</span></span></span>')
+
+    def labels(index):
+        doc = lhtml.document_fromstring(f"<html><body><main><p>Text{note}</p></main></body></html>")
+        assert longnotes._stack(doc, 1, [index]) == 1
+        found = doc.xpath('//*[@id="fn1"]')[0]
+        return [[lab.text for lab in cell.iter() if "fn-stacked-label" in (lab.get("class") or "")]
+                for cell in found.iter() if "fn-stacked-cell" in (cell.get("class") or "")]
+
+    assert labels(1) == [["A / B:"], ["C:"]]
+    assert labels(3) == [["B:"], ["C:"]]        # "r" spans down into this row from the one above
+    # A head cell spanning two columns labels both with one name.
+    spanning = note.replace('<span class="fn-th">B</span><span class="fn-th">C</span>',
+                            '<span class="fn-th" colspan="2">Goods</span>')
+    doc = lhtml.document_fromstring(f"<html><body><main><p>Text{spanning}</p></main></body></html>")
+    assert longnotes._stack(doc, 1, [1]) == 1
+    assert [el.text for el in doc.iter() if "fn-stacked-label" in (el.get("class") or "")] == ["A / Goods:", "Goods:"]
+
+
+def test_a_grid_table_with_spanning_cells_and_a_tall_row_builds_with_its_columns_heads(tmp_path):
+    r = random.Random("tall-grid")
+    width = 30
+    long = textwrap.wrap("Spanstart " + _words(r, 650) + " Spanend", width * 2 + 1)
+    rule = "+" + "-" * (width + 2) + "+" + "-" * (width + 2) + "+" + "-" * (width + 2) + "+"
+    cell = lambda t, w=width: "| " + t.ljust(w) + " "
+    grid = [rule, cell("Year") + cell("Grain") + cell("Price") + "|", rule.replace("-", "=")]
+    for i, line in enumerate(long):
+        grid.append(cell(line, width * 2 + 3) + cell("Lastcell" if i == 0 else "") + "|")
+    grid += [rule, cell("Small") + cell("row") + cell("end") + "|", rule]
+    note = "Gridhead.\n\n" + "\n".join(grid)
+    book = write_book(tmp_path / "book", f"# One\n\n{_paragraph(r, 4)} call[^a] {_paragraph(r, 4)}\n\n"
+                      + "\n\n".join(_paragraph(r, 5) for _ in range(4)) + f"\n\n[^a]: {_indent(note)}\n")
+    out = tmp_path / "out"
+    result = run_cli("--book", book, "--out", out, "--edition", "pdf", "--trim", "5x8")
+    assert result.code == 0, result.err[-3000:]
+    report = json.loads(next(out.glob("*.report.json")).read_text())
+    codes = {f["code"] for f in report["findings"] if isinstance(f, dict)}
+    assert "N210" in codes and not {"N202", "N205", "L102", "L201"} & codes
+    with pdfplumber.open(next(out.glob("*.pdf"))) as pdf:
+        text = "".join("".join((p.extract_text() or "").split()) for p in pdf.pages)
+    assert "Year/Grain:Spanstart" in text and "Price:Lastcell" in text
+    assert all(w in text for w in ("Spanend", "Small", "end"))

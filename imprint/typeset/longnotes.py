@@ -620,17 +620,22 @@ def _stack_row(row) -> bool:
     if table is None:
         return False
     in_head = _ancestor(row, "fn-thead") is not None   # a header row itself: no labels, not repeated
-    head = [r for r in table.iter() if isinstance(r.tag, str) and _has_class(r, "fn-tr") and _ancestor(r, "fn-thead") is not None]
-    labels = ([" ".join("".join(c.itertext()).split()) for c in head[-1] if isinstance(c.tag, str)] if head and not in_head else [])
     order = [r for r in table.iter() if isinstance(r.tag, str) and _has_class(r, "fn-tr")]
     at = order.index(row)
+    grid = _grid(order)
+    head = [i for i, r in enumerate(order) if _ancestor(r, "fn-thead") is not None]
+    columns = {} if in_head or not head else grid[head[-1]]       # column -> the head cell over it
 
     stacked = etree.Element("span", {"class": "fn-div fn-stacked"})
-    for k, cell in enumerate(c for c in row if isinstance(c.tag, str)):
+    spans = {id(cell): cols for cols, cell in _cells(grid[at])}
+    for cell in (c for c in row if isinstance(c.tag, str)):
         block = etree.SubElement(stacked, "span", {"class": "fn-p fn-stacked-cell"})
-        if k < len(labels) and labels[k]:
+        heads = [columns[c] for c in spans.get(id(cell), ()) if c in columns]
+        names = list(dict.fromkeys(" ".join("".join(h.itertext()).split()) for h in heads))
+        text = " / ".join(n for n in names if n)
+        if text:
             label = etree.SubElement(block, "span", {"class": "fn-stacked-label fn-repeat"})
-            label.text = labels[k] + ":"
+            label.text = text + ":"
             label.tail = " " + (cell.text or "").lstrip()
         else:
             block.text = cell.text
@@ -657,6 +662,39 @@ def _stack_row(row) -> bool:
         parent.insert(index + k, el)
     place[-1].tail = tail
     return True
+
+
+def _span(cell, name: str) -> int:
+    try:
+        return max(1, min(int(cell.get(name) or 1), 1000))
+    except ValueError:
+        return 1
+
+
+def _grid(rows) -> list[dict[int, object]]:
+    """The table model of HTML for a table's rows: for each row, {column: the cell that covers
+    it}, cells spanning columns (colspan) and rows (rowspan, from a row above) included, so a
+    cell's column is where it stands, not its index in its row."""
+    out: list[dict[int, object]] = [{} for _ in rows]
+    for i, row in enumerate(rows):
+        column = 0
+        for cell in (c for c in row if isinstance(c.tag, str)):
+            while column in out[i]:
+                column += 1            # a cell from a row above spans into this one
+            for down in range(i, min(i + _span(cell, "rowspan"), len(rows))):
+                for across in range(column, column + _span(cell, "colspan")):
+                    out[down][across] = cell
+            column += _span(cell, "colspan")
+    return out
+
+
+def _cells(columns: dict[int, object]) -> list[tuple[list[int], object]]:
+    """(the columns it covers, cell) for each cell of one row of `_grid`."""
+    found: dict[int, tuple[list[int], object]] = {}
+    for column in sorted(columns):
+        cols, _ = found.setdefault(id(columns[column]), ([], columns[column]))
+        cols.append(column)
+    return list(found.values())
 
 
 def _keep_rows(table, keep, heads: bool = False) -> None:
