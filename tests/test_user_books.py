@@ -117,3 +117,28 @@ def test_label_on_an_image_inside_a_paragraph_is_named(tmp_path):
     assert result.code != 0
     line = next(ln for ln in result.err.splitlines() if "X101" in ln)
     assert "text.md:5:4:" in line and "the label {#fig-bell} (text.md:3) is not on a heading, figure" in line
+
+
+GERMAN = """\
+# Die Haltestelle
+
+Die Straßenbahn kam nie pünktlich. Niemand glaubte dem Schaffner. Die Donaudampfschifffahrtsgesellschaftskapitänsmütze lag auf der Bank, und die Fahrgäste warteten geduldig auf die Verkehrsinfrastrukturfinanzierungsgesellschaft und ihre Fahrplanänderungsankündigungen.
+"""
+
+
+def test_german_nouns_are_hyphenated(tmp_path):
+    """German capitalises every noun: by default its long compounds are hyphenated, not kept
+    whole as names (which left lines stretched to five times their spaces)."""
+    loose = {}
+    for flag, broken in (("", True), ("hyphenate-capitalized: false\n", False)):
+        meta = META.replace("lang: fr", "lang: de").replace("trim: 5x8\n", "trim: 5x8\n" + flag)
+        book = write_book(tmp_path / f"book{int(broken)}", GERMAN, meta)
+        out = tmp_path / f"out{int(broken)}"
+        result = run_cli("--book", book, "--out", out, "--no-cache", "--edition", "pdf")
+        assert result.code == 0, result.err
+        text = "\n".join(t for t, _ in _pdf(out))
+        hyphenated = [ln for ln in text.splitlines() if ln.rstrip().endswith(("-", "\u2010"))]
+        compounds = ("Donaudampf", "Verkehrsinfra", "Fahrplan")
+        assert any(any(c in ln for c in compounds) for ln in hyphenated) is broken, text
+        loose[broken] = result.err.count("L215")
+    assert loose[True] < loose[False], loose

@@ -30,6 +30,9 @@ DEFAULT_REGION = {"en": "en_US", "de": "de_DE", "pt": "pt_PT", "nl": "nl_NL", "f
 
 NNBSP = labels_table.NNBSP
 FRENCH_SPACED = ";:!?"
+# Languages that capitalise every noun: a capital does not mark a name, so capitalised words are
+# hyphenated (`hyphenate-capitalized` defaults to true for them).
+NOUN_CAPITALS = {"de", "gsw", "lb", "nds"}
 
 
 def base(lang: str) -> str:
