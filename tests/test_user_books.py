@@ -142,3 +142,36 @@ def test_german_nouns_are_hyphenated(tmp_path):
         assert any(any(c in ln for c in compounds) for ln in hyphenated) is broken, text
         loose[broken] = result.err.count("L215")
     assert loose[True] < loose[False], loose
+
+
+CODE_LINE = ('def very_long_function_name_with_many_parameters(first_parameter, second_parameter, '
+             'third_parameter, fourth_parameter):')
+TECH = f"""\
+# Setting Up
+
+Install it as below.
+
+```python
+{CODE_LINE}
+    return {{"key": first_parameter, "another_key": second_parameter}}
+```
+
+Inline code can be long: `some.module.with.a.very.long.dotted.path.to.a.function_name()` in text,
+and `--output-directory-for-generated-artifacts` too.
+"""
+
+
+def test_code_is_never_hyphenated(tmp_path):
+    """A hyphen drawn inside code changes what a reader copies: code and pre break without one."""
+    book = write_book(tmp_path / "book", TECH, META.replace("lang: fr", "lang: en"))
+    out = tmp_path / "out"
+    result = run_cli("--book", book, "--out", out, "--no-cache", "--edition", "pdf", "--edition", "epub")
+    assert result.code == 0, result.err
+    with pdfplumber.open(next(out.glob("*.pdf"))) as doc:
+        mono = "".join(c["text"] for p in doc.pages for c in p.chars if "Mono" in c["fontname"])
+    for code in (CODE_LINE, "some.module.with.a.very.long.dotted.path.to.a.function_name()",
+                 "--output-directory-for-generated-artifacts"):
+        assert "".join(code.split()) in "".join(mono.split()), mono
+    with zipfile.ZipFile(next(out.glob("*.epub"))) as z:
+        css = z.read("EPUB/css/epub.css").decode()
+    assert "code, pre { -webkit-hyphens: none; hyphens: none; }" in css
