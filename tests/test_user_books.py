@@ -175,3 +175,16 @@ def test_code_is_never_hyphenated(tmp_path):
     with zipfile.ZipFile(next(out.glob("*.epub"))) as z:
         css = z.read("EPUB/css/epub.css").decode()
     assert "code, pre { -webkit-hyphens: none; hyphens: none; }" in css
+
+
+def test_index_files_ligatures_and_stroked_letters_under_their_letters(tmp_path):
+    """NFKD leaves œ and Ł whole: "œuvre" was filed in a group "Œ" after Z, "Łódź" in "Ł" after Z."""
+    text = ("# Mots\n\nLes [moulins]{.index}, l'[œuvre]{.index}, [Łódź]{.index}, le [lac]{.index}, "
+            "les [Zèbres]{.index} et l'[abbaye]{.index}.\n")
+    book = write_book(tmp_path / "book", text, META.replace("trim: 5x8\n", ""))
+    out = tmp_path / "out"
+    result = run_cli("--book", book, "--out", out, "--no-cache", "--edition", "pdf")
+    assert result.code == 0, result.err
+    pages = [t for t, _ in _pdf(out)]
+    index = [ln.split(",")[0].strip() for ln in pages[-1].splitlines()[1:] if ln.strip()]
+    assert index == ["A", "abbaye", "L", "lac", "Łódź", "M", "moulins", "O", "œuvre", "Z", "Zèbres"], index
