@@ -188,3 +188,22 @@ def test_index_files_ligatures_and_stroked_letters_under_their_letters(tmp_path)
     pages = [t for t, _ in _pdf(out)]
     index = [ln.split(",")[0].strip() for ln in pages[-1].splitlines()[1:] if ln.strip()]
     assert index == ["A", "abbaye", "L", "lac", "Łódź", "M", "moulins", "O", "œuvre", "Z", "Zèbres"], index
+
+
+def test_running_heads_stay_on_the_page_at_a_large_leading(tmp_path):
+    """The running heads' margin boxes inherited the text's leading: at 16 pt with linestretch 2
+    (42 pt lines) on A5 they were pushed above the page's top edge (L201 on every page)."""
+    meta = META.replace("trim: 5x8\n", "trim: a5\nfontsize: 16pt\nlinestretch: 2\n")
+    book = write_book(tmp_path / "book", ROMAN, meta, name="01.md")
+    (book / "02.md").write_text(SECOND, encoding="utf-8")
+    out = tmp_path / "out"
+    result = run_cli("--book", book, "--out", out, "--no-cache", "--edition", "pdf")
+    assert result.code == 0, result.err
+    assert "L201" not in result.err
+    with pdfplumber.open(next(out.glob("*.pdf"))) as doc:
+        heads = [(n, ln) for n, page in enumerate(doc.pages, start=1) for ln in page.extract_text_lines()
+                 if ln["text"].endswith("Hélène Marchetti") and ln["text"].split()[0].isdigit()]
+        assert heads, "no running head found"
+        for n, ln in heads:
+            assert ln["text"].split()[0] == str(n)
+            assert 9 < ln["top"] < 72 * 0.75, (n, ln["top"])     # inside the top margin, not off the page
