@@ -207,3 +207,19 @@ def test_running_heads_stay_on_the_page_at_a_large_leading(tmp_path):
         for n, ln in heads:
             assert ln["text"].split()[0] == str(n)
             assert 9 < ln["top"] < 72 * 0.75, (n, ln["top"])     # inside the top margin, not off the page
+
+
+def test_french_caption_number_takes_a_space_before_its_colon(tmp_path):
+    """French sets a narrow no-break space before a colon: « Figure 1 : Une carte », « Tableau 1 : … »."""
+    from PIL import Image
+    text = "# Carte\n\nVoir @fig-carte et @tbl-prix.\n\n![Une carte](carte.png){#fig-carte}\n\n" \
+           "| Objet | Prix |\n|---|---|\n| Pain | 2 |\n\n: Les prix {#tbl-prix}\n"
+    book = write_book(tmp_path / "book", text, META.replace("trim: 5x8\n", ""))
+    Image.new("RGB", (300, 200), "white").save(book / "carte.png")
+    out = tmp_path / "out"
+    result = run_cli("--book", book, "--out", out, "--no-cache", "--edition", "pdf", "--edition", "epub")
+    assert result.code == 0, result.err
+    drawn = "".join(chars for _, chars in _pdf(out))
+    assert f"Figure\u00a01{NNBSP}: Une carte" in drawn and f"Tableau\u00a01{NNBSP}:" in drawn
+    chapter = next(t for t in _epub(out).values() if "Une carte" in t)
+    assert f"Figure\u00a01{NNBSP}:</span> Une carte" in chapter

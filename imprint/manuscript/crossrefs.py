@@ -82,7 +82,8 @@ class _Numbers:
         self.define(ident)
         word = label(self.lang, "figure" if kind == "fig" else "table")
         self.text.setdefault(ident, f"{word}{NBSP}{self.counts[kind]}")
-        return f"{word}{NBSP}{self.counts[kind]}:"
+        colon = "\u202f:" if self.lang.replace("_", "-").split("-")[0].lower() == "fr" else ":"   # French: « Figure 1 : … »
+        return f"{word}{NBSP}{self.counts[kind]}{colon}"
 
     def equation(self, ident: str) -> str:
         self.counts["eq"] += 1
