@@ -223,3 +223,12 @@ def test_french_caption_number_takes_a_space_before_its_colon(tmp_path):
     assert f"Figure\u00a01{NNBSP}: Une carte" in drawn and f"Tableau\u00a01{NNBSP}:" in drawn
     chapter = next(t for t in _epub(out).values() if "Une carte" in t)
     assert f"Figure\u00a01{NNBSP}:</span> Une carte" in chapter
+
+
+def test_a_misspelt_manuscript_file_is_named_at_its_line(tmp_path):
+    book = write_book(tmp_path / "book", "# One\n\nText.\n", META + "manuscript:\n  - text.md\n  - chapter2.md\n")
+    (book / "chapter-2.md").write_text("# Two\n\nMore.\n", encoding="utf-8")
+    result = run_cli("check", book)
+    assert result.code == 3, result.err
+    assert f"{book}/book.yaml:9: manuscript file 'chapter2.md' does not exist" in result.err, result.err
+    assert "not listed: chapter-2.md" in run_cli("check", book, "-v").err
