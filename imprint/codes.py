@@ -23,6 +23,9 @@ TABLE: dict[str, tuple[str, str]] = {
     "C001": (WARNING, "The build cache folder (or a folder above an entry) belongs to another user or others may write to it: it is not used."),
     "C002": (INFO, "A build cache entry did not match the digest stored with it (a damaged disk, an edited file): it was not used, and was made again."),
     "M005": (WARNING, "A file in the book's templates/ folder that replaces no house template (it is not used)."),
+    # Markdown that pandoc reads without a word but prints wrong (imprint/checks/markup.py)
+    "H101": (ERROR, "A heading with no text (`#` alone): it would print a chapter without a title, an empty contents entry and an EPUB that EPUBCheck refuses."),
+    "H102": (WARNING, "An emphasis mark (`*`, `**`, `_`) that opens and never closes: pandoc prints it as written."),
     # the notes in the manuscript (imprint/checks/notes.py)
     "N101": (ERROR, "A note call whose label has no definition: pandoc prints it as literal text."),
     "N102": (ERROR, "A note definition that nothing calls: pandoc drops it without a word."),

@@ -10,14 +10,14 @@ from imprint.codes import meanings
 from imprint.errors import Finding
 from imprint.manuscript import index as index_marks
 from imprint.manuscript.load import Book
-from imprint.checks import glyphs, notes, security
+from imprint.checks import glyphs, markup, notes, security
 from imprint.checks import math as formulas
 
 # M0xx: the metadata; N1xx: the notes in the manuscript; N2xx: the notes in the editions (run
-# after the build); S1xx and R00x: what the manuscript reaches for.
-CODES = meanings("M", "N", "S", "R", "C1", "X", "Q", "G")   # C1xx citations, X1xx cross-references: found while the book is read; Q1xx formulas; G1xx the language and its glyphs
+# after the build); S1xx and R00x: what the manuscript reaches for; H1xx: Markdown that prints wrong.
+CODES = meanings("M", "N", "S", "R", "C1", "X", "Q", "G", "H")   # C1xx citations, X1xx cross-references: found while the book is read; Q1xx formulas; G1xx the language and its glyphs
 
-CHECKS = [notes.check_notes, security.raw_html, security.resources, formulas.check_math, glyphs.check_glyphs,
+CHECKS = [notes.check_notes, markup.check_markup, security.raw_html, security.resources, formulas.check_math, glyphs.check_glyphs,
           index_marks.check]   # functions Book -> list[Finding]
 
 

@@ -186,7 +186,9 @@ def check_epub_notes(data: bytes, notes: dict) -> list[Finding]:
 
 def words_of(el) -> str:
     """An element's text, its formulas left out (MathML in the EPUB, TeX in pandoc's HTML: the
-    same formula in two notations; each is checked when it is made, imprint/manuscript/math.py)."""
+    same formula in two notations; each is checked when it is made, imprint/manuscript/math.py),
+    and the numbers of its page references (placeholders until the pages are known; the numbers
+    are checked against the pages by X204)."""
     out = []
 
     def walk(e):
@@ -194,6 +196,8 @@ def words_of(el) -> str:
             return
         if etree.QName(e).localname == "math" or (e.tag == "span" and "math" in (e.get("class") or "").split()):
             return
+        if etree.QName(e).localname == "a" and "page-ref" in (e.get("class") or "").split():
+            return      # a page reference: a placeholder in the manuscript's note, the print page in the EPUB
         out.append(e.text or "")
         for child in e:
             walk(child)

@@ -437,6 +437,9 @@ OLD_CALL = re.compile(
     r"|<sup>(?P<sup>\d{1,3})</sup>|(?P<uni>[" + SUPERSCRIPT + r"]{1,3})|(?P<star>\\\*|\*(?=[\s)\]]|$)))")
 
 
+STAR_ITEM = re.compile(r"[ \t]*(?:>[ \t]*)*\*[ \t]")
+
+
 def _old_calls(book, count: int, defs) -> list[Finding]:
     """Calls set by hand in an older edition, left in the prose: `word(1)`, `word[1]`,
     `word^1^`, `word¹`, `word*`. Only numbers that a note of this book carries count."""
@@ -445,7 +448,7 @@ def _old_calls(book, count: int, defs) -> list[Finding]:
     for file, number, text, in_def in _prose_lines(book):
         if in_def:
             continue
-        stars = text.count("*") - text.count("\\*")
+        stars = text.count("*") - text.count("\\*") - (1 if STAR_ITEM.match(text) else 0)   # a `* item` marker pairs with nothing
         for m in OLD_CALL.finditer(text):
             kind = m.lastgroup
             if kind == "star":

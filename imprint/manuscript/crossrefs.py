@@ -20,6 +20,7 @@ errors at `file:line:col`.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from imprint.codes import meanings
 from imprint.errors import Finding, Location
@@ -81,7 +82,8 @@ class _Numbers:
         self.define(ident)
         word = label(self.lang, "figure" if kind == "fig" else "table")
         self.text.setdefault(ident, f"{word}{NBSP}{self.counts[kind]}")
-        return f"{word}{NBSP}{self.counts[kind]}:"
+        colon = "\u202f:" if self.lang.replace("_", "-").split("-")[0].lower() == "fr" else ":"   # French: « Figure 1 : … »
+        return f"{word}{NBSP}{self.counts[kind]}{colon}"
 
     def equation(self, ident: str) -> str:
         self.counts["eq"] += 1
@@ -214,9 +216,20 @@ def resolve(ast: dict, lang: str, essay: bool, sources) -> list[Finding]:
     _references(ast["blocks"], numbers, missing)
     findings = []
     for ident in dict.fromkeys(missing):
+        where = _locate(sources, re.compile(r"(?<![\w\\])@" + re.escape(ident) + r"(?![\w-])"))
+        written = _locate(sources, re.compile(r"\{[^}\n]*#" + re.escape(ident) + r"(?![\w-])"))
+        if written.line:
+            # the label is there, on something that is not a target: an image inside a paragraph
+            # (no figure), a table without a caption, an equation label not right after `$$`
+            findings.append(Finding("X101", "error", f"cross-reference @{ident}: the label {{#{ident}}} "
+                                                     f"({Path(written.file).name}:{written.line}) is not on a heading, figure, "
+                                                     "table or display equation", where,
+                                    hint=f"a figure is an image with a caption alone in its paragraph (a blank line "
+                                         f"before and after it), a table needs a caption line (': Caption {{#tbl-…}}'), "
+                                         f"an equation's label follows its closing $$ on the same line"))
+            continue
         findings.append(Finding("X101", "error", f"cross-reference @{ident}: no heading, figure, table or equation "
-                                                 f"has the label {{#{ident}}}",
-                                _locate(sources, re.compile(r"(?<![\w\\])@" + re.escape(ident) + r"(?![\w-])")),
+                                                 f"has the label {{#{ident}}}", where,
                                 hint=f"label the target with {{#{ident}}}, or correct the reference"))
     for ident, times in numbers.seen.items():
         if times > 1:

@@ -53,11 +53,18 @@ def see_words(lang: str) -> tuple[str, str]:
     return SEE.get(language(lang), SEE["en"])
 
 
+# Letters NFKD leaves whole: ligatures filed as their letters ("œuvre" under O, as in a French
+# index), letters with a stroke under their base letter (Łódź under L, not after Z).
+FOLDED = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L",
+                        "đ": "d", "Đ": "D", "ħ": "h", "Ħ": "H", "ŧ": "t", "Ŧ": "T", "ı": "i", "þ": "th", "Þ": "TH"})
+
+
 def sort_key(text: str) -> tuple:
-    """Locale-independent collation: accents stripped (NFKD), case folded, then the original
-    text to break ties, so "resume" < "résumé" < "Résumé" always in the same order."""
+    """Locale-independent collation: accents stripped (NFKD), ligatures and letters with a
+    stroke folded to their letters, case folded, then the original text to break ties, so
+    "resume" < "résumé" < "Résumé" always in the same order."""
     plain = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    return (plain.casefold(), text)
+    return (plain.translate(FOLDED).casefold(), text)
 
 
 @dataclass(frozen=True)

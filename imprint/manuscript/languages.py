@@ -30,6 +30,9 @@ DEFAULT_REGION = {"en": "en_US", "de": "de_DE", "pt": "pt_PT", "nl": "nl_NL", "f
 
 NNBSP = labels_table.NNBSP
 FRENCH_SPACED = ";:!?"
+# Languages that capitalise every noun: a capital does not mark a name, so capitalised words are
+# hyphenated (`hyphenate-capitalized` defaults to true for them).
+NOUN_CAPITALS = {"de", "gsw", "lb", "nds"}
 
 
 def base(lang: str) -> str:
@@ -75,11 +78,17 @@ def quotes_change(lang: str, markdown: str) -> bool:
     if marks[:4] != labels_table.QUOTES["en"][:4] or marks[4]:
         if '"' in markdown or "'" in markdown:
             return True
-    return base(lang) == "fr" and re.search(r"[ \t\n][;:!?]", markdown) is not None
+    return base(lang) == "fr" and re.search(r"[ \t\n][;:!?»]|«[ \t\n]", markdown) is not None
+
+
+def _str(items: list, i: int) -> str:
+    """The text of items[i] when it is a Str node, else ''."""
+    node = items[i] if 0 <= i < len(items) else None
+    return node["c"] if isinstance(node, dict) and node.get("t") == "Str" else ""
 
 
 def localize_quotes(ast: dict, lang: str) -> int:
-    """Rewrite pandoc's Quoted nodes (and, in French, the space before ; : ! ?) in place; the count changed."""
+    """Rewrite pandoc's Quoted nodes (and, in French, the space before ; : ! ? » and after «) in place; the count changed."""
     if base(lang) == "en":
         return 0
     open1, close1, open2, close2, inside = labels_table.quotes(lang)
@@ -99,9 +108,9 @@ def localize_quotes(ast: dict, lang: str) -> int:
                 out.append({"t": "Str", "c": space + c})
                 count += 1
                 continue
-            if (french and isinstance(node, dict) and node.get("t") in ("Space", "SoftBreak")
-                    and i + 1 < len(items) and isinstance(items[i + 1], dict) and items[i + 1].get("t") == "Str"
-                    and items[i + 1]["c"][:1] in FRENCH_SPACED):
+            if french and isinstance(node, dict) and node.get("t") in ("Space", "SoftBreak") and (
+                    _str(items, i + 1)[:1] in tuple(FRENCH_SPACED + "»") or _str(items, i - 1)[-1:] == "«"):
+                # the author's own guillemets too: no line starts with » or ends with «
                 out.append({"t": "Str", "c": NNBSP})
                 count += 1
                 continue

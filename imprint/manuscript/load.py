@@ -112,6 +112,16 @@ def split_front_matter(text: str):
     return m.group(1), text[m.end():], body_line
 
 
+def _item_line(node, key: str, value: str) -> int | None:
+    """The line of `value` in the YAML list under `key` (1-based), when it is there."""
+    for k, v in getattr(node, "value", ()):
+        if getattr(k, "value", None) == key:
+            for item in v.value if isinstance(v.value, list) else ():
+                if getattr(item, "value", None) == value:
+                    return item.start_mark.line + 1
+    return None
+
+
 def _inside(root: Path, path: Path) -> bool:
     try:
         path.resolve().relative_to(root.resolve())
@@ -158,6 +168,13 @@ def load(path: Path) -> Book:
             if not _inside(root, file):
                 raise MetadataError(f"manuscript file '{name}' is outside the book folder",
                                     where=Location(meta_path, key_lines(node).get("manuscript")))
+            if metadata.manuscript and not file.exists():
+                present = sorted(p.name for p in path.glob("*.md") if not p.name.startswith(".") and p.name not in names)
+                raise MetadataError(f"manuscript file '{name}' does not exist",
+                                    where=Location(meta_path, _item_line(node, "manuscript", name)
+                                                   or key_lines(node).get("manuscript")),
+                                    hint="correct the name under `manuscript:`" +
+                                         (f" (not listed: {', '.join(present)})" if present else ""))
             text = read_text(file)
             yaml_text, body, first = split_front_matter(text)
             if yaml_text is not None:

@@ -144,7 +144,7 @@ class Metadata:
     fontsize: float | None = None       # points
     linestretch: float | None = None    # times the house leading
     line_breaking: str = "total-fit"    # paragraphs set whole (Knuth-Plass) or line by line
-    hyphenate_capitalized: bool = False  # names and other capitalised words are not hyphenated
+    hyphenate_capitalized: bool = False  # names and other capitalised words are not hyphenated (German: true)
     key_lines: tuple[tuple[str, int], ...] = field(default=(), compare=False)
     source: Path | None = None
     extra: tuple[tuple[str, object], ...] = field(default=(), compare=False)
@@ -499,7 +499,8 @@ def build_metadata(data: dict, lines: dict[str, int], path: Path) -> tuple[Metad
         fontsize=bounded("fontsize", "pt", FONTSIZE_RANGE, "11pt"),
         linestretch=bounded("linestretch", None, LINESTRETCH_RANGE, "1.2"),
         line_breaking=choice("line-breaking", LINE_BREAKING, "total-fit"),
-        hyphenate_capitalized=flag("hyphenate-capitalized", False),
+        # German writes every noun with a capital: its "names" rule would keep most long words whole
+        hyphenate_capitalized=flag("hyphenate-capitalized", languages.base(lang) in languages.NOUN_CAPITALS),
         key_lines=tuple((k, v) for k, v in lines.items() if isinstance(k, str) and v),
         source=path,
         extra=tuple((k, v) for k, v in data.items() if k not in KNOWN_KEYS),

@@ -33,6 +33,7 @@ def is_blank(page) -> bool:
 # piece carries data-note (the note's number) and data-piece (0 for the note's start).
 
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 PX = 0.75          # WeasyPrint lays out in CSS px; 1 px = 0.75 pt
 
@@ -360,7 +361,7 @@ def _read_line(number, line_box, block, region, front, slot, spaces, table=False
             texts.append(box)
             if (box.element_tag or "").endswith(("::after", "::before")) and box.element is not None \
                     and box.element.tag == "a" and (box.element.get("href") or "").startswith("#"):
-                toc[0] = box.element.get("href")[1:]
+                toc[0] = unquote(box.element.get("href")[1:])     # pandoc writes "#le-d%C3%A9part" for id "le-départ"
                 toc[1] += box.text
         elif isinstance(box, boxes.AtomicInlineLevelBox):
             atoms.append(box)
