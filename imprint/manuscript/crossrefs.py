@@ -224,9 +224,9 @@ def resolve(ast: dict, lang: str, essay: bool, sources) -> list[Finding]:
             findings.append(Finding("X101", "error", f"cross-reference @{ident}: the label {{#{ident}}} "
                                                      f"({Path(written.file).name}:{written.line}) is not on a heading, figure, "
                                                      "table or display equation", where,
-                                    hint=f"a figure is an image with a caption alone in its paragraph (a blank line "
-                                         f"before and after it), a table needs a caption line (': Caption {{#tbl-…}}'), "
-                                         f"an equation's label follows its closing $$ on the same line"))
+                                    hint="a figure is an image with a caption alone in its paragraph (a blank line "
+                                         "before and after it), a table needs a caption line (': Caption {#tbl-…}'), "
+                                         "an equation's label follows its closing $$ on the same line"))
             continue
         findings.append(Finding("X101", "error", f"cross-reference @{ident}: no heading, figure, table or equation "
                                                  f"has the label {{#{ident}}}", where,
