@@ -81,6 +81,7 @@ TABLE: dict[str, tuple[str, str]] = {
     "R003": (WARNING, "A remote URL was not fetched: builds never use the network."),
     "R004": (ERROR, "An image the book names cannot be read (not a file, or no permission)."),
     "R005": (ERROR, "An image the book names is not an image file the typesetter can read."),
+    "R006": (WARNING, "An image has no description (alt text): screen readers say nothing for it and the EPUB fails accessibility checks; mark ornament {.decorative}."),
     # WeasyPrint's own warnings while it lays out and writes (imprint/typeset/weasylog.py)
     "W101": (WARNING, "WeasyPrint ignored a CSS declaration (unknown property, value it cannot use, unsupported prefix)."),
     "W102": (WARNING, "WeasyPrint ignored a CSS rule (a parse error, an unknown or malformed at-rule or selector)."),

@@ -23,8 +23,14 @@ def resources(book: Book) -> list[Finding]:
     """Every image must be a readable image file inside the book folder (after `..` and
     symlinks); no image or link may be a file: URL or point outside the book."""
     out = []
-    for kind, url, place in sanitize.urls(book):
+    for kind, url, place, attrs in sanitize.urls(book):
         out += judge_url(book.root, kind, url, place)
+        if kind == "image" and not (attrs.get("alt") or "").strip() and not _decorative(attrs):
+            out.append(Finding("R006", "warning", f"image '{url}' has no description (alt text): a screen reader "
+                               "says nothing for it, and the EPUB fails the accessibility checks (Ace: image-alt)",
+                               place(), hint="describe it between the brackets, ![A map of the canal](map.png); an "
+                               "image that is only ornament takes {.decorative} after it (alt=\"\", "
+                               "role=\"presentation\")"))
     if book.metadata.cover_image:
         place = lambda: _key_line(book, "cover-image")
         found = judge_url(book.root, "image", book.metadata.cover_image, place)
@@ -55,6 +61,14 @@ def own_templates(book: Book) -> list[Finding]:
                                Location(path), hint=f"did you mean '{close[0]}'?" if close else
                                f"name it after one of {', '.join(sorted(house))}"))
     return out
+
+
+def _decorative(attrs: dict) -> bool:
+    """An image marked as ornament: {.decorative} in Markdown, role="presentation"/"none" or an
+    explicit alt="" in raw HTML."""
+    return ("decorative" in (attrs.get("class") or "").split()
+            or (attrs.get("role") or "").strip().lower() in ("presentation", "none")
+            or attrs.get("alt") == "")      # written so in raw HTML (a Markdown image's empty alt is not kept)
 
 
 def judge_url(root: Path, kind: str, url: str, place) -> list[Finding]:

@@ -133,6 +133,7 @@ def body_html(book: Book, *, allow_remote_images: bool = False) -> Body:
     # Every block of the text gets a stable index, the same in every edition's copy: the
     # print page map (imprint/typeset/pagemap.py) names where a page starts by it, the EPUB finds it.
     task_lists(root)
+    decorative(root)
     figures, tables = captioned(root)
     for index, el in enumerate(e for e in root.iterdescendants() if isinstance(e.tag, str) and e.tag in BLOCK_TAGS):
         el.set(BLOCK_KEY, str(index))
@@ -504,6 +505,14 @@ def page_css(book: Book, trim: Trim, margins: Margins, mirrored: bool, bleed=Non
             f".footnote[data-piece]::after {{ content: {continued}; }}\n"
             f"@page :left {{ {left} {bleed_left} @top-center {{ content: {verso}; }} }}\n"
             f"@page :right {{ {right} {bleed_right} }}\n" + plates)
+
+
+def decorative(root) -> None:
+    """An image marked {.decorative} is ornament: an empty alt and role="presentation", so a
+    screen reader passes over it (an image with no description and no such mark: R006)."""
+    for img in root.xpath(".//img[contains(concat(' ', normalize-space(@class), ' '), ' decorative ')]"):
+        img.set("alt", "")
+        img.set("role", "presentation")
 
 
 def mark_plates(root) -> bool:

@@ -26,6 +26,7 @@ from lxml import etree
 from imprint.codes import meanings
 from imprint.manuscript.guards import MAX_HTML_DEPTH, VOID, tree_depth
 from imprint.errors import Finding, Location
+from imprint.manuscript.pandoc import stringify
 
 CODES = meanings("S1")        # severities and meanings: imprint/codes.py
 
@@ -447,7 +448,9 @@ def _items(ast: dict, notes: list | None = None):
                 yield Item("attr", tag, tuple(pairs), needles, in_note)
             if t in ("Link", "Image"):
                 url = c[2][0]
-                yield Item("link" if t == "Link" else "image", tag, (("href" if t == "Link" else "src", url),),
+                alt = stringify(c[1]).strip() if t == "Image" else ""
+                described = ((("alt", alt),) if alt else ()) + ((("class", " ".join(classes)),) if t == "Image" else ())
+                yield Item("link" if t == "Link" else "image", tag, (("href" if t == "Link" else "src", url),) + described,
                            (url, unquote(url)), in_note)
         if t == "Note":
             notes.append(c)
@@ -498,15 +501,16 @@ def findings(book) -> list[Finding]:
 
 def urls(book):
     """Every image and link target of the book (Markdown and raw HTML) with where it is written:
-    (kind 'image'|'link', url, place) where place() gives the Location (looked up only when asked:
-    searching for the many targets inside notes is the costly part)."""
+    (kind 'image'|'link', url, place, attrs) where place() gives the Location (looked up only when
+    asked: searching for the many targets inside notes is the costly part) and attrs the image's
+    (alt: its description, class) or the raw tag's attributes."""
     locate = Locator(book.sources)
     for item in items(book.ast):
         found = []
+        attrs = dict(item.attrs)
         if item.kind in ("image", "link"):
             found.append((item.kind, item.attrs[0][1]))
         elif item.kind == "tag":
-            attrs = dict(item.attrs)
             if item.tag == "img" and attrs.get("src"):
                 found.append(("image", attrs["src"]))
             elif attrs.get("href"):
@@ -521,7 +525,7 @@ def urls(book):
             where = locate.find(*item.needles)
             place = functools.partial(lambda w: w, where)
         for kind, url in found:
-            yield kind, url, place
+            yield kind, url, place, attrs
 
 
 def parse(text: str, where: Location):
