@@ -500,10 +500,13 @@ def page_css(book: Book, trim: Trim, margins: Margins, mirrored: bool, bleed=Non
     # the text block, so it always fits the footnote area (at most 65% of it) with a line.
     text_block = trim.height - margins.top - margins.bottom
     notes = f".footnote img {{ max-height: {pt(text_block * 0.5)}; }}\n"
+    # A right-to-left book's footnote rule starts where its lines do: at the right (book.css).
+    rtl = ("@page { @footnote { border-image: linear-gradient(to left, black 30%, transparent 30%) 1 0 0 0; } }\n"
+           if languages.direction(book.metadata.lang) == "rtl" else "")
     return (f"@page {{ size: {pt(trim.width)} {pt(trim.height)}; }}\n" + notes +
             f".footnote[data-piece]::after {{ content: {continued}; }}\n"
             f"@page :left {{ {left} {bleed_left} @top-center {{ content: {verso}; }} }}\n"
-            f"@page :right {{ {right} {bleed_right} }}\n" + plates)
+            f"@page :right {{ {right} {bleed_right} }}\n" + plates + rtl)
 
 
 def mark_plates(root) -> bool:
