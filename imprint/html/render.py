@@ -455,13 +455,25 @@ def book_context(book: Book, edition: Edition) -> dict:
         "editorial_notes": list(m.editorial_notes), "back_notes": notes_len > 900,
         "identifier": m.identifier,
         # The words the book prints in its language (imprint/specs/labels.py), its writing direction.
-        "labels": words, "dir": languages.direction(m.lang),
+        "labels": words, "dir": languages.direction(m.lang), "rtl_css": rtl_css(m.lang),
         "toc_title": m.toc_title or words["contents"], "lof": m.lof, "lot": m.lot,
         # The face the text is set in, as the colophon names it, and its licence (bundled faces).
         "typeface": book.look.main.name, "typeface_licence": book.look.main.licence,
         # The EPUB's stylesheets under css/, in order: the faces, the house's, the book's own.
         "epub_stylesheets": ["fonts.css", "epub.css"] + [f"book-{i}.css" for i in range(1, len(book.look.epub_css) + 1)],
     }
+
+
+def rtl_css(lang: str) -> str:
+    """The page rules of a right-to-left book (templates/book.html.j2, after styles/book.css):
+    its running heads are in the face of its text (book.css :lang rules), not spaced out (an
+    Arabic word's letters join)."""
+    family = looks.script_family(lang) if languages.direction(lang) == "rtl" else None
+    if not family:
+        return ""
+    heads = " ".join(f'@{box} {{ font-family: "{family}", var(--main-font); letter-spacing: 0; }}'
+                     for box in ("top-left", "top-center", "top-right"))
+    return f"@page :left {{ {heads} }}\n@page :right {{ {heads} }}\n"
 
 
 def css_string(text: str) -> str:
@@ -500,13 +512,10 @@ def page_css(book: Book, trim: Trim, margins: Margins, mirrored: bool, bleed=Non
     # the text block, so it always fits the footnote area (at most 65% of it) with a line.
     text_block = trim.height - margins.top - margins.bottom
     notes = f".footnote img {{ max-height: {pt(text_block * 0.5)}; }}\n"
-    # A right-to-left book's footnote rule starts where its lines do: at the right (book.css).
-    rtl = ("@page { @footnote { border-image: linear-gradient(to left, black 30%, transparent 30%) 1 0 0 0; } }\n"
-           if languages.direction(book.metadata.lang) == "rtl" else "")
     return (f"@page {{ size: {pt(trim.width)} {pt(trim.height)}; }}\n" + notes +
             f".footnote[data-piece]::after {{ content: {continued}; }}\n"
             f"@page :left {{ {left} {bleed_left} @top-center {{ content: {verso}; }} }}\n"
-            f"@page :right {{ {right} {bleed_right} }}\n" + plates + rtl)
+            f"@page :right {{ {right} {bleed_right} }}\n" + plates)
 
 
 def mark_plates(root) -> bool:

@@ -164,8 +164,8 @@ def _shaped(text: str, path: str, size: float, caps: bool, lining: bool) -> floa
 # the script faces: look.py font_css). Pango picks the face character by character, a space
 # keeping the face of the text before it (after it, at the start); the words are measured so.
 SCRIPT_FONTS = STYLES / "fonts" / "noto"
-SCRIPT_STEMS = {"he": "NotoSerifHebrew", "yi": "NotoSerifHebrew", "ar": "NotoNaskhArabic", "fa": "NotoNaskhArabic",
-                "ur": "NotoNaskhArabic", "ps": "NotoNaskhArabic", "sd": "NotoNaskhArabic", "ug": "NotoNaskhArabic"}
+SCRIPT_STEMS = {"he": "NotoSerifHebrew", "iw": "NotoSerifHebrew", "yi": "NotoSerifHebrew",
+                **dict.fromkeys(("ar", "fa", "ur", "ps", "sd", "ug", "ckb"), "NotoNaskhArabic")}
 
 
 def _script(lang: str | None) -> str | None:
