@@ -51,9 +51,10 @@ def body_lines(out, marker: str):
 @pytest.fixture(scope="module")
 def books(tmp_path_factory):
     root = tmp_path_factory.mktemp("rtl")
-    hebrew = (f"# {HEBREW[0]}\n\n{words(HEBREW, 110, 1)}.\n\n"
+    hebrew = (f"# {HEBREW[0]}\n\n{words(HEBREW, 110, 1)}.[^1]\n\n"
               f"English words inside: {words(LATIN, 8, 2)}. {words(HEBREW, 120, 3)}.\n\n"
-              f"{words(HEBREW, 90, 4)}.\n")
+              f"{words(HEBREW, 90, 4)}.\n\n" + "\n\n".join(words(HEBREW, 100, 10 + k) + "." for k in range(6))
+              + f"\n\n[^1]: {words(HEBREW, 6, 9)}.\n")
     english = ("# One\n\nFirst paragraph with ordinary words and more words so that it wraps to a second line "
                "and more of them again.\n\n"
                f"Words in other scripts: Hebrew [{HEBREW[0]} {HEBREW[1]}]{{lang=he}} and Arabic "
@@ -104,3 +105,30 @@ def test_other_scripts_mid_paragraph_keep_the_leading_and_draw_over_nothing(book
     left, right, _ = next(v for v in lines.values() if v[2].startswith("First"))
     for x0, x1, text in lines.values():
         assert left - 0.5 <= x0 and x1 <= right + 0.5, text
+
+
+def test_hebrew_book_pages_read_from_the_right(books):
+    """The footnote rule starts at the right, where the lines do; the running heads are in the
+    text's face (Noto Serif Hebrew), as the text."""
+    import subprocess
+
+    import numpy as np
+    from PIL import Image
+
+    run, out = books["he"]
+    pdf = next(out.glob("*.pdf"))
+    with pdfplumber.open(pdf) as doc:
+        heads = [c for p in doc.pages for c in p.chars if c["size"] < 9.5 and "\u05d0" <= c["text"] <= "\u05ea"
+                 and c["top"] < 60]
+        assert heads and all("Noto-Serif-Hebrew" in c["fontname"] for c in heads), {c["fontname"] for c in heads}
+        noted = next(i for i, p in enumerate(doc.pages, 1) if any(c["size"] < 8 for c in p.chars))   # the call
+        width = doc.pages[0].width
+    subprocess.run(["pdftoppm", "-png", "-r", "72", "-f", str(noted), "-l", str(noted), str(pdf),
+                    str(out / "noted")], check=True)
+    image = np.array(Image.open(next(out.glob("noted*.png"))).convert("L"))
+    rules = [(y, np.where(row < 200)[0]) for y, row in enumerate(image) if y > image.shape[0] * 0.5]
+    # the rule: the longest unbroken dark run in the page's lower half
+    y, dark = max(((y, xs) for y, xs in rules if len(xs) and xs.max() - xs.min() + 1 == len(xs)),
+                  key=lambda item: len(item[1]))
+    assert len(dark) > 40
+    assert dark.min() > width / 2, (y, dark.min(), dark.max())

@@ -465,15 +465,19 @@ def book_context(book: Book, edition: Edition) -> dict:
 
 
 def rtl_css(lang: str) -> str:
-    """The page rules of a right-to-left book (templates/book.html.j2, after styles/book.css):
-    its running heads are in the face of its text (book.css :lang rules), not spaced out (an
-    Arabic word's letters join)."""
-    family = looks.script_family(lang) if languages.direction(lang) == "rtl" else None
-    if not family:
+    """The page rules of a right-to-left book (templates/book.html.j2, after styles/book.css; the
+    edition's page CSS is a user sheet and would lose to it): the footnote rule starts where the
+    lines do, at the right; the running heads are in the face of the text (book.css :lang rules),
+    not spaced out (an Arabic word's letters join)."""
+    if languages.direction(lang) != "rtl":
         return ""
-    heads = " ".join(f'@{box} {{ font-family: "{family}", var(--main-font); letter-spacing: 0; }}'
-                     for box in ("top-left", "top-center", "top-right"))
-    return f"@page :left {{ {heads} }}\n@page :right {{ {heads} }}\n"
+    css = "@page { @footnote { border-image: linear-gradient(to right, transparent 70%, black 70%) 1 0 0 0; } }\n"
+    family = looks.script_family(lang)
+    if family:
+        heads = " ".join(f'@{box} {{ font-family: "{family}", var(--main-font); letter-spacing: 0; }}'
+                         for box in ("top-left", "top-center", "top-right"))
+        css += f"@page :left {{ {heads} }}\n@page :right {{ {heads} }}\n"
+    return css
 
 
 def css_string(text: str) -> str:
