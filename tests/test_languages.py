@@ -201,6 +201,7 @@ def test_rtl_book_sets_direction_and_prints_its_labels(tmp_path, lang, title, te
     assert result.code == 0, result.err
     nav = epub_file(out, "nav.xhtml")
     assert 'dir="rtl"' in nav and f"<title>{contents}</title>" in nav
+    assert 'page-progression-direction="rtl"' in epub_file(out, "content.opf")    # pages turn leftwards
     assert "G102" not in result.err        # the language has its row of labels
     assert contents[::-1] in pdf_text(out)          # the text layer holds RTL words in visual order
 

@@ -24,6 +24,7 @@ from imprint.specs.editions import EPUB
 from imprint.errors import Finding, Location, ManuscriptError
 from imprint.editions.kobo import kepub_document as kobo_markup
 from imprint.manuscript import images as images_policy
+from imprint.manuscript import languages
 from imprint.manuscript import look as looks
 from imprint.manuscript.load import Book
 from imprint.specs import labels as labels_table
@@ -459,6 +460,8 @@ def package_edition(book: Book, body: Body, cover_jpeg: bytes | None = None, pag
     eb.set_identifier(m.identifier)
     eb.set_title(m.title)
     eb.set_language(m.lang)
+    if languages.direction(m.lang) == "rtl":     # a right-to-left book's pages turn the other way
+        eb.set_direction("rtl")                  # (the spine's page-progression-direction)
     for i, author in enumerate(m.authors, start=1):
         eb.add_author(author, role="aut", uid=f"creator{i}")
     for i, (name, role) in enumerate([(t, "trl") for t in m.translators] + [(e, "edt") for e in m.editors], 1):

@@ -562,13 +562,29 @@ def book_context(book: Book, edition: Edition) -> dict:
         "editorial_notes": list(m.editorial_notes), "back_notes": notes_len > 900,
         "identifier": m.identifier,
         # The words the book prints in its language (imprint/specs/labels.py), its writing direction.
-        "labels": words, "dir": languages.direction(m.lang),
+        "labels": words, "dir": languages.direction(m.lang), "rtl_css": rtl_css(m.lang),
         "toc_title": m.toc_title or words["contents"], "lof": m.lof, "lot": m.lot,
         # The face the text is set in, as the colophon names it, and its licence (bundled faces).
         "typeface": book.look.main.name, "typeface_licence": book.look.main.licence,
         # The EPUB's stylesheets under css/, in order: the faces, the house's, the book's own.
         "epub_stylesheets": ["fonts.css", "epub.css"] + [f"book-{i}.css" for i in range(1, len(book.look.epub_css) + 1)],
     }
+
+
+def rtl_css(lang: str) -> str:
+    """The page rules of a right-to-left book (templates/book.html.j2, after styles/book.css; the
+    edition's page CSS is a user sheet and would lose to it): the footnote rule starts where the
+    lines do, at the right; the running heads are in the face of the text (book.css :lang rules),
+    not spaced out (an Arabic word's letters join)."""
+    if languages.direction(lang) != "rtl":
+        return ""
+    css = "@page { @footnote { border-image: linear-gradient(to right, transparent 70%, black 70%) 1 0 0 0; } }\n"
+    family = looks.script_family(lang)
+    if family:
+        heads = " ".join(f'@{box} {{ font-family: "{family}", var(--main-font); letter-spacing: 0; }}'
+                         for box in ("top-left", "top-center", "top-right"))
+        css += f"@page :left {{ {heads} }}\n@page :right {{ {heads} }}\n"
+    return css
 
 
 def css_string(text: str) -> str:

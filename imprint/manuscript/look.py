@@ -317,6 +317,13 @@ def _family(face: Face | None, generic: str) -> str:
 SCRIPT_FACES = (("Noto Serif Hebrew", "NotoSerifHebrew"), ("Noto Naskh Arabic", "NotoNaskhArabic"))
 
 
+def script_family(lang: str) -> str | None:
+    """The bundled face styles/book.css sets text in `lang` in (its :lang rules), if any."""
+    base = (lang or "").replace("_", "-").split("-")[0].lower()
+    return ("Noto Serif Hebrew" if base in ("he", "iw", "yi")
+            else "Noto Naskh Arabic" if base in ("ar", "fa", "ur", "ps", "sd", "ug", "ckb") else None)
+
+
 def script_faces_css() -> str:
     folder = STYLES / "fonts" / "noto"
     return "".join(f'@font-face {{ font-family: "{family}"; src: url("{(folder / f"{stem}-{style}.ttf").as_uri()}"); '

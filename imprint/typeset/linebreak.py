@@ -133,13 +133,20 @@ def width(text: str, size: float, italic: bool = False, bold: bool = False, caps
     """Advance width of `text` in points, shaped with kerning and common ligatures as WeasyPrint sets it.
     `caps`: small capitals (True), or "lower" for a lead-in (lowercased, then small capitals:
     styles/book.css .lead-in); `lining`: False for the old-style figures of running text;
-    `faces`: the files of the face (HOUSE_FACES)."""
+    `faces`: the files of the face (HOUSE_FACES); an entry may be a chain of files, the first
+    that has a character drawing it (text in another script: _lang_faces)."""
     if not text:
         return 0.0
+    text = text.lower() if caps == "lower" else text
+    chain = _chain(faces[_face_index(italic, bold)], bold)
+    return sum(_shaped(run, path, size, bool(caps), lining) for run, path in _runs(text, chain))
+
+
+def _shaped(text: str, path: str, size: float, caps: bool, lining: bool) -> float:
     import uharfbuzz as hb
-    font, upem = _font(faces[_face_index(italic, bold)])
+    font, upem = _font(path)
     buf = hb.Buffer()
-    buf.add_str(text.lower() if caps == "lower" else text)
+    buf.add_str(text)
     buf.guess_segment_properties()
     features = {"kern": True, "liga": True}
     if caps:
@@ -148,6 +155,88 @@ def width(text: str, size: float, italic: bool = False, bold: bool = False, caps
         features["onum"] = True
     hb.shape(font, buf, features)
     return sum(p.x_advance for p in buf.glyph_positions) * size / upem
+
+
+# --- other scripts (right to left) ---------------------------------------------------------
+# Text in Hebrew or Arabic is set in the bundled face of its script first, the book's face
+# after it (styles/book.css :lang rules; imprint/manuscript/look.py SCRIPT_FACES), and a
+# character the face in use lacks is drawn from the next that has it (the book's face, then
+# the script faces: look.py font_css). Pango picks the face character by character, a space
+# keeping the face of the text before it (after it, at the start); the words are measured so.
+SCRIPT_FONTS = STYLES / "fonts" / "noto"
+SCRIPT_STEMS = {"he": "NotoSerifHebrew", "iw": "NotoSerifHebrew", "yi": "NotoSerifHebrew",
+                **dict.fromkeys(("ar", "fa", "ur", "ps", "sd", "ug", "ckb"), "NotoNaskhArabic")}
+
+
+def _script(lang: str | None) -> str | None:
+    """The stem of the face styles/book.css sets `lang` in, if it has one. Text in any other
+    language (an English span in a Hebrew book) inherits the face around it."""
+    return SCRIPT_STEMS.get((lang or "").replace("_", "-").split("-")[0].lower())
+
+
+def _script_file(stem: str, bold: bool) -> str:
+    return str(SCRIPT_FONTS / f"{stem}-{'Bold' if bold else 'Regular'}.ttf")
+
+
+def _lang_faces(lang: str | None, faces: tuple) -> tuple:
+    """`faces` for text in `lang`: each style a chain (the script's face, the book's) for a
+    language styles/book.css sets in a face of its own, the book's files otherwise."""
+    base = tuple(f[-1] if isinstance(f, tuple) else f for f in faces)
+    stem = _script(lang)
+    if not stem:
+        return base
+    return tuple((_script_file(stem, k >= 2), f) for k, f in enumerate(base))
+
+
+def _chain(entry, bold: bool) -> tuple:
+    chain = entry if isinstance(entry, tuple) else (entry,)
+    return chain + tuple(f for f in (_script_file(s, bold) for s in ("NotoSerifHebrew", "NotoNaskhArabic"))
+                         if f not in chain)
+
+
+@functools.lru_cache(maxsize=None)
+def _cmap(path: str) -> frozenset:
+    from fontTools.ttLib import TTFont
+    return frozenset(TTFont(path, lazy=True).getBestCmap() or ())
+
+
+def _keeps_face(ch: str) -> bool:
+    """A space, a control or a format character: Pango draws it in the face around it."""
+    return ch.isspace() or not ch.isprintable()
+
+
+def _face_of(ch: str, chain: tuple) -> str:
+    return next((p for p in chain if ord(ch) in _cmap(p)), chain[0])
+
+
+def _runs(text: str, chain: tuple) -> list[tuple[str, str]]:
+    """`text` cut where the face drawing it changes: [(run, file)]."""
+    first = chain[0]
+    if all(ord(ch) in _cmap(first) or _keeps_face(ch) for ch in text):
+        return [(text, first)]
+    picked = [None if _keeps_face(ch) else _face_of(ch, chain) for ch in text]
+    nxt = next((f for f in picked if f), first)
+    for i, f in enumerate(picked):
+        if f is None:
+            picked[i] = nxt
+        else:
+            nxt = f
+    runs: list[tuple[str, str]] = []
+    for ch, f in zip(text, picked):
+        if runs and runs[-1][1] == f:
+            runs[-1] = (runs[-1][0] + ch, f)
+        else:
+            runs.append((ch, f))
+    return runs
+
+
+def _space(full: str, at: int, style: tuple) -> float:
+    """The width of the space at `at` in `full`: in the face of the text before it."""
+    size, italic, bold, caps, lining, faces = style
+    chain = _chain(faces[_face_index(italic, bold)], bold)
+    before = full[:at].rstrip(" \t\n\r\f")
+    face = _face_of(before[-1], chain) if before and not _keeps_face(before[-1]) else chain[0]
+    return _shaped(" ", face, size, bool(caps), lining)
 
 
 # --- the algorithm -----------------------------------------------------------------------
@@ -361,6 +450,8 @@ def _style_of(el, style):
     if "noteref" in classes:
         size = CALL_SIZE
         italic = bold = caps = False
+    if _script(el.get("lang")):         # text in a right-to-left language: its script's face first
+        faces = _lang_faces(el.get("lang"), faces)
     return size, italic, bold, caps, lining, faces
 
 
@@ -455,7 +546,7 @@ def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, 
             glued = before in QUOTES and after in OPENERS
             if items and isinstance(items[-1], Box) and glued:
                 st = pieces[chars[m.start()][0]].style
-                w = width(" ", *st)
+                w = _space(full, m.start(), st)
                 items.append(Penalty(0.0, 10_000))
                 where.append(("none", m.start(), m.start()))
                 items.append(Glue(w, w * STRETCH, shrink))  # after a penalty: not a break
@@ -463,7 +554,7 @@ def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, 
                 continue
             if items and isinstance(items[-1], Box):
                 st = pieces[chars[m.start()][0]].style
-                w = width(" ", *st)
+                w = _space(full, m.start(), st)
                 items.append(Glue(w, w * STRETCH, shrink))
                 where.append(("space", m.start(), m.end()))
             continue
@@ -729,9 +820,11 @@ def plan(html: str, page_css: str, skip: frozenset = frozenset(), unhyphenated: 
         numbered = len(par) and "note-number" in (par[0].get("class") or "").split() and not (par.text or "").strip()
         indent = ((NOTE_INDENT if par.tag == "span" else INDENT) * size if indented else 0.0) \
             + (NUMBER_PAD * size if numbered else 0.0)
+        lang_of = next((a.get("lang") for a in (par, *par.iterancestors()) if _script(a.get("lang"))), None)
         try:
             lines = plan_paragraph(par, size, measure - inset, indent, hyphenator, capitalized,
-                                   frozenset((unhyphenated or {}).get(str(key), ())), faces, common)
+                                   frozenset((unhyphenated or {}).get(str(key), ())),
+                                   _lang_faces(lang_of, faces), common)
         except Unplannable:
             lines = None
         if lines is None:

@@ -349,6 +349,21 @@ def _read_page(number: int, page_box, spaces: _SpaceWidths) -> PageView:
                     tuple(calls), tuple(pieces))
 
 
+def _content_area(box, r: Rect) -> Rect:
+    """A text box's letters: WeasyPrint places a text box at the top of its line-height box and
+    gives it the height of the face's content area (ascent + descent). Where the line-height is
+    the smaller (a note call's 0, an Arabic face 1.7 em tall in a 1.3 em line), the letters lie
+    half the difference higher than that: the rect is moved there. (A taller line-height, as
+    body text's, is left as it was: its letters sit inside their line.)"""
+    lh = box.style["line_height"]
+    value = getattr(lh, "value", lh)
+    if not isinstance(value, (int, float)) or getattr(lh, "unit", None) not in (None, "px"):
+        return r
+    line_height = value * box.style["font_size"] if getattr(lh, "unit", None) is None else value
+    half = (line_height - box.height) / 2
+    return r if half >= 0 else Rect(r.x0, r.y0 + half, r.x1, r.y1 + half)
+
+
 def _read_line(number, line_box, block, region, front, slot, spaces, table=False) -> Line | None:
     boxes = fence.boxes()
 
@@ -376,6 +391,8 @@ def _read_line(number, line_box, block, region, front, slot, spaces, table=False
     rect = None
     for box in inked + atoms:
         r = Rect(box.position_x, box.position_y, box.position_x + box.width, box.position_y + box.height)
+        if box in inked:
+            r = _content_area(box, r)
         rect = r if rect is None else rect.union(r)
     text = "".join(t.text for t in texts).replace("\xad", "").strip()   # soft hyphens are not printed
     last = inked[-1] if inked else None

@@ -1,0 +1,134 @@
+"""Right-to-left text in the paged editions, built for real: a Hebrew book whose paragraphs hold
+English words (set whole by typeset/linebreak.py: words measured in the face that draws them,
+Noto Serif Hebrew for the Hebrew, the book's face for the Latin), and an English book quoting
+Hebrew and Arabic mid-paragraph (the lines keep the book's leading; no false L202)."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+
+import pdfplumber
+import pytest
+
+from conftest import run_cli, write_book
+
+HEBREW = "שלום עולם ספר ארוך כתב שורה עמוד מילה אחת כאן שם הזה".split()
+ARABIC = "مرحبا بالعالم كتاب طويل سطر صفحة كلمة هنا".split()
+LATIN = "the quick brown fox jumps over a lazy dog and runs far away".split()
+
+
+def meta(lang: str) -> str:
+    return (f"title: T\nauthor: A. B.\nlang: {lang}\nform: book\n"
+            "identifier: urn:uuid:00000000-0000-4000-8000-0000000000aa\n")
+
+
+def words(pool, n, seed):
+    rng = random.Random(seed)
+    return " ".join(rng.choice(pool) for _ in range(n))
+
+
+def build(book, out):
+    return run_cli("--book", book, "--out", out, "--no-cache", "--edition", "pdf", "-v")
+
+
+def body_lines(out, marker: str):
+    """Baseline -> (x0, x1, text) of the lines on the page holding `marker`, body size only."""
+    with pdfplumber.open(next(out.glob("*.pdf"))) as doc:
+        for page in doc.pages:
+            text = "".join(c["text"] for c in page.chars if c["text"].strip())
+            if marker.replace(" ", "") not in text:
+                continue
+            lines = defaultdict(list)
+            for c in page.chars:
+                if 10.5 < c["size"] < 11.5 and c["text"].strip():
+                    lines[round(c["matrix"][5], 1)].append(c)
+            return {y: (min(c["x0"] for c in cs), max(c["x1"] for c in cs), "".join(c["text"] for c in cs))
+                    for y, cs in sorted(lines.items(), reverse=True)}
+    raise AssertionError(f"{marker!r} not in the PDF")
+
+
+@pytest.fixture(scope="module")
+def books(tmp_path_factory):
+    root = tmp_path_factory.mktemp("rtl")
+    hebrew = (f"# {HEBREW[0]}\n\n{words(HEBREW, 110, 1)}.[^1]\n\n"
+              f"English words inside: {words(LATIN, 8, 2)}. {words(HEBREW, 120, 3)}.\n\n"
+              f"{words(HEBREW, 90, 4)}.\n\n" + "\n\n".join(words(HEBREW, 100, 10 + k) + "." for k in range(6))
+              + f"\n\n[^1]: {words(HEBREW, 6, 9)}.\n")
+    english = ("# One\n\nFirst paragraph with ordinary words and more words so that it wraps to a second line "
+               "and more of them again.\n\n"
+               f"Words in other scripts: Hebrew [{HEBREW[0]} {HEBREW[1]}]{{lang=he}} and Arabic "
+               f"[{ARABIC[0]} {ARABIC[1]}]{{lang=ar}} in the middle of an English sentence that runs on to a "
+               "second and a third line, so that the lines below it can be compared with it, and more.\n\n"
+               f"A quotation: [{words(HEBREW, 40, 5)}]{{lang=he}} and the sentence goes on in English for a "
+               "while, long enough to fill the line it ends on and another one after it.\n\n"
+               "A last paragraph of plain words that runs on to a second line so that the leading is seen "
+               "below the quotation as well.\n")
+    result = {}
+    for name, text, lang in (("he", hebrew, "he"), ("en", english, "en")):
+        book = write_book(root / name, text, meta(lang))
+        out = root / f"{name}-out"
+        result[name] = (build(book, out), out)
+    return result
+
+
+def test_hebrew_paragraph_with_english_words_is_set_within_the_measure(books):
+    run, out = books["he"]
+    assert run.code == 0, run.err
+    assert "L205" not in run.err and "L202" not in run.err and "L206" not in run.err, run.err
+    assert "L219" not in run.err, run.err       # planned whole, and laid out as planned
+    lines = body_lines(out, "English")
+    assert len(lines) > 15
+    # every line lies inside the measure, which the chapter's first line (justified, not
+    # indented, Hebrew only) spans: none sticks out past it (was up to 20 pt)
+    left, right, _ = next(iter(lines.values()))
+    assert right - left > 300
+    for x0, x1, text in lines.values():
+        assert left - 0.5 <= x0 and x1 <= right + 0.5, (text[:30], x0, x1, left, right)
+
+
+def test_other_scripts_mid_paragraph_keep_the_leading_and_draw_over_nothing(books):
+    run, out = books["en"]
+    assert run.code == 0, run.err
+    assert "L202" not in run.err and "L205" not in run.err and "L206" not in run.err, run.err
+    lines = body_lines(out, "Words in other scripts")
+    ys = list(lines)
+    arabic = [y for y in ys if any("\u0600" <= ch <= "\u06ff" for ch in lines[y][2])]
+    hebrew = [y for y in ys if any("\u05d0" <= ch <= "\u05ea" for ch in lines[y][2])]
+    assert arabic and hebrew
+    assert arabic[-1] != ys[-1]         # the Arabic is not on the page's last line
+    pitches = {round(a - b, 2) for a, b in zip(ys, ys[1:])}
+    assert pitches == {14.4}, (pitches, [lines[y][2][:30] for y in ys])
+    # the quotation wraps, and every line stays inside the measure (the first line of the plain
+    # English paragraph, justified, spans it)
+    assert len(hebrew) >= 3
+    left, right, _ = next(v for v in lines.values() if v[2].startswith("First"))
+    for x0, x1, text in lines.values():
+        assert left - 0.5 <= x0 and x1 <= right + 0.5, text
+
+
+def test_hebrew_book_pages_read_from_the_right(books):
+    """The footnote rule starts at the right, where the lines do; the running heads are in the
+    text's face (Noto Serif Hebrew), as the text."""
+    import subprocess
+
+    import numpy as np
+    from PIL import Image
+
+    run, out = books["he"]
+    pdf = next(out.glob("*.pdf"))
+    with pdfplumber.open(pdf) as doc:
+        heads = [c for p in doc.pages for c in p.chars if c["size"] < 9.5 and "\u05d0" <= c["text"] <= "\u05ea"
+                 and c["top"] < 60]
+        assert heads and all("Noto-Serif-Hebrew" in c["fontname"] for c in heads), {c["fontname"] for c in heads}
+        noted = next(i for i, p in enumerate(doc.pages, 1) if any(c["size"] < 8 for c in p.chars))   # the call
+        width = doc.pages[0].width
+    subprocess.run(["pdftoppm", "-png", "-r", "72", "-f", str(noted), "-l", str(noted), str(pdf),
+                    str(out / "noted")], check=True)
+    image = np.array(Image.open(next(out.glob("noted*.png"))).convert("L"))
+    rules = [(y, np.where(row < 200)[0]) for y, row in enumerate(image) if y > image.shape[0] * 0.5]
+    # the rule: the longest unbroken dark run in the page's lower half
+    y, dark = max(((y, xs) for y, xs in rules if len(xs) and xs.max() - xs.min() + 1 == len(xs)),
+                  key=lambda item: len(item[1]))
+    assert len(dark) > 40
+    assert dark.min() > width / 2, (y, dark.min(), dark.max())
