@@ -317,7 +317,7 @@ def test_a_paragraph_that_sets_without_hyphens_within_the_first_pass_gets_none(m
     assert 0 < counts[lb.PRETOLERANCE] < counts[0], counts
 
 
-# --- loose lines: a dash's break, letter-spacing --------------------------------------------
+# --- a dash's break --------------------------------------------
 
 PLACES = ["Transbaikalia", "Vladivostokovsky", "Petropavlovskaya", "Shcherbatovsky", "Novonikolayevsk"]
 
@@ -359,29 +359,3 @@ def test_no_line_begins_with_a_dash_closed_up_between_words(loose):
     assert sum(line.count("\u2014") for line in lines) > 40
     assert sum(line.endswith("\u2014") for line in lines) >= 1       # a break after one was taken
     assert not [line for line in lines if line.startswith("\u2014")]
-
-
-def test_a_line_left_over_1_5x_by_the_plan_is_letter_spaced(loose):
-    """Word spaces and letter spacing read off the PDF's character positions, line by line:
-    letter spacing (the middle gap between the letters of a line's words) only on lines whose
-    spaces would go over 1.5x without it, at most TRACKING em, and it takes some of them under."""
-    natural = typeset_compare.natural_space()
-    lines = [ch for n, k, ch, y in typeset_compare._lines(loose) if k == "body" and len(ch) > 20]
-    right = max(ch[-1]["x1"] for ch in lines)
-    tracked, saved = [], 0
-    for ch in lines:
-        if ch[-1]["x1"] < right - 0.8:
-            continue                    # a paragraph's last line: not justified
-        gaps = [b["x0"] - a["x1"] for a, b in zip(ch, ch[1:])]
-        spaces = [g for g in gaps if g > 0.5 * natural]
-        inside = sorted(g for g in gaps if g <= 0.5 * natural)
-        letter = inside[len(inside) // 2]
-        if not spaces or letter < 0.01:
-            continue
-        # what the spaces would be had the letters' spacing gone into them instead
-        without = (sum(spaces) + letter * len(inside)) / len(spaces) / natural
-        assert letter <= lb.TRACKING * lb.BODY_SIZE + 0.01, (letter, _words(ch))
-        assert without > 1.5, (without, _words(ch))
-        tracked.append(without)
-        saved += without > 1.5 >= sum(spaces) / len(spaces) / natural
-    assert len(tracked) >= 3 and saved >= 1, (tracked, saved)

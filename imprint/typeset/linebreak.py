@@ -80,13 +80,6 @@ TOLERANCE, EMERGENCY = 2.0, float("inf")    # the emergency pass takes any stret
 # others' hyphens.
 LINE_PENALTY, HYPHEN_PENALTY, DOUBLE_HYPHEN, FINAL_HYPHEN, SHORT_LAST = 10, 125, 10_000, 5000, 2000
 LOOSE_SLOPE = 0.25
-# A planned line whose spaces would still go over 1.5x (ratio over 1) is letter-spaced
-# (measured tracking, as microtype's font expansion widens a loose line's letters): up to
-# TRACKING em per character, as much as brings its spaces down to PRETOLERANCE's ratio; the
-# spaces take the rest. 0.01 em is about what microtype's default expansion (2 % of a glyph's
-# width) gives a letter. Only the lines that begin and end at a space (a span ends there);
-# the breaks and so the hyphens are the plan's, unchanged.
-TRACKING = 0.01
 EDGE, EDGE_COST = 5, 0.15
 QUOTES, OPENERS = "\"'“”‘’«»", "([{"
 SHY, NBSP, WJ = "\u00ad", "\u00a0", "\u2060"
@@ -547,67 +540,29 @@ def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, 
     for c, new in edit.items():
         k, off = chars[c]
         strings[k][off] = new
-    spans: list[list[tuple[int, int, str]]] = [[] for _ in pieces]     # by piece: (start, end, style)
-
-    def wrap(start: int, end: int, style: str) -> None:
-        """Characters start..end of the paragraph (they may run over several pieces) set in a span of `style`."""
-        for c in range(start, end):
-            k, off = chars[c]
-            if spans[k] and spans[k][-1][2] is style and spans[k][-1][1] == off:
-                spans[k][-1] = (spans[k][-1][0], off + 1, style)
-            else:
-                spans[k].append((off, off + 1, style))
-
-    bounds = [where[glue_or_pen.index(j)] for j in plan.breaks[:-1]]     # (kind, start, end) of each break
-    for line, ratio in enumerate(plan.ratios[:-1]):
-        tracking = _tracking(items, plan, line, ratio, full, bounds, size)
-        if tracking:
-            wrap(bounds[line - 1][2] if line else 0, bounds[line][1], f"letter-spacing: {tracking:g}pt")
     # The last line is not justified: its text keeps the face's own spaces (word-spacing: normal),
     # or has them narrowed by as much as it takes to fit (a negative ratio).
     last_spacing = "normal" if plan.ratios[-1] >= 0 else f"-{math.ceil(-plan.ratios[-1] * shrink * 1000) / 1000:g}pt"
-    if bounds:
-        wrap(bounds[-1][1], len(full), f"word-spacing: {last_spacing}")
+    breaks_at = [where[glue_or_pen.index(j)][1] for j in plan.breaks[:-1]]
+    tail_from = chars[breaks_at[-1]] if breaks_at else (0, 0)
     for k, (p, s) in enumerate(zip(pieces, strings)):
         if getattr(p.node, p.attr) is None:
             continue
-        parts, pos = [], 0
-        for a, b, style in spans[k]:
-            if "".join(s[a:b]).strip(" \t\n\r\f"):
-                parts += [("".join(s[pos:a]), None), ("".join(s[a:b]), style)]
-                pos = b
-        parts.append(("".join(s[pos:]), None))
-        setattr(p.node, p.attr, parts[0][0])
-        parent, index = (p.node, 0) if p.attr == "text" else (p.node.getparent(), p.node.getparent().index(p.node) + 1)
-        span = None
-        for text, style in parts[1:]:
-            if style is None:
-                span.tail = text
-                continue
-            span = etree.Element("span", {"style": style})
-            span.text = text
-            parent.insert(index, span)
-            index += 1
+        joined = "".join(s)
+        cut = 0 if k > tail_from[0] else len("".join(s[:tail_from[1]])) if k == tail_from[0] else None
+        if cut is None or not joined[cut:].strip(" \t\n\r\f"):
+            setattr(p.node, p.attr, joined)
+            continue
+        span = etree.Element("span", {"style": f"word-spacing: {last_spacing}"})
+        span.text = joined[cut:]
+        setattr(p.node, p.attr, joined[:cut])
+        if p.attr == "text":
+            p.node.insert(0, span)
+        else:
+            parent = p.node.getparent()
+            parent.insert(parent.index(p.node) + 1, span)
     par.set("style", f"word-spacing: -{shrink}pt")
     return len(plan.breaks)
-
-
-def _tracking(items, plan, line: int, ratio: float, full: str, bounds, size: float) -> float:
-    """The letter-spacing (pt) of a planned line whose spaces would go over 1.5x their width
-    (ratio over 1): it takes up the width they would take beyond PRETOLERANCE's ratio, up to
-    TRACKING em per character; 0 for any other line, and for a line that begins or ends inside
-    a word (a hyphen's line: its span would begin or end at the break)."""
-    if not TRACKING or ratio <= 1:
-        return 0.0
-    if (line and bounds[line - 1][0] != "space") or bounds[line][0] != "space":
-        return 0.0
-    first = plan.breaks[line - 1] + 1 if line else 0
-    stretch = sum(it.stretch for it in items[first:plan.breaks[line]] if isinstance(it, Glue))
-    start, end = (bounds[line - 1][2] if line else 0), bounds[line][1]
-    letters = end - start
-    if stretch <= 0 or letters < 2:
-        return 0.0
-    return math.floor(min(TRACKING * size, (ratio - PRETOLERANCE) * stretch / letters) * 1000) / 1000
 
 
 NAME = re.compile(r"(?<![^\W\d_])([A-Z][^\W\d_]{5,})")
