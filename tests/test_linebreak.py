@@ -315,3 +315,47 @@ def test_a_paragraph_that_sets_without_hyphens_within_the_first_pass_gets_none(m
         out, planned = lb.plan(html, css)
         counts[first_pass] = out.count("\u00ad")
     assert 0 < counts[lb.PRETOLERANCE] < counts[0], counts
+
+
+# --- a dash's break --------------------------------------------
+
+PLACES = ["Transbaikalia", "Vladivostokovsky", "Petropavlovskaya", "Shcherbatovsky", "Novonikolayevsk"]
+
+
+def loose_text() -> str:
+    """Paragraphs a measure cannot always fill: long names (never hyphenated) and long words,
+    and em dashes closed up between words (a line may break after one, Pango also before)."""
+    rng = random.Random(11)
+    short = ["and", "of", "the", "its", "in", "a", "to", "was", "for", "by"]
+    paragraphs = []
+    for _ in range(16):
+        words = []
+        for _ in range(rng.randint(60, 90)):
+            word = rng.choice(COMMON + PLACES + short + short)
+            if words and rng.random() < 0.3:
+                words[-1] += "\u2014" + word        # "study—that"
+            else:
+                words.append(word)
+        text = " ".join(words)
+        paragraphs.append(text[0].upper() + text[1:] + ".")
+    return "# Loose Lines\n\n" + "\n\n".join(paragraphs) + "\n"
+
+
+@pytest.fixture(scope="module")
+def loose(tmp_path_factory):
+    root = tmp_path_factory.mktemp("loose")
+    book = write_book(root / "book", loose_text(), METADATA)
+    result = run_cli("--book", book, "--out", root / "out", "--no-cache", "--edition", "pdf")
+    assert result.code == 0, result.err
+    report = json.loads(next((root / "out").glob("*.report.json")).read_text())
+    assert "L221" not in {f["code"] for f in report["findings"]}     # every paragraph broke as planned
+    return next((root / "out").glob("*.pdf"))
+
+
+def test_no_line_begins_with_a_dash_closed_up_between_words(loose):
+    """The plan breaks after an em dash, never before: a line WeasyPrint filled up to the
+    break before one (Pango's, UAX #14 B2) set the rest of its paragraph off the plan."""
+    lines = ["".join(c["text"] for c in ch) for n, k, ch, y in typeset_compare._lines(loose) if k == "body"]
+    assert sum(line.count("\u2014") for line in lines) > 40
+    assert sum(line.endswith("\u2014") for line in lines) >= 1       # a break after one was taken
+    assert not [line for line in lines if line.startswith("\u2014")]
