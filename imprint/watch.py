@@ -247,8 +247,8 @@ def watch_settings(settings):
     `always`. An author at work edits: every book, an essay of one run-on text too, is set in
     parts, so a save lays out again only from the page before the change until the pages meet
     the old ones (jobs/resetting.py). The pages are the same as set whole (tests/test_parts_essay.py);
-    a first build costs about a CPU second more on the essay (docs/speed.md), each edit less than
-    a quarter of a cold build. IMPRINT_PARTS=never keeps one piece."""
+    a first build costs about a CPU second more on the essay (docs/speed.md), each edit about a
+    quarter of a cold build. IMPRINT_PARTS=never keeps one piece."""
     import dataclasses
     return dataclasses.replace(settings, parts="always") if settings.parts == "auto" else settings
 

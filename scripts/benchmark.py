@@ -182,8 +182,10 @@ def _cpu_of(pid: int) -> float:
 def measure_watch(build: list[str], book: Path, timeout: float = 600) -> dict:
     """A `--watch` session (a warm process, as a user runs it): its first build (the cache's
     no-change build), a first edit (WeasyPrint imported again, like any first save), then the
-    measured edit: seconds from the save to the `built:` line (watchfiles' 300 ms debounce
-    included) and the session's CPU seconds meanwhile (its own and its workers')."""
+    measured edit: seconds from the save to the `built:` line (watchfiles' wait included: it
+    hands the changes over once none has come for 50 ms, its `step`, at most 300 ms after the
+    first, imprint/watch.py's `debounce`) and the session's CPU seconds meanwhile (its own and
+    its workers')."""
     import queue
     errors = tempfile.TemporaryFile(mode="w+")
     proc = subprocess.Popen([*build, "--watch", "--port", "0"], stdout=subprocess.PIPE, stderr=errors,

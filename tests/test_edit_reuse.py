@@ -80,3 +80,32 @@ def test_what_the_fonts_draw_is_read_once_per_font_file(tmp_path, monkeypatch):
         other.write_bytes(files[0].read_bytes() + b"\0")          # another file's bytes: read
         with pytest.raises(AssertionError, match="made again"):
             glyphs._files_chars([other])
+
+
+def test_the_print_cover_is_set_once_while_the_metadata_and_page_count_stay(tiny_book, monkeypatch):
+    from imprint.specs import editions, profiles
+
+    book_path = tiny_book("# One\n\nText.\n")
+    edition = editions.for_printer(editions.PRINT, profiles.KDP)
+    trim = editions.trim("6x9")
+    store = cache.Cache(book_path.parent / "cache")
+    with cache.using(store):
+        first = cover.print_cover(load(book_path), profiles.KDP, trim, 120, edition)
+        assert first[0][:5] == b"%PDF-"
+        (book_path / "text.md").write_text("# One\n\nOther text.\n")          # the text edited
+        with monkeypatch.context() as mp:
+            mp.setattr(engine, "render", _refuse)
+            again = cover.print_cover(load(book_path), profiles.KDP, trim, 120, edition)
+        assert again[0] == first[0] and again[2] == first[2] and again[1] == first[1]
+        with monkeypatch.context() as mp:
+            mp.setattr(engine, "render", _refuse)
+            with pytest.raises(AssertionError, match="made again"):
+                cover.print_cover(load(book_path), profiles.KDP, trim, 140, edition)   # a wider spine
+        (book_path / "book.yaml").write_text(METADATA.replace("title:", "title: Another", 1))
+        with monkeypatch.context() as mp:
+            mp.setattr(engine, "render", _refuse)
+            with pytest.raises(AssertionError, match="made again"):
+                cover.print_cover(load(book_path), profiles.KDP, trim, 120, edition)   # the title changed
+    (book_path / "book.yaml").write_text(METADATA)
+    with cache.using(cache.Cache(None)):           # no cache: set anew, the same bytes as kept
+        assert cover.print_cover(load(book_path), profiles.KDP, trim, 120, edition)[0] == first[0]

@@ -133,3 +133,79 @@ def test_a_book_of_one_part_is_split_by_default_only_when_long(tiny_book, monkey
     assert chapters.split(job) is None
     monkeypatch.setattr(chapters, "ONE_PART_MIN_CHARS", len(job.html))
     assert len(chapters.split(job).texts) == 1
+
+
+
+
+class _Probe:
+    """A stand-in typesetting job (forked, as every job is): says whether it was alone when
+    it looked. `together`: a barrier it waits at, with another probe, before and after it
+    looks (both at work then); `after`: an event set when another probe has started, after
+    which it looks until that one's process has ended."""
+
+    book_file = None
+    html = ""
+    part = "chapter 1"
+
+    def __init__(self, together=None, started=None, after=None):
+        self.together, self.started, self.after = together, started, after
+
+    def run(self):
+        import time
+        from types import SimpleNamespace
+
+        from imprint.jobs.job import alone
+        if self.started is not None:
+            self.started.set()
+        if self.together is not None:
+            self.together.wait(60)
+        seen = alone()
+        if self.together is not None:
+            self.together.wait(60)
+        if self.after is not None:
+            assert self.after.wait(60)
+            for _ in range(600):        # a wait for the other process to end, not a timing
+                seen = alone()
+                if seen:
+                    break
+                time.sleep(0.1)
+        return SimpleNamespace(pages=0, alone=seen)
+
+
+def test_a_job_is_told_when_no_other_job_is_at_work_beside_it():
+    import multiprocessing
+
+    from imprint import settings
+    from imprint.jobs import pool
+
+    ctx = multiprocessing.get_context("fork")
+    with settings.using(settings.Settings.from_environment(workers=2)):
+        assert [r.alone for r in pool.run_jobs([_Probe()])] == [True]      # an edit's one changed chapter
+        both = ctx.Barrier(2)
+        side_by_side = pool.run_jobs([_Probe(together=both), _Probe(together=both)], longest_first=False)
+        assert [r.alone for r in side_by_side] == [False, False]
+        started = ctx.Event()
+        last = pool.run_jobs([_Probe(after=started), _Probe(started=started)], longest_first=False)
+        assert [r.alone for r in last] == [True, False]    # the first, once the second is done
+    with settings.using(settings.Settings.from_environment(workers=1)):
+        assert [r.alone for r in pool.run_jobs([_Probe()])] == [False]      # no core to spare
+
+
+def test_a_part_set_alone_writes_its_editions_side_by_side_and_the_same(essay):
+    """A part written while other parts are at work writes its editions in turn; alone (an
+    edit, the last part), in forked writers as a book in one piece does: the same bytes."""
+    import dataclasses
+    from types import SimpleNamespace
+
+    from imprint import processes
+    from imprint.jobs.job import counting
+
+    job = dataclasses.replace(essay[0], part="chapter 1")
+    before = len(processes.DECISIONS)
+    with counting(SimpleNamespace(value=2)):
+        in_turn = run_job(job)
+    assert ("writers", True) not in processes.DECISIONS[before:]
+    with counting(SimpleNamespace(value=1)):
+        beside = run_job(job)
+    assert ("writers", True) in processes.DECISIONS[before:]
+    assert beside.pdfs == in_turn.pdfs

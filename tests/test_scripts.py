@@ -41,3 +41,16 @@ def test_the_phase_timeline_names_every_phase_of_a_build(tmp_path):
         assert phase in phases, (phase, proc.stderr[-2000:])
     assert re.search(r"^total [\d.]+ s, exit 0$", proc.stderr, re.M)
     assert (tmp_path / "out" / "a-tiny-book.pdf").is_file()
+    # The typesetting process's own phases, marked with its PID (it is forked from the build).
+    assert re.search(r"\) +laying out \(notes settled\) \[child \d+\]", proc.stderr), proc.stderr[-2000:]
+    assert re.search(r"\) +writing the editions \[child \d+\]", proc.stderr), proc.stderr[-2000:]
+
+
+def test_the_phase_timeline_of_a_watch_sessions_second_edit(tmp_path):
+    book = write_book(tmp_path / "tiny", TEXT)
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "phases.py"), "--book", str(book),
+                           "--out", str(tmp_path / "out"), "--watch"], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert "(saved again" in (book / "text.md").read_text()          # the copy given was edited twice
+    assert re.search(r"^total [\d.]+ s, CPU [\d.]+ s", proc.stderr, re.M)
+    assert re.search(r"\) typesetting, all of it \[MainThread\]", proc.stderr), proc.stderr[-2000:]

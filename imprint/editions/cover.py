@@ -205,11 +205,22 @@ def print_cover(book: Book, printer, trim: Trim, pages: int, edition: Edition) -
     html = render_template(environment(book.root), "cover-wrap.html.j2", book=book_context(book, edition), g=geometry,
                            style=m.cover, barcode=barcode, art=art[0].as_uri() if art else None,
                            stylesheets=cover_stylesheets(book))
+    # Made from the metadata and the page count alone: kept in the build's cache with every file
+    # it read (faces, stylesheets, the art), so an edit of the text that keeps the page count
+    # does not set it again (a second of WeasyPrint, waited for by the preflight).
+    from imprint import cache
+
+    store = cache.current()
+    key = cache.digest("print cover", cache.toolchain(), html, book.root, edition, m.identifier, m.source)
+    kept = store.load("print-cover", key)
+    if kept is not None and cache.unchanged(kept["resources"]):
+        return kept["data"], geometry, findings + kept["findings"]
     fetched: list[str] = []
     document, warnings, refused = engine.render(html, book.root, book_root=book.root, fetched=fetched)
     data = engine.write(document, variant=edition.pdf_variant, full_fonts=edition.full_fonts,
                         identifier=m.identifier, links=False, paint=edition.paint,
                         output_intent=edition.output_intent, bleed=True, messages=warnings)
     # the cover's text comes from the metadata: its warnings point there (or at the stylesheet)
-    findings += engine.weasy_findings(warnings, refused, "cover", m.source, html=html, fetched=fetched)
-    return data, geometry, findings
+    drawn = engine.weasy_findings(warnings, refused, "cover", m.source, html=html, fetched=fetched)
+    store.store("print-cover", key, {"resources": cache.dependencies(fetched), "data": data, "findings": drawn})
+    return data, geometry, findings + drawn

@@ -8,6 +8,8 @@ leave it, so a job can run in a worker process with its own limits (imprint/proc
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +61,29 @@ class Layout:
     resources: tuple[str, ...] = ()  # every local file the job read (a cached layout depends on them)
 
 
+# Set by imprint/jobs/pool.py: how many typesetting jobs run at this moment, a counter in
+# shared memory that the job's forked process reads when it comes to write its editions.
+_RUNNING: contextvars.ContextVar[object | None] = contextvars.ContextVar("imprint_jobs_running", default=None)
+
+
+def alone() -> bool:
+    """Whether no other typesetting job runs beside this one now, with a core to spare
+    (imprint/jobs/pool.py counts them): an edit's one changed chapter, or the last part of a
+    book still being laid out when the others are done."""
+    running = _RUNNING.get()
+    return running is not None and running.value <= 1
+
+
+@contextlib.contextmanager
+def counting(running):
+    """Jobs run in this context read `running` (an object with a `value`: the jobs at work) for alone()."""
+    token = _RUNNING.set(running)
+    try:
+        yield running
+    finally:
+        _RUNNING.reset(token)
+
+
 def _css_for(job: Job, pages: int) -> str:
     for first, last, css in job.gutter:
         if first <= pages <= last:
@@ -80,8 +105,9 @@ def _write_editions(document, job: Job, blanks, messages: list | None = None) ->
 
     A book set in one piece has the machine to itself while it writes: the editions after the
     first are written by forked copies of this process (the layout is shared copy-on-write)
-    beside it; a part of a book is written in turn, as the other cores are busy with the
-    other parts. Whole-font editions first when written in turn: WeasyPrint subsets a
+    beside it; so has a part with no other job at work beside it when it comes to write
+    (`alone()`: an edit's changed chapter, the last part of a book still being laid out); a
+    part among others is written in turn, as the other cores are busy with the other parts. Whole-font editions first when written in turn: WeasyPrint subsets a
     document's fonts in place when it writes a subset, so a whole-font edition written after
     one would embed the subset (each fork writes from the untouched layout). What WeasyPrint
     logs while this process draws goes to `messages` (every edition draws the same text)."""
@@ -92,7 +118,7 @@ def _write_editions(document, job: Job, blanks, messages: list | None = None) ->
     from imprint.settings import current
 
     editions = sorted(job.editions, key=lambda e: not e.full_fonts)
-    if job.part is not None or len(editions) < 2 or (os.cpu_count() or 1) < 2 \
+    if (job.part is not None and not alone()) or len(editions) < 2 or (os.cpu_count() or 1) < 2 \
             or not may_fork(current().fork, "writers"):
         with textdraw.recorded():       # the later editions replay the first one's text drawing
             return {e.name: one(e) for e in editions}

@@ -8,10 +8,11 @@ import concurrent.futures
 import multiprocessing
 
 import contextvars
+import threading
 
 from imprint import cache
 from imprint import settings
-from imprint.jobs.job import Job, Layout, run_job
+from imprint.jobs.job import Job, Layout, counting
 
 
 def run_cached(jobs: list[Job], say=lambda message: None, limits=None,
@@ -54,17 +55,33 @@ def run_jobs(jobs: list[Job], say=lambda message: None, limits=None,
     each in a child process (issue 7's `limits.run_limited` when present, which also bounds
     its time and memory)."""
     runner = _limited_runner(limits)
-    if len(jobs) <= 1 or workers() == 1:
-        return [(runner or run_job)(job) for job in jobs]
+    # The jobs at work, counted where every job's process can read it (job.alone): a part that
+    # comes to write its editions with no other job beside it writes them side by side.
+    running = multiprocessing.RawValue("i", 0) if workers() > 1 else None
+    lock = threading.Lock()
+
+    def counted(job):
+        if running is None:
+            return runner(job)
+        with lock:
+            running.value += 1
+        try:
+            return runner(job)
+        finally:
+            with lock:
+                running.value -= 1
+
+    with counting(running):
+        if len(jobs) <= 1 or workers() == 1:
+            return [counted(job) for job in jobs]
+        return _run_pool(jobs, say, counted, longest_first)
+
+
+def _run_pool(jobs, say, call, longest_first: bool) -> list[Layout]:
     order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i].html)) if longest_first else range(len(jobs))
     results: list = [None] * len(jobs)
-    if runner is not None:         # run_limited starts its own child: threads only wait for them
-        pool = concurrent.futures.ThreadPoolExecutor(min(workers(), len(jobs)))
-        call = runner
-    else:                          # a clean interpreter per worker: no inherited fonts or threads
-        pool = concurrent.futures.ProcessPoolExecutor(min(workers(), len(jobs)),
-                                                      mp_context=multiprocessing.get_context("spawn"))
-        call = run_job
+    # run_limited starts its own child: threads only wait for them
+    pool = concurrent.futures.ThreadPoolExecutor(min(workers(), len(jobs)))
     try:
         # Each thread runs in a copy of this context: the build's cache and settings go with it.
         futures = {pool.submit(contextvars.copy_context().run, call, jobs[i]): i for i in order}
