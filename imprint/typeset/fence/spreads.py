@@ -327,7 +327,7 @@ def balanced():
                      else [(start[0] + d, start[1] + d), (start[0] + d + leading, start[1] + leading)])
         # A page a line short (a widow, an orphan or a quotation's opening kept) whose partner
         # cannot lose a line without a widow of its own: the spread runs a line long together,
-        # the short page taking the lines it could not. Tried second, once.
+        # the short page taking the lines it could not. Tried once, when running short did not even it.
         long_step = ((start[0] - MAX_LONG_LINES * leading, start[1] - MAX_LONG_LINES * leading)
                      if d <= MAX_LONG_LINES * leading + TOLERANCE_PX else None)
         # A recto that ends far short on its own (a note that went on with its call's line): the
@@ -344,10 +344,9 @@ def balanced():
             difference = apart()
             # the page that ends lower runs short by the difference (the recto made after a verso made again)
             step = (short_v, short_r + difference) if difference > 0 else (short_v - difference, short_r)
+            step = (round(step[0], 3), round(step[1], 3))     # 0.0, not 1e-15: a step tried is known again
             if tries == 0 and half_step is not None:
                 step = half_step
-            if tries == 1 and long_step is not None and long_step not in tried:
-                step = long_step
             while step in tried or max(step) > limit or min(step) < -MAX_LONG_LINES * leading - 1e-6:
                 if not fallbacks:
                     step = None
@@ -365,6 +364,14 @@ def balanced():
                 continue
             if abs(apart()) < best[0] - 1e-6:
                 best = (abs(apart()), step)
+        if abs(apart()) > TOLERANCE_PX and long_step is not None and long_step not in tried:
+            tried.add(long_step)
+            lay(*long_step)
+            if DEBUG:
+                print(f"spread {verso + 1}/{index + 1}: long {long_step[0] * 0.75:.1f}/{long_step[1] * 0.75:.1f} pt "
+                      f"-> apart {apart() * 0.75:.1f} pt", file=sys.stderr)
+            if not whiter(long_step) and abs(apart()) < best[0] - 1e-6:
+                best = (abs(apart()), long_step)
         if len(MEMORY) >= MEMORY_SIZE:
             MEMORY.clear()
         if even():
