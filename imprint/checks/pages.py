@@ -432,7 +432,11 @@ def _why_short(short: PageView, after: PageView | None, apart: float) -> tuple[s
                 "a line more or less")
     if first is None:
         return ("", "a paragraph on the spread a line longer or shorter evens it")
-    block = [ln for ln in after.lines if ln.region == "text" and ln.block == first.block]
+    text = [ln for ln in after.lines if ln.region == "text" and not ln.front]
+    if first.in_table:      # a table's cells are blocks of their own: the table is its rows from the top
+        block = text[:next((i for i, ln in enumerate(text) if not ln.in_table), len(text))]
+    else:
+        block = [ln for ln in text if ln.block == first.block]
     tall = (max(ln.box.y1 for ln in block) - min(ln.box.y0 for ln in block)) * PT_PER_PX
     room = apart * PT_PER_PX
     if first.in_table and tall > room:
@@ -441,7 +445,7 @@ def _why_short(short: PageView, after: PageView | None, apart: float) -> tuple[s
                                        if room > lines else ""),
                 "split the table (a header row repeats), shorten it, or move it where a page has room for it")
     notes = [ln for ln in after.lines if ln.region == "footnote"]
-    if notes and after.note_pieces and after.note_pieces[0][1] == 0 and after.note_pieces[0][0] in after.calls[:2]:
+    if notes and after.note_pieces and after.note_pieces[0][0] in after.calls[:2]:
         number = after.note_pieces[0][0]
         note = [ln for ln in notes if ln.block == notes[0].block]
         height = (max(ln.box.y1 for ln in note) - min(ln.box.y0 for ln in note)) * PT_PER_PX
@@ -456,7 +460,7 @@ def _why_short(short: PageView, after: PageView | None, apart: float) -> tuple[s
     if any(ln.block == first.block for ln in short.lines):
         return (": a widow kept (the paragraph's last lines went on together)", "a paragraph on the spread a line "
                 "longer or shorter evens it")
-    return (f": the opening lines of a {'quotation' if first.tag == 'blockquote' or first.rect.x0 > short.text_area.x0 + 4 else 'paragraph'} "
+    return (f": the opening lines of a {'quotation' if first.measure.x0 > short.text_area.x0 + 4 else 'paragraph'} "
             "went on together (an orphan kept)", "a paragraph on the spread a line longer or shorter evens it")
 
 
