@@ -166,6 +166,12 @@ def test_a_spread_left_uneven_is_named_with_its_page(books):
     assert len(measured) >= 6
     assert uneven == named, (uneven, named)
     assert len(uneven) <= len(measured) // 4, measured
+    # each says what went on to the next page from the page that runs short
+    reasons = re.findall(r"L226 .*? runs short: (.*)", books["headed findings"])
+    assert len(reasons) == len(named)
+    for reason in reasons:
+        assert re.match(r"(a heading kept with its text|a widow kept|the opening lines of a|note \d+ \(\d+ pt\) and its "
+                        r"call's line|less than a line apart|a table)", reason), reason
 
 
 def test_the_note_area_ends_on_the_last_baseline_of_a_full_page(books):

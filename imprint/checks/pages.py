@@ -412,11 +412,64 @@ def _opens(page: PageView) -> bool:
     return bool(_opening(page) or (first is not None and first.heading and not page.margin_lines))
 
 
+# How far spreads.py runs a page short to match its facing page (imprint/typeset/fence/spreads.py
+# MAX_BLOCK_SHORT_LINES, facing a page that ends that short on its own), in lines.
+SHORT_AT_MOST = 6
+
+
+def _why_short(short: PageView, after: PageView | None, apart: float) -> tuple[str, str]:
+    """Why a page ends `apart` px above its facing page, read off the page its text goes on to
+    (`after`): what stands first there, and what the author can do. (reason, hint)"""
+    first = next((ln for ln in after.lines if ln.region == "text" and not ln.front), None) if after else None
+    body = [ln.baseline for ln in short.lines if ln.region == "text"]
+    steps = Counter(round(b - a, 1) for a, b in zip(body, body[1:]) if b > a)
+    leading = steps.most_common(1)[0][0] * PT_PER_PX if steps else 0.0
+    lines = SHORT_AT_MOST * leading if steps else float("inf")
+    if leading and apart * PT_PER_PX < leading / 2:
+        return (": less than a line apart, where lines set in a leading of their own (a table's rows, a "
+                "quotation) left the page's last baseline off the body's grid",
+                "give the table or quotation the body's line height (styles/book.css), or a spread's paragraph "
+                "a line more or less")
+    if first is None:
+        return ("", "a paragraph on the spread a line longer or shorter evens it")
+    text = [ln for ln in after.lines if ln.region == "text" and not ln.front]
+    if first.in_table:      # a table's cells are blocks of their own: the table is its rows from the top
+        block = text[:next((i for i, ln in enumerate(text) if not ln.in_table), len(text))]
+    else:
+        block = [ln for ln in text if ln.block == first.block]
+    tall = (max(ln.box.y1 for ln in block) - min(ln.box.y0 for ln in block)) * PT_PER_PX
+    room = apart * PT_PER_PX
+    if first.in_table and tall > room:
+        return (f": a table {tall:.0f} pt tall, which does not split there, did not fit in the {room:.0f} pt "
+                f"left at its foot" + (f", and a facing page runs at most {SHORT_AT_MOST} lines short to match"
+                                       if room > lines else ""),
+                "split the table (a header row repeats), shorten it, or move it where a page has room for it")
+    notes = [ln for ln in after.lines if ln.region == "footnote"]
+    if notes and after.note_pieces and after.note_pieces[0][0] in after.calls[:2]:
+        number = after.note_pieces[0][0]
+        note = [ln for ln in notes if ln.block == notes[0].block]
+        height = (max(ln.box.y1 for ln in note) - min(ln.box.y0 for ln in note)) * PT_PER_PX
+        if height > room / 2:
+            return (f": note {number} ({height:.0f} pt) and its call's line did not fit in the {room:.0f} pt "
+                    f"left and went on to the next page together" + (f", and a facing page runs at most {SHORT_AT_MOST} lines "
+                                                              "short to match" if room > lines else ""),
+                    f"shorten note {number}, or move its call earlier in its paragraph")
+    if first.heading:
+        return (": a heading kept with its text went to the next page", "a paragraph on the spread a line longer "
+                "or shorter evens it")
+    if any(ln.block == first.block for ln in short.lines):
+        return (": a widow kept (the paragraph's last lines went on together)", "a paragraph on the spread a line "
+                "longer or shorter evens it")
+    return (f": the opening lines of a {'quotation' if first.measure.x0 > short.text_area.x0 + 4 else 'paragraph'} "
+            "went on together (an orphan kept)", "a paragraph on the spread a line longer or shorter evens it")
+
+
 def uneven_spreads(pages: list[PageView]) -> list[Mark]:
     """L226: a verso and the recto facing it whose text blocks end on different baselines
     (imprint/typeset/fence/spreads.py runs spreads short together; this names what it could
-    not even). A spread where a chapter ends is left out: the recto opens a chapter, or the page
-    after it is blank, missing, or opens a chapter; so are front matter, parts and plates."""
+    not even, and why: what went on to the next page from the page that runs short). A spread
+    where a chapter ends is left out: the recto opens a chapter, or the page after it is
+    blank, missing, or opens a chapter; so are front matter, parts and plates."""
     out = []
     by_number = {p.number: p for p in pages}
     for verso in pages:
@@ -433,13 +486,12 @@ def uneven_spreads(pages: list[PageView]) -> list[Mark]:
             continue
         apart = abs(low_v - low_r) * PT_PER_PX
         short = verso if low_v < low_r else recto
+        reason, hint = _why_short(short, recto if short is verso else after, abs(low_v - low_r))
         # the page numbers in the message would be a part's own in a book set in parts: the
         # finding's page (the verso's, rebased when parts are joined) says where
         out.append(Mark(finding("L226", f"this page and the recto facing it end {apart:.1f} pt apart: the "
-                                        f"{'verso' if short is verso else 'recto'} runs short", verso.number,
-                                "a widow or orphan kept, a heading kept with its text or a note moved whole left "
-                                "the page short and the facing page could not follow: a paragraph on the spread "
-                                "a line longer or shorter evens it"),
+                                        f"{'verso' if short is verso else 'recto'} runs short{reason}", verso.number,
+                                hint),
                         Rect(short.text_area.x0, foot(short), short.text_area.x1, short.text_area.y1)))
     return out
 

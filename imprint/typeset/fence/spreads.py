@@ -2,7 +2,7 @@
 short together (a `required` patch of WeasyPrint 70's pagination, undone on leaving).
 
 The foot of a page's text block is its last line, body or note: a page with notes ends on the
-note area's last baseline. Two things make it so:
+note area's last baseline. Three things make it so:
 
 - **Whole lines.** Each page's content box is cut down to a whole number of the root's line
   height (the rest of it goes to the bottom margin, for the layout only: the page keeps the
@@ -15,11 +15,27 @@ note area's last baseline. Two things make it so:
   recto is laid out, the verso's foot is known; a recto that ends lower is made again with its
   text block shortened by the difference, and a recto that ends higher has its verso made
   again shortened to the recto's foot (then the recto again, after it). At most ATTEMPTS tries
-  per spread and MAX_SHORT of shortening per page; what is still uneven keeps the layout
-  nearest to even, and the check L226 (imprint/checks/pages.py) names the pages. A spread
+  per spread and MAX_SHORT_LINES of shortening per page, or MAX_BLOCK_SHORT_LINES facing a page
+  that ends that short on its own (a note gone on with its call's line, a block that did not
+  fit at its foot).
+- **Or long together.** A spread a line apart that a line less does not even (the facing page
+  cannot lose a line without a widow of its own) is tried once a line long on both pages
+  (MAX_LONG_LINES): the short page takes the widow, the orphan or the quotation's opening it
+  could not. A page run long keeps its longer content box (the folio is at the head; the line
+  goes into the foot margin).
+
+  What is still uneven keeps the layout nearest to even, and the check L226
+  (imprint/checks/pages.py) names the pages and what went on from the short one. A spread
   where a chapter (or the text) ends is left alone: the verso that closes a chapter before a
   forced break, the recto that closes one (the next page starts after a forced break, or
   there is none).
+
+**Bounded.** Every layout of a job lays its spreads out again (engine.render sets a part up to
+FOOT_ROUNDS + 2 times; WeasyPrint repaginates), and the search above was paid again on each
+(session 10's wider search, unbounded so, took Mutual Aid's build from 51 s to 309 s). Its outcome
+is remembered per process (MEMORY) by what the spread's first layout held, line by line: a
+spread laid out as before takes the shortening found before in one layout (none when none came
+nearer), so only a spread that changed is searched again.
 
 A page is made again from the state WeasyPrint had before it (the notes waiting, the notes
 carried over, the broken out-of-flow boxes, the running elements, the page maker's entries
@@ -40,9 +56,18 @@ from imprint.typeset import fence
 
 TOLERANCE_PX = 1.0 * 4 / 3           # 1 pt: rounding, not a difference a reader sees
 MAX_SHORT_LINES = 3                  # a page runs at most this many lines short to match its facing page
+MAX_LONG_LINES = 1                   # a spread runs at most this many lines long, both pages together
+MAX_BLOCK_SHORT_LINES = 6            # or this many, facing a page that ends that short on its own (a note
+                                     # gone on with its call's line, a block that did not fit at its foot)
 ATTEMPTS = 4                         # layouts of a spread, at most, past its first (and one back to the best)
 DEBUG = bool(os.environ.get("IMPRINT_SPREADS_DEBUG"))
-COUNTS = {"spreads": 0, "balanced": 0, "uneven": 0, "pages made again": 0, "exempt": 0}
+COUNTS = {"spreads": 0, "balanced": 0, "uneven": 0, "pages made again": 0, "exempt": 0, "remembered": 0}
+# What the search settled on for a spread, by what its first layout held (see _signature): a job
+# lays its part out several times (engine.render: lines set again, a recto's foot unhyphenated;
+# WeasyPrint's repagination), and a spread laid out as before is given the shortening found
+# before in one layout, not searched again. Per process, bounded.
+MEMORY: dict = {}
+MEMORY_SIZE = 4096
 
 
 def line_height(style) -> float | None:
@@ -81,6 +106,29 @@ def foot(page) -> float | None:
     for child in page.children[:2]:          # the root box and the footnote area (not the @note-area)
         walk(child)
     return lowest
+
+
+def _signature(page) -> int:
+    """What a laid-out page holds, line by line (its lines' texts and baselines)."""
+    boxes = fence.boxes()
+    out = []
+
+    def walk(box):
+        if isinstance(box, boxes.LineBox):
+            out.append((round(box.position_y, 1), "".join(_texts(box))))
+            return
+        for child in getattr(box, "children", ()):
+            walk(child)
+
+    def _texts(box):
+        if isinstance(box, boxes.TextBox):
+            yield box.text
+        for child in getattr(box, "children", ()):
+            yield from _texts(child)
+
+    for child in page.children[:2]:
+        walk(child)
+    return hash(tuple(out))
 
 
 class _State:
@@ -177,9 +225,11 @@ def balanced():
         finally:
             pending[0] = 0.0
         cut = getattr(page, "imprint_cut", 0.0)
-        if cut:                      # the design's margins, for drawing and for the checks
+        if cut > 0:                  # the design's margins, for drawing and for the checks
             page.height += cut
             page.margin_bottom -= cut
+        # a page run long (cut < 0) keeps its longer content box: its last line is in its text
+        # block for the checks (the folio is at the head; the line goes into the foot margin)
         state.pages[index], state.feet[index] = page, foot(page)
         state.last = index
         return page, resume_at
@@ -212,7 +262,7 @@ def balanced():
                 COUNTS["exempt"] += 1
             return page, resume_at
         COUNTS["spreads"] += 1
-        limit = MAX_SHORT_LINES * leading + TOLERANCE_PX
+        limit = grace = MAX_SHORT_LINES * leading + TOLERANCE_PX
 
         def apart():
             return state.feet[index] - state.feet[verso]
@@ -235,12 +285,6 @@ def balanced():
         start = (state.short.get(verso, 0.0), state.short.get(index, 0.0))
         difference = apart()
         d = abs(difference)
-        # After the first try (the short page's partner runs short by the difference), fall back
-        # on both running short together by the difference, and by a line more.
-        fallbacks = ([(start[0] + d, start[1] + d), (start[0] + leading, start[1] + d + leading)] if difference > 0
-                     else [(start[0] + d, start[1] + d), (start[0] + d + leading, start[1] + leading)])
-        tried = {start}
-        best = (d, start)
         feet0 = (state.feet[verso], state.feet[index])
 
         def whiter(step) -> bool:
@@ -248,15 +292,62 @@ def balanced():
             shortening asked and MAX_SHORT_LINES more (a block went whole to the next page):
             never kept, however even the spread."""
             now = (state.feet[verso], state.feet[index])
-            return any(f is None or f0 - f > (s - s0) + limit
+            return any(f is None or f0 - f > (s - s0) + grace
                        for f0, f, s, s0 in zip(feet0, now, step, start))
+
+        def even() -> bool:
+            return abs(apart()) <= TOLERANCE_PX and not whiter((state.short.get(verso, 0.0),
+                                                               state.short.get(index, 0.0)))
+
+        if d <= TOLERANCE_PX:
+            state.uneven.pop(index, None)
+            return page, resume_at
+        key = (index, start, _signature(verso_page), _signature(page))
+        remembered = MEMORY.get(key)
+        if remembered is not None:
+            # laid out as before: the shortening found then, in one layout (none when nothing
+            # came nearer to even then)
+            COUNTS["remembered"] += 1
+            if remembered != start:
+                lay(*remembered)
+            if even():
+                COUNTS["balanced"] += 1
+                state.uneven.pop(index, None)
+                return current[0], current[1]
+            if remembered == start:
+                COUNTS["uneven"] += 1
+                state.uneven[index] = abs(apart())
+                return current[0], current[1]
+            lay(*start)              # not as before after all: searched again
+        # After the first try (the short page's partner runs short by the difference), fall back
+        # on both running short together by the difference, and by a line more.
+        if d > limit:                # the page ends that short on its own: its partner may follow it further
+            limit = MAX_BLOCK_SHORT_LINES * leading + TOLERANCE_PX
+        fallbacks = ([(start[0] + d, start[1] + d), (start[0] + leading, start[1] + d + leading)] if difference > 0
+                     else [(start[0] + d, start[1] + d), (start[0] + d + leading, start[1] + leading)])
+        # A page a line short (a widow, an orphan or a quotation's opening kept) whose partner
+        # cannot lose a line without a widow of its own: the spread runs a line long together,
+        # the short page taking the lines it could not. Tried once, when running short did not even it.
+        long_step = ((start[0] - MAX_LONG_LINES * leading, start[1] - MAX_LONG_LINES * leading)
+                     if d <= MAX_LONG_LINES * leading + TOLERANCE_PX else None)
+        # A recto that ends far short on its own (a note that went on with its call's line): the
+        # verso run short by half the difference hands the recto half of it in lines before the
+        # block, and both end on one baseline. Tried first.
+        half = round(d / 2 / leading) * leading
+        half_step = ((start[0] + half, start[1]) if difference < 0 and d > MAX_SHORT_LINES * leading + TOLERANCE_PX
+                     else None)
+        tried = {start}
+        best = (d, start)
         tries = 0
         while abs(apart()) > TOLERANCE_PX and tries < ATTEMPTS:
             short_v, short_r = state.short.get(verso, 0.0), state.short.get(index, 0.0)
             difference = apart()
             # the page that ends lower runs short by the difference (the recto made after a verso made again)
             step = (short_v, short_r + difference) if difference > 0 else (short_v - difference, short_r)
-            while step in tried or max(step) > limit:
+            step = (round(step[0], 3), round(step[1], 3))     # 0.0, not 1e-15: a step tried is known again
+            if tries == 0 and half_step is not None:
+                step = half_step
+            while step in tried or max(step) > limit or min(step) < -MAX_LONG_LINES * leading - 1e-6:
                 if not fallbacks:
                     step = None
                     break
@@ -273,13 +364,24 @@ def balanced():
                 continue
             if abs(apart()) < best[0] - 1e-6:
                 best = (abs(apart()), step)
-        if abs(apart()) <= TOLERANCE_PX and not whiter((state.short.get(verso, 0.0), state.short.get(index, 0.0))):
-            if tries:
-                COUNTS["balanced"] += 1
+        if abs(apart()) > TOLERANCE_PX and long_step is not None and long_step not in tried:
+            tried.add(long_step)
+            lay(*long_step)
+            if DEBUG:
+                print(f"spread {verso + 1}/{index + 1}: long {long_step[0] * 0.75:.1f}/{long_step[1] * 0.75:.1f} pt "
+                      f"-> apart {apart() * 0.75:.1f} pt", file=sys.stderr)
+            if not whiter(long_step) and abs(apart()) < best[0] - 1e-6:
+                best = (abs(apart()), long_step)
+        if len(MEMORY) >= MEMORY_SIZE:
+            MEMORY.clear()
+        if even():
+            COUNTS["balanced"] += 1
             state.uneven.pop(index, None)
+            MEMORY[key] = (state.short.get(verso, 0.0), state.short.get(index, 0.0))
             return current[0], current[1]
         # Still uneven: the layout nearest to even (the first one, when none came nearer) stays.
         COUNTS["uneven"] += 1
+        MEMORY[key] = best[1]
         if (state.short.get(verso, 0.0), state.short.get(index, 0.0)) != best[1]:
             lay(*best[1])
         state.uneven[index] = abs(apart())
