@@ -26,7 +26,6 @@ from lxml import etree
 from imprint.codes import meanings
 from imprint.manuscript.guards import MAX_HTML_DEPTH, VOID, tree_depth
 from imprint.errors import Finding, Location
-from imprint.manuscript.pandoc import stringify
 
 CODES = meanings("S1")        # severities and meanings: imprint/codes.py
 
@@ -404,6 +403,23 @@ def notes(ast: dict) -> list:
     return _walk(ast)[2]
 
 
+def _plain(inlines) -> str:
+    """The words of inline AST nodes (an image's description), nested markup included."""
+    out, stack = [], [inlines]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, list):
+            stack.extend(reversed(n))
+        elif isinstance(n, dict):
+            if n.get("t") == "Str":
+                out.append(n["c"])
+            elif n.get("t") in ("Space", "SoftBreak", "LineBreak"):
+                out.append(" ")
+            elif isinstance(n.get("c"), list):
+                stack.append(n["c"])
+    return "".join(out)
+
+
 def _walk(ast: dict) -> tuple:
     if not (_walked and _walked[0][0] is ast):
         found: list = []
@@ -448,7 +464,7 @@ def _items(ast: dict, notes: list | None = None):
                 yield Item("attr", tag, tuple(pairs), needles, in_note)
             if t in ("Link", "Image"):
                 url = c[2][0]
-                alt = stringify(c[1]).strip() if t == "Image" else ""
+                alt = _plain(c[1]).strip() if t == "Image" else ""
                 described = ((("alt", alt),) if alt else ()) + ((("class", " ".join(classes)),) if t == "Image" else ())
                 yield Item("link" if t == "Link" else "image", tag, (("href" if t == "Link" else "src", url),) + described,
                            (url, unquote(url)), in_note)
