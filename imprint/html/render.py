@@ -17,7 +17,8 @@ from urllib.parse import quote
 from lxml import etree, html as lhtml
 from markupsafe import Markup
 
-from imprint.manuscript import math
+from imprint.manuscript import crossrefs, math
+from imprint.manuscript.crossrefs import PART_LEAD_CHARS, PART_MIN_CHARS
 from imprint.html import display
 from imprint.html import index as index_markup
 from imprint.manuscript import pandoc
@@ -125,7 +126,6 @@ def body_html(book: Book, *, allow_remote_images: bool = False) -> Body:
         h.set("data-head", running_head(h.get("data-running-head") or h.get("data-label")))
     if book.metadata.form == "book":
         mark_parts(root)
-        part_references(root, book, [el for note in notes.values() for el in note.blocks])
         display.balance_headings(root, title_face(book), "./section[contains(concat(' ', @class, ' '), ' level1 ')]"
                                  "[not(contains(concat(' ', @class, ' '), ' part '))]/h1"
                                  " | .//section[contains(concat(' ', @class, ' '), ' chapter ')]/h2")
@@ -266,115 +266,12 @@ def captioned(root) -> tuple[tuple, tuple]:
 
 
 def section_numbers(book: Book) -> dict[str, str]:
-    """{heading id: its number} for `number-sections: true` (heading_numbers; a part prints
-    none: its title says it), {} otherwise."""
+    """{heading id: its number} for `number-sections: true` (crossrefs.heading_numbers, which
+    the cross-references print too; a part prints none: its title says it), {} otherwise."""
     if not book.metadata.number_sections:
         return {}
-    return {ident: number for ident, (kind, number) in heading_numbers(book).items() if kind != "part"}
-
-
-_numbered: list = []        # [(ast, its heading_numbers)]: the last book's, read by the body, contents and nav
-
-
-def heading_numbers(book: Book) -> dict[str, tuple[str, str]]:
-    """{heading id: (kind, number)} for every numbered heading ({.unnumbered} and {-} left out),
-    kind 'part', 'chapter' or 'section' (the words of cross-references, labels.py).
-
-    Without parts: a book's level-1 headings are chapters 1, 2…, deeper ones sections 1.1,
-    1.1.1…; an essay's are all sections. A book with parts (a level-1 heading marked {.part},
-    or one mark_parts takes for a part: `_ast_parts`) numbers its parts on their own (Part 2)
-    and its chapters through the book, whatever part they are in (a part's level-2 sections
-    and the level-1 sections that are no part, Chapter 3), their sections under them (3.1)."""
-    if _numbered and _numbered[0][0] is book.ast:
-        return _numbered[0][1]
-    essay = book.metadata.form != "book"
-    blocks = book.ast.get("blocks", []) if isinstance(book.ast, dict) else []
-    parts = set() if essay else _ast_parts(blocks)
-    skip = unnumbered(book.ast)
-    out: dict[str, tuple[str, str]] = {}
-    counts, base, chapters, nparts = [0] * 8, 1, 0, 0
-    for level, ident, classes in _headers(blocks):
-        if not ident or ident in skip or "unnumbered" in classes or "-" in classes:
-            continue
-        if not parts:
-            counts[level] += 1
-            counts[level + 1:] = [0] * (len(counts) - level - 1)
-            out[ident] = ("chapter" if level == 1 and not essay else "section",
-                          ".".join(str(n) for n in counts[1:level + 1]))
-        elif level == 1 and ident in parts:
-            nparts += 1
-            base = 2
-            out[ident] = ("part", str(nparts))
-        elif level == 1 or level == base:
-            chapters += 1
-            base, counts = level, [0] * 8
-            out[ident] = ("chapter", str(chapters))
-        elif level > base:
-            depth = level - base
-            counts[depth] += 1
-            counts[depth + 1:] = [0] * (len(counts) - depth - 1)
-            out[ident] = ("section", ".".join([str(chapters)] + [str(n) for n in counts[1:depth + 1]]))
-    _numbered[:] = [(book.ast, out)]
-    return out
-
-
-def _headers(blocks):
-    for b in blocks:
-        t, c = b.get("t"), b.get("c")
-        if t == "Header":
-            yield c[0], c[1][0], c[1][1]
-        elif t in ("Div", "BlockQuote"):
-            yield from _headers(c[1] if t == "Div" else c)
-
-
-def _ast_parts(blocks) -> set[str]:
-    """The ids of the level-1 headings that are parts: marked {.part}, or (never marked
-    {.chapter}) followed by at least two level-2 sections of chapter length (median at least
-    PART_MIN_CHARS characters) after at most PART_LEAD_CHARS of text: mark_parts' rule, read
-    on the AST so that the contents and the EPUB's navigation, made from it, number alike."""
-    heads = [i for i, b in enumerate(blocks) if b.get("t") == "Header" and b["c"][0] == 1]
-    parts = set()
-    for k, i in enumerate(heads):
-        _, (ident, classes, _), _ = blocks[i]["c"]
-        if "chapter" in classes:
-            continue
-        if "part" in classes:
-            parts.add(ident)
-            continue
-        body = blocks[i + 1:heads[k + 1] if k + 1 < len(heads) else len(blocks)]
-        subs = [j for j, b in enumerate(body) if b.get("t") == "Header" and b["c"][0] == 2]
-        if len(subs) < 2 or any(b.get("t") == "Header" for b in body[:subs[0]]) \
-                or _chars(body[:subs[0]]) > PART_LEAD_CHARS:
-            continue
-        lengths = sorted(_chars(body[a:b]) for a, b in zip(subs, subs[1:] + [len(body)]))
-        if lengths[len(lengths) // 2] >= PART_MIN_CHARS:
-            parts.add(ident)
-    return parts
-
-
-def _chars(node) -> int:
-    """Characters of text in AST blocks (words and spaces: near lxml's text_content)."""
-    total, stack = 0, [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, list):
-            stack.extend(n)
-        elif isinstance(n, dict):
-            t = n.get("t")
-            if t == "Str":
-                total += len(n["c"])
-            elif t in ("Space", "SoftBreak"):
-                total += 1
-            elif isinstance(n.get("c"), list):
-                stack.append(n["c"])
-    return total
-
-
-def unnumbered(ast) -> set:
-    if not isinstance(ast, dict):
-        return set()
-    return {b["c"][1][0] for b in ast.get("blocks", ()) if b.get("t") == "Header"
-            and "unnumbered" in b["c"][1][1]}
+    numbered = crossrefs.heading_numbers(book.ast, book.metadata.form != "book")
+    return {ident: number for ident, (kind, number) in numbered.items() if kind != "part"}
 
 
 # Two- and three-em dashes (U+2E3A, U+2E3B: a name left out, a line omitted in verse) are in
@@ -417,8 +314,6 @@ def long_dashes(root) -> None:
                     parent.insert(index + 1 + i, span)
 
 
-PART_MIN_CHARS = 8000      # a level-2 section this long (the median of a part's) is a chapter
-PART_LEAD_CHARS = 600      # what a part's title page may carry under the title (a motto, a summary)
 
 
 def mark_parts(root) -> list:
@@ -461,24 +356,6 @@ def mark_parts(root) -> list:
                     title.set("class", " ".join(title.get("class", "").split() + ["chapter-title"]))
         parts.append(section)
     return parts
-
-
-def part_references(root, book: Book, notes=()) -> None:
-    """In a book with parts, a cross-reference to a heading says what heading_numbers says:
-    imprint/manuscript/crossrefs.py, which knows no parts, wrote "Section 1.2" for a part's
-    second chapter (the part counted as chapter 1)."""
-    from imprint.specs.labels import label
-
-    numbers = heading_numbers(book)
-    if not any(kind == "part" for kind, _ in numbers.values()):
-        return
-    for link in (a for tree in (root, *notes) for a in tree.xpath(
-            ".//a[contains(concat(' ', normalize-space(@class), ' '), ' crossref ')]")):
-        target = numbers.get((link.get("href") or "").lstrip("#"))
-        if target:
-            for child in list(link):
-                link.remove(child)
-            link.text = f"{label(book.metadata.lang, target[0])}\u00a0{target[1]}"
 
 
 def split_part(section) -> list:

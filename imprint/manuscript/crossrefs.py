@@ -7,8 +7,9 @@ Labels: `{#sec-…}` on a heading, `{#fig-…}` on a figure (an image with a cap
 References: `@sec-x`, `@fig-x`, `@tbl-x`, `@eq-x` (also inside brackets, `[@fig-x]`).
 Figures, tables and equations are numbered in order through the whole book; headings as
 printed: a book's level-1 headings are its chapters (Chapter 2), deeper ones sections
-(Section 2.3); an essay's headings are all sections. The words come from the book's
-language (imprint/specs/labels.py).
+(Section 2.3); an essay's headings are all sections; a book with parts numbers its parts on
+their own (Part 2) and its chapters through the book (heading_numbers, which `number-sections`
+prints too). The words come from the book's language (imprint/specs/labels.py).
 
 A book that uses none of this is left untouched (and read in pieces after an edit as
 before); one that does is read whole, and its HTML made from this AST.
@@ -54,27 +55,120 @@ def _words(text: str) -> list:
     return out
 
 
+# mark_parts' rule (imprint/html/render.py), read on the AST here too (_ast_parts)
+PART_MIN_CHARS = 8000      # a level-2 section this long (the median of a part's) is a chapter
+PART_LEAD_CHARS = 600      # what a part's title page may carry under the title (a motto, a summary)
+
+
+_numbered: list = []        # [(ast, essay, its heading_numbers)]: the last book's (the references, the body, contents and nav read it)
+
+
+def heading_numbers(ast: dict, essay: bool) -> dict[str, tuple[str, str]]:
+    """{heading id: (kind, number)} for every numbered heading ({.unnumbered} and {-} left out),
+    kind 'part', 'chapter' or 'section' (the words of cross-references, labels.py).
+
+    Without parts: a book's level-1 headings are chapters 1, 2…, deeper ones sections 1.1,
+    1.1.1…; an essay's are all sections. A book with parts (a level-1 heading marked {.part},
+    or one imprint/html/render.py mark_parts takes for a part: `_ast_parts`) numbers its parts on their own (Part 2)
+    and its chapters through the book, whatever part they are in (a part's level-2 sections
+    and the level-1 sections that are no part, Chapter 3), their sections under them (3.1)."""
+    if _numbered and _numbered[0][0] is ast and _numbered[0][1] == essay:
+        return _numbered[0][2]
+    blocks = ast.get("blocks", []) if isinstance(ast, dict) else []
+    parts = set() if essay else _ast_parts(blocks)
+    out: dict[str, tuple[str, str]] = {}
+    counts, base, chapters, nparts = [0] * 8, 1, 0, 0
+    for level, ident, classes in _headers(blocks):
+        if not ident or "unnumbered" in classes or "-" in classes:
+            continue
+        if not parts:
+            counts[level] += 1
+            counts[level + 1:] = [0] * (len(counts) - level - 1)
+            out[ident] = ("chapter" if level == 1 and not essay else "section",
+                          ".".join(str(n) for n in counts[1:level + 1]))
+        elif level == 1 and ident in parts:
+            nparts += 1
+            base = 2
+            out[ident] = ("part", str(nparts))
+        elif level == 1 or level == base:
+            chapters += 1
+            base, counts = level, [0] * 8
+            out[ident] = ("chapter", str(chapters))
+        elif level > base:
+            depth = level - base
+            counts[depth] += 1
+            counts[depth + 1:] = [0] * (len(counts) - depth - 1)
+            out[ident] = ("section", ".".join([str(chapters)] + [str(n) for n in counts[1:depth + 1]]))
+    _numbered[:] = [(ast, essay, out)]
+    return out
+
+
+def _headers(blocks):
+    for b in blocks:
+        t, c = b.get("t"), b.get("c")
+        if t == "Header":
+            yield c[0], c[1][0], c[1][1]
+        elif t in ("Div", "BlockQuote"):
+            yield from _headers(c[1] if t == "Div" else c)
+
+
+def _ast_parts(blocks) -> set[str]:
+    """The ids of the level-1 headings that are parts: marked {.part}, or (never marked
+    {.chapter}) followed by at least two level-2 sections of chapter length (median at least
+    PART_MIN_CHARS characters) after at most PART_LEAD_CHARS of text: mark_parts' rule, read
+    on the AST so that the contents and the EPUB's navigation, made from it, number alike."""
+    heads = [i for i, b in enumerate(blocks) if b.get("t") == "Header" and b["c"][0] == 1]
+    parts = set()
+    for k, i in enumerate(heads):
+        _, (ident, classes, _), _ = blocks[i]["c"]
+        if "chapter" in classes:
+            continue
+        if "part" in classes:
+            parts.add(ident)
+            continue
+        body = blocks[i + 1:heads[k + 1] if k + 1 < len(heads) else len(blocks)]
+        subs = [j for j, b in enumerate(body) if b.get("t") == "Header" and b["c"][0] == 2]
+        if len(subs) < 2 or any(b.get("t") == "Header" for b in body[:subs[0]]) \
+                or _chars(body[:subs[0]]) > PART_LEAD_CHARS:
+            continue
+        lengths = sorted(_chars(body[a:b]) for a, b in zip(subs, subs[1:] + [len(body)]))
+        if lengths[len(lengths) // 2] >= PART_MIN_CHARS:
+            parts.add(ident)
+    return parts
+
+
+def _chars(node) -> int:
+    """Characters of text in AST blocks (words and spaces: near lxml's text_content)."""
+    total, stack = 0, [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, list):
+            stack.extend(n)
+        elif isinstance(n, dict):
+            t = n.get("t")
+            if t == "Str":
+                total += len(n["c"])
+            elif t in ("Space", "SoftBreak"):
+                total += 1
+            elif isinstance(n.get("c"), list):
+                stack.append(n["c"])
+    return total
+
+
 class _Numbers:
-    def __init__(self, lang: str, essay: bool):
-        self.lang, self.essay = lang, essay
+    def __init__(self, lang: str, headings: dict[str, tuple[str, str]]):
+        self.lang, self.headings = lang, headings
         self.text: dict[str, str] = {}          # label -> how a reference prints it
         self.seen: dict[str, int] = {}          # label -> times defined
         self.counts = {"fig": 0, "tbl": 0, "eq": 0}
-        self.heads = [0] * 7
 
     def define(self, ident: str) -> None:
         self.seen[ident] = self.seen.get(ident, 0) + 1
 
-    def heading(self, level: int, ident: str, unnumbered: bool) -> None:
-        if unnumbered:
-            return
-        self.heads[level] += 1
-        for deeper in range(level + 1, 7):
-            self.heads[deeper] = 0
-        if ident.startswith("sec-"):
-            numbers = ".".join(str(n) for n in self.heads[1:level + 1])
-            word = label(self.lang, "chapter" if level == 1 and not self.essay else "section")
-            self.text.setdefault(ident, f"{word}{NBSP}{numbers}")
+    def heading(self, ident: str) -> None:
+        if ident.startswith("sec-") and ident in self.headings:     # numbered as heading_numbers says
+            kind, number = self.headings[ident]
+            self.text.setdefault(ident, f"{label(self.lang, kind)}{NBSP}{number}")
             self.define(ident)
 
     def caption(self, kind: str, ident: str) -> str:
@@ -98,8 +192,7 @@ def _number(blocks: list, numbers: _Numbers) -> None:
         t = block.get("t")
         c = block.get("c")
         if t == "Header":
-            level, (ident, classes, _), _ = c
-            numbers.heading(level, ident, "unnumbered" in classes or "-" in classes)
+            numbers.heading(c[1][0])
         elif t in ("Figure", "Table"):
             ident = c[0][0]
             kind = "fig" if t == "Figure" else "tbl"
@@ -210,7 +303,7 @@ def _locate(sources, pattern: re.Pattern, nth: int = 1) -> Location:
 
 def resolve(ast: dict, lang: str, essay: bool, sources) -> list[Finding]:
     """Number and link in place; returns the findings."""
-    numbers = _Numbers(lang, essay)
+    numbers = _Numbers(lang, heading_numbers(ast, essay))
     _number(ast["blocks"], numbers)
     missing: list[str] = []
     _references(ast["blocks"], numbers, missing)
