@@ -25,6 +25,7 @@ from pathlib import Path
 
 from imprint.codes import meanings
 from imprint.errors import Finding, Location
+from imprint.manuscript import languages
 from imprint.specs.labels import label
 
 CODES = meanings("X1")        # severities and meanings: imprint/codes.py
@@ -176,7 +177,7 @@ class _Numbers:
         self.define(ident)
         word = label(self.lang, "figure" if kind == "fig" else "table")
         self.text.setdefault(ident, f"{word}{NBSP}{self.counts[kind]}")
-        colon = "\u202f:" if self.lang.replace("_", "-").split("-")[0].lower() == "fr" else ":"   # French: « Figure 1 : … »
+        colon = "\u202f:" if languages.base(self.lang) == "fr" else ":"   # French: « Figure 1 : … »
         return f"{word}{NBSP}{self.counts[kind]}{colon}"
 
     def equation(self, ident: str) -> str:

@@ -35,6 +35,18 @@ FRENCH_SPACED = ";:!?"
 NOUN_CAPITALS = {"de", "gsw", "lb", "nds"}
 
 
+# The bundled faces of the scripts the text faces lack (styles/fonts/noto, SIL OFL 1.1): family,
+# file stem, and the languages styles/book.css sets in it (its :lang rules).
+SCRIPTS = (("Noto Serif Hebrew", "NotoSerifHebrew", ("he", "iw", "yi")),
+           ("Noto Naskh Arabic", "NotoNaskhArabic", ("ar", "fa", "ur", "ps", "sd", "ug", "ckb")))
+
+
+def script_face(lang: str | None) -> tuple[str, str] | None:
+    """(family, file stem) of the bundled face text in `lang` is set in, if it has one."""
+    code = base(lang) if lang else ""
+    return next(((family, stem) for family, stem, langs in SCRIPTS if code in langs), None)
+
+
 def base(lang: str) -> str:
     return (lang or "en").replace("_", "-").split("-")[0].lower()
 

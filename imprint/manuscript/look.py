@@ -21,6 +21,7 @@ from pathlib import Path
 
 from imprint.errors import Location, MetadataError
 from imprint.house import STYLES
+from imprint.manuscript import languages
 from imprint.manuscript.citations import _in_book
 
 FONT_FOLDER = "fonts"                       # the book's own fonts, beside its metadata
@@ -314,14 +315,13 @@ def _family(face: Face | None, generic: str) -> str:
 # Faces for the scripts the text faces lack, beside whichever text face is chosen (Noto Serif
 # Hebrew, Noto Naskh Arabic; SIL OFL 1.1: styles/fonts/noto/OFL.txt): they take text in those
 # languages (book.css :lang rules) and any character of their scripts the text face lacks.
-SCRIPT_FACES = (("Noto Serif Hebrew", "NotoSerifHebrew"), ("Noto Naskh Arabic", "NotoNaskhArabic"))
+SCRIPT_FACES = tuple((family, stem) for family, stem, _ in languages.SCRIPTS)
 
 
 def script_family(lang: str) -> str | None:
     """The bundled face styles/book.css sets text in `lang` in (its :lang rules), if any."""
-    base = (lang or "").replace("_", "-").split("-")[0].lower()
-    return ("Noto Serif Hebrew" if base in ("he", "iw", "yi")
-            else "Noto Naskh Arabic" if base in ("ar", "fa", "ur", "ps", "sd", "ug", "ckb") else None)
+    face = languages.script_face(lang)
+    return face[0] if face else None
 
 
 def script_faces_css() -> str:

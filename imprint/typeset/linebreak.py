@@ -39,6 +39,7 @@ import re
 from dataclasses import dataclass, field
 
 from imprint.house import STYLES
+from imprint.manuscript import languages
 
 FONTS = STYLES / "fonts" / "libertine"
 FACES = {(False, False): "LinLibertine_R.otf", (True, False): "LinLibertine_RI.otf",
@@ -160,19 +161,18 @@ def _shaped(text: str, path: str, size: float, caps: bool, lining: bool) -> floa
 
 # --- other scripts (right to left) ---------------------------------------------------------
 # Text in Hebrew or Arabic is set in the bundled face of its script first, the book's face
-# after it (styles/book.css :lang rules; imprint/manuscript/look.py SCRIPT_FACES), and a
+# after it (styles/book.css :lang rules; imprint/manuscript/languages.py SCRIPTS), and a
 # character the face in use lacks is drawn from the next that has it (the book's face, then
 # the script faces: look.py font_css). Pango picks the face character by character, a space
 # keeping the face of the text before it (after it, at the start); the words are measured so.
 SCRIPT_FONTS = STYLES / "fonts" / "noto"
-SCRIPT_STEMS = {"he": "NotoSerifHebrew", "iw": "NotoSerifHebrew", "yi": "NotoSerifHebrew",
-                **dict.fromkeys(("ar", "fa", "ur", "ps", "sd", "ug", "ckb"), "NotoNaskhArabic")}
 
 
 def _script(lang: str | None) -> str | None:
-    """The stem of the face styles/book.css sets `lang` in, if it has one. Text in any other
-    language (an English span in a Hebrew book) inherits the face around it."""
-    return SCRIPT_STEMS.get((lang or "").replace("_", "-").split("-")[0].lower())
+    """The stem of the face styles/book.css sets `lang` in, if it has one (languages.SCRIPTS).
+    Text in any other language (an English span in a Hebrew book) inherits the face around it."""
+    face = languages.script_face(lang)
+    return face[1] if face else None
 
 
 def _script_file(stem: str, bold: bool) -> str:
@@ -189,9 +189,12 @@ def _lang_faces(lang: str | None, faces: tuple) -> tuple:
     return tuple((_script_file(stem, k >= 2), f) for k, f in enumerate(base))
 
 
+@functools.lru_cache(maxsize=None)
 def _chain(entry, bold: bool) -> tuple:
+    """The files a face's characters are drawn from: its own, then the script faces (once per
+    face and weight: every word measured asks)."""
     chain = entry if isinstance(entry, tuple) else (entry,)
-    return chain + tuple(f for f in (_script_file(s, bold) for s in ("NotoSerifHebrew", "NotoNaskhArabic"))
+    return chain + tuple(f for f in (_script_file(stem, bold) for _, stem, _ in languages.SCRIPTS)
                          if f not in chain)
 
 
