@@ -12,7 +12,7 @@ import zipfile
 import pdfplumber
 import pytest
 
-from conftest import run_cli
+from conftest import run_cli, write_book
 
 FILLER = " ".join(["Words of an ordinary sentence that fills the chapter with plain text."] * 12)
 
@@ -29,16 +29,13 @@ identifier: urn:uuid:00000000-0000-4000-8000-00000000aa01
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     root = tmp_path_factory.mktemp("parts-numbers")
-    book = root / "book"
-    book.mkdir()
-    (book / "book.yaml").write_text(METADATA, encoding="utf-8")
-    (book / "01.md").write_text(
+    book = write_book(root / "book", (
         f"# Opening {{#sec-open}}\n\n{FILLER} See @sec-second and @sec-deep.\n\n"
         f"# Part One: Land {{.part #sec-land}}\n\n## First Chapter {{#sec-first}}\n\n{FILLER}\n\n"
         f"## Second Chapter {{#sec-second}}\n\n{FILLER} Back to @sec-open; onward to @sec-water.[^a]\n\n"
         f"[^a]: A note that refers to @sec-third and @sec-deep.\n\n"
         f"# Part Two: Water {{.part #sec-water}}\n\n## Third Chapter {{#sec-third}}\n\n{FILLER}\n\n"
-        f"### A Division {{#sec-deep}}\n\n{FILLER}\n", encoding="utf-8")
+        f"### A Division {{#sec-deep}}\n\n{FILLER}\n"), METADATA, "01.md")
     out = root / "out"
     result = run_cli("--book", book, "--out", out, "--edition", "pdf", "--edition", "epub")
     assert result.code == 0, result.err[-3000:]

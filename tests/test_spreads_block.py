@@ -8,27 +8,12 @@ PDF with pdfplumber."""
 from __future__ import annotations
 
 import random
-import sys
 from collections import Counter
 
 import pytest
 
-from conftest import METADATA, ROOT, run_cli, write_book
-
-sys.path.insert(0, str(ROOT / "scripts"))
-import typeset_compare  # noqa: E402
-
-LEADING = 14.4
-LONG = ("administration understanding considerable international responsibility organisation particularly "
-        "development consequently establishment manufacturing independence extraordinary proportionate "
-        "circumstances representative agricultural communication significantly transportation "
-        "commercial experimental contemporary neighbourhood photographic accommodation").split()
-SHORT = "the of and a to in is was it for on as with by at from his her they we an be or this which".split()
-
-
-def paragraph(rng: random.Random) -> str:
-    words = [rng.choice(LONG) if rng.random() < 0.45 else rng.choice(SHORT) for _ in range(rng.randint(40, 90))]
-    return words[0].capitalize() + " " + " ".join(words[1:]) + "."
+from conftest import METADATA, run_cli, write_book
+from test_spreads import LEADING, LONG, SHORT, paragraph, typeset_compare   # the same generated prose
 
 
 def manuscript(seed: int) -> str:
