@@ -627,7 +627,7 @@ def _stack_row(row) -> bool:
     columns = {} if in_head or not head else grid[head[-1]]       # column -> the head cell over it
 
     stacked = etree.Element("span", {"class": "fn-div fn-stacked"})
-    spans = {id(cell): cols for cols, cell in _cells(grid[at])}
+    spans = _cells(grid[at])
     for cell in (c for c in row if isinstance(c.tag, str)):
         block = etree.SubElement(stacked, "span", {"class": "fn-p fn-stacked-cell"})
         heads = [columns[c] for c in spans.get(id(cell), ()) if c in columns]
@@ -688,13 +688,12 @@ def _grid(rows) -> list[dict[int, object]]:
     return out
 
 
-def _cells(columns: dict[int, object]) -> list[tuple[list[int], object]]:
-    """(the columns it covers, cell) for each cell of one row of `_grid`."""
-    found: dict[int, tuple[list[int], object]] = {}
+def _cells(columns: dict[int, object]) -> dict[int, list[int]]:
+    """{id(cell): the columns it covers} for the cells of one row of `_grid`."""
+    found: dict[int, list[int]] = {}
     for column in sorted(columns):
-        cols, _ = found.setdefault(id(columns[column]), ([], columns[column]))
-        cols.append(column)
-    return list(found.values())
+        found.setdefault(id(columns[column]), []).append(column)
+    return found
 
 
 def _keep_rows(table, keep, heads: bool = False) -> None:
