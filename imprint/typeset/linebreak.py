@@ -627,9 +627,12 @@ def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, 
     # without a word joiner before it WeasyPrint filled a line up to it, the rest of the
     # paragraph then set off its plan in the same number of lines (unseen by verify()), the line
     # the dash began at its loosest (Mutual Aid: 12 lines over 1.5x, 6 over 2x, each begun by a dash).
+    # The joiner goes after the character before the dash (in its text, not in a span the dash
+    # may open: a long dash's letter-spacing would pull it in), and none inside a run of dashes
+    # (no break there: B2 × B2).
     for d, ch in enumerate(full):
-        if ch in B2 and d and not full[d - 1].isspace() and d not in edit:
-            edit[d] = WJ + ch
+        if ch in B2 and d and not full[d - 1].isspace() and full[d - 1] not in B2 and d not in edit:
+            edit[d - 1] = edit.get(d - 1, full[d - 1]) + WJ
     strings = [list(getattr(p.node, p.attr) or "") for p in pieces]
     for c, new in edit.items():
         k, off = chars[c]
