@@ -16,7 +16,7 @@ from imprint import cache
 from imprint.jobs import chapters
 from imprint.jobs.job import run_job
 from imprint.typeset import engine
-from test_parts import BOOK_METADATA, WORDS, page_texts, paged_job, part_findings, structure
+from test_parts import BOOK_METADATA, WORDS, page_texts, paged_job, book_findings, structure
 
 
 def long_chapter_manuscript(seed: int = 7, in_parts: bool = False) -> str:
@@ -98,5 +98,5 @@ def test_an_edited_chapter_has_the_pages_of_a_fresh_layout(tmp_path, monkeypatch
             assert ImageChops.difference(left, right).getbbox() is None, f"{edition} page {i + 1} differs"
     assert again.extracts["anchors"] == fresh.extracts["anchors"]
     assert again.extracts["pagemap"] == fresh.extracts["pagemap"]
-    assert part_findings(again) == part_findings(fresh)
+    assert book_findings(again) == book_findings(fresh)
     assert structure(again.pdfs["pdf"])[:3] == structure(fresh.pdfs["pdf"])[:3]     # outline, names, links

@@ -116,11 +116,11 @@ def _checked(jobs):
     return jobs
 
 
-def part_findings(layout) -> list:
-    """Findings a part can judge (imprint/checks/pages.py leaves the whole book's shares, heads and
-    geometry to an unsplit layout)."""
-    from imprint.checks.pages import WHOLE_BOOK_ONLY
-    return [(f.code, f.page, f.message) for f in layout.findings if f.code not in WHOLE_BOOK_ONLY]
+def book_findings(layout) -> list:
+    """Every finding, sorted: a book set in parts judges the whole book's (the contents' numbers,
+    blank pages, running heads and folios, the share of hyphens, the page geometry) on its joined
+    pages (imprint/jobs/chapters.py _book_findings), as a book set whole does on its own."""
+    return sorted((f.code, f.page or 0, f.edition or "", f.message) for f in layout.findings)
 
 
 def assert_pages_look_alike(one: bytes, other: bytes, skip=frozenset()) -> None:
@@ -136,7 +136,7 @@ def assert_pages_look_alike(one: bytes, other: bytes, skip=frozenset()) -> None:
 
 def assert_same_as_cold(again, job) -> None:
     """`again` (a Layout built from a cache after an edit) is the layout of `job` set cold, in one
-    piece: the same pages, text, pixels, anchors and findings a part can judge."""
+    piece: the same pages, text, pixels, anchors and findings."""
     from imprint.jobs.job import run_job
     fresh = run_job(job)
     assert again.pages == fresh.pages
@@ -144,7 +144,7 @@ def assert_same_as_cold(again, job) -> None:
         assert page_texts(again.pdfs[edition]) == page_texts(fresh.pdfs[edition])
     assert_pages_look_alike(fresh.pdfs["pdf"], again.pdfs["pdf"])
     assert again.extracts["anchors"] == fresh.extracts["anchors"]
-    assert part_findings(again) == part_findings(fresh)
+    assert book_findings(again) == book_findings(fresh)
 
 
 def page_texts(data: bytes) -> list[str]:
@@ -176,7 +176,7 @@ def test_notes_anchors_and_the_page_map_fall_on_the_same_pages(both):
     _, whole, split = both
     assert split.extracts["anchors"] == whole.extracts["anchors"]
     assert split.extracts["pagemap"] == whole.extracts["pagemap"]      # the EPUB's page list
-    assert part_findings(split) == part_findings(whole)
+    assert book_findings(split) == book_findings(whole)
 
 
 def test_contents_page_numbers_are_where_the_chapters_start(both):
@@ -343,3 +343,23 @@ def test_the_epub_and_cover_of_a_book_in_parts_are_made_while_it_is_joined(tmp_p
     late = pipeline.build(book, tmp_path / "late", cache=False)
     assert events == ["join", "_start_epubs", "_start_cover"], events
     assert {r.edition: r.data for r in early.editions} == {r.edition: r.data for r in late.editions}
+
+
+def test_the_whole_books_checks_run_on_the_joined_pages(tmp_path, monkeypatch):
+    """A stylesheet that leaves the folio off every verso: the book set in parts finds each such
+    text page (L216), as the book set whole does, on the same pages, and says what the whole book
+    is (L214, L220); before, a part left these to a layout it never made, and said nothing."""
+    book = write_book(tmp_path / "book", chapters_manuscript(), BOOK_METADATA)
+    job = paged_job(book)
+    job = dataclasses.replace(job, page_css=job.page_css + "@page :left { @top-left { content: none !important } }\n",
+                              editions=job.editions[:1], gutter=())
+    whole = run_job(job)
+    monkeypatch.setenv("IMPRINT_PARTS", "always")
+    split = chapters.run(job)
+    assert split.extracts["page_plan"] and len(chapters.split(job).texts) == 4
+    found = book_findings(split)
+    assert found == book_findings(whole)
+    missing = [page for code, page, _, message in found if code == "L216" and "folio" in message]
+    assert missing and all(page % 2 == 0 for page in missing)
+    assert {"L214", "L220"} <= {code for code, *_ in found}
+    assert any(m["code"] == "L216" for m in split.extracts["marks"])      # drawn on the proof

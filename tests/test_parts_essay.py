@@ -16,7 +16,7 @@ from imprint import cache
 from imprint.jobs import chapters
 from imprint.jobs.job import run_job
 from test_parts import (BOOK_METADATA, WORDS, assert_pages_look_alike, assert_same_as_cold, page_texts, paged_job,
-                        part_findings, structure)
+                        book_findings, structure)
 
 SECTIONS = ("Councils", "Theses", "October", "Democracy", "Isolation", "Hope")
 
@@ -75,7 +75,7 @@ def test_the_essay_in_parts_has_the_pages_of_the_essay_set_whole(essay):
     assert_pages_look_alike(whole.pdfs["pdf"], split.pdfs["pdf"])
     assert split.extracts["anchors"] == whole.extracts["anchors"]
     assert split.extracts["pagemap"] == whole.extracts["pagemap"]
-    assert part_findings(split) == part_findings(whole)
+    assert book_findings(split) == book_findings(whole)
     assert structure(split.pdfs["pdf"])[:3] == structure(whole.pdfs["pdf"])[:3]     # outline, names, links
 
 

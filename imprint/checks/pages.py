@@ -150,13 +150,11 @@ def notes_clear(pages: list[PageView]) -> list[Mark]:
     return out
 
 
-def contents_numbers(pages: list[PageView], anchors: dict[str, int]) -> list[Mark]:
+def contents_numbers(pages: list["BookPage"], anchors: dict[str, int]) -> list[Mark]:
     """L204: every page number printed in the contents is the page where its heading falls."""
     out = []
     for page in pages:
-        for ln in page.lines:
-            if not ln.toc_target:
-                continue
+        for ln in page.toc:
             real = anchors.get(ln.toc_target)
             printed = re.search(r"(\d+)\s*$", ln.toc_number)
             if real is None:
@@ -222,11 +220,11 @@ def headings(pages: list[PageView]) -> list[Mark]:
     return out
 
 
-def blank_pages(pages: list[PageView]) -> list[Mark]:
+def blank_pages(pages: list["BookPage"]) -> list[Mark]:
     """L210 unintended blank pages, L211 more than two in a row."""
     out = []
     last_content = max((p.number for p in pages if not p.empty), default=0)
-    run: list[PageView] = []
+    run: list[BookPage] = []
     for page in pages + [None]:
         if page is not None and page.empty:
             run.append(page)
@@ -242,7 +240,7 @@ def blank_pages(pages: list[PageView]) -> list[Mark]:
 
 
 def hyphenation(pages: list[PageView]) -> list[Mark]:
-    """L212 ladders, L213 short fragments, L214 the share of hyphenated lines."""
+    """L212 ladders, L213 short fragments."""
     out = []
     lines = [ln for ln in flow(pages) if not ln.heading and not ln.front]
     for block in by_block(lines).values():
@@ -260,13 +258,16 @@ def hyphenation(pages: list[PageView]) -> list[Mark]:
                                                     f"before the break and {len(after)} after",
                                             ln.page, f"hyphenate-limit-chars: 6 {MIN_BEFORE} {MIN_AFTER}, or remove the "
                                                      "soft hyphen"), ln.rect))
-    counted = [ln for ln in lines if ln.region in ("text", "footnote")]
-    if counted:
-        hyphenated = sum(1 for ln in counted if ln.auto_hyphen or ln.hard_hyphen)
-        auto = sum(1 for ln in counted if ln.auto_hyphen)
-        out.append(Mark(finding("L214", f"{hyphenated} of {len(counted)} lines ({100 * hyphenated / len(counted):.1f} %) "
-                                        f"end in a hyphen, {auto} of them by hyphenation")))
     return out
+
+
+def hyphen_share(pages: list["BookPage"]) -> list[Mark]:
+    """L214: the share of the book's lines (text and notes) that end in a hyphen."""
+    counted, hyphenated, auto = (sum(p.hyphens[i] for p in pages) for i in range(3))
+    if not counted:
+        return []
+    return [Mark(finding("L214", f"{hyphenated} of {counted} lines ({100 * hyphenated / counted:.1f} %) "
+                                 f"end in a hyphen, {auto} of them by hyphenation"))]
 
 
 def recto_foot(pages: list[PageView]) -> list[Mark]:
@@ -297,30 +298,40 @@ def loose_lines(pages: list[PageView]) -> list[Mark]:
     return out
 
 
-def running_heads(pages: list[PageView]) -> list[Mark]:
+def page_kind(page: PageView) -> str | None:
+    """What a page is for its margins: None for a text page (running head and folio), RUN_OUT for
+    the rest of a long note at a chapter's end (imprint/typeset/runout.py: either is right),
+    else the kind of page that has neither ("a blank page", "a chapter opening"...)."""
+    text = [ln for ln in page.lines if ln.region == "text"]
+    if page.empty:
+        return "a blank page"
+    if not text and any(ln.region == "footnote" for ln in page.lines):
+        return RUN_OUT
+    if not text:
+        return "a page of art"          # a plate: blind, like a chapter opening
+    if all(ln.front for ln in text):
+        return "a front-matter page"
+    if any(ln.heading == 1 for ln in text):
+        return "a chapter opening"
+    return None
+
+
+RUN_OUT = "run-out"
+
+
+def running_heads(pages: list["BookPage"]) -> list[Mark]:
     """L216-L218: running heads and folios on text pages only, and the folio is the page's number."""
     out = []
     for page in pages:
         folios = [m for m in page.margin_lines if m.text.isdigit() or ROMAN.match(m.text)]
         heads = [m for m in page.margin_lines if m not in folios]
-        text = [ln for ln in page.lines if ln.region == "text"]
-        if page.empty:
-            kind = "a blank page"
-        elif not text and any(ln.region == "footnote" for ln in page.lines):
-            continue                        # the rest of a long note at a chapter's end (typeset/runout.py)
-        elif not text:
-            kind = "a page of art"          # a plate: blind, like a chapter opening
-        elif all(ln.front for ln in text) and text:
-            kind = "a front-matter page"
-        elif any(ln.heading == 1 for ln in text):
-            kind = "a chapter opening"
-        else:
-            kind = None
+        if page.kind == RUN_OUT:
+            continue
         band = Rect(page.text_area.x0, 0, page.text_area.x1, page.text_area.y0)
-        if kind:
+        if page.kind:
             for m in page.margin_lines:
                 out.append(Mark(finding("L217", f"{'folio' if m in folios else 'running head'} {quote(m.text)} "
-                                                f"on {kind}", page.number,
+                                                f"on {page.kind}", page.number,
                                         "switch the margin boxes off for this page in the stylesheet"), m.rect))
             continue
         if not folios:
@@ -496,8 +507,75 @@ def uneven_spreads(pages: list[PageView]) -> list[Mark]:
     return out
 
 
-CHECKS = (outside, overlaps, notes_clear, widows_orphans, headings, blank_pages, hyphenation, recto_foot, loose_lines,
-          running_heads, continued_on_opening, white_pages, uneven_spreads)
+CHECKS = (outside, overlaps, notes_clear, widows_orphans, headings, hyphenation, recto_foot, loose_lines,
+          continued_on_opening, white_pages, uneven_spreads)
+
+
+# --- The whole book's checks --------------------------------------------------------------
+# What only the whole book can judge: the contents' page numbers, blank pages, running heads
+# and folios, the share of hyphenated lines, the page geometry as written (WHOLE_BOOK_ONLY).
+# They read a BookPage, a slim view of a page, so that a book set in parts
+# (imprint/jobs/chapters.py) runs them on its joined pages: each part's pages, the running
+# heads and folios the overlay stamps on them, the blank versos the join inserts.
+
+@dataclass(frozen=True)
+class BookPage:
+    number: int
+    width: float                 # trim size, px
+    height: float
+    bleed: tuple[float, float, float, float]
+    text_area: Rect
+    empty: bool
+    inserted_blank: bool
+    kind: str | None             # page_kind()
+    margin_lines: tuple[Line, ...]
+    toc: tuple[Line, ...]        # the contents' entries on the page
+    hyphens: tuple[int, int, int] = (0, 0, 0)    # lines counted for L214, ending in a hyphen, by hyphenation
+
+    @property
+    def trim(self) -> Rect:
+        return Rect(0.0, 0.0, self.width, self.height)
+
+
+def book_page(page: PageView) -> BookPage:
+    counted = [ln for ln in page.lines if ln.region in ("text", "footnote") and not ln.heading and not ln.front
+               and "::" not in ln.tag]
+    return BookPage(page.number, page.width, page.height, page.bleed, page.text_area, page.empty,
+                    page.inserted_blank, page_kind(page), page.margin_lines,
+                    tuple(ln for ln in page.lines if ln.toc_target),
+                    (len(counted), sum(1 for ln in counted if ln.auto_hyphen or ln.hard_hyphen),
+                     sum(1 for ln in counted if ln.auto_hyphen)))
+
+
+def blank_book_page(number: int, like: BookPage) -> BookPage:
+    """The blank verso the join inserts before a part that would start on a left-hand page."""
+    return BookPage(number, like.width, like.height, like.bleed, like.text_area, True, True, "a blank page", (), ())
+
+
+BOOK_CHECKS = (blank_pages, hyphen_share, running_heads)
+
+
+def book_checks(pages: list[BookPage], anchors: dict[str, int]) -> list[Mark]:
+    """The whole book's layout findings (WHOLE_BOOK_ONLY but L220, which geometry() gives)."""
+    marks = contents_numbers(pages, anchors)
+    for check in BOOK_CHECKS:
+        marks += check(pages)
+    return marks
+
+
+def mark_data(pages: list[BookPage], marks: list[Mark]) -> list[dict]:
+    """Where each finding sits on its page, in PDF points from the trim's top-left corner, for
+    the proof to draw (plain data, so it can leave the job)."""
+    out = []
+    for m in marks:
+        if m.finding.page is None:
+            continue
+        page = pages[m.finding.page - 1]
+        out.append({"code": m.finding.code, "page": m.finding.page, "message": m.finding.message,
+                    "rect": list(m.rect.points()) if m.rect else None,
+                    "trim": [round(page.width * PT_PER_PX, 2), round(page.height * PT_PER_PX, 2)],
+                    "bleed": [round(b * PT_PER_PX, 2) for b in page.bleed]})
+    return out
 
 
 # --- Inside the typesetting job ------------------------------------------------------------
@@ -509,7 +587,7 @@ def analyse(document) -> tuple[list[PageView], list[Mark]]:
     """Every layout check over the document, computed once per document."""
     if document not in _DONE:
         pages = read_pages(document)
-        marks = contents_numbers(pages, anchor_pages(document))
+        marks = book_checks([book_page(p) for p in pages], anchor_pages(document))
         for check in CHECKS:
             marks += check(pages)
         _DONE[document] = (pages, marks)
@@ -518,7 +596,8 @@ def analyse(document) -> tuple[list[PageView], list[Mark]]:
 
 # What a part of a book set in parts (imprint/jobs/chapters.py) cannot judge on its own pages: its
 # contents hold stand-ins for the other parts' headings, its running heads and folios are
-# stamped on after joining, and the shares and geometry are the whole book's.
+# stamped on after joining, and the shares and geometry are the whole book's. They are judged on
+# the joined book (book_checks, geometry).
 WHOLE_BOOK_ONLY = {"L204", "L210", "L211", "L214", "L216", "L217", "L218", "L220"}
 
 
@@ -532,19 +611,14 @@ def inspect(document, job) -> list[Finding]:
 
 
 def marks(document, job) -> list[dict]:
-    """EXTRACTS entry: where each finding sits on its page, in PDF points from the trim's top-left
-    corner, for the proof to draw (plain data, so it can leave the job)."""
+    """EXTRACTS entry: where each finding sits on its page, for the proof."""
     pages = analyse(document)[0]
-    out = []
-    for m in analyse(document)[1]:
-        if m.finding.page is None or not _whole_book(job, m):
-            continue
-        page = pages[m.finding.page - 1]
-        out.append({"code": m.finding.code, "page": m.finding.page, "message": m.finding.message,
-                    "rect": list(m.rect.points()) if m.rect else None,
-                    "trim": [round(page.width * PT_PER_PX, 2), round(page.height * PT_PER_PX, 2)],
-                    "bleed": [round(b * PT_PER_PX, 2) for b in page.bleed]})
-    return out
+    return mark_data(pages, [m for m in analyse(document)[1] if _whole_book(job, m)])
+
+
+def book_pages(document, job) -> list[BookPage]:
+    """EXTRACTS entry: the slim view of every page the whole book's checks read."""
+    return [book_page(p) for p in analyse(document)[0]]
 
 
 # --- After writing: the page boxes in the PDF -----------------------------------------------
@@ -569,10 +643,16 @@ def pdf_boxes(pdf: bytes) -> list[PdfBoxes]:
 
 
 def geometry(document, job, edition, pdf: bytes) -> list[Finding]:
+    """VERIFICATIONS entry: page_geometry() of the document's pages (a part of a book set in
+    parts gives no L220: its pages are not the book's)."""
+    found = page_geometry(analyse(document)[0], edition, pdf)
+    return [f for f in found if f.code != "L220"] if getattr(job, "part", None) else found
+
+
+def page_geometry(pages, edition, pdf: bytes) -> list[Finding]:
     """L219/L220: each page of the written edition has the TrimBox and BleedBox of its laid-out
     page (the edition keeps the layout's bleed or cuts it off); padding pages the edition adds
-    at the end have the geometry of the last page."""
-    pages = analyse(document)[0]
+    at the end have the geometry of the last page. `pages`: PageViews or BookPages."""
     written = pdf_boxes(pdf)
     keeps_bleed = getattr(edition, "bleed", True)
     wrong: list[tuple[int, str]] = []
@@ -608,7 +688,7 @@ def geometry(document, job, edition, pdf: bytes) -> list[Finding]:
         more = f" (and {len(wrong) - 1} more page(s))" if len(wrong) > 1 else ""
         out.append(Finding("L219", "warning", f"{what}{more}", page=page, edition=edition.name,
                            hint="the PDF writer did not keep the layout's page boxes"))
-    if pages and not getattr(job, "part", None):       # L220 is the whole book's (WHOLE_BOOK_ONLY)
+    if pages:
         (w, h), _ = sizes.most_common(1)[0]
         bleed = max(pages[0].bleed) * PT_PER_PX if keeps_bleed else 0.0
         out.append(Finding("L220", "info", f"{len(written)} pages, trim {w / 72:g} × {h / 72:g} in ({w:g} × {h:g} pt), "

@@ -35,6 +35,7 @@ from imprint.typeset import fence
 from imprint.html.render import split_part
 from imprint.typeset.positions import BLOCK
 from imprint.errors import Finding
+from imprint.checks import pages as page_checks
 
 # Below this much HTML a book is set in one piece (IMPRINT_PARTS=auto). Parts cost about a
 # second more of work (the front matter set twice, the running heads' overlay, the join) and
@@ -413,7 +414,20 @@ def merge_page_refs(segments, placement) -> list:
             if (at := seg.book_page(ref["page"])) is not None]
 
 
-MERGES = {"anchors": merge_anchors, "page_refs": merge_page_refs, "page_plan": merge_plan, "pagemap": merge_pagemap, "marks": merge_marks,
+def merge_book_pages(segments, placement) -> list:
+    """The whole book's slim pages (imprint/checks/pages.py BookPage) with the book's numbers,
+    the blank versos the join inserts between parts among them. Margins as each part set them:
+    book_checks() puts the overlay's running heads and folios on the pages it stamps."""
+    merged: list = [None] * placement.total
+    for seg in segments:
+        for k, page in enumerate(seg.layout.extracts["book_pages"][seg.first:seg.stop]):
+            merged[seg.start + k] = dataclasses.replace(page, number=seg.start + k + 1)
+    for at in placement.blanks:
+        merged[at] = page_checks.blank_book_page(at + 1, merged[at + 1] or merged[at - 1])
+    return merged
+
+
+MERGES = {"anchors": merge_anchors, "book_pages": merge_book_pages, "page_refs": merge_page_refs, "page_plan": merge_plan, "pagemap": merge_pagemap, "marks": merge_marks,
           "cuts": merge_cuts,
           "starts": lambda segments, placement: [s for seg in segments for s in seg.layout.extracts["starts"][seg.first:seg.stop]],
           "stand_ins": lambda segments, placement: sorted({i for s in segments for i in s.layout.extracts["stand_ins"]})}
@@ -587,7 +601,7 @@ def _run_split(job, parts: Split, say, limits=None, placed=None) -> Layout | Non
             pieces, [(layout.pdfs[edition.name], start) for layout, start in zip(overlays, overlay_starts)], stamped, outline if edition.links else None,
             [p["height"] for p in plan], padding if edition.pads else 0, edition.full_fonts)
     pdfs = _join_all(plans, job, limits)
-    findings = []
+    findings = _book_findings(job, extracts, overlays, overlay_starts, stamped, pdfs)
     for seg in segments:
         for f in seg.layout.findings:
             if f.page is None:
@@ -602,6 +616,26 @@ def _run_split(job, parts: Split, say, limits=None, placed=None) -> Layout | Non
     resources = tuple(sorted({r for seg in segments for r in seg.layout.resources}))
     return Layout(placement.total, pdfs, findings, extracts, padding=padding, page_css=job.page_css,
                           resources=resources)
+
+
+def _book_findings(job, extracts, overlays, overlay_starts, stamped, pdfs) -> list[Finding]:
+    """What only the whole book can judge (imprint/checks/pages.py WHOLE_BOOK_ONLY), judged on
+    the joined book: its pages, with the running heads and folios the overlay stamped on, its
+    contents against the pages the headings fell on, each edition's page boxes as joined.
+    The proof's marks get theirs."""
+    book = list(extracts["book_pages"])
+    for layout, start in zip(overlays, overlay_starts):
+        for k, page in enumerate(layout.extracts["book_pages"]):
+            if start + k in stamped:
+                book[start + k] = dataclasses.replace(book[start + k], margin_lines=tuple(
+                    dataclasses.replace(m, page=start + k + 1) for m in page.margin_lines))
+    marks = page_checks.book_checks(book, extracts["anchors"])
+    extracts["book_pages"] = book
+    extracts["marks"] = extracts["marks"] + page_checks.mark_data(book, marks)
+    found = [m.finding for m in marks]
+    for edition in job.editions:
+        found += page_checks.page_geometry(book, edition, pdfs[edition.name])
+    return found
 
 
 def _join_all(plans: dict, job, limits=None) -> dict[str, bytes]:

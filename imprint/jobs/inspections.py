@@ -41,6 +41,7 @@ EXTRACTS = {
     "anchors": lambda document, job: anchor_pages(document),
     "pagemap": page_map,
     "marks": page_checks.marks,
+    "book_pages": page_checks.book_pages,
     "page_plan": lambda document, job: page_plan(document),
     "cuts": lambda document, job: clean_starts(document),
     "starts": lambda document, job: page_starts(document),
