@@ -5,6 +5,7 @@ Hebrew and Arabic mid-paragraph (the lines keep the book's leading; no false L20
 
 from __future__ import annotations
 
+import io
 import random
 from collections import defaultdict
 
@@ -133,3 +134,34 @@ def test_hebrew_book_pages_read_from_the_right(books):
                   key=lambda item: len(item[1]))
     assert len(dark) > 40
     assert dark[0] > width / 2, (y, dark[0], dark[-1])
+
+
+def test_the_epub_embeds_the_script_faces_the_text_needs(books):
+    """The EPUB carries Noto Serif Hebrew (and Noto Naskh Arabic for the English book's Arabic
+    words), cut down to the letters used, after the book's face in its font stacks and for text in
+    those languages, as the paged editions set them: a reading system without a Hebrew face
+    would otherwise show empty boxes."""
+    import zipfile
+
+    from fontTools.ttLib import TTFont
+
+    for name, families in (("he", {"Noto Serif Hebrew"}), ("en", {"Noto Serif Hebrew", "Noto Naskh Arabic"})):
+        _, pdf_out = books[name]
+        out = pdf_out.parent / f"{name}-epub"
+        run_cli("--book", pdf_out.parent / name, "--out", out, "--edition", "epub")
+        with zipfile.ZipFile(next(out.glob("*.epub"))) as z:
+            css = z.read(next(n for n in z.namelist() if n.endswith("fonts.css"))).decode()
+            fonts = {n: z.read(n) for n in z.namelist() if "/fonts/" in n and n.endswith((".ttf", ".otf"))}
+            text = "".join(z.read(n).decode() for n in z.namelist() if n.endswith(".xhtml"))
+        for family in families:
+            body = next(line for line in css.splitlines() if line.startswith("body"))
+            assert f'font-family: "{family}"' in css and f'"{family}"' in body.split(",", 1)[1], css
+            key = family.replace(" ", "").lower()
+            files = [n for n in fonts if key in n.replace("-", "").replace("_", "").lower()]
+            assert files, (family, list(fonts))
+            cmap = TTFont(io.BytesIO(fonts[files[0]])).getBestCmap()
+            letters = {c for c in text if ("\u05d0" <= c <= "\u05ea") == (family == "Noto Serif Hebrew")
+                       and ("\u0621" <= c <= "\u064a" or "\u05d0" <= c <= "\u05ea")}
+            assert letters and all(ord(c) in cmap for c in letters)
+            assert len(cmap) < 150                          # a subset, not the whole face
+    assert ":lang(he)" in css and ":lang(ar)" in css

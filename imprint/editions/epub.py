@@ -723,20 +723,59 @@ def embedded_fonts(look, contents, css_texts) -> tuple[str, list[tuple[str, byte
         name = f"{looks._key(face.family)}-{file.weight}{'-italic' if file.italic else ''}{suffix}"
         files.append((name, data))
         names[file] = name
+    scripts, script_rules = _script_faces(faces, used, chars, features, files)
     css = looks.font_css(dataclasses.replace(look, main=_only(look.main, names), sans=_only(look.sans, names),
                                              mono=_only(look.mono, names)),
                          url=lambda path: "../fonts/" + next(n for f, n in names.items() if f.path == path),
-                         scripts=False)
+                         scripts=scripts)
+    css = script_rules + css
     css += 'body { font-family: var(--main-font); }\n'
     css += "h1, h2, h3, h4, h5, h6 { font-family: var(--heading-font); }\n" if look.sans else ""
     css += "code, pre, kbd, samp { font-family: var(--mono-font); }\n" if look.mono else ""
     # Reading systems without custom properties still get the faces.
-    css = css.replace("var(--main-font)", looks._family(look.main, "serif"))
+    fallback = "".join(f'"{family}", ' for family in scripts)
+    css = css.replace("var(--main-font)", looks._family(look.main, fallback + "serif"))
     if look.sans:
         css = css.replace("var(--heading-font)", looks._family(look.sans, "sans-serif"))
     if look.mono:
         css = css.replace("var(--mono-font)", looks._family(look.mono, "monospace"))
     return css, files
+
+
+def _script_faces(faces, used, chars, features, files) -> tuple[tuple[str, ...], str]:
+    """The bundled faces of other scripts (Noto Serif Hebrew, Noto Naskh Arabic) the text needs,
+    as the paged editions have them: for the characters of their script the book's own faces
+    lack, each cut down to those, its bold only when the text sets bold. Adds their files to
+    `files`; returns their families (the fallbacks after the book's face) and @font-face rules."""
+    own = set()
+    for face in faces.values():
+        if face is not None:
+            for file in face.files:
+                own |= looks.characters(file.path)
+    import unicodedata
+
+    text = {c for role in chars.values() for c in role if ord(c) > 0x7F}
+    bold = any(b for role in used.values() for b, _ in role)
+    families, rules = [], []
+    for family, _, langs in languages.SCRIPTS:
+        regular, heavy = looks.script_files(family)
+        script = family.split()[-1].upper()          # HEBREW, ARABIC: the Unicode script
+        has = looks.characters(regular.path)
+        needed = "".join(sorted(c for c in text if ord(c) in has and (
+            unicodedata.name(c, "").startswith(script) or ord(c) not in own)))
+        if not needed:
+            continue
+        families.append(family)
+        # text in the script's languages is set in its face, as styles/book.css does in print
+        rules.append(", ".join(f":lang({code})" for code in langs)
+                     + f' {{ font-family: "{family}", var(--main-font); }}\n')
+        for file in (regular, heavy) if bold else (regular,):
+            data, suffix = looks.subset(file, needed, features)
+            name = f"{looks._key(family)}-{file.weight}{suffix}"
+            files.append((name, data))
+            rules.insert(0, f'@font-face {{ font-family: "{family}"; src: url("../fonts/{name}"); '
+                            f'font-weight: {file.weight}; font-style: normal; }}\n')
+    return tuple(families), "".join(rules)
 
 
 def _only(face, names):

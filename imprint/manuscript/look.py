@@ -331,16 +331,34 @@ def script_faces_css() -> str:
                    for family, stem in SCRIPT_FACES for style, weight in (("Regular", 400), ("Bold", 700)))
 
 
-def font_css(look: Look, url=lambda path: path.as_uri(), scripts: bool = True) -> str:
+def script_files(family: str) -> tuple[FontFile, FontFile]:
+    """The regular and bold files of a bundled script face (SCRIPT_FACES)."""
+    stem = dict(SCRIPT_FACES)[family]
+    folder = STYLES / "fonts" / "noto"
+    return (FontFile(folder / f"{stem}-Regular.ttf", 400, False), FontFile(folder / f"{stem}-Bold.ttf", 700, False))
+
+
+@functools.lru_cache(maxsize=None)
+def characters(path: Path) -> frozenset:
+    """The code points a font file maps."""
+    from fontTools.ttLib import TTFont
+
+    with TTFont(path, lazy=True) as font:
+        return frozenset(font.getBestCmap() or ())
+
+
+def font_css(look: Look, url=lambda path: path.as_uri(), scripts: bool | tuple[str, ...] = True) -> str:
     """@font-face rules for the chosen faces and the custom properties the house styles use.
     `url(path)` gives each file's address (the EPUB's copies are elsewhere); `scripts`: the
-    paged editions also get the faces of other scripts (SCRIPT_FACES) as fallbacks."""
-    rules = [script_faces_css().rstrip("\n")] if scripts else []
+    paged editions also get the faces of other scripts (SCRIPT_FACES) as fallbacks; the EPUB
+    names those it embeds (a tuple of families, their @font-face rules its own)."""
+    rules = [script_faces_css().rstrip("\n")] if scripts is True else []
     for face in look.faces:
         for f in face.files:
             rules.append(f'@font-face {{ font-family: "{face.family}"; src: url("{url(f.path)}"); '
                          f'font-weight: {f.weight}; font-style: {"italic" if f.italic else "normal"}; }}')
-    fallback = "".join(f'"{family}", ' for family, _ in SCRIPT_FACES) if scripts else ""
+    families = [family for family, _ in SCRIPT_FACES] if scripts is True else list(scripts or ())
+    fallback = "".join(f'"{family}", ' for family in families)
     main = _family(look.main, fallback + "serif")
     sans = _family(look.sans, "sans-serif") if look.sans else main
     mono = _family(look.mono, "monospace") if look.mono else DEFAULT_MONO
