@@ -148,7 +148,8 @@ def test_the_epub_embeds_the_script_faces_the_text_needs(books):
     for name, families in (("he", {"Noto Serif Hebrew"}), ("en", {"Noto Serif Hebrew", "Noto Naskh Arabic"})):
         _, pdf_out = books[name]
         out = pdf_out.parent / f"{name}-epub"
-        run_cli("--book", pdf_out.parent / name, "--out", out, "--edition", "epub")
+        run = run_cli("--book", pdf_out.parent / name, "--out", out, "--edition", "epub")
+        assert run.code == 0 and "EPUBCheck" not in run.err, run.err      # the validators pass it
         with zipfile.ZipFile(next(out.glob("*.epub"))) as z:
             css = z.read(next(n for n in z.namelist() if n.endswith("fonts.css"))).decode()
             fonts = {n: z.read(n) for n in z.namelist() if "/fonts/" in n and n.endswith((".ttf", ".otf"))}
