@@ -29,7 +29,7 @@ from imprint import scratch
 from imprint.editions import cover
 from imprint.editions import epub
 from imprint.jobs import chapters, pagerefs
-from imprint.manuscript import sections
+from imprint.manuscript import languages, sections
 from imprint.editions import preflight
 from imprint.specs import profiles
 from imprint.html import render
@@ -328,7 +328,8 @@ def _build(book_path: Path, out: Path, *, settings: Settings, progress, memory: 
             say(f"preflight ({printer.name})")
             checked = preflight.preflight(printed.data, lambda: cover_result().data, printer, trim_size,
                                           book.metadata.paper, book.metadata.isbn.print,
-                                          names=(printed.file, book.slug + "-cover.pdf"))
+                                          names=(printed.file, book.slug + "-cover.pdf"),
+                                          rtl=languages.direction(book.metadata.lang) == "rtl")
             results.append(cover_result())
         if epubs is not None:
             results += epubs.result()
@@ -656,7 +657,8 @@ def run_preflight(book_path: Path, out: Path, profile=None, trim=None) -> prefli
         raise ImprintError(f"no print interior to check: {interior}", where=Location(interior),
                            hint="build it first: python build.py --edition print")
     result = preflight.preflight_files(interior, Path(out) / (book.slug + "-cover.pdf"), printer, trim_size,
-                                       book.metadata.paper, book.metadata.isbn.print)
+                                       book.metadata.paper, book.metadata.isbn.print,
+                                       rtl=languages.direction(book.metadata.lang) == "rtl")
     report_file = Path(out) / (book.slug + ".report.json")
     if report_file.is_file():
         try:

@@ -166,3 +166,39 @@ def test_the_epub_embeds_the_script_faces_the_text_needs(books):
             assert letters and all(ord(c) in cmap for c in letters)
             assert len(cmap) < 150                          # a subset, not the whole face
     assert ":lang(he)" in css and ":lang(ar)" in css
+
+
+def test_a_right_to_left_book_is_bound_on_the_right(tmp_path):
+    """A Hebrew book's print edition: page 1 is a left-hand page with its gutter on the right (the
+    book opens from the right); the wrap cover lays out front, spine, back from the left, the
+    barcode on the back panel, and the printer's preflight finds it there; both PDFs tell viewers
+    the pages read right to left. An English book's cover is the other way round."""
+    import pikepdf
+
+    text = f"# {HEBREW[0]}\n\n" + "\n\n".join(words(HEBREW, 150, k) + "." for k in range(8)) + "\n"
+    isbn = "isbn:\n  print: 978-0-306-40615-7\n"
+    covers = {}
+    for lang in ("he", "en"):
+        book = write_book(tmp_path / lang, text, meta(lang) + isbn)
+        out = tmp_path / f"{lang}-out"
+        run = run_cli("--book", book, "--out", out, "--no-cache", "--edition", "print", "--edition", "pdf")
+        assert run.code == 0 and "P13" not in run.err, run.err          # the barcode found where it belongs
+        with pdfplumber.open(next(out.glob("*-cover.pdf"))) as doc:
+            page = doc.pages[0]
+            title = [c for c in page.chars if c["text"] == "T" and c["size"] > 20]
+            bars = [r for r in page.rects if r["height"] > 20 and r["width"] < 5]
+            covers[lang] = (page.width, title[0]["x0"], min(r["x0"] for r in bars))
+        for name in ("*-print.pdf", "t.pdf"):
+            with pikepdf.open(next(out.glob(name))) as pdf:
+                prefs = pdf.Root.get("/ViewerPreferences") or {}
+                assert (str(prefs.get("/Direction", "")) == "/R2L") == (lang == "he")
+        if lang == "he":
+            with pdfplumber.open(next(out.glob("*-print.pdf"))) as doc:
+                opening = next(p for p in doc.pages if any(c["size"] > 10.5 for c in p.chars) and p.page_number > 4)
+                body = [c for c in opening.chars if 10.5 < c["size"] < 11.5]
+                left, right = min(c["x0"] for c in body), opening.width - max(c["x1"] for c in body)
+                assert opening.page_number % 2 == 1 and right > left + 5     # a recto, gutter on the right
+    width, title, barcode = covers["he"]
+    assert title < width / 2 < barcode                       # front on the left, back with its barcode on the right
+    width, title, barcode = covers["en"]
+    assert barcode < width / 2 < title

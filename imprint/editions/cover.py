@@ -16,6 +16,7 @@ from imprint.specs.editions import EPUB, IN, Edition, Trim
 from imprint.errors import Finding, Location, ToolError
 from imprint.manuscript.load import Book
 from imprint.html.render import STYLES, book_context, css_uri, environment, render_template
+from imprint.manuscript import languages
 from imprint.manuscript import look as looks
 
 EBOOK_COVER_PX = (1600, 2560)      # the size Apple, Kobo and KDP recommend
@@ -147,27 +148,37 @@ class CoverGeometry:
     spine_font: float       # 0: no spine text
     safe: float
     clearance: float
+    rtl: bool = False       # front, spine, back from the left (a book bound on the right)
+
+    @property
+    def art_x(self) -> float:
+        """Where the front's art starts: it runs into the bleed at the front's outer edge."""
+        return self.front.x - self.bleed if self.rtl else self.front.x
 
 
-def cover_geometry(printer, trim: Trim, pages: int, paper: str) -> CoverGeometry:
+def cover_geometry(printer, trim: Trim, pages: int, paper: str, rtl: bool = False) -> CoverGeometry:
+    """The wrap laid flat, outside up: back, spine, front from the left; a book read right to
+    left (Hebrew, Arabic: bound on the right) the other way round, front, spine, back. The
+    barcode sits at the foot of the back panel, its offset from the panel's right edge, as the
+    printer's rule gives it."""
     rules = printer.cover
     bleed = rules.bleed
     spine = pages * printer.thickness(paper)
     width = 2 * bleed + 2 * trim.width + spine
     height = trim.height + 2 * bleed
-    back = Box(0.0, 0.0, trim.width, trim.height)
     spine_box = Box(trim.width, 0.0, spine, trim.height)
-    front = Box(spine_box.right, 0.0, trim.width, trim.height)
+    first, last = Box(0.0, 0.0, trim.width, trim.height), Box(spine_box.right, 0.0, trim.width, trim.height)
+    back, front = (last, first) if rtl else (first, last)
     bw, bh = rules.barcode_size
     off_x, off_y = rules.barcode_offset
-    barcode = Box(spine_box.x - off_x - bw, back.bottom - off_y - bh, bw, bh)
+    barcode = Box(back.right - off_x - bw, back.bottom - off_y - bh, bw, bh)
     usable = spine - 2 * rules.spine_clearance
     font = round(min(11.0, usable * 0.62), 2) if pages >= rules.spine_text_min_pages and usable > 0 else 0.0
     long_side = trim.height - 2 * rules.safe
     centre_x, centre_y = spine_box.x + spine / 2, trim.height / 2
     spine_text = Box(centre_x - long_side / 2, centre_y - usable / 2, long_side, max(usable, 0.0))
     return CoverGeometry(round(width, 3), round(height, 3), round(width - 2 * bleed, 3), trim.height, bleed, spine, pages, paper, back, spine_box, front,
-                         barcode, spine_text, font, rules.safe, rules.spine_clearance)
+                         barcode, spine_text, font, rules.safe, rules.spine_clearance, rtl)
 
 
 def barcode_svg(isbn: str) -> dict:
@@ -190,7 +201,7 @@ def print_cover(book: Book, printer, trim: Trim, pages: int, edition: Edition) -
     from imprint.typeset import engine
 
     m = book.metadata
-    geometry = cover_geometry(printer, trim, pages, m.paper)
+    geometry = cover_geometry(printer, trim, pages, m.paper, rtl=languages.direction(m.lang) == "rtl")
     findings = []
     barcode = barcode_svg(m.isbn.print) if m.isbn.print else None
     if barcode is None:

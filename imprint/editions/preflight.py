@@ -70,7 +70,7 @@ class _Report:
 
 
 def preflight(interior: bytes, cover, printer, trim: Trim, paper: str, isbn: str | None,
-              names: tuple[str, str] = ("print", "cover")) -> Preflight:
+              names: tuple[str, str] = ("print", "cover"), rtl: bool = False) -> Preflight:
     """Check the written interior (and cover) against every rule of `printer`.
 
     `cover` is the cover's bytes, None, or a function that gives them, called once the
@@ -83,7 +83,7 @@ def preflight(interior: bytes, cover, printer, trim: Trim, paper: str, isbn: str
         cover = cover()
     if cover is not None and pages:
         from imprint.editions.cover import cover_geometry
-        geometry = cover_geometry(printer, trim, pages, paper)
+        geometry = cover_geometry(printer, trim, pages, paper, rtl)
         result.cover_size = (round(geometry.width / 72, 4), round(geometry.height / 72, 4))
         result.spine = round(geometry.spine_width / 72, 4)
         result.findings += check_cover(cover, printer, geometry, isbn, names[1])
@@ -688,11 +688,12 @@ def _zone_text(page, zone, left, top) -> str:
     return found
 
 
-def preflight_files(interior: Path, cover: Path | None, printer, trim: Trim, paper: str, isbn: str | None) -> Preflight:
+def preflight_files(interior: Path, cover: Path | None, printer, trim: Trim, paper: str, isbn: str | None,
+                    rtl: bool = False) -> Preflight:
     """Preflight files on disk (the `preflight` command)."""
     cover_data = cover.read_bytes() if cover is not None and cover.is_file() else None
     result = preflight(interior.read_bytes(), cover_data, printer, trim, paper, isbn,
-                       names=(str(interior), str(cover) if cover else "cover"))
+                       names=(str(interior), str(cover) if cover else "cover"), rtl=rtl)
     if cover is not None and cover_data is None:
         result.findings.append(Finding("P130", "error", f"no cover file {cover}", Location(cover), edition="cover"))
     return result

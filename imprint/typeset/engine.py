@@ -17,11 +17,12 @@ from imprint.typeset import linebreak
 from imprint.typeset import weasylog
 from imprint.typeset.fence import pagestyle, spreads
 from imprint.typeset.fence import textdraw
-from imprint.typeset.fence.pdfwrite import painted_as, patch_pydyf, print_finisher, rgb_to_cmyk  # noqa: F401
+from imprint.typeset.fence.pdfwrite import painted_as, patch_pydyf, print_finisher, reading_right_to_left, rgb_to_cmyk  # noqa: F401
 from imprint.codes import severity
 from imprint.errors import Finding, Location, ToolError
 from imprint.processes import allocation_failure
 from imprint.html.render import STYLES
+from imprint.manuscript import languages
 from imprint.manuscript import look as looks
 
 log = logging.getLogger("weasyprint")
@@ -218,6 +219,8 @@ def write(document, *, variant: str | None, full_fonts: bool, identifier: str, l
         # PDF/X needs a ModDate; WeasyPrint would take the clock's, we take the book's date.
         metadata.modified = metadata.modified or metadata.created
         finisher = print_finisher(full_fonts, paint, output_intent) if variant or full_fonts else None
+        if languages.direction(getattr(metadata, "lang", None) or "") == "rtl":
+            finisher = reading_right_to_left(finisher)
         with painted_as(paint), _collected(messages):
             return target.write_pdf(finisher=finisher, **{k: v for k, v in options.items() if v is not None})
     except Exception as err:

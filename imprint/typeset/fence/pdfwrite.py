@@ -111,6 +111,22 @@ def rgb_to_cmyk(r: float, g: float, b: float) -> tuple[float, float, float, floa
     return tuple(round(v, 4) for v in (c, m, y, k))
 
 
+def reading_right_to_left(finisher=None):
+    """A finisher that also tells PDF viewers the pages read right to left (ViewerPreferences
+    /Direction /R2L: a two-page view shows each spread as the book bound on the right opens),
+    after `finisher`, if any."""
+    import pydyf
+
+    def finish(document, pdf):
+        if finisher is not None:
+            finisher(document, pdf)
+        prefs = pdf.catalog.get("ViewerPreferences") or pydyf.Dictionary()
+        prefs["Direction"] = "/R2L"
+        pdf.catalog["ViewerPreferences"] = prefs
+
+    return finish
+
+
 def print_finisher(full_fonts: bool, paint: str, output_intent):
     """Finish the PDF object tree before WeasyPrint writes it (its documented `finisher` hook)."""
     import pydyf
