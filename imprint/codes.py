@@ -168,6 +168,8 @@ TABLE: dict[str, tuple[str, str]] = {
     "P122": (INFO, "Blank pages were added at the end for the printer's page parity."),
     "P123": (WARNING, "The cover image is below 300 ppi at the size of the front panel."),
     "P124": (WARNING, "The cover image's proportions differ from the trim's by more than 2 %: it is cropped to fit."),
+    "P125": (INFO, "A right-to-left book: its print files are laid out for binding on the right (the interior in reverse page order where the printer asks for it)."),
+    "P126": (WARNING, "A right-to-left book for a printer that documents no binding on the right: it would be bound on the left."),
     "P130": (ERROR, "The cover is not one page of the size the page count, paper and trim give."),
     "P131": (ERROR, "Spine text on a book too thin for it, or outside the spine's clearances."),
     "P132": (ERROR, "Cover text outside the safe area (too near a trim edge or a spine fold)."),

@@ -330,6 +330,11 @@ def _build(book_path: Path, out: Path, *, settings: Settings, progress, memory: 
                                           book.metadata.paper, book.metadata.isbn.print,
                                           names=(printed.file, book.slug + "-cover.pdf"),
                                           rtl=languages.direction(book.metadata.lang) == "rtl")
+            if languages.direction(book.metadata.lang) == "rtl":
+                checked.findings += preflight.right_to_left(printer, printed.pages, Location(book.metadata.source))
+                if printer.right_to_left == "reversed":      # checked in the book's order, written the printer's
+                    results[results.index(printed)] = dataclasses.replace(
+                        printed, data=preflight.reversed_pages(printed.data))
             results.append(cover_result())
         if epubs is not None:
             results += epubs.result()

@@ -202,3 +202,26 @@ def test_a_right_to_left_book_is_bound_on_the_right(tmp_path):
     assert title < width / 2 < barcode                       # front on the left, back with its barcode on the right
     width, title, barcode = covers["en"]
     assert barcode < width / 2 < title
+
+
+def test_a_right_to_left_interior_is_reversed_for_ingramspark_and_lulu_is_warned(tmp_path):
+    """IngramSpark wants a reverse-bound book's interior last page first (Lightning Source's
+    "Reverse Bound (Right-to-Left) Books"): the written file is, the build says so (P125), and
+    `preflight` on the written files checks them in the book's order, clean. Lulu documents no
+    binding on the right: a warning (P126) names it, never a book silently bound on the left."""
+    text = f"# {HEBREW[0]}\n\n" + "\n\n".join(words(HEBREW, 150, k) + "." for k in range(8)) + "\n"
+    book = write_book(tmp_path / "he", text, meta("he") + "isbn:\n  print: 978-0-306-40615-7\n")
+    out = tmp_path / "ingram"
+    run = run_cli("--book", book, "--out", out, "--no-cache", "--edition", "print", "--profile", "ingram")
+    import json
+    codes = lambda folder: {f["code"] for f in json.loads(next(folder.glob("*.report.json")).read_text())["findings"]}
+    assert run.code == 0 and "P125" in codes(out) and "P126" not in codes(out), run.err
+    with pdfplumber.open(next(out.glob("*-print.pdf"))) as doc:
+        texts = [p.extract_text() or "" for p in doc.pages]
+    half_title = next(i for i, t in enumerate(texts) if t.strip())      # the book's page 1, last in the file
+    assert not texts[0].strip() and texts[-1].strip() and half_title > 0
+    assert len(texts) % 2 == 0
+    checked = run_cli("preflight", book, "--out", out, "--profile", "ingram")
+    assert checked.code == 0 and " error" not in checked.err, checked.err
+    lulu = run_cli("--book", book, "--out", tmp_path / "lulu", "--no-cache", "--edition", "print", "--profile", "lulu")
+    assert "P126" in lulu.err and "P126" in codes(tmp_path / "lulu"), lulu.err

@@ -690,10 +690,41 @@ def _zone_text(page, zone, left, top) -> str:
 
 def preflight_files(interior: Path, cover: Path | None, printer, trim: Trim, paper: str, isbn: str | None,
                     rtl: bool = False) -> Preflight:
-    """Preflight files on disk (the `preflight` command)."""
+    """Preflight files on disk (the `preflight` command). A right-to-left interior written in
+    reverse page order for the printer (reversed_pages) is checked in the book's order."""
     cover_data = cover.read_bytes() if cover is not None and cover.is_file() else None
-    result = preflight(interior.read_bytes(), cover_data, printer, trim, paper, isbn,
+    data = interior.read_bytes()
+    if rtl and printer.right_to_left == "reversed":
+        data = reversed_pages(data)
+    result = preflight(data, cover_data, printer, trim, paper, isbn,
                        names=(str(interior), str(cover) if cover else "cover"), rtl=rtl)
     if cover is not None and cover_data is None:
         result.findings.append(Finding("P130", "error", f"no cover file {cover}", Location(cover), edition="cover"))
     return result
+
+
+def reversed_pages(pdf: bytes) -> bytes:
+    """The PDF with its pages last to first (a printer's order for a book bound on the right)."""
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(pdf)) as doc:
+        doc.pages.reverse()
+        out = io.BytesIO()
+        doc.save(out, deterministic_id=True)
+        return out.getvalue()
+
+
+def right_to_left(printer, pages: int, where) -> list[Finding]:
+    """What a right-to-left book's print files are for `printer` (P125, P126)."""
+    if printer.right_to_left == "reversed":
+        return [Finding("P125", "info", f"right to left: the print interior's {pages} pages are written last to "
+                                        f"first, as {printer.label} asks for a book bound on the right",
+                        where, hint="choose right-to-left (reverse) binding when you set the book up", edition="print")]
+    if not printer.right_to_left:
+        return [Finding("P126", "warning", f"a right-to-left book, but {printer.label} documents no binding on the "
+                                           "right: it would be bound on the left", where,
+                        hint="print with a printer that binds on the right (--profile ingram or kdp)", edition="print")]
+    return [Finding("P125", "info", f"right to left: the print files are laid out for a book bound on the right "
+                                    f"(the cover's front on the left)", where,
+                    hint=f"choose the right-to-left reading direction when you set the book up at {printer.label}",
+                    edition="print")]

@@ -128,6 +128,10 @@ class PrinterProfile:
     min_ppi: int = 300
     paper_thickness: tuple[tuple[str, float], ...] = tuple(PAPER_THICKNESS.items())
     cover: CoverRules = CoverRules()
+    # A book read right to left (bound on the right): "reading order" (the interior's pages as
+    # read, the binding chosen when the book is set up), "reversed" (the PDF's pages last to
+    # first), or "" (the printer documents no such binding).
+    right_to_left: str = "reading order"
 
     def band(self, pages: int) -> GutterBand:
         """The gutter band of a book of `pages` pages (the first or last band beyond the table)."""
@@ -173,6 +177,9 @@ INGRAM = PrinterProfile(
     # are left out here: a book that wants them checks with Ingram first).
     trims=TrimRange((4 * IN, 6 * IN), (8.5 * IN, 11 * IN)),
     cover=CoverRules(safe=0.25 * IN),
+    # Lightning Source's "Reverse Bound (Right-to-Left) Books": the interior in reverse page
+    # order, an even page count; the cover's front on the left, back and barcode on the right.
+    right_to_left="reversed",
 )
 
 LULU = PrinterProfile(
@@ -193,6 +200,7 @@ LULU = PrinterProfile(
         ("small square", 7.5 * IN, 7.5 * IN), ("square", 8.5 * IN, 8.5 * IN), ("A4", 210 * MM, 297 * MM),
         ("US letter", 8.5 * IN, 11 * IN))),
     cover=CoverRules(safe=0.25 * IN),
+    right_to_left="",           # Lulu's book creation guide has no binding on the right
 )
 
 PROFILES = {p.name: p for p in (KDP, INGRAM, LULU)}
