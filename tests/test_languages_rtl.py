@@ -198,6 +198,14 @@ def test_a_right_to_left_book_is_bound_on_the_right(tmp_path):
                 body = [c for c in opening.chars if 10.5 < c["size"] < 11.5]
                 left, right = min(c["x0"] for c in body), opening.width - max(c["x1"] for c in body)
                 assert opening.page_number % 2 == 1 and right > left + 5     # a recto, gutter on the right
+                heads = {p.page_number: "".join(c["text"] for c in p.chars if c["size"] < 9.5 and c["top"] < 60
+                                                and not c["text"].isdigit()) for p in doc.pages}
+                # the rectos (left-hand pages) carry the section's title, the versos the author's name
+                hebrew = lambda text: any("\u05d0" <= c <= "\u05ea" for c in text)
+                rectos = [h for n, h in heads.items() if h and n % 2 == 1]
+                versos = [h for n, h in heads.items() if h and n % 2 == 0]
+                assert rectos and versos, heads
+                assert all(hebrew(h) for h in rectos) and not any(hebrew(h) or "A" not in h for h in versos), heads
     width, title, barcode = covers["he"]
     assert title < width / 2 < barcode                       # front on the left, back with its barcode on the right
     width, title, barcode = covers["en"]

@@ -439,7 +439,7 @@ def book_context(book: Book, edition: Edition) -> dict:
         "editorial_notes": list(m.editorial_notes), "back_notes": notes_len > 900,
         "identifier": m.identifier,
         # The words the book prints in its language (imprint/specs/labels.py), its writing direction.
-        "labels": words, "dir": languages.direction(m.lang), "rtl_css": rtl_css(m.lang),
+        "labels": words, "dir": languages.direction(m.lang), "rtl_css": rtl_css(m.lang, m.author_line),
         "toc_title": m.toc_title or words["contents"], "lof": m.lof, "lot": m.lot,
         # The face the text is set in, as the colophon names it, and its licence (bundled faces).
         "typeface": book.look.main.name, "typeface_licence": book.look.main.licence,
@@ -448,14 +448,18 @@ def book_context(book: Book, edition: Edition) -> dict:
     }
 
 
-def rtl_css(lang: str) -> str:
+def rtl_css(lang: str, author_line: str = "") -> str:
     """The page rules of a right-to-left book (templates/book.html.j2, after styles/book.css; the
     edition's page CSS is a user sheet and would lose to it): the footnote rule starts where the
     lines do, at the right; the running heads are in the face of the text (book.css :lang rules),
-    not spaced out (an Arabic word's letters join)."""
+    not spaced out (an Arabic word's letters join). The book opens from the right, so its rectos
+    are the left-hand pages: they carry the section's title, the right-hand versos the author's
+    name (a left-to-right book's the other way round: book.css, page_css)."""
     if languages.direction(lang) != "rtl":
         return ""
     css = "@page { @footnote { border-image: linear-gradient(to right, transparent 70%, black 70%) 1 0 0 0; } }\n"
+    css += (f"@page :left {{ @top-center {{ content: string(section, first); }} }}\n"
+            f"@page :right {{ @top-center {{ content: {css_string(author_line)}; }} }}\n")
     family = looks.script_family(lang)
     if family:
         heads = " ".join(f'@{box} {{ font-family: "{family}", var(--main-font); letter-spacing: 0; }}'
