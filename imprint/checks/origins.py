@@ -24,8 +24,11 @@ WORD = re.compile(r"[^\W\d_]+")
 # backtracks through it.
 GAP = (r"(?>(?:\[\^[^\]\s]+\]|\^\[[^\]]*\]|\]\([^)\n]*\)|\{[^}\n]*\}"
        r"|</?[A-Za-z][\w-]*(?:\s[^>\n]*)?/?>|&#?\w+;|[\W\d_])*)")
+GAP_AT = re.compile(GAP).match
+PAIR = re.compile(r"([^\W\d_]+)(?=[^\w]*([^\W\d_]+))?")     # a word, and the word after it if only punctuation is between
 BLOCK_WORDS = 24        # a block's first words: enough to tell one paragraph from another
 LINE_WORDS = 16
+SPAN = 50_000           # characters of a block (its notes' labels and links included) a line is looked for in
 SKIPPED = 3             # leading words tried away (text the stylesheet adds: "Chapter", a label)
 
 
@@ -60,7 +63,7 @@ def anchor(findings: list[Finding], marks, pages) -> list[Finding]:
 @dataclasses.dataclass
 class _File:
     path: Path
-    text: str
+    text: str               # lower-case
     first_line: int
     newlines: list[int]
 
@@ -70,20 +73,60 @@ class _File:
         return Location(self.path, self.first_line + line, offset - start + 1)
 
 
-def _pattern(found: tuple[str, ...]) -> re.Pattern:
-    return re.compile(GAP.join(re.escape(w) for w in found), re.IGNORECASE)
+def _end(text: str, at: int, found: tuple[str, ...]) -> int | None:
+    """Where the words `found` (lower-case) written from `at` on in `text` (lower-case) end, or None.
+    (One compiled gap, not a pattern per line: compiling one takes longer than a search.)"""
+    for n, word in enumerate(found):
+        if not text.startswith(word, at):
+            return None
+        at += len(word)
+        if n + 1 < len(found):
+            at = GAP_AT(text, at).end()
+    return at
 
 
-def _find(files: list[_File], found: tuple[str, ...], start: tuple[int, int] = (0, 0)) -> tuple[int, int] | None:
-    """(file index, offset) of the first place at or after `start` where the words are written."""
-    if not found:
+class _Text:
+    """The book's files, and where each word starts in them (a block's words are tried only
+    where its first word is: a search through a whole long book for each would take seconds)."""
+
+    def __init__(self, sources):
+        self.files = [_File(s.path, s.text.lower(), s.first_line, [m.start() for m in re.finditer("\n", s.text)])
+                      for s in sources]
+        self._starts: dict[str, list[tuple[int, int]]] | None = None
+
+    def starts(self, word: str) -> list[tuple[int, int]]:
+        """Where `word`, or a pair of words (`a b`: one after the other, only spaces and
+        punctuation between), starts in the files."""
+        if self._starts is None:
+            self._starts = {}
+            starts = self._starts
+            for i, f in enumerate(self.files):
+                for m in PAIR.finditer(f.text):
+                    word, after = m.group(1, 2)
+                    starts.setdefault(word, []).append((i, m.start()))
+                    if after:
+                        starts.setdefault(f"{word} {after}", []).append((i, m.start()))
+        return self._starts.get(word, [])
+
+    def block(self, found: tuple[str, ...]) -> tuple[int, int] | None:
+        """(file index, offset) of the first place where a block's words are written: tried
+        where its first two words are, then (markup between them) where its first is."""
+        found = tuple(w.lower() for w in found)
+        for key in ([" ".join(found[:2])] if len(found) > 1 else []) + [found[0]]:
+            for i, offset in self.starts(key):
+                if _end(self.files[i].text, offset, found) is not None:
+                    return i, offset
         return None
-    pattern = _pattern(found)
-    for i in range(start[0], len(files)):
-        m = pattern.search(files[i].text, start[1] if i == start[0] else 0)
-        if m:
-            return i, m.start()
-    return None
+
+    def line(self, found: tuple[str, ...], start: tuple[int, int]) -> tuple[int, int] | None:
+        """(file index, offset) of a line's words in its block's file, at most SPAN after its start."""
+        found = tuple(w.lower() for w in found)
+        text, at = self.files[start[0]].text, start[1]
+        while (at := text.find(found[0], at, start[1] + SPAN)) >= 0:
+            if _end(text, at, found) is not None:
+                return start[0], at
+            at += 1
+        return None
 
 
 def place(findings: list[Finding], sources) -> list[Finding]:
@@ -93,7 +136,7 @@ def place(findings: list[Finding], sources) -> list[Finding]:
     layout's findings point at the lines as they are now."""
     if not any(f.anchor and not f.where.file for f in findings):
         return findings
-    files = [_File(s.path, s.text, s.first_line, [m.start() for m in re.finditer("\n", s.text)]) for s in sources]
+    text = _Text(sources)
     blocks: dict[tuple, tuple[int, int] | None] = {}
     out = []
     for f in findings:
@@ -103,8 +146,8 @@ def place(findings: list[Finding], sources) -> list[Finding]:
         block, line = f.anchor
         if block not in blocks:
             at = None
-            for skip in range(min(SKIPPED, max(len(block) - 1, 0)) + 1):
-                at = _find(files, block[skip:skip + BLOCK_WORDS])
+            for skip in range(min(SKIPPED + 1, len(block))):
+                at = text.block(block[skip:skip + BLOCK_WORDS])
                 if at:
                     break
             blocks[block] = at
@@ -114,8 +157,6 @@ def place(findings: list[Finding], sources) -> list[Finding]:
             continue
         # The line's words from its block's start on (a line ending in the typesetter's hyphen
         # has its word's first half last: the gap lets the two halves meet again).
-        inside = _find(files, line, at) if line else None
-        if inside is not None and inside[0] == at[0]:
-            at = inside
-        out.append(dataclasses.replace(f, where=files[at[0]].location(at[1])))
+        at = (text.line(line, at) if line else None) or at
+        out.append(dataclasses.replace(f, where=text.files[at[0]].location(at[1])))
     return out
