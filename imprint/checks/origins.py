@@ -55,7 +55,10 @@ def anchor(findings: list[Finding], marks, pages) -> list[Finding]:
             out.append(f)
             continue
         block = words(" ".join(b.text for b in blocks[ln.block] if "::" not in b.tag))
-        line = tuple(words(ln.text)[:LINE_WORDS]) or tuple(re.findall(r"\d+", ln.text)[:1])   # a line of figures
+        # A line that opens with figures (a number too long for the line) is found by its first
+        # eight as well; figures elsewhere are left out (a call's number runs into its word).
+        lead = re.match(r"[\W_]*(\d+)", ln.text)
+        line = ((lead.group(1)[:8],) if lead else ()) + tuple(words(ln.text)[:LINE_WORDS])
         out.append(dataclasses.replace(f, anchor=(tuple(block[:BLOCK_WORDS + SKIPPED]), line)))
     return out
 
@@ -157,6 +160,7 @@ def place(findings: list[Finding], sources) -> list[Finding]:
             continue
         # The line's words from its block's start on (a line ending in the typesetter's hyphen
         # has its word's first half last: the gap lets the two halves meet again).
-        at = (text.line(line, at) if line else None) or at
+        at = ((text.line(line, at) if line else None)
+              or (text.line(line[1:], at) if line[1:] and line[0].isdigit() else None) or at)
         out.append(dataclasses.replace(f, where=text.files[at[0]].location(at[1])))
     return out
