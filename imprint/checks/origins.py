@@ -115,6 +115,15 @@ class _Text:
         """(file index, offset) of the first place where a block's words are written: tried
         where its first two words are, then (markup between them) where its first is."""
         found = tuple(w.lower() for w in found)
+        if not found:
+            return None
+        # Most paragraphs open with plain words: their first two, with a space or a few marks
+        # between, are looked for first (a small pattern; the index costs a pass over the book).
+        plain = re.compile(r"[\W\d_]{1,12}".join(map(re.escape, found[:2])))
+        for i, f in enumerate(self.files):
+            for m in plain.finditer(f.text):
+                if (m.start() == 0 or not f.text[m.start() - 1].isalpha()) and _end(f.text, m.start(), found) is not None:
+                    return i, m.start()
         for key in ([" ".join(found[:2])] if len(found) > 1 else []) + [found[0]]:
             for i, offset in self.starts(key):
                 if _end(self.files[i].text, offset, found) is not None:
@@ -124,6 +133,8 @@ class _Text:
     def line(self, found: tuple[str, ...], start: tuple[int, int]) -> tuple[int, int] | None:
         """(file index, offset) of a line's words in its block's file, at most SPAN after its start."""
         found = tuple(w.lower() for w in found)
+        if not found:
+            return None
         text, at = self.files[start[0]].text, start[1]
         while (at := text.find(found[0], at, start[1] + SPAN)) >= 0:
             if _end(text, at, found) is not None:
