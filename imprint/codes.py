@@ -52,7 +52,7 @@ TABLE: dict[str, tuple[str, str]] = {
     # page references and the index (imprint/manuscript/index.py, imprint/jobs/pagerefs.py)
     "X201": (ERROR, "A page reference `[](#id){.page}` names an id that nothing in the book defines."),
     "X202": (WARNING, "A page reference with words (`[words](#id){.page}`): only the page number is printed."),
-    "X203": (WARNING, "An index entry that cannot be filed as written (an empty level in `entry=\"a!!b\"`, `|see` with nothing after it, a `|` command other than `see`/`seealso`/`(`/`)`, a page range opened and never closed or closed and never opened, `@` without words on both sides)."),
+    "X203": (WARNING, "An index entry that cannot be filed as written (an empty level in `entry=\"a!!b\"`, `|see` with nothing after it, a `|` command other than `see`/`seealso`/`(`/`)`, a page range opened and never closed or closed and never opened, `@` without words on both sides), or makeindex's `main!sub` written in a mark's words (filed as a sub-entry; the words print as written)."),
     "X204": (ERROR, "A printed page number (index or page reference) differs from the page its target stands on, or its target is on no laid-out page."),
     "X205": (ERROR, "The page numbers did not settle: after three layouts writing them in still moved the pages."),
     "X206": (WARNING, "An index mark with no words and no `entry`: there is nothing to file it under."),

@@ -108,6 +108,9 @@ class Finding:
     hint: str | None = None
     edition: str | None = None
     page: int | None = None
+    # A layout finding's words as set (the block's first, the line's): what imprint/checks/
+    # origins.py finds again in the manuscript to give it its file, line and column.
+    anchor: tuple = dataclasses.field(default=(), compare=False, repr=False)
 
     def __post_init__(self):
         if self.severity not in SEVERITIES:

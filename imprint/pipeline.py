@@ -42,7 +42,7 @@ from imprint.errors import (BuildFailed, ExitCode, Finding, ImprintError, Interr
                             MetadataError, fails, summary)
 from imprint.processes import Limits, MemorySampler, bounded, budget, may_fork, start_limited
 from imprint.settings import Settings, using as using_settings
-from imprint.checks import note_outputs
+from imprint.checks import note_outputs, origins
 from imprint.manuscript.load import Book, load
 
 
@@ -521,12 +521,13 @@ def typeset_paged(book: Book, body: render.Body, editions: list[Edition], say,
     check_margins(book, printer, layout.pages + layout.padding, bool(bleed))
     seconds = time.perf_counter() - started
     results = []
+    placed_findings = origins.place(layout.findings, book.sources)    # a layout finding's file:line:col
     for edition in editions:
         # Findings about the shared layout belong to every edition; those about one written file
         # (they carry their edition) to it alone.
         found = [dataclasses.replace(f, edition=edition.name, where=f.where if f.where.file else
                                      dataclasses.replace(f.where, file=book.metadata.source))
-                 for f in layout.findings if f.edition in (None, edition.name)]
+                 for f in placed_findings if f.edition in (None, edition.name)]
         pages = layout.pages + (layout.padding if edition.pads else 0)
         if edition.pads and layout.padding:
             found.append(padding_finding(book, printer, layout.pages, layout.padding, edition.name))

@@ -123,3 +123,40 @@ def test_a_broken_reference_fails_at_its_place(tmp_path, text, expected):
     assert result.code == 1
     assert f"{book}/{expected}" in result.err
     assert not (tmp_path / "out").exists()
+
+
+MID_SENTENCE = """# Le début {#sec-debut}
+
+Voir @sec-suite pour la suite ; @fig-presse le montre (voir aussi *@fig-presse*). Fin. @sec-suite le dit.
+
+![Une presse](press.png){#fig-presse}
+
+# La suite {#sec-suite}
+
+Fin.[^n]
+
+[^n]: @sec-debut en parle.
+"""
+
+
+@pytest.mark.parametrize("lang, chapter, figure", [
+    ("fr", "chapitre", "figure"), ("es", "capítulo", "figura"), ("it", "capitolo", "figura"),
+    ("pt", "capítulo", "figura"), ("de", "Kapitel", "Abbildung"), ("en", "Chapter", "Figure"),
+])
+def test_a_reference_mid_sentence_is_lower_case_where_the_language_writes_it_so(tmp_path, lang, chapter, figure):
+    """French, Spanish, Italian, Portuguese write "voir chapitre 2" mid-sentence; German keeps its
+    nouns' capital and English its house style. A reference opening a sentence, or a note, and
+    a caption keep the capital everywhere."""
+    out = tmp_path / "out"
+    result = run_cli("--book", book_with(tmp_path, MID_SENTENCE, lang=lang), "--out", out, "--no-cache",
+                     "--edition", "epub")
+    assert result.code == 0, result.err
+    with zipfile.ZipFile(next(out.glob("*.epub"))) as z:
+        text = " ".join(re.sub(r"<[^>]+>", "", z.read(n).decode()) for n in sorted(z.namelist())
+                        if n.endswith(".xhtml"))
+    text = " ".join(text.replace("\u00a0", " ").split())
+    capital = chapter[0].upper() + chapter[1:]
+    assert f"Voir {chapter} 2 pour la suite ; {figure} 1 le montre (voir aussi {figure} 1)." in text, text
+    assert f"Fin. {capital} 2 le dit." in text, text
+    assert f"{capital} 1 en parle." in text, text
+    assert re.search(rf"{figure[0].upper() + figure[1:]} 1\s?: Une presse", text), text

@@ -306,3 +306,21 @@ def test_symbols_come_first_whatever_their_code_point(tmp_path):
     at = {l.split(",")[0]: n for n, l in enumerate(lines) if ", " in l}
     assert max(at[t] for t in ("“Quoted” thing", "¿Qué?", "«Mot»", "(paren)", "1984")) < lines.index("A") \
         < at["apple"] < lines.index("Z") < at["Zander"], lines
+
+
+def test_main_bang_sub_in_the_marked_words_files_a_sub_entry_and_says_the_words_print(tmp_path):
+    """`[main!sub]{.index}` (makeindex's `!` in the words, not in `entry`): filed as main › sub,
+    never as an entry "main!sub"; the words print in the text as written, so X203 says so at
+    the mark's place. "Yahoo!" is a word: filed as written, no finding."""
+    from imprint.html import index as index_markup
+    from imprint.html.render import body_html
+    from imprint.manuscript import index
+    from imprint.manuscript.load import load
+    text = "# One\n\nThe [Granary!ryemond]{.index} was full, and [Yahoo!]{.index} said so.\n"
+    book = load(write_book(tmp_path / "book", text, META.format(lang="en")))
+    filed = index_markup.entries(body_html(book).marks, {}, "en")
+    assert [(e["term"], [c["term"] for c in e["children"]]) for e in filed] == [("Granary", ["ryemond"]),
+                                                                               ("Yahoo!", [])], filed
+    found = index.check(book)
+    assert [(f.code, f.where.line, f.where.column) for f in found] == [("X203", 3, 5)], found
+    assert '[ryemond]{.index entry="Granary!ryemond"}' in found[0].hint

@@ -165,6 +165,8 @@ def task_lists(root) -> None:
             li.getparent().set("class", (li.getparent().get("class", "") + " task-list").strip())
 
 
+WJ = "\u2060"          # word joiner: no line break here, nothing printed
+
 LIST_TYPES = {"1": "decimal", "a": "lower-alpha", "A": "upper-alpha", "i": "lower-roman", "I": "upper-roman"}
 DELIMITERS = ("oneparen", "twoparens")     # 1)  (1)   (styles/filters/list-delimiters.lua)
 
@@ -549,7 +551,10 @@ def paged_html(book: Book, body: Body, edition: Edition) -> str:
     for ref in root.xpath(".//a[contains(@class,'footnote-ref')]"):
         number = int(ref.get("data-note"))
         call = etree.Element("a", {"class": "noteref", "href": f"#fn{number}", "id": f"fnref{number}"})
-        call.text = str(number)
+        # A word joiner first: no line may begin with a call. Pango may break between a full
+        # stop or a comma and the digits after it (UAX #14: IS ÷ NU), and a line filled to
+        # "word." (or overfull with a word too long for it) left the call to open the next line.
+        call.text = WJ + str(number)
         span = etree.Element("span", {"class": "footnote", "id": f"fn{number}"})
         _inline_note(span, body.notes[number], number)
         call.tail = None

@@ -11,7 +11,7 @@ results leave it, so a job can run in a worker process with its own limits.
 
 from __future__ import annotations
 
-from imprint.checks import pages as page_checks
+from imprint.checks import origins, pages as page_checks
 from imprint.errors import Finding
 from imprint.typeset.pagemap import page_map
 from imprint.typeset.printed import printed_refs
@@ -33,9 +33,16 @@ def note_placement(document, job) -> list[Finding]:
     return out
 
 
+def layout_findings(document, job) -> list[Finding]:
+    """The layout findings, each about a line with that line's words, by which the build finds
+    where in the manuscript it was set from (imprint/checks/origins.py)."""
+    pages, marks = page_checks.analyse(document)
+    return origins.anchor(page_checks.inspect(document, job), marks, pages)
+
+
 from imprint.checks.note_outputs import inspect_pdf_notes  # noqa: E402
 
-INSPECTIONS = [note_placement, inspect_pdf_notes, page_checks.inspect]
+INSPECTIONS = [note_placement, inspect_pdf_notes, layout_findings]
 
 EXTRACTS = {
     "anchors": lambda document, job: anchor_pages(document),

@@ -26,7 +26,7 @@ from pathlib import Path
 from imprint.codes import meanings
 from imprint.errors import Finding, Location
 from imprint.manuscript import languages
-from imprint.specs.labels import label
+from imprint.specs.labels import in_text as label_in_text, label
 
 CODES = meanings("X1")        # severities and meanings: imprint/codes.py
 
@@ -239,39 +239,74 @@ def _equations(para: dict, numbers: _Numbers) -> None:
         i += 1
 
 
-def _references(node, numbers: _Numbers, missing: list[str]):
-    """Every reference written out as a link; unknown labels collected in `missing`."""
+# Inline elements whose words run on in the sentence they stand in (a note's start a sentence
+# of their own, and so does every block).
+RUN_ON = {"Emph", "Strong", "Underline", "Strikeout", "Superscript", "Subscript", "SmallCaps", "Quoted",
+          "Span", "Link", "Cite"}
+SENTENCE_END = re.compile(r"[.!?…][\"'»”’)\]]*$")
+
+
+def _plain(node) -> str:
+    if isinstance(node, dict):
+        t = node.get("t")
+        if t == "Str":
+            return node["c"]
+        if t in ("Space", "SoftBreak", "LineBreak"):
+            return " "
+        if t == "Note":
+            return ""
+        return _plain(node.get("c"))
     if isinstance(node, list):
-        out = []
+        return "".join(_plain(n) for n in node)
+    return ""
+
+
+def _opens(start: bool, before: str) -> bool:
+    """Whether a sentence opens after `before` (what precedes in the same inlines; `start`:
+    whether one opened where they begin)."""
+    before = before.rstrip()
+    return start if not before else bool(SENTENCE_END.search(before))
+
+
+def _references(node, numbers: _Numbers, missing: list[str], start: bool = True):
+    """Every reference written out as a link; unknown labels collected in `missing`. `start`:
+    whether a sentence opens where `node` begins (a reference there keeps its capital)."""
+    if isinstance(node, list):
+        out, before = [], ""
         for item in node:
-            replaced = _inline(item, numbers, missing) if isinstance(item, dict) else None
+            opens = _opens(start, before)
+            replaced = _inline(item, numbers, missing, opens) if isinstance(item, dict) else None
             if replaced is None:
-                _references(item, numbers, missing)
+                _references(item, numbers, missing,
+                            opens if not isinstance(item, dict) or item.get("t") in RUN_ON else True)
                 out.append(item)
             else:
                 out.extend(replaced)
+            before += _plain(item) if not isinstance(item, dict) or item.get("t") != "Note" else ""
+            before = before[-8:]
         node[:] = out
     elif isinstance(node, dict):
         for value in node.values():
             if isinstance(value, (list, dict)):
-                _references(value, numbers, missing)
+                _references(value, numbers, missing, start)
 
 
-def _link(ident: str, numbers: _Numbers, missing: list[str]) -> dict:
+def _link(ident: str, numbers: _Numbers, missing: list[str], opens: bool = True) -> dict:
     if ident not in numbers.text:
         missing.append(ident)
         return {"t": "Strong", "c": [_str("??")]}
-    return {"t": "Link", "c": [["", ["crossref"], []], _words(numbers.text[ident]), [f"#{ident}", ""]]}
+    words = label_in_text(numbers.lang, numbers.text[ident], opens)
+    return {"t": "Link", "c": [["", ["crossref"], []], _words(words), [f"#{ident}", ""]]}
 
 
-def _inline(item: dict, numbers: _Numbers, missing: list[str]):
+def _inline(item: dict, numbers: _Numbers, missing: list[str], opens: bool = True):
     t = item.get("t")
     if t == "Str" and "@" in item["c"]:
         text, out, at = item["c"], [], 0
         for m in REFERENCE.finditer(text):
             if m.start() > at:
                 out.append(_str(text[at:m.start()]))
-            out.append(_link(m.group(2), numbers, missing))
+            out.append(_link(m.group(2), numbers, missing, _opens(opens, text[:m.start()])))
             at = m.end()
         if not out:
             return None
@@ -286,7 +321,7 @@ def _inline(item: dict, numbers: _Numbers, missing: list[str]):
             for n, ident in enumerate(idents):
                 if n:
                     out += [_str(","), {"t": "Space"}]
-                out.append(_link(ident, numbers, missing))
+                out.append(_link(ident, numbers, missing, opens and not n))
             return out
     return None
 

@@ -3,7 +3,8 @@ read, and the rules every edition files and sorts the index by.
 
 - `[](#id){.page}` prints the page on which the element with that id stands;
 - `[words]{.index}` files the place under the marked words; `entry="main!sub"` under another
-  heading and a sub-entry (makeindex's `!`); `entry="term|see other"` (or `|seealso other`)
+  heading and a sub-entry (makeindex's `!`); `[main!sub]{.index}` files so too, but prints its
+  words as written (X203); `entry="term|see other"` (or `|seealso other`)
   makes a cross-reference, which prints no page;
 - `entry="sort@shown"` at any level sorts the entry as `sort` and prints `shown` (makeindex's
   `@`: "Gralloch@The Gralloch" files under G);
@@ -82,9 +83,21 @@ class Entry:
         return self.sort or self.path
 
 
+# "main!sub" in the words of a mark with no entry: a "!" with words on both sides ("Yahoo!" and
+# "Stop! Go" are words, not levels).
+LEVELS_IN_WORDS = re.compile(r"[^\s!]!+[^\s!]")
+
+
 def parse(words: str, entry: str | None) -> Entry:
     """A mark's words and its `entry` attribute -> where it is filed."""
     words = " ".join(words.split())
+    if entry is None and LEVELS_IN_WORDS.search(words):
+        # makeindex's main!sub written in the marked words: filed so, but the words are printed
+        # in the text as they stand, "!" and all (X203 says how to print only the sub-entry).
+        filed = parse(words, words)
+        problem = f"the marked words \"{words}\" are printed in the text as written, '!' and all"
+        return Entry(filed.path, filed.see, filed.see_also, problem + (f" ({filed.problem})" if filed.problem else ""),
+                     filed.sort, filed.range)
     if entry is None:
         return Entry((words,) if words else (), problem=None if words else "empty")
     text, bar, command = entry.partition("|")
@@ -249,9 +262,13 @@ def check(book) -> list[Finding]:
                                "the index", _locate(book.sources, MARK, n),
                                hint='mark words ([term]{.index}) or name the entry ({.index entry="term"})'))
         elif parsed.problem:
+            words, entry, _ident = found.marks[n]
+            levels = entry is None and LEVELS_IN_WORDS.search(words)
             out.append(Finding("X203", "warning", f"index entry: {parsed.problem}; filed under "
                                f"\"{' — '.join(parsed.path)}\"" + ("" if parsed.see else " with its page"),
                                _locate(book.sources, MARK, n),
-                               hint='write entry="main!sub", entry="sort@shown", entry="term|see other term", '
-                                    'or a range: entry="term|(" … entry="term|)"'))
+                               hint=(f'to print only the sub-entry\'s words, write [{parsed.path[-1]}]{{.index '
+                                     f'entry="{" ".join(words.split())}"}}') if levels else
+                               'write entry="main!sub", entry="sort@shown", entry="term|see other term", '
+                               'or a range: entry="term|(" … entry="term|)"'))
     return out

@@ -174,6 +174,20 @@ def label(lang: str, key: str) -> str:
     return _row(lang).get(key) or LABELS["en"][key]
 
 
+# Languages that write the word of a cross-reference with its capital in running text: English
+# (house style: "see Section 2", as Quarto prints it) and German (a noun: "siehe Abschnitt 2").
+# Every other language with a row lower-cases it where it does not open a sentence ("voir la
+# section 2", "véase la figura 1", "vedi la sezione 2", "см. раздел 2"); a caption keeps it.
+CAPITALISED_IN_TEXT = {"en", "de"}
+
+
+def in_text(lang: str, words: str, opens_sentence: bool) -> str:
+    """How a label (`words`: "Section 2") prints in running text at its place."""
+    if opens_sentence or not known(lang) or _base(lang) in CAPITALISED_IN_TEXT:
+        return words
+    return words[:1].lower() + words[1:]
+
+
 def labels(lang: str) -> dict[str, str]:
     """Every label in `lang` (English where its row has none), keys with `-` also under `_`
     so templates can write `labels.title_page`."""

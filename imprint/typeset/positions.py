@@ -394,7 +394,7 @@ def _read_line(number, line_box, block, region, front, slot, spaces, table=False
         if box in inked:
             r = _content_area(box, r)
         rect = r if rect is None else rect.union(r)
-    text = "".join(t.text for t in texts).replace("\xad", "").strip()   # soft hyphens are not printed
+    text = "".join(t.text for t in texts).replace("\xad", "").replace("\u2060", "").strip()   # soft hyphens, word joiners: not printed
     last = inked[-1] if inked else None
     hyphen_char = last.style["hyphenate_character"] if last is not None else ""
     auto = bool(last is not None and hyphen_char and last.text.endswith(hyphen_char))

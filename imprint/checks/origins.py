@@ -1,0 +1,177 @@
+"""A laid-out line -> the manuscript file, line and column it was set from.
+
+pandoc's Markdown reader keeps no source positions, so a layout finding (an overfull or loose
+line, a widow, a heading left at the foot of a page) would name only the book. The words of the
+line are found again in the Markdown files instead: in the order they were set, with anything
+between two words that prints nothing or something else (punctuation and digits, emphasis
+marks, note labels `[^x]` and inline notes, link targets, attributes `{...}`, HTML tags and
+entities, a hyphen the typesetter added) allowed between them. The block's first words are
+found first, so a line that is common words ("and so on.") is looked for inside its own
+paragraph. A line whose words cannot be found keeps the book as its place.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import re
+from pathlib import Path
+
+from imprint.errors import Finding, Location
+
+WORD = re.compile(r"[^\W\d_]+")
+# What may stand between two printed words in the Markdown: atomic, so a failed match never
+# backtracks through it.
+GAP = (r"(?>(?:\[\^[^\]\s]+\]|\^\[[^\]]*\]|\]\([^)\n]*\)|\{[^}\n]*\}"
+       r"|</?[A-Za-z][\w-]*(?:\s[^>\n]*)?/?>|&#?\w+;|[\W\d_])*)")
+GAP_AT = re.compile(GAP).match
+PAIR = re.compile(r"([^\W\d_]+)(?=[^\w]*([^\W\d_]+))?")     # a word, and the word after it if only punctuation is between
+BLOCK_WORDS = 24        # a block's first words: enough to tell one paragraph from another
+LINE_WORDS = 16
+SPAN = 50_000           # characters of a block (its notes' labels and links included) a line is looked for in
+SKIPPED = 3             # leading words tried away (text the stylesheet adds: "Chapter", a label)
+
+
+def words(text: str) -> list[str]:
+    return WORD.findall(text)
+
+
+def anchor(findings: list[Finding], marks, pages) -> list[Finding]:
+    """Inside the typesetting job: `findings` (the marks' own) with the words of the line each
+    is about and of that line's block, to be found in the manuscript after the job
+    (`place`). The Marks say which line: their rect is the line's."""
+    rects = {id(m.finding): m.rect for m in marks if m.rect is not None}
+    if not rects:
+        return findings
+    lines, blocks = {}, {}
+    for page in pages:
+        for ln in page.lines:
+            lines[id(ln.rect)] = ln
+            blocks.setdefault(ln.block, []).append(ln)
+    out = []
+    for f in findings:
+        ln = lines.get(id(rects.get(id(f))))
+        if ln is None or ln.front or ln.region not in ("text", "footnote"):
+            out.append(f)
+            continue
+        block = words(" ".join(b.text for b in blocks[ln.block] if "::" not in b.tag))
+        # A line that opens with figures (a number too long for the line) is found by its first
+        # eight as well; figures elsewhere are left out (a call's number runs into its word).
+        lead = re.match(r"[\W_]*(\d+)", ln.text)
+        line = ((lead.group(1)[:8],) if lead else ()) + tuple(words(ln.text)[:LINE_WORDS])
+        out.append(dataclasses.replace(f, anchor=(tuple(block[:BLOCK_WORDS + SKIPPED]), line)))
+    return out
+
+
+@dataclasses.dataclass
+class _File:
+    path: Path
+    text: str               # lower-case
+    first_line: int
+    newlines: list[int]
+
+    def location(self, offset: int) -> Location:
+        line = bisect.bisect_right(self.newlines, offset - 1)
+        start = self.newlines[line - 1] + 1 if line else 0
+        return Location(self.path, self.first_line + line, offset - start + 1)
+
+
+def _end(text: str, at: int, found: tuple[str, ...]) -> int | None:
+    """Where the words `found` (lower-case) written from `at` on in `text` (lower-case) end, or None.
+    (One compiled gap, not a pattern per line: compiling one takes longer than a search.)"""
+    for n, word in enumerate(found):
+        if not text.startswith(word, at):
+            return None
+        at += len(word)
+        if n + 1 < len(found):
+            at = GAP_AT(text, at).end()
+    return at
+
+
+class _Text:
+    """The book's files, and where each word starts in them (a block's words are tried only
+    where its first word is: a search through a whole long book for each would take seconds)."""
+
+    def __init__(self, sources):
+        self.files = [_File(s.path, s.text.lower(), s.first_line, [m.start() for m in re.finditer("\n", s.text)])
+                      for s in sources]
+        self._starts: dict[str, list[tuple[int, int]]] | None = None
+
+    def starts(self, word: str) -> list[tuple[int, int]]:
+        """Where `word`, or a pair of words (`a b`: one after the other, only spaces and
+        punctuation between), starts in the files."""
+        if self._starts is None:
+            self._starts = {}
+            starts = self._starts
+            for i, f in enumerate(self.files):
+                for m in PAIR.finditer(f.text):
+                    word, after = m.group(1, 2)
+                    starts.setdefault(word, []).append((i, m.start()))
+                    if after:
+                        starts.setdefault(f"{word} {after}", []).append((i, m.start()))
+        return self._starts.get(word, [])
+
+    def block(self, found: tuple[str, ...]) -> tuple[int, int] | None:
+        """(file index, offset) of the first place where a block's words are written: tried
+        where its first two words are, then (markup between them) where its first is."""
+        found = tuple(w.lower() for w in found)
+        if not found:
+            return None
+        # Most paragraphs open with plain words: their first two, with a space or a few marks
+        # between, are looked for first (a small pattern; the index costs a pass over the book).
+        plain = re.compile(r"[\W\d_]{1,12}".join(map(re.escape, found[:2])))
+        for i, f in enumerate(self.files):
+            for m in plain.finditer(f.text):
+                if (m.start() == 0 or not f.text[m.start() - 1].isalpha()) and _end(f.text, m.start(), found) is not None:
+                    return i, m.start()
+        for key in ([" ".join(found[:2])] if len(found) > 1 else []) + [found[0]]:
+            for i, offset in self.starts(key):
+                if _end(self.files[i].text, offset, found) is not None:
+                    return i, offset
+        return None
+
+    def line(self, found: tuple[str, ...], start: tuple[int, int]) -> tuple[int, int] | None:
+        """(file index, offset) of a line's words in its block's file, at most SPAN after its start."""
+        found = tuple(w.lower() for w in found)
+        if not found:
+            return None
+        text, at = self.files[start[0]].text, start[1]
+        while (at := text.find(found[0], at, start[1] + SPAN)) >= 0:
+            if _end(text, at, found) is not None:
+                return start[0], at
+            at += 1
+        return None
+
+
+def place(findings: list[Finding], sources) -> list[Finding]:
+    """After the job: each anchored finding without a file of its own placed at the manuscript
+    file, line and column of its line (of its block, when the line's words are not found
+    inside it). `sources`: the book's SourceFiles, read afresh for every build, so a cached
+    layout's findings point at the lines as they are now."""
+    if not any(f.anchor and not f.where.file for f in findings):
+        return findings
+    text = _Text(sources)
+    blocks: dict[tuple, tuple[int, int] | None] = {}
+    out = []
+    for f in findings:
+        if not f.anchor or f.where.file:
+            out.append(f)
+            continue
+        block, line = f.anchor
+        if block not in blocks:
+            at = None
+            for skip in range(min(SKIPPED + 1, len(block))):
+                at = text.block(block[skip:skip + BLOCK_WORDS])
+                if at:
+                    break
+            blocks[block] = at
+        at = blocks[block]
+        if at is None:
+            out.append(f)
+            continue
+        # The line's words from its block's start on (a line ending in the typesetter's hyphen
+        # has its word's first half last: the gap lets the two halves meet again).
+        at = ((text.line(line, at) if line else None)
+              or (text.line(line[1:], at) if line[1:] and line[0].isdigit() else None) or at)
+        out.append(dataclasses.replace(f, where=text.files[at[0]].location(at[1])))
+    return out
