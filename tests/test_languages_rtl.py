@@ -233,3 +233,50 @@ def test_a_right_to_left_interior_is_reversed_for_ingramspark_and_lulu_is_warned
     assert checked.code == 0 and " error" not in checked.err, checked.err
     lulu = run_cli("--book", book, "--out", tmp_path / "lulu", "--no-cache", "--edition", "print", "--profile", "lulu")
     assert "P126" in lulu.err and "P126" in codes(tmp_path / "lulu"), lulu.err
+
+
+def test_a_right_to_left_paragraph_is_indented_at_its_start(books):
+    """The first line of a Hebrew paragraph (after another) leaves its indent at the right, where
+    the line starts, and runs to the left margin; WeasyPrint 70 put the indent on the left
+    (fence/bidi.py)."""
+    _, out = books["he"]
+    checked = 0
+    with pdfplumber.open(next(out.glob("*.pdf"))) as doc:
+        for page in doc.pages:
+            rows = defaultdict(list)
+            for c in page.chars:
+                if 10.5 < c["size"] < 11.5 and c["text"].strip() and c["top"] > 60:
+                    rows[round(c["matrix"][5])].append(c)          # by baseline: the faces' tops differ
+            lines = [(min(c["x0"] for c in cs), max(c["x1"] for c in cs))
+                     for _, cs in sorted(rows.items(), reverse=True)]
+            if len(lines) < 5:
+                continue
+            left, right = min(x0 for x0, _ in lines), max(x1 for _, x1 in lines)
+            for (before, _), (x0, x1) in zip(lines, lines[1:]):
+                if before > left + 30:                       # the line before ends a paragraph
+                    assert x1 < right - 8 and x0 < left + 1, (page.page_number, x0, x1, left, right)
+                    checked += 1
+    assert checked >= 3
+
+
+def test_a_block_in_another_script_keeps_the_baseline_grid(tmp_path):
+    """A block of Arabic or Hebrew in an English book (`::: {lang=ar}`) keeps the book's face as
+    its lines' strut (render.script_struts): its baselines stay on the leading's grid, as the
+    lines around it (Noto Naskh Arabic's taller ascent and descent put them 1.2 pt off)."""
+    text = ("# One\n\n" + words(LATIN, 60, 1) + ".\n\n"
+            f"::: {{lang=ar}}\n{words(ARABIC, 70, 2)}.\n:::\n\n::: {{lang=he}}\n{words(HEBREW, 70, 3)}.\n:::\n\n"
+            + words(LATIN, 60, 4) + ".\n")
+    book = write_book(tmp_path / "book", text, meta("en"))
+    run = run_cli("--book", book, "--out", tmp_path / "out", "--no-cache", "--edition", "pdf")
+    assert run.code == 0, run.err
+    with pdfplumber.open(next((tmp_path / "out").glob("*.pdf"))) as doc:
+        page = next(p for p in doc.pages if any("\u0621" <= c["text"] <= "\u064a" for c in p.chars))
+        rows = defaultdict(set)
+        for c in page.chars:
+            if 10.5 < c["size"] < 11.5 and c["text"].strip():
+                rows[round(c["matrix"][5], 2)].add(c["fontname"].split("+")[-1])
+    baselines = sorted(rows, reverse=True)
+    faces = {face for fs in rows.values() for face in fs}
+    assert any("Naskh" in f for f in faces) and any("Hebrew" in f for f in faces) and any("Libertine" in f for f in faces)
+    steps = [round((baselines[0] - b) / 14.4, 3) for b in baselines]
+    assert all(abs(s - round(s)) < 0.005 for s in steps), steps

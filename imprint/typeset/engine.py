@@ -126,7 +126,7 @@ def render(html: str, base: Path, *, book_root: Path, page_css: str = "", remote
     fence.ready()
     # Imported here, not with this module: WeasyPrint's import (0.7 s) is then made by the
     # build's warm-up thread while pandoc reads the book (pipeline._warm_up), not before it starts.
-    from imprint.typeset.fence import hyphenation  # noqa: F401  (installs the region's dictionaries)
+    from imprint.typeset.fence import bidi, hyphenation  # noqa: F401  (install the region's dictionaries, the RTL indent)
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 

@@ -81,6 +81,8 @@ INTERNALS: tuple[Internal, ...] = (
        "total-fit line breaking (typeset/linebreak.py): no-break spaces widened when a line is justified"),
     _i("weasyprint.formatting_structure.boxes", "Box.margin_width Box.content_box_x", REQUIRED,
        "total-fit line breaking: the laid-out lines read back (fence/lines.py)"),
+    _i("weasyprint.layout.block", "iter_line_boxes", REQUIRED,
+       "a right-to-left paragraph's indent at its start (bidi)"),
     _i("weasyprint.anchors", "make_page_bookmark_tree", REQUIRED, "the outline of a book set in chapters"),
     _i("weasyprint.matrix", "Matrix", REQUIRED, "the outline of a book set in chapters"),
 )
