@@ -43,3 +43,138 @@ def test_a_book_stylesheet_with_font_face_is_refused_at_its_line(tmp_path):
     result = run_cli("check", book)
     assert result.code == 3, result.err
     assert "own.css:3:1" in result.err and "@font-face" in result.err
+
+
+VERSE_META = """\
+title: The Keeper's Daughter
+author: Patrick O'Brian
+lang: en
+identifier: urn:uuid:00000000-0000-4000-8000-0000000012a2
+date: 2026-03-14
+toc-title: What's Inside
+"""
+
+WORDS = ("the tide went out past the jetty and the boats lay down on their sides in the mud "
+         "while the gulls counted whatever the water had left behind on the shingle").split()
+
+
+def _scenes() -> str:
+    # paragraphs of 1 to 7 lines between scene breaks, so that some break falls near a page's foot
+    out = []
+    for i in range(36):
+        n = 12 + (i * 37) % 80
+        out.append(" ".join(WORDS[(i + k) % len(WORDS)] for k in range(n)).capitalize() + ".")
+        out.append("* * *")
+    return "\n\n".join(out[:-1]) + "\n"
+
+
+VERSE = """\
+# Low Water
+
+| The harbour empties like a lung,
+| the boats lie down on their sides.
+
+| Someone has left the lamp on
+| in the last house on the quay.
+
+![](wide.png)
+
+Under the picture, a paragraph.
+
+# Scenes
+
+""" + _scenes()
+
+
+@pytest.fixture(scope="module")
+def verse(tmp_path_factory):
+    from PIL import Image
+
+    root = tmp_path_factory.mktemp("verse")
+    book = write_book(root / "book", VERSE, VERSE_META, name="01.md")
+    Image.new("RGB", (1800, 500), (120, 90, 60)).save(book / "wide.png")
+    out = root / "out"
+    result = run_cli("--book", book, "--out", out, "--no-cache", "--edition", "pdf", "--edition", "epub")
+    assert result.code == 0, result.err
+    with pdfplumber.open(out / "the-keeper-s-daughter.pdf") as doc:
+        pages = [(p.width, p.height, p.extract_words(), list(p.images)) for p in doc.pages]
+    return result, out, pages
+
+
+def _lines(words):
+    """The page's lines, top to bottom: (top, x0, text)."""
+    rows: dict[int, list] = {}
+    for w in words:
+        rows.setdefault(round(w["top"]), []).append(w)
+    return [(top, min(w["x0"] for w in ws), " ".join(w["text"] for w in sorted(ws, key=lambda w: w["x0"])))
+            for top, ws in sorted(rows.items())]
+
+
+def test_metadata_texts_take_typographic_quotes(verse):
+    # "The Keeper's Daughter" printed with a straight apostrophe on the title pages, the running
+    # heads and the EPUB, while the text beside it had pandoc's ’; the file's name is unchanged
+    result, out, pages = verse
+    text = " ".join(w["text"] for _, _, words, _ in pages for w in words)
+    assert "Keeper’s" in text and "O’Brian" in text and "What’s" in text
+    assert "Keeper's" not in text and "O'Brian" not in text and "What's" not in text
+    docs = _epub(out)
+    assert "What’s Inside" in docs["EPUB/nav.xhtml"]
+    with zipfile.ZipFile(out / "the-keeper-s-daughter.epub") as z:
+        opf = z.read("EPUB/content.opf").decode("utf-8")
+    assert "The Keeper’s Daughter</dc:title>" in opf and "O’Brian" in opf
+
+
+def test_typographic_quotes_follow_the_language():
+    from imprint.manuscript.languages import typographic_quotes as typo
+    assert typo('Das "Haus" am See', "de") == "Das „Haus“ am See"
+    assert typo("L'heure \"bleue\"", "fr") == "L’heure «\u202fbleue\u202f»"
+    assert typo("'Quoted' and Keeper's", "en") == "‘Quoted’ and Keeper’s"
+
+
+def test_two_line_blocks_are_two_stanzas(verse):
+    # two `|` blocks in a row ran on as one stanza (no line-block style at all)
+    _, _, pages = verse
+    for _, _, words, _ in pages:
+        lines = _lines(words)
+        texts = [t for _, _, t in lines]
+        if "the boats lie down on their sides." in texts:
+            i = texts.index("the boats lie down on their sides.")
+            lead = lines[i][0] - lines[i - 1][0]
+            gap = lines[i + 1][0] - lines[i][0]
+            assert texts[i + 1].startswith("Someone has left")
+            assert gap > 1.8 * lead, (lead, gap)
+            return
+    pytest.fail("verse not found")
+
+
+def test_a_picture_alone_in_its_paragraph_stays_inside_the_measure(verse):
+    # `![](wide.png)` is a paragraph, not a figure: it took the paragraph indent and ran past the
+    # right margin by it (L206 "overfull by 13.2 pt")
+    result, _, pages = verse
+    assert "L206" not in result.err
+    # the measure: the widest justified line of the scenes
+    measure = max(max(w["x1"] for w in ws if w["top"] > 60) - min(w["x0"] for w in ws if w["top"] > 60)
+                  for _, _, ws, _ in pages if len(ws) > 60)
+    for _, _, words, images in pages:
+        if images:
+            left = min(w["x0"] for w in words if w["top"] > 60)     # the text's left edge, under the head
+            img = images[0]
+            assert img["x0"] >= left - 0.5 and img["x1"] <= left + measure + 0.5, (img["x0"], img["x1"], left, measure)
+            return
+    pytest.fail("no picture")
+
+
+def test_a_scene_break_never_ends_a_page_and_the_next_paragraph_is_flush(verse):
+    _, _, pages = verse
+    seen = 0
+    for number, (_, height, words, _) in enumerate(pages, 1):
+        body = [line for line in _lines(words) if 50 < line[0] < height - 40]   # below the head, above the foot
+        if not body:
+            continue
+        assert body[-1][2] != "*", f"page {number} ends with a scene break"
+        left = min(x for _, x, _ in body)
+        for (_, _, t), nxt in zip(body, body[1:]):
+            if t == "*":
+                seen += 1
+                assert abs(nxt[1] - left) < 0.5, f"page {number}: the paragraph after a scene break is indented"
+    assert seen > 10

@@ -455,26 +455,33 @@ def build_metadata(data: dict, lines: dict[str, int], path: Path) -> tuple[Metad
         return number
 
     manuscript = texts("manuscript")
+
+    def shown(value):
+        """A text the book prints: its straight quotes made typographic, as in the manuscript."""
+        if isinstance(value, tuple):
+            return tuple(languages.typographic_quotes(v, lang) for v in value)
+        return languages.typographic_quotes(value, lang)
+
     meta = Metadata(
-        title=title,
-        authors=authors,
+        title=shown(title),
+        authors=shown(authors),
         lang=lang,
-        subtitle=text("subtitle"),
-        translators=names("translator"),
-        editors=names("editor"),
+        subtitle=shown(text("subtitle")),
+        translators=shown(names("translator")),
+        editors=shown(names("editor")),
         form=choice("form", FORMS, "book"),
-        publisher=text("publisher"),
-        rights=text("rights"),
+        publisher=shown(text("publisher")),
+        rights=shown(text("rights")),
         date=date,
         modified=modified,
-        description=text("description"),
-        subjects=texts("subjects"),
-        original_publication=text("original-publication"),
+        description=shown(text("description")),
+        subjects=shown(texts("subjects")),
+        original_publication=shown(text("original-publication")),
         identifier=identifier,
         isbn=Isbns(**isbns),
         manuscript=manuscript,
-        editorial_notes=texts("editorial-notes"),
-        edition=text("edition"),
+        editorial_notes=shown(texts("editorial-notes")),
+        edition=shown(text("edition")),
         cover_image=text("cover-image"),
         trim=trim,
         paper=choice("paper", PAPERS, "white"),
@@ -483,11 +490,11 @@ def build_metadata(data: dict, lines: dict[str, int], path: Path) -> tuple[Metad
         bibliography=texts("bibliography"),
         csl=text("csl"),
         suppress_bibliography=flag("suppress-bibliography", False),
-        reference_section_title=text("reference-section-title"),
+        reference_section_title=shown(text("reference-section-title")),
         link_citations=flag("link-citations", True),
         margins=margins,
         number_sections=flag("number-sections", False),
-        toc_title=text("toc-title"),
+        toc_title=shown(text("toc-title")),
         toc_depth=toc_depth,
         lof=flag("lof", False),
         lot=flag("lot", False),
