@@ -178,3 +178,19 @@ def test_a_scene_break_never_ends_a_page_and_the_next_paragraph_is_flush(verse):
                 seen += 1
                 assert abs(nxt[1] - left) < 0.5, f"page {number}: the paragraph after a scene break is indented"
     assert seen > 10
+
+
+@pytest.mark.parametrize("yaml_text, where, words", [
+    # an unclosed quote ran to the file's end and was reported there (line 4, after the last line)
+    ('title: "Broken\nauthor: X\nlang: en\n', "book.yaml:1:8:", "never closed"),
+    ("title: A\nauthor: [X, Y\nlang: en\n", "book.yaml:3:", "starts at line 2"),
+])
+def test_broken_yaml_is_named_where_the_author_broke_it(tmp_path, yaml_text, where, words):
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "book.yaml").write_text(yaml_text, encoding="utf-8")
+    (book / "01.md").write_text("# A\n\nText.\n", encoding="utf-8")
+    result = run_cli("check", book)
+    assert result.code == 3
+    assert where in result.err and words in result.err, result.err
+    assert "Traceback" not in result.err

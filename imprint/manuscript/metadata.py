@@ -198,11 +198,18 @@ def parse_yaml(text: str, path: Path, line_offset: int = 0):
         raise MetadataError(err.message, where=Location(path, line, err.where.column), hint=err.hint) from None
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
+        message, hint = err.problem or err.context, "check indentation and quote values that contain ':' or '#'"
+        if err.context_mark is not None and err.problem and ("end of stream" in err.problem or "<stream end>" in err.problem):
+            # an unclosed quote or bracket runs to the file's end: name where it opened, not the end
+            mark = err.context_mark
+            what = (err.context or "value").removeprefix("while scanning ").removeprefix("while parsing ")
+            message = f"{what} that starts here is never closed ({err.problem})"
+            hint = "close the quote or bracket on this line (a quote inside the value: use the other kind, or double it in '...')"
+        elif err.context_mark is not None and mark is not None and err.context_mark.line != mark.line and err.context:
+            message += f" ({err.context.removeprefix('while ')} that starts at line {err.context_mark.line + 1 + line_offset})"
         line = mark.line + 1 + line_offset if mark else None
         col = mark.column + 1 if mark else None
-        raise MetadataError(f"invalid YAML: {err.problem or err.context}",
-                            where=Location(path, line, col),
-                            hint="check indentation and quote values that contain ':' or '#'") from None
+        raise MetadataError(f"invalid YAML: {message}", where=Location(path, line, col), hint=hint) from None
     except yaml.YAMLError as err:
         raise MetadataError(f"invalid YAML: {err}", where=Location(path, line_offset + 1)) from None
     if node is None:
