@@ -194,3 +194,42 @@ def test_broken_yaml_is_named_where_the_author_broke_it(tmp_path, yaml_text, whe
     assert result.code == 3
     assert where in result.err and words in result.err, result.err
     assert "Traceback" not in result.err
+
+
+SLIPS = """\
+# One
+
+A pandoc user's page break \\newpage and \\textbf{bold} in TeX, but $\\frac{1}{2}$ and `\\emph` are fine, and so is a C:\\\\Windows path.
+
+A list right under its paragraph:
+* flour
+* water
+
+A list set apart:
+
+* salt
+
+| Step | Time | Temp |
+|---|
+| Mix | 10 min | 26 °C |
+
+| Good | Table |
+|------|-------|
+| a    | b     |
+"""
+
+
+def test_markdown_slips_that_print_as_written_are_named(tmp_path):
+    # raw TeX, a list glued to its paragraph and a table whose separator drops columns all
+    # printed (or lost) their text with exit 0 and no finding
+    book = write_book(tmp_path / "book", SLIPS, META)
+    result = run_cli("check", book)
+    assert result.code == 0, result.err
+    found = [line for line in result.err.splitlines() if " H10" in line]
+    assert any("text.md:3:28: warning: H103" in f and "\\newpage" in f for f in found), found
+    assert any("text.md:3:41: warning: H103" in f and "\\textbf" in f for f in found), found
+    assert not any("frac" in f or "emph" in f or "Windows" in f for f in found), found
+    assert [f for f in found if "H104" in f] == [f for f in found if "text.md:6:1: warning: H104" in f and "* flour" in f]
+    assert len([f for f in found if "H104" in f]) == 1
+    tables = [f for f in found if "H105" in f]
+    assert len(tables) == 1 and "text.md:14:1:" in tables[0] and "1 column and its header 3" in tables[0], tables
