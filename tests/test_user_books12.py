@@ -233,3 +233,18 @@ def test_markdown_slips_that_print_as_written_are_named(tmp_path):
     assert len([f for f in found if "H104" in f]) == 1
     tables = [f for f in found if "H105" in f]
     assert len(tables) == 1 and "text.md:14:1:" in tables[0] and "1 column and its header 3" in tables[0], tables
+
+
+def test_an_index_entry_written_with_a_straight_apostrophe_files_with_the_text(tmp_path):
+    # entry="inventory!printers'" printed "printers'" with a straight quote (the text beside it has
+    # pandoc's ’) and filed apart from a mark of the words "printers’ inventory" themselves
+    text = ("# One\n\nThe [printers' inventories]{.index entry=\"inventory!printers'\"} survive, and "
+            "[\"proofs\"]{.index entry='proofs!\"foul\"'} too; a [printers' inventory]{.index entry=\"inventory!printers’\"} "
+            "more.\n")
+    book = write_book(tmp_path / "book", text, META)
+    out = tmp_path / "out"
+    result = run_cli("--book", book, "--out", out, "--edition", "epub")
+    assert result.code == 0, result.err
+    index = next(v for k, v in _epub(out).items() if k.endswith(".xhtml") and "index-entry" in v)
+    assert "printers'" not in index and index.count("printers’") == 1, index
+    assert "“foul”" in index

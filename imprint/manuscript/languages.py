@@ -84,7 +84,7 @@ def language_findings(lang: str, where: Location) -> list[Finding]:
     return found
 
 
-_OPENS_AFTER = " \t\n([{\u2014\u2013/-"
+_OPENS_AFTER = " \t\n([{\u2014\u2013/-!|@"   # the last three: an index entry's levels, see and sort@shown
 
 
 def typographic_quotes(text: str | None, lang: str) -> str | None:
