@@ -248,3 +248,22 @@ def test_an_index_entry_written_with_a_straight_apostrophe_files_with_the_text(t
     index = next(v for k, v in _epub(out).items() if k.endswith(".xhtml") and "index-entry" in v)
     assert "printers'" not in index and index.count("printers’") == 1, index
     assert "“foul”" in index
+
+
+def test_a_picture_taller_than_the_page_is_scaled_to_fit(tmp_path):
+    # a 300 × 6000 px strip ran off the page at the measure's width: L201 "line 1: “” runs off the
+    # page" and nothing written
+    from PIL import Image
+
+    book = write_book(tmp_path / "book", "# One\n\n![A very tall strip](tall.png)\n\nMore.\n", META)
+    Image.new("RGB", (300, 6000), (20, 100, 50)).save(book / "tall.png")
+    out = tmp_path / "out"
+    result = run_cli("--book", book, "--out", out, "--edition", "pdf")
+    assert result.code == 0, result.err
+    with pdfplumber.open(next(out.glob("*.pdf"))) as doc:
+        images = [(p, im) for p in doc.pages for im in p.images]
+        assert len(images) == 1
+        page, im = images[0]
+        assert 0 < im["top"] and im["bottom"] < page.height - 36      # inside the page, above its foot margin
+        assert abs((im["x1"] - im["x0"]) * 20 - (im["bottom"] - im["top"])) < 2   # its proportions kept
+        assert "A very tall strip" in page.extract_text()               # its caption on the same page
