@@ -267,3 +267,20 @@ def test_a_picture_taller_than_the_page_is_scaled_to_fit(tmp_path):
         assert 0 < im["top"] and im["bottom"] < page.height - 36      # inside the page, above its foot margin
         assert abs((im["x1"] - im["x0"]) * 20 - (im["bottom"] - im["top"])) < 2   # its proportions kept
         assert "A very tall strip" in page.extract_text()               # its caption on the same page
+
+
+def test_an_image_size_in_pixels_is_honoured_in_print(tmp_path):
+    # `{width=24px}` reaches the HTML as width="24" (pandoc), which WeasyPrint does not read: the
+    # 64 px icon was drawn at its own 48 pt, a black square in the line, without a word
+    from PIL import Image
+
+    book = write_book(tmp_path / "book", "# One\n\nAn icon ![i](icon.png){width=24px} in the line, "
+                                         "and a tall one ![t](icon.png){height=48px} too.\n", META)
+    Image.new("RGB", (64, 64), (0, 0, 0)).save(book / "icon.png")
+    out = tmp_path / "out"
+    result = run_cli("--book", book, "--out", out, "--edition", "pdf")
+    assert result.code == 0, result.err
+    with pdfplumber.open(next(out.glob("*.pdf"))) as doc:
+        sizes = sorted((round(im["x1"] - im["x0"], 1), round(im["bottom"] - im["top"], 1))
+                       for p in doc.pages for im in p.images)
+    assert sizes == [(18.0, 18.0), (36.0, 36.0)], sizes        # 24 px and 48 px at 0.75 pt a px
