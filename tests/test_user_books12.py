@@ -284,3 +284,23 @@ def test_an_image_size_in_pixels_is_honoured_in_print(tmp_path):
         sizes = sorted((round(im["x1"] - im["x0"], 1), round(im["bottom"] - im["top"], 1))
                        for p in doc.pages for im in p.images)
     assert sizes == [(18.0, 18.0), (36.0, 36.0)], sizes        # 24 px and 48 px at 0.75 pt a px
+
+
+@pytest.mark.parametrize("form", ["book", "essay"])
+def test_deep_headings_are_set_at_the_text_size_on_the_grid(tmp_path, form):
+    # `#####` and `######` (and an essay's `####`) had no style: the browser's 9 pt and 7.4 pt
+    # type with margins off the 14.4 pt grid
+    text = ("# One\n\n## Two\n\n### Three\n\n#### Four\n\nText under four.\n\n##### Five\n\nText under five.\n\n"
+            "###### Six\n\nText under six.\n")
+    book = write_book(tmp_path / "book", text, META + f"form: {form}\n")
+    out = tmp_path / "out"
+    result = run_cli("--book", book, "--out", out, "--edition", "pdf")
+    assert result.code == 0, result.err
+    with pdfplumber.open(next(out.glob("*.pdf"))) as doc:
+        words = [w for p in doc.pages for w in p.extract_words(extra_attrs=["size"])]
+    tops = {w["text"]: w for w in words if w["text"] in ("Four", "Five", "Six", "under")}
+    for name in ("Five", "Six") + (("Four",) if form == "essay" else ()):
+        assert round(tops[name]["size"], 1) == 11.0, (name, tops[name]["size"])
+    unders = sorted(w["top"] for w in words if w["text"] == "under")
+    steps = [round(b - a, 1) for a, b in zip(unders, unders[1:])]
+    assert all(round(s / 14.4, 2) == round(s / 14.4) for s in steps), steps   # whole lines apart
