@@ -11,6 +11,8 @@
   pandoc Markdown reads the items as the paragraph's text and prints "* item + item".
 - H105 (warning): a pipe table whose separator line (`|---|`) has fewer columns than its header:
   pandoc keeps the separator's count and drops the other cells.
+- H106 (warning): a chapter (a book's level-1 heading) with nothing under it before the next
+  chapter or the book's end: a page with its title alone.
 """
 
 from __future__ import annotations
@@ -200,5 +202,35 @@ def _tables(book) -> list[Finding]:
     return out
 
 
+ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t#]*$")
+
+
+def _empty_chapters(book) -> list[Finding]:
+    if book.metadata.form != "book":
+        return []
+    out, open_chapter = [], None          # (where, title) of a chapter with nothing under it yet
+    for source in book.sources:
+        for i, line in unfenced(source.text.split("\n")):
+            m = ATX.match(line)
+            if m and len(m.group(1)) == 1:
+                if open_chapter:
+                    out.append(open_chapter)
+                title = re.sub(r"\s*\{[^}]*\}\s*$", "", m.group(2) or "").strip()
+                if not title:             # no title at all: H101 says so
+                    open_chapter = None
+                    continue
+                open_chapter = Finding("H106", "warning", f"chapter “{title}” has a heading and no text: "
+                                                          "it prints a page with its title alone",
+                                       Location(source.path, source.first_line + i, line.index("#") + 1),
+                                       hint="write its text under the heading, or delete the heading "
+                                            "(a part's title takes `{.part}` and its chapters `##`)")
+            elif line.strip() and not line.lstrip().startswith("<!--"):
+                open_chapter = None
+    if open_chapter:
+        out.append(open_chapter)
+    return out
+
+
 def check_markup(book) -> list[Finding]:
-    return _headings(book) + _emphasis(book) + _tex(book) + _lists(book) + _tables(book)
+    return (_headings(book) + _emphasis(book) + _tex(book) + _lists(book) + _tables(book)
+            + _empty_chapters(book))
