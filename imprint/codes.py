@@ -28,6 +28,7 @@ TABLE: dict[str, tuple[str, str]] = {
     "H102": (WARNING, "An emphasis mark (`*`, `**`, `_`) that opens and never closes: pandoc prints it as written."),
     "H103": (WARNING, "A TeX command in the text (`\\newpage`, `\\textbf{...}`, `\\begin{center}`): raw TeX is not read, it is printed as written."),
     "H104": (WARNING, "A bulleted list with no blank line before it: pandoc reads its items as the paragraph's text and prints the markers (`* item + item`)."),
+    "H107": (WARNING, "A backtick or link bracket that opens and never closes (`` `code ``, `[text](`): pandoc prints it as written."),
     "H106": (WARNING, "A chapter with a heading and no text: it prints a page (and a recto) with its title alone."),
     "H105": (WARNING, "A pipe table whose separator line has fewer columns than its header: pandoc drops the cells past them without a word."),
     # the notes in the manuscript (imprint/checks/notes.py)

@@ -13,6 +13,8 @@
   pandoc keeps the separator's count and drops the other cells.
 - H106 (warning): a chapter (a book's level-1 heading) with nothing under it before the next
   chapter or the book's end: a page with its title alone.
+- H107 (warning): a backtick or a link's `](` left in the text pandoc made: a code span or link
+  that never closes, printed as written.
 """
 
 from __future__ import annotations
@@ -231,6 +233,37 @@ def _empty_chapters(book) -> list[Finding]:
     return out
 
 
+UNCLOSED = re.compile(r"`+|\]\((?!\))")
+
+
+def _unclosed(book) -> list[Finding]:
+    left: list[str] = []
+    _strs(book.ast.get("blocks", []), left)
+    kinds = {("`" if m.group(0).startswith("`") else "](") for text in left for m in UNCLOSED.finditer(text)}
+    if not kinds:
+        return []
+    out = []
+    for source in book.sources:
+        for i, line in unfenced(source.text.split("\n")):
+            text = MATH.sub(lambda m: " " * len(m.group(0)), CODE.sub(lambda m: " " * len(m.group(0)), line))
+            for m in UNCLOSED.finditer(text):
+                kind = "`" if m.group(0).startswith("`") else "]("
+                if kind not in kinds or (m.start() > 0 and text[m.start() - 1] == "\\"):
+                    continue
+                if kind == "](" and re.match(r"[^\s)]*(?:\s+\"[^\"]*\")?\)", text[m.end():]):
+                    continue          # a whole link: (address) or (address "title")
+                kinds.discard(kind)
+                what = "a code span" if kind == "`" else "a link"
+                shown = (line[m.start():m.start() + 30].strip() + "…" if kind == "`"
+                         else line[max(line.rfind("[", 0, m.start()), 0):m.end()])
+                out.append(Finding("H107", "warning", f"“{m.group(0)}” opens {what} that never closes: it is printed "
+                                                      f"as written, “{shown}”",
+                                   Location(source.path, source.first_line + i, m.start() + 1),
+                                   hint=("close it with a backtick after the code, or write “\\`” for a literal one"
+                                         if kind == "`" else "close the link's address with “)” on the same line")))
+    return out
+
+
 def check_markup(book) -> list[Finding]:
     return (_headings(book) + _emphasis(book) + _tex(book) + _lists(book) + _tables(book)
-            + _empty_chapters(book))
+            + _empty_chapters(book) + _unclosed(book))
