@@ -26,6 +26,11 @@ TABLE: dict[str, tuple[str, str]] = {
     # Markdown that pandoc reads without a word but prints wrong (imprint/checks/markup.py)
     "H101": (ERROR, "A heading with no text (`#` alone): it would print a chapter without a title, an empty contents entry and an EPUB that EPUBCheck refuses."),
     "H102": (WARNING, "An emphasis mark (`*`, `**`, `_`) that opens and never closes: pandoc prints it as written."),
+    "H103": (WARNING, "A TeX command in the text (`\\newpage`, `\\textbf{...}`, `\\begin{center}`): raw TeX is not read, it is printed as written."),
+    "H104": (WARNING, "A bulleted list with no blank line before it: pandoc reads its items as the paragraph's text and prints the markers (`* item + item`)."),
+    "H107": (WARNING, "A backtick or link bracket that opens and never closes (`` `code ``, `[text](`): pandoc prints it as written."),
+    "H106": (WARNING, "A chapter with a heading and no text: it prints a page (and a recto) with its title alone."),
+    "H105": (WARNING, "A pipe table whose separator line has fewer columns than its header: pandoc drops the cells past them without a word."),
     # the notes in the manuscript (imprint/checks/notes.py)
     "N101": (ERROR, "A note call whose label has no definition: pandoc prints it as literal text."),
     "N102": (ERROR, "A note definition that nothing calls: pandoc drops it without a word."),

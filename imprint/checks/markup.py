@@ -5,6 +5,16 @@
   `<title>`, a navigation link without text).
 - H102 (warning): an emphasis mark that opens and never closes (`*word … ` with no closing
   `*`): pandoc prints the asterisks or underscores as they are.
+- H103 (warning): a TeX command in the text (`\\newpage`, `\\textbf{bold}`): raw TeX is off
+  (imprint/manuscript/pandoc.py READER), so pandoc prints it as written.
+- H104 (warning): a bulleted list right under a paragraph line, with no blank line between:
+  pandoc Markdown reads the items as the paragraph's text and prints "* item + item".
+- H105 (warning): a pipe table whose separator line (`|---|`) has fewer columns than its header:
+  pandoc keeps the separator's count and drops the other cells.
+- H106 (warning): a chapter (a book's level-1 heading) with nothing under it before the next
+  chapter or the book's end: a page with its title alone.
+- H107 (warning): a backtick or a link's `](` left in the text pandoc made: a code span or link
+  that never closes, printed as written.
 """
 
 from __future__ import annotations
@@ -78,5 +88,182 @@ def _emphasis(book) -> list[Finding]:
     return out
 
 
+# A TeX command: a backslash and letters (`\\newpage`, `\\textbf`), outside formulas and code.
+TEX = re.compile(r"\\([A-Za-z]{2,})(?![A-Za-z])")
+MATH = re.compile(r"\$\$.*?\$\$|\$[^$\s][^$]*\$")
+TEX_HINTS = {
+    "newpage": "a new chapter (`#`) starts a new page; delete the command",
+    "pagebreak": "a new chapter (`#`) starts a new page; delete the command",
+    "clearpage": "a new chapter (`#`) starts a new page; delete the command",
+    "textbf": "write **bold** in Markdown", "textit": "write *italic* in Markdown",
+    "emph": "write *italic* in Markdown", "noindent": "delete it: the first paragraph after a heading is not indented",
+}
+
+
+def _tex(book) -> list[Finding]:
+    left: list[str] = []
+    _strs(book.ast.get("blocks", []), left)
+    keys = {m.group(1) for text in left for m in TEX.finditer(text)}
+    if not keys:
+        return []
+    out, seen = [], set()
+    for source in book.sources:
+        for i, line in unfenced(source.text.split("\n")):
+            text = MATH.sub(lambda m: " " * len(m.group(0)), CODE.sub(lambda m: " " * len(m.group(0)), line))
+            for m in TEX.finditer(text):
+                name = m.group(1)
+                if name not in keys or name in seen or (m.start() > 0 and text[m.start() - 1] == "\\"):
+                    continue
+                seen.add(name)
+                out.append(Finding("H103", "warning", f"TeX command “\\{name}” is not read: it is printed as written",
+                                   Location(source.path, source.first_line + i, m.start() + 1),
+                                   hint=TEX_HINTS.get(name, "write it in Markdown (or delete it); a literal backslash "
+                                                            "is written “\\\\”")))
+    return out
+
+
+BULLET = re.compile(r"^ {0,3}([*+-])[ \t]+(\S.*)$")
+PARA_LINE = re.compile(r"^ {0,3}[^\s#>|*+\-:`~<]")   # a line of running text (not a block's marker)
+
+
+def _inline_text(node, out: list[str]) -> None:
+    if isinstance(node, dict):
+        t = node.get("t")
+        if t == "Str":
+            out.append(node["c"])
+        elif t in ("Space", "SoftBreak", "LineBreak"):
+            out.append(" ")
+        elif t not in ("Code", "Math", "RawInline", "Note"):
+            _inline_text(node.get("c"), out)
+    elif isinstance(node, list):
+        for item in node:
+            _inline_text(item, out)
+
+
+def _paragraphs(node, out: list[str]) -> None:
+    if isinstance(node, dict):
+        if node.get("t") in ("Para", "Plain"):
+            words: list[str] = []
+            _inline_text(node["c"], words)
+            out.append(re.sub(r"\s+", " ", "".join(words)))
+        else:
+            _paragraphs(node.get("c"), out)
+    elif isinstance(node, list):
+        for item in node:
+            _paragraphs(item, out)
+
+
+def _lists(book) -> list[Finding]:
+    paragraphs: list[str] | None = None
+    out = []
+    for source in book.sources:
+        lines = dict(unfenced(source.text.split("\n")))
+        for i, line in sorted(lines.items()):
+            m = BULLET.match(line)
+            before = lines.get(i - 1, "")
+            if not m or not before.strip() or not PARA_LINE.match(before) or BULLET.match(before):
+                continue
+            if paragraphs is None:
+                paragraphs = []
+                _paragraphs(book.ast.get("blocks", []), paragraphs)
+            printed = m.group(1) + " " + " ".join(m.group(2).split()[:3])
+            if any(printed in p for p in paragraphs):
+                out.append(Finding("H104", "warning", f"a list with no blank line before it is printed as text: "
+                                                      f"“{printed}…”",
+                                   Location(source.path, source.first_line + i, m.start(1) + 1),
+                                   hint="leave a blank line between the paragraph and the list's first item"))
+    return out
+
+
+SEPARATOR = re.compile(r"^ {0,3}\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$")
+
+
+def _cells(line: str) -> int:
+    body = line.strip()
+    body = body[1:] if body.startswith("|") else body
+    body = body[:-1] if body.endswith("|") and not body.endswith("\\|") else body
+    return len(re.split(r"(?<!\\)\|", body))
+
+
+def _tables(book) -> list[Finding]:
+    out = []
+    for source in book.sources:
+        lines = dict(unfenced(source.text.split("\n")))
+        for i, line in sorted(lines.items()):
+            header = lines.get(i - 1, "")
+            if not SEPARATOR.match(line) or "|" not in line or "|" not in header or SEPARATOR.match(header):
+                continue
+            have, want = _cells(line), _cells(header)
+            if have < want:
+                out.append(Finding("H105", "warning", f"the table's separator line has {have} column"
+                                                      f"{'s' if have != 1 else ''} and its header {want}: the cells past "
+                                                      f"column {have} are not printed",
+                                   Location(source.path, source.first_line + i, 1),
+                                   hint=f"give the separator line one `---` for each of the {want} columns "
+                                        f"(`|{'---|' * want}`)"))
+    return out
+
+
+ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t#]*$")
+
+
+def _empty_chapters(book) -> list[Finding]:
+    if book.metadata.form != "book":
+        return []
+    out, open_chapter = [], None          # (where, title) of a chapter with nothing under it yet
+    for source in book.sources:
+        for i, line in unfenced(source.text.split("\n")):
+            m = ATX.match(line)
+            if m and len(m.group(1)) == 1:
+                if open_chapter:
+                    out.append(open_chapter)
+                title = re.sub(r"\s*\{[^}]*\}\s*$", "", m.group(2) or "").strip()
+                if not title:             # no title at all: H101 says so
+                    open_chapter = None
+                    continue
+                open_chapter = Finding("H106", "warning", f"chapter “{title}” has a heading and no text: "
+                                                          "it prints a page with its title alone",
+                                       Location(source.path, source.first_line + i, line.index("#") + 1),
+                                       hint="write its text under the heading, or delete the heading "
+                                            "(a part's title takes `{.part}` and its chapters `##`)")
+            elif line.strip() and not line.lstrip().startswith("<!--"):
+                open_chapter = None
+    if open_chapter:
+        out.append(open_chapter)
+    return out
+
+
+UNCLOSED = re.compile(r"`+|\]\((?!\))")
+
+
+def _unclosed(book) -> list[Finding]:
+    left: list[str] = []
+    _strs(book.ast.get("blocks", []), left)
+    kinds = {("`" if m.group(0).startswith("`") else "](") for text in left for m in UNCLOSED.finditer(text)}
+    if not kinds:
+        return []
+    out = []
+    for source in book.sources:
+        for i, line in unfenced(source.text.split("\n")):
+            text = MATH.sub(lambda m: " " * len(m.group(0)), CODE.sub(lambda m: " " * len(m.group(0)), line))
+            for m in UNCLOSED.finditer(text):
+                kind = "`" if m.group(0).startswith("`") else "]("
+                if kind not in kinds or (m.start() > 0 and text[m.start() - 1] == "\\"):
+                    continue
+                if kind == "](" and re.match(r"[^\s)]*(?:\s+\"[^\"]*\")?\)", text[m.end():]):
+                    continue          # a whole link: (address) or (address "title")
+                kinds.discard(kind)
+                what = "a code span" if kind == "`" else "a link"
+                shown = (line[m.start():m.start() + 30].strip() + "…" if kind == "`"
+                         else line[max(line.rfind("[", 0, m.start()), 0):m.end()])
+                out.append(Finding("H107", "warning", f"“{m.group(0)}” opens {what} that never closes: it is printed "
+                                                      f"as written, “{shown}”",
+                                   Location(source.path, source.first_line + i, m.start() + 1),
+                                   hint=("close it with a backtick after the code, or write “\\`” for a literal one"
+                                         if kind == "`" else "close the link's address with “)” on the same line")))
+    return out
+
+
 def check_markup(book) -> list[Finding]:
-    return _headings(book) + _emphasis(book)
+    return (_headings(book) + _emphasis(book) + _tex(book) + _lists(book) + _tables(book)
+            + _empty_chapters(book) + _unclosed(book))

@@ -38,6 +38,28 @@ def spaced_dashes(root) -> None:
             el.tail = _SPACED_DASH.sub(NBSP, el.tail)
 
 
+def image_paragraphs(root) -> None:
+    """A paragraph that holds one image and nothing else (a picture without a caption: pandoc
+    makes a figure only of an image with a description) gets the class `image`: the stylesheets
+    set it centred and unindented, as a figure is, instead of starting it a paragraph indent in
+    and pushing it past the right margin. An image's width and height attributes become its style."""
+    for p in root.iter("p"):
+        kids = [k for k in p if isinstance(k.tag, str)]
+        if (len(kids) == 1 and kids[0].tag == "img" and not (p.text or "").strip()
+                and not (kids[0].tail or "").strip()):
+            p.set("class", (p.get("class", "") + " image").strip())
+    # `{width=12px}` (pandoc writes width="12") and <img width="12">: WeasyPrint reads no
+    # presentational attributes, so the picture was drawn at its own size; a style it reads
+    for img in root.iter("img"):
+        style = img.get("style", "")
+        for side in ("width", "height"):
+            value = (img.get(side) or "").strip()
+            if re.fullmatch(r"\d+(?:\.\d+)?", value) and not re.search(rf"(^|;)\s*{side}\s*:", style):
+                style = f"{style.rstrip('; ')}; {side}: {value}px".lstrip("; ")
+        if style:
+            img.set("style", style)
+
+
 def _caps_run(text: str) -> tuple[int, int] | None:
     """(start, end) of the words in capitals `text` opens with, or None: at least two capital
     letters in a word, and every word of the run without small letters."""

@@ -22,6 +22,7 @@ from lxml import etree, html as lhtml
 
 from imprint.html.templates import BLOCK_KEY, environment, render_template
 from imprint.manuscript import index as rules
+from imprint.manuscript.languages import typographic_quotes
 
 PLACEHOLDER = "00"
 REF = "data-imprint-ref"          # the id whose page an element prints
@@ -44,7 +45,7 @@ def prepare(root, lang: str, level: int = 1) -> tuple[tuple[Mark, ...], tuple[st
     for span in root.iter("span"):
         if "index" not in span.get("class", "").split():
             continue
-        entry = rules.parse(span.text_content(), span.get("data-entry"))
+        entry = rules.parse(span.text_content(), typographic_quotes(span.get("data-entry"), lang))   # as pandoc quotes the text
         span.attrib.pop("data-entry", None)
         if not span.get("id"):
             n += 1

@@ -93,6 +93,7 @@ def body_html(book: Book, *, allow_remote_images: bool = False) -> Body:
     long_dashes(root)
     ordered_lists(root)
     display.spaced_dashes(root)         # no line starts with a spaced dash
+    display.image_paragraphs(root)      # a picture alone in its paragraph: centred, not indented
     # Before the notes are lifted out: a mark or page reference in a note is found too.
     marks, refs = index_markup.prepare(root, book.metadata.lang, level=1 + shift)
     notes = {}

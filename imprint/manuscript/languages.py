@@ -84,6 +84,41 @@ def language_findings(lang: str, where: Location) -> list[Finding]:
     return found
 
 
+_OPENS_AFTER = " \t\n([{\u2014\u2013/-!|@"   # the last three: an index entry's levels, see and sort@shown
+
+
+def typographic_quotes(text: str | None, lang: str) -> str | None:
+    """A metadata text (title, subtitle, names, toc-title...) with its straight quotes made
+    typographic as pandoc's smart extension makes the manuscript's, in the language's marks: an
+    apostrophe (Keeper's, O'Brien, '90s after a letter) is ’; a quote that opens after a space or
+    the text's start opens. Marks the author typed are kept."""
+    if not text or ("'" not in text and '"' not in text):
+        return text
+    open1, close1, open2, close2, inside = labels_table.quotes(lang)
+    if open1 in "«»":                             # French spaces its guillemets
+        open1, close1 = open1 + inside, inside + close1
+    out, single_open, double_open = [], False, False
+    for i, ch in enumerate(text):
+        before = text[i - 1] if i else " "
+        after = text[i + 1] if i + 1 < len(text) else " "
+        if ch == '"':
+            opening = before in _OPENS_AFTER and not after.isspace()
+            out.append(open1 if opening else close1)
+            double_open = opening
+        elif ch == "'":
+            if before.isalnum() and (after.isalnum() or not single_open):
+                out.append("\u2019")                 # an apostrophe: Keeper's, rock 'n' roll's end
+            elif before in _OPENS_AFTER and not after.isspace():
+                out.append(open2)
+                single_open = True
+            else:
+                out.append(close2 if single_open else "\u2019")
+                single_open = False
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 def quotes_change(lang: str, markdown: str) -> bool:
     """Whether localize_quotes may change this text (never for English)."""
     marks = labels_table.quotes(lang)

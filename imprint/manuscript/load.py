@@ -68,6 +68,7 @@ class Book:
 
 def slugify(text: str) -> str:
     import unicodedata
+    text = re.sub("[\u2018\u2019\u201a\u201c\u201d\u201e\u00ab\u00bb]", "-", text)   # the title's quotes (metadata makes them typographic) part words, as straight ones did
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     return slug[:80].rstrip("-") or "book"

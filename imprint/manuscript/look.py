@@ -293,8 +293,8 @@ def check_stylesheet(path: Path) -> str:
             kind = token.type
             if kind == "url" or (kind == "function" and token.lower_name in LOADS):
                 refuse(token, f"uses {token.lower_name if kind == 'function' else 'url'}()")
-            if kind == "at-rule" and token.lower_name in AT_LOADS:
-                refuse(token, f"has @{token.lower_name}")
+            if kind == "at-rule" and token.lower_at_keyword in AT_LOADS:
+                refuse(token, f"has @{token.lower_at_keyword}")
             if kind == "ident" and DANGER_WORDS.fullmatch(token.value):
                 refuse(token, f"uses '{token.value}'")
             for part in ("prelude", "content", "arguments", "value"):

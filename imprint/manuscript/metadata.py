@@ -198,11 +198,18 @@ def parse_yaml(text: str, path: Path, line_offset: int = 0):
         raise MetadataError(err.message, where=Location(path, line, err.where.column), hint=err.hint) from None
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
+        message, hint = err.problem or err.context, "check indentation and quote values that contain ':' or '#'"
+        if err.context_mark is not None and err.problem and ("end of stream" in err.problem or "<stream end>" in err.problem):
+            # an unclosed quote or bracket runs to the file's end: name where it opened, not the end
+            mark = err.context_mark
+            what = (err.context or "value").removeprefix("while scanning ").removeprefix("while parsing ")
+            message = f"{what} that starts here is never closed ({err.problem})"
+            hint = "close the quote or bracket on this line (a quote inside the value: use the other kind, or double it in '...')"
+        elif err.context_mark is not None and mark is not None and err.context_mark.line != mark.line and err.context:
+            message += f" ({err.context.removeprefix('while ')} that starts at line {err.context_mark.line + 1 + line_offset})"
         line = mark.line + 1 + line_offset if mark else None
         col = mark.column + 1 if mark else None
-        raise MetadataError(f"invalid YAML: {err.problem or err.context}",
-                            where=Location(path, line, col),
-                            hint="check indentation and quote values that contain ':' or '#'") from None
+        raise MetadataError(f"invalid YAML: {message}", where=Location(path, line, col), hint=hint) from None
     except yaml.YAMLError as err:
         raise MetadataError(f"invalid YAML: {err}", where=Location(path, line_offset + 1)) from None
     if node is None:
@@ -455,26 +462,33 @@ def build_metadata(data: dict, lines: dict[str, int], path: Path) -> tuple[Metad
         return number
 
     manuscript = texts("manuscript")
+
+    def shown(value):
+        """A text the book prints: its straight quotes made typographic, as in the manuscript."""
+        if isinstance(value, tuple):
+            return tuple(languages.typographic_quotes(v, lang) for v in value)
+        return languages.typographic_quotes(value, lang)
+
     meta = Metadata(
-        title=title,
-        authors=authors,
+        title=shown(title),
+        authors=shown(authors),
         lang=lang,
-        subtitle=text("subtitle"),
-        translators=names("translator"),
-        editors=names("editor"),
+        subtitle=shown(text("subtitle")),
+        translators=shown(names("translator")),
+        editors=shown(names("editor")),
         form=choice("form", FORMS, "book"),
-        publisher=text("publisher"),
-        rights=text("rights"),
+        publisher=shown(text("publisher")),
+        rights=shown(text("rights")),
         date=date,
         modified=modified,
-        description=text("description"),
-        subjects=texts("subjects"),
-        original_publication=text("original-publication"),
+        description=shown(text("description")),
+        subjects=shown(texts("subjects")),
+        original_publication=shown(text("original-publication")),
         identifier=identifier,
         isbn=Isbns(**isbns),
         manuscript=manuscript,
-        editorial_notes=texts("editorial-notes"),
-        edition=text("edition"),
+        editorial_notes=shown(texts("editorial-notes")),
+        edition=shown(text("edition")),
         cover_image=text("cover-image"),
         trim=trim,
         paper=choice("paper", PAPERS, "white"),
@@ -483,11 +497,11 @@ def build_metadata(data: dict, lines: dict[str, int], path: Path) -> tuple[Metad
         bibliography=texts("bibliography"),
         csl=text("csl"),
         suppress_bibliography=flag("suppress-bibliography", False),
-        reference_section_title=text("reference-section-title"),
+        reference_section_title=shown(text("reference-section-title")),
         link_citations=flag("link-citations", True),
         margins=margins,
         number_sections=flag("number-sections", False),
-        toc_title=text("toc-title"),
+        toc_title=shown(text("toc-title")),
         toc_depth=toc_depth,
         lof=flag("lof", False),
         lot=flag("lot", False),
