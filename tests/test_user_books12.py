@@ -304,3 +304,19 @@ def test_deep_headings_are_set_at_the_text_size_on_the_grid(tmp_path, form):
     unders = sorted(w["top"] for w in words if w["text"] == "under")
     steps = [round(b - a, 1) for a, b in zip(unders, unders[1:])]
     assert all(round(s / 14.4, 2) == round(s / 14.4) for s in steps), steps   # whole lines apart
+
+
+def test_a_running_head_that_reads_as_a_roman_numeral_is_a_running_head(tmp_path):
+    """An author named "X" (or a title "Vi") is the verso's running head, not a second folio:
+    no L216 "text page without a running head" on every verso."""
+    import random
+
+    from conftest import run_cli, write_book
+
+    rng = random.Random(7)
+    words = "the of and to in a is that for it as was with be by on not this are or from".split()
+    text = "# One\n\n" + "\n\n".join(" ".join(rng.choice(words) for _ in range(120)) + "." for _ in range(12))
+    book = write_book(tmp_path / "book", text, "title: Vi\nauthor: X\nlang: en\n"
+                      "identifier: urn:uuid:00000000-0000-4000-8000-0000000000ab\n")
+    run = run_cli("--book", book, "--out", tmp_path / "out", "--no-cache", "--edition", "pdf")
+    assert run.code == 0 and "L216" not in run.err, run.err

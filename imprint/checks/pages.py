@@ -323,7 +323,10 @@ def running_heads(pages: list["BookPage"]) -> list[Mark]:
     """L216-L218: running heads and folios on text pages only, and the folio is the page's number."""
     out = []
     for page in pages:
-        folios = [m for m in page.margin_lines if m.text.isdigit() or ROMAN.match(m.text)]
+        # A running head may read as a roman numeral (an author "X", a title "Vi"): a page's
+        # folio is its figures, a roman numeral only where it has none (the front matter's).
+        folios = [m for m in page.margin_lines if m.text.isdigit()] \
+            or [m for m in page.margin_lines if ROMAN.match(m.text)][:1]
         heads = [m for m in page.margin_lines if m not in folios]
         if page.kind == RUN_OUT:
             continue
