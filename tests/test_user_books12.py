@@ -320,3 +320,27 @@ def test_a_running_head_that_reads_as_a_roman_numeral_is_a_running_head(tmp_path
                       "identifier: urn:uuid:00000000-0000-4000-8000-0000000000ab\n")
     run = run_cli("--book", book, "--out", tmp_path / "out", "--no-cache", "--edition", "pdf")
     assert run.code == 0 and "L216" not in run.err, run.err
+
+
+def test_a_cut_note_table_that_fits_on_its_page_is_joined_whole(tmp_path):
+    """A note holding a long table is cut ahead of the layout (longnotes.precut); when all its
+    pieces fall on one page they are joined again, and joined again while the saved seams bring
+    the next piece up too: one table, its header once, not two tables on one page."""
+    import pdfplumber
+
+    from conftest import run_cli, write_book
+
+    rows = "\n".join(f"    | Tool {k} | {k} cm | {k * 0.4:.1f} in | kind {k} |" for k in range(1, 21))
+    text = ("# Basics\n\nBefore you begin, gather your tools.[^tools]\n\n1. Weigh everything:\n"
+            "   a. flour,\n   b. water,\n   c. salt.\n\n"
+            "[^tools]: The full list of tools, with conversions:\n\n"
+            "    | Name | Metric | Imperial | Notes |\n    |------|--------|----------|-------|\n" + rows + "\n\n"
+            "# Breads\n\n" + "Some words on bread and more of them. " * 40 + "\n")
+    book = write_book(tmp_path / "book", text, "title: Tools\nauthor: A. B.\nlang: en\n"
+                      "identifier: urn:uuid:00000000-0000-4000-8000-0000000000ac\n")
+    run = run_cli("--book", book, "--out", tmp_path / "out", "--no-cache", "--edition", "pdf")
+    assert run.code == 0, run.err
+    with pdfplumber.open(next((tmp_path / "out").glob("*.pdf"))) as doc:
+        page = next(p for p in doc.pages if "full list of tools" in (p.extract_text() or ""))
+        text = page.extract_text()
+    assert "Tool 20" in text and text.count("Imperial") == 1, text

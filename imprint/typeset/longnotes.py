@@ -161,16 +161,24 @@ def settle(html: str, lay_out) -> Settled:
             result.document = lay_out(new)
             result.layouts += 1
         _drop_stale_pointers(result, lay_out)
-        joined = _rejoin(result)
-        if joined is not None:
+        # Joining pieces saves their seams (a line set twice, a table's header rows again), so
+        # the next piece may come up onto the same page: join again, REJOIN_ROUNDS at most.
+        for _ in range(REJOIN_ROUNDS):
+            joined = _rejoin(result)
+            if joined is None:
+                break
             document = lay_out(joined[0])
-            if len(problems(note_pages(document))) <= len(problems(note_pages(result.document))):
-                result.html, result.document = joined[0], document
-                result.split.update(joined[1])
-                result.layouts += 1
+            if len(problems(note_pages(document))) > len(problems(note_pages(result.document))):
+                break
+            result.html, result.document = joined[0], document
+            result.split.update(joined[1])
+            result.layouts += 1
     SOURCES.clear()
     runout.show_marks(result.document)
     return result
+
+
+REJOIN_ROUNDS = 3
 
 
 def _stale_pointers(pages, pointed) -> list[int]:
@@ -217,7 +225,7 @@ def _rejoin(result: Settled):
         for note in p.notes:
             where[(note.number, note.piece)] = p.page
     doc, changed = None, {}
-    for number, (whole, units, groups) in sorted(SOURCES.items()):
+    for number, (whole, units, groups) in sorted(list(SOURCES.items())):
         pages = [where.get((number, k)) for k in range(len(groups))]
         if None in pages or len(set(pages)) == len(pages):
             continue
@@ -241,6 +249,9 @@ def _rejoin(result: Settled):
         if len(joined) == 1:
             first.set("data-note", str(number))
             first.set("data-piece", "0")
+            del SOURCES[number]
+        else:
+            SOURCES[number] = (whole, units, [tuple(g) for g in joined])     # the pieces now in the HTML
     if not changed:
         return None
     return lhtml.tostring(doc, doctype="<!DOCTYPE html>", encoding="unicode"), changed
