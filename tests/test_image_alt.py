@@ -55,3 +55,16 @@ def test_images_without_description_are_named_and_ornament_is_marked(tmp_path):
     assert imgs["rule"] == ("", "presentation")
     assert imgs["described"][0] == "A described plate"
     assert imgs["raw"][0] == ""
+
+
+def test_the_pdf_names_an_image_without_description_once(tmp_path):
+    """The PDF edition's tagging (WeasyPrint's "has no required alt description") said it again,
+    as W106 at book.yaml; R006 at the image's file:line is the one finding."""
+    book = write_book(tmp_path / "book", TEXT)
+    for name in ("bare", "inline", "described", "rule", "raw", "rawbare"):
+        (book / f"{name}.png").write_bytes(tiny_png())
+    out = tmp_path / "out"
+    result = run_cli("--book", book, "--out", out, "--edition", "pdf", "--no-cache")
+    assert result.code == 0, result.err[-3000:]
+    codes = [f["code"] for f in json.loads(next(out.glob("*.report.json")).read_text())["findings"]]
+    assert codes.count("R006") == 3 and "W106" not in codes, codes

@@ -90,6 +90,8 @@ def _finding(message: str, sheets: "_Sources", book_file, refused_urls) -> Findi
             return None          # already an R00x finding
         return _f("W105", text, book, hint="check that the file exists in the book folder and is valid")
     if _ACCESS.match(message):
+        if message.startswith("Image "):
+            return None          # R006 names the image at its file:line (security.resources)
         return _f("W106", text, book, hint="give every image alt text and the book a `lang` in book.yaml")
     m = _ERROR.match(message) or _AT.search(message)
     if m:
