@@ -93,7 +93,7 @@ def outside(pages: list[PageView]) -> list[Mark]:
         where = numbered(page)
         for ln in page.lines + page.margin_lines:
             if not ln.rect.inside(page.trim, TOLERANCE):
-                out.append(Mark(finding("L201", f"{where.get(id(ln), ln.slot)}: {quote(ln.text)} runs off the page",
+                out.append(Mark(finding("L201", f"{where.get(id(ln), ln.slot)}: {_what(ln)} runs off the page",
                                         page.number, "shorten the word or let the line break (a long URL or code?)"),
                                 ln.rect))
         for ln in page.lines:
@@ -102,7 +102,7 @@ def outside(pages: list[PageView]) -> list[Mark]:
             over = ln.rect.x1 - ln.measure.x1
             if over > TOLERANCE and "::" not in ln.tag:
                 out.append(Mark(finding("L206", f"{where[id(ln)]}: overfull by {over * PT_PER_PX:.1f} pt, "
-                                                f"{ending(ln.text)}", page.number,
+                                                f"{ending(ln.text) if ln.text.strip() else _what(ln)}", page.number,
                                         "allow a break in the long word (a soft hyphen, or a break opportunity in a URL)"),
                                 ln.rect))
             elif ln.region == "footnote" and ln.tag.endswith("::after"):
@@ -116,6 +116,11 @@ def outside(pages: list[PageView]) -> list[Mark]:
                                         "scale the image to the measure, or mark it `.bleed` if it is meant to run off the page"),
                                 rect))
     return out
+
+
+def _what(ln: Line) -> str:
+    """The line's words quoted, or what it holds when it has none (a picture set in the line)."""
+    return quote(ln.text) if ln.text.strip() else "a picture or other box with no text"
 
 
 def overlaps(pages: list[PageView]) -> list[Mark]:
