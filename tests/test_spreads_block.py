@@ -106,12 +106,13 @@ def test_a_long_note_set_in_pieces_is_named_as_what_went_on():
     area = Rect(72.0, 72.0, 504.0, 792.0)
     step = 19.2                                    # 14.4 pt in px
 
-    def line(page, region, y, block, text, height=step):
+    def line(page, region, y, block, text, height=step, calls=()):
         box = Rect(area.x0, y, area.x1, y + height)
-        return Line(page, region, box, box, area, text, block, "p", baseline=y + height * 0.8)
+        return Line(page, region, box, box, area, text, block, "p", baseline=y + height * 0.8, calls=calls)
 
     verso = [line(10, "text", area.y0 + k * step, 1, f"verso line {k}") for k in range(20)]
-    recto = [line(11, "text", area.y0 + k * step, 2, f"recto line {k}") for k in range(10)]
+    recto = [line(11, "text", area.y0 + k * step, 2, f"recto line {k}", calls={0: (5,), 6: (6,)}.get(k, ()))
+             for k in range(10)]
     notes = [line(11, "footnote", area.y0 + 10 * step + 8 + k * 13.0, 100 + k // 2, f"note line {k}", 13.0)
              for k in range(16)]
     notes.append(line(11, "footnote", area.y0 + 10 * step + 8 + 16 * 13.0, 200, "the next note", 13.0))
@@ -123,3 +124,9 @@ def test_a_long_note_set_in_pieces_is_named_as_what_went_on():
     assert "note 5" in reason and "note 5" in hint, reason
     tall = 16 * 13.0 * 0.75
     assert f"({tall:.0f} pt)" in reason, reason
+    # the same page with note 5 called further down (its seventh line): not what sent the
+    # opening lines on, which the white above would have held
+    moved = [line(11, "text", area.y0 + k * step, 2, f"recto line {k}", calls={6: (5, 6)}.get(k, ()))
+             for k in range(10)]
+    reason, _ = _why_short(short, PageView(**{**after.__dict__, "lines": tuple(moved + notes)}), 3 * step)
+    assert "note 5" not in reason and "orphan" in reason, reason
