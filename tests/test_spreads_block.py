@@ -92,3 +92,41 @@ def test_a_spread_short_of_a_tall_note_runs_short_together(built, seed):
     uneven = [(v, r, round(abs(a - b), 1)) for v, r, a, b in spreads(pdf)
               if abs(a - b) > 1.0 and full - min(a, b) >= 4 * LEADING - 1]
     assert not uneven, uneven
+
+
+def test_a_long_note_set_in_pieces_is_named_as_what_went_on():
+    """L226's reason for a page that runs far short because the paragraph opening the next page
+    took a long note with its call's line: a long note is set in pieces (imprint/typeset/
+    longnotes.py), each a block of its own, and the note is all of them, not its first piece
+    (Wealth of Nations p. 424 was put down to "an orphan kept"). Pages made by hand: the check
+    reads the PageViews WeasyPrint's boxes give (imprint/typeset/positions.py)."""
+    from imprint.checks.pages import _why_short
+    from imprint.typeset.positions import Line, PageView, Rect
+
+    area = Rect(72.0, 72.0, 504.0, 792.0)
+    step = 19.2                                    # 14.4 pt in px
+
+    def line(page, region, y, block, text, height=step, calls=()):
+        box = Rect(area.x0, y, area.x1, y + height)
+        return Line(page, region, box, box, area, text, block, "p", baseline=y + height * 0.8, calls=calls)
+
+    verso = [line(10, "text", area.y0 + k * step, 1, f"verso line {k}") for k in range(20)]
+    recto = [line(11, "text", area.y0 + k * step, 2, f"recto line {k}", calls={0: (5,), 6: (6,)}.get(k, ()))
+             for k in range(10)]
+    notes = [line(11, "footnote", area.y0 + 10 * step + 8 + k * 13.0, 100 + k // 2, f"note line {k}", 13.0)
+             for k in range(16)]
+    notes.append(line(11, "footnote", area.y0 + 10 * step + 8 + 16 * 13.0, 200, "the next note", 13.0))
+    pieces = tuple((5, k) for k in range(8)) + ((6, 0),)
+    short = PageView(10, 576.0, 864.0, (0, 0, 0, 0), area, "left", False, "", tuple(verso), (), (), None)
+    after = PageView(11, 576.0, 864.0, (0, 0, 0, 0), area, "right", False, "", tuple(recto + notes), (), (),
+                     Rect(area.x0, notes[0].box.y0, area.x1, notes[-1].box.y1), (5, 6), pieces)
+    reason, hint = _why_short(short, after, 12 * step)
+    assert "note 5" in reason and "note 5" in hint, reason
+    tall = 16 * 13.0 * 0.75
+    assert f"({tall:.0f} pt)" in reason, reason
+    # the same page with note 5 called further down (its seventh line): not what sent the
+    # opening lines on, which the white above would have held
+    moved = [line(11, "text", area.y0 + k * step, 2, f"recto line {k}", calls={6: (5, 6)}.get(k, ()))
+             for k in range(10)]
+    reason, _ = _why_short(short, PageView(**{**after.__dict__, "lines": tuple(moved + notes)}), 3 * step)
+    assert "note 5" not in reason and "orphan" in reason, reason

@@ -464,13 +464,20 @@ def _why_short(short: PageView, after: PageView | None, apart: float) -> tuple[s
                                        if room > lines else ""),
                 "split the table (a header row repeats), shorten it, or move it where a page has room for it")
     notes = [ln for ln in after.lines if ln.region == "footnote"]
-    if notes and after.note_pieces and after.note_pieces[0][0] in after.calls[:2]:
-        number = after.note_pieces[0][0]
-        note = [ln for ln in notes if ln.block == notes[0].block]
+    number = after.note_pieces[0][0] if after.note_pieces else None
+    called = next((ln for ln in text if number in ln.calls), None)
+    # the note's call in the lines the white on the short page would have held (a call further
+    # down the page did not send those lines on)
+    if notes and called is not None and called.box.y1 - text[0].box.y0 <= apart + (leading / PT_PER_PX or 0) + TOLERANCE:
+        # a long note is set in pieces (imprint/typeset/longnotes.py), each a block of its own:
+        # the note is its pieces at the head of the note area, not its first piece alone
+        pieces = next((k for k, (n, _) in enumerate(after.note_pieces) if n != number), len(after.note_pieces))
+        blocks = list(dict.fromkeys(ln.block for ln in notes))[:pieces]
+        note = [ln for ln in notes if ln.block in blocks]
         height = (max(ln.box.y1 for ln in note) - min(ln.box.y0 for ln in note)) * PT_PER_PX
         if height > room / 2:
-            return (f": note {number} ({height:.0f} pt) and its call's line did not fit in the {room:.0f} pt "
-                    f"left and went on to the next page together" + (f", and a facing page runs at most {SHORT_AT_MOST} lines "
+            return (f": note {number} ({height:.0f} pt) and its call's line (with the lines kept with it) did not "
+                    f"fit in the {room:.0f} pt left and went on to the next page together" + (f", and a facing page runs at most {SHORT_AT_MOST} lines "
                                                               "short to match" if room > lines else ""),
                     f"shorten note {number}, or move its call earlier in its paragraph")
     if first.heading:

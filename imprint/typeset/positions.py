@@ -32,7 +32,7 @@ def is_blank(page) -> bool:
 # the top of the page. A note may be set in several pieces (see imprint/typeset/longnotes.py); each
 # piece carries data-note (the note's number) and data-piece (0 for the note's start).
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import unquote
 
 PX = 0.75          # WeasyPrint lays out in CSS px; 1 px = 0.75 pt
@@ -220,6 +220,7 @@ class Line:
     toc_target: str = ""         # contents entries: the id the entry points at
     toc_number: str = ""         # ... and the page number printed after it
     baseline: float = 0.0        # the line's baseline, px from the page's top
+    calls: tuple[int, ...] = ()  # the notes called in this line of the main text, in order
 
 
 @dataclass(frozen=True)
@@ -303,10 +304,13 @@ def _read_page(number: int, page_box, spaces: _SpaceWidths) -> PageView:
                 calls.append(int(ident[5:]))
 
     def walk(box, region: str, front: bool, slot: str, bleed: bool, table: bool = False):
+        known = len(calls)
         if isinstance(box, boxes.LineBox) and region == "text":
             called(box)
         if isinstance(box, boxes.LineBox):
             line = _read_line(number, box, parent_stack[-1], region, front, slot, spaces, table)
+            if line is not None and len(calls) > known:
+                line = replace(line, calls=tuple(calls[known:]))
             if line is not None:
                 (margin_lines if region == "margin" else lines).append(line)
             return

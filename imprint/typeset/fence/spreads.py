@@ -23,6 +23,10 @@ note area's last baseline. Three things make it so:
   (MAX_LONG_LINES): the short page takes the widow, the orphan or the quotation's opening it
   could not. A page run long keeps its longer content box (the folio is at the head; the line
   goes into the foot margin).
+- **Or around the nearest.** A spread still a line apart after all that (the short page ends
+  short on its own by more than its partner ran short: the spread's lines come out odd) is
+  laid out at most NEAR_TRIES more times from the layout nearest to even: both pages a line
+  longer, the lower page a line shorter (up to MAX_BLOCK_SHORT_LINES), both a line shorter.
 
   What is still uneven keeps the layout nearest to even, and the check L226
   (imprint/checks/pages.py) names the pages and what went on from the short one. A spread
@@ -59,6 +63,7 @@ MAX_SHORT_LINES = 3                  # a page runs at most this many lines short
 MAX_LONG_LINES = 1                   # a spread runs at most this many lines long, both pages together
 MAX_BLOCK_SHORT_LINES = 6            # or this many, facing a page that ends that short on its own (a note
                                      # gone on with its call's line, a block that did not fit at its foot)
+NEAR_TRIES = 2                       # layouts, at most, around the nearest of a spread left a line apart
 ATTEMPTS = 4                         # layouts of a spread, at most, past its first (and one back to the best)
 DEBUG = bool(os.environ.get("IMPRINT_SPREADS_DEBUG"))
 COUNTS = {"spreads": 0, "balanced": 0, "uneven": 0, "pages made again": 0, "exempt": 0, "remembered": 0}
@@ -337,7 +342,7 @@ def balanced():
         half_step = ((start[0] + half, start[1]) if difference < 0 and d > MAX_SHORT_LINES * leading + TOLERANCE_PX
                      else None)
         tried = {start}
-        best = (d, start)
+        best = (d, start, difference)
         tries = 0
         while abs(apart()) > TOLERANCE_PX and tries < ATTEMPTS:
             short_v, short_r = state.short.get(verso, 0.0), state.short.get(index, 0.0)
@@ -363,7 +368,7 @@ def balanced():
             if whiter(step):
                 continue
             if abs(apart()) < best[0] - 1e-6:
-                best = (abs(apart()), step)
+                best = (abs(apart()), step, apart())
         if abs(apart()) > TOLERANCE_PX and long_step is not None and long_step not in tried:
             tried.add(long_step)
             lay(*long_step)
@@ -371,7 +376,31 @@ def balanced():
                 print(f"spread {verso + 1}/{index + 1}: long {long_step[0] * 0.75:.1f}/{long_step[1] * 0.75:.1f} pt "
                       f"-> apart {apart() * 0.75:.1f} pt", file=sys.stderr)
             if not whiter(long_step) and abs(apart()) < best[0] - 1e-6:
-                best = (abs(apart()), long_step)
+                best = (abs(apart()), long_step, apart())
+        # Still a line apart at the nearest: the short page ends short on its own by more than its
+        # partner was run short (a block that does not fit, a widow kept, whatever the lines
+        # before it), so the lines of the spread come out odd. From the nearest layout: both
+        # pages a line longer (the short page takes the line or block it could not), or the
+        # page that ends lower a line shorter again (up to MAX_BLOCK_SHORT_LINES, as beside a page
+        # that ends that short on its own), or both a line shorter. At most NEAR_TRIES.
+        if abs(apart()) > TOLERANCE_PX and leading / 2 < best[0] <= leading + TOLERANCE_PX:
+            bv, br = best[1]
+            lower = (bv + leading, br) if best[2] < 0 else (bv, br + leading)
+            near = [(bv - leading, br - leading), lower, (bv + leading, br + leading)]
+            block_limit = MAX_BLOCK_SHORT_LINES * leading + TOLERANCE_PX
+            near = [(round(v, 3), round(r, 3)) for v, r in near]
+            near = [s for s in near if s not in tried and max(s) <= block_limit
+                    and min(s) >= -MAX_LONG_LINES * leading - 1e-6][:NEAR_TRIES]
+            for step in near:
+                tried.add(step)
+                lay(*step)
+                if DEBUG:
+                    print(f"spread {verso + 1}/{index + 1}: near {step[0] * 0.75:.1f}/{step[1] * 0.75:.1f} pt "
+                          f"-> apart {apart() * 0.75:.1f} pt", file=sys.stderr)
+                if not whiter(step) and abs(apart()) < best[0] - 1e-6:
+                    best = (abs(apart()), step, apart())
+                if abs(apart()) <= TOLERANCE_PX and not whiter(step):
+                    break
         if len(MEMORY) >= MEMORY_SIZE:
             MEMORY.clear()
         if even():
