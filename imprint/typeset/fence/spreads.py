@@ -344,6 +344,18 @@ def balanced():
         tried = {start}
         best = (d, start, difference)
         tries = 0
+
+        def attempt(kind, step):
+            """Lay the spread out with `step`; the nearest even layout so far is `best`."""
+            nonlocal best
+            tried.add(step)
+            lay(*step)
+            if DEBUG:
+                print(f"spread {verso + 1}/{index + 1}: {kind} {step[0] * 0.75:.1f}/{step[1] * 0.75:.1f} pt "
+                      f"-> apart {apart() * 0.75:.1f} pt", file=sys.stderr)
+            if not whiter(step) and abs(apart()) < best[0] - 1e-6:
+                best = (abs(apart()), step, apart())
+
         while abs(apart()) > TOLERANCE_PX and tries < ATTEMPTS:
             short_v, short_r = state.short.get(verso, 0.0), state.short.get(index, 0.0)
             difference = apart()
@@ -360,23 +372,9 @@ def balanced():
             if step is None:
                 break
             tries += 1
-            tried.add(step)
-            lay(*step)
-            if DEBUG:
-                print(f"spread {verso + 1}/{index + 1}: short {step[0] * 0.75:.1f}/{step[1] * 0.75:.1f} pt "
-                      f"-> apart {apart() * 0.75:.1f} pt", file=sys.stderr)
-            if whiter(step):
-                continue
-            if abs(apart()) < best[0] - 1e-6:
-                best = (abs(apart()), step, apart())
+            attempt("short", step)
         if abs(apart()) > TOLERANCE_PX and long_step is not None and long_step not in tried:
-            tried.add(long_step)
-            lay(*long_step)
-            if DEBUG:
-                print(f"spread {verso + 1}/{index + 1}: long {long_step[0] * 0.75:.1f}/{long_step[1] * 0.75:.1f} pt "
-                      f"-> apart {apart() * 0.75:.1f} pt", file=sys.stderr)
-            if not whiter(long_step) and abs(apart()) < best[0] - 1e-6:
-                best = (abs(apart()), long_step, apart())
+            attempt("long", long_step)
         # Still a line apart at the nearest: the short page ends short on its own by more than its
         # partner was run short (a block that does not fit, a widow kept, whatever the lines
         # before it), so the lines of the spread come out odd. From the nearest layout: both
@@ -392,13 +390,7 @@ def balanced():
             near = [s for s in near if s not in tried and max(s) <= block_limit
                     and min(s) >= -MAX_LONG_LINES * leading - 1e-6][:NEAR_TRIES]
             for step in near:
-                tried.add(step)
-                lay(*step)
-                if DEBUG:
-                    print(f"spread {verso + 1}/{index + 1}: near {step[0] * 0.75:.1f}/{step[1] * 0.75:.1f} pt "
-                          f"-> apart {apart() * 0.75:.1f} pt", file=sys.stderr)
-                if not whiter(step) and abs(apart()) < best[0] - 1e-6:
-                    best = (abs(apart()), step, apart())
+                attempt("near", step)
                 if abs(apart()) <= TOLERANCE_PX and not whiter(step):
                     break
         if len(MEMORY) >= MEMORY_SIZE:
