@@ -326,11 +326,11 @@ def _build(book_path: Path, out: Path, *, settings: Settings, progress, memory: 
             cover_result = functools.cache(covering.result if covering is not None else
                                            lambda: build_cover(book, printer, trim_size, printed.pages, covered, say))
             say(f"preflight ({printer.name})")
+            rtl = languages.direction(book.metadata.lang) == "rtl"
             checked = preflight.preflight(printed.data, lambda: cover_result().data, printer, trim_size,
                                           book.metadata.paper, book.metadata.isbn.print,
-                                          names=(printed.file, book.slug + "-cover.pdf"),
-                                          rtl=languages.direction(book.metadata.lang) == "rtl")
-            if languages.direction(book.metadata.lang) == "rtl":
+                                          names=(printed.file, book.slug + "-cover.pdf"), rtl=rtl)
+            if rtl:
                 checked.findings += preflight.right_to_left(printer, printed.pages, Location(book.metadata.source))
                 if printer.right_to_left == "reversed":      # checked in the book's order, written the printer's
                     results[results.index(printed)] = dataclasses.replace(

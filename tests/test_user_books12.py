@@ -311,8 +311,6 @@ def test_a_running_head_that_reads_as_a_roman_numeral_is_a_running_head(tmp_path
     no L216 "text page without a running head" on every verso."""
     import random
 
-    from conftest import run_cli, write_book
-
     rng = random.Random(7)
     words = "the of and to in a is that for it as was with be by on not this are or from".split()
     text = "# One\n\n" + "\n\n".join(" ".join(rng.choice(words) for _ in range(120)) + "." for _ in range(12))
@@ -326,18 +324,13 @@ def test_a_cut_note_table_that_fits_on_its_page_is_joined_whole(tmp_path):
     """A note holding a long table is cut ahead of the layout (longnotes.precut); when all its
     pieces fall on one page they are joined again, and joined again while the saved seams bring
     the next piece up too: one table, its header once, not two tables on one page."""
-    import pdfplumber
-
-    from conftest import run_cli, write_book
-
     rows = "\n".join(f"    | Tool {k} | {k} cm | {k * 0.4:.1f} in | kind {k} |" for k in range(1, 21))
     text = ("# Basics\n\nBefore you begin, gather your tools.[^tools]\n\n1. Weigh everything:\n"
             "   a. flour,\n   b. water,\n   c. salt.\n\n"
             "[^tools]: The full list of tools, with conversions:\n\n"
             "    | Name | Metric | Imperial | Notes |\n    |------|--------|----------|-------|\n" + rows + "\n\n"
             "# Breads\n\n" + "Some words on bread and more of them. " * 40 + "\n")
-    book = write_book(tmp_path / "book", text, "title: Tools\nauthor: A. B.\nlang: en\n"
-                      "identifier: urn:uuid:00000000-0000-4000-8000-0000000000ac\n")
+    book = write_book(tmp_path / "book", text, META)
     run = run_cli("--book", book, "--out", tmp_path / "out", "--no-cache", "--edition", "pdf")
     assert run.code == 0, run.err
     with pdfplumber.open(next((tmp_path / "out").glob("*.pdf"))) as doc:
