@@ -115,7 +115,9 @@ def watch_edits(args) -> int:
             QUIET = False
             T0 = time.perf_counter()
             cpu = time.process_time() + sum(os.times()[2:4])
-        pipeline.build(args.book, args.out, settings=build_settings)
+        result = pipeline.build(args.book, args.out, settings=build_settings)
+        if word is None:
+            watch.warm(result.book)         # as the session does after its first build
     print(f"total {time.perf_counter() - T0:.2f} s, CPU {time.process_time() + sum(os.times()[2:4]) - cpu:.2f} s "
           f"(this process and its children waited for)", file=sys.stderr)
     return 0

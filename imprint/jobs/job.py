@@ -198,6 +198,7 @@ def run_job(job: Job) -> Layout:
                                                  remote_images=job.remote_images, fetched=fetched,
                                                  fetched_remote=fetched_remote, misses=misses)
             return document
+        lay_out.fetched, lay_out.misses, lay_out.page_css = fetched, misses, css   # longnotes._probe's cache entry
 
         # Laid out again (longnotes.ROUNDS layouts at most) only when a note is away from its
         # call or long.

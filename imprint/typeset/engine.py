@@ -243,14 +243,15 @@ extraordinarily unremarkable words<a class="noteref" href="#fn1" id="fnref1">1</
 id="fn1">A note.</span>.</p></section></main></body></html>"""
 
 
-def warm_up() -> None:
+def warm_up(look=None) -> None:
     """Lay out and write a paragraph of the book's typeface, both ways an edition is written.
 
     Run in the build process before the typesetting processes are forked: what every process
     otherwise does once on its own (C declarations parsed, font tables loaded, lazy imports)
     is then inherited: 0.1-0.15 s of CPU per process. The paragraph needs no hyphen: the
-    hyphenation patterns are the book language's, read by load_hyphenation."""
-    html = WARM_HTML.replace("{fonts}", looks.font_css(looks.default()))
+    hyphenation patterns are the book language's, read by load_hyphenation. `look`: the book's
+    faces (the default look's without it)."""
+    html = WARM_HTML.replace("{fonts}", looks.font_css(look or looks.default()))
     document, _, _ = render(html, STYLES, book_root=STYLES)
     write(document, variant=None, full_fonts=True, identifier="warm", links=False, paint="cmyk")
     write(document, variant="pdf/ua-1", full_fonts=False, identifier="warm")
