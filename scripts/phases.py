@@ -59,6 +59,8 @@ def main(argv=None) -> int:
     parser.add_argument("--no-cache", action="store_true")
     parser.add_argument("--watch", action="store_true",
                         help="time a second edit's build in one process, as `build.py --watch` builds")
+    parser.add_argument("--no-warm", action="store_true",
+                        help="with --watch: leave out the session's warm-up after its first build (to measure it)")
     args = parser.parse_args(argv)
 
     from imprint.jobs import resetting
@@ -116,8 +118,8 @@ def watch_edits(args) -> int:
             T0 = time.perf_counter()
             cpu = time.process_time() + sum(os.times()[2:4])
         result = pipeline.build(args.book, args.out, settings=build_settings)
-        if word is None:
-            watch.warm(result.book)         # as the session does after its first build
+        if word is None and not args.no_warm:
+            watch.warm(result.book)         # as the session does after its first build (imprint/watch.py)
     print(f"total {time.perf_counter() - T0:.2f} s, CPU {time.process_time() + sum(os.times()[2:4]) - cpu:.2f} s "
           f"(this process and its children waited for)", file=sys.stderr)
     return 0
