@@ -38,6 +38,23 @@ def spaced_dashes(root) -> None:
             el.tail = _SPACED_DASH.sub(NBSP, el.tail)
 
 
+_ATTRIBUTION = re.compile(r"\s*[\u2014\u2015\u2013]")
+
+
+def attributions(root) -> None:
+    """A block quote's last paragraph that opens with a dash ("— Author, Work") is its
+    attribution: class `attribution`, which the stylesheets set flush right and keep on the
+    quotation's last page (it is never the one line at the top of the next)."""
+    for quote in root.iter("blockquote"):
+        kids = [k for k in quote if isinstance(k.tag, str)]
+        last = kids[-1] if kids else None
+        if len(kids) < 2 or last.tag != "p" or last.get("class"):
+            continue
+        text = last.text_content()
+        if _ATTRIBUTION.match(text) and len(text.strip()) <= 200:
+            last.set("class", "attribution")
+
+
 def image_paragraphs(root) -> None:
     """A paragraph that holds one image and nothing else (a picture without a caption: pandoc
     makes a figure only of an image with a description) gets the class `image`: the stylesheets
@@ -207,6 +224,16 @@ def balanced_markup(title: str, font_path: str | None = None, depth: int = 2) ->
     where it fits and breaks only between its two halves where it does not; each half, if it
     is too long in turn (a narrow cover), breaks between its own halves (`depth` levels)."""
     return _nested(title, font_path, depth)
+
+
+_NAME_HYPHEN = re.compile(r"(?<=\w)([-\u2010])(?=\w)")
+
+
+def names_markup(names: str, font_path: str | None = None) -> str:
+    """The author line for the display pages: balanced like a title (between two names, before
+    "and", where it does not fit), and a double-barrelled name ("Fernández-Villaverde") never
+    broken at its hyphen (a word joiner after it)."""
+    return balanced_markup(_NAME_HYPHEN.sub("\\1\u2060", names), font_path, depth=1)
 
 
 def balance_headings(root, font_path: str | None, xpath: str) -> None:
