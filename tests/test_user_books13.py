@@ -2,7 +2,7 @@
 they met (a table's caption left at a page's foot without its table, a quotation's "— Author"
 line alone atop the next page, a superscript that pushed its line off the grid, a note's list
 numbered on from a list before its call, a poem in a note set with a blank line between its
-lines, a nested list set a blank line away from its item, a double-barrelled name broken at its
+lines, a verse line too long for the measure turning over flush left like a new line of the poem, a nested list set a blank line away from its item, a double-barrelled name broken at its
 hyphen on the title page, a German title's ß dropped from the file's name)."""
 
 from __future__ import annotations
@@ -62,6 +62,9 @@ The depot was rebuilt in the XVII^e^ arrondissement of the ledger's imagination,
 liked to say, and the ledger recorded water as H~2~O in the margins of every page of the book,
 where the clerks kept their accounts of the water the horses drank in the summer months.
 {filler}
+
+| The clerk wrote a line of verse so long that it could not fit on the measure of the page and turned over,
+| and a short line after it.
 
 (@) An example the clerk numbered.
 (@) A second example.
@@ -154,6 +157,17 @@ def test_a_verse_in_a_note_is_set_line_under_line(ledger):
     m, two = _find(pages, "the second line of the clerk")
     assert n == m
     assert abs((two["bottom"] - one["bottom"]) - 11.5) < 0.5, (one["bottom"], two["bottom"])
+
+
+def test_a_long_verse_line_turns_over_indented(ledger):
+    _, _, pages = ledger
+    n, first = _find(pages, "The clerk wrote a line of verse")
+    flat = pages[n][0]
+    k = next(i for i, ln in enumerate(flat) if ln is first)
+    turnover, after = flat[k + 1], flat[k + 2]
+    assert "turned over," in turnover["text"] and "and a short line" in after["text"], (turnover, after)
+    assert turnover["x0"] > first["x0"] + 15, (first["x0"], turnover["x0"])
+    assert abs(after["x0"] - first["x0"]) < 1
 
 
 def test_a_nested_list_runs_on_from_its_item(ledger):

@@ -55,6 +55,34 @@ def attributions(root) -> None:
             last.set("class", "attribution")
 
 
+def verse_lines(root) -> None:
+    """Each line of a poem (pandoc's line block: one div, its lines parted by `<br>`) its own
+    span, class `verse-line`, so that a line too long for the measure turns over with a hanging
+    indent, as verse is set, instead of running on flush left like a new line of the poem. An
+    empty line (a stanza break inside one block) holds a no-break space: one whole line of the
+    grid. The text's characters stay; the paged editions only (the EPUB keeps pandoc's `<br>`s
+    for the reading system)."""
+    for block in root.xpath(".//*[contains(concat(' ', normalize-space(@class), ' '), ' line-block ')]"):
+        if _in_code(block) or not any(isinstance(k.tag, str) and k.tag == "br" for k in block):
+            continue
+        text, kids = block.text, list(block)
+        block.text = None
+        for kid in kids:
+            block.remove(kid)
+        lines = [etree.SubElement(block, "span", {"class": "verse-line"})]
+        lines[0].text = text
+        for kid in kids:
+            if isinstance(kid.tag, str) and kid.tag == "br":
+                line = etree.SubElement(block, "span", {"class": "verse-line"})
+                line.text = (kid.tail or "").lstrip(" \t\r\n") or None
+                lines.append(line)
+            else:
+                lines[-1].append(kid)
+        for line in lines:
+            if not len(line) and not (line.text or "").strip(" \t\r\n"):
+                line.text = NBSP
+
+
 def image_paragraphs(root) -> None:
     """A paragraph that holds one image and nothing else (a picture without a caption: pandoc
     makes a figure only of an image with a description) gets the class `image`: the stylesheets

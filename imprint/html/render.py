@@ -567,6 +567,7 @@ def paged_html(book: Book, body: Body, edition: Edition) -> str:
         parent.remove(ref)
         parent.insert(index, call)
         parent.insert(index + 1, span)
+    display.verse_lines(root)       # a poem's lines, each turning over with a hanging indent (notes too)
     set_formulas(root, math.to_images, book)
     script_struts(root, book.metadata.lang)
     if not book.metadata.hyphenate_capitalized:
