@@ -236,3 +236,24 @@ def test_a_caption_at_a_page_foot_goes_on_with_its_table(depot):
     n, caption = _find(depot, "Kennzahlen der Straßenbahn")
     m, row = _find(depot, "1.340")
     assert n == m, f"the caption is on page {n + 1}, its table on page {m + 1}"
+
+
+def test_a_picture_in_a_note_is_in_the_epub(tmp_path):
+    # an image only a note shows was left out of the package: the build failed with E206 ("please
+    # report this"); the title, longer than a file name's 80 letters, was cut inside a word
+    from PIL import Image
+
+    title = "Edge Cases: A Torture Test for the Typesetter Who Thought They Had Seen Everything"
+    book = write_book(tmp_path / "book", "# One\n\nA picture in a note.[^a]\n\n[^a]: Here: ![A garden](garden.png)\n",
+                      META.replace("title: The Straßenbahn Ledger", f"title: '{title}'"), name="01.md")
+    Image.new("RGB", (60, 40), (30, 120, 60)).save(book / "garden.png")
+    out = tmp_path / "out"
+    result = run_cli("--book", book, "--out", out, "--no-cache", "--edition", "epub")
+    assert result.code == 0, result.err
+    epub = out / "edge-cases-a-torture-test-for-the-typesetter-who-thought-they-had-seen.epub"
+    assert epub.exists(), sorted(p.name for p in out.iterdir())
+    with zipfile.ZipFile(epub) as z:
+        names = z.namelist()
+        chapter = next(z.read(n).decode() for n in names if "chapter" in n and n.endswith(".xhtml"))
+    picture = [n for n in names if n.startswith("EPUB/images/garden-")]
+    assert picture and f'src="../{picture[0][5:]}"' in chapter

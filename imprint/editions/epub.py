@@ -207,8 +207,8 @@ def documents(book: Book, body: Body, page_starts=()):
     if book.metadata.form == "essay":
         opening = etree.fromstring(render_template(env, "epub/opening.xhtml.j2", book=ctx))
         chapters[0].elements[0:0] = list(opening)
-    images = collect_images(book, chapters)
     asides = [_note_markup(c, body, book.metadata.lang) for c in chapters]
+    images = collect_images(book, chapters, [aside for notes in asides for aside in notes])   # a note's pictures too
     _rewrite_links(chapters, asides)
     pages = place_page_breaks(chapters, page_starts)
     for c in chapters:
@@ -275,34 +275,34 @@ class Image:
     data: bytes
 
 
-def collect_images(book: Book, chapters) -> list[Image]:
-    """Copy the book's own images into the package and point every <img> at its copy.
+def collect_images(book: Book, chapters, notes=()) -> list[Image]:
+    """Copy the book's own images into the package and point every <img> at its copy, in the
+    chapters' text and in `notes` (their asides).
 
     The checks have already refused images outside the book folder; what is not a local
     file of a known type here (a remote URL, say) is left out of the EPUB, alt text kept."""
     images: dict[Path, Image] = {}
     root = book.root.resolve()
-    for c in chapters:
-        for e in c.elements:
-            for img in list(e.iter("img")):
-                src = img.get("src", "")
-                path = (root / unquote(src)).resolve() if "://" not in src and not src.startswith("data:") else None
-                kind = IMAGE_TYPES.get(path.suffix.lower()) if path else None
-                if path is None or kind is None or not path.is_relative_to(root) or not path.is_file():
-                    alt = etree.Element("span", {"class": "image-left-out"})
-                    alt.text, alt.tail = img.get("alt", ""), img.tail
-                    img.getparent().replace(img, alt)
-                    continue
-                if path not in images:
-                    data = path.read_bytes()
-                    problem = images_policy.svg_problem(data) if kind == "image/svg+xml" else None
-                    if problem:         # the checks refuse it first; this is the last guard
-                        raise ManuscriptError(f"SVG image '{src}' {problem}", where=Location(path),
-                                              hint="export the image again as plain SVG (no script, links or "
-                                                   "entities), or as PNG")
-                    digest = hashlib.sha256(data).hexdigest()[:8]
-                    images[path] = Image(f"images/{path.stem}-{digest}{path.suffix.lower()}", kind, data)
-                img.set("src", "../" + images[path].file_name)
+    for e in [*(e for c in chapters for e in c.elements), *notes]:
+        for img in list(e.iter("img")):
+            src = img.get("src", "")
+            path = (root / unquote(src)).resolve() if "://" not in src and not src.startswith("data:") else None
+            kind = IMAGE_TYPES.get(path.suffix.lower()) if path else None
+            if path is None or kind is None or not path.is_relative_to(root) or not path.is_file():
+                alt = etree.Element("span", {"class": "image-left-out"})
+                alt.text, alt.tail = img.get("alt", ""), img.tail
+                img.getparent().replace(img, alt)
+                continue
+            if path not in images:
+                data = path.read_bytes()
+                problem = images_policy.svg_problem(data) if kind == "image/svg+xml" else None
+                if problem:         # the checks refuse it first; this is the last guard
+                    raise ManuscriptError(f"SVG image '{src}' {problem}", where=Location(path),
+                                          hint="export the image again as plain SVG (no script, links or "
+                                               "entities), or as PNG")
+                digest = hashlib.sha256(data).hexdigest()[:8]
+                images[path] = Image(f"images/{path.stem}-{digest}{path.suffix.lower()}", kind, data)
+            img.set("src", "../" + images[path].file_name)
     return list(images.values())
 
 

@@ -76,7 +76,9 @@ def slugify(text: str) -> str:
     text = text.lower().translate(_LATIN)     # letters NFKD leaves whole: "Straßen" is "strassen", not "straen"
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return slug[:80].rstrip("-") or "book"
+    if len(slug) > 80:          # cut at a word's end, not inside one ("...-everythin")
+        slug = slug[:81].rsplit("-", 1)[0] if "-" in slug[:81] else slug[:80]
+    return slug.rstrip("-") or "book"
 
 
 def read_text(path: Path) -> str:
