@@ -265,11 +265,21 @@ def names_markup(names: str, font_path: str | None = None) -> str:
 
 
 def balance_headings(root, font_path: str | None, xpath: str) -> None:
-    """Chapter titles of plain text (no markup inside) set in balanced lines like the title."""
+    """Chapter titles of plain text (no markup inside but the number `number-sections` puts
+    before them) set in balanced lines like the title."""
     for h in root.xpath(xpath):
-        if len(h) or not h.text or len(title_lines(h.text, font_path)) == 1:
+        kids = [k for k in h if isinstance(k.tag, str)]
+        number = (kids[0] if len(h) == 1 and len(kids) == 1 and not (h.text or "").strip()
+                  and "header-section-number" in (kids[0].get("class") or "").split() else None)
+        text = number.tail if number is not None else h.text
+        if (len(h) and number is None) or not text or not text.strip() \
+                or len(title_lines(text.strip(), font_path)) == 1:
             continue
-        markup = lhtml.fragment_fromstring(balanced_markup(h.text, font_path), create_parent="span")
-        h.text = markup.text
+        lead = text[:len(text) - len(text.lstrip())]
+        markup = lhtml.fragment_fromstring(balanced_markup(text.strip(), font_path), create_parent="span")
+        if number is not None:
+            number.tail = lead + (markup.text or "")
+        else:
+            h.text = markup.text
         for child in list(markup):
             h.append(child)
