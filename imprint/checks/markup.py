@@ -18,6 +18,9 @@
 - H108 (warning): a link with no words (`[](#herds)`, `[](https://example.org)`): pandoc makes an
   empty link, which prints nothing where the author meant a page number (`{.page}`) or the
   address itself (`<https://…>`).
+- H109 (warning): an essay (`form: essay`) with no `#` heading but `##` ones: an essay's sections
+  are its `#` headings, so the contents lists none of its sections (without `toc-depth`) and
+  they are set as sub-sections, `###` looking like `##`.
 """
 
 from __future__ import annotations
@@ -309,6 +312,27 @@ def _unworded_links(book) -> list[Finding]:
     return out
 
 
+def _essay_levels(book) -> list[Finding]:
+    levels = {h.level for h in book.headings if h.label.strip()}
+    if book.metadata.form != "essay" or not levels or min(levels) == 1:
+        return []
+    top = min(levels)
+    if book.metadata.toc_depth and book.metadata.toc_depth > top:
+        return []             # the author lists them as they are
+    for source in book.sources:
+        for i, line in unfenced(source.text.split("\n")):
+            m = ATX.match(line)
+            if m and len(m.group(1)) == top and (m.group(2) or "").strip():
+                marks = "#" * top
+                return [Finding("H109", "warning", f"the essay's first section is a “{marks}” heading, and it has no "
+                                                   f"“#” one: an essay's sections are its “#” headings (its title is "
+                                                   f"the metadata's), so the contents lists none of them",
+                                Location(source.path, source.first_line + i, line.index("#") + 1),
+                                hint=f"write the sections as “#”, their subsections as “##” (one “#” fewer "
+                                     f"throughout), or set `toc-depth: {top + 1}` to list them as they are")]
+    return []
+
+
 def check_markup(book) -> list[Finding]:
     return (_headings(book) + _emphasis(book) + _tex(book) + _lists(book) + _tables(book)
-            + _empty_chapters(book) + _unclosed(book) + _unworded_links(book))
+            + _empty_chapters(book) + _unclosed(book) + _unworded_links(book) + _essay_levels(book))
