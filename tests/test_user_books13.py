@@ -258,7 +258,8 @@ def test_a_picture_in_a_note_is_in_the_epub(tmp_path):
 
     title = "Edge Cases: A Torture Test for the Typesetter Who Thought They Had Seen Everything"
     book = write_book(tmp_path / "book", "# One\n\nA picture in a note.[^a]\n\n[^a]: Here: ![A garden](garden.png)\n",
-                      META.replace("title: The Straßenbahn Ledger", f"title: '{title}'"), name="01.md")
+                      META.replace("title: The Straßenbahn Ledger", f"title: '{title}'").replace("lang: en", "lang: es"),
+                      name="01.md")
     Image.new("RGB", (60, 40), (30, 120, 60)).save(book / "garden.png")
     out = tmp_path / "out"
     result = run_cli("--book", book, "--out", out, "--no-cache", "--edition", "epub")
@@ -270,3 +271,22 @@ def test_a_picture_in_a_note_is_in_the_epub(tmp_path):
         chapter = next(z.read(n).decode() for n in names if "chapter" in n and n.endswith(".xhtml"))
     picture = [n for n in names if n.startswith("EPUB/images/garden-")]
     assert picture and f'src="../{picture[0][5:]}"' in chapter
+
+
+def test_the_epub_says_its_pictures_carry_meaning_in_english_marked_english(tmp_path):
+    # a book with a described picture was declared "textual" only, its summary saying "no images
+    # that carry meaning"; in a Spanish book that English summary was declared Spanish
+    from PIL import Image
+
+    book = write_book(tmp_path / "book", "# Uno\n\n![Un jardín amurallado](garden.png)\n\nTexto.\n",
+                      META.replace("lang: en", "lang: es"), name="01.md")
+    Image.new("RGB", (60, 40), (30, 120, 60)).save(book / "garden.png")
+    out = tmp_path / "out"
+    result = run_cli("--book", book, "--out", out, "--no-cache", "--edition", "epub")
+    assert result.code == 0, result.err
+    with zipfile.ZipFile(next(out.glob("*.epub"))) as z:
+        opf = z.read("EPUB/content.opf").decode()
+    assert '<meta property="schema:accessMode">visual</meta>' in opf
+    assert '<meta property="schema:accessibilityFeature">alternativeText</meta>' in opf
+    assert "no images that carry meaning" not in opf
+    assert '<meta property="schema:accessibilitySummary" xml:lang="en">' in opf
