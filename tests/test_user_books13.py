@@ -90,6 +90,13 @@ A paragraph with a note that holds a list and a verse.[^steps]
 # Snowstorms and Frosts: The Struggle Against an Inclement Nature
 
 {}
+
+| Year | Cars |
+|-----:|-----:|
+| 1901 | 61 |
+
+: Cars in service, table 1901
+
 """.format(_paragraph(2, 3))
 
 
@@ -170,6 +177,15 @@ def test_a_numbered_chapter_title_is_broken_by_sense(ledger):
     _, _, pages = ledger
     title = [ln for lines, _ in pages for ln in lines if "Snowstorms and Frosts" in ln["text"]][-1]   # not the contents'
     assert title["text"].strip().endswith("Frosts:"), title["text"]
+
+
+def test_a_narrow_tables_caption_is_not_hyphenated(ledger):
+    # a caption is as wide as its table: "Electric cars in ser-" / "vice on the..."
+    _, _, pages = ledger
+    n, first = _find(pages, "Cars in")
+    lines = [ln["text"].strip() for ln in pages[n][0] if ln["top"] >= first["top"] - 1][:8]
+    caption = lines[:next(i for i, t in enumerate(lines) if t.startswith("Year"))]
+    assert len(caption) > 1 and not any(t.endswith(("-", "\u2010")) for t in caption), caption
 
 
 def test_a_long_verse_line_turns_over_indented(ledger):
