@@ -306,3 +306,23 @@ def test_the_epub_says_its_pictures_carry_meaning_in_english_marked_english(tmp_
     assert '<meta property="schema:accessibilityFeature">alternativeText</meta>' in opf
     assert "no images that carry meaning" not in opf
     assert '<meta property="schema:accessibilitySummary" xml:lang="en">' in opf
+
+
+def test_the_print_covers_title_keeps_its_balanced_lines(tmp_path):
+    # the front panel's padding was 12 % of the whole wrap's width (a percentage is of the
+    # containing block), so the title had half the front for its measure and broke inside its
+    # balanced lines: "¿Quién" / "construyó" / "Tebas?" / "Crónica de" / "los canteros" / "de" / ...
+    title = "¿Quién construyó Tebas? Crónica de los canteros de Salamanca"
+    meta = (META.replace("title: The Straßenbahn Ledger", f"title: '{title}'").replace("lang: en", "lang: es")
+            .replace("trim: 5x8", "trim: 5.5x8.5"))
+    book = write_book(tmp_path / "book", "# Uno\n\nTexto.\n", meta, name="01.md")
+    out = tmp_path / "out"
+    result = run_cli("--book", book, "--out", out, "--no-cache", "--edition", "print")
+    assert result.code == 0, result.err
+    with pdfplumber.open(next(out.glob("*-cover.pdf"))) as doc:
+        page = doc.pages[0]
+        x0, y0, x1, y1 = page.bbox
+        front = page.crop(((x0 + x1) / 2 + 20, y0, x1, y1)).extract_text_lines()
+    texts = [ln["text"].strip() for ln in front]
+    assert "de" not in texts and "Tebas?" not in texts, texts
+    assert any("Villaverde" in t and "Fern" in t for t in texts), texts

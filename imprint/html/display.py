@@ -254,6 +254,16 @@ def balanced_markup(title: str, font_path: str | None = None, depth: int = 2) ->
     return _nested(title, font_path, depth)
 
 
+def title_widths(title: str, font_path: str | None = None) -> tuple[float, float, float]:
+    """The title's widest line, in em of the face, set whole, in its two balanced halves, and with
+    each half in its own halves (balanced_markup's depths 0, 1 and 2): a cover sizes its title
+    so that its lines fit (templates/cover-wrap.html.j2)."""
+    halves = title_lines(title, font_path)
+    quarters = [q for half in halves for q in title_lines(half, font_path)]
+    return tuple(max(text_width(line, font_path) for line in lines) or 1.0
+                 for lines in ([title], halves, quarters))
+
+
 _NAME_HYPHEN = re.compile(r"(?<=\w)([-\u2010])(?=\w)")
 
 

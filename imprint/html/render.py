@@ -432,6 +432,7 @@ def book_context(book: Book, edition: Edition) -> dict:
         # the title in balanced lines, broken by sense (imprint/html/display.py), for the display pages
         "title_html": Markup(display.balanced_markup(m.title, title_face(book))), "author_line": m.author_line,
         "author_html": Markup(display.names_markup(m.author_line, title_face(book))),
+        "title_em": display.title_widths(m.title, title_face(book)),
         "translators": m.translators, "translator_line": join_names(m.translators),
         "lang": m.lang, "form": m.form, "publisher": m.publisher, "rights": m.rights,
         "date": m.date.isoformat() if m.date else None, "year": m.date.year if m.date else None,
