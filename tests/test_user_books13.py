@@ -188,6 +188,19 @@ def test_a_narrow_tables_caption_is_not_hyphenated(ledger):
     assert len(caption) > 1 and not any(t.endswith(("-", "\u2010")) for t in caption), caption
 
 
+def test_a_contents_entry_turns_over_indented(ledger):
+    _, _, pages = ledger
+    n, first = _find(pages, "Snowstorms and Frosts")            # the contents come first
+    lines = pages[n][0]
+    k = next(i for i, ln in enumerate(lines) if ln is first)
+    turnover = lines[k + 1]
+    assert "Inclement" in turnover["text"] or "Nature" in turnover["text"], turnover["text"]
+    assert turnover["x0"] > first["x0"] + 5, (first["x0"], turnover["x0"])
+    # and every entry's page number ends at the same edge, one line or two
+    edges = {round(ln["x1"]) for ln in lines if ln["text"].strip()[-1:].isdigit()}
+    assert len(edges) == 1, sorted(edges)
+
+
 def test_a_long_verse_line_turns_over_indented(ledger):
     _, _, pages = ledger
     n, first = _find(pages, "The clerk wrote a line of verse")

@@ -672,6 +672,11 @@ def _inline_note(span, note: Note, number: int):
                 br.tail = br.tail.lstrip(" \t\r\n") or None
         for el in block.iter():
             if isinstance(el.tag, str) and el.tag in BLOCK_TAGS:
+                if el.tag in ("ol", "ul") and "counter-reset" not in (el.get("style") or ""):
+                    # as an ol or ul does: a note's list counts from 1, not on from a list before
+                    # its call (in its style, not the stylesheet's: jobs/chapters.py sets a book with
+                    # counter rules in one piece)
+                    _add_style(el, "counter-reset: list-item 0")
                 el.set("class", (f"fn-{el.tag} " + el.get("class", "")).strip())
                 el.tag = "span"
                 # Pandoc's newlines between blocks would become empty lines inside a span.
