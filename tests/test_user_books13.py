@@ -339,3 +339,16 @@ def test_the_print_covers_title_keeps_its_balanced_lines(tmp_path):
     texts = [ln["text"].strip() for ln in front]
     assert "de" not in texts and "Tebas?" not in texts, texts
     assert any("Villaverde" in t and "Fern" in t for t in texts), texts
+
+
+def test_a_right_to_left_poem_and_contents_are_not_read_as_overfull(tmp_path):
+    # the hanging indents of verse turnovers and contents entries put a right-to-left line's start
+    # into its padding at the right: L206 "overfull by 22 pt" on every verse line; they are not
+    # hung there
+    words = "שלום עולם ספר מים אור ארץ שמים יום לילה בית דרך".split()
+    text = ("# " + " ".join(words * 2) + "\n\n" + " ".join(words * 20) + ".\n\n| " + " ".join(words * 3)
+            + "\n| " + words[1] + "\n\n# " + words[0] + "\n\n" + " ".join(words * 10) + ".\n")
+    book = write_book(tmp_path / "book", text, META.replace("lang: en", "lang: he"), name="01.md")
+    result = run_cli("--book", book, "--out", tmp_path / "out", "--no-cache", "--edition", "pdf")
+    assert result.code == 0, result.err
+    assert "L206" not in result.err and "L205" not in result.err, result.err
