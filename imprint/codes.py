@@ -30,6 +30,8 @@ TABLE: dict[str, tuple[str, str]] = {
     "H104": (WARNING, "A bulleted list with no blank line before it: pandoc reads its items as the paragraph's text and prints the markers (`* item + item`)."),
     "H107": (WARNING, "A backtick or link bracket that opens and never closes (`` `code ``, `[text](`): pandoc prints it as written."),
     "H106": (WARNING, "A chapter with a heading and no text: it prints a page (and a recto) with its title alone."),
+    "H108": (WARNING, "A link with no words (`[](#id)`, `[](https://…)`): it prints nothing. A page number is `[](#id){.page}`, an address shown as written `<https://…>`."),
+    "H109": (WARNING, "An essay whose sections start at `##`: an essay's sections are `#` headings (its title is the metadata's), so its contents lists none of them and they are set as sub-sections."),
     "H105": (WARNING, "A pipe table whose separator line has fewer columns than its header: pandoc drops the cells past them without a word."),
     # the notes in the manuscript (imprint/checks/notes.py)
     "N101": (ERROR, "A note call whose label has no definition: pandoc prints it as literal text."),

@@ -15,6 +15,12 @@
   chapter or the book's end: a page with its title alone.
 - H107 (warning): a backtick or a link's `](` left in the text pandoc made: a code span or link
   that never closes, printed as written.
+- H108 (warning): a link with no words (`[](#herds)`, `[](https://example.org)`): pandoc makes an
+  empty link, which prints nothing where the author meant a page number (`{.page}`) or the
+  address itself (`<https://…>`).
+- H109 (warning): an essay (`form: essay`) with no `#` heading but `##` ones: an essay's sections
+  are its `#` headings, so the contents lists none of its sections (without `toc-depth`) and
+  they are set as sub-sections, `###` looking like `##`.
 """
 
 from __future__ import annotations
@@ -264,6 +270,69 @@ def _unclosed(book) -> list[Finding]:
     return out
 
 
+def _empty_links(node, out: set[str]) -> None:
+    """The addresses of the links with no words in pandoc's AST (a page reference, class `page`, is
+    empty by design: its number is the text)."""
+    if isinstance(node, dict):
+        if node.get("t") == "Link":
+            (_, classes, _), words, (url, _) = node["c"]
+            if not words and "page" not in classes:
+                out.add(url)
+            return
+        _empty_links(node.get("c"), out)
+    elif isinstance(node, list):
+        for item in node:
+            _empty_links(item, out)
+
+
+EMPTY_LINK = re.compile(r"\[[ \t]*\]\(\s*<?([^)\s>]*)>?(?:\s+\"[^\"]*\")?\s*\)")
+
+
+def _unworded_links(book) -> list[Finding]:
+    urls: set[str] = set()
+    _empty_links(book.ast.get("blocks", []), urls)
+    if not urls:
+        return []
+    out = []
+    for source in book.sources:
+        for i, line in unfenced(source.text.split("\n")):
+            text = CODE.sub(lambda m: " " * len(m.group(0)), line)
+            for m in EMPTY_LINK.finditer(text):
+                if m.group(1) not in urls or (m.start() > 0 and text[m.start() - 1] in "\\!"):
+                    continue
+                if re.match(r"\{[^}]*\.page\b", text[m.end():]):
+                    continue          # a page reference: its number is its text
+                internal = m.group(1).startswith("#")
+                out.append(Finding("H108", "warning", f"the link “{m.group(0)}” has no words: it prints nothing",
+                                   Location(source.path, source.first_line + i, m.start() + 1),
+                                   hint=(f"for the page number write “{m.group(0)}{{.page}}”, or put the words "
+                                         f"to link between the brackets" if internal else
+                                         f"to print the address write “<{m.group(1)}>”, or put the words to "
+                                         f"link between the brackets")))
+    return out
+
+
+def _essay_levels(book) -> list[Finding]:
+    levels = {h.level for h in book.headings if h.label.strip()}
+    if book.metadata.form != "essay" or not levels or min(levels) == 1:
+        return []
+    top = min(levels)
+    if book.metadata.toc_depth and book.metadata.toc_depth > top:
+        return []             # the author lists them as they are
+    for source in book.sources:
+        for i, line in unfenced(source.text.split("\n")):
+            m = ATX.match(line)
+            if m and len(m.group(1)) == top and (m.group(2) or "").strip():
+                marks = "#" * top
+                return [Finding("H109", "warning", f"the essay's first section is a “{marks}” heading, and it has no "
+                                                   f"“#” one: an essay's sections are its “#” headings (its title is "
+                                                   f"the metadata's), so the contents lists none of them",
+                                Location(source.path, source.first_line + i, line.index("#") + 1),
+                                hint=f"write the sections as “#”, their subsections as “##” (one “#” fewer "
+                                     f"throughout), or set `toc-depth: {top + 1}` to list them as they are")]
+    return []
+
+
 def check_markup(book) -> list[Finding]:
     return (_headings(book) + _emphasis(book) + _tex(book) + _lists(book) + _tables(book)
-            + _empty_chapters(book) + _unclosed(book))
+            + _empty_chapters(book) + _unclosed(book) + _unworded_links(book) + _essay_levels(book))

@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import io
 import os
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -207,8 +208,8 @@ def documents(book: Book, body: Body, page_starts=()):
     if book.metadata.form == "essay":
         opening = etree.fromstring(render_template(env, "epub/opening.xhtml.j2", book=ctx))
         chapters[0].elements[0:0] = list(opening)
-    images = collect_images(book, chapters)
     asides = [_note_markup(c, body, book.metadata.lang) for c in chapters]
+    images = collect_images(book, chapters, [aside for notes in asides for aside in notes])   # a note's pictures too
     _rewrite_links(chapters, asides)
     pages = place_page_breaks(chapters, page_starts)
     for c in chapters:
@@ -275,34 +276,34 @@ class Image:
     data: bytes
 
 
-def collect_images(book: Book, chapters) -> list[Image]:
-    """Copy the book's own images into the package and point every <img> at its copy.
+def collect_images(book: Book, chapters, notes=()) -> list[Image]:
+    """Copy the book's own images into the package and point every <img> at its copy, in the
+    chapters' text and in `notes` (their asides).
 
     The checks have already refused images outside the book folder; what is not a local
     file of a known type here (a remote URL, say) is left out of the EPUB, alt text kept."""
     images: dict[Path, Image] = {}
     root = book.root.resolve()
-    for c in chapters:
-        for e in c.elements:
-            for img in list(e.iter("img")):
-                src = img.get("src", "")
-                path = (root / unquote(src)).resolve() if "://" not in src and not src.startswith("data:") else None
-                kind = IMAGE_TYPES.get(path.suffix.lower()) if path else None
-                if path is None or kind is None or not path.is_relative_to(root) or not path.is_file():
-                    alt = etree.Element("span", {"class": "image-left-out"})
-                    alt.text, alt.tail = img.get("alt", ""), img.tail
-                    img.getparent().replace(img, alt)
-                    continue
-                if path not in images:
-                    data = path.read_bytes()
-                    problem = images_policy.svg_problem(data) if kind == "image/svg+xml" else None
-                    if problem:         # the checks refuse it first; this is the last guard
-                        raise ManuscriptError(f"SVG image '{src}' {problem}", where=Location(path),
-                                              hint="export the image again as plain SVG (no script, links or "
-                                                   "entities), or as PNG")
-                    digest = hashlib.sha256(data).hexdigest()[:8]
-                    images[path] = Image(f"images/{path.stem}-{digest}{path.suffix.lower()}", kind, data)
-                img.set("src", "../" + images[path].file_name)
+    for e in [*(e for c in chapters for e in c.elements), *notes]:
+        for img in list(e.iter("img")):
+            src = img.get("src", "")
+            path = (root / unquote(src)).resolve() if "://" not in src and not src.startswith("data:") else None
+            kind = IMAGE_TYPES.get(path.suffix.lower()) if path else None
+            if path is None or kind is None or not path.is_relative_to(root) or not path.is_file():
+                alt = etree.Element("span", {"class": "image-left-out"})
+                alt.text, alt.tail = img.get("alt", ""), img.tail
+                img.getparent().replace(img, alt)
+                continue
+            if path not in images:
+                data = path.read_bytes()
+                problem = images_policy.svg_problem(data) if kind == "image/svg+xml" else None
+                if problem:         # the checks refuse it first; this is the last guard
+                    raise ManuscriptError(f"SVG image '{src}' {problem}", where=Location(path),
+                                          hint="export the image again as plain SVG (no script, links or "
+                                               "entities), or as PNG")
+                digest = hashlib.sha256(data).hexdigest()[:8]
+                images[path] = Image(f"images/{path.stem}-{digest}{path.suffix.lower()}", kind, data)
+            img.set("src", "../" + images[path].file_name)
     return list(images.values())
 
 
@@ -442,6 +443,8 @@ PAGE_FEATURES = (
     ("schema:accessibilityFeature", "pageBreakMarkers"),
     ("schema:accessibilityFeature", "pageNavigation"),
 )
+# a picture that carries meaning: seen (visual), and described in words (alternativeText)
+PICTURE_FEATURES = (("schema:accessMode", "visual"), ("schema:accessibilityFeature", "alternativeText"))
 CONFORMANCE = "EPUB Accessibility 1.1 - WCAG 2.2 Level AA"
 
 
@@ -512,7 +515,9 @@ def package_edition(book: Book, body: Body, cover_jpeg: bytes | None = None, pag
                                 hint="write '1.' if the parenthesis does not matter, or keep it for print"))
 
     has_math = any(math.MATHML.encode("ascii") in d.content for d in docs)
-    for prop, value in ACCESSIBILITY + (PAGE_FEATURES if pages else ()) + (MATH_FEATURES if has_math else ()):
+    pictures = informative_images(docs)
+    for prop, value in ACCESSIBILITY + (PAGE_FEATURES if pages else ()) + (MATH_FEATURES if has_math else ()) \
+            + (PICTURE_FEATURES if pictures else ()):
         eb.add_metadata(None, "meta", value, {"property": prop})
     if pages:
         source = print_source(book)
@@ -524,7 +529,10 @@ def package_edition(book: Book, body: Body, cover_jpeg: bytes | None = None, pag
                                     hint="add `isbn: print: 978-...` so readers can match the print edition"))
         eb.add_metadata(None, "meta", source, {"property": "pageBreakSource"})
     eb.add_metadata(None, "meta", CONFORMANCE, {"property": "dcterms:conformsTo"})
-    eb.add_metadata(None, "meta", accessibility_summary(book, bool(pages)), {"property": "schema:accessibilitySummary"})
+    summary = {"property": "schema:accessibilitySummary"}
+    if not m.lang.lower().startswith("en"):     # the summary is in English, whatever the book's language
+        summary["{http://www.w3.org/XML/1998/namespace}lang"] = "en"
+    eb.add_metadata(None, "meta", accessibility_summary(book, bool(pages), pictures), summary)
 
     items = []
     for i, d in enumerate(docs):
@@ -802,14 +810,28 @@ def print_source(book: Book) -> str:
     return ", ".join(p for p in parts if p)
 
 
-def accessibility_summary(book: Book, page_list: bool = False) -> str:
+def accessibility_summary(book: Book, page_list: bool = False, pictures: bool = False) -> str:
     pages = (" Page-break markers and a page list give the page numbers of the print edition"
              f" ({print_source(book)})." if page_list else "")
+    images = (" Its pictures carry text descriptions (alt text); it contains no sound, no video and no flashing "
+              "content." if pictures else
+              " It contains no images that carry meaning, no sound, no video and no flashing content.")
     return ("This publication meets EPUB Accessibility 1.1 and WCAG 2.2 Level AA as far as automated "
             "checking goes. It has a table of contents, structured headings and a logical reading order; "
             "footnotes are linked both ways to their references; the text can be restyled by the reader."
-            + pages +
-            " It contains no images that carry meaning, no sound, no video and no flashing content.")
+            + pages + images)
+
+
+def informative_images(docs) -> bool:
+    """Whether the text shows a picture that carries meaning: an <img> with a description (not the
+    ornaments marked decorative, alt="" or role="presentation")."""
+    for d in docs:
+        for m in re.finditer(rb"<img\b[^>]*>", d.content):
+            tag = m.group(0)
+            alt = re.search(rb'\balt="([^"]*)"', tag)
+            if alt and alt.group(1).strip() and b'role="presentation"' not in tag:
+                return True
+    return False
 
 
 def normalise_zip(data: bytes, when: dt.datetime) -> bytes:

@@ -38,6 +38,51 @@ def spaced_dashes(root) -> None:
             el.tail = _SPACED_DASH.sub(NBSP, el.tail)
 
 
+_ATTRIBUTION = re.compile(r"\s*[\u2014\u2015\u2013]")
+
+
+def attributions(root) -> None:
+    """A block quote's last paragraph that opens with a dash ("— Author, Work") is its
+    attribution: class `attribution`, which the stylesheets set flush right and keep on the
+    quotation's last page (it is never the one line at the top of the next)."""
+    for quote in root.iter("blockquote"):
+        kids = [k for k in quote if isinstance(k.tag, str)]
+        last = kids[-1] if kids else None
+        if len(kids) < 2 or last.tag != "p" or last.get("class"):
+            continue
+        text = last.text_content()
+        if _ATTRIBUTION.match(text) and len(text.strip()) <= 200:
+            last.set("class", "attribution")
+
+
+def verse_lines(root) -> None:
+    """Each line of a poem (pandoc's line block: one div, its lines parted by `<br>`) its own
+    span, class `verse-line`, so that a line too long for the measure turns over with a hanging
+    indent, as verse is set, instead of running on flush left like a new line of the poem. An
+    empty line (a stanza break inside one block) holds a no-break space: one whole line of the
+    grid. The text's characters stay; the paged editions only (the EPUB keeps pandoc's `<br>`s
+    for the reading system)."""
+    for block in root.xpath(".//*[contains(concat(' ', normalize-space(@class), ' '), ' line-block ')]"):
+        if _in_code(block) or not any(isinstance(k.tag, str) and k.tag == "br" for k in block):
+            continue
+        text, kids = block.text, list(block)
+        block.text = None
+        for kid in kids:
+            block.remove(kid)
+        lines = [etree.SubElement(block, "span", {"class": "verse-line"})]
+        lines[0].text = text
+        for kid in kids:
+            if isinstance(kid.tag, str) and kid.tag == "br":
+                line = etree.SubElement(block, "span", {"class": "verse-line"})
+                line.text = (kid.tail or "").lstrip(" \t\r\n") or None
+                lines.append(line)
+            else:
+                lines[-1].append(kid)
+        for line in lines:
+            if not len(line) and not (line.text or "").strip(" \t\r\n"):
+                line.text = NBSP
+
+
 def image_paragraphs(root) -> None:
     """A paragraph that holds one image and nothing else (a picture without a caption: pandoc
     makes a figure only of an image with a description) gets the class `image`: the stylesheets
@@ -209,12 +254,42 @@ def balanced_markup(title: str, font_path: str | None = None, depth: int = 2) ->
     return _nested(title, font_path, depth)
 
 
+def title_widths(title: str, font_path: str | None = None) -> tuple[float, float, float]:
+    """The title's widest line, in em of the face, set whole, in its two balanced halves, and with
+    each half in its own halves (balanced_markup's depths 0, 1 and 2): a cover sizes its title
+    so that its lines fit (templates/cover-wrap.html.j2)."""
+    halves = title_lines(title, font_path)
+    quarters = [q for half in halves for q in title_lines(half, font_path)]
+    return tuple(max(text_width(line, font_path) for line in lines) or 1.0
+                 for lines in ([title], halves, quarters))
+
+
+_NAME_HYPHEN = re.compile(r"(?<=\w)([-\u2010])(?=\w)")
+
+
+def names_markup(names: str, font_path: str | None = None) -> str:
+    """The author line for the display pages: balanced like a title (between two names, before
+    "and", where it does not fit), and a double-barrelled name ("Fernández-Villaverde") never
+    broken at its hyphen (a word joiner after it)."""
+    return balanced_markup(_NAME_HYPHEN.sub("\\1\u2060", names), font_path, depth=1)
+
+
 def balance_headings(root, font_path: str | None, xpath: str) -> None:
-    """Chapter titles of plain text (no markup inside) set in balanced lines like the title."""
+    """Chapter titles of plain text (no markup inside but the number `number-sections` puts
+    before them) set in balanced lines like the title."""
     for h in root.xpath(xpath):
-        if len(h) or not h.text or len(title_lines(h.text, font_path)) == 1:
+        kids = [k for k in h if isinstance(k.tag, str)]
+        number = (kids[0] if len(h) == 1 and len(kids) == 1 and not (h.text or "").strip()
+                  and "header-section-number" in (kids[0].get("class") or "").split() else None)
+        text = number.tail if number is not None else h.text
+        if (len(h) and number is None) or not text or not text.strip() \
+                or len(title_lines(text.strip(), font_path)) == 1:
             continue
-        markup = lhtml.fragment_fromstring(balanced_markup(h.text, font_path), create_parent="span")
-        h.text = markup.text
+        lead = text[:len(text) - len(text.lstrip())]
+        markup = lhtml.fragment_fromstring(balanced_markup(text.strip(), font_path), create_parent="span")
+        if number is not None:
+            number.tail = lead + (markup.text or "")
+        else:
+            h.text = markup.text
         for child in list(markup):
             h.append(child)

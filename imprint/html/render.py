@@ -94,6 +94,7 @@ def body_html(book: Book, *, allow_remote_images: bool = False) -> Body:
     ordered_lists(root)
     display.spaced_dashes(root)         # no line starts with a spaced dash
     display.image_paragraphs(root)      # a picture alone in its paragraph: centred, not indented
+    display.attributions(root)          # a quotation's "— Author" line: flush right, kept with it
     # Before the notes are lifted out: a mark or page reference in a note is found too.
     marks, refs = index_markup.prepare(root, book.metadata.lang, level=1 + shift)
     notes = {}
@@ -430,6 +431,8 @@ def book_context(book: Book, edition: Edition) -> dict:
         "title": m.title, "subtitle": m.subtitle,
         # the title in balanced lines, broken by sense (imprint/html/display.py), for the display pages
         "title_html": Markup(display.balanced_markup(m.title, title_face(book))), "author_line": m.author_line,
+        "author_html": Markup(display.names_markup(m.author_line, title_face(book))),
+        "title_em": display.title_widths(m.title, title_face(book)),
         "translators": m.translators, "translator_line": join_names(m.translators),
         "lang": m.lang, "form": m.form, "publisher": m.publisher, "rights": m.rights,
         "date": m.date.isoformat() if m.date else None, "year": m.date.year if m.date else None,
@@ -565,6 +568,7 @@ def paged_html(book: Book, body: Body, edition: Edition) -> str:
         parent.remove(ref)
         parent.insert(index, call)
         parent.insert(index + 1, span)
+    display.verse_lines(root)       # a poem's lines, each turning over with a hanging indent (notes too)
     set_formulas(root, math.to_images, book)
     script_struts(root, book.metadata.lang)
     if not book.metadata.hyphenate_capitalized:
@@ -661,8 +665,18 @@ def _inline_note(span, note: Note, number: int):
     marker.text = str(number)
     blocks = [copy.deepcopy(b) for b in note.blocks]
     for block in blocks:
+        # A forced break's newline (pandoc writes `<br />` and a newline, in a line block or after a
+        # hard break) is one more empty line inside a note's span in WeasyPrint, not a collapsed space.
+        for br in block.iter("br"):
+            if br.tail:
+                br.tail = br.tail.lstrip(" \t\r\n") or None
         for el in block.iter():
             if isinstance(el.tag, str) and el.tag in BLOCK_TAGS:
+                if el.tag in ("ol", "ul") and "counter-reset" not in (el.get("style") or ""):
+                    # as an ol or ul does: a note's list counts from 1, not on from a list before
+                    # its call (in its style, not the stylesheet's: jobs/chapters.py sets a book with
+                    # counter rules in one piece)
+                    _add_style(el, "counter-reset: list-item 0")
                 el.set("class", (f"fn-{el.tag} " + el.get("class", "")).strip())
                 el.tag = "span"
                 # Pandoc's newlines between blocks would become empty lines inside a span.

@@ -66,12 +66,19 @@ class Book:
         return "\n\n".join(s.text for s in self.sources)
 
 
+_LATIN = str.maketrans({"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th",
+                        "ı": "i", "ħ": "h", "ŧ": "t"})
+
+
 def slugify(text: str) -> str:
     import unicodedata
     text = re.sub("[\u2018\u2019\u201a\u201c\u201d\u201e\u00ab\u00bb]", "-", text)   # the title's quotes (metadata makes them typographic) part words, as straight ones did
+    text = text.lower().translate(_LATIN)     # letters NFKD leaves whole: "Straßen" is "strassen", not "straen"
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return slug[:80].rstrip("-") or "book"
+    if len(slug) > 80:          # cut at a word's end, not inside one ("...-everythin")
+        slug = slug[:81].rsplit("-", 1)[0] if "-" in slug[:81] else slug[:80]
+    return slug.rstrip("-") or "book"
 
 
 def read_text(path: Path) -> str:
