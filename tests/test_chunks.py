@@ -6,6 +6,7 @@ chapter whole."""
 from __future__ import annotations
 
 import random
+import shutil
 
 import pypdfium2
 import pytest
@@ -60,21 +61,43 @@ EDITS = {
 }
 
 
+@pytest.fixture(scope="module")
+def first_build(tmp_path_factory):
+    """The book before the edit (chapters as level-1 sections, or in a part), set once into a
+    cache: each test edits the same book folder (its path is part of the cache's keys) and sets
+    it again over a copy of that cache, as if it were the only build made before."""
+    built = {}
+
+    def first(in_parts: bool):
+        if in_parts not in built:
+            root = tmp_path_factory.mktemp("chunks")
+            mp = pytest.MonkeyPatch()
+            mp.setenv("IMPRINT_PARTS", "always")
+            try:
+                book = write_book(root / "book", long_chapter_manuscript(in_parts=in_parts),
+                                  BOOK_METADATA + "line-breaking: greedy\n")
+                with cache.using(cache.Cache(root / "cache")):
+                    chapters.run(paged_job(book))          # the first build: the chapters' history
+            finally:
+                mp.undo()
+            built[in_parts] = (book, (book / "text.md").read_text(), root / "cache")
+        return built[in_parts]
+    return first
+
+
 @pytest.mark.parametrize("edit, in_parts", [("a word", False), ("a sentence", False), ("a word, late", True),
                                              ("a sentence", True), ("a word, late, after subsections", False)])
-def test_an_edited_chapter_has_the_pages_of_a_fresh_layout(tmp_path, monkeypatch, edit, in_parts):
+def test_an_edited_chapter_has_the_pages_of_a_fresh_layout(first_build, tmp_path, monkeypatch, edit, in_parts):
     monkeypatch.setenv("IMPRINT_PARTS", "always")
     # KNOWN GAP: with total-fit line breaking (the default) this book is set again whole after
     # the edit, not from a clean page start (correct pages, no saving); not yet understood.
     # The resetting is tested here on lines broken one at a time.
-    book = write_book(tmp_path / "book", long_chapter_manuscript(in_parts=in_parts),
-                      BOOK_METADATA + "line-breaking: greedy\n")
+    book, original, history = first_build(in_parts)
     name = "chapter 3" if in_parts else "chapter 2"        # a part's title is a part of its own
-    store = cache.Cache(tmp_path / "cache")
-    with cache.using(store):
-        chapters.run(paged_job(book))          # the first build: the chapters' history
+    store = cache.Cache(shutil.copytree(history, tmp_path / "cache"))     # the first build's cache only
     text = book / "text.md"
-    text.write_text(EDITS[edit](text.read_text()))
+    text.write_text(EDITS[edit](original))                 # the first build's text, edited
+    cache.forget_file_digests()
     job = paged_job(book)
     said: list[str] = []
     with cache.using(store):

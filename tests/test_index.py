@@ -7,6 +7,7 @@ the marks and the EPUB's own page-break markers."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import zipfile
 
@@ -64,9 +65,18 @@ def manuscript() -> str:
     return "\n".join(chapters) + "\n[^grain]: A note about [Saltrine]{.index} and its price.\n"
 
 
+_TEXTS: dict[tuple, list[str]] = {}
+
+
 def pages_text(pdf_path) -> list[str]:
-    with pdfplumber.open(pdf_path) as pdf:
-        return [(page.extract_text() or "") for page in pdf.pages]
+    """Each page's text; a file read before and unchanged since (the module's book, read by three
+    tests) is not read again."""
+    st = os.stat(pdf_path)
+    key = (str(pdf_path), st.st_ino, st.st_size, st.st_mtime_ns)
+    if key not in _TEXTS:
+        with pdfplumber.open(pdf_path) as pdf:
+            _TEXTS[key] = [(page.extract_text() or "") for page in pdf.pages]
+    return list(_TEXTS[key])
 
 
 def joined(text: str) -> str:

@@ -56,18 +56,28 @@ def renamed_font(source: Path, target: Path, family: str) -> None:
     font.save(str(target))
 
 
+_FONTS: dict[str, bytes] = {}       # the fonts/ folder as look_book first made it: relative path -> bytes
+
+
 def look_book(folder: Path, meta: str = META, text: str = TEXT) -> Path:
     book = write_book(folder, text, meta)
     (book / "house.css").write_text(CSS, encoding="utf-8")
-    (book / "fonts").mkdir()
+    fonts = book / "fonts"
+    if _FONTS:          # the same files again (made with fontTools, two seconds a book, the WOFF2 most)
+        for name, data in _FONTS.items():
+            (fonts / name).parent.mkdir(parents=True, exist_ok=True)
+            (fonts / name).write_bytes(data)
+        return book
+    fonts.mkdir()
     for name in ("DejaVuSerif.ttf", "DejaVuSerif-Italic.ttf"):
-        renamed_font(DEJAVU / name, book / "fonts" / name.replace("DejaVuSerif", "ProofSerif"), FAMILY)
+        renamed_font(DEJAVU / name, fonts / name.replace("DejaVuSerif", "ProofSerif"), FAMILY)
     bold = TTFont(str(DEJAVU / "DejaVuSerif-Bold.ttf"))      # the bold as WOFF2, in a folder of its own
     bold.flavor = "woff2"
-    (book / "fonts" / "web").mkdir()
-    bold.save(str(book / "fonts" / "web" / "bold.woff2"))
-    renamed_font(book / "fonts" / "web" / "bold.woff2", book / "fonts" / "web" / "bold.woff2", FAMILY)
-    (book / "fonts" / "LICENSE.txt").write_text("DejaVu fonts licence (not a font: left alone)\n")
+    (fonts / "web").mkdir()
+    bold.save(str(fonts / "web" / "bold.woff2"))
+    renamed_font(fonts / "web" / "bold.woff2", fonts / "web" / "bold.woff2", FAMILY)
+    (fonts / "LICENSE.txt").write_text("DejaVu fonts licence (not a font: left alone)\n")
+    _FONTS.update({str(f.relative_to(fonts)): f.read_bytes() for f in sorted(fonts.rglob("*")) if f.is_file()})
     return book
 
 

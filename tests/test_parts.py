@@ -5,6 +5,7 @@ page, contents page numbers where the chapters start, and the same links, outlin
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import io
 import random
 
@@ -147,9 +148,16 @@ def assert_same_as_cold(again, job) -> None:
     assert book_findings(again) == book_findings(fresh)
 
 
+_TEXTS: dict[str, list[str]] = {}
+
+
 def page_texts(data: bytes) -> list[str]:
-    with pdfplumber.open(io.BytesIO(data)) as pdf:
-        return [page.extract_text() or "" for page in pdf.pages]
+    """Each page's text (pdfplumber); the same PDF bytes, asked again, are not read again."""
+    key = hashlib.sha256(data).hexdigest()
+    if key not in _TEXTS:
+        with pdfplumber.open(io.BytesIO(data)) as pdf:
+            _TEXTS[key] = [page.extract_text() or "" for page in pdf.pages]
+    return list(_TEXTS[key])
 
 
 def test_every_page_shows_the_same_text_heads_and_folios(both):

@@ -8,6 +8,7 @@ Communist Manifesto's length is set in parts by default (chapters.SPLIT_MIN_CHAR
 from __future__ import annotations
 
 import random
+import shutil
 
 import pytest
 
@@ -43,8 +44,15 @@ ESSAY_METADATA = BOOK_METADATA + "form: essay\n"
 
 
 @pytest.fixture(scope="module")
-def essay(tmp_path_factory):
-    book = write_book(tmp_path_factory.mktemp("essay") / "book", essay_manuscript(), ESSAY_METADATA)
+def essay_root(tmp_path_factory):
+    """The essay's folder (root/book) and the cache its first build in parts was set into (root/cache)."""
+    return tmp_path_factory.mktemp("essay")
+
+
+@pytest.fixture(scope="module")
+def essay(essay_root):
+    root = essay_root
+    book = write_book(root / "book", essay_manuscript(), ESSAY_METADATA)
     job = paged_job(book)
     whole = run_job(job)
     mp = pytest.MonkeyPatch()
@@ -52,7 +60,8 @@ def essay(tmp_path_factory):
     try:
         parts = chapters.split(job)
         said: list[str] = []
-        split = chapters.run(job, said.append)
+        with cache.using(cache.Cache(root / "cache")):         # a cache of this build alone, for the edit below
+            split = chapters.run(job, said.append)
     finally:
         mp.undo()
     return job, whole, parts, split, said
@@ -88,13 +97,15 @@ def test_the_running_heads_name_each_pages_section(essay):
     assert sum(any(line.startswith(name) for line in heads) for name in SECTIONS) >= 3, heads
 
 
-def test_an_edit_sets_the_essay_again_from_a_page_inside_it(tmp_path, monkeypatch):
+def test_an_edit_sets_the_essay_again_from_a_page_inside_it(essay, essay_root, tmp_path, monkeypatch):
     monkeypatch.setenv("IMPRINT_PARTS", "always")
-    book = write_book(tmp_path / "book", essay_manuscript(), ESSAY_METADATA)
-    store = cache.Cache(tmp_path / "cache")
-    with cache.using(store):
-        chapters.run(paged_job(book))
+    # the essay in parts as the fixture set it, into a cache of that build alone: edited in its
+    # own folder (the cache's keys hold its path) and set again over a copy of that cache
+    book = essay_root / "book"
+    store = cache.Cache(shutil.copytree(essay_root / "cache", tmp_path / "cache"))
     text = book / "text.md"
+    assert text.read_text() == write_book(tmp_path / "unedited", essay_manuscript(), ESSAY_METADATA).joinpath(
+        "text.md").read_text()                      # the text the fixture set, not yet edited
     # A word in the last paragraph: after the last page that begins with a paragraph of its own
     # before it (a page that begins inside a paragraph is no place to start from).
     text.write_text(text.read_text().rstrip() + " Edited.\n")

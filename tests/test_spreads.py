@@ -8,6 +8,8 @@ spread ending on one baseline, body or note, except where a chapter ends
 
 from __future__ import annotations
 
+import functools
+import os
 import random
 import sys
 from collections import Counter
@@ -86,10 +88,22 @@ def books(tmp_path_factory):
     return out
 
 
+@functools.lru_cache(maxsize=8)
+def _read_lines(path: str, stamp) -> list:
+    return typeset_compare._lines(path)
+
+
+def pdf_lines(pdf) -> list:
+    """typeset_compare._lines(pdf), read once for a file as it stands (the same file, unchanged
+    since, is not parsed again); callers only read what it returns."""
+    st = os.stat(pdf)
+    return _read_lines(str(pdf), (st.st_ino, st.st_size, st.st_mtime_ns))
+
+
 def body_lines(pdf):
     """page -> [(baseline, text)] of the 11 pt lines of the main text."""
     pages: dict = {}
-    for n, kind, chars, y in typeset_compare._lines(pdf):
+    for n, kind, chars, y in pdf_lines(pdf):
         if kind == "body":
             pages.setdefault(n, []).append((max(c["bottom"] for c in chars), "".join(c["text"] for c in chars)))
     return pages
@@ -135,7 +149,7 @@ def test_the_furnished_book_has_what_the_grid_test_needs(books):
 def baselines(pdf, kind):
     """page -> baselines (from the text matrix) of the body's 11 pt lines or the notes' 9 pt lines."""
     pages: dict = {}
-    for n, k, chars, y in typeset_compare._lines(pdf):
+    for n, k, chars, y in pdf_lines(pdf):
         if k == kind:
             pages.setdefault(n, []).append(typeset_compare._baseline(chars))
     return pages
@@ -194,7 +208,7 @@ def test_block_quotes_are_broken_whole_like_the_running_text(books):
     hyphenated lines in a row four times (L212)."""
     assert "L212" not in books["furnished findings"], books["furnished findings"]
     assert "L221" not in books["furnished findings"]
-    lines = ["".join(c["text"] for c in chars) for n, kind, chars, y in typeset_compare._lines(books["furnished"])
+    lines = ["".join(c["text"] for c in chars) for n, kind, chars, y in pdf_lines(books["furnished"])
              if kind == "body"]     # the running text's lines, quotes among them (notes are another run)
     ends = [text[-1:] in typeset_compare.HYPHENS for text in lines]
     assert not any(all(ends[i:i + 3]) for i in range(len(ends) - 2))

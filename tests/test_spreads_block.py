@@ -7,6 +7,7 @@ PDF with pdfplumber."""
 
 from __future__ import annotations
 
+import functools
 import random
 from collections import Counter
 
@@ -49,6 +50,7 @@ def built(tmp_path_factory):
     return out
 
 
+@functools.lru_cache(maxsize=None)      # each PDF is built once (module fixture) and read once
 def feet(pdf) -> dict[int, float]:
     """page -> the baseline (pt from the top) of its last line of text, body or note."""
     import pdfplumber
@@ -61,6 +63,7 @@ def feet(pdf) -> dict[int, float]:
     return found
 
 
+@functools.lru_cache(maxsize=None)
 def spreads(pdf):
     """(verso, recto, verso's foot, recto's foot) of the spreads where no chapter ends."""
     found = feet(pdf)
