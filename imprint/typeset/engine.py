@@ -136,8 +136,11 @@ def render(html: str, base: Path, *, book_root: Path, page_css: str = "", remote
     try:
         fonts = FontConfiguration()
         extra = [CSS(string=page_css, font_config=fonts)] if page_css else []
-        planned_html, planned = linebreak.plan(html, page_css, misses=misses)
+        unplanned: list = []
+        planned_html, planned = linebreak.plan(html, page_css, misses=misses, unplanned=unplanned)
         earlier = list(misses.skipped) if misses is not None else []
+        handler.messages.extend(f"{linebreak.UNPLANNED} it holds {what}: the paragraph “{words}…”"
+                                for what, words in unplanned)
         with pagestyle.computed_once(), spreads.balanced():
             document = HTML(string=planned_html, base_url=str(base.resolve()) + "/", url_fetcher=fetcher).render(
                 stylesheets=extra, font_config=fonts, optimize_images=False)

@@ -95,15 +95,35 @@ SHY, NBSP, WJ = "\u00ad", "\u00a0", "\u2060"
 B2 = "\u2014\u2e3a\u2e3b"           # the dashes a line may break before (UAX #14 B2: em dash, two- and three-em)
 ITALIC_TAGS = {"em", "i", "cite", "var", "dfn"}
 BOLD_TAGS = {"strong", "b"}
-TRANSPARENT = {"a", "span", "em", "i", "cite", "strong", "b", "abbr", "q", "mark", "small", "var", "dfn", "u", "s"}
+TRANSPARENT = {"a", "span", "em", "i", "cite", "strong", "b", "abbr", "q", "mark", "small", "var", "dfn", "u", "s",
+               "del", "ins", "sup", "sub"}
+SCRIPT_SIZE = 0.75      # sup and sub, of the text around them (styles/book.css `sup, sub`)
+OBJECT = "\ufffc"       # stands in the measured text for an inline formula (its width is known)
 NOT_INDENTED = {"h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "blockquote"}
 
 
 MISSED = "imprint-linebreak: set line by line, not broken as planned:"     # + the paragraph's first words
+UNPLANNED = "imprint-unplanned: set line by line:"     # + what it holds and the paragraph's first words (L227)
 
 
 class Unplannable(Exception):
-    """Something in the paragraph this module does not measure (an image, math, a line break)."""
+    """Something in the paragraph this module does not measure (an image, a line break, code)."""
+
+
+@dataclass(frozen=True)
+class _Inline:
+    """The style of an inline formula's piece: an image of known width (points), unbreakable."""
+    width: float
+
+
+def _formula_width(span, size: float) -> float | None:
+    """An inline formula's width in points: html/render.py sets it as one <img class="math">
+    sized in em of the text around it (imprint/manuscript/math.py). None for anything else."""
+    imgs = [el for el in span.iter() if isinstance(el.tag, str) and el.tag == "img"]
+    if len(imgs) != 1 or (span.text or "").strip() or (imgs[0].tail or "").strip():
+        return None
+    m = re.search(r"(?:^|;)\s*width:\s*([\d.]+)em", imgs[0].get("style") or "")
+    return float(m.group(1)) * size if m else None
 
 
 # --- measuring -------------------------------------------------------------------------
@@ -443,8 +463,9 @@ def greedy(items: list, widths) -> list[int]:
 @dataclass
 class _Piece:
     node: object            # the element whose .text or .tail holds it
-    attr: str               # "text" or "tail"
-    style: tuple            # (size, italic, bold, caps, lining, faces)
+    attr: str               # "text" or "tail", or "object" (an inline formula: OBJECT, its width in style)
+    style: tuple            # (size, italic, bold, caps, lining, faces), or _Inline
+    nowrap: bool = False    # inside a cross-reference (styles/book.css: never broken)
 
 
 def _style_of(el, style):
@@ -455,6 +476,8 @@ def _style_of(el, style):
         italic = not italic if tag == "em" and italic else True
     if tag in BOLD_TAGS:
         bold = True
+    if tag in ("sup", "sub"):
+        size = size * SCRIPT_SIZE
     if "smallcaps" in classes:
         caps = True
     if "lead-in" in classes:            # a chapter's opening capitals (imprint/html/display.py)
@@ -470,28 +493,47 @@ def _style_of(el, style):
 
 
 def _pieces(par, style) -> list[_Piece]:
-    """The paragraph's text in order, each run with its style; notes (floats) are left out."""
+    """The paragraph's text in order, each run with its style; notes (floats) are left out; an
+    inline formula is one piece of its own width; a cross-reference's words are kept together."""
     out = [_Piece(par, "text", style)]
 
-    def walk(el, style):
+    def walk(el, style, nowrap):
         for child in el:
             if not isinstance(child.tag, str):
-                out.append(_Piece(child, "tail", style))
+                out.append(_Piece(child, "tail", style, nowrap))
                 continue
             classes = (child.get("class") or "").split()
             if "footnote" in classes:
-                out.append(_Piece(child, "tail", style))
+                out.append(_Piece(child, "tail", style, nowrap))
                 continue
-            if child.tag not in TRANSPARENT or child.get("style") or "math" in classes or "crossref" in classes \
+            if "math" in classes and child.tag == "span" and not child.get("style"):
+                formula = _formula_width(child, style[0])
+                if formula is None:
+                    raise Unplannable("a formula")
+                out.append(_Piece(child, "object", _Inline(round(formula, 3)), nowrap))
+                out.append(_Piece(child, "tail", style, nowrap))
+                continue
+            if child.tag not in TRANSPARENT or child.get("style") \
                     or "faux" in classes:       # a lead-in a size smaller (imprint/html/display.py)
-                raise Unplannable(child.tag)
+                raise Unplannable({"br": "a line break", "code": "code", "img": "a picture"}.get(
+                    child.tag, f"<{child.tag}{' style' if child.get('style') else ''}>"))
             inner = _style_of(child, style)
-            out.append(_Piece(child, "text", inner))
-            walk(child, inner)
-            out.append(_Piece(child, "tail", style))
+            held = nowrap or "crossref" in classes
+            out.append(_Piece(child, "text", inner, held))
+            walk(child, inner, held)
+            out.append(_Piece(child, "tail", style, nowrap))
 
-    walk(par, style)
+    walk(par, style, False)
     return out
+
+
+def _text_of(piece: _Piece) -> str:
+    return OBJECT if piece.attr == "object" else getattr(piece.node, piece.attr) or ""
+
+
+def _run_width(text: str, style) -> float:
+    """Width of `text` set in one piece's `style` (an inline formula: its own)."""
+    return style.width * len(text) if isinstance(style, _Inline) else width(text, *style)
 
 
 def _hyphenator(lang: str):
@@ -542,12 +584,13 @@ def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, 
     chars: list[tuple[int, int]] = []          # (piece index, offset) for every character
     text = []
     for k, p in enumerate(pieces):
-        s = getattr(p.node, p.attr) or ""
+        s = _text_of(p)
         if SHY in s:
-            raise Unplannable("soft hyphen")
+            raise Unplannable("a soft hyphen")
         for j, ch in enumerate(s):
             chars.append((k, j))
-            text.append(ch)
+            # a cross-reference's spaces are not breaks (white-space: nowrap): part of its word
+            text.append(NBSP if p.nowrap and ch in " \t\n\r\f" else ch)
     full = "".join(text)
     if not full.strip(" \t\n\r\f"):
         return None
@@ -582,7 +625,7 @@ def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, 
             for i in range(a, b + 1):     # sum widths by style runs
                 if i == b or pieces[chars[base + i][0]].style != pieces[chars[base + run_start][0]].style:
                     st = pieces[chars[base + run_start][0]].style
-                    w += width(word[run_start:i], *st)
+                    w += _run_width(word[run_start:i], st)
                     run_start = i
             items.append(Box(w))
             if b < len(word):
@@ -620,7 +663,7 @@ def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, 
         or knuth_plass(items, widths, TOLERANCE, unhyphenated, SAFETY, justified_last) \
         or knuth_plass(items, widths, EMERGENCY, unhyphenated, SAFETY, justified_last)
     if plan is None:
-        return None
+        raise Unplannable("no set of breaks within the emergency stretch")
     chosen = set(plan.breaks)
     # the edit, per character: index -> replacement
     edit: dict[int, str] = {}
@@ -641,9 +684,10 @@ def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, 
     # may open: a long dash's letter-spacing would pull it in), and none inside a run of dashes
     # (no break there: B2 × B2).
     for d, ch in enumerate(full):
-        if ch in B2 and d and not full[d - 1].isspace() and full[d - 1] not in B2 and d not in edit:
+        if ch in B2 and d and not full[d - 1].isspace() and full[d - 1] not in B2 and full[d - 1] != OBJECT \
+                and d not in edit:
             edit[d - 1] = edit.get(d - 1, full[d - 1]) + WJ
-    strings = [list(getattr(p.node, p.attr) or "") for p in pieces]
+    strings = [list(_text_of(p)) for p in pieces]
     for c, new in edit.items():
         k, off = chars[c]
         strings[k][off] = new
@@ -653,7 +697,7 @@ def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, 
     breaks_at = [where[glue_or_pen.index(j)][1] for j in plan.breaks[:-1]]
     tail_from = chars[breaks_at[-1]] if breaks_at else (0, 0)
     for k, (p, s) in enumerate(zip(pieces, strings)):
-        if getattr(p.node, p.attr) is None:
+        if p.attr == "object" or getattr(p.node, p.attr) is None:
             continue
         joined = "".join(s)
         cut = 0 if k > tail_from[0] else len("".join(s[:tail_from[1]])) if k == tail_from[0] else None
@@ -808,8 +852,10 @@ def measure_from_css(page_css: str) -> float | None:
 
 
 def plan(html: str, page_css: str, skip: frozenset = frozenset(), unhyphenated: dict | None = None,
-         misses: "Misses | None" = None) -> tuple[str, dict]:
+         misses: "Misses | None" = None, unplanned: list | None = None) -> tuple[str, dict]:
     """The paged HTML with its paragraphs broken whole; {key: (planned line count, first words)}.
+    `unplanned`, when given, receives (what, first words) for every paragraph left to WeasyPrint
+    because of what it holds (a line break, code, an element with a style of its own: L227).
 
     Keys (data-kp) number the planned paragraphs in document order; `skip` holds keys to
     leave to WeasyPrint (they did not break as planned); `unhyphenated` maps a key to the line
@@ -849,8 +895,10 @@ def plan(html: str, page_css: str, skip: frozenset = frozenset(), unhyphenated: 
             lines = plan_paragraph(par, size, measure - inset, indent, hyphenator, capitalized,
                                    frozenset((unhyphenated or {}).get(str(key), ())),
                                    _lang_faces(lang_of, faces), common)
-        except Unplannable:
+        except Unplannable as why:
             lines = None
+            if unplanned is not None:
+                unplanned.append((str(why), " ".join(par.text_content().replace(NBSP, " ").split()[:6])))
         if lines is None:
             if not capitalized:
                 _guard_capitals(par, hyphenator, common)

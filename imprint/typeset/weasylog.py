@@ -67,6 +67,10 @@ def _f(code: str, message: str, where: Location, hint: str) -> Finding:
 def _finding(message: str, sheets: "_Sources", book_file, refused_urls) -> Finding | None:
     book = Location(book_file)
     text = " ".join(message.split())
+    if message.startswith("imprint-unplanned:"):
+        return _f("L227", text.split(": ", 1)[1], book,
+                  hint="nothing to do: the paragraph is set as a browser sets it, a line at a time, "
+                       "its spacing checked like any other's (L215)")
     if message.startswith("imprint-linebreak:"):
         return _f("L221", text.split(": ", 1)[1], book,
                   hint="a font fallback, an inline image or a measure the planner did not expect; "

@@ -1,0 +1,97 @@
+"""Total-fit line breaking with what a paragraph holds besides words (issue 19): an inline
+formula is a box of its own width, superscripts and subscripts are measured at their size,
+struck and inserted words as words, a cross-reference's words kept together; a paragraph
+left to WeasyPrint's line-by-line setting because of what it holds (a line break, code) is
+named (L227), never silently."""
+
+from __future__ import annotations
+
+import lxml.html
+
+from conftest import run_cli, write_book
+from imprint.typeset import linebreak
+
+METADATA = """\
+title: Inline Things
+author: Test Author
+lang: en
+identifier: urn:uuid:00000000-0000-4000-8000-000000000227
+date: 2020-01-01
+"""
+
+WORDS = ("the formula sits inside a long paragraph of many words that the planner breaks into "
+         "several lines of text ") * 3
+
+TEXT = f"""\
+# One {{#one}}
+
+Newton found that $F = ma$ and {WORDS} while in the seventeenth (XVII^e^) century water was
+H~2~O and ~~struck words~~ stood beside [inserted ones]{{.underline}} until the end, {WORDS}
+
+Some `code words` stand in this paragraph, {WORDS}
+
+A line with a hard break\\
+and then {WORDS}
+"""
+
+
+def test_formulas_and_scripts_are_planned_and_what_is_not_is_named(tmp_path):
+    book = write_book(tmp_path / "book", TEXT, METADATA)
+    out = tmp_path / "out"
+    result = run_cli("--book", book, "--out", out, "--edition", "pdf", "-v")
+    assert result.code == 0, result.err
+    l227 = [line for line in result.err.splitlines() if " L227 " in line]
+    assert any("holds code" in line and "“Some code words stand" in line for line in l227), result.err
+    assert any("holds a line break" in line and "“A line with a hard" in line for line in l227), result.err
+    # The paragraph with the formula, the superscript, the subscript and the struck words is
+    # planned (no L227) and broken as planned (no L221: its lines are the plan's).
+    assert not any("Newton found" in line for line in result.err.splitlines() if " L227 " in line or " L221 " in line)
+    assert len(l227) == 2
+
+
+def _paragraph(inner: str):
+    root = lxml.html.fromstring(f"<html><body><p>{inner}</p></body></html>")
+    return root.find(".//p")
+
+
+def _formula(em: float) -> str:
+    return (f'<span class="math inline"><img class="math" src="data:," alt="x" '
+            f'style="width: {em}em; height: 0.8em; vertical-align: -0.01em"></span>')
+
+
+def _plan(inner: str, measure: float = 200.0) -> int | None:
+    hyphenator = linebreak._hyphenator("en")
+    return linebreak.plan_paragraph(_paragraph(inner), 11.0, measure, 0.0, hyphenator, False,
+                                    frozenset(), linebreak.HOUSE_FACES)
+
+
+def test_a_formula_counts_its_width_and_a_superscript_its_size():
+    words = "words of running text that go on " * 4
+    narrow = _plan(f"Here {_formula(1)} stands among {words}")
+    wide = _plan(f"Here {_formula(15)} stands among {words}")
+    assert narrow is not None and wide is not None
+    assert wide > narrow                          # 15 em of formula (165 pt of 200) take a line of their own
+    # A superscript is measured at three quarters of the size: a paragraph of superscript
+    # words takes fewer lines than the same words at full size.
+    assert _plan(f"<sup>{words * 2}</sup>") < _plan(words * 2)
+
+
+def test_a_cross_reference_is_never_broken_inside():
+    par = _paragraph("see " + "many words here " * 6 + '<a class="crossref" href="#f">Figure 12</a> ' +
+                     "and more words to follow " * 6)
+    assert linebreak.plan_paragraph(par, 11.0, 120.0, 0.0, linebreak._hyphenator("en"), False, frozenset(),
+                                    linebreak.HOUSE_FACES)
+    link = par.find(".//a")
+    assert link.text == "Figure 12"               # its space stays a space, never a planned break
+    # The words around it were planned: their unchosen spaces are no-break spaces now.
+    assert linebreak.NBSP in (par.text or "")
+
+
+def test_code_and_a_line_break_are_named_when_planning():
+    unplanned: list = []
+    html = ('<html lang="en" data-line-breaking="total-fit" data-hyphenate-capitalized="false"><head>'
+            '</head><body><main><p>Some <code>code</code> here and there.</p><p>A line<br>broken.</p>'
+            '</main></body></html>')
+    css = "@page { size: 432pt 648pt; } @page :right { margin: 54pt 54pt 54pt 54pt; }"
+    linebreak.plan(html, css, unplanned=unplanned)
+    assert [what for what, _ in unplanned] == ["code", "a line break"]
