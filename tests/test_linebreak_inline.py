@@ -7,6 +7,7 @@ named (L227), never silently."""
 from __future__ import annotations
 
 import lxml.html
+import pytest
 
 from conftest import run_cli, write_book
 from imprint.typeset import linebreak
@@ -95,3 +96,36 @@ def test_code_and_a_line_break_are_named_when_planning():
     css = "@page { size: 432pt 648pt; } @page :right { margin: 54pt 54pt 54pt 54pt; }"
     linebreak.plan(html, css, unplanned=unplanned)
     assert [what for what, _ in unplanned] == ["code", "a line break"]
+
+
+BREAKS = """\
+# One
+
+The first paragraph of the chapter goes on for long enough to wrap onto a second and a third line of the page at this size and measure.
+
+An indented paragraph follows it and goes on for long enough to wrap onto a second and a third line of the page at this size.
+
+* * *
+
+After the scene break the text resumes and goes on for long enough to wrap onto a second and a third line of the page at this size and measure.
+
+###### A sixth-level heading
+
+Under the sixth-level heading, the text is long enough to wrap onto a second line on a six by nine page at eleven points and more words.
+"""
+
+
+def test_no_paragraph_after_a_heading_or_scene_break_is_indented_and_each_is_planned(tmp_path):
+    import pdfplumber
+
+    book = write_book(tmp_path / "book", BREAKS, METADATA)
+    out = tmp_path / "out"
+    result = run_cli("--book", book, "--out", out, "--edition", "pdf", "-v")
+    assert result.code == 0, result.err
+    assert not [line for line in result.err.splitlines() if " L221 " in line or " L227 " in line], result.err
+    with pdfplumber.open(out / "inline-things.pdf") as pdf:
+        words = [w for page in pdf.pages for w in page.extract_words()]
+    first = {w["text"]: w["x0"] for w in words if w["text"] in ("The", "An", "After", "Under")}
+    assert first["After"] == pytest.approx(first["The"], abs=0.5)       # after the scene break: flush
+    assert first["Under"] == pytest.approx(first["The"], abs=0.5)       # after an h6 too, as after an h1
+    assert first["An"] > first["The"] + 5                                # an ordinary paragraph is indented

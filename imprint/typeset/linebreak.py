@@ -99,7 +99,7 @@ TRANSPARENT = {"a", "span", "em", "i", "cite", "strong", "b", "abbr", "q", "mark
                "del", "ins", "sup", "sub"}
 SCRIPT_SIZE = 0.75      # sup and sub, of the text around them (styles/book.css `sup, sub`)
 OBJECT = "\ufffc"       # stands in the measured text for an inline formula (its width is known)
-NOT_INDENTED = {"h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "blockquote"}
+NOT_INDENTED = {"h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "blockquote", "hr"}   # styles/book.css `h1 + p`...
 
 
 MISSED = "imprint-linebreak: set line by line, not broken as planned:"     # + the paragraph's first words
