@@ -97,6 +97,7 @@ TABLE: dict[str, tuple[str, str]] = {
     "W105": (WARNING, "WeasyPrint could not load or draw an image or stylesheet."),
     "W106": (WARNING, "The PDF's accessibility is incomplete (an image without alt text, no document language)."),
     "W109": (WARNING, "Another warning WeasyPrint logged, in its own words."),
+    "W110": (WARNING, "An internal link (`[words](#id)`) to an id nothing in the book has: the words print, the link goes nowhere."),
     "W190": (INFO, "WeasyPrint's speed patches are off: the installed WeasyPrint or pydyf is not the release they were written for."),
     # where the notes fell on the laid-out pages (imprint/jobs/inspections.py)
     "L101": (ERROR, "A note is missing from the laid-out pages."),

@@ -352,3 +352,23 @@ def test_a_right_to_left_poem_and_contents_are_not_read_as_overfull(tmp_path):
     result = run_cli("--book", book, "--out", tmp_path / "out", "--no-cache", "--edition", "pdf")
     assert result.code == 0, result.err
     assert "L206" not in result.err and "L205" not in result.err, result.err
+
+
+def test_a_dead_internal_link_in_a_pdf_build_is_named_at_its_line(tmp_path):
+    # The EPUB names it (E206); a PDF-only build said only "WeasyPrint: No anchor #appendix-1".
+    book = write_book(tmp_path / "book", """\
+        # One
+
+        See the [appendix](#appendix-1) for the figures, and the [first chapter](#one) too.
+        """, """\
+        title: Dead Link
+        author: Test Author
+        lang: en
+        identifier: urn:uuid:00000000-0000-4000-8000-000000000110
+        date: 2020-01-01
+        """)
+    result = run_cli("--book", book, "--out", tmp_path / "out", "--edition", "pdf")
+    assert result.code == 0, result.err
+    w110 = [line for line in result.err.splitlines() if " W110 " in line]
+    assert len(w110) == 1 and "text.md:3:" in w110[0] and "#appendix-1" in w110[0], result.err
+    assert " W109 " not in result.err

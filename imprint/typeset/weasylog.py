@@ -27,6 +27,7 @@ _AT = re.compile(r" at (?P<line>\d+):(?P<col>\d+)[.,]?")
 _NOTDEF = re.compile(r'^\.notdef glyph rendered for Unicode string unsupported by fonts: "(?P<char>.+)" '
                      r"\(U\+(?P<code>[0-9A-Fa-f]+)\)$", re.DOTALL)
 _FONT = re.compile(r"^Font-face (?P<name>.+) cannot be loaded$")
+_ANCHOR = re.compile(r"^No anchor #(?P<id>.+) for internal URI reference$")
 _LOAD = re.compile(r"^(?:Failed to load (?:image|stylesheet|inline SVG) at |Failed to render SVG image )"
                    r"'?(?P<url>[^' :]+(?::[^' ]+)?)'?")
 _ACCESS = re.compile(r"^(?:Image .* has no required alt description|Missing required \"lang\" attribute)")
@@ -85,6 +86,13 @@ def _finding(message: str, sheets: "_Sources", book_file, refused_urls) -> Findi
         where = sheets.character(char) or book
         return _f("W104", f"no font has the character “{char}” (U+{code:04X}): it is drawn as an empty box",
                        where, hint="replace it or write it out: none of the book's typefaces, nor any font on this machine, has it")
+    if m := _ANCHOR.match(message):
+        target = m["id"]
+        return _f("W110", f"the link to '#{target}' goes nowhere: no heading or element of the book has that id "
+                          "(the words print, the link is left out)",
+                  sheets.text(f"(#{target}") or sheets.text(f"#{target}") or book,
+                  hint=f"correct the link, or give its target the id: {{#{target}}} after a heading, "
+                       f"[words]{{#{target}}} in the text")
     if m := _FONT.match(message):
         return _f("W103", f"font {m['name']} cannot be loaded", book,
                        hint="check the @font-face rule's src: the font file must be in the book folder and readable")
@@ -155,6 +163,10 @@ class _Sources:
                 return None, " in the page rules imprint made"
             return Location(path, line, col), ""
         return None, f" (at {line}:{col} of a stylesheet)"
+
+    def text(self, needle: str) -> Location | None:
+        """The first place `needle` is written in the manuscript."""
+        return self.character(needle)
 
     def character(self, char: str) -> Location | None:
         for path, lines in self.manuscripts:
