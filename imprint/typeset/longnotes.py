@@ -29,6 +29,9 @@ page, or pieces of a long one, on to the next page, where they may also come out
 next page whole instead, as it would on a page without notes (see its docstring). Should a
 WeasyPrint version lay out differently, the fallback still works: a paragraph for which
 notes were sent away is asked for one more line (`orphans`), so it moves whole.
+The other side of that: a paragraph whose call's line took a long note's pieces, filling the
+footnote area so that its second line finds no room, keeps its first lines and sends the
+note's last pieces on (`pieces_give_way`) rather than moving whole with its note.
 
 A note that does not fit under its call takes the call's line on to the next page
 (footnote-policy: line), and WeasyPrint does not report it away: `_pushed` finds the calls that
