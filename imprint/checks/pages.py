@@ -490,12 +490,34 @@ def _why_short(short: PageView, after: PageView | None, apart: float) -> tuple[s
             "went on together (an orphan kept)", "a paragraph on the spread a line longer or shorter evens it")
 
 
+def _display_matter_follows(pages: list[PageView], k: int) -> bool:
+    """Whether pages[k] starts with a table and nothing but tables (their rows, captions and
+    notes) follows it to the chapter's end: the chapter's running text ended on the page before.
+
+    A typesetter accepts a short page there, as at a chapter's end: the text is done, and the
+    tables after it (WoN's tables of prices at the end of Book I chapter xi) are matter of their
+    own, which starts at the head of a page when it cannot start at the foot of the last page of
+    text (a table whose header rows call notes cannot start without its notes under it). A table
+    followed by more of the chapter's text is no such case: the page before it still counts."""
+    first = next((ln for ln in pages[k].lines if ln.region == "text" and not ln.front), None)
+    if first is None or not first.in_table:
+        return False
+    for page in pages[k:]:
+        if page is not pages[k] and (page.empty or page.inserted_blank or _opens(page)):
+            return True
+        if any(ln.region == "text" and not ln.front and not ln.in_table and ln.tag != "caption" for ln in page.lines):
+            return False
+    return True
+
+
 def uneven_spreads(pages: list[PageView]) -> list[Mark]:
     """L226: a verso and the recto facing it whose text blocks end on different baselines
     (imprint/typeset/fence/spreads.py runs spreads short together; this names what it could
     not even, and why: what went on to the next page from the page that runs short). A spread
     where a chapter ends is left out: the recto opens a chapter, or the page after it is
-    blank, missing, or opens a chapter; so are front matter, parts and plates."""
+    blank, missing, or opens a chapter; so are front matter, parts and plates. So is a spread
+    whose short page ends the chapter's running text before the tables that close the chapter
+    (`_display_matter_follows`)."""
     out = []
     by_number = {p.number: p for p in pages}
     for verso in pages:
@@ -512,7 +534,10 @@ def uneven_spreads(pages: list[PageView]) -> list[Mark]:
             continue
         apart = abs(low_v - low_r) * PT_PER_PX
         short = verso if low_v < low_r else recto
-        reason, hint = _why_short(short, recto if short is verso else after, abs(low_v - low_r))
+        following = recto if short is verso else after
+        if _display_matter_follows(pages, next(i for i, p in enumerate(pages) if p is following)):
+            continue
+        reason, hint = _why_short(short, following, abs(low_v - low_r))
         # the page numbers in the message would be a part's own in a book set in parts: the
         # finding's page (the verso's, rebased when parts are joined) says where
         out.append(Mark(finding("L226", f"this page and the recto facing it end {apart:.1f} pt apart: the "

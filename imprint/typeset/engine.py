@@ -156,6 +156,30 @@ def render(html: str, base: Path, *, book_root: Path, page_css: str = "", remote
                                 url_fetcher=fetcher).render(stylesheets=extra, font_config=fonts,
                                                             optimize_images=False)
             handler.messages.extend(f"{linebreak.MISSED} the paragraph “{planned[key][1]}…”" for key in missed)
+        # A spread left a line apart, its lines odd (fence/spreads.py): a paragraph on it set a
+        # line shorter or longer (linebreak.even_spreads), the pages laid out again; kept when
+        # fewer spreads are left uneven (and for the rounds below), else the next paragraph tried.
+        looser: dict[str, int] = {}
+        tried: set = set()
+        left, odd = spreads.uneven(len(document.pages)), spreads.odd_spreads(len(document.pages))
+        for _ in range(linebreak.SPREAD_ROUNDS if planned and odd else 0):
+            found = linebreak.even_spreads(document, planned, odd, lambda wanted, costs: linebreak.plan(
+                html, page_css, skip=frozenset(missed), misses=misses, looser={**looser, **wanted}, costs=costs), tried)
+            if not found:
+                break
+            with pagestyle.computed_once(), spreads.balanced():
+                again_doc = HTML(string=found[0], base_url=str(base.resolve()) + "/",
+                                 url_fetcher=fetcher).render(stylesheets=extra, font_config=fonts,
+                                                             optimize_images=False)
+            if linebreak.verify(again_doc, found[1]) or len(spreads.uneven(len(again_doc.pages))) >= len(left):
+                continue
+            document, planned = again_doc, found[1]
+            looser.update(found[2])
+            if misses is not None:
+                misses.loosen(found[2])
+            left, odd = spreads.uneven(len(document.pages)), spreads.odd_spreads(len(document.pages))
+            if not odd:
+                break
         # Never a hyphen at the foot of a recto (the reader would turn the leaf mid-word): a
         # paragraph whose line there ends in one is set again with that line unhyphenated, and
         # the pages laid out again, at most FOOT_ROUNDS times (what is left is reported, L222).
@@ -167,7 +191,7 @@ def render(html: str, base: Path, *, book_root: Path, page_css: str = "", remote
             for key, lines in feet.items():
                 unhyphenated.setdefault(key, set()).update(lines)
             again_html, again = linebreak.plan(html, page_css, skip=frozenset(missed), unhyphenated=unhyphenated,
-                                               misses=misses)
+                                               misses=misses, looser=looser)
             with pagestyle.computed_once(), spreads.balanced():
                 again_doc = HTML(string=again_html, base_url=str(base.resolve()) + "/",
                                  url_fetcher=fetcher).render(stylesheets=extra, font_config=fonts,

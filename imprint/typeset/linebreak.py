@@ -318,7 +318,7 @@ def hyphen_penalty(before: int, after: int) -> float:
 
 
 def knuth_plass(items: list, widths, tolerance: float = TOLERANCE, unhyphenated: frozenset = frozenset(),
-                slack: float = 0.0, justified_last: bool = False) -> Plan | None:
+                slack: float = 0.0, justified_last: bool = False, looseness: int = 0) -> Plan | None:
     """The breaks of least total demerits, or None when no line fits within `tolerance`.
 
     The last line is not justified: it keeps its natural spaces, or narrows them (ratio < 0)
@@ -329,6 +329,10 @@ def knuth_plass(items: list, widths, tolerance: float = TOLERANCE, unhyphenated:
 
     `unhyphenated` holds line numbers (0-based) that may not end in a hyphen (the line a recto
     ends on: engine.render sets the paragraph again when its hyphen fell at a recto's foot).
+
+    `looseness` (TeX's \\looseness): the breaks of least demerits among those that set the
+    paragraph in that many lines more (or fewer) than its best breaks; None when no such
+    breaks fit within `tolerance`.
 
     `widths(n)` is the measure of line n (0-based): the first line may differ (an indent),
     every later line has the same measure. Items are Box, Glue and Penalty; the paragraph ends
@@ -357,6 +361,8 @@ def knuth_plass(items: list, widths, tolerance: float = TOLERANCE, unhyphenated:
 
     # node: (break index, hyphens in a row, lines so far up to cap) -> (demerits, previous node, ratio)
     cap = max(unhyphenated) + 1 if unhyphenated else 0
+    if looseness:
+        cap = n + 1                 # the nodes count every line: the ends differ by their line counts
     best: dict = {(-1, 0, 0): (0.0, None, 0.0)}
     active = [(-1, 0, 0)]
     for b in legal:
@@ -421,6 +427,11 @@ def knuth_plass(items: list, widths, tolerance: float = TOLERANCE, unhyphenated:
     if not ends:
         return None
     node = min(ends, key=lambda k: best[k][0])
+    if looseness:
+        ends = [k for k in ends if k[2] == node[2] + looseness]
+        if not ends:
+            return None
+        node = min(ends, key=lambda k: best[k][0])
     total = best[node][0]
     breaks, ratios = [], []
     while node is not None and node[0] != -1:
@@ -571,8 +582,11 @@ def _points(word: str, hyphenator, capitalized: bool, common: frozenset = frozen
 
 def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, capitalized: bool,
                    unhyphenated: frozenset = frozenset(), faces: tuple = HOUSE_FACES,
-                   common: frozenset = frozenset()) -> int | None:
+                   common: frozenset = frozenset(), looseness: int = 0, spent: list | None = None) -> int | None:
     """Break one paragraph element in place; the number of lines planned, or None (left alone).
+    With `looseness`, in that many lines more or fewer than its best breaks, within the
+    tolerance (None, the paragraph untouched, when it cannot be); `spent` then receives what it
+    costs: (demerits over the best breaks', the loosest line's ratio).
 
     WeasyPrint only widens spaces; shrink comes from a negative `word-spacing` on the
     paragraph (every space narrowed by the most it may shrink), which justification then
@@ -658,11 +672,23 @@ def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, 
     glue_or_pen = [j for j, it in enumerate(items) if not isinstance(it, Box)]     # `where` is theirs, in order
     soft = {j for j, (kind, _, _) in zip(glue_or_pen, where) if kind == "soft"}
     unbroken = [Penalty(it.width, 10_000, True) if j in soft else it for j, it in enumerate(items)]
-    plan = (knuth_plass(unbroken, widths, PRETOLERANCE, unhyphenated, SAFETY, justified_last)
-            if PRETOLERANCE else None) \
-        or knuth_plass(items, widths, TOLERANCE, unhyphenated, SAFETY, justified_last) \
-        or knuth_plass(items, widths, EMERGENCY, unhyphenated, SAFETY, justified_last)
+    if looseness:               # within the tolerance, no emergency pass (LOOSE_TOLERANCE)
+        plan = (knuth_plass(unbroken, widths, PRETOLERANCE, unhyphenated, SAFETY, justified_last, looseness)
+                if PRETOLERANCE else None) \
+            or knuth_plass(items, widths, LOOSE_TOLERANCE, unhyphenated, SAFETY, justified_last, looseness)
+        if plan is not None and spent is not None:
+            base = (knuth_plass(unbroken, widths, PRETOLERANCE, unhyphenated, SAFETY, justified_last)
+                    if PRETOLERANCE else None) \
+                or knuth_plass(items, widths, LOOSE_TOLERANCE, unhyphenated, SAFETY, justified_last)
+            spent.append((plan.demerits - (base.demerits if base else 0.0), max(plan.ratios[:-1], default=0.0)))
+    else:
+        plan = (knuth_plass(unbroken, widths, PRETOLERANCE, unhyphenated, SAFETY, justified_last)
+                if PRETOLERANCE else None) \
+            or knuth_plass(items, widths, TOLERANCE, unhyphenated, SAFETY, justified_last) \
+            or knuth_plass(items, widths, EMERGENCY, unhyphenated, SAFETY, justified_last)
     if plan is None:
+        if looseness:           # the caller breaks it as ever
+            return None
         raise Unplannable("no set of breaks within the emergency stretch")
     chosen = set(plan.breaks)
     # the edit, per character: index -> replacement
@@ -852,7 +878,8 @@ def measure_from_css(page_css: str) -> float | None:
 
 
 def plan(html: str, page_css: str, skip: frozenset = frozenset(), unhyphenated: dict | None = None,
-         misses: "Misses | None" = None, unplanned: list | None = None) -> tuple[str, dict]:
+         misses: "Misses | None" = None, looser: dict | None = None, costs: dict | None = None,
+         unplanned: list | None = None) -> tuple[str, dict]:
     """The paged HTML with its paragraphs broken whole; {key: (planned line count, first words)}.
     `unplanned`, when given, receives (what, first words) for every paragraph left to WeasyPrint
     because of what it holds (a line break, code, an element with a style of its own: L227).
@@ -860,7 +887,9 @@ def plan(html: str, page_css: str, skip: frozenset = frozenset(), unhyphenated: 
     Keys (data-kp) number the planned paragraphs in document order; `skip` holds keys to
     leave to WeasyPrint (they did not break as planned); `unhyphenated` maps a key to the line
     numbers of that paragraph that may not end in a hyphen. `misses` (see Misses) also leaves
-    to WeasyPrint the paragraphs that missed their plan in an earlier layout of the same job."""
+    to WeasyPrint the paragraphs that missed their plan in an earlier layout of the same job.
+    `looser` maps a key to a looseness (+1, -1: `even_spreads`); a paragraph that cannot take it
+    is broken as ever; `costs`, when given, receives key -> what the looseness cost (plan_paragraph)."""
     head = html[:600]
     if "data-line-breaking=" not in head:
         return html, {}
@@ -881,6 +910,8 @@ def plan(html: str, page_css: str, skip: frozenset = frozenset(), unhyphenated: 
     for key, (par, size, indented, inset) in enumerate(list(_paragraphs(root, body)), start=1):
         done.add(par)
         known = misses is not None and misses.known(str(key), par, size, measure - inset, indented)
+        if misses is not None and misses.looser.get(misses.keys.get(str(key))) and str(key) not in (looser or {}):
+            looser = {**(looser or {}), str(key): misses.looser[misses.keys[str(key)]]}
         common = common_capitals(par)
         if not total_fit or str(key) in skip or known:
             if not capitalized:
@@ -892,9 +923,18 @@ def plan(html: str, page_css: str, skip: frozenset = frozenset(), unhyphenated: 
             + (NUMBER_PAD * size if numbered else 0.0)
         lang_of = next((a.get("lang") for a in (par, *par.iterancestors()) if _script(a.get("lang"))), None)
         try:
-            lines = plan_paragraph(par, size, measure - inset, indent, hyphenator, capitalized,
-                                   frozenset((unhyphenated or {}).get(str(key), ())),
-                                   _lang_faces(lang_of, faces), common)
+            lines = None
+            if (looser or {}).get(str(key)):
+                cost: list = []
+                lines = plan_paragraph(par, size, measure - inset, indent, hyphenator, capitalized,
+                                       frozenset((unhyphenated or {}).get(str(key), ())),
+                                       _lang_faces(lang_of, faces), common, looser[str(key)], cost)
+                if cost and costs is not None:
+                    costs[str(key)] = cost[0]
+            if lines is None:
+                lines = plan_paragraph(par, size, measure - inset, indent, hyphenator, capitalized,
+                                       frozenset((unhyphenated or {}).get(str(key), ())),
+                                       _lang_faces(lang_of, faces), common)
         except Unplannable as why:
             lines = None
             if unplanned is not None:
@@ -966,6 +1006,7 @@ class Misses:
         self.texts: set = set()
         self.keys: dict[str, tuple] = {}        # data-kp of the last plan -> text key
         self.skipped: list[str] = []
+        self.looser: dict[tuple, int] = {}      # text key -> looseness (`even_spreads`): set so from the start
 
     def begin(self) -> None:
         self.keys, self.skipped = {}, []
@@ -980,6 +1021,11 @@ class Misses:
 
     def add(self, keys) -> None:
         self.texts.update(self.keys[k] for k in keys if k in self.keys)
+
+    def loosen(self, looser: dict) -> None:
+        """Paragraphs (data-kp of the last plan -> looseness) that evened a spread: a later
+        layout of the job sets them so from the start, without laying the pages out twice."""
+        self.looser.update((self.keys[k], d) for k, d in looser.items() if k in self.keys)
 
 
 def _serialised(root) -> str:
@@ -1010,6 +1056,76 @@ def verify(document, planned: dict) -> list[str]:
     from imprint.typeset.fence.lines import lines_by_attribute
     laid = lines_by_attribute(document, "data-kp")
     return sorted((k for k, (n, _) in planned.items() if laid.get(k, n) != n), key=int)
+
+
+# --- spreads whose lines come out odd ----------------------------------------------------
+
+# A spread left a line apart by fence/spreads.py (a widow or an orphan kept on one page, the other
+# unable to lose or gain a line without one of its own: the spread's lines come out odd) is
+# evened as a typesetter does, by setting a paragraph on it a line shorter or longer (TeX's
+# \looseness), the one of the spread's paragraphs that costs the least demerits so, none of its
+# lines' spaces past twice their width (LOOSE_TOLERANCE: the limit L215 reports), and laying the
+# part out again (engine.render, at most SPREAD_ROUNDS times, a round's choice kept only when it
+# leaves fewer spreads uneven; a later layout of the job sets the paragraph so from the start:
+# Misses.looser). Measured: WoN pp. 10 and 26 and Mutual Aid p. 18, each evened by one paragraph
+# a line longer (its loosest line's spaces 1.8-2.0x their width); a line shorter, where a paragraph
+# can take it, costs less and is preferred.
+LOOSE_TOLERANCE = 2.0
+SPREAD_ROUNDS = 2
+
+
+def _spread_paragraphs(document, uneven: dict, planned: dict) -> list[list[str]]:
+    """For each spread left uneven (recto index -> px apart), the keys of the planned paragraphs
+    with a line on its verso or recto, in reading order."""
+    from imprint.typeset import fence
+    boxes = fence.boxes()
+    out = []
+    for recto in sorted(uneven):
+        keys: list[str] = []
+
+        def walk(box, key):
+            element = getattr(box, "element", None)
+            if isinstance(box, boxes.BlockContainerBox) and element is not None and element.get("data-kp"):
+                key = element.get("data-kp")
+            if isinstance(box, boxes.LineBox):
+                if key is not None and key in planned and key not in keys:
+                    keys.append(key)
+                return
+            for child in getattr(box, "children", ()):
+                walk(child, key)
+
+        for index in (recto - 1, recto):
+            if 0 <= index < len(document.pages):
+                walk(fence.page_box(document.pages[index]), None)
+        out.append(keys)
+    return out
+
+
+def even_spreads(document, planned: dict, uneven: dict, replan, tried: set) -> tuple | None:
+    """(HTML, planned, {key: looseness}) with one paragraph of each spread left uneven set a line
+    shorter or longer, or None when no paragraph on any of them can be. `replan(looser, costs)`
+    is linebreak.plan with the job's other arguments. Of the paragraphs with a line on the
+    spread, the one whose line more or fewer costs the least demerits and was not `tried` before
+    (updated); two plans find the costs, a third sets the chosen."""
+    spreads = [keys for keys in _spread_paragraphs(document, uneven, planned) if keys]
+    keys = {k for ks in spreads for k in ks}
+    costs: dict[int, dict] = {}
+    for d in (-1, 1):
+        costs[d] = {}
+        replan({k: d for k in keys}, costs[d])
+    looser: dict[str, int] = {}
+    for ks in spreads:
+        options = [(costs[d][k][0], k, d) for k in ks for d in (-1, 1)
+                   if k in costs[d] and k not in looser and (k, d) not in tried]
+        if options:
+            _, k, d = min(options)
+            looser[k] = d
+    if not looser:
+        return None
+    tried.update(looser.items())
+    html, again = replan(looser, None)
+    looser = {k: d for k, d in looser.items() if k in again and k in planned and again[k][0] == planned[k][0] + d}
+    return (html, again, looser) if looser else None
 
 
 def recto_feet(document, planned: dict) -> dict[str, set[int]]:

@@ -29,6 +29,9 @@ page, or pieces of a long one, on to the next page, where they may also come out
 next page whole instead, as it would on a page without notes (see its docstring). Should a
 WeasyPrint version lay out differently, the fallback still works: a paragraph for which
 notes were sent away is asked for one more line (`orphans`), so it moves whole.
+The other side of that: a paragraph whose call's line took a long note's pieces, filling the
+footnote area so that its second line finds no room, keeps its first lines and sends the
+note's last pieces on (`pieces_give_way`) rather than moving whole with its note.
 
 A note that does not fit under its call takes the call's line on to the next page
 (footnote-policy: line), and WeasyPrint does not report it away: `_pushed` finds the calls that
@@ -48,6 +51,7 @@ to report. A book whose notes all fit is laid out once.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 from dataclasses import dataclass, field
@@ -146,7 +150,7 @@ def settle(html: str, lay_out) -> Settled:
     first layout is usually its last."""
     SOURCES.clear()
     STACKED.clear()
-    with notes_stay_with_calls(), measured_once(), pending_notes_kept():
+    with notes_stay_with_calls(), pieces_give_way(), measured_once(), pending_notes_kept():
         html, cut = precut(html, lay_out)
         result = Settled(lay_out(html), html)
         result.split.update(cut)
@@ -179,6 +183,84 @@ def settle(html: str, lay_out) -> Settled:
 
 
 REJOIN_ROUNDS = 3
+
+
+def _piece(footnote) -> int:
+    """The piece number of a laid-out note (0: a note's start, or a note not cut)."""
+    element = getattr(footnote, "element", None)
+    try:
+        return int(element.get("data-piece") or 0) if element is not None else 0
+    except ValueError:
+        return 0
+
+
+@contextlib.contextmanager
+def pieces_give_way():
+    """While laying out: a paragraph that cannot keep its first lines (orphans) on a page
+    because the pieces of a long note called in them filled the page's footnote area keeps
+    those lines, and the note's last pieces on that page go on to the next page instead.
+
+    WeasyPrint lays out every note called from a line as the line is set, and keeps on the page
+    the pieces that fit; the paragraph's next line then finds no room, and as its call's line
+    cannot stand alone at the page's foot (orphans) the paragraph moves whole to the next page,
+    its note with it, leaving the page before it white (WoN p. 426: 17 lines). A typesetter sets
+    the paragraph's lines and runs the note on. So when a paragraph is given up (`abort`) while
+    it had laid out continuation pieces (data-piece > 0) on the page, it is laid out again with
+    its last such pieces sent on (reported, in order: a note after a piece sent on goes on too,
+    as WeasyPrint does), one more at a time, until it keeps its lines; if none does, it is given
+    up as before. A note's start never leaves its call's page here. Wraps notemoves' patch of
+    `weasyprint.layout.block._linebox_layout` (fence.INTERNALS, "notes kept with their calls"),
+    for main-text lines only (not in columns, nor the footnote area's own lines)."""
+    fence.ready()
+    from weasyprint.layout import block
+
+    inner = block._linebox_layout
+
+    def linebox_layout(context, box, index, child, new_children, *args):
+        if context.in_column or getattr(context, "imprint_lines", False) or getattr(context, "imprint_giving_way", False):
+            return inner(context, box, index, child, new_children, *args)
+        kept = len(new_children)
+        result = inner(context, box, index, child, new_children, *args)
+        abort, new_footnotes = result[0], result[4]
+        if not abort:
+            return result
+        pieces = [f for f in new_footnotes if _piece(f) > 0 and f in context.current_page_footnotes]
+        if not pieces:
+            return result
+
+        def undo(footnotes):
+            from weasyprint.layout.block import remove_placeholders
+            remove_placeholders(context, new_children[kept:], args[1], args[2])
+            del new_children[kept:]
+            for footnote in footnotes:
+                context.unlayout_footnote(footnote)
+
+        layout_footnote = context.layout_footnote
+        context.imprint_giving_way = True
+        try:
+            for k in range(1, len(pieces) + 1):
+                undo(new_footnotes)
+                sent = set(map(id, pieces[-k:]))
+
+                def give_way(footnote, sent=sent):
+                    overflow = layout_footnote(footnote)
+                    return overflow or id(footnote) in sent     # WeasyPrint reports it (policy auto)
+
+                context.layout_footnote = give_way
+                try:
+                    result = inner(context, box, index, child, new_children, *args)
+                finally:
+                    del context.layout_footnote
+                new_footnotes = result[4]
+                if not result[0]:
+                    return result
+            undo(new_footnotes)
+            return inner(context, box, index, child, new_children, *args)
+        finally:
+            context.imprint_giving_way = False
+
+    with fence.swapped((block, "_linebox_layout", linebox_layout)):
+        yield
 
 
 def _stale_pointers(pages, pointed) -> list[int]:

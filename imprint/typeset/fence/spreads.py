@@ -28,8 +28,10 @@ note area's last baseline. Three things make it so:
   laid out at most NEAR_TRIES more times from the layout nearest to even: both pages a line
   longer, the lower page a line shorter (up to MAX_BLOCK_SHORT_LINES), both a line shorter.
 
-  What is still uneven keeps the layout nearest to even, and the check L226
-  (imprint/checks/pages.py) names the pages and what went on from the short one. A spread
+  What is still uneven keeps the layout nearest to even. A spread left a line apart so
+  (`odd_spreads`, read after the layout: LAST) is evened by a paragraph on it set a line shorter
+  or longer (imprint/typeset/linebreak.py `even_spreads`, engine.render lays the part out again),
+  and the check L226 (imprint/checks/pages.py) names the pages and what went on from the short one. A spread
   where a chapter (or the text) ends is left alone: the verso that closes a chapter before a
   forced break, the recto that closes one (the next page starts after a forced break, or
   there is none).
@@ -73,6 +75,27 @@ COUNTS = {"spreads": 0, "balanced": 0, "uneven": 0, "pages made again": 0, "exem
 # before in one layout, not searched again. Per process, bounded.
 MEMORY: dict = {}
 MEMORY_SIZE = 4096
+# The balancing's record of the last layout made (engine.render reads the spreads it left uneven
+# to set a paragraph on one a line longer or shorter: linebreak.even_spreads).
+LAST: list = [None]
+
+
+def uneven(pages: int) -> dict[int, float]:
+    """The spreads the last layout left uneven: recto index (0-based) -> px apart; `pages` is
+    that layout's page count (a spread of an earlier pagination past it is gone)."""
+    state = LAST[0]
+    return {} if state is None else {k: v for k, v in state.uneven.items() if k < pages}
+
+
+def odd_spreads(pages: int) -> dict[int, float]:
+    """The spreads the last layout left a line apart (their lines came out odd: a paragraph on
+    one set a line longer or shorter evens it): recto index (0-based) -> px apart; `pages` is
+    that layout's page count (a spread of an earlier pagination past it is gone)."""
+    state = LAST[0]
+    if state is None or not state.leading:
+        return {}
+    return {k: v for k, v in state.uneven.items()
+            if k < pages and v <= state.leading + TOLERANCE_PX}
 
 
 def line_height(style) -> float | None:
@@ -146,6 +169,7 @@ class _State:
         self.feet: dict[int, float | None] = {}
         self.uneven: dict[int, float] = {}      # recto index -> px its spread is left apart
         self.last = -1                          # the index of the page made last
+        self.leading = 0.0                      # px: the root's line height
 
 
 def _copy_state(context, index: int) -> dict:
@@ -194,6 +218,7 @@ def balanced():
     original_remake, original_height = page_module.remake_page, page_module.page_height
     original_update = LayoutContext._update_footnote_area
     pending = [0.0]              # px the page being made is shortened by
+    LAST[0] = None
 
     def page_height(box, context, containing_block_height):
         original_height(box, context, containing_block_height)
@@ -251,10 +276,12 @@ def balanced():
 
     def remake_page(index, context, root_box, html):
         state = context.__dict__.setdefault("imprint_spreads", _State())
+        LAST[0] = state
         previous = state.last
         page, resume_at = make(index, context, root_box, html, state.short.get(index, 0.0), state)
         verso = index - 1
         leading = line_height(page.style) or 0.0
+        state.leading = leading or state.leading
         if (page.page_type.side != "right" or page.page_type.blank or verso < 0 or previous != verso
                 or verso not in state.before or not leading):
             return page, resume_at
