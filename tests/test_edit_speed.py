@@ -116,15 +116,24 @@ def test_the_warm_up_reads_the_books_patterns_for_the_processes_it_forks(tmp_pat
 
     from imprint.manuscript import look as looks
     book = SimpleNamespace(look=looks.default(), metadata=SimpleNamespace(lang="de"))
-    monkeypatch.setattr(pyphen, "hdcache", {})
-    assert watch.warm(book)
-    made = []
-    monkeypatch.setattr(pyphen.HyphDict, "__init__", lambda self, path: made.append(path))
     html = ('<html lang="de"><body><p style="width: 5em; hyphens: auto">'
             "Donaudampfschifffahrtsgesellschaftskapitän Rechtsschutzversicherungsgesellschaften</p></body></html>")
+    made, real = [], pyphen.HyphDict.__init__
+
+    def recorded(self, path):
+        made.append(path)
+        real(self, path)
+
+    monkeypatch.setattr(pyphen.HyphDict, "__init__", recorded)
+    monkeypatch.setattr(pyphen, "hdcache", {})
+    engine.render(html, tmp_path, book_root=tmp_path)
+    assert made                             # cold: the layout reads the patterns itself
+    monkeypatch.setattr(pyphen, "hdcache", {})
+    assert watch.warm(book)
+    made.clear()
     document, _, _ = engine.render(html, tmp_path, book_root=tmp_path)
     assert len(document.pages) >= 1
-    assert made == []                       # the patterns the warm-up read were taken
+    assert made == []                       # warm: the patterns the warm-up read were taken
 
 
 def test_a_warm_up_that_fails_only_costs_its_time(monkeypatch):

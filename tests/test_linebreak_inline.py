@@ -129,3 +129,35 @@ def test_no_paragraph_after_a_heading_or_scene_break_is_indented_and_each_is_pla
     assert first["After"] == pytest.approx(first["The"], abs=0.5)       # after the scene break: flush
     assert first["Under"] == pytest.approx(first["The"], abs=0.5)       # after an h6 too, as after an h1
     assert first["An"] > first["The"] + 5                                # an ordinary paragraph is indented
+
+
+def test_a_lower_case_cross_reference_gets_no_planned_hyphen():
+    # "section 12" mid-sentence has hyphenation points ("sec-tion"): none may be planned inside
+    # the link, which is never broken (white-space: nowrap). Over many measures, one would fall there.
+    for tenths in range(1500, 3200, 7):
+        par = _paragraph("see " + '<a class="crossref" href="#s">section 12</a> and the words around it go on ' * 6)
+        linebreak.plan_paragraph(par, 11.0, tenths / 10, 0.0, linebreak._hyphenator("en"), False, frozenset(),
+                                 linebreak.HOUSE_FACES)
+        assert all(a.text_content() == "section 12" for a in par.iter("a")), tenths / 10
+
+
+def test_a_display_formula_is_not_planned_as_an_inline_one():
+    display = ('<span class="math display"><img class="math" src="data:," alt="x" '
+               'style="width: 6em; height: 2em"></span>')
+    unplanned: list = []
+    html = ('<html lang="en" data-line-breaking="total-fit" data-hyphenate-capitalized="false"><head></head>'
+            f'<body><main><p>Text before it {display} and text after it.</p></main></body></html>')
+    css = "@page { size: 432pt 648pt; } @page :right { margin: 54pt 54pt 54pt 54pt; }"
+    linebreak.plan(html, css, unplanned=unplanned)
+    assert [what for what, _ in unplanned] == ["a display formula"]
+
+
+def test_a_formula_touching_letters_keeps_them():
+    # WeasyPrint may break on either side of an image: "$n$th" and "$x$—" are held by word joiners.
+    par = _paragraph("the " + _formula(1) + "th term and " + _formula(1) + "\u2014 a dash, " + "and more words " * 8)
+    assert linebreak.plan_paragraph(par, 11.0, 200.0, 0.0, linebreak._hyphenator("en"), False, frozenset(),
+                                    linebreak.HOUSE_FACES)
+    spans = par.findall(".//span")
+    assert (spans[0].tail or "").startswith(linebreak.WJ + "th")
+    assert (spans[1].tail or "").startswith(linebreak.WJ + "\u2014")
+    assert not (par.text or "").endswith(linebreak.WJ)        # after a space: nothing to hold

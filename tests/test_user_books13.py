@@ -372,3 +372,16 @@ def test_a_dead_internal_link_in_a_pdf_build_is_named_at_its_line(tmp_path):
     w110 = [line for line in result.err.splitlines() if " W110 " in line]
     assert len(w110) == 1 and "text.md:3:" in w110[0] and "#appendix-1" in w110[0], result.err
     assert " W109 " not in result.err
+
+
+def test_dialogue_set_with_dashes_in_a_quotation_is_not_taken_for_an_attribution():
+    import lxml.html
+
+    from imprint.html import display
+    root = lxml.html.fromstring(
+        "<div><blockquote><p>— Bonjour, dit-il.</p><p>— Bonjour, répondit-elle.</p></blockquote>"
+        "<blockquote><p>Workers of the world, unite!</p><p>— Marx and Engels</p></blockquote></div>")
+    display.attributions(root)
+    dialogue, quote = root.findall(".//blockquote")
+    assert [p.get("class") for p in dialogue] == [None, None]
+    assert [p.get("class") for p in quote] == [None, "attribution"]

@@ -328,7 +328,8 @@ def _essay_levels(book) -> list[Finding]:
                                                    f"“#” one: an essay's sections are its “#” headings (its title is "
                                                    f"the metadata's), so the contents lists none of them",
                                 Location(source.path, source.first_line + i, line.index("#") + 1),
-                                hint=f"write the sections as “#”, their subsections as “##” (one “#” fewer "
+                                hint=f"write the sections as “#”, their subsections as “##” "
+                                     f"({['one', 'two', 'three', 'four', 'five'][top - 2]} “#” fewer "
                                      f"throughout), or set `toc-depth: {top + 1}` to list them as they are")]
     return []
 

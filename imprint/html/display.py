@@ -44,14 +44,18 @@ _ATTRIBUTION = re.compile(r"\s*[\u2014\u2015\u2013]")
 def attributions(root) -> None:
     """A block quote's last paragraph that opens with a dash ("— Author, Work") is its
     attribution: class `attribution`, which the stylesheets set flush right and keep on the
-    quotation's last page (it is never the one line at the top of the next)."""
+    quotation's last page (it is never the one line at the top of the next); not when another
+    of its paragraphs opens with a dash too (dialogue)."""
     for quote in root.iter("blockquote"):
         kids = [k for k in quote if isinstance(k.tag, str)]
         last = kids[-1] if kids else None
         if len(kids) < 2 or last.tag != "p" or last.get("class"):
             continue
         text = last.text_content()
-        if _ATTRIBUTION.match(text) and len(text.strip()) <= 200:
+        # Dialogue set with dashes (French, Spanish, Russian fiction: "— Bonjour, dit-il.") opens
+        # its other paragraphs with a dash too: then the last is a line of it, not an attribution.
+        if _ATTRIBUTION.match(text) and len(text.strip()) <= 200 \
+                and not any(k.tag == "p" and _ATTRIBUTION.match(k.text_content()) for k in kids[:-1]):
             last.set("class", "attribution")
 
 

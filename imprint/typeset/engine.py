@@ -164,7 +164,8 @@ def render(html: str, base: Path, *, book_root: Path, page_css: str = "", remote
         left, odd = spreads.uneven(len(document.pages)), spreads.odd_spreads(len(document.pages))
         for _ in range(linebreak.SPREAD_ROUNDS if planned and odd else 0):
             found = linebreak.even_spreads(document, planned, odd, lambda wanted, costs: linebreak.plan(
-                html, page_css, skip=frozenset(missed), misses=misses, looser={**looser, **wanted}, costs=costs), tried)
+                html, page_css, skip=frozenset(missed), misses=misses, looser={**looser, **wanted}, costs=costs), tried,
+                looser)
             if not found:
                 break
             with pagestyle.computed_once(), spreads.balanced():

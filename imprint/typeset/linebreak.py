@@ -517,13 +517,15 @@ def _pieces(par, style) -> list[_Piece]:
             if "footnote" in classes:
                 out.append(_Piece(child, "tail", style, nowrap))
                 continue
-            if "math" in classes and child.tag == "span" and not child.get("style"):
+            if "math" in classes and "inline" in classes and child.tag == "span" and not child.get("style"):
                 formula = _formula_width(child, style[0])
                 if formula is None:
                     raise Unplannable("a formula")
                 out.append(_Piece(child, "object", _Inline(round(formula, 3)), nowrap))
                 out.append(_Piece(child, "tail", style, nowrap))
                 continue
+            if "math" in classes and "display" in classes:
+                raise Unplannable("a display formula")
             if child.tag not in TRANSPARENT or child.get("style") \
                     or "faux" in classes:       # a lead-in a size smaller (imprint/html/display.py)
                 raise Unplannable({"br": "a line break", "code": "code", "img": "a picture"}.get(
@@ -633,6 +635,9 @@ def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, 
         cuts = sorted({0, len(word)} | {p for p in _points(word, hyphenator, capitalized, common)}
                       | {i + 1 for i, ch in enumerate(word[:-1])     # a hyphen or dash between letters
                          if ch in "-\u2010\u2013\u2014/" and i > 0 and word[i - 1].isalnum() and word[i + 1].isalnum()})
+        # never inside a cross-reference (white-space: nowrap): "sec-tion 12" cannot be set
+        cuts = [b for b in cuts if b in (0, len(word))
+                or not (pieces[chars[base + b - 1][0]].nowrap or pieces[chars[base + b][0]].nowrap)]
         for a, b in zip(cuts, cuts[1:]):
             w = 0.0
             run_start = a
@@ -689,7 +694,7 @@ def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, 
     if plan is None:
         if looseness:           # the caller breaks it as ever
             return None
-        raise Unplannable("no set of breaks within the emergency stretch")
+        raise Unplannable("a word or formula no set of breaks fits, even with the emergency stretch")
     chosen = set(plan.breaks)
     # the edit, per character: index -> replacement
     edit: dict[int, str] = {}
@@ -713,6 +718,15 @@ def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, 
         if ch in B2 and d and not full[d - 1].isspace() and full[d - 1] not in B2 and full[d - 1] != OBJECT \
                 and d not in edit:
             edit[d - 1] = edit.get(d - 1, full[d - 1]) + WJ
+    # WeasyPrint may break on either side of an inline image (it reads as an ideograph); the plan
+    # keeps a formula with the letters or dash it touches ("$n$th", "$x$—"): word joiners there.
+    for d, ch in enumerate(full):
+        if ch != OBJECT:
+            continue
+        if d and full[d - 1] not in " \t\n\r\f" and full[d - 1] != OBJECT:
+            edit[d - 1] = edit.get(d - 1, full[d - 1]) + WJ
+        if d + 1 < len(full) and full[d + 1] not in " \t\n\r\f" and full[d + 1] != OBJECT:
+            edit[d + 1] = WJ + edit.get(d + 1, full[d + 1])
     strings = [list(_text_of(p)) for p in pieces]
     for c, new in edit.items():
         k, off = chars[c]
@@ -1101,12 +1115,14 @@ def _spread_paragraphs(document, uneven: dict, planned: dict) -> list[list[str]]
     return out
 
 
-def even_spreads(document, planned: dict, uneven: dict, replan, tried: set) -> tuple | None:
+def even_spreads(document, planned: dict, uneven: dict, replan, tried: set, accepted=()) -> tuple | None:
     """(HTML, planned, {key: looseness}) with one paragraph of each spread left uneven set a line
     shorter or longer, or None when no paragraph on any of them can be. `replan(looser, costs)`
     is linebreak.plan with the job's other arguments. Of the paragraphs with a line on the
     spread, the one whose line more or fewer costs the least demerits and was not `tried` before
-    (updated); two plans find the costs, a third sets the chosen."""
+    (updated) and is not already set looser or tighter (`accepted`: the job's choices so far);
+    two plans find the costs, a third sets the chosen (a fourth when one of them could not
+    take its line: the HTML laid out is always the one whose choices are returned)."""
     spreads = [keys for keys in _spread_paragraphs(document, uneven, planned) if keys]
     keys = {k for ks in spreads for k in ks}
     costs: dict[int, dict] = {}
@@ -1116,7 +1132,7 @@ def even_spreads(document, planned: dict, uneven: dict, replan, tried: set) -> t
     looser: dict[str, int] = {}
     for ks in spreads:
         options = [(costs[d][k][0], k, d) for k in ks for d in (-1, 1)
-                   if k in costs[d] and k not in looser and (k, d) not in tried]
+                   if k in costs[d] and k not in looser and k not in accepted and (k, d) not in tried]
         if options:
             _, k, d = min(options)
             looser[k] = d
@@ -1124,8 +1140,10 @@ def even_spreads(document, planned: dict, uneven: dict, replan, tried: set) -> t
         return None
     tried.update(looser.items())
     html, again = replan(looser, None)
-    looser = {k: d for k, d in looser.items() if k in again and k in planned and again[k][0] == planned[k][0] + d}
-    return (html, again, looser) if looser else None
+    kept = {k: d for k, d in looser.items() if k in again and k in planned and again[k][0] == planned[k][0] + d}
+    if kept != looser and kept:
+        html, again = replan(kept, None)
+    return (html, again, kept) if kept else None
 
 
 def recto_feet(document, planned: dict) -> dict[str, set[int]]:

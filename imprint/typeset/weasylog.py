@@ -90,7 +90,7 @@ def _finding(message: str, sheets: "_Sources", book_file, refused_urls) -> Findi
         target = m["id"]
         return _f("W110", f"the link to '#{target}' goes nowhere: no heading or element of the book has that id "
                           "(the words print, the link is left out)",
-                  sheets.text(f"(#{target}") or sheets.text(f"#{target}") or book,
+                  sheets.text(f"(#{target})") or sheets.text(f"(#{target} ") or sheets.text(f"#{target}") or book,
                   hint=f"correct the link, or give its target the id: {{#{target}}} after a heading, "
                        f"[words]{{#{target}}} in the text")
     if m := _FONT.match(message):

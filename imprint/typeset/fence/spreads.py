@@ -95,7 +95,7 @@ def odd_spreads(pages: int) -> dict[int, float]:
     if state is None or not state.leading:
         return {}
     return {k: v for k, v in state.uneven.items()
-            if k < pages and v <= state.leading + TOLERANCE_PX}
+            if k < pages and abs(v - state.leading) <= TOLERANCE_PX}     # a whole line: not a spread off the grid
 
 
 def line_height(style) -> float | None:
