@@ -36,6 +36,16 @@ def test_a_spread_whose_lines_come_out_odd_is_evened_by_a_paragraph_a_line_short
     assert "L226" not in err, err
 
 
+def test_without_the_rounds_that_spread_is_left_a_line_apart(tmp_path, monkeypatch):
+    # The premise of the test above: the same book with no paragraph set looser leaves L226.
+    from imprint.typeset import linebreak
+    monkeypatch.setattr(linebreak, "SPREAD_ROUNDS", 0)      # inherited by the forked typesetting process
+    book = write_book(tmp_path / "book", manuscript(SEED), METADATA)
+    result = run_cli("--book", book, "--out", tmp_path / "out", "--no-cache", "--edition", "pdf")
+    assert result.code == 0, result.err
+    assert "L226" in result.err, result.err
+
+
 def _paragraph(words: int) -> list:
     rng = random.Random(1)
     items = []
