@@ -227,19 +227,31 @@ def watch(build_once, book: Path, out: Path, cache_folder: Path | None, *, port:
     url = f"http://127.0.0.1:{server.server_address[1]}/"
     say("preview (Ctrl-C to stop):")
     say(url)
+    # The watcher runs before the first build: a save made while a build runs (the first one
+    # too) is kept by it and rebuilt after; an idle watcher hands over an empty set every
+    # WAKE ms (yield_on_timeout), which is skipped.
+    changed = watch_changes(*watched_paths(book), watch_filter=change_filter(out, cache_folder),
+                            stop_event=stop, debounce=300, raise_interrupt=False, yield_on_timeout=True,
+                            rust_timeout=WAKE)
     try:
+        next(changed, None)     # the watcher is running from here on (a save before it: the build reads it)
         preview.update(*build_once())
         if open_browser:
             webbrowser.open(url)
-        for changes in watch_changes(*watched_paths(book), watch_filter=change_filter(out, cache_folder),
-                                     stop_event=stop, debounce=300, raise_interrupt=False):
+        for changes in changed:
+            if not changes:
+                continue
             names = sorted({Path(p).name for _, p in changes})
             say(f"changed: {', '.join(names[:5])}{' …' if len(names) > 5 else ''}; rebuilding")
             preview.update(*build_once())
     finally:
+        changed.close()
         server.shutdown()
         server.server_close()
     return 0
+
+
+WAKE = 200      # ms: how often an idle watcher hands over (nothing), so it can be started before a build
 
 
 def watch_settings(settings):
@@ -254,7 +266,8 @@ def watch_settings(settings):
 
 
 def warm(book) -> bool:
-    """After a session's first build, while the author reads it: lay out and write a paragraph
+    """After a session's first build, in a thread beside the watcher (a save made meanwhile is
+    seen; its build waits for the warm-up to end before it forks): lay out and write a paragraph
     in the book's faces and read its language's hyphenation patterns in this process
     (engine.warm_up, load_hyphenation), so every typesetting process forked for an edit starts
     with them (0.1-0.2 s of each edit's build otherwise: font tables, C declarations, 0.15 s of
@@ -277,9 +290,11 @@ def run(args, settings, report, out, err) -> int:
     from imprint.errors import BuildFailed, ImprintError, summary
 
     settings = watch_settings(settings)
-    warmed = []
+    warming: list[threading.Thread] = []
 
     def build_once():
+        if warming:
+            warming[0].join()       # never fork the typesetting processes while it lays out
         try:
             with Progress(err, verbose=args.verbose, quiet=args.quiet) as say:
                 result = pipeline.build(args.book, args.out, settings=settings, progress=say)
@@ -292,8 +307,10 @@ def run(args, settings, report, out, err) -> int:
             return False, [str(error)], [], None
         report(result.findings, args, err)
         print(f"built: {summary(result.findings)}", file=out)
-        if not warmed:
-            warmed.append(warm(result.book))
+        if not warming:     # beside the watcher: a save made meanwhile is seen (and waits for it)
+            warming.append(threading.Thread(target=warm, args=(result.book,), name="imprint-watch-warm-up",
+                                            daemon=True))
+            warming[0].start()
         problems = [f.format() for f in result.findings if f.severity != "info"]
         return True, problems, [p.name for p in result.written], result.book.metadata.title
 

@@ -104,3 +104,46 @@ def test_a_watch_session_sets_every_book_in_parts_unless_told_never():
     assert watch.watch_settings(Settings.from_environment({})).parts == "always"
     assert watch.watch_settings(Settings.from_environment({"IMPRINT_PARTS": "never"})).parts == "never"
     assert watch.watch_settings(Settings.from_environment({"IMPRINT_PARTS": "always"})).parts == "always"
+
+
+def test_a_save_right_after_the_first_build_is_rebuilt(tiny_book, tmp_path):
+    """The session warms its process after its first build (watch.warm): beside the watcher, so
+    a save made at once, while it warms, is seen and rebuilt (a warm-up before the watcher
+    started lost it: scripts/benchmark.py --watch waited for ever)."""
+    import os
+    import queue
+    import signal
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+    book = tiny_book("# One\n\nThe first words of a short book, long enough to be set in a line or two.\n")
+    proc = subprocess.Popen([sys.executable, str(ROOT / "build.py"), str(book), "--out", str(tmp_path / "out"),
+                             "--watch", "--port", "0", "--edition", "pdf"], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout] + [lines.put(None)],
+                     daemon=True).start()
+
+    def built(limit: float = 120) -> str:
+        deadline = time.monotonic() + limit
+        while True:
+            line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            assert line is not None, "the watch session ended"
+            if line.startswith(("built:", "Error")):
+                return line
+
+    try:
+        assert built().startswith("built:")
+        text = book / "text.md"
+        text.write_text(text.read_text().replace("first words", "saved words"))     # at once
+        assert built().startswith("built:")
+        import pdfplumber
+        with pdfplumber.open(next((tmp_path / "out").glob("*.pdf"))) as pdf:
+            assert "saved words" in "".join(page.extract_text() or "" for page in pdf.pages)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
