@@ -685,7 +685,9 @@ def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, 
             base = (knuth_plass(unbroken, widths, PRETOLERANCE, unhyphenated, SAFETY, justified_last)
                     if PRETOLERANCE else None) \
                 or knuth_plass(items, widths, LOOSE_TOLERANCE, unhyphenated, SAFETY, justified_last)
-            spent.append((plan.demerits - (base.demerits if base else 0.0), max(plan.ratios[:-1], default=0.0)))
+            loose = lambda ratios: sum(r > 1.0 for r in ratios[:-1])      # lines past 1.5x (STRETCH)
+            spent.append((plan.demerits - (base.demerits if base else 0.0), max(plan.ratios[:-1], default=0.0),
+                          loose(plan.ratios) - (loose(base.ratios) if base else 0)))
     else:
         plan = (knuth_plass(unbroken, widths, PRETOLERANCE, unhyphenated, SAFETY, justified_last)
                 if PRETOLERANCE else None) \
@@ -1131,10 +1133,11 @@ def even_spreads(document, planned: dict, uneven: dict, replan, tried: set, acce
         replan({k: d for k in keys}, costs[d])
     looser: dict[str, int] = {}
     for ks in spreads:
-        options = [(costs[d][k][0], k, d) for k in ks for d in (-1, 1)
+        # the fewest lines added past 1.5x first (issue 19 counts them), then the least demerits
+        options = [(costs[d][k][2:3], costs[d][k][0], k, d) for k in ks for d in (-1, 1)
                    if k in costs[d] and k not in looser and k not in accepted and (k, d) not in tried]
         if options:
-            _, k, d = min(options)
+            _, _, k, d = min(options)
             looser[k] = d
     if not looser:
         return None
