@@ -13,6 +13,7 @@ import os
 import random
 import sys
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -32,6 +33,18 @@ SHORT = "the of and a to in is was it for on as with by at from his her they we 
 def paragraph(rng: random.Random) -> str:
     words = [rng.choice(LONG) if rng.random() < 0.45 else rng.choice(SHORT) for _ in range(rng.randint(40, 90))]
     return (words[0].capitalize() + " " + " ".join(words[1:]) + ".")
+
+
+def built_pages(root: Path, text: str) -> tuple[list[str], str]:
+    """A generated book built (PDF, no cache) in `root`: its pages' text (pdftotext -layout)
+    and what the build printed."""
+    import subprocess
+    book = write_book(root / "book", text, METADATA)
+    result = run_cli("--book", book, "--out", root / "out", "--no-cache", "--edition", "pdf")
+    assert result.code == 0, result.err
+    pdf = next((root / "out").glob("*.pdf"))
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    return text.split("\f"), result.err
 
 
 def manuscript(seed: int, furniture: bool) -> str:

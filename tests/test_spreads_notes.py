@@ -9,12 +9,10 @@ starts on the page, its note under it, running on overleaf."""
 from __future__ import annotations
 
 import random
-import subprocess
 
 import pytest
 
-from conftest import METADATA, run_cli, write_book
-from test_spreads import LONG, SHORT, paragraph   # the same generated prose
+from test_spreads import LONG, SHORT, built_pages, paragraph   # the same generated prose
 
 # One-line paragraphs before the target in each chapter: the opening page holds 27 lines, so the
 # target's first line falls 3 to 11 lines above the foot of the page after it. Without the
@@ -38,13 +36,7 @@ def manuscript() -> str:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    root = tmp_path_factory.mktemp("spreads-notes")
-    book = write_book(root / "book", manuscript(), METADATA)
-    result = run_cli("--book", book, "--out", root / "out", "--no-cache", "--edition", "pdf")
-    assert result.code == 0, result.err
-    pdf = next((root / "out").glob("*.pdf"))
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    return text.split("\f"), result.err
+    return built_pages(tmp_path_factory.mktemp("spreads-notes"), manuscript())
 
 
 def test_a_paragraph_calling_a_long_note_starts_where_the_text_before_it_ends(built):

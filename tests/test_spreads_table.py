@@ -9,12 +9,10 @@ followed by more of the chapter's text is still named."""
 from __future__ import annotations
 
 import random
-import subprocess
 
 import pytest
 
-from conftest import METADATA, run_cli, write_book
-from test_spreads import LONG, SHORT, paragraph   # the same generated prose
+from test_spreads import LONG, SHORT, built_pages, paragraph   # the same generated prose
 
 WIDTH = 14
 
@@ -52,13 +50,7 @@ def manuscript() -> str:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    root = tmp_path_factory.mktemp("spreads-table")
-    book = write_book(root / "book", manuscript(), METADATA)
-    result = run_cli("--book", book, "--out", root / "out", "--no-cache", "--edition", "pdf")
-    assert result.code == 0, result.err
-    pdf = next((root / "out").glob("*.pdf"))
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    return text.split("\f"), result.err
+    return built_pages(tmp_path_factory.mktemp("spreads-table"), manuscript())
 
 
 def test_a_short_page_before_the_tables_that_close_a_chapter_is_not_counted(built):

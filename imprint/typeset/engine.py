@@ -136,14 +136,20 @@ def render(html: str, base: Path, *, book_root: Path, page_css: str = "", remote
     try:
         fonts = FontConfiguration()
         extra = [CSS(string=page_css, font_config=fonts)] if page_css else []
+        base_url = str(base.resolve()) + "/"
+
+        def lay(planned_html: str):
+            """One layout of the planned HTML (the spreads balanced, the page styles computed once)."""
+            with pagestyle.computed_once(), spreads.balanced():
+                return HTML(string=planned_html, base_url=base_url, url_fetcher=fetcher).render(
+                    stylesheets=extra, font_config=fonts, optimize_images=False)
+
         unplanned: list = []
         planned_html, planned = linebreak.plan(html, page_css, misses=misses, unplanned=unplanned)
         earlier = list(misses.skipped) if misses is not None else []
         handler.messages.extend(f"{linebreak.UNPLANNED} it holds {what}: the paragraph “{words}…”"
                                 for what, words in unplanned)
-        with pagestyle.computed_once(), spreads.balanced():
-            document = HTML(string=planned_html, base_url=str(base.resolve()) + "/", url_fetcher=fetcher).render(
-                stylesheets=extra, font_config=fonts, optimize_images=False)
+        document = lay(planned_html)
         missed = linebreak.verify(document, planned) if planned else []
         handler.messages.extend(f"{linebreak.MISSED} the paragraph “{words}…”" for words in earlier)
         if missed:
@@ -151,10 +157,7 @@ def render(html: str, base: Path, *, book_root: Path, page_css: str = "", remote
                 misses.add(missed)
             # Paragraphs that did not break where planned are set WeasyPrint's way (an info finding).
             planned_html, _ = linebreak.plan(html, page_css, skip=frozenset(missed), misses=misses)
-            with pagestyle.computed_once(), spreads.balanced():
-                document = HTML(string=planned_html, base_url=str(base.resolve()) + "/",
-                                url_fetcher=fetcher).render(stylesheets=extra, font_config=fonts,
-                                                            optimize_images=False)
+            document = lay(planned_html)
             handler.messages.extend(f"{linebreak.MISSED} the paragraph “{planned[key][1]}…”" for key in missed)
         # A spread left a line apart, its lines odd (fence/spreads.py): a paragraph on it set a
         # line shorter or longer (linebreak.even_spreads), the pages laid out again; kept when
@@ -168,10 +171,7 @@ def render(html: str, base: Path, *, book_root: Path, page_css: str = "", remote
                 looser)
             if not found:
                 break
-            with pagestyle.computed_once(), spreads.balanced():
-                again_doc = HTML(string=found[0], base_url=str(base.resolve()) + "/",
-                                 url_fetcher=fetcher).render(stylesheets=extra, font_config=fonts,
-                                                             optimize_images=False)
+            again_doc = lay(found[0])
             if linebreak.verify(again_doc, found[1]) or len(spreads.uneven(len(again_doc.pages))) >= len(left):
                 continue
             document, planned = again_doc, found[1]
@@ -193,10 +193,7 @@ def render(html: str, base: Path, *, book_root: Path, page_css: str = "", remote
                 unhyphenated.setdefault(key, set()).update(lines)
             again_html, again = linebreak.plan(html, page_css, skip=frozenset(missed), unhyphenated=unhyphenated,
                                                misses=misses, looser=looser)
-            with pagestyle.computed_once(), spreads.balanced():
-                again_doc = HTML(string=again_html, base_url=str(base.resolve()) + "/",
-                                 url_fetcher=fetcher).render(stylesheets=extra, font_config=fonts,
-                                                             optimize_images=False)
+            again_doc = lay(again_html)
             if linebreak.verify(again_doc, again):
                 break           # a paragraph set again did not break as planned: the last good layout stays
             document, planned = again_doc, again

@@ -585,10 +585,11 @@ def _points(word: str, hyphenator, capitalized: bool, common: frozenset = frozen
 def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, capitalized: bool,
                    unhyphenated: frozenset = frozenset(), faces: tuple = HOUSE_FACES,
                    common: frozenset = frozenset(), looseness: int = 0, spent: list | None = None) -> int | None:
-    """Break one paragraph element in place; the number of lines planned, or None (left alone).
-    With `looseness`, in that many lines more or fewer than its best breaks, within the
-    tolerance (None, the paragraph untouched, when it cannot be); `spent` then receives what it
-    costs: (demerits over the best breaks', the loosest line's ratio).
+    """Break one paragraph element in place; the number of lines planned, or None (no words).
+    Unplannable when it holds what is not measured, or no breaks fit even with the emergency
+    stretch (the paragraph untouched). With `looseness`, in that many lines more or fewer than
+    its best breaks, within the tolerance (None, the paragraph untouched, when it cannot be);
+    `spent` then receives what it costs: (demerits over the best breaks', lines it adds past 1.5x).
 
     WeasyPrint only widens spaces; shrink comes from a negative `word-spacing` on the
     paragraph (every space narrowed by the most it may shrink), which justification then
@@ -686,7 +687,7 @@ def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, 
                     if PRETOLERANCE else None) \
                 or knuth_plass(items, widths, LOOSE_TOLERANCE, unhyphenated, SAFETY, justified_last)
             loose = lambda ratios: sum(r > 1.0 for r in ratios[:-1])      # lines past 1.5x (STRETCH)
-            spent.append((plan.demerits - (base.demerits if base else 0.0), max(plan.ratios[:-1], default=0.0),
+            spent.append((plan.demerits - (base.demerits if base else 0.0),
                           loose(plan.ratios) - (loose(base.ratios) if base else 0)))
     else:
         plan = (knuth_plass(unbroken, widths, PRETOLERANCE, unhyphenated, SAFETY, justified_last)
@@ -1134,7 +1135,7 @@ def even_spreads(document, planned: dict, uneven: dict, replan, tried: set, acce
     looser: dict[str, int] = {}
     for ks in spreads:
         # the fewest lines added past 1.5x first (issue 19 counts them), then the least demerits
-        options = [(costs[d][k][2:3], costs[d][k][0], k, d) for k in ks for d in (-1, 1)
+        options = [(costs[d][k][1], costs[d][k][0], k, d) for k in ks for d in (-1, 1)
                    if k in costs[d] and k not in looser and k not in accepted and (k, d) not in tried]
         if options:
             _, _, k, d = min(options)

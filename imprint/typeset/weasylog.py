@@ -83,14 +83,14 @@ def _finding(message: str, sheets: "_Sources", book_file, refused_urls) -> Findi
                        hint="WeasyPrint 70 cannot use this property or value: change or remove it")
     if m := _NOTDEF.match(message):
         char, code = m["char"], int(m["code"], 16)
-        where = sheets.character(char) or book
+        where = sheets.written(char) or book
         return _f("W104", f"no font has the character “{char}” (U+{code:04X}): it is drawn as an empty box",
                        where, hint="replace it or write it out: none of the book's typefaces, nor any font on this machine, has it")
     if m := _ANCHOR.match(message):
         target = m["id"]
         return _f("W110", f"the link to '#{target}' goes nowhere: no heading or element of the book has that id "
                           "(the words print, the link is left out)",
-                  sheets.text(f"(#{target})") or sheets.text(f"(#{target} ") or sheets.text(f"#{target}") or book,
+                  sheets.written(f"(#{target})") or sheets.written(f"(#{target} ") or sheets.written(f"#{target}") or book,
                   hint=f"correct the link, or give its target the id: {{#{target}}} after a heading, "
                        f"[words]{{#{target}}} in the text")
     if m := _FONT.match(message):
@@ -164,14 +164,11 @@ class _Sources:
             return Location(path, line, col), ""
         return None, f" (at {line}:{col} of a stylesheet)"
 
-    def text(self, needle: str) -> Location | None:
-        """The first place `needle` is written in the manuscript."""
-        return self.character(needle)
-
-    def character(self, char: str) -> Location | None:
+    def written(self, needle: str) -> Location | None:
+        """The first place `needle` (a character, a link's target) is written in the manuscript."""
         for path, lines in self.manuscripts:
             for number, text in enumerate(lines, start=1):
-                at = text.find(char)
+                at = text.find(needle)
                 if at >= 0:
                     return Location(path, number, at + 1)
         return None
