@@ -35,6 +35,7 @@ MIN_BEFORE, MIN_AFTER = 2, 3
 MAX_BLANK_RUN = 2
 TOLERANCE = 1.0           # px: rounding in the layout, not a fault a reader could see
 ROMAN = re.compile(r"^[ivxlcdm]+$", re.IGNORECASE)
+WORD = re.compile(r"[^\W_]+")        # a word, figures in it
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,15 @@ def outside(pages: list[PageView]) -> list[Mark]:
             if not ln.rect.inside(page.trim, TOLERANCE):
                 continue
             over = ln.rect.x1 - ln.measure.x1
-            if over > TOLERANCE and "::" not in ln.tag:
+            if over > TOLERANCE and "::" not in ln.tag and ln.heading and WORD.search(ln.text):
+                # A heading is not hyphenated (hyphens: manual): a word wider than its measure stays whole.
+                word = max(WORD.findall(ln.text), key=len)
+                out.append(Mark(finding("L206", f"{where[id(ln)]}: overfull by {over * PT_PER_PX:.1f} pt, the heading's "
+                                                f"word {quote(word)} is wider than the measure", page.number,
+                                        "put a soft hyphen where the word may break (\\u00ad, or &shy; in Markdown: "
+                                        "headings are hyphenated only there), or shorten the title"),
+                                ln.rect))
+            elif over > TOLERANCE and "::" not in ln.tag:
                 out.append(Mark(finding("L206", f"{where[id(ln)]}: overfull by {over * PT_PER_PX:.1f} pt, "
                                                 f"{ending(ln.text) if ln.text.strip() else _what(ln)}", page.number,
                                         "allow a break in the long word (a soft hyphen, or a break opportunity in a URL)"),

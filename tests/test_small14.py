@@ -1,0 +1,45 @@
+"""Session 14 (small14): findings that say what the line holds and what to do."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+from conftest import METADATA, run_cli
+
+TITLE_WORD = "Antidisestablishmentarianismantidisesta"     # wider than a 5 x 8 in measure at 18 pt, narrower than the page
+
+
+def _build(tmp_path, title: str):
+    book = tmp_path / "book"
+    book.mkdir(parents=True)
+    (book / "book.yaml").write_text(METADATA + "trim: 5x8\nmanuscript:\n  - one.md\n", encoding="utf-8")
+    (book / "one.md").write_text(f"# {title}\n\nSome words of text under the heading, and more of them.\n",
+                                 encoding="utf-8")
+    out = tmp_path / "out"
+    result = run_cli(book, "--out", out, "--edition", "pdf", "--no-cache")
+    assert result.code == 0, result.err
+    report = json.loads(next(out.glob("*.report.json")).read_text(encoding="utf-8"))
+    return book, out, [f for f in report["findings"] if f["code"] == "L206"], result
+
+
+def test_overfull_heading_names_its_word_and_the_cure(tmp_path):
+    """A chapter title's word wider than the measure (a display title's lines are inline
+    blocks: the line held no text of its own) was "a picture or other box with no text", at
+    book.yaml. It is the heading's word, at the heading's line, with what to do; and doing it
+    (a soft hyphen, `&shy;`) clears the finding."""
+    book, _, found, result = _build(tmp_path / "long", f"The {TITLE_WORD} Question")
+    assert len(found) == 1, found
+    f = found[0]
+    assert f"the heading's word “{TITLE_WORD}” is wider than the measure" in f["message"], f
+    assert "picture" not in f["message"], f
+    assert "soft hyphen" in f["hint"] and "&shy;" in f["hint"] and "shorten the title" in f["hint"], f
+    assert (f["file"], f["line"]) == (str(book / "one.md"), 1), f
+    assert "one.md:1:" in result.err
+
+    cut = TITLE_WORD[:20] + "&shy;" + TITLE_WORD[20:]
+    _, out, found, _ = _build(tmp_path / "cured", f"The {cut} Question")
+    assert found == [], found
+    text = subprocess.run(["pdftotext", str(next(out.glob("*.pdf"))), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert TITLE_WORD[:20] + "\u2010\n" + TITLE_WORD[20:] in text, text[-400:]
