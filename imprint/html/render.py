@@ -591,10 +591,13 @@ def paged_html(book: Book, body: Body, edition: Edition) -> str:
     # Words are measured in the book's own face files at its size (the Look).
     breaking = "greedy" if looks.total_fit_obstacle(book.look) else m.line_breaking    # L223 says why
     faces = htmllib.escape(json.dumps(looks.measured_files(book.look)), quote=True)
+    # inline code: the book's monospace face's files (none: imprint's default, found by linebreak)
+    mono = looks.measured_files(book.look, book.look.mono) if book.look.mono and book.look.mono.files else None
+    mono = f'data-measure-mono="{htmllib.escape(json.dumps(mono), quote=True)}" ' if mono else ""
     return html.replace("<html ", f'<html data-line-breaking="{breaking}" '
                         f'data-hyphenate-capitalized="{"true" if m.hyphenate_capitalized else "false"}" '
                         f'data-measure-size="{book.look.fontsize or looks.HOUSE_SIZE:g}" '
-                        f'data-measure-faces="{faces}" ', 1)
+                        f'data-measure-faces="{faces}" ' + mono, 1)
 
 
 LINE_BLOCKS = {"p", "li", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6", "figcaption", "caption", "td", "th"}
