@@ -115,3 +115,37 @@ def test_a_line_in_a_paragraph_with_cross_references_names_its_file(tmp_path):
     opening = next(f for f in found if f["code"] == "L215" and "“Section 1.1 shows it:" in f["message"])
     assert opening["line"] == 5 and at(opening).startswith("[@sec-sub] shows it:"), (opening, where)
     assert f"two.md:5:{opening['column']} (page {opening['page']}, pdf): warning: L215" in result.err
+
+
+BIB = """@book{smith2001,
+  author = {Smith, Jane}, title = {A History of Councils}, publisher = {Example Press}, address = {Leeds}, year = {2001}
+}
+@book{jones1999,
+  author = {Jones, Tom}, title = {Dawn Meetings}, publisher = {Example Press}, address = {York}, year = {1999}
+}
+"""
+
+
+@pytest.mark.parametrize("style", ["", "csl: apa\n"])
+def test_a_line_in_a_paragraph_with_citations_names_its_file(tmp_path, style):
+    """A citation prints words its Markdown does not have ("(Smith, 2001, p. 4)", "Jones (1999)")
+    or a note's call (the default style, Chicago's notes): its paragraph's lines' findings name
+    the chapter file at the words they quote (they named book.yaml)."""
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "book.yaml").write_text(METADATA + "trim: 5x8\nmanuscript:\n  - one.md\nbibliography: refs.bib\n" + style,
+                                    encoding="utf-8")
+    (book / "refs.bib").write_text(BIB, encoding="utf-8")
+    lines = ["# One", "",
+             "Some words first, then as [@smith2001, 4] and @jones1999 show the matter is settled; we add more "
+             f"words here so the paragraph runs long {LONG} and more words after the number to end it.", "",
+             "Plain closing paragraph with a few words in it.", ""]
+    (book / "one.md").write_text("\n".join(lines), encoding="utf-8")
+    out = tmp_path / "out"
+    result = run_cli(book, "--out", out, "--edition", "pdf", "--no-cache")
+    assert result.code == 0, result.err
+    report = json.loads(next(out.glob("*.report.json")).read_text(encoding="utf-8"))
+    found = [f for f in report["findings"] if f["page"] is not None and f["code"] in ("L206", "L215")]
+    assert found and all(f["file"] == str(book / "one.md") and f["line"] == 3 for f in found), found
+    overfull = next(f for f in found if f["code"] == "L206")
+    assert lines[2][overfull["column"] - 1:].startswith(LONG), overfull

@@ -29,6 +29,13 @@ REFERENCE = r"\[?@(?:sec|fig|tbl|eq)-[\w-]*\w\]?"
 REFERENCE_IN = re.compile(REFERENCE).search
 REFERENCE_BEFORE = re.compile(REFERENCE + r"[^\w@]*$").search
 REFERENCE_WORDS = 2
+# A citation (pandoc's: `[@smith2001, 4]`, `[see @a; @b]`, `@smith2001`) prints as words of
+# its own too ("(Smith, 2001, p. 4)", "Jones (1999)"), or as a note's call (a style with notes):
+# where the printed words and the Markdown part at one, up to CITED_WORDS printed words are
+# passed over (tried only there: the usual match is unchanged).
+CITATION = re.compile(r"\[[^\[\]\n]*@[^\[\]\n]*\]|(?<!\w)@\w[\w:.#$%&+?<>~/-]*")
+CITED_WORDS = 6
+CITED_SPAN = 300        # characters a citation is looked for before the place the words part
 GAP = (r"(?>(?:" + REFERENCE + r"|\[\^[^\]\s]+\]|\^\[[^\]]*\]|\]\([^)\n]*\)|\{[^}\n]*\}"
        r"|</?[A-Za-z][\w-]*(?:\s[^>\n]*)?/?>|&#?\w+;|[\W\d_])*)")
 GAP_AT = re.compile(GAP).match
@@ -88,6 +95,7 @@ def _end(text: str, at: int, found: tuple[str, ...], n: int = 0, reference: bool
     (One compiled gap, not a pattern per line: compiling one takes longer than a search.)
     After a gap that holds a cross-reference (`reference`), the word or two it printed are
     passed over."""
+    start = at
     while n < len(found):
         word = found[n]
         if not text.startswith(word, at):
@@ -98,14 +106,39 @@ def _end(text: str, at: int, found: tuple[str, ...], n: int = 0, reference: bool
                     end = _end(text, at, found, n + skip)
                     if end is not None:
                         return end
+            after = _cited(text, start, at)
+            if after is not None:
+                for skip in range(CITED_WORDS + 1):
+                    if n + skip >= len(found):
+                        return after
+                    end = _end(text, after, found, n + skip)
+                    if end is not None:
+                        return end
             return None
         at += len(word)
         n += 1
         if n < len(found):
+            start = at
             gap = GAP_AT(text, at)
             reference = text.find("@", at, gap.end()) >= 0 and REFERENCE_IN(text, at, gap.end()) is not None
             at = gap.end()
     return at
+
+
+def _cited(text: str, start: int, at: int) -> int | None:
+    """Where the words go on after a citation that runs past `start` (where the last word
+    matched ends; `at`: where the gap after it ends): the match went into it (stopped at its
+    key, or matched a word of its key, "smith" of `@smith2001`), or None."""
+    p = at
+    while p > max(0, at - CITED_SPAN):
+        p = max(text.rfind("[", max(0, at - CITED_SPAN), p + 1), text.rfind("@", max(0, at - CITED_SPAN), p + 1))
+        if p < 0:
+            return None
+        m = CITATION.match(text, p)
+        if m and m.end() > start:
+            return GAP_AT(text, m.end()).end()
+        p -= 1
+    return None
 
 
 class _Text:
