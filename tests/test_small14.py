@@ -47,6 +47,20 @@ def test_overfull_heading_names_its_word_and_the_cure(tmp_path):
     assert TITLE_WORD[:20] + "\u2010\n" + TITLE_WORD[20:] in text, text[-400:]
 
 
+def test_a_heading_word_wider_than_the_page_says_so_too(tmp_path):
+    """Wider than the page (L201, an error): the heading's word, with the same cure."""
+    word = "Antidisestablishmentarianismantidisestablish"
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "book.yaml").write_text(METADATA + "trim: 5x8\nmanuscript:\n  - one.md\n", encoding="utf-8")
+    (book / "one.md").write_text(f"# The {word} Question\n\nSome words of text under the heading.\n", encoding="utf-8")
+    result = run_cli(book, "--out", tmp_path / "out", "--edition", "pdf", "--no-cache")
+    assert result.code == 1
+    line = next(ln for ln in result.err.splitlines() if " L201 " in ln)
+    assert f"the heading's word “{word[:39]}…” runs off the page" in line and "picture" not in line, line
+    assert line.startswith(f"{book / 'one.md'}:1:"), line
+
+
 def _tall_png(width=300, height=520) -> bytes:
     """A grey PNG, taller than wide (as tests/test_long_note_blocks.py draws it)."""
     import struct
