@@ -129,7 +129,7 @@ TABLE: dict[str, tuple[str, str]] = {
     "L224": (WARNING, "A note continues from the chapter before onto a chapter's opening page, under its first lines."),
     "L225": (WARNING, "A page mostly white in the middle of a chapter: its text and notes fill less than a third of the text block."),
     "L226": (WARNING, "Facing pages end on different baselines (the foot of a page: its last line, body or note), where no chapter ends."),
-    "L227": (INFO, "A paragraph set line by line (WeasyPrint's way) because it holds what total-fit line breaking does not measure: a line break, code, an element with a style of its own, a soft hyphen, or no breaks fit."),
+    "L227": (INFO, "A paragraph set line by line (WeasyPrint's way) because it holds what total-fit line breaking does not measure: highlighted code, a line break with no words before it, an element with a style of its own, a soft hyphen, or no breaks fit."),
     # the notes in the editions as written (imprint/checks/note_outputs.py)
     "N201": (ERROR, "PDF: a note is drawn more than once."),
     "N202": (ERROR, "PDF: a note's text on the pages differs from the note (cut, lost or garbled)."),

@@ -79,3 +79,73 @@ def test_every_line_finding_points_at_the_words_it_quotes(built):
         words = re.findall(r"[^\W\d_]+", re.search(r"“([^”…]+)", f["message"]).group(1))
         text = (book / f["file"]).read_text(encoding="utf-8").split("\n")[f["line"] - 1][f["column"] - 1:]
         assert text.lower().startswith(words[0].lower()), (f, text[:60])
+
+
+def test_a_line_in_a_paragraph_with_cross_references_names_its_file(tmp_path):
+    """A paragraph that holds cross-references (`@sec-x`, `[@sec-x]`) prints words its
+    Markdown does not have ("Chapter 1", "Section 1.1"): its lines' findings still name the
+    chapter file at the words they quote (they named book.yaml), a line that opens with a
+    reference's word at the reference."""
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "book.yaml").write_text(METADATA + "trim: 5x8\nmanuscript:\n  - one.md\n  - two.md\n", encoding="utf-8")
+    (book / "one.md").write_text("# One {#sec-one}\n\nLorem ipsum dolor sit amet.\n\n## Sub {#sec-sub}\n\n"
+                                 "Ut enim ad minim veniam quis nostrud.\n", encoding="utf-8")
+    second, third = LONG.replace("1", "2"), LONG.replace("1", "3")
+    lines = ["# Two {#sec-two}", "",
+             "Some words first, then as @sec-one and @sec-sub show the matter is settled; we add more words "
+             f"here so the paragraph runs long {LONG} and more words after the number to end it.", "",
+             f"A second paragraph: {second} [@sec-sub] shows it: {third} and its last words.", "",
+             "Plain closing paragraph with a few words in it.", ""]
+    (book / "two.md").write_text("\n".join(lines), encoding="utf-8")
+    out = tmp_path / "out"
+    result = run_cli(book, "--out", out, "--edition", "pdf", "--no-cache")
+    assert result.code == 0, result.err
+    report = json.loads(next(out.glob("*.report.json")).read_text(encoding="utf-8"))
+    found = [f for f in report["findings"] if f["page"] is not None and f["code"] in ("L206", "L215")]
+    where = {f["message"]: (f["file"], f["line"], f["column"]) for f in found}
+    assert len(found) >= 4 and all(f["file"] == str(book / "two.md") for f in found), found
+
+    def at(f):
+        return lines[f["line"] - 1][f["column"] - 1:]
+
+    for number, row in ((LONG, 3), (second, 5), (third, 5)):
+        f = next(f for f in found if f["code"] == "L206" and number[-12:] in f["message"])
+        assert f["line"] == row and at(f).startswith(number), (f, where)
+    opening = next(f for f in found if f["code"] == "L215" and "“Section 1.1 shows it:" in f["message"])
+    assert opening["line"] == 5 and at(opening).startswith("[@sec-sub] shows it:"), (opening, where)
+    assert f"two.md:5:{opening['column']} (page {opening['page']}, pdf): warning: L215" in result.err
+
+
+BIB = """@book{smith2001,
+  author = {Smith, Jane}, title = {A History of Councils}, publisher = {Example Press}, address = {Leeds}, year = {2001}
+}
+@book{jones1999,
+  author = {Jones, Tom}, title = {Dawn Meetings}, publisher = {Example Press}, address = {York}, year = {1999}
+}
+"""
+
+
+@pytest.mark.parametrize("style", ["", "csl: apa\n"])
+def test_a_line_in_a_paragraph_with_citations_names_its_file(tmp_path, style):
+    """A citation prints words its Markdown does not have ("(Smith, 2001, p. 4)", "Jones (1999)")
+    or a note's call (the default style, Chicago's notes): its paragraph's lines' findings name
+    the chapter file at the words they quote (they named book.yaml)."""
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "book.yaml").write_text(METADATA + "trim: 5x8\nmanuscript:\n  - one.md\nbibliography: refs.bib\n" + style,
+                                    encoding="utf-8")
+    (book / "refs.bib").write_text(BIB, encoding="utf-8")
+    lines = ["# One", "",
+             "Some words first, then as [@smith2001, 4] and @jones1999 show the matter is settled; we add more "
+             f"words here so the paragraph runs long {LONG} and more words after the number to end it.", "",
+             "Plain closing paragraph with a few words in it.", ""]
+    (book / "one.md").write_text("\n".join(lines), encoding="utf-8")
+    out = tmp_path / "out"
+    result = run_cli(book, "--out", out, "--edition", "pdf", "--no-cache")
+    assert result.code == 0, result.err
+    report = json.loads(next(out.glob("*.report.json")).read_text(encoding="utf-8"))
+    found = [f for f in report["findings"] if f["page"] is not None and f["code"] in ("L206", "L215")]
+    assert found and all(f["file"] == str(book / "one.md") and f["line"] == 3 for f in found), found
+    overfull = next(f for f in found if f["code"] == "L206")
+    assert lines[2][overfull["column"] - 1:].startswith(LONG), overfull

@@ -1,8 +1,8 @@
 """Total-fit line breaking with what a paragraph holds besides words (issue 19): an inline
 formula is a box of its own width, superscripts and subscripts are measured at their size,
-struck and inserted words as words, a cross-reference's words kept together; a paragraph
-left to WeasyPrint's line-by-line setting because of what it holds (a line break, code) is
-named (L227), never silently."""
+struck and inserted words as words, a cross-reference's words kept together, inline code in
+its monospace face, a line break a forced break; a paragraph left to WeasyPrint's line-by-line
+setting because of what it holds (highlighted code) is named (L227), never silently."""
 
 from __future__ import annotations
 
@@ -33,6 +33,8 @@ Some `code words` stand in this paragraph, {WORDS}
 
 A line with a hard break\\
 and then {WORDS}
+
+Highlighted `x = len(words)`{{.python}} code stands in this one, {WORDS}
 """
 
 
@@ -42,12 +44,13 @@ def test_formulas_and_scripts_are_planned_and_what_is_not_is_named(tmp_path):
     result = run_cli("--book", book, "--out", out, "--edition", "pdf", "-v")
     assert result.code == 0, result.err
     l227 = [line for line in result.err.splitlines() if " L227 " in line]
-    assert any("holds code" in line and "“Some code words stand" in line for line in l227), result.err
-    assert any("holds a line break" in line and "“A line with a hard" in line for line in l227), result.err
-    # The paragraph with the formula, the superscript, the subscript and the struck words is
-    # planned (no L227) and broken as planned (no L221: its lines are the plan's).
-    assert not any("Newton found" in line for line in result.err.splitlines() if " L227 " in line or " L221 " in line)
-    assert len(l227) == 2
+    assert any("holds code" in line and "“Highlighted x = len(words) code" in line for line in l227), result.err
+    # The paragraphs with the formula, the superscript, the subscript and the struck words, with
+    # inline code, with a line break are planned (no L227) and broken as planned (no L221: their
+    # lines are the plan's).
+    for opening in ("Newton found", "Some code words", "A line with a hard"):
+        assert not any(opening in line for line in result.err.splitlines() if " L227 " in line or " L221 " in line)
+    assert len(l227) == 1
 
 
 def _paragraph(inner: str):
@@ -88,14 +91,28 @@ def test_a_cross_reference_is_never_broken_inside():
     assert linebreak.NBSP in (par.text or "")
 
 
-def test_code_and_a_line_break_are_named_when_planning():
+def test_highlighted_code_is_named_when_planning_plain_code_and_a_line_break_planned():
     unplanned: list = []
     html = ('<html lang="en" data-line-breaking="total-fit" data-hyphenate-capitalized="false"><head>'
             '</head><body><main><p>Some <code>code</code> here and there.</p><p>A line<br>broken.</p>'
+            '<p>Some <code class="sourceCode python"><span class="op">len</span></code> here.</p>'
             '</main></body></html>')
     css = "@page { size: 432pt 648pt; } @page :right { margin: 54pt 54pt 54pt 54pt; }"
-    linebreak.plan(html, css, unplanned=unplanned)
-    assert [what for what, _ in unplanned] == ["code", "a line break"]
+    _, planned = linebreak.plan(html, css, unplanned=unplanned)
+    assert [what for what, _ in unplanned] == ["code"]
+    assert sorted(words for _, words in planned.values()) == ["A linebroken.", "Some code here and there."]
+
+
+def test_a_line_break_is_a_forced_break_and_code_is_measured_in_its_face():
+    words = "words of running text that go on " * 3
+    # a break ends its line: each run of lines broken on its own (3 + 3 lines, not 5 together)
+    assert _plan(words) == 3 and _plan(f"{words} {words}") == 5
+    assert _plan(f"{words}<br>{words}") == 6
+    assert _plan("Short<br>lines<br>three") == 3
+    # code is set in the monospace face at 9 pt: wider than the book's face for the same letters
+    mono = linebreak.width("mmmmiiii", linebreak.CODE_SIZE, faces=linebreak._mono_faces())
+    assert mono > linebreak.width("mmmmiiii", 9.0)
+    assert _plan(f"<code>{'iiiiii ' * 30}</code>") > _plan("iiiiii " * 30)
 
 
 BREAKS = """\

@@ -22,7 +22,21 @@ from imprint.errors import Finding, Location
 WORD = re.compile(r"[^\W\d_]+")
 # What may stand between two printed words in the Markdown: atomic, so a failed match never
 # backtracks through it.
-GAP = (r"(?>(?:\[\^[^\]\s]+\]|\^\[[^\]]*\]|\]\([^)\n]*\)|\{[^}\n]*\}"
+# A cross-reference (imprint/manuscript/crossrefs.py: `@sec-x`, `[@fig-x]`) prints as a word of
+# its own ("Section 2.1", "Figure 1", or "(1)": none): a gap that holds one may stand for the
+# printed line's next word or two.
+REFERENCE = r"\[?@(?:sec|fig|tbl|eq)-[\w-]*\w\]?"
+REFERENCE_IN = re.compile(REFERENCE).search
+REFERENCE_BEFORE = re.compile(REFERENCE + r"[^\w@]*$").search
+REFERENCE_WORDS = 2
+# A citation (pandoc's: `[@smith2001, 4]`, `[see @a; @b]`, `@smith2001`) prints as words of
+# its own too ("(Smith, 2001, p. 4)", "Jones (1999)"), or as a note's call (a style with notes):
+# where the printed words and the Markdown part at one, up to CITED_WORDS printed words are
+# passed over (tried only there: the usual match is unchanged).
+CITATION = re.compile(r"\[[^\[\]\n]*@[^\[\]\n]*\]|(?<!\w)@\w[\w:.#$%&+?<>~/-]*")
+CITED_WORDS = 6
+CITED_SPAN = 300        # characters a citation is looked for before the place the words part
+GAP = (r"(?>(?:" + REFERENCE + r"|\[\^[^\]\s]+\]|\^\[[^\]]*\]|\]\([^)\n]*\)|\{[^}\n]*\}"
        r"|</?[A-Za-z][\w-]*(?:\s[^>\n]*)?/?>|&#?\w+;|[\W\d_])*)")
 GAP_AT = re.compile(GAP).match
 PAIR = re.compile(r"([^\W\d_]+)(?=[^\w]*([^\W\d_]+))?")     # a word, and the word after it if only punctuation is between
@@ -76,16 +90,55 @@ class _File:
         return Location(self.path, self.first_line + line, offset - start + 1)
 
 
-def _end(text: str, at: int, found: tuple[str, ...]) -> int | None:
-    """Where the words `found` (lower-case) written from `at` on in `text` (lower-case) end, or None.
-    (One compiled gap, not a pattern per line: compiling one takes longer than a search.)"""
-    for n, word in enumerate(found):
+def _end(text: str, at: int, found: tuple[str, ...], n: int = 0, reference: bool = False) -> int | None:
+    """Where the words `found[n:]` (lower-case) written from `at` on in `text` (lower-case) end, or None.
+    (One compiled gap, not a pattern per line: compiling one takes longer than a search.)
+    After a gap that holds a cross-reference (`reference`), the word or two it printed are
+    passed over."""
+    start = at
+    while n < len(found):
+        word = found[n]
         if not text.startswith(word, at):
+            if reference:
+                for skip in range(1, REFERENCE_WORDS + 1):
+                    if n + skip >= len(found):
+                        return at
+                    end = _end(text, at, found, n + skip)
+                    if end is not None:
+                        return end
+            after = _cited(text, start, at)
+            if after is not None:
+                for skip in range(CITED_WORDS + 1):
+                    if n + skip >= len(found):
+                        return after
+                    end = _end(text, after, found, n + skip)
+                    if end is not None:
+                        return end
             return None
         at += len(word)
-        if n + 1 < len(found):
-            at = GAP_AT(text, at).end()
+        n += 1
+        if n < len(found):
+            start = at
+            gap = GAP_AT(text, at)
+            reference = text.find("@", at, gap.end()) >= 0 and REFERENCE_IN(text, at, gap.end()) is not None
+            at = gap.end()
     return at
+
+
+def _cited(text: str, start: int, at: int) -> int | None:
+    """Where the words go on after a citation that runs past `start` (where the last word
+    matched ends; `at`: where the gap after it ends): the match went into it (stopped at its
+    key, or matched a word of its key, "smith" of `@smith2001`), or None."""
+    p = at
+    while p > max(0, at - CITED_SPAN):
+        p = max(text.rfind("[", max(0, at - CITED_SPAN), p + 1), text.rfind("@", max(0, at - CITED_SPAN), p + 1))
+        if p < 0:
+            return None
+        m = CITATION.match(text, p)
+        if m and m.end() > start:
+            return GAP_AT(text, m.end()).end()
+        p -= 1
+    return None
 
 
 class _Text:
@@ -140,6 +193,17 @@ class _Text:
             if _end(text, at, found) is not None:
                 return start[0], at
             at += 1
+        # A line that opens with a cross-reference's word ("Section 2.1 shows…"): its other
+        # words, right after a reference, which is where the line starts.
+        for skip in range(1, REFERENCE_WORDS + 1):
+            if len(found) <= skip:
+                break
+            at = start[1]
+            while (at := text.find(found[skip], at, start[1] + SPAN)) >= 0:
+                ref = REFERENCE_BEFORE(text, max(start[1], at - 80), at)
+                if ref and _end(text, at, found[skip:]) is not None:
+                    return start[0], ref.start()
+                at += 1
         return None
 
 

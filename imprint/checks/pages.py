@@ -35,6 +35,10 @@ MIN_BEFORE, MIN_AFTER = 2, 3
 MAX_BLANK_RUN = 2
 TOLERANCE = 1.0           # px: rounding in the layout, not a fault a reader could see
 ROMAN = re.compile(r"^[ivxlcdm]+$", re.IGNORECASE)
+WORD = re.compile(r"[^\W_]+")        # a word, figures in it
+# A heading is not hyphenated (book.css hyphens: manual): a word too wide for it breaks only at a soft hyphen.
+HEADING_HINT = ("put a soft hyphen where the word may break (\\u00ad, or &shy; in Markdown: headings are "
+                "hyphenated only there), or shorten the title")
 
 
 @dataclass(frozen=True)
@@ -93,14 +97,23 @@ def outside(pages: list[PageView]) -> list[Mark]:
         where = numbered(page)
         for ln in page.lines + page.margin_lines:
             if not ln.rect.inside(page.trim, TOLERANCE):
-                out.append(Mark(finding("L201", f"{where.get(id(ln), ln.slot)}: {_what(ln)} runs off the page",
-                                        page.number, "shorten the word or let the line break (a long URL or code?)"),
+                heading = ln.heading and WORD.search(ln.text)
+                out.append(Mark(finding("L201", f"{where.get(id(ln), ln.slot)}: " + (
+                    f"the heading's word {quote(max(WORD.findall(ln.text), key=len))} runs off the page" if heading
+                    else f"{_what(ln)} runs off the page"), page.number,
+                    HEADING_HINT if heading else "shorten the word or let the line break (a long URL or code?)"),
                                 ln.rect))
         for ln in page.lines:
             if not ln.rect.inside(page.trim, TOLERANCE):
                 continue
             over = ln.rect.x1 - ln.measure.x1
-            if over > TOLERANCE and "::" not in ln.tag:
+            if over > TOLERANCE and "::" not in ln.tag and ln.heading and WORD.search(ln.text):
+                word = max(WORD.findall(ln.text), key=len)
+                out.append(Mark(finding("L206", f"{where[id(ln)]}: overfull by {over * PT_PER_PX:.1f} pt, the heading's "
+                                                f"word {quote(word)} is wider than the measure", page.number,
+                                        HEADING_HINT),
+                                ln.rect))
+            elif over > TOLERANCE and "::" not in ln.tag:
                 out.append(Mark(finding("L206", f"{where[id(ln)]}: overfull by {over * PT_PER_PX:.1f} pt, "
                                                 f"{ending(ln.text) if ln.text.strip() else _what(ln)}", page.number,
                                         "allow a break in the long word (a soft hyphen, or a break opportunity in a URL)"),

@@ -508,8 +508,11 @@ def page_css(book: Book, trim: Trim, margins: Margins, mirrored: bool, bleed=Non
     continued = css_string(labels(book.metadata.lang)["note-continued"])
     # An image in a note is one block the long-note cutter cannot cut: no taller than half
     # the text block, so it always fits the footnote area (at most 65% of it) with a line.
+    # `!important`: this CSS is a user stylesheet to WeasyPrint, and book.css's `img {
+    # max-height: 80vh }` (the author's) would win over it whatever its specificity (an image
+    # in a note came out 80% of the page tall, its piece drawn over the text: N206, L202, L203).
     text_block = trim.height - margins.top - margins.bottom
-    notes = f".footnote img {{ max-height: {pt(text_block * 0.5)}; }}\n"
+    notes = f".footnote img {{ max-height: {pt(text_block * 0.5)} !important; }}\n"
     return (f"@page {{ size: {pt(trim.width)} {pt(trim.height)}; }}\n" + notes +
             f".footnote[data-piece]::after {{ content: {continued}; }}\n"
             f"@page :left {{ {left} {bleed_left} @top-center {{ content: {verso}; }} }}\n"
@@ -588,10 +591,13 @@ def paged_html(book: Book, body: Body, edition: Edition) -> str:
     # Words are measured in the book's own face files at its size (the Look).
     breaking = "greedy" if looks.total_fit_obstacle(book.look) else m.line_breaking    # L223 says why
     faces = htmllib.escape(json.dumps(looks.measured_files(book.look)), quote=True)
+    # inline code: the book's monospace face's files (none: imprint's default, found by linebreak)
+    mono = looks.measured_files(book.look, book.look.mono) if book.look.mono and book.look.mono.files else None
+    mono = f'data-measure-mono="{htmllib.escape(json.dumps(mono), quote=True)}" ' if mono else ""
     return html.replace("<html ", f'<html data-line-breaking="{breaking}" '
                         f'data-hyphenate-capitalized="{"true" if m.hyphenate_capitalized else "false"}" '
                         f'data-measure-size="{book.look.fontsize or looks.HOUSE_SIZE:g}" '
-                        f'data-measure-faces="{faces}" ', 1)
+                        f'data-measure-faces="{faces}" ' + mono, 1)
 
 
 LINE_BLOCKS = {"p", "li", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6", "figcaption", "caption", "td", "th"}

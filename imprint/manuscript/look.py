@@ -148,11 +148,12 @@ def default() -> Look:
     return Look(bundled()[DEFAULT_MAIN])
 
 
-def measured_files(look: Look) -> tuple[str, str, str, str]:
-    """The main face's files total-fit line breaking (imprint/typeset/linebreak.py) measures
-    words with: regular, italic, bold, bold italic, each the file the typesetter draws that
-    style from (`nearest`: a face with no bold file is emboldened from the regular one)."""
-    return tuple(str(nearest(look.main, bold, italic).path)
+def measured_files(look: Look, face: Face | None = None) -> tuple[str, str, str, str]:
+    """The main face's files (or `face`'s: the monospace one, for inline code) total-fit line
+    breaking (imprint/typeset/linebreak.py) measures words with: regular, italic, bold, bold
+    italic, each the file the typesetter draws that style from (`nearest`: a face with no bold
+    file is emboldened from the regular one)."""
+    return tuple(str(nearest(face or look.main, bold, italic).path)
                  for bold, italic in ((False, False), (False, True), (True, False), (True, True)))
 
 

@@ -99,6 +99,7 @@ TRANSPARENT = {"a", "span", "em", "i", "cite", "strong", "b", "abbr", "q", "mark
                "del", "ins", "sup", "sub"}
 SCRIPT_SIZE = 0.75      # sup and sub, of the text around them (styles/book.css `sup, sub`)
 OBJECT = "\ufffc"       # stands in the measured text for an inline formula (its width is known)
+BREAK = "\u2028"        # stands in the measured text for a line break (`br`): a forced break
 NOT_INDENTED = {"h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "blockquote", "hr"}   # styles/book.css `h1 + p`...
 
 
@@ -107,7 +108,7 @@ UNPLANNED = "imprint-unplanned: set line by line:"     # + what it holds and the
 
 
 class Unplannable(Exception):
-    """Something in the paragraph this module does not measure (an image, a line break, code)."""
+    """Something in the paragraph this module does not measure (an image, highlighted code)."""
 
 
 @dataclass(frozen=True)
@@ -478,6 +479,7 @@ class _Piece:
     attr: str               # "text" or "tail", or "object" (an inline formula: OBJECT, its width in style)
     style: tuple            # (size, italic, bold, caps, lining, faces), or _Inline
     nowrap: bool = False    # inside a cross-reference (styles/book.css: never broken)
+    code: bool = False      # inline code (styles/book.css `code`: never hyphenated)
 
 
 def _style_of(el, style):
@@ -504,9 +506,11 @@ def _style_of(el, style):
     return size, italic, bold, caps, lining, faces
 
 
-def _pieces(par, style) -> list[_Piece]:
+def _pieces(par, style, mono: tuple | None = None) -> list[_Piece]:
     """The paragraph's text in order, each run with its style; notes (floats) are left out; an
-    inline formula is one piece of its own width; a cross-reference's words are kept together."""
+    inline formula is one piece of its own width; a cross-reference's words are kept together;
+    inline code is set in the monospace face (`mono`: its four files, _mono_faces) at CODE_SIZE;
+    a line break (`br`) is a piece of its own, BREAK (a forced break)."""
     out = [_Piece(par, "text", style)]
 
     def walk(el, style, nowrap):
@@ -527,6 +531,18 @@ def _pieces(par, style) -> list[_Piece]:
                 continue
             if "math" in classes and "display" in classes:
                 raise Unplannable("a display formula")
+            if child.tag == "br" and not child.get("style") and not classes:
+                out.append(_Piece(child, "break", style, nowrap))
+                out.append(_Piece(child, "tail", style, nowrap))
+                continue
+            if child.tag == "code" and not child.get("style") and not classes \
+                    and not any(isinstance(c.tag, str) for c in child):
+                # pandoc's inline code: its text only (highlighted code has a class and spans)
+                size, italic, bold, caps, lining, faces = style
+                inner = (CODE_SIZE, italic, bold, False, lining, _mono_faces() if mono is None else mono)
+                out.append(_Piece(child, "text", inner, nowrap, True))
+                out.append(_Piece(child, "tail", style, nowrap))
+                continue
             if child.tag not in TRANSPARENT or child.get("style") \
                     or "faux" in classes:       # a lead-in a size smaller (imprint/html/display.py)
                 raise Unplannable({"br": "a line break", "code": "code", "img": "a picture"}.get(
@@ -542,7 +558,36 @@ def _pieces(par, style) -> list[_Piece]:
 
 
 def _text_of(piece: _Piece) -> str:
-    return OBJECT if piece.attr == "object" else getattr(piece.node, piece.attr) or ""
+    if piece.attr == "object":
+        return OBJECT
+    if piece.attr == "break":
+        return BREAK
+    return getattr(piece.node, piece.attr) or ""
+
+
+# Inline code (styles/book.css `code`): the monospace face at 9 pt, whatever the text's size.
+# Its files: the book's `monofont` (html/render.py writes them on the document,
+# data-measure-mono), else those fontconfig gives for imprint's default (look.DEFAULT_MONO),
+# as Pango asks it for them.
+CODE_SIZE = 9.0
+DEFAULT_MONO_FAMILY = "DejaVu Sans Mono"
+
+
+@functools.lru_cache(maxsize=None)
+def _mono_faces() -> tuple:
+    """The default monospace face's four files (regular, italic, bold, bold italic), by fontconfig."""
+    import subprocess
+    out = []
+    for style in ("", ":italic", ":bold", ":bold:italic"):
+        try:
+            found = subprocess.run(["fc-match", "-f", "%{file}", DEFAULT_MONO_FAMILY + style],
+                                   capture_output=True, text=True, timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            found = ""
+        if not found:
+            raise Unplannable("code (no monospace face found to measure it)")
+        out.append(found)
+    return tuple(out)
 
 
 def _run_width(text: str, style) -> float:
@@ -585,7 +630,8 @@ def _points(word: str, hyphenator, capitalized: bool, common: frozenset = frozen
 
 def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, capitalized: bool,
                    unhyphenated: frozenset = frozenset(), faces: tuple = HOUSE_FACES,
-                   common: frozenset = frozenset(), looseness: int = 0, spent: list | None = None) -> int | None:
+                   common: frozenset = frozenset(), looseness: int = 0, spent: list | None = None,
+                   mono: tuple | None = None) -> int | None:
     """Break one paragraph element in place; the number of lines planned, or None (no words).
     Unplannable when it holds what is not measured, or no breaks fit even with the emergency
     stretch (the paragraph untouched). With `looseness`, in that many lines more or fewer than
@@ -594,11 +640,15 @@ def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, 
 
     WeasyPrint only widens spaces; shrink comes from a negative `word-spacing` on the
     paragraph (every space narrowed by the most it may shrink), which justification then
-    widens again: each planned line is no longer than the measure at its narrowest."""
+    widens again: each planned line is no longer than the measure at its narrowest.
+
+    A line break (`br`) ends its line as the paragraph's end does: each run of lines between two
+    is broken on its own, the line before a break not justified (WeasyPrint does not justify it).
+    Inline code is measured in `mono` (the monospace face's files; _mono_faces when None)."""
     from lxml import etree
     style = (size, False, False, False, False, faces)     # running text: old-style figures (styles/book.css)
     shrink = round(width(" ", size, faces=faces) * SHRINK, 3)
-    pieces = _pieces(par, style)
+    pieces = _pieces(par, style, mono)
     chars: list[tuple[int, int]] = []          # (piece index, offset) for every character
     text = []
     for k, p in enumerate(pieces):
@@ -613,7 +663,18 @@ def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, 
     if not full.strip(" \t\n\r\f"):
         return None
     items, where = [], []       # where[i]: (kind, char index) for glue and penalties
-    for m in re.finditer(r"[^ \t\n\r\f]+|[ \t\n\r\f]+", full):      # a no-break space is part of a word
+    for m in re.finditer(r"[^ \t\n\r\f\u2028]+|[ \t\n\r\f]+|\u2028", full):      # a no-break space is part of a word
+        if m.group() == BREAK:
+            while items and isinstance(items[-1], Glue):        # a space before the break ends no line
+                items.pop()
+                where.pop()
+            if not items or not isinstance(items[-1], Box):
+                raise Unplannable("a line break with no words before it")
+            items.append(Glue(0.0, 1e6))        # the line before it is not justified
+            where.append(("break", m.start(), m.start()))
+            items.append(Penalty(0.0, -10_000))
+            where.append(("break", m.start(), m.start()))
+            continue
         if not m.group().strip(" \t\n\r\f"):
             before, after = full[m.start() - 1] if m.start() else "", full[m.end():m.end() + 1]
             # Pango (UAX #14, LB15) does not break a closing quotation mark from an opening
@@ -634,7 +695,8 @@ def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, 
                 where.append(("space", m.start(), m.end()))
             continue
         word, base = m.group(), m.start()
-        cuts = sorted({0, len(word)} | {p for p in _points(word, hyphenator, capitalized, common)}
+        cuts = sorted({0, len(word)} | {p for p in _points(word, hyphenator, capitalized, common)     # code: never hyphenated
+                                         if not (pieces[chars[base + p - 1][0]].code or pieces[chars[base + p][0]].code)}
                       | {i + 1 for i, ch in enumerate(word[:-1])     # a hyphen or dash between letters
                          if ch in "-\u2010\u2013\u2014/" and i > 0 and word[i - 1].isalnum() and word[i + 1].isalnum()})
         # never inside a cross-reference (white-space: nowrap): "sec-tion 12" cannot be set
@@ -679,7 +741,12 @@ def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, 
     glue_or_pen = [j for j, it in enumerate(items) if not isinstance(it, Box)]     # `where` is theirs, in order
     soft = {j for j, (kind, _, _) in zip(glue_or_pen, where) if kind == "soft"}
     unbroken = [Penalty(it.width, 10_000, True) if j in soft else it for j, it in enumerate(items)]
-    if looseness:               # within the tolerance, no emergency pass (LOOSE_TOLERANCE)
+    forced = [j for j, (kind, _, _) in zip(glue_or_pen, where) if kind == "break" and isinstance(items[j], Penalty)]
+    if forced:
+        if looseness:           # a paragraph in runs of lines: not set a line longer or shorter
+            return None
+        plan = _plan_runs(items, unbroken, forced, usable, indent, unhyphenated, justified_last)
+    elif looseness:             # within the tolerance, no emergency pass (LOOSE_TOLERANCE)
         plan = (knuth_plass(unbroken, widths, PRETOLERANCE, unhyphenated, SAFETY, justified_last, looseness)
                 if PRETOLERANCE else None) \
             or knuth_plass(items, widths, LOOSE_TOLERANCE, unhyphenated, SAFETY, justified_last, looseness)
@@ -735,20 +802,27 @@ def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, 
     for c, new in edit.items():
         k, off = chars[c]
         strings[k][off] = new
-    # The last line is not justified: its text keeps the face's own spaces (word-spacing: normal),
-    # or has them narrowed by as much as it takes to fit (a negative ratio).
-    last_spacing = "normal" if plan.ratios[-1] >= 0 else f"-{math.ceil(-plan.ratios[-1] * shrink * 1000) / 1000:g}pt"
-    breaks_at = [where[glue_or_pen.index(j)][1] for j in plan.breaks[:-1]]
-    tail_from = chars[breaks_at[-1]] if breaks_at else (0, 0)
+    # The last line, and a line a break ends, is not justified: its text keeps the face's own
+    # spaces (word-spacing: normal), or has them narrowed by as much as it takes to fit (a
+    # negative ratio). unjustified: ((piece, offset) the line starts at, the piece it ends
+    # before, its word-spacing).
+    spacing = lambda ratio: "normal" if ratio >= 0 else f"-{math.ceil(-ratio * shrink * 1000) / 1000:g}pt"
+    breaks_at = [where[glue_or_pen.index(j)] for j in plan.breaks]
+    unjustified = []
+    for i, (kind, at, _) in enumerate(breaks_at):
+        if kind == "break" or i == len(breaks_at) - 1:
+            start = chars[breaks_at[i - 1][1]] if i else (0, 0)
+            unjustified.append((start, chars[at][0] if kind == "break" else len(pieces), spacing(plan.ratios[i])))
     for k, (p, s) in enumerate(zip(pieces, strings)):
-        if p.attr == "object" or getattr(p.node, p.attr) is None:
+        if p.attr in ("object", "break") or getattr(p.node, p.attr) is None:
             continue
         joined = "".join(s)
-        cut = 0 if k > tail_from[0] else len("".join(s[:tail_from[1]])) if k == tail_from[0] else None
+        line = next(((start, ws) for start, end, ws in unjustified if start[0] <= k < end), None)
+        cut = None if line is None else 0 if k > line[0][0] else len("".join(s[:line[0][1]]))
         if cut is None or not joined[cut:].strip(" \t\n\r\f"):
             setattr(p.node, p.attr, joined)
             continue
-        span = etree.Element("span", {"style": f"word-spacing: {last_spacing}"})
+        span = etree.Element("span", {"style": f"word-spacing: {line[1]}"})
         span.text = joined[cut:]
         setattr(p.node, p.attr, joined[:cut])
         if p.attr == "text":
@@ -758,6 +832,29 @@ def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, 
             parent.insert(parent.index(p.node) + 1, span)
     par.set("style", f"word-spacing: -{shrink}pt")
     return len(plan.breaks)
+
+
+def _plan_runs(items: list, unbroken: list, forced: list[int], usable: float, indent: float,
+               unhyphenated: frozenset, justified_last: bool) -> Plan | None:
+    """The breaks of a paragraph with line breaks (`forced`: the items they are): each run of
+    lines up to one broken on its own (TeX's passes, as a paragraph is), the first run's first
+    line indented; None when a run has no breaks that fit."""
+    out = Plan([], [], 0.0)
+    for a, e in zip([0] + [f + 1 for f in forced], forced + [len(items) - 1]):
+        first = not out.breaks
+        widths = lambda line, first=first: usable - (indent if line == 0 and first else 0.0)
+        lines = len(out.breaks)
+        banned = frozenset(n - lines for n in unhyphenated if n >= lines)
+        last = justified_last and e == len(items) - 1
+        plan = (knuth_plass(unbroken[a:e + 1], widths, PRETOLERANCE, banned, SAFETY, last) if PRETOLERANCE else None) \
+            or knuth_plass(items[a:e + 1], widths, TOLERANCE, banned, SAFETY, last) \
+            or knuth_plass(items[a:e + 1], widths, EMERGENCY, banned, SAFETY, last)
+        if plan is None:
+            return None
+        out.breaks += [a + b for b in plan.breaks]
+        out.ratios += plan.ratios
+        out.demerits += plan.demerits
+    return out
 
 
 NAME = re.compile(r"(?<![^\W\d_])([A-Z][^\W\d_]{5,})")
@@ -886,6 +983,20 @@ def measured_in(root) -> tuple[float, tuple]:
     return size, faces
 
 
+def _mono_in(root) -> tuple | None:
+    """The book's monospace files, as html/render.py wrote them (data-measure-mono), or None
+    (imprint's default monospace face: _mono_faces)."""
+    import json
+    mono = root.get("data-measure-mono")
+    try:
+        files = tuple(str(path) for path in json.loads(mono)) if mono else None
+    except (ValueError, TypeError):
+        raise ValueError("imprint-linebreak: data-measure-mono unreadable") from None
+    if files is not None and len(files) != 4:
+        raise ValueError("imprint-linebreak: data-measure-mono must name four files")
+    return files
+
+
 def measure_from_css(page_css: str) -> float | None:
     """The text block's width in points, read off the edition's page CSS (html/render.py page_css)."""
     size = re.search(r"@page\s*\{\s*size:\s*([\d.]+)pt\s+([\d.]+)pt", page_css)
@@ -900,7 +1011,7 @@ def plan(html: str, page_css: str, skip: frozenset = frozenset(), unhyphenated: 
          unplanned: list | None = None) -> tuple[str, dict]:
     """The paged HTML with its paragraphs broken whole; {key: (planned line count, first words)}.
     `unplanned`, when given, receives (what, first words) for every paragraph left to WeasyPrint
-    because of what it holds (a line break, code, an element with a style of its own: L227).
+    because of what it holds (highlighted code, an element with a style of its own: L227).
 
     Keys (data-kp) number the planned paragraphs in document order; `skip` holds keys to
     leave to WeasyPrint (they did not break as planned); `unhyphenated` maps a key to the line
@@ -921,6 +1032,7 @@ def plan(html: str, page_css: str, skip: frozenset = frozenset(), unhyphenated: 
     lang = root.get("lang") or "en"
     hyphenator = _hyphenator(lang)
     body, faces = measured_in(root)
+    mono = _mono_in(root)
     planned = {}
     if misses is not None:
         misses.begin()
@@ -946,13 +1058,13 @@ def plan(html: str, page_css: str, skip: frozenset = frozenset(), unhyphenated: 
                 cost: list = []
                 lines = plan_paragraph(par, size, measure - inset, indent, hyphenator, capitalized,
                                        frozenset((unhyphenated or {}).get(str(key), ())),
-                                       _lang_faces(lang_of, faces), common, looser[str(key)], cost)
+                                       _lang_faces(lang_of, faces), common, looser[str(key)], cost, mono)
                 if cost and costs is not None:
                     costs[str(key)] = cost[0]
             if lines is None:
                 lines = plan_paragraph(par, size, measure - inset, indent, hyphenator, capitalized,
                                        frozenset((unhyphenated or {}).get(str(key), ())),
-                                       _lang_faces(lang_of, faces), common)
+                                       _lang_faces(lang_of, faces), common, 0, None, mono)
         except Unplannable as why:
             lines = None
             if unplanned is not None:

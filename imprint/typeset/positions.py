@@ -373,20 +373,35 @@ def _read_line(number, line_box, block, region, front, slot, spaces, table=False
 
     texts: list = []
     atoms: list = []
+    shown: list[str] = []       # the line's words in order, an inline block's among them
     toc = ["", ""]
 
     def gather(box):
         if isinstance(box, boxes.TextBox):
             texts.append(box)
+            shown.append(box.text)
             if (box.element_tag or "").endswith(("::after", "::before")) and box.element is not None \
                     and box.element.tag == "a" and (box.element.get("href") or "").startswith("#"):
                 toc[0] = unquote(box.element.get("href")[1:])     # pandoc writes "#le-d%C3%A9part" for id "le-départ"
                 toc[1] += box.text
         elif isinstance(box, boxes.AtomicInlineLevelBox):
             atoms.append(box)
+            if isinstance(box, boxes.InlineBlockBox):
+                inside(box)
         else:
             for child in getattr(box, "children", ()):
                 gather(child)
+
+    def inside(box):
+        """The words of an inline block (a display title's line, imprint/html/display.py) are
+        the line's too: its lines one after the other, a space between."""
+        if isinstance(box, boxes.TextBox):
+            shown.append(box.text)
+            return
+        if isinstance(box, boxes.LineBox):
+            shown.append(" ")
+        for child in getattr(box, "children", ()):
+            inside(child)
 
     gather(line_box)
     inked = [t for t in texts if t.text.strip() and t.style["visibility"] == "visible"]
@@ -398,7 +413,9 @@ def _read_line(number, line_box, block, region, front, slot, spaces, table=False
         if box in inked:
             r = _content_area(box, r)
         rect = r if rect is None else rect.union(r)
-    text = "".join(t.text for t in texts).replace("\xad", "").replace("\u2060", "").strip()   # soft hyphens, word joiners: not printed
+    text = "".join(shown).replace("\xad", "").replace("\u2060", "").strip()   # soft hyphens, word joiners: not printed
+    if len(shown) > len(texts):
+        text = " ".join(text.split())
     last = inked[-1] if inked else None
     hyphen_char = last.style["hyphenate_character"] if last is not None else ""
     auto = bool(last is not None and hyphen_char and last.text.endswith(hyphen_char))
