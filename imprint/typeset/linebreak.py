@@ -15,7 +15,8 @@ and of the notes is broken as a whole before WeasyPrint sees it:
   the hard hyphens and dashes;
 - the demerits are Typst's form of TeX's (see HYPHEN_PENALTY): (linepenalty + badness +
   penalty)², a hyphen's penalty higher near a word's edge, badness growing slower beyond
-  spaces 1.5x their width and a step higher at them (a line seen as loose); 10000 more for two hyphenated lines in a row (plain TeX), a third in a row not allowed, 5000 more for a hyphen on the last full line,
+  spaces 1.5x their width and a step higher at them (a line seen as loose); 40000 more for two
+  hyphenated lines in a row, a third in a row not allowed, 20000 more for a hyphen on the last full line,
   and a last line shorter than a sixth of the measure costs extra; a paragraph that has no
   break within the tolerance is set again with an emergency tolerance;
 - the chosen breaks are then written into the HTML: every space that is not a break becomes
@@ -74,18 +75,24 @@ TOLERANCE, EMERGENCY = 2.0, float("inf")    # the emergency pass takes any stret
 #   looser costs little more, and two lines are not made loose to spare one. The tolerance
 #   (no line over 2x outside the emergency pass) is unchanged;
 # - a line past ratio 1 costs LOOSE_STEP more badness (not Typst's: the point where a reader
-#   sees a loose line, which issue 19 counts): with the hyphen at 150, not 125, a hyphen is
-#   made where it keeps a line under 1.5x rather than where it only evens lines already good,
-#   for about as many hyphens (planned lines, Mutual Aid 775 -> 749 over 1.5x at 5.0 %
-#   hyphenated, Manifesto 122 -> 122 at 8.1 -> 7.9 %, essay 78 -> 77 at 10.7 %; steps of 15,
-#   25, 40 and 60 with the hyphen raised to match did less; the step alone, or a lower hyphen
-#   cost alone, bought loose lines with hyphens).
-# Swept over the planned lines of all four books (essay, Manifesto, Mutual Aid, Wealth of
-# Nations), then confirmed with full builds (README): TeX's model at 350 left the essay's and the
-# Manifesto's hyphens over Typst's share + 1 point and Mutual Aid's loose lines over Typst's;
-# lower hyphen costs in it traded one for the other. This model at 125 met the essay, the
-# Manifesto and Wealth of Nations, not Mutual Aid's loose lines (764 to Typst's 746); with
-# LOOSE_STEP and 150 it meets all four (README).
+#   sees a loose line, which issue 19 counts), and a line's ratio is the one it is set at
+#   (knuth_plass's `slack`: WeasyPrint justifies to the whole measure);
+# - the step and the hyphen are both large, 400 and 500 (session 14; 30 and 150 before): a
+#   loose line and a hyphen each cost far more than the badness of any line under 1.5x, so
+#   the breaks are chosen first to spare loose lines and hyphens, the spacing of the good lines
+#   deciding only among breaks alike in those. The additive rules were scaled by four with
+#   them (two hyphens in a row 40000, a hyphen on the last full line 20000, a stub last line
+#   8000), so they weigh against a loose line about as before.
+# Swept over the planned lines of all four books (a paragraph's plan, without the layout) in
+# session 14, with the hyphen 40 to 120 above the step (step 30 to 500): a hyphen 100-110
+# above the step spares Mutual Aid's loose lines at no more hyphens, 120 above costs loose
+# lines, 85 costs hyphens; 400/500 is in the middle of the steady part. Against 30/150, planned
+# lines over 1.5x: essay 77 -> 78, Manifesto 122 -> 117, Mutual Aid 740 -> 725, Wealth of
+# Nations 1588 -> 1522, hyphenated 10.7 -> 10.2 %, 8.0 -> 8.0 %, 5.1 -> 4.9 %, 5.0 -> 4.8 %,
+# two hyphens in a row as many (essay 8, Mutual Aid 12 -> 10); full builds in the README.
+# Before (session 12): TeX's model at 350 left the essay's and the Manifesto's hyphens over
+# Typst's share + 1 point and Mutual Aid's loose lines over Typst's; this model at 125 without
+# the step left Mutual Aid's loose lines over Typst's (764 to 746).
 LINE_PENALTY, HYPHEN_PENALTY, DOUBLE_HYPHEN, FINAL_HYPHEN, SHORT_LAST = 10, 500, 40_000, 20_000, 8000
 LOOSE_SLOPE = 0.25
 LOOSE_STEP = 400
