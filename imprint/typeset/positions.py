@@ -452,6 +452,9 @@ def page_plan(document) -> list[dict]:
     plan = []
     for page in document.pages:
         box = fence.page_box(page)
+        # a page run a line long (fence/spreads.py: its text block reaches into the foot margin)
+        # is a page of the design's area: the running heads' pass sets it so
+        longer = -min(getattr(box, "imprint_cut", 0.0), 0.0)
         strings = []
         for child in box.descendants():
             string_set = getattr(child, "string_set", None)
@@ -460,7 +463,8 @@ def page_plan(document) -> list[dict]:
         plan.append({
             "name": box.page_type.name, "side": box.page_type.side, "blank": bool(box.page_type.blank),
             "drawn": not is_blank(page), "strings": strings, "height": page.height,
-            "area": tuple(round(v, 3) for v in (box.content_box_x(), box.content_box_y(), box.width, box.height)),
+            "area": tuple(round(v, 3) for v in (box.content_box_x(), box.content_box_y(), box.width,
+                                                 box.height - longer)),
             "bookmarks": [(level, label, x, y, state) for level, label, (x, y), state in page.bookmarks],
         })
     return plan
