@@ -93,13 +93,19 @@ class _File:
         return Location(self.path, self.first_line + line, offset - start + 1)
 
 
-def _end(text: str, at: int, found: tuple[str, ...], n: int = 0, reference: bool = False,
-         loose: bool = False) -> int | None:
-    """Where the words `found[n:]` (lower-case) written from `at` on in `text` (lower-case) end, or None.
+def _end(text: str, at: int, found: tuple[str, ...], loose: bool = False) -> int | None:
+    """Where the words `found` (lower-case) written from `at` on in `text` (lower-case) end, or None.
     (One compiled gap, not a pattern per line: compiling one takes longer than a search.)
-    `loose`: after a gap that holds a cross-reference (`reference`) the word or two it printed
-    are passed over, after a citation up to CITED_WORDS; a word of `found` must match after
-    them, unless the paragraph ends right after the reference or citation (its last line)."""
+    `loose`: after a gap that holds a cross-reference the word or two it printed are passed
+    over, after a citation up to CITED_WORDS; a word of `found` must match after them, unless
+    the paragraph ends right after the reference or citation (its last line)."""
+    match = _match(text, at, found, 0, False, loose)
+    return match[0] if match else None
+
+
+def _match(text: str, at: int, found: tuple[str, ...], n: int, reference: bool, loose: bool) -> tuple[int, int] | None:
+    """`_end` from `found[n]` on (`reference`: the gap before `at` holds a cross-reference):
+    (where the words end, how many were passed over), or None."""
     start = at
     while n < len(found):
         word = found[n]
@@ -113,22 +119,22 @@ def _end(text: str, at: int, found: tuple[str, ...], n: int = 0, reference: bool
                         for last in REFERENCE_AT.finditer(text, start, at):
                             pass
                         if last is not None and _block_ends(text, last.end(), at):
-                            return at
+                            return at, len(found) - n
                         break
-                    end = _end(text, at, found, n + skip, loose=True)
-                    if end is not None:
-                        return end
+                    match = _match(text, at, found, n + skip, False, True)
+                    if match is not None:
+                        return match[0], match[1] + skip
             cited = _cited(text, start, at)
             if cited is not None:
                 close, after = cited
                 for skip in range(CITED_WORDS + 1):
                     if n + skip >= len(found):
                         if _block_ends(text, close, after):
-                            return after
+                            return after, len(found) - n
                         break
-                    end = _end(text, after, found, n + skip, loose=True)
-                    if end is not None:
-                        return end
+                    match = _match(text, after, found, n + skip, False, True)
+                    if match is not None:
+                        return match[0], match[1] + skip
             return None
         at += len(word)
         n += 1
@@ -137,7 +143,20 @@ def _end(text: str, at: int, found: tuple[str, ...], n: int = 0, reference: bool
             gap = GAP_AT(text, at)
             reference = text.find("@", at, gap.end()) >= 0 and REFERENCE_IN(text, at, gap.end()) is not None
             at = gap.end()
-    return at
+    return at, 0
+
+
+def _best(files: list, places, found: tuple[str, ...]) -> tuple[int, int] | None:
+    """Of `places` ((file index, offset) in `files`), the one where the loose match passes over
+    the fewest printed words (the first of those), or None."""
+    best = None
+    for i, offset in places:
+        match = _match(files[i].text, offset, found, 0, False, True)
+        if match is not None and (best is None or match[1] < best[1]):
+            best = (i, offset), match[1]
+            if not match[1]:
+                break
+    return best[0] if best else None
 
 
 def _block_ends(text: str, p: int, at: int) -> bool:
@@ -184,39 +203,40 @@ class _Text:
                         starts.setdefault(f"{word} {after}", []).append((i, m.start()))
         return self._starts.get(word, [])
 
-    def block(self, found: tuple[str, ...], tiers: tuple[bool, ...] = (False, True)) -> tuple[int, int] | None:
+    def block(self, found: tuple[str, ...], loose: bool | None = None) -> tuple[int, int] | None:
         """(file index, offset) of the first place where a block's words are written: tried
-        where its first two words are, then (markup between them) where its first is; the
-        exact match at every such place first, then (`tiers`) the loose one (`_end`), so a
-        loose match never beats an exact one further on."""
+        where its first two words are, then (markup between them) where its first is. The
+        exact match at every place first, then the loose one (`_end`) where it passes over the
+        fewest words, so a loose match never beats an exact one further on (`loose`: only the
+        one or the other)."""
         found = tuple(w.lower() for w in found)
         if not found:
             return None
         # Most paragraphs open with plain words: their first two, with a space or a few marks
         # between, are looked for first (a small pattern; the index costs a pass over the book).
         plain = re.compile(r"[\W\d_]{1,12}".join(map(re.escape, found[:2])))
-        places: list[tuple[int, int]] = []
+        keys = ([" ".join(found[:2])] if len(found) > 1 else []) + [found[0]]
 
-        def scan():             # the places, kept for the loose tier as the exact one meets them
+        def places():
             for i, f in enumerate(self.files):
                 for m in plain.finditer(f.text):
                     if m.start() == 0 or not f.text[m.start() - 1].isalpha():
-                        places.append((i, m.start()))
                         yield i, m.start()
+            for key in keys:
+                yield from self.starts(key)
 
-        for n, loose in enumerate(tiers):
-            for i, offset in (places if n else scan()):
-                if _end(self.files[i].text, offset, found, loose=loose) is not None:
+        if not loose:
+            for i, offset in places():
+                if _end(self.files[i].text, offset, found) is not None:
                     return i, offset
-            for key in ([" ".join(found[:2])] if len(found) > 1 else []) + [found[0]]:
-                for i, offset in self.starts(key):
-                    if _end(self.files[i].text, offset, found, loose=loose) is not None:
-                        return i, offset
-        return None
+        if loose is False:
+            return None
+        return _best(self.files, dict.fromkeys(places()), found)
 
     def line(self, found: tuple[str, ...], start: tuple[int, int]) -> tuple[int, int] | None:
         """(file index, offset) of a line's words in its block's file, at most SPAN after its
-        start: the exact match at every place first, then the loose one (`_end`)."""
+        start: the exact match at every place first, then the loose one (`_end`) where it
+        passes over the fewest words."""
         found = tuple(w.lower() for w in found)
         if not found:
             return None
@@ -224,12 +244,15 @@ class _Text:
         places = []
         at = start[1]
         while (at := text.find(found[0], at, start[1] + SPAN)) >= 0:
-            places.append(at)
+            places.append((start[0], at))
             at += 1
         for loose in (False, True):
-            for at in places:
-                if _end(text, at, found, loose=loose) is not None:
-                    return start[0], at
+            if not loose:
+                for place in places:
+                    if _end(text, place[1], found) is not None:
+                        return place
+            elif best := _best(self.files, places, found):
+                return best
             # A line that opens with a cross-reference's word ("Section 2.1 shows…"): its other
             # words, right after a reference, which is where the line starts.
             for skip in range(1, REFERENCE_WORDS + 1):
@@ -263,7 +286,7 @@ def place(findings: list[Finding], sources) -> list[Finding]:
             at = None
             for loose in (False, True):
                 for skip in range(min(SKIPPED + 1, len(block))):
-                    at = text.block(block[skip:skip + BLOCK_WORDS], tiers=(loose,))
+                    at = text.block(block[skip:skip + BLOCK_WORDS], loose=loose)
                     if at:
                         break
                 if at:
