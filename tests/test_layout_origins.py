@@ -195,3 +195,31 @@ def test_a_line_is_found_where_its_words_are_not_where_a_citation_could_stand_fo
         quoted = re.findall(r"[^\W\d_]+", re.search(r"“([^”…]+)", f["message"]).group(1))
         text = lines[14][f["column"] - 1:].replace("&nbsp;", " ")
         assert text.lower().startswith(quoted[0].lower()), (f, text[:40])
+
+
+def test_a_line_that_ends_inside_a_citation_names_its_own_line(tmp_path):
+    """In an author-date style a line may end inside a citation ("...as shown in (Smith, 2001,
+    p."): its last printed words are not in the Markdown and no word follows them on the line.
+    Where nothing else is found, that line is placed by its words before the citation (not at
+    its paragraph's first line)."""
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "book.yaml").write_text(METADATA + "trim: 5x8\nmanuscript:\n  - one.md\nbibliography: refs.bib\ncsl: apa\n",
+                                    encoding="utf-8")
+    (book / "refs.bib").write_text(BIB, encoding="utf-8")
+    lines = ["# One", "",
+             "As shown in [@jones1999], the council met at dawn and the",
+             "matter was settled by a vote of the whole assembly, which",
+             "sat for many hours, and the clerk wrote down every word of it,",
+             "as&nbsp;shown&nbsp;in&nbsp;[@smith2001, 4]&nbsp;" + LONG[:36] + "&nbsp;and&nbsp;the rest of it is written here.",
+             "", "A closing paragraph with a few plain words in it.", ""]
+    (book / "one.md").write_text("\n".join(lines), encoding="utf-8")
+    out = tmp_path / "out"
+    result = run_cli(book, "--out", out, "--edition", "pdf", "--no-cache")
+    assert result.code == 0, result.err
+    report = json.loads(next(out.glob("*.report.json")).read_text(encoding="utf-8"))
+    found = [f for f in report["findings"] if f["page"] is not None and f["code"] == "L215"]
+    # The line "down every word of it, as shown in (Smith, 2001, p." (a justified line: stretched).
+    inside = [f for f in found if re.search(r"“down every word of it, as shown in \(Smi", f["message"])]
+    assert len(inside) == 1, found
+    assert (inside[0]["line"], lines[4][inside[0]["column"] - 1:][:10]) == (5, "down every"), inside

@@ -33,8 +33,9 @@ REFERENCE_WORDS = 2
 # A citation (pandoc's: `[@smith2001, 4]`, `[see @a; @b]`, `@smith2001`) prints as words of
 # its own too ("(Smith, 2001, p. 4)", "Jones (1999)"), or as a note's call (a style with notes):
 # where the printed words and the Markdown part at one, up to CITED_WORDS printed words are
-# passed over (tried only there, and only where the exact match is found at no place: a word
-# must match after them, so a line's last words are never taken for a citation's).
+# passed over (tried only there, and only where the exact match is found at no place; a word
+# must match after them, and only where none does are a line's last words taken for the
+# citation's: a line that ends inside it).
 CITATION = re.compile(r"\[[^\[\]\n]*@[^\[\]\n]*\]|(?<!\w)@\w[\w:.#$%&+?<>~/-]*")
 CITED_WORDS = 6
 CITED_SPAN = 300        # characters a citation is looked for before the place the words part
@@ -93,17 +94,19 @@ class _File:
         return Location(self.path, self.first_line + line, offset - start + 1)
 
 
-def _end(text: str, at: int, found: tuple[str, ...], loose: bool = False) -> int | None:
+def _end(text: str, at: int, found: tuple[str, ...], loose: int = 0) -> int | None:
     """Where the words `found` (lower-case) written from `at` on in `text` (lower-case) end, or None.
     (One compiled gap, not a pattern per line: compiling one takes longer than a search.)
-    `loose`: after a gap that holds a cross-reference the word or two it printed are passed
+    `loose` (1): after a gap that holds a cross-reference the word or two it printed are passed
     over, after a citation up to CITED_WORDS; a word of `found` must match after them, unless
-    the paragraph ends right after the reference or citation (its last line)."""
+    the paragraph ends right after the reference or citation (its last line). 2: the line's
+    last words may all be taken for the citation's (a line that ends inside "(Smith, 2001, p.
+    4)"): tried only where nothing else is found, as it checks no word after the citation."""
     match = _match(text, at, found, 0, False, loose)
     return match[0] if match else None
 
 
-def _match(text: str, at: int, found: tuple[str, ...], n: int, reference: bool, loose: bool) -> tuple[int, int] | None:
+def _match(text: str, at: int, found: tuple[str, ...], n: int, reference: bool, loose: int) -> tuple[int, int] | None:
     """`_end` from `found[n]` on (`reference`: the gap before `at` holds a cross-reference):
     (where the words end, how many were passed over), or None."""
     start = at
@@ -118,10 +121,10 @@ def _match(text: str, at: int, found: tuple[str, ...], n: int, reference: bool, 
                         last = None
                         for last in REFERENCE_AT.finditer(text, start, at):
                             pass
-                        if last is not None and _block_ends(text, last.end(), at):
+                        if last is not None and (loose > 1 or _block_ends(text, last.end(), at)):
                             return at, len(found) - n
                         break
-                    match = _match(text, at, found, n + skip, False, True)
+                    match = _match(text, at, found, n + skip, False, loose)
                     if match is not None:
                         return match[0], match[1] + skip
             cited = _cited(text, start, at)
@@ -129,10 +132,10 @@ def _match(text: str, at: int, found: tuple[str, ...], n: int, reference: bool, 
                 close, after = cited
                 for skip in range(CITED_WORDS + 1):
                     if n + skip >= len(found):
-                        if _block_ends(text, close, after):
+                        if loose > 1 or _block_ends(text, close, after):
                             return after, len(found) - n
                         break
-                    match = _match(text, after, found, n + skip, False, True)
+                    match = _match(text, after, found, n + skip, False, loose)
                     if match is not None:
                         return match[0], match[1] + skip
             return None
@@ -146,12 +149,12 @@ def _match(text: str, at: int, found: tuple[str, ...], n: int, reference: bool, 
     return at, 0
 
 
-def _best(files: list, places, found: tuple[str, ...]) -> tuple[int, int] | None:
+def _best(files: list, places, found: tuple[str, ...], loose: int) -> tuple[int, int] | None:
     """Of `places` ((file index, offset) in `files`), the one where the loose match passes over
     the fewest printed words (the first of those), or None."""
     best = None
     for i, offset in places:
-        match = _match(files[i].text, offset, found, 0, False, True)
+        match = _match(files[i].text, offset, found, 0, False, loose)
         if match is not None and (best is None or match[1] < best[1]):
             best = (i, offset), match[1]
             if not match[1]:
@@ -203,12 +206,12 @@ class _Text:
                         starts.setdefault(f"{word} {after}", []).append((i, m.start()))
         return self._starts.get(word, [])
 
-    def block(self, found: tuple[str, ...], loose: bool | None = None) -> tuple[int, int] | None:
+    def block(self, found: tuple[str, ...], loose: int | None = None) -> tuple[int, int] | None:
         """(file index, offset) of the first place where a block's words are written: tried
         where its first two words are, then (markup between them) where its first is. The
         exact match at every place first, then the loose one (`_end`) where it passes over the
         fewest words, so a loose match never beats an exact one further on (`loose`: only the
-        one or the other)."""
+        one or the other, 0, 1 or 2)."""
         found = tuple(w.lower() for w in found)
         if not found:
             return None
@@ -229,14 +232,18 @@ class _Text:
             for i, offset in places():
                 if _end(self.files[i].text, offset, found) is not None:
                     return i, offset
-        if loose is False:
-            return None
-        return _best(self.files, dict.fromkeys(places()), found)
+            if loose == 0:
+                return None
+        every = dict.fromkeys(places())
+        for level in (loose,) if loose else (1, 2):
+            if best := _best(self.files, every, found, level):
+                return best
+        return None
 
     def line(self, found: tuple[str, ...], start: tuple[int, int]) -> tuple[int, int] | None:
         """(file index, offset) of a line's words in its block's file, at most SPAN after its
-        start: the exact match at every place first, then the loose one (`_end`) where it
-        passes over the fewest words."""
+        start: the exact match at every place first, then the loose ones (`_end`) where they
+        pass over the fewest words."""
         found = tuple(w.lower() for w in found)
         if not found:
             return None
@@ -246,12 +253,12 @@ class _Text:
         while (at := text.find(found[0], at, start[1] + SPAN)) >= 0:
             places.append((start[0], at))
             at += 1
-        for loose in (False, True):
+        for loose in (0, 1, 2):
             if not loose:
                 for place in places:
                     if _end(text, place[1], found) is not None:
                         return place
-            elif best := _best(self.files, places, found):
+            elif best := _best(self.files, places, found, loose):
                 return best
             # A line that opens with a cross-reference's word ("Section 2.1 shows…"): its other
             # words, right after a reference, which is where the line starts.
@@ -284,7 +291,7 @@ def place(findings: list[Finding], sources) -> list[Finding]:
         block, line = f.anchor
         if block not in blocks:
             at = None
-            for loose in (False, True):
+            for loose in (0, 1, 2):
                 for skip in range(min(SKIPPED + 1, len(block))):
                     at = text.block(block[skip:skip + BLOCK_WORDS], loose=loose)
                     if at:
