@@ -149,3 +149,77 @@ def test_a_line_in_a_paragraph_with_citations_names_its_file(tmp_path, style):
     assert found and all(f["file"] == str(book / "one.md") and f["line"] == 3 for f in found), found
     overfull = next(f for f in found if f["code"] == "L206")
     assert lines[2][overfull["column"] - 1:].startswith(LONG), overfull
+
+
+def test_a_line_is_found_where_its_words_are_not_where_a_citation_could_stand_for_them(tmp_path):
+    """A citation or cross-reference lets up to a few printed words go unmatched; that match is
+    tried only where the exact one is found nowhere, and needs a word after the passed-over
+    ones. A paragraph's last line that repeats its opening words ("As shown in [@smith2001]" ...
+    "as shown in the law 1234...") names its own line, not the paragraph's first (it named the
+    first: the line's remaining words were all "printed by the citation"); a paragraph that
+    opens with another's first 18 words, which a citation follows, names its own line."""
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "book.yaml").write_text(METADATA + "trim: 5x8\nmanuscript:\n  - one.md\nbibliography: refs.bib\n",
+                                    encoding="utf-8")
+    (book / "refs.bib").write_text(BIB, encoding="utf-8")
+    cited, referred = "1234567890" * 3 + "123456", "7" * 36
+    twin = "Whereas the parties hereto have agreed to the terms set out"
+    lines = ["# One {#sec-one}", "",
+             "As shown in [@smith2001], the council met at dawn and the",
+             "matter was settled by a vote of the whole assembly, which",
+             "sat for many hours, and the clerk wrote down every word of it,",
+             "&nbsp;".join("as shown in the law".split() + [cited]) + ".", "",
+             "As we saw in @sec-one, we now turn to the matter of the",
+             "council and its many members, who sat for hours and days,",
+             "and the clerk wrote down every word of it all for the record,",
+             "&nbsp;".join("as we saw in the law".split() + [referred]) + ".", "",
+             f"{twin} below and wish to record them in [@smith2001] full, as follows here.", "",
+             "&nbsp;".join(twin.split()) + " below and wish to record them in writing now, signed by both of them "
+             "today and witnessed.", "",
+             "A closing paragraph with a few plain words in it.", ""]
+    (book / "one.md").write_text("\n".join(lines), encoding="utf-8")
+    out = tmp_path / "out"
+    result = run_cli(book, "--out", out, "--edition", "pdf", "--no-cache")
+    assert result.code == 0, result.err
+    report = json.loads(next(out.glob("*.report.json")).read_text(encoding="utf-8"))
+    found = [f for f in report["findings"] if f["page"] is not None and f["code"] in ("L206", "L215")]
+    where = [(f["code"], f["line"], f["column"], f["message"]) for f in found]
+    for number, row in ((cited, 6), (referred, 11)):
+        f = next(f for f in found if f["code"] == "L206" and number[-12:] in f["message"])
+        assert (f["file"], f["line"], f["column"]) == (str(book / "one.md"), row, 1), where
+    # The twin paragraph's lines (its first words joined by no-break spaces: stretched lines).
+    twins = [f for f in found if f["code"] == "L215" and f["line"] in (13, 15)]
+    assert twins and all(f["line"] == 15 for f in twins), where
+    for f in twins:
+        quoted = re.findall(r"[^\W\d_]+", re.search(r"“([^”…]+)", f["message"]).group(1))
+        text = lines[14][f["column"] - 1:].replace("&nbsp;", " ")
+        assert text.lower().startswith(quoted[0].lower()), (f, text[:40])
+
+
+def test_a_line_that_ends_inside_a_citation_names_its_own_line(tmp_path):
+    """In an author-date style a line may end inside a citation ("...as shown in (Smith, 2001,
+    p."): its last printed words are not in the Markdown and no word follows them on the line.
+    Where nothing else is found, that line is placed by its words before the citation (not at
+    its paragraph's first line)."""
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "book.yaml").write_text(METADATA + "trim: 5x8\nmanuscript:\n  - one.md\nbibliography: refs.bib\ncsl: apa\n",
+                                    encoding="utf-8")
+    (book / "refs.bib").write_text(BIB, encoding="utf-8")
+    lines = ["# One", "",
+             "As shown in [@jones1999], the council met at dawn and the",
+             "matter was settled by a vote of the whole assembly, which",
+             "sat for many hours, and the clerk wrote down every word of it,",
+             "as&nbsp;shown&nbsp;in&nbsp;[@smith2001, 4]&nbsp;" + LONG[:36] + "&nbsp;and&nbsp;the rest of it is written here.",
+             "", "A closing paragraph with a few plain words in it.", ""]
+    (book / "one.md").write_text("\n".join(lines), encoding="utf-8")
+    out = tmp_path / "out"
+    result = run_cli(book, "--out", out, "--edition", "pdf", "--no-cache")
+    assert result.code == 0, result.err
+    report = json.loads(next(out.glob("*.report.json")).read_text(encoding="utf-8"))
+    found = [f for f in report["findings"] if f["page"] is not None and f["code"] == "L215"]
+    # The line "down every word of it, as shown in (Smith, 2001, p." (a justified line: stretched).
+    inside = [f for f in found if re.search(r"“down every word of it, as shown in \(Smi", f["message"])]
+    assert len(inside) == 1, found
+    assert (inside[0]["line"], lines[4][inside[0]["column"] - 1:][:10]) == (5, "down every"), inside

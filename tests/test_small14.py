@@ -100,6 +100,32 @@ def test_an_image_in_a_note_is_no_taller_than_half_the_text_block(tmp_path):
     assert images[0]["bottom"] - images[0]["top"] <= text_block / 2 + 0.5, images[0]
 
 
+def test_a_books_own_stylesheet_sets_its_note_images_limit(tmp_path):
+    """The half-text-block limit on a note's picture is the house's default (styles/book.css's
+    `.footnote img`, with the page geometry's variable): a book's own `.footnote img` rule wins
+    over it. The page CSS's `!important` limit beat it (the picture 234 pt tall, not 72)."""
+    import pdfplumber
+
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "book.yaml").write_text(METADATA + "trim: 5x8\ncss: own.css\nmanuscript:\n  - one.md\n", encoding="utf-8")
+    (book / "own.css").write_text(".footnote img { max-height: 1in; }\n", encoding="utf-8")
+    (book / "tall.png").write_bytes(_tall_png())
+    words = "Over river harbour quarry chandler into orchard census from under harbour. " * 3
+    (book / "one.md").write_text(
+        f"# Image\n\nThe note on image is called here.[^a] {words}\n\n" + "\n\n".join([words * 3] * 4)
+        + f"\n\n![A tall figure in the text.](tall.png)\n\n[^a]: {words}\n\n    ![A tall plate.](tall.png)\n\n    {words}\n",
+        encoding="utf-8")
+    out = tmp_path / "out"
+    result = run_cli(book, "--out", out, "--edition", "pdf", "--no-cache")
+    assert result.code == 0, result.err
+    with pdfplumber.open(next(out.glob("*.pdf"))) as pdf:
+        heights = sorted(round(i["bottom"] - i["top"], 1) for page in pdf.pages for i in page.images)
+    # The note's picture at the book's inch; the one in the text keeps book.css's 80vh (taller
+    # than half the text block: the note limit is not everyone's).
+    assert len(heights) == 2 and abs(heights[0] - 72) <= 0.5 and heights[1] > (576 - 50.4 - 57.6) / 2, heights
+
+
 PLANNED = """# One
 
 Some opening words of a paragraph to come before the others, so that the next ones are indented as running text is.

@@ -26,19 +26,23 @@ WORD = re.compile(r"[^\W\d_]+")
 # its own ("Section 2.1", "Figure 1", or "(1)": none): a gap that holds one may stand for the
 # printed line's next word or two.
 REFERENCE = r"\[?@(?:sec|fig|tbl|eq)-[\w-]*\w\]?"
-REFERENCE_IN = re.compile(REFERENCE).search
+REFERENCE_AT = re.compile(REFERENCE)
+REFERENCE_IN = REFERENCE_AT.search
 REFERENCE_BEFORE = re.compile(REFERENCE + r"[^\w@]*$").search
 REFERENCE_WORDS = 2
 # A citation (pandoc's: `[@smith2001, 4]`, `[see @a; @b]`, `@smith2001`) prints as words of
 # its own too ("(Smith, 2001, p. 4)", "Jones (1999)"), or as a note's call (a style with notes):
 # where the printed words and the Markdown part at one, up to CITED_WORDS printed words are
-# passed over (tried only there: the usual match is unchanged).
+# passed over (tried only there, and only where the exact match is found at no place; a word
+# must match after them, and only where none does are a line's last words taken for the
+# citation's: a line that ends inside it).
 CITATION = re.compile(r"\[[^\[\]\n]*@[^\[\]\n]*\]|(?<!\w)@\w[\w:.#$%&+?<>~/-]*")
 CITED_WORDS = 6
 CITED_SPAN = 300        # characters a citation is looked for before the place the words part
 GAP = (r"(?>(?:" + REFERENCE + r"|\[\^[^\]\s]+\]|\^\[[^\]]*\]|\]\([^)\n]*\)|\{[^}\n]*\}"
        r"|</?[A-Za-z][\w-]*(?:\s[^>\n]*)?/?>|&#?\w+;|[\W\d_])*)")
 GAP_AT = re.compile(GAP).match
+BLANK_LINE = re.compile(r"\n[ \t]*\n")
 PAIR = re.compile(r"([^\W\d_]+)(?=[^\w]*([^\W\d_]+))?")     # a word, and the word after it if only punctuation is between
 BLOCK_WORDS = 24        # a block's first words: enough to tell one paragraph from another
 LINE_WORDS = 16
@@ -90,30 +94,50 @@ class _File:
         return Location(self.path, self.first_line + line, offset - start + 1)
 
 
-def _end(text: str, at: int, found: tuple[str, ...], n: int = 0, reference: bool = False) -> int | None:
-    """Where the words `found[n:]` (lower-case) written from `at` on in `text` (lower-case) end, or None.
+def _end(text: str, at: int, found: tuple[str, ...], loose: int = 0) -> int | None:
+    """Where the words `found` (lower-case) written from `at` on in `text` (lower-case) end, or None.
     (One compiled gap, not a pattern per line: compiling one takes longer than a search.)
-    After a gap that holds a cross-reference (`reference`), the word or two it printed are
-    passed over."""
+    `loose` (1): after a gap that holds a cross-reference the word or two it printed are passed
+    over, after a citation up to CITED_WORDS; a word of `found` must match after them, unless
+    the paragraph ends right after the reference or citation (its last line). 2: the line's
+    last words may all be taken for the citation's (a line that ends inside "(Smith, 2001, p.
+    4)"): tried only where nothing else is found, as it checks no word after the citation."""
+    match = _match(text, at, found, 0, False, loose)
+    return match[0] if match else None
+
+
+def _match(text: str, at: int, found: tuple[str, ...], n: int, reference: bool, loose: int) -> tuple[int, int] | None:
+    """`_end` from `found[n]` on (`reference`: the gap before `at` holds a cross-reference):
+    (where the words end, how many were passed over), or None."""
     start = at
     while n < len(found):
         word = found[n]
         if not text.startswith(word, at):
+            if not loose:
+                return None
             if reference:
                 for skip in range(1, REFERENCE_WORDS + 1):
                     if n + skip >= len(found):
-                        return at
-                    end = _end(text, at, found, n + skip)
-                    if end is not None:
-                        return end
-            after = _cited(text, start, at)
-            if after is not None:
+                        last = None
+                        for last in REFERENCE_AT.finditer(text, start, at):
+                            pass
+                        if last is not None and (loose > 1 or _block_ends(text, last.end(), at)):
+                            return at, len(found) - n
+                        break
+                    match = _match(text, at, found, n + skip, False, loose)
+                    if match is not None:
+                        return match[0], match[1] + skip
+            cited = _cited(text, start, at)
+            if cited is not None:
+                close, after = cited
                 for skip in range(CITED_WORDS + 1):
                     if n + skip >= len(found):
-                        return after
-                    end = _end(text, after, found, n + skip)
-                    if end is not None:
-                        return end
+                        if loose > 1 or _block_ends(text, close, after):
+                            return after, len(found) - n
+                        break
+                    match = _match(text, after, found, n + skip, False, loose)
+                    if match is not None:
+                        return match[0], match[1] + skip
             return None
         at += len(word)
         n += 1
@@ -122,13 +146,31 @@ def _end(text: str, at: int, found: tuple[str, ...], n: int = 0, reference: bool
             gap = GAP_AT(text, at)
             reference = text.find("@", at, gap.end()) >= 0 and REFERENCE_IN(text, at, gap.end()) is not None
             at = gap.end()
-    return at
+    return at, 0
 
 
-def _cited(text: str, start: int, at: int) -> int | None:
-    """Where the words go on after a citation that runs past `start` (where the last word
-    matched ends; `at`: where the gap after it ends): the match went into it (stopped at its
-    key, or matched a word of its key, "smith" of `@smith2001`), or None."""
+def _best(files: list, places, found: tuple[str, ...], loose: int) -> tuple[int, int] | None:
+    """Of `places` ((file index, offset) in `files`), the one where the loose match passes over
+    the fewest printed words (the first of those), or None."""
+    best = None
+    for i, offset in places:
+        match = _match(files[i].text, offset, found, 0, False, loose)
+        if match is not None and (best is None or match[1] < best[1]):
+            best = (i, offset), match[1]
+            if not match[1]:
+                break
+    return best[0] if best else None
+
+
+def _block_ends(text: str, p: int, at: int) -> bool:
+    """Whether the paragraph ends between `p` and `at` (the end of a gap): a blank line, or the file's end."""
+    return at >= len(text) or BLANK_LINE.search(text, p, at) is not None
+
+
+def _cited(text: str, start: int, at: int) -> tuple[int, int] | None:
+    """Where a citation that runs past `start` (where the last word matched ends; `at`: where
+    the gap after it ends) ends, and where the words go on after it: the match went into it
+    (stopped at its key, or matched a word of its key, "smith" of `@smith2001`), or None."""
     p = at
     while p > max(0, at - CITED_SPAN):
         p = max(text.rfind("[", max(0, at - CITED_SPAN), p + 1), text.rfind("@", max(0, at - CITED_SPAN), p + 1))
@@ -136,7 +178,7 @@ def _cited(text: str, start: int, at: int) -> int | None:
             return None
         m = CITATION.match(text, p)
         if m and m.end() > start:
-            return GAP_AT(text, m.end()).end()
+            return m.end(), GAP_AT(text, m.end()).end()
         p -= 1
     return None
 
@@ -164,46 +206,71 @@ class _Text:
                         starts.setdefault(f"{word} {after}", []).append((i, m.start()))
         return self._starts.get(word, [])
 
-    def block(self, found: tuple[str, ...]) -> tuple[int, int] | None:
+    def block(self, found: tuple[str, ...], loose: int | None = None) -> tuple[int, int] | None:
         """(file index, offset) of the first place where a block's words are written: tried
-        where its first two words are, then (markup between them) where its first is."""
+        where its first two words are, then (markup between them) where its first is. The
+        exact match at every place first, then the loose one (`_end`) where it passes over the
+        fewest words, so a loose match never beats an exact one further on (`loose`: only the
+        one or the other, 0, 1 or 2)."""
         found = tuple(w.lower() for w in found)
         if not found:
             return None
         # Most paragraphs open with plain words: their first two, with a space or a few marks
         # between, are looked for first (a small pattern; the index costs a pass over the book).
         plain = re.compile(r"[\W\d_]{1,12}".join(map(re.escape, found[:2])))
-        for i, f in enumerate(self.files):
-            for m in plain.finditer(f.text):
-                if (m.start() == 0 or not f.text[m.start() - 1].isalpha()) and _end(f.text, m.start(), found) is not None:
-                    return i, m.start()
-        for key in ([" ".join(found[:2])] if len(found) > 1 else []) + [found[0]]:
-            for i, offset in self.starts(key):
+        keys = ([" ".join(found[:2])] if len(found) > 1 else []) + [found[0]]
+
+        def places():
+            for i, f in enumerate(self.files):
+                for m in plain.finditer(f.text):
+                    if m.start() == 0 or not f.text[m.start() - 1].isalpha():
+                        yield i, m.start()
+            for key in keys:
+                yield from self.starts(key)
+
+        if not loose:
+            for i, offset in places():
                 if _end(self.files[i].text, offset, found) is not None:
                     return i, offset
+            if loose == 0:
+                return None
+        every = dict.fromkeys(places())
+        for level in (loose,) if loose else (1, 2):
+            if best := _best(self.files, every, found, level):
+                return best
         return None
 
     def line(self, found: tuple[str, ...], start: tuple[int, int]) -> tuple[int, int] | None:
-        """(file index, offset) of a line's words in its block's file, at most SPAN after its start."""
+        """(file index, offset) of a line's words in its block's file, at most SPAN after its
+        start: the exact match at every place first, then the loose ones (`_end`) where they
+        pass over the fewest words."""
         found = tuple(w.lower() for w in found)
         if not found:
             return None
-        text, at = self.files[start[0]].text, start[1]
+        text = self.files[start[0]].text
+        places = []
+        at = start[1]
         while (at := text.find(found[0], at, start[1] + SPAN)) >= 0:
-            if _end(text, at, found) is not None:
-                return start[0], at
+            places.append((start[0], at))
             at += 1
-        # A line that opens with a cross-reference's word ("Section 2.1 shows…"): its other
-        # words, right after a reference, which is where the line starts.
-        for skip in range(1, REFERENCE_WORDS + 1):
-            if len(found) <= skip:
-                break
-            at = start[1]
-            while (at := text.find(found[skip], at, start[1] + SPAN)) >= 0:
-                ref = REFERENCE_BEFORE(text, max(start[1], at - 80), at)
-                if ref and _end(text, at, found[skip:]) is not None:
-                    return start[0], ref.start()
-                at += 1
+        for loose in (0, 1, 2):
+            if not loose:
+                for place in places:
+                    if _end(text, place[1], found) is not None:
+                        return place
+            elif best := _best(self.files, places, found, loose):
+                return best
+            # A line that opens with a cross-reference's word ("Section 2.1 shows…"): its other
+            # words, right after a reference, which is where the line starts.
+            for skip in range(1, REFERENCE_WORDS + 1):
+                if len(found) <= skip:
+                    break
+                at = start[1]
+                while (at := text.find(found[skip], at, start[1] + SPAN)) >= 0:
+                    ref = REFERENCE_BEFORE(text, max(start[1], at - 80), at)
+                    if ref and _end(text, at, found[skip:], loose=loose) is not None:
+                        return start[0], ref.start()
+                    at += 1
         return None
 
 
@@ -224,8 +291,11 @@ def place(findings: list[Finding], sources) -> list[Finding]:
         block, line = f.anchor
         if block not in blocks:
             at = None
-            for skip in range(min(SKIPPED + 1, len(block))):
-                at = text.block(block[skip:skip + BLOCK_WORDS])
+            for loose in (0, 1, 2):
+                for skip in range(min(SKIPPED + 1, len(block))):
+                    at = text.block(block[skip:skip + BLOCK_WORDS], loose=loose)
+                    if at:
+                        break
                 if at:
                     break
             blocks[block] = at

@@ -508,11 +508,13 @@ def page_css(book: Book, trim: Trim, margins: Margins, mirrored: bool, bleed=Non
     continued = css_string(labels(book.metadata.lang)["note-continued"])
     # An image in a note is one block the long-note cutter cannot cut: no taller than half
     # the text block, so it always fits the footnote area (at most 65% of it) with a line.
-    # `!important`: this CSS is a user stylesheet to WeasyPrint, and book.css's `img {
-    # max-height: 80vh }` (the author's) would win over it whatever its specificity (an image
-    # in a note came out 80% of the page tall, its piece drawn over the text: N206, L202, L203).
+    # The limit is only given here, as a variable: book.css's `.footnote img` rule uses it.
+    # This CSS is a user stylesheet to WeasyPrint: a rule of its own would lose to book.css's
+    # `img { max-height: 80vh }` (the author's) whatever its specificity (an image in a note
+    # came out 80% of the page tall, its piece drawn over the text: N206, L202, L203), and
+    # with `!important` it would beat the book's own stylesheet's limit, even an !important one.
     text_block = trim.height - margins.top - margins.bottom
-    notes = f".footnote img {{ max-height: {pt(text_block * 0.5)} !important; }}\n"
+    notes = f":root {{ --note-image-height: {pt(text_block * 0.5)}; }}\n"
     return (f"@page {{ size: {pt(trim.width)} {pt(trim.height)}; }}\n" + notes +
             f".footnote[data-piece]::after {{ content: {continued}; }}\n"
             f"@page :left {{ {left} {bleed_left} @top-center {{ content: {verso}; }} }}\n"
