@@ -109,3 +109,26 @@ def test_the_figure_and_the_notes_picture_are_not_drawn_over_each_other(built):
     # the note starts on its call's page and runs on over the pages right after it
     assert call_page is not None and note_pages, case
     assert note_pages == list(range(call_page, call_page + len(note_pages))), (case, call_page, note_pages)
+
+
+def test_a_carried_piece_opening_with_a_picture_takes_the_last_lines_of_the_page_before():
+    """`_squeeze` on the units measured for the note above (4 lines, the picture's block: an
+    empty line, the picture, the caption; 4 lines): the piece carried onto the figure's page is
+    cut where its lines fill the room, or, when it opens with the picture, the page before gives
+    up its last two lines (a paragraph's last line never alone) and the picture goes on."""
+    from imprint.typeset.longnotes import Unit, _squeeze
+
+    lines = [Unit(2.5, 0, "", "number", False)] + [Unit(11.5, e, "", "p1", True) for e in (57, 116, 176, 193)]
+    picture = [Unit(11.5, 193, "", "fig", False), Unit(236.8, 193, "", "fig", False), Unit(11.5, 204, "", "fig", False)]
+    units = lines + picture + [Unit(11.5, e, "", "p2", True) for e in (263, 324, 383, 396)]
+    # the report's first layout: piece 1 (two lines and the picture) carried onto a 58.8 pt room
+    assert _squeeze(units, [(0, 3), (3, 8), (8, 10), (10, 12)], 1, 58.8) == (
+        [(0, 3), (3, 5), (5, 8), (8, 10), (10, 12)], 0.0)
+    # the picture first on the page: the page before (pieces 0 and 1) gives up piece 1's two lines
+    assert _squeeze(units, [(0, 3), (3, 5), (5, 8), (8, 10), (10, 12)], 2, 58.8, before=0) == (
+        [(0, 3), (3, 5), (5, 8), (8, 10), (10, 12)], 23.0)
+    assert _squeeze(units, [(0, 5), (5, 8), (8, 10), (10, 12)], 1, 58.8) == (
+        [(0, 3), (3, 5), (5, 8), (8, 10), (10, 12)], 23.0)
+    # nothing to give: the page before holds the note's piece 1 only (its two lines stay), or no room
+    assert _squeeze(units, [(0, 3), (3, 5), (5, 8), (8, 10), (10, 12)], 2, 58.8) is None
+    assert _squeeze(units, [(0, 5), (5, 8), (8, 10), (10, 12)], 1, 10.0) is None
