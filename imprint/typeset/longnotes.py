@@ -45,6 +45,14 @@ first piece still too tall) moves to the next page, and the call's page points t
 whose area may take the whole page (`_grow`). Notes still pending at the document's end are
 kept by fence/pending.py.
 
+WeasyPrint lays the notes carried onto a page out before the page's text, and then sets the
+page's first block whole whatever room they left: a tall figure opening the page after a
+note's call was drawn over the note's carried piece (N206, L202, L203). `_squeezed` finds such
+a page, `_squeeze` cuts the carried piece where the room under the page's text ends (or, when
+its first block is itself too tall, carries the last lines of the page before instead), and
+`_limit` holds that page's footnote area to the room (and the page before to what it held), so
+that WeasyPrint carries the rest on to the next page; tests/test_note_tall_figure.py.
+
 At most ROUNDS layouts are made; what is still wrong after them is left to the inspections
 to report. A book whose notes all fit is laid out once.
 """
@@ -520,6 +528,23 @@ def _remedy(result: Settled) -> str | None:
             result.split[number] = len(alone)
             recut.add(number)
             changed = True
+    # A page whose text is drawn over the note piece carried onto it: that piece is cut where
+    # the room under the page's first block of text ends, and the page's area held to that room.
+    for page, (number, piece, room, before) in sorted(_squeezed(document, pages).items()):
+        if number in recut or number in result.pointed or number not in SOURCES or number not in cut_before:
+            continue
+        whole, units, groups = SOURCES[number]
+        squeezed = _squeeze(units, groups, piece, room, before)
+        held = _area_height(document, page - 1)
+        if squeezed is None or held is None:
+            continue
+        if squeezed[0] != [tuple(g) for g in groups] and _recut(doc, number, squeezed[0]) is None:
+            continue
+        result.split[number] = len(squeezed[0])
+        _limit(doc, page - 1, held - squeezed[1] + EPS)      # the page before takes no more than it did
+        _limit(doc, page, room)
+        recut.add(number)
+        changed = True
     stuck = list(away.values()) + [t for t in trouble if t.kind == "order"]
     for t in sorted(stuck, key=lambda t: t.page):
         if t.page in result.kept:
@@ -606,25 +631,126 @@ def _room_under_call(document, pages, number: int, before: int) -> float | None:
     `before` had its call's line stayed there: the white under that page's text down to its
     text block of whole lines (fence/spreads.py), less the call's line and the footnote area's
     margin, rule and paddings. None when not known."""
-    boxes = fence.boxes()
     by_page = {p.page: p for p in pages}
     p, q = by_page.get(before), by_page.get(before + 1)
     line = _call_line(document, before + 1, number)
     if p is None or q is None or p.text_bottom is None or line is None:
         return None
+    frame = _frame(document, before + 1)
+    if frame is None:
+        return None
+    return _foot(document, p) - p.text_bottom - (line[1] - line[0]) - frame
+
+
+def _foot(document, p) -> float:
+    """The foot (points from the page's top) of page `p`'s text block of whole lines (fence/spreads.py)."""
     from imprint.typeset.fence.spreads import line_height
-    page_box = fence.page_box(document.pages[before - 1])
+    page_box = fence.page_box(document.pages[p.page - 1])
     leading = (line_height(page_box.style) or 0.0) * PX
-    foot = p.content_bottom
     if leading:
-        foot = p.content_top + math.floor((p.content_bottom - p.content_top) / leading + 1e-6) * leading
-    area = next((c for c in fence.page_box(document.pages[before]).children
+        return p.content_top + math.floor((p.content_bottom - p.content_top) / leading + 1e-6) * leading
+    return p.content_bottom
+
+
+def _frame(document, page: int) -> float | None:
+    """The footnote area's margins, rule and paddings on page `page` (points); None when it has none."""
+    boxes = fence.boxes()
+    area = next((c for c in fence.page_box(document.pages[page - 1]).children
                  if isinstance(c, boxes.FootnoteAreaBox)), None)
     if area is None:
         return None
-    frame = (area.margin_top + area.border_top_width + area.padding_top + area.padding_bottom
-             + area.border_bottom_width + area.margin_bottom) * PX
-    return foot - p.text_bottom - (line[1] - line[0]) - frame
+    return (area.margin_top + area.border_top_width + area.padding_top + area.padding_bottom
+            + area.border_bottom_width + area.margin_bottom) * PX
+
+
+def _squeezed(document, pages) -> dict[int, tuple[int, int, float, int]]:
+    """{page: (note, piece, room, first)} for the pages whose text is drawn over their footnote area
+    while the area opens with a piece of a cut note carried on from the page before.
+
+    WeasyPrint (70) lays a page's carried notes out before its text (the first always stays,
+    the others while the area's max-height holds them), then sets the page's first block of
+    text there whatever its height: a figure taller than the room the carried notes leave is
+    drawn over them (N206, L202, L203). room: the points left for note lines under the page's
+    text as it was set (down to its text block of whole lines, less the area's rule and
+    paddings), where the carried piece must end; first: the note's first piece on the page before."""
+    out = {}
+    where = {(n.number, n.piece): p.page for p in pages for n in p.notes if not n.pointer}
+    for p in pages:
+        if (not p.notes or p.area_top is None or p.text_bottom is None
+                or p.text_bottom <= p.area_top + EPS):
+            continue
+        first = p.notes[0]
+        if first.pointer or first.piece == 0 or where.get((first.number, first.piece - 1)) != p.page - 1:
+            continue
+        frame = _frame(document, p.page)
+        if frame is None:
+            continue
+        before = min(k for (n, k), q in where.items() if n == first.number and q == p.page - 1)
+        out[p.page] = (first.number, first.piece, _foot(document, p) - p.text_bottom - frame, before)
+    return out
+
+
+def _squeeze(units: list[Unit], groups, piece: int, room: float, before: int | None = None):
+    """(groups, height moved back) for a piece `piece` carried onto a page where only `room`
+    points are left under the text: that page is to hold the units [c, d), cut at places a page
+    may end inside the note (no widow or orphan, every piece with text of its own), as many as
+    fit. d is in the piece itself when its first units fit; else (its first block cannot be cut
+    and is taller: an image) the page holds the last lines of the page before (c before the
+    piece's start: their height is the second value; that page keeps the units of its first
+    piece of the note, `before`, up to its first cut) and the piece goes on to the next page.
+    None when neither can be done."""
+    before = piece - 1 if before is None else before
+    if not 0 <= before < piece < len(groups):
+        return None
+    first, last = {}, {}
+    for i, u in enumerate(units):
+        first.setdefault(u.block, i)
+        last[u.block] = i
+
+    def may_cut(i: int) -> bool:
+        x, y = units[i - 1], units[i]
+        return not (x.block == y.block and (first[x.block] == i - 1 or last[y.block] == i))
+
+    def height(a: int, b: int) -> float:
+        return sum(u.height for u in units[a:b])
+
+    start, end = groups[piece]
+    bounds = {a for a, _ in groups} | {len(units)}
+
+    def cut_at(cut: int):
+        new = sorted(bounds | {cut})
+        out = list(zip(new, new[1:]))
+        ends = [units[b - 1].end for _, b in out]
+        if any(e == (ends[k - 1] if k else 0) for k, e in enumerate(ends)):
+            return None                   # a piece without text of its own
+        return out
+
+    for d in reversed(range(start + 1, end)):          # the page's own part of the piece, as long as fits
+        if may_cut(d) and height(start, d) <= room + EPS and (out := cut_at(d)) is not None:
+            return out, 0.0
+    for c in range(groups[before][0] + 1, start):      # else the last lines of the page before
+        if (c in bounds or may_cut(c)) and height(c, start) <= room + EPS and (out := cut_at(c)) is not None:
+            return out, height(c, start)
+    return None
+
+
+def _area_height(document, page: int) -> float | None:
+    """The height of the notes in page `page`'s footnote area (points, its rule and paddings left out)."""
+    boxes = fence.boxes()
+    area = next((c for c in fence.page_box(document.pages[page - 1]).children
+                 if isinstance(c, boxes.FootnoteAreaBox)), None)
+    return None if area is None or not area.children else area.height * PX
+
+
+def _limit(doc, page: int, room: float) -> bool:
+    """Hold the footnote area of page `page` (1-based) to `room` points: the notes carried onto
+    it that go past are carried on to the next page (WeasyPrint keeps the first one whole)."""
+    head = doc.find(".//head")
+    rule = f"@page :nth({page}) {{ @footnote {{ max-height: {max(room, 0.0):.2f}pt; }} }}"
+    if head is None or any(el.text == rule for el in head.iter("style")):
+        return False
+    etree.SubElement(head, "style", {"class": "fn-limit"}).text = rule
+    return True
 
 
 def _call_line(document, page: int, number: int) -> tuple[float, float] | None:

@@ -1,0 +1,134 @@
+"""A cut note whose piece carried onto the next page meets a tall figure opening that page.
+
+The book: a note holding a picture of about half the text block (and, in one case, a table),
+called from the paragraph just before a figure of about a whole text block. The figure does not
+fit under the calling paragraph, so it opens the next page; the note's piece carried there
+(its last lines and its picture) went first into that page's footnote area, and WeasyPrint then
+set the figure whole over it (N206, three L202, L203: the build failed). longnotes.py
+(`_squeezed`, `_squeeze`, `_limit`) cuts the carried piece where the room under the figure ends
+and holds that page's footnote area to the room: the note's picture goes on to the page after.
+
+Read back from the written PDF with pdfplumber: no picture or line of the note is drawn over
+the figure or the text; the note starts on its call's page and runs on over the pages right
+after it (design.md, long notes); the report holds none of N204, N206, L202, L203.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pdfplumber
+import pytest
+from PIL import Image
+
+from conftest import run_cli, write_book
+
+METADATA = """\
+title: A Tiny Book
+author: Test Author
+lang: en
+identifier: urn:uuid:00000000-0000-4000-8000-000000000001
+date: 2020-01-01
+trim: 5x8
+"""
+BODY = "Over river harbour quarry chandler into orchard census from under harbour."
+NOTE = "Beacon tavern warden almanac steward fallow ledger charter parish weaver tenant."
+TEXT_IMAGE, NOTE_IMAGE = (300, 520), (310, 520)      # told apart in the PDF by their pixel size
+TABLE = """
+    | Place | Count | Note |
+    |-------|------:|------|
+    | River | 12 | tavern warden |
+    | Orchard | 7 | almanac steward |
+    | Quarry | 3 | fallow ledger |
+"""
+
+
+def manuscript(figure_first: bool, table: bool) -> str:
+    body = " ".join([BODY] * 9)
+    call = f"The note on image is called here.[^a] {BODY} {BODY} {BODY}"
+    figure = "![A tall figure in the text.](text.png)"
+    opening = [call, figure] if figure_first else [body, figure, call]
+    note = (f"[^a]: {NOTE} {NOTE} {NOTE}\n\n    ![A tall plate.](note.png)\n"
+            + (TABLE if table else "") + f"\n    {NOTE} {NOTE} {NOTE}\n")
+    return "# Image\n\n" + "\n\n".join(opening + [body] * 4) + "\n\n" + note
+
+
+CASES = {
+    "figure after the call": (True, False),       # the report's book (fix14_n206/book_figfirst)
+    "figure after the call, a table in the note": (True, True),
+    "figure before the call": (False, False),
+}
+
+
+@pytest.fixture(scope="module", params=sorted(CASES))
+def built(request, tmp_path_factory):
+    root = tmp_path_factory.mktemp("tallfig")
+    book = write_book(root / "book", manuscript(*CASES[request.param]), METADATA, "one.md")
+    Image.new("L", TEXT_IMAGE, 120).save(book / "text.png")
+    Image.new("L", NOTE_IMAGE, 180).save(book / "note.png")
+    out = root / "out"
+    return request.param, run_cli("--book", book, "--out", out, "--edition", "pdf", "--no-cache"), out
+
+
+def overlap(a, b) -> float:
+    """The height two boxes (x0, top, x1, bottom) share, when they share some width too."""
+    if min(a[2], b[2]) <= max(a[0], b[0]):
+        return 0.0
+    return max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+
+
+def test_the_figure_and_the_notes_picture_are_not_drawn_over_each_other(built):
+    case, result, out = built
+    assert result.code == 0, (case, result.err[-3000:])
+    report = json.loads(next(out.glob("*.report.json")).read_text())
+    assert not [f for f in report["findings"] if f["code"] in ("N204", "N206", "L202", "L203", "L102")], case
+    text_pages, note_pages, call_page = [], [], None
+    with pdfplumber.open(next(out.glob("*.pdf"))) as pdf:
+        for page in pdf.pages:
+            images = {tuple(int(v) for v in im["srcsize"]): (im["x0"], im["top"], im["x1"], im["bottom"])
+                      for im in page.images}
+            words = page.extract_words(extra_attrs=["size"])
+            body = [w for w in words if w["size"] > 10 and w["text"] in BODY.split() + ["called"]]
+            notes = [w for w in words if w["size"] < 10 and w["text"].strip(".") in NOTE.split()]
+            figure, picture = images.get(TEXT_IMAGE), images.get(NOTE_IMAGE)
+            if any(w["text"] == "called" for w in body):
+                call_page = page.page_number
+            if figure:
+                text_pages.append(page.page_number)
+            if picture or notes:
+                note_pages.append(page.page_number)
+            # the note's lines and picture lie below the page's text and figure, never over them
+            note_boxes = [(w["x0"], w["top"], w["x1"], w["bottom"]) for w in notes] + ([picture] if picture else [])
+            text_boxes = [(w["x0"], w["top"], w["x1"], w["bottom"]) for w in body] + ([figure] if figure else [])
+            for n in note_boxes:
+                for t in text_boxes:
+                    assert overlap(n, t) < 0.5, (case, page.page_number, n, t)
+            if note_boxes and text_boxes:
+                assert min(n[1] for n in note_boxes) > max(t[3] for t in text_boxes), (case, page.page_number)
+    assert len(text_pages) == 1, (case, text_pages)
+    # the note starts on its call's page and runs on over the pages right after it
+    assert call_page is not None and note_pages, case
+    assert note_pages == list(range(call_page, call_page + len(note_pages))), (case, call_page, note_pages)
+
+
+def test_a_carried_piece_opening_with_a_picture_takes_the_last_lines_of_the_page_before():
+    """`_squeeze` on the units measured for the note above (4 lines, the picture's block: an
+    empty line, the picture, the caption; 4 lines): the piece carried onto the figure's page is
+    cut where its lines fill the room, or, when it opens with the picture, the page before gives
+    up its last two lines (a paragraph's last line never alone) and the picture goes on."""
+    from imprint.typeset.longnotes import Unit, _squeeze
+
+    lines = [Unit(2.5, 0, "", "number", False)] + [Unit(11.5, e, "", "p1", True) for e in (57, 116, 176, 193)]
+    picture = [Unit(11.5, 193, "", "fig", False), Unit(236.8, 193, "", "fig", False), Unit(11.5, 204, "", "fig", False)]
+    units = lines + picture + [Unit(11.5, e, "", "p2", True) for e in (263, 324, 383, 396)]
+    # the report's first layout: piece 1 (two lines and the picture) carried onto a 58.8 pt room
+    assert _squeeze(units, [(0, 3), (3, 8), (8, 10), (10, 12)], 1, 58.8) == (
+        [(0, 3), (3, 5), (5, 8), (8, 10), (10, 12)], 0.0)
+    # the picture first on the page: the page before (pieces 0 and 1) gives up piece 1's two lines
+    assert _squeeze(units, [(0, 3), (3, 5), (5, 8), (8, 10), (10, 12)], 2, 58.8, before=0) == (
+        [(0, 3), (3, 5), (5, 8), (8, 10), (10, 12)], 23.0)
+    assert _squeeze(units, [(0, 5), (5, 8), (8, 10), (10, 12)], 1, 58.8) == (
+        [(0, 3), (3, 5), (5, 8), (8, 10), (10, 12)], 23.0)
+    # nothing to give: the page before holds the note's piece 1 only (its two lines stay), or no room
+    assert _squeeze(units, [(0, 3), (3, 5), (5, 8), (8, 10), (10, 12)], 2, 58.8) is None
+    assert _squeeze(units, [(0, 5), (5, 8), (8, 10), (10, 12)], 1, 10.0) is None
