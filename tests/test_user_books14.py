@@ -1,0 +1,126 @@
+"""Books a new user (a scholar, a novelist, a cook) writes, built for real: what they met (a
+bibliography whose CSL style asks for hanging indents, a numeric style's numbers on a line of
+their own above each entry)."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pdfplumber
+
+from conftest import run_cli, write_book
+
+BIB = """\
+@book{braudel1979,
+  author = {Braudel, Fernand},
+  title = {Civilisation matérielle, économie et capitalisme, quinzième au dix-huitième siècle, tome premier},
+  publisher = {Armand Colin}, address = {Paris}, year = {1979}
+}
+@article{devries2010,
+  author = {de Vries, Jan},
+  title = {The limits of globalization in the early modern world, with a long subtitle that turns over},
+  journal = {The Economic History Review}, volume = {63}, number = {3}, pages = {710--733}, year = {2010}
+}
+@book{unger1959,
+  author = {Unger, W. S.},
+  title = {Trade through the {Sound} in the seventeenth and eighteenth centuries and after them},
+  publisher = {Cambridge University Press}, year = {1959}
+}
+"""
+
+NUMERIC_CSL = """\
+<?xml version="1.0" encoding="utf-8"?>
+<style xmlns="http://purl.org/net/xbiblio/csl" class="in-text" version="1.0">
+  <info><title>Tiny numeric</title><id>tiny-numeric</id><updated>2024-01-01T00:00:00+00:00</updated></info>
+  <citation collapse="citation-number">
+    <sort><key variable="citation-number"/></sort>
+    <layout prefix="[" suffix="]" delimiter=", "><text variable="citation-number"/></layout>
+  </citation>
+  <bibliography second-field-align="flush" entry-spacing="1">
+    <layout>
+      <text variable="citation-number" prefix="[" suffix="]"/>
+      <group delimiter=". " suffix=".">
+        <names variable="author"/>
+        <text variable="title" font-style="italic"/>
+        <date variable="issued"><date-part name="year"/></date>
+      </group>
+    </layout>
+  </bibliography>
+</style>
+"""
+
+TEXT = """\
+# Grain
+
+Grain moved west [@unger1959] and prices converged, or did not [@devries2010; @braudel1979].
+"""
+
+
+def _cited(folder: Path, csl: str) -> Path:
+    book = write_book(folder, TEXT, "title: Grain\nauthor: Kim Lee\nlang: en\ntrim: 5.5x8.5\n"
+                      "identifier: urn:uuid:00000000-0000-4000-8000-000000001414\n"
+                      f"bibliography: refs.bib\ncsl: {csl}\n")
+    (book / "refs.bib").write_text(BIB, encoding="utf-8")
+    return book
+
+
+def _bibliography_lines(pdf_path: Path, heading: str) -> list[list]:
+    """The last page's lines after `heading`, each a list of its words (x0, top, text)."""
+    with pdfplumber.open(pdf_path) as pdf:
+        for page in reversed(pdf.pages):
+            words = page.extract_words()
+            if any(w["text"] == heading for w in words):
+                break
+    rows: dict[int, list] = {}
+    for w in words:
+        rows.setdefault(round(w["top"]), []).append(w)
+    lines = [sorted(r, key=lambda w: w["x0"]) for _, r in sorted(rows.items())]
+    start = next(i for i, line in enumerate(lines) if line[0]["text"] == heading)
+    return lines[start + 1:]
+
+
+def test_a_hanging_indent_style_turns_each_entrys_lines_over_indented(tmp_path):
+    # chicago-author-date (like every bundled style) says hanging-indent="true": pandoc marks the
+    # bibliography `hanging-indent`, which no stylesheet read, so entries and their turned-over
+    # lines all stood flush left, one entry running into the next
+    book = _cited(tmp_path / "book", "chicago-author-date")
+    out = tmp_path / "out"
+    run = run_cli(book, "--out", out, "--edition", "pdf", "--edition", "epub")
+    assert run.code == 0, run.err
+    lines = _bibliography_lines(out / "grain.pdf", "References")
+    starts = [line for line in lines if line[0]["text"] in ("Braudel,", "Unger,", "Vries,")]
+    assert len(starts) == 3, [[w["text"] for w in line] for line in lines]
+    left = min(line[0]["x0"] for line in starts)
+    turned = [line for line in lines if line not in starts]
+    assert turned, "no entry turned over"
+    for line in turned:
+        assert line[0]["x0"] - left > 15, (line[0]["text"], line[0]["x0"], left)   # 2em at 11pt: 22pt
+    with zipfile.ZipFile(out / "grain.epub") as z:
+        css = z.read("EPUB/css/epub.css").decode()
+        xhtml = "".join(z.read(n).decode() for n in z.namelist() if n.endswith(".xhtml"))
+    assert 'csl-bib-body hanging-indent' in xhtml
+    assert ".csl-bib-body.hanging-indent .csl-entry" in css
+
+
+def test_a_numeric_styles_numbers_stand_beside_their_entries(tmp_path):
+    # second-field-align="flush": pandoc puts the number in a csl-left-margin block and the entry
+    # in csl-right-inline; unstyled, "[1]" stood on a line of its own above its entry.
+    # entry-spacing="1": a line between entries.
+    book = _cited(tmp_path / "book", "num.csl")
+    (book / "num.csl").write_text(NUMERIC_CSL, encoding="utf-8")
+    out = tmp_path / "out"
+    run = run_cli(book, "--out", out, "--edition", "pdf")
+    assert run.code == 0, run.err
+    lines = _bibliography_lines(out / "grain.pdf", "References")
+    numbered = [line for line in lines if line[0]["text"] in ("[1]", "[2]", "[3]")]
+    assert len(numbered) == 3, [[w["text"] for w in line] for line in lines]
+    for line in numbered:
+        assert len(line) > 1, f"{line[0]['text']} stands alone on its line"
+    second = numbered[0][1]["x0"]
+    tops = [line[0]["top"] for line in numbered]
+    for line in lines:
+        if line not in numbered:
+            assert abs(line[0]["x0"] - second) < 1, (line[0]["text"], line[0]["x0"], second)   # under the entry, not the number
+    gaps = [b - a for a, b in zip(tops, tops[1:])]
+    assert all(g > 3 * 14.4 - 1 for g in gaps), gaps   # two lines and a blank line between entries
