@@ -124,3 +124,46 @@ def test_a_numeric_styles_numbers_stand_beside_their_entries(tmp_path):
             assert abs(line[0]["x0"] - second) < 1, (line[0]["text"], line[0]["x0"], second)   # under the entry, not the number
     gaps = [b - a for a, b in zip(tops, tops[1:])]
     assert all(g > 3 * 14.4 - 1 for g in gaps), gaps   # two lines and a blank line between entries
+
+
+def _page_lines(pdf_path: Path, index: int) -> list[str]:
+    with pdfplumber.open(pdf_path) as pdf:
+        return [line for line in (pdf.pages[index].extract_text() or "").splitlines() if line.strip()]
+
+
+def test_a_french_books_names_are_joined_with_et(tmp_path):
+    # two authors and two translators in a French novel: the title page, the running head and
+    # the EPUB's title page printed "Émile Ducasse et ..." as "... and ...": English in a French book
+    book = write_book(tmp_path / "roman", "# La première nuit\n\n« Vous venez ? » demanda-t-elle.\n",
+                      "title: Les Nuits\nauthor: [Émile Ducasse, Louise Marchetti]\n"
+                      "translator: [Anne Petit, Jean Morel, Paul Roux]\nlang: fr\n"
+                      "identifier: urn:uuid:00000000-0000-4000-8000-000000001415\n")
+    out = tmp_path / "out"
+    run = run_cli(book, "--out", out, "--edition", "pdf", "--edition", "epub")
+    assert run.code == 0, run.err
+    with pdfplumber.open(out / "les-nuits.pdf") as pdf:
+        text = "\n".join(page.extract_text() or "" for page in pdf.pages)
+    assert "Émile Ducasse et Louise Marchetti" in text, text
+    assert "Traduit par Anne Petit, Jean Morel et Paul Roux" in text, text
+    assert " and " not in text
+    with zipfile.ZipFile(out / "les-nuits.epub") as z:
+        xhtml = "".join(z.read(n).decode() for n in z.namelist() if n.endswith(".xhtml"))
+    assert "et Louise Marchetti" in xhtml and "Morel et Paul" in xhtml   # the author line in its balanced halves
+    assert " and " not in xhtml
+
+
+def test_an_initial_is_never_parted_from_the_name_after_it_on_the_title_page(tmp_path):
+    # "Margarethe Olsen-Lindqvist and J. P. Okonkwo" did not fit the 5.5x8.5 title page: the
+    # balancing broke it after "J." (a full stop reads as a sentence's end in a title), leaving
+    # "P. Okonkwo" on the second line
+    book = write_book(tmp_path / "mono", "# Introduction\n\nThe Baltic grain trade.\n",
+                      "title: Bread and Borders\nauthor: [Margarethe Olsen-Lindqvist, J. P. Okonkwo]\n"
+                      "lang: en-GB\ntrim: 5.5x8.5\n"
+                      "identifier: urn:uuid:00000000-0000-4000-8000-000000001416\n")
+    out = tmp_path / "out"
+    run = run_cli(book, "--out", out, "--edition", "pdf")
+    assert run.code == 0, run.err
+    lines = _page_lines(out / "bread-and-borders.pdf", 2)   # half-title, its verso, the title page
+    assert any("Okonkwo" in line for line in lines), lines
+    assert len([line for line in lines if "Lindqvist" in line or "Okonkwo" in line]) == 2, lines   # it does not fit one line
+    assert not any(line.rstrip().endswith(("J.", "P.")) for line in lines), lines

@@ -27,9 +27,8 @@ from imprint.manuscript import look as looks
 from imprint.specs.editions import Edition, Margins, Trim
 from imprint.errors import Location, ManuscriptError
 from imprint.manuscript.load import Book
-from imprint.manuscript.metadata import join_names
 from imprint.manuscript import languages
-from imprint.specs.labels import labels
+from imprint.specs.labels import join_names, labels
 
 from imprint.house import STYLES
 from imprint.html.templates import BLOCK_KEY, environment, render_template, running_head  # noqa: F401 (their home)  # noqa: F401  (ROOT: for the templates' users)
@@ -433,7 +432,7 @@ def book_context(book: Book, edition: Edition) -> dict:
         "title_html": Markup(display.balanced_markup(m.title, title_face(book))), "author_line": m.author_line,
         "author_html": Markup(display.names_markup(m.author_line, title_face(book))),
         "title_em": display.title_widths(m.title, title_face(book)),
-        "translators": m.translators, "translator_line": join_names(m.translators),
+        "translators": m.translators, "translator_line": join_names(m.translators, m.lang),
         "lang": m.lang, "form": m.form, "publisher": m.publisher, "rights": m.rights,
         "date": m.date.isoformat() if m.date else None, "year": m.date.year if m.date else None,
         "description": m.description, "subjects": list(m.subjects),

@@ -15,6 +15,7 @@ from stdnum.exceptions import ValidationError as IsbnInvalid
 
 from imprint.errors import Finding, Location, MetadataError
 from imprint.manuscript import languages
+from imprint.specs.labels import join_names
 from imprint.specs.editions import IN, MM, TRIM_FORMS, Margins, parse_trim
 
 MAX_METADATA_BYTES = 256 * 1024
@@ -151,14 +152,7 @@ class Metadata:
 
     @property
     def author_line(self) -> str:
-        return join_names(self.authors)
-
-
-def join_names(names) -> str:
-    names = list(names)
-    if len(names) <= 1:
-        return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
+        return join_names(self.authors, self.lang)
 
 
 class _NoAliasLoader(yaml.SafeLoader):
