@@ -167,3 +167,15 @@ def test_an_initial_is_never_parted_from_the_name_after_it_on_the_title_page(tmp
     assert any("Okonkwo" in line for line in lines), lines
     assert len([line for line in lines if "Lindqvist" in line or "Okonkwo" in line]) == 2, lines   # it does not fit one line
     assert not any(line.rstrip().endswith(("J.", "P.")) for line in lines), lines
+
+
+def test_a_title_with_a_dash_between_years_keeps_them_apart_in_the_file_names(tmp_path):
+    # "… in the Baltic, 1650–1750": the en dash was dropped with the accents, and the files were
+    # named "…-baltic-16501750.pdf"
+    book = write_book(tmp_path / "mono", "# Introduction\n\nThe Baltic grain trade.\n",
+                      "title: Grain in the Baltic, 1650–1750\nauthor: Kim Lee\nlang: en\n"
+                      "identifier: urn:uuid:00000000-0000-4000-8000-000000001417\n")
+    out = tmp_path / "out"
+    run = run_cli(book, "--out", out, "--edition", "pdf")
+    assert run.code == 0, run.err
+    assert (out / "grain-in-the-baltic-1650-1750.pdf").is_file(), sorted(p.name for p in out.iterdir())
