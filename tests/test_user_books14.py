@@ -179,3 +179,46 @@ def test_a_title_with_a_dash_between_years_keeps_them_apart_in_the_file_names(tm
     run = run_cli(book, "--out", out, "--edition", "pdf")
     assert run.code == 0, run.err
     assert (out / "grain-in-the-baltic-1650-1750.pdf").is_file(), sorted(p.name for p in out.iterdir())
+
+
+DL_TEXT = """\
+# Stock
+
+A paragraph before the list of terms, long enough to fill a line or two of the page so that we
+see where its lines stand on the grid of the page.
+
+Ingredients
+:   - 2 tbsp olive oil
+    - 1 large onion, quartered
+
+Term
+: A longer definition that wraps onto a second line so that we see how it hangs under its term on the page.
+
+A paragraph after the list of terms, long enough to fill a line or two of the page so that we
+see where its lines stand on the grid of the page.
+"""
+
+
+def test_a_definition_list_keeps_the_text_on_the_baseline_grid(tmp_path):
+    # a cookbook's "Ingredients" / "Method" definition list: no stylesheet set dl, so the
+    # browser's 1em (11 pt) margins put every line after it 3.4 pt off the 14.4 pt grid, and a
+    # list that is the definition stood a blank line below its term
+    book = write_book(tmp_path / "cook", DL_TEXT, "title: Stock\nauthor: Kim Lee\nlang: en\n"
+                      "identifier: urn:uuid:00000000-0000-4000-8000-000000001418\n")
+    out = tmp_path / "out"
+    run = run_cli(book, "--out", out, "--edition", "pdf")
+    assert run.code == 0, run.err
+    with pdfplumber.open(out / "stock.pdf") as pdf:
+        page = next(p for p in pdf.pages if "Ingredients" in (p.extract_text() or ""))
+        words = page.extract_words()
+    rows: dict[float, str] = {}
+    for w in words:
+        rows.setdefault(round(w["bottom"], 1), w["text"])
+    first = min(b for b, t in rows.items() if t == "A")
+    bottoms = sorted(b for b in rows if b >= first)
+    for b in bottoms:
+        off = (b - first) % 14.4
+        assert min(off, 14.4 - off) < 0.5, (rows[b], b - first)
+    term = next(b for b, t in rows.items() if t == "Ingredients")
+    item = next(b for b, t in rows.items() if t == "•")
+    assert abs(item - term - 14.4) < 0.5, item - term
