@@ -222,3 +222,18 @@ def test_a_definition_list_keeps_the_text_on_the_baseline_grid(tmp_path):
     term = next(b for b, t in rows.items() if t == "Ingredients")
     item = next(b for b, t in rows.items() if t == "•")
     assert abs(item - term - 14.4) < 0.5, item - term
+
+
+def test_a_key_another_tool_uses_is_named_with_the_key_that_does_it_here(tmp_path):
+    # a poet's book.yaml from another tool: `copyright:` (the copyright page's line) was only
+    # "unknown ... remove it", and the © line was silently missing from the copyright page;
+    # `dedication:` was told "did you mean 'edition'?"
+    book = write_book(tmp_path / "poems", "# Low Water\n\n| The tide goes out.\n",
+                      "title: Tidewater Hours\nauthor: Oisín Mac Giolla\nlang: en-IE\n"
+                      "identifier: urn:uuid:00000000-0000-4000-8000-000000001419\n"
+                      "copyright: © 2026 Oisín Mac Giolla\ndedication: For M.\nepigraph: The sea.\n")
+    run = run_cli("check", "-v", book)
+    assert run.code == 0, run.err
+    assert "book.yaml:5: warning: M001 unknown metadata key 'copyright' is ignored (hint: use `rights:`" in run.err, run.err
+    assert "book.yaml:6: warning: M001 unknown metadata key 'dedication' is ignored (hint: write it in the manuscript" in run.err
+    assert "book.yaml:7: warning: M001 unknown metadata key 'epigraph' is ignored (hint: write it in the manuscript" in run.err

@@ -77,6 +77,20 @@ PANDOC_KEYS = {
 FONTSIZE_RANGE = (8.0, 16.0)        # points
 LINESTRETCH_RANGE = (0.8, 2.5)      # times the house leading (1.0: 14.4 pt on 11 pt)
 ALIASES = {"language": "lang"}
+# Keys other tools (Calibre, Vellum, Jekyll, LaTeX classes) use for what a known key does, or for
+# what the manuscript holds: M001's hint names the way here, where spelling alone finds nothing.
+SYNONYMS = {
+    "copyright": "use `rights:` (the copyright page's line)", "license": "use `rights:`", "licence": "use `rights:`",
+    "authors": "use `author:` (a name or a list of names)", "creator": "use `author:`",
+    "translators": "use `translator:` (a name or a list of names)", "editors": "use `editor:`",
+    "summary": "use `description:`", "blurb": "use `description:`", "back-cover": "use `description:`",
+    "tags": "use `subjects:`", "categories": "use `subjects:`",
+    "pubdate": "use `date:` (YYYY-MM-DD)", "published": "use `date:` (YYYY-MM-DD)",
+    "isbn13": "use `isbn:` with `epub:`, `pdf:`, `print:`", "isbn-13": "use `isbn:` with `epub:`, `pdf:`, `print:`",
+    "dedication": "write it in the manuscript, e.g. a chapter `# Dedication {.unnumbered}` holding it",
+    "epigraph": "write it in the manuscript as a block quote (`>`), its source on a line `> --- Author`",
+    "font": "use `mainfont:`", "font-size": "use `fontsize:`", "trim-size": "use `trim:`", "page-size": "use `trim:`",
+}
 
 
 @dataclass(frozen=True)
@@ -352,8 +366,8 @@ def build_metadata(data: dict, lines: dict[str, int], path: Path) -> tuple[Metad
             continue
         close = difflib.get_close_matches(key, sorted(KNOWN_KEYS), n=1, cutoff=0.75)
         findings.append(Finding("M001", "warning", f"unknown metadata key '{key}' is ignored", where(key),
-                                hint=f"did you mean '{close[0]}'?" if close else
-                                "remove it; the README lists every key imprint reads"))
+                                hint=SYNONYMS.get(str(key).lower()) or (f"did you mean '{close[0]}'?" if close else
+                                "remove it; the README lists every key imprint reads")))   # "dedication" is not "edition"
 
     if "lang" not in data and "language" in data:
         data = {**data, "lang": data["language"]}
