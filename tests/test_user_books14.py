@@ -237,3 +237,47 @@ def test_a_key_another_tool_uses_is_named_with_the_key_that_does_it_here(tmp_pat
     assert "book.yaml:5: warning: M001 unknown metadata key 'copyright' is ignored (hint: use `rights:`" in run.err, run.err
     assert "book.yaml:6: warning: M001 unknown metadata key 'dedication' is ignored (hint: write it in the manuscript" in run.err
     assert "book.yaml:7: warning: M001 unknown metadata key 'epigraph' is ignored (hint: write it in the manuscript" in run.err
+
+
+NOTE_BLOCKS = """\
+# Erstes Kapitel
+
+Die Straßenbahn fuhr um 8:15 Uhr, die Linie 5, die alte.[^1]
+
+[^1]: Siehe die Tabelle:
+
+    | Jahr | Fahrgäste | Bemerkung |
+    |------|----------:|-----------|
+    | 1900 | 12 000 | Eröffnung der Linie |
+    | 1901 | 14 500 | |
+
+    Begriffe:
+
+    Linie
+    : eine Strecke.
+
+    Wagen
+    : ein Fahrzeug.
+"""
+
+
+def test_a_notes_definition_list_and_table_head_are_set_as_in_the_text(tmp_path):
+    # a definition list in a note ran flush left, each definition a blank line below its term
+    # (pandoc's newlines inside the span), indistinguishable from the terms; a note's table had
+    # no rule under its head, the text's tables have one
+    book = write_book(tmp_path / "buch", NOTE_BLOCKS, "title: Die Brücke\nauthor: Anna Müller\nlang: de\n"
+                      "identifier: urn:uuid:00000000-0000-4000-8000-000000001420\n")
+    out = tmp_path / "out"
+    run = run_cli(book, "--out", out, "--edition", "pdf")
+    assert run.code == 0, run.err
+    with pdfplumber.open(out / "die-brucke.pdf") as pdf:
+        page = next(p for p in pdf.pages if "Fahrzeug." in (p.extract_text() or ""))
+        words = {w["text"]: w for w in page.extract_words()}
+        rules = [r for r in page.rects + page.lines if abs(r["bottom"] - r["top"]) < 1.5]
+    term, definition, next_term = words["Linie"], words["eine"], words["Wagen"]
+    assert definition["x0"] - term["x0"] > 8, (term["x0"], definition["x0"])
+    assert definition["top"] - term["top"] < 13, "a blank line between the term and its definition"
+    assert abs(next_term["x0"] - term["x0"]) < 0.5
+    head, row = words["Jahr"], words["1900"]
+    assert any(head["bottom"] <= r["top"] <= row["top"] and r["x0"] <= head["x0"] for r in rules), \
+        [(r["x0"], r["top"]) for r in rules]

@@ -692,6 +692,18 @@ def _inline_note(span, note: Note, number: int):
                 for child in el:
                     if isinstance(child.tag, str) and child.tag in BLOCK_TAGS and not (child.tail or "").strip():
                         child.tail = None
+                # a block's own newlines at its start and end (pandoc's `<dd>\ntext\n</dd>`) are
+                # empty lines too inside a note's span: a definition stood a blank line below its term
+                if el.text and "\n" in el.text[:len(el.text) - len(el.text.lstrip())]:
+                    el.text = el.text.lstrip(" \t\r\n") or None
+                last = el[-1] if len(el) else None
+                end = last.tail if last is not None else el.text
+                if end and "\n" in end[len(end.rstrip()):]:
+                    end = end.rstrip(" \t\r\n") or None
+                    if last is not None:
+                        last.tail = end
+                    else:
+                        el.text = end
     if blocks and blocks[0].get("class", "").startswith("fn-p"):
         first = blocks[0]
         marker.tail = first.text
