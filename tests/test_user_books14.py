@@ -281,3 +281,24 @@ def test_a_notes_definition_list_and_table_head_are_set_as_in_the_text(tmp_path)
     head, row = words["Jahr"], words["1900"]
     assert any(head["bottom"] <= r["top"] <= row["top"] and r["x0"] <= head["x0"] for r in rules), \
         [(r["x0"], r["top"]) for r in rules]
+
+
+def test_the_printers_sizes_bind_the_print_edition_alone(tmp_path):
+    # a square book of 7 x 7 in for Lulu (which prints 7.5 x 7.5 but not 7 x 7), margins under
+    # Lulu's minimum: `--edition epub` (an EPUB has no page) and `--edition pdf` (a download) were
+    # refused with exit 3 as if printed; README: only the editions being built decide
+    book = write_book(tmp_path / "square", "# One\n\nText.\n",
+                      "title: Square\nauthor: Kim Lee\nlang: en\nprofile: lulu\ntrim: 7x7\n"
+                      "margins: {inner: 0.5in, outer: 12mm, top: 0.6in, bottom: 0.6in}\n"
+                      "identifier: urn:uuid:00000000-0000-4000-8000-000000001421\n")
+    out = tmp_path / "out"
+    run = run_cli(book, "--out", out, "--edition", "pdf", "--edition", "epub")
+    assert run.code == 0, run.err
+    with pdfplumber.open(out / "square.pdf") as pdf:
+        assert (pdf.pages[0].width, pdf.pages[0].height) == (504, 504)
+        page = next(p for p in pdf.pages if "Text." in (p.extract_text() or ""))
+        assert min(c["x0"] for c in page.chars if c["text"].strip()) > 12 * 72 / 25.4 - 1
+    assert (out / "square.epub").is_file()
+    printed = run_cli(book, "--out", tmp_path / "out2")
+    assert printed.code == 3 and "book.yaml:5: metadata key 'trim': 7x7 (7 x 7 in) is a size Lulu paperback does not print" in printed.err
+    assert run_cli("check", book).code == 3     # the whole book, the print edition with it
