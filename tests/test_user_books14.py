@@ -302,3 +302,22 @@ def test_the_printers_sizes_bind_the_print_edition_alone(tmp_path):
     printed = run_cli(book, "--out", tmp_path / "out2")
     assert printed.code == 3 and "book.yaml:5: metadata key 'trim': 7x7 (7 x 7 in) is a size Lulu paperback does not print" in printed.err
     assert run_cli("check", book).code == 3     # the whole book, the print edition with it
+
+
+def test_a_list_of_tables_asked_for_with_no_captioned_table_is_named(tmp_path):
+    # `lot: true` in a cookbook whose tables have no caption (and `lof: true` with no figure):
+    # exit 0, no list printed, not a word said
+    book = write_book(tmp_path / "cook", "# Stocks\n\n| Flour | 1 cup |\n|---|---|\n| Sugar | 1 cup |\n\n"
+                      "![A pot of stock](pot.png)\n",
+                      "title: Soups\nauthor: Hanna de Boer\nlang: en\nlof: true\nlot: true\n"
+                      "identifier: urn:uuid:00000000-0000-4000-8000-000000001422\n")
+    from PIL import Image
+    Image.new("RGB", (300, 200), "white").save(book / "pot.png")
+    out = tmp_path / "out"
+    run = run_cli(book, "--out", out, "--edition", "pdf")
+    assert run.code == 0, run.err
+    assert "book.yaml:5: warning: M006 `lot: true`, but no table has a caption: no list of tables is printed" in run.err
+    assert "lof: true`" not in run.err      # the figure has its caption: its list is printed
+    with pdfplumber.open(out / "soups.pdf") as pdf:
+        text = "\n".join(p.extract_text() or "" for p in pdf.pages)
+    assert "Figures" in text and "Tables" not in text
