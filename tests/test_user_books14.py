@@ -321,3 +321,27 @@ def test_a_list_of_tables_asked_for_with_no_captioned_table_is_named(tmp_path):
     with pdfplumber.open(out / "soups.pdf") as pdf:
         text = "\n".join(p.extract_text() or "" for p in pdf.pages)
     assert "Figures" in text and "Tables" not in text
+
+
+def test_a_list_of_figures_entry_turns_over_hung_like_the_contents(tmp_path):
+    # the list of figures' entries had no .toc-text: each stood 1.2em in from the contents'
+    # entries and a long caption turned over flush with its first line
+    book = write_book(tmp_path / "poems", "# Low Water\n\n| The tide goes out.\n\n"
+                      "![A tall narrow picture with a caption that is long enough to run to two lines under it in the list](tall.png)\n",
+                      "title: Tidewater Hours\nauthor: Oisín Mac Giolla\nlang: en\nlof: true\ntrim: 5.5x8.5\n"
+                      "identifier: urn:uuid:00000000-0000-4000-8000-000000001423\n")
+    from PIL import Image
+    Image.new("RGB", (200, 300), "white").save(book / "tall.png")
+    out = tmp_path / "out"
+    run = run_cli(book, "--out", out, "--edition", "pdf")
+    assert run.code == 0, run.err
+    with pdfplumber.open(out / "tidewater-hours.pdf") as pdf:
+        def first_words(heading):
+            page = next(p for p in pdf.pages if (p.extract_text() or "").split("\n")[0].strip().lower() == heading)
+            rows: dict[int, list] = {}
+            for w in page.extract_words():
+                rows.setdefault(round(w["top"]), []).append(w)
+            return [min(r, key=lambda w: w["x0"]) for _, r in sorted(rows.items())][1:]
+        contents, figures = first_words("contents"), first_words("figures")
+    assert figures[0]["text"] == "A" and abs(figures[0]["x0"] - contents[0]["x0"]) < 0.5, (figures[0], contents[0])
+    assert 10 < figures[1]["x0"] - figures[0]["x0"] < 16, (figures[1]["text"], figures[1]["x0"], figures[0]["x0"])
