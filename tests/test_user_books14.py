@@ -345,3 +345,23 @@ def test_a_list_of_figures_entry_turns_over_hung_like_the_contents(tmp_path):
         contents, figures = first_words("contents"), first_words("figures")
     assert figures[0]["text"] == "A" and abs(figures[0]["x0"] - contents[0]["x0"]) < 0.5, (figures[0], contents[0])
     assert 10 < figures[1]["x0"] - figures[0]["x0"] < 16, (figures[1]["text"], figures[1]["x0"], figures[0]["x0"])
+
+
+def test_a_french_semicolon_typed_against_its_word_gets_its_space(tmp_path):
+    # a French novel: "quelqu'un; puis", "entra;", "Quoi?!" typed without the space French
+    # writes before ; : ! ?: set as typed in both editions, though the typed ones got a narrow
+    # no-break space; a time (8:15) and an address keep their colons
+    book = write_book(tmp_path / "roman", "# La nuit\n\nCria quelqu'un; puis, à 8:15, Charcot entra: Quoi?! "
+                      "Voir <https://exemple.fr/nuit>.\n",
+                      "title: Les Nuits\nauthor: Louise Marchetti\nlang: fr\n"
+                      "identifier: urn:uuid:00000000-0000-4000-8000-000000001424\n")
+    out = tmp_path / "out"
+    run = run_cli(book, "--out", out, "--edition", "pdf", "--edition", "epub")
+    assert run.code == 0, run.err
+    with zipfile.ZipFile(out / "les-nuits.epub") as z:
+        xhtml = "".join(z.read(n).decode() for n in z.namelist() if n.endswith(".xhtml"))
+    assert "quelqu’un\u202f; puis" in xhtml and "entra\u202f: Quoi\u202f?! " in xhtml, xhtml
+    assert "8:15" in xhtml and "https://exemple.fr/nuit" in xhtml
+    with pdfplumber.open(out / "les-nuits.pdf") as pdf:
+        text = "\n".join(p.extract_text() or "" for p in pdf.pages)
+    assert "quelqu’un ; puis" in text.replace("\u202f", " "), text
