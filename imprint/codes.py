@@ -23,6 +23,7 @@ TABLE: dict[str, tuple[str, str]] = {
     "C001": (WARNING, "The build cache folder (or a folder above an entry) belongs to another user or others may write to it: it is not used."),
     "C002": (INFO, "A build cache entry did not match the digest stored with it (a damaged disk, an edited file): it was not used, and was made again."),
     "M006": (WARNING, "`lof: true` or `lot: true` in a book with no captioned figure or table: the list asked for is not printed."),
+    "M007": (WARNING, "Markdown in a metadata text the book prints (`title: The Voyage of the *Beagle*`): metadata is plain text, so the marks would print as written."),
     "M005": (WARNING, "A file in the book's templates/ folder that replaces no house template (it is not used)."),
     # Markdown that pandoc reads without a word but prints wrong (imprint/checks/markup.py)
     "H101": (ERROR, "A heading with no text (`#` alone): it would print a chapter without a title, an empty contents entry and an EPUB that EPUBCheck refuses."),

@@ -365,3 +365,28 @@ def test_a_french_semicolon_typed_against_its_word_gets_its_space(tmp_path):
     with pdfplumber.open(out / "les-nuits.pdf") as pdf:
         text = "\n".join(p.extract_text() or "" for p in pdf.pages)
     assert "quelqu’un ; puis" in text.replace("\u202f", " "), text
+
+
+def test_markdown_in_the_metadata_never_prints_its_marks(tmp_path):
+    # pandoc users write Markdown in the metadata: `title: The Voyage of the *Beagle*` printed
+    # "*Beagle*" on the half-title, the title page, the cover, the PDF's and the EPUB's titles, exit 0;
+    # the corpus books' `rights:` printed "[CC0 1.0 ...](https://...)" on their copyright pages
+    book = write_book(tmp_path / "beagle", "# One\n\nText.\n",
+                      'title: "The Voyage of the *Beagle*"\nsubtitle: "On H~2~O"\nauthor: Charles Darwin\nlang: en-GB\n'
+                      "identifier: urn:uuid:00000000-0000-4000-8000-000000001425\n"
+                      'rights: "[CC0 1.0](https://creativecommons.org/publicdomain/zero/1.0/)"\n')
+    out = tmp_path / "out"
+    run = run_cli(book, "--out", out, "--edition", "pdf", "--edition", "epub")
+    assert run.code == 0, run.err
+    assert "book.yaml:1: warning: M007 metadata key 'title' holds Markdown (*Beagle*)" in run.err, run.err
+    assert "book.yaml:6: warning: M007 metadata key 'rights' holds Markdown" in run.err
+    with pdfplumber.open(out / "the-voyage-of-the-beagle.pdf") as pdf:
+        text = "\n".join(p.extract_text() or "" for p in pdf.pages)
+        title = pdf.metadata.get("Title")
+    with zipfile.ZipFile(out / "the-voyage-of-the-beagle.epub") as z:
+        epub = "".join(z.read(n).decode() for n in z.namelist() if n.endswith((".xhtml", ".opf", ".ncx")))
+    for printed in (text, epub):
+        assert "*" not in printed and "~" not in printed and "](" not in printed, printed
+        assert "The Voyage of the Beagle" in printed and "On H₂O" in printed
+        assert "CC0 1.0 (https://creativecommons.org/publicdomain/zero/1.0/)" in printed
+    assert title == "The Voyage of the Beagle"
