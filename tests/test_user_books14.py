@@ -390,3 +390,14 @@ def test_markdown_in_the_metadata_never_prints_its_marks(tmp_path):
         assert "The Voyage of the Beagle" in printed and "On H₂O" in printed
         assert "CC0 1.0 (https://creativecommons.org/publicdomain/zero/1.0/)" in printed
     assert title == "The Voyage of the Beagle"
+
+
+def test_an_authors_keys_besides_name_are_named_as_ignored(tmp_path):
+    # pandoc's and Calibre's author mappings (`- name: …` with `file-as:`, `role:`): the other keys
+    # were dropped without a word
+    book = write_book(tmp_path / "beagle", "# One\n\nText.\n",
+                      "title: The Voyage\nauthor:\n  - name: Charles Darwin\n    file-as: Darwin, Charles\n"
+                      "  - Robert FitzRoy\nlang: en-GB\nidentifier: urn:uuid:00000000-0000-4000-8000-000000001426\n")
+    run = run_cli("check", book)
+    assert run.code == 0, run.err
+    assert "book.yaml:2: warning: M001 metadata key 'author': the key 'file-as' of “Charles Darwin” is ignored" in run.err, run.err

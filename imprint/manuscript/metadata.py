@@ -332,6 +332,11 @@ def build_metadata(data: dict, lines: dict[str, int], path: Path) -> tuple[Metad
         out = []
         for item in items:
             if isinstance(item, dict) and "name" in item:
+                for other in (k for k in item if k != "name"):      # pandoc's and Calibre's file-as, role, affiliation
+                    findings.append(Finding("M001", "warning", f"metadata key '{key}': the key '{other}' of "
+                                            f"“{item['name']}” is ignored", where(key),
+                                            hint="only `name:` is read (the EPUB gives the name as written, "
+                                                 "as author, translator or editor by its key)"))
                 item = item["name"]
             if isinstance(item, (dict, list)) or item is None:
                 fail(key, "must be a name or a list of names")
