@@ -401,3 +401,26 @@ def test_an_authors_keys_besides_name_are_named_as_ignored(tmp_path):
     run = run_cli("check", book)
     assert run.code == 0, run.err
     assert "book.yaml:2: warning: M001 metadata key 'author': the key 'file-as' of “Charles Darwin” is ignored" in run.err, run.err
+
+
+def test_a_notes_table_cells_are_ragged_not_justified(tmp_path):
+    # a long table in a note at 5x8: every cell took the note's justification, its words spread
+    # to 5x their spaces in the narrow "Remark" column (two L215 warnings a row, 55 in all)
+    rows = "\n".join(f"    | {1800 + i} | {1000 + i * 37} | remark number {i} about the harvest and the weather that year |"
+                     for i in range(8))
+    text = ("# Harvests\n\nThe harvests are tabulated in the note.[^t]\n\n[^t]: The yields, year by year:\n\n"
+            "    | Year | Yield | Remark |\n    |-----:|------:|--------|\n" + rows + "\n\n    : Yields by year\n")
+    book = write_book(tmp_path / "harvests", text, "title: Harvests\nauthor: Kim Lee\nlang: en\ntrim: 5x8\n"
+                      "identifier: urn:uuid:00000000-0000-4000-8000-000000001427\n")
+    out = tmp_path / "out"
+    run = run_cli(book, "--out", out, "--edition", "pdf")
+    assert run.code == 0, run.err
+    assert "L215" not in run.err, run.err
+    with pdfplumber.open(out / "harvests.pdf") as pdf:
+        page = next(p for p in pdf.pages if "remark" in (p.extract_text() or ""))
+        words = page.extract_words()
+    years = [w for w in words if w["text"] == "1800"]
+    remark = next(w for w in words if w["text"] == "remark")
+    number = next(w for w in words if w["text"] == "number" and abs(w["top"] - remark["top"]) < 1)
+    assert number["x0"] - remark["x1"] < 4, number["x0"] - remark["x1"]     # a word space at 9 pt: about 2 pt
+    assert years and years[0]["x1"] < remark["x0"]
