@@ -424,3 +424,23 @@ def test_a_notes_table_cells_are_ragged_not_justified(tmp_path):
     number = next(w for w in words if w["text"] == "number" and abs(w["top"] - remark["top"]) < 1)
     assert number["x0"] - remark["x1"] < 4, number["x0"] - remark["x1"]     # a word space at 9 pt: about 2 pt
     assert years and years[0]["x1"] < remark["x0"]
+
+
+def test_each_low_resolution_image_is_its_own_finding_with_its_size(tmp_path):
+    # a poetry book with two pictures under 300 ppi: one P110 "an image at 289 ppi (pages 9, 13)",
+    # the second picture's 96 ppi never said and neither picture named
+    from PIL import Image
+    book = write_book(tmp_path / "poems", "# Low Water\n\n| The tide goes out.\n\n![The moon](moon.png)\n\n"
+                      "# Spring Tide\n\n| Again the water.\n\n![The harbour wall](wall.png)\n",
+                      "title: Tidewater Hours\nauthor: Oisín Mac Giolla\nlang: en\n"
+                      "identifier: urn:uuid:00000000-0000-4000-8000-000000001428\n")
+    Image.new("RGB", (1200, 800), "white").save(book / "moon.png")
+    Image.new("RGB", (400, 300), "white").save(book / "wall.png")
+    out = tmp_path / "out"
+    run = run_cli(book, "--out", out, "--edition", "print")
+    assert run.code == 0, run.err
+    lines = [line for line in run.err.splitlines() if " P110 " in line]
+    assert len(lines) == 2, run.err
+    assert any("1200 × 800 px printed" in line for line in lines), lines
+    assert any("400 × 300 px printed" in line for line in lines), lines
+    assert all("(pages " not in line for line in lines), lines
