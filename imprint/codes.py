@@ -22,6 +22,8 @@ TABLE: dict[str, tuple[str, str]] = {
     # the build cache (imprint/cache.py)
     "C001": (WARNING, "The build cache folder (or a folder above an entry) belongs to another user or others may write to it: it is not used."),
     "C002": (INFO, "A build cache entry did not match the digest stored with it (a damaged disk, an edited file): it was not used, and was made again."),
+    "M006": (WARNING, "`lof: true` or `lot: true` in a book with no captioned figure or table: the list asked for is not printed."),
+    "M007": (WARNING, "Markdown in a metadata text the book prints (`title: The Voyage of the *Beagle*`): metadata is plain text, so the marks would print as written."),
     "M005": (WARNING, "A file in the book's templates/ folder that replaces no house template (it is not used)."),
     # Markdown that pandoc reads without a word but prints wrong (imprint/checks/markup.py)
     "H101": (ERROR, "A heading with no text (`#` alone): it would print a chapter without a title, an empty contents entry and an EPUB that EPUBCheck refuses."),
@@ -165,7 +167,7 @@ TABLE: dict[str, tuple[str, str]] = {
     "P107": (ERROR, "Text inside the gutter: closer to the binding than the printer's table allows for the page count."),
     "P108": (ERROR, "A font is not embedded."),
     "P109": (ERROR, "A font is embedded as a subset where the printer wants whole fonts."),
-    "P110": (WARNING, "An image is below the printer's resolution (300 ppi)."),
+    "P110": (WARNING, "An image is below the printer's resolution (300 ppi): one finding per image, naming its pixels and printed size and the pages it is on."),
     "P111": (ERROR, "A colour space the printer does not accept (RGB in a CMYK file, Lab, spot colours...)."),
     "P112": (ERROR, "Annotations (links) in a print file."),
     "P113": (ERROR, "Bookmarks in a print file."),

@@ -189,12 +189,14 @@ def select(names) -> list[Edition]:
     return [EDITIONS[n] for n in names]
 
 
-def run_checks(book_path: Path) -> tuple[Book, list[Finding]]:
+def run_checks(book_path: Path, printed: bool = True) -> tuple[Book, list[Finding]]:
     book = load(book_path)
-    # the page the metadata asks for, against the metadata's printer (a build checks the printer it is given)
+    # the page the metadata asks for, against the metadata's printer (a build checks the printer it is given);
+    # the printer's sizes bind only a build of the print edition: a PDF or an EPUB may have any page
     printer = printer_for(book)
-    trim_of(book, None, printer)
-    check_margins(book, printer, None, False)
+    trim_of(book, None, printer if printed else None)
+    if printed:
+        check_margins(book, printer, None, False)
     return book, checks.check(book)
 
 
@@ -267,7 +269,8 @@ def _build(book_path: Path, out: Path, *, settings: Settings, progress, memory: 
     warm = _warm_up(Path(book_path))
     learned = None
     try:
-        book, findings = run_checks(Path(book_path))
+        for_print = any(e.pads for e in select(edition_names))     # the print edition: the printer's trims and margins
+        book, findings = run_checks(Path(book_path), for_print)
         learned = book
     finally:
         warm.learned.set_result(learned)    # the warm-up's second half waits for the book
@@ -275,7 +278,7 @@ def _build(book_path: Path, out: Path, *, settings: Settings, progress, memory: 
     if fails(findings, strict):
         raise BuildFailed(f"the manuscript has problems: {summary(findings)}", findings=findings)
     printer = printer_for(book, profile)
-    trim_size = trim_of(book, trim, printer)
+    trim_size = trim_of(book, trim, printer if for_print else None)
     editions = [for_printer(e, printer) for e in select(edition_names)]
     body = render.body_html(book, allow_remote_images=allow_remote_images)
     results: list[EditionResult] = []
@@ -501,7 +504,9 @@ def typeset_paged(book: Book, body: render.Body, editions: list[Edition], say,
                                                             book.metadata.margins),
                                     mirrored=True, bleed=bleed))
                    for band in printer.gutter)
-    check_margins(book, printer, None, bool(bleed))
+    for_print = any(e.pads for e in editions)      # the printer's minimums bind the print edition alone
+    if for_print:
+        check_margins(book, printer, None, bool(bleed))
     guess = estimate_pages(book, trim)
     say(f"typesetting {book.slug} ({trim.name}, {printer.name}, about {guess} pages)")
     html_for = functools.partial(render.paged_html, book, body,
@@ -518,7 +523,8 @@ def typeset_paged(book: Book, body: render.Body, editions: list[Edition], say,
     # With page references or an index: laid out until the numbers written in hold (imprint/jobs/pagerefs.py).
     layout = pagerefs.lay_out(job, body, html_for, lambda job, placed: chapters.run(job, say, limits, placed),
                               placed, say)
-    check_margins(book, printer, layout.pages + layout.padding, bool(bleed))
+    if for_print:
+        check_margins(book, printer, layout.pages + layout.padding, bool(bleed))
     seconds = time.perf_counter() - started
     results = []
     placed_findings = origins.place(layout.findings, book.sources)    # a layout finding's file:line:col

@@ -334,6 +334,38 @@ def _essay_levels(book) -> list[Finding]:
     return []
 
 
+def _captioned(node, kinds: set[str]) -> None:
+    """The kinds ("Figure", "Table") of block the AST holds with a caption: the list of figures
+    or of tables lists those."""
+    if isinstance(node, dict):
+        if node.get("t") in ("Figure", "Table") and node["c"][1][1]:
+            kinds.add(node["t"])
+        for value in node.values():
+            _captioned(value, kinds)
+    elif isinstance(node, list):
+        for value in node:
+            _captioned(value, kinds)
+
+
+def _empty_lists(book) -> list[Finding]:
+    """`lof: true` / `lot: true` with nothing to list: the list is silently not printed."""
+    m = book.metadata
+    if not (m.lof or m.lot):
+        return []
+    kinds: set[str] = set()
+    _captioned(book.ast.get("blocks", []), kinds)
+    lines = dict(m.key_lines)
+    out = []
+    for key, kind, what, example in (("lof", "Figure", "figure", "`![A caption](map.png)`, the image alone in its paragraph"),
+                                     ("lot", "Table", "table", "a line `: A caption` under the table")):
+        if getattr(m, key) and kind not in kinds:
+            out.append(Finding("M006", "warning", f"`{key}: true`, but no {what} has a caption: no list of "
+                                                  f"{what}s is printed", Location(m.source, lines.get(key)),
+                               hint=f"give the {what}s captions ({example}), or remove `{key}:`"))
+    return out
+
+
 def check_markup(book) -> list[Finding]:
     return (_headings(book) + _emphasis(book) + _tex(book) + _lists(book) + _tables(book)
-            + _empty_chapters(book) + _unclosed(book) + _unworded_links(book) + _essay_levels(book))
+            + _empty_chapters(book) + _unclosed(book) + _unworded_links(book) + _essay_levels(book)
+            + _empty_lists(book))

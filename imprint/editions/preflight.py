@@ -11,6 +11,7 @@ took 0.2 s (text runs) on this machine, so the tests use pdfplumber to cross-che
 from __future__ import annotations
 
 import io
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,9 @@ class Preflight:
                 "findings": [f.as_json() for f in self.findings]}
 
 
+PER_MESSAGE = {"P110"}       # codes whose message names the thing found (an image's size): one finding per message
+
+
 class _Report:
     """Collects failures per code, then makes one finding per code naming the pages."""
 
@@ -52,16 +56,18 @@ class _Report:
         self.texts: dict[str, tuple[str, str, str | None]] = {}
 
     def add(self, code: str, severity: str, message: str, page: int | None = None, hint: str | None = None):
-        if code not in self.texts:
-            self.texts[code] = (severity, message, hint)
-        self.hits.setdefault(code, [])
-        if page is not None and page not in self.hits[code]:
-            self.hits[code].append(page)
+        key = (code, message) if code in PER_MESSAGE else code     # two low images are two findings, each its size
+        if key not in self.texts:
+            self.texts[key] = (severity, message, hint)
+        self.hits.setdefault(key, [])
+        if page is not None and page not in self.hits[key]:
+            self.hits[key].append(page)
 
     def findings(self) -> list[Finding]:
         out = []
-        for code, (severity, message, hint) in self.texts.items():
-            pages = self.hits[code]
+        for key, (severity, message, hint) in self.texts.items():
+            pages = self.hits[key]
+            code = key[0] if isinstance(key, tuple) else key
             if len(pages) > 1:
                 shown = ", ".join(map(str, pages[:SHOWN])) + (f" and {len(pages) - SHOWN} more" if len(pages) > SHOWN else "")
                 message = f"{message} (pages {shown})"
@@ -605,8 +611,10 @@ def _page_positions(page, number: int, least: float, gutter: float, printer, rep
             continue
         ppi = min(px_w / ((x1 - x0) / 72), px_h / ((y1 - y0) / 72))
         if ppi < printer.min_ppi - 0.5:
-            report.add("P110", "warning", f"an image at {ppi:.0f} ppi (the printer wants {printer.min_ppi})", number,
-                       hint="supply the image with more pixels or print it smaller")
+            report.add("P110", "warning", f"an image at {ppi:.0f} ppi (the printer wants {printer.min_ppi}): "
+                       f"{px_w} × {px_h} px printed {(x1 - x0) / 72:.2f} × {(y1 - y0) / 72:.2f} in", number,
+                       hint=f"supply the image with more pixels (at least {math.ceil(printer.min_ppi * (x1 - x0) / 72)} px "
+                            f"wide at this size) or print it smaller")
 
 
 # -- the cover -------------------------------------------------------------------------------

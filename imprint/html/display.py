@@ -269,13 +269,17 @@ def title_widths(title: str, font_path: str | None = None) -> tuple[float, float
 
 
 _NAME_HYPHEN = re.compile(r"(?<=\w)([-\u2010])(?=\w)")
+_INITIAL = re.compile(r"(?<![\w.])((?:\w{1,2}\.)+) (?=\w)")   # "J. P. Okonkwo", "A.B. Smith", "Th. Mann"
 
 
 def names_markup(names: str, font_path: str | None = None) -> str:
     """The author line for the display pages: balanced like a title (between two names, before
-    "and", where it does not fit), and a double-barrelled name ("Fernández-Villaverde") never
-    broken at its hyphen (a word joiner after it)."""
-    return balanced_markup(_NAME_HYPHEN.sub("\\1\u2060", names), font_path, depth=1)
+    "and", where it does not fit), a double-barrelled name ("Fernández-Villaverde") never
+    broken at its hyphen (a word joiner after it), an initial never parted from the name after
+    it (a no-break space: "J. P. Okonkwo" does not end a line on "J.", which a title's balancing
+    takes for a sentence's end)."""
+    names = _INITIAL.sub("\\1\u00a0", _NAME_HYPHEN.sub("\\1\u2060", names))
+    return balanced_markup(names, font_path, depth=1)
 
 
 def balance_headings(root, font_path: str | None, xpath: str) -> None:

@@ -27,9 +27,8 @@ from imprint.manuscript import look as looks
 from imprint.specs.editions import Edition, Margins, Trim
 from imprint.errors import Location, ManuscriptError
 from imprint.manuscript.load import Book
-from imprint.manuscript.metadata import join_names
 from imprint.manuscript import languages
-from imprint.specs.labels import labels
+from imprint.specs.labels import join_names, labels
 
 from imprint.house import STYLES
 from imprint.html.templates import BLOCK_KEY, environment, render_template, running_head  # noqa: F401 (their home)  # noqa: F401  (ROOT: for the templates' users)
@@ -433,7 +432,7 @@ def book_context(book: Book, edition: Edition) -> dict:
         "title_html": Markup(display.balanced_markup(m.title, title_face(book))), "author_line": m.author_line,
         "author_html": Markup(display.names_markup(m.author_line, title_face(book))),
         "title_em": display.title_widths(m.title, title_face(book)),
-        "translators": m.translators, "translator_line": join_names(m.translators),
+        "translators": m.translators, "translator_line": join_names(m.translators, m.lang),
         "lang": m.lang, "form": m.form, "publisher": m.publisher, "rights": m.rights,
         "date": m.date.isoformat() if m.date else None, "year": m.date.year if m.date else None,
         "description": m.description, "subjects": list(m.subjects),
@@ -693,6 +692,18 @@ def _inline_note(span, note: Note, number: int):
                 for child in el:
                     if isinstance(child.tag, str) and child.tag in BLOCK_TAGS and not (child.tail or "").strip():
                         child.tail = None
+                # a block's own newlines at its start and end (pandoc's `<dd>\ntext\n</dd>`) are
+                # empty lines too inside a note's span: a definition stood a blank line below its term
+                if el.text and "\n" in el.text[:len(el.text) - len(el.text.lstrip())]:
+                    el.text = el.text.lstrip(" \t\r\n") or None
+                last = el[-1] if len(el) else None
+                end = last.tail if last is not None else el.text
+                if end and "\n" in end[len(end.rstrip()):]:
+                    end = end.rstrip(" \t\r\n") or None
+                    if last is not None:
+                        last.tail = end
+                    else:
+                        el.text = end
     if blocks and blocks[0].get("class", "").startswith("fn-p"):
         first = blocks[0]
         marker.tail = first.text

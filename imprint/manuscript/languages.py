@@ -125,7 +125,21 @@ def quotes_change(lang: str, markdown: str) -> bool:
     if marks[:4] != labels_table.QUOTES["en"][:4] or marks[4]:
         if '"' in markdown or "'" in markdown:
             return True
-    return base(lang) == "fr" and re.search(r"[ \t\n][;:!?»]|«[ \t\n]", markdown) is not None
+    return base(lang) == "fr" and re.search(r"[ \t\n][;:!?»]|«[ \t\n]|[\w)\]»”’][;!?]|\w:(?![\w/\\])", markdown) is not None
+
+
+def french_spaces(text: str) -> str:
+    """A Str's ; ! ? and : typed against their word, in French, get the narrow no-break space the
+    language writes before them (babel-french's rule): "quelqu’un; puis" -> "quelqu’un ; puis".
+    Not a colon inside a word, time or address ("8:15", "http://"), nor the second mark of "?!"."""
+    out = []
+    for j, ch in enumerate(text):
+        if ch in FRENCH_SPACED and j:
+            prev, nxt = text[j - 1], text[j + 1:j + 2]
+            if (prev.isalnum() or prev in ")]»”’") and not (ch == ":" and (nxt.isalnum() or nxt in ("/", "\\"))):
+                out.append(NNBSP)
+        out.append(ch)
+    return "".join(out)
 
 
 def _str(items: list, i: int) -> str:
@@ -135,7 +149,8 @@ def _str(items: list, i: int) -> str:
 
 
 def localize_quotes(ast: dict, lang: str) -> int:
-    """Rewrite pandoc's Quoted nodes (and, in French, the space before ; : ! ? » and after «) in place; the count changed."""
+    """Rewrite pandoc's Quoted nodes (and, in French, the space before ; : ! ? » and after «, made
+    narrow and no-break, or put in where the author typed none) in place; the count changed."""
     if base(lang) == "en":
         return 0
     open1, close1, open2, close2, inside = labels_table.quotes(lang)
@@ -155,6 +170,12 @@ def localize_quotes(ast: dict, lang: str) -> int:
                 out.append({"t": "Str", "c": space + c})
                 count += 1
                 continue
+            if french and isinstance(node, dict) and node.get("t") == "Str":
+                spaced = french_spaces(node["c"])
+                if spaced != node["c"]:
+                    out.append({"t": "Str", "c": spaced})
+                    count += 1
+                    continue
             if french and isinstance(node, dict) and node.get("t") in ("Space", "SoftBreak") and (
                     _str(items, i + 1)[:1] in tuple(FRENCH_SPACED + "»") or _str(items, i - 1)[-1:] == "«"):
                 # the author's own guillemets too: no line starts with » or ends with «

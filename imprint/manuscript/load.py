@@ -74,6 +74,7 @@ def slugify(text: str) -> str:
     import unicodedata
     text = re.sub("[\u2018\u2019\u201a\u201c\u201d\u201e\u00ab\u00bb]", "-", text)   # the title's quotes (metadata makes them typographic) part words, as straight ones did
     text = text.lower().translate(_LATIN)     # letters NFKD leaves whole: "Straßen" is "strassen", not "straen"
+    text = "".join("-" if unicodedata.category(c)[0] in "PSZ" else c for c in text)   # "1650–1750", "A·B", "x×y" part words, not "16501750"
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     if len(slug) > 80:          # cut at a word's end, not inside one ("...-everythin")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
 import re
@@ -15,6 +16,7 @@ from stdnum.exceptions import ValidationError as IsbnInvalid
 
 from imprint.errors import Finding, Location, MetadataError
 from imprint.manuscript import languages
+from imprint.specs.labels import join_names
 from imprint.specs.editions import IN, MM, TRIM_FORMS, Margins, parse_trim
 
 MAX_METADATA_BYTES = 256 * 1024
@@ -76,6 +78,20 @@ PANDOC_KEYS = {
 FONTSIZE_RANGE = (8.0, 16.0)        # points
 LINESTRETCH_RANGE = (0.8, 2.5)      # times the house leading (1.0: 14.4 pt on 11 pt)
 ALIASES = {"language": "lang"}
+# Keys other tools (Calibre, Vellum, Jekyll, LaTeX classes) use for what a known key does, or for
+# what the manuscript holds: M001's hint names the way here, where spelling alone finds nothing.
+SYNONYMS = {
+    "copyright": "use `rights:` (the copyright page's line)", "license": "use `rights:`", "licence": "use `rights:`",
+    "authors": "use `author:` (a name or a list of names)", "creator": "use `author:`",
+    "translators": "use `translator:` (a name or a list of names)", "editors": "use `editor:`",
+    "summary": "use `description:`", "blurb": "use `description:`", "back-cover": "use `description:`",
+    "tags": "use `subjects:`", "categories": "use `subjects:`",
+    "pubdate": "use `date:` (YYYY-MM-DD)", "published": "use `date:` (YYYY-MM-DD)",
+    "isbn13": "use `isbn:` with `epub:`, `pdf:`, `print:`", "isbn-13": "use `isbn:` with `epub:`, `pdf:`, `print:`",
+    "dedication": "write it in the manuscript, e.g. a chapter `# Dedication {.unnumbered}` holding it",
+    "epigraph": "write it in the manuscript as a block quote (`>`), its source on a line `> --- Author`",
+    "font": "use `mainfont:`", "font-size": "use `fontsize:`", "trim-size": "use `trim:`", "page-size": "use `trim:`",
+}
 
 
 @dataclass(frozen=True)
@@ -151,14 +167,7 @@ class Metadata:
 
     @property
     def author_line(self) -> str:
-        return join_names(self.authors)
-
-
-def join_names(names) -> str:
-    names = list(names)
-    if len(names) <= 1:
-        return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
+        return join_names(self.authors, self.lang)
 
 
 class _NoAliasLoader(yaml.SafeLoader):
@@ -323,6 +332,11 @@ def build_metadata(data: dict, lines: dict[str, int], path: Path) -> tuple[Metad
         out = []
         for item in items:
             if isinstance(item, dict) and "name" in item:
+                for other in (k for k in item if k != "name"):      # pandoc's and Calibre's file-as, role, affiliation
+                    findings.append(Finding("M001", "warning", f"metadata key '{key}': the key '{other}' of "
+                                            f"“{item['name']}” is ignored", where(key),
+                                            hint="only `name:` is read (the EPUB gives the name as written, "
+                                                 "as author, translator or editor by its key)"))
                 item = item["name"]
             if isinstance(item, (dict, list)) or item is None:
                 fail(key, "must be a name or a list of names")
@@ -358,8 +372,8 @@ def build_metadata(data: dict, lines: dict[str, int], path: Path) -> tuple[Metad
             continue
         close = difflib.get_close_matches(key, sorted(KNOWN_KEYS), n=1, cutoff=0.75)
         findings.append(Finding("M001", "warning", f"unknown metadata key '{key}' is ignored", where(key),
-                                hint=f"did you mean '{close[0]}'?" if close else
-                                "remove it; the README lists every key imprint reads"))
+                                hint=SYNONYMS.get(str(key).lower()) or (f"did you mean '{close[0]}'?" if close else
+                                "remove it; the README lists every key imprint reads")))   # "dedication" is not "edition"
 
     if "lang" not in data and "language" in data:
         data = {**data, "lang": data["language"]}
@@ -519,7 +533,76 @@ def build_metadata(data: dict, lines: dict[str, int], path: Path) -> tuple[Metad
         source=path,
         extra=tuple((k, v) for k, v in data.items() if k not in KNOWN_KEYS),
     )
+    marked = _markdown_in_texts(meta, where)
+    if marked:
+        findings += marked
+        meta = dataclasses.replace(meta, **{name: _plain(getattr(meta, name)) for _, name in PRINTED_TEXTS})
     return meta, findings
+
+
+# Markdown a pandoc user writes in a metadata text (pandoc reads them as Markdown); imprint prints
+# them as plain text, so the marks would print as written.
+_MARKS = re.compile(r"(?<![\w*\\])(\*\*?)[^\s*](?:[^*]*?[^\s*])?\1(?![\w*])"     # *Beagle*, **bold**
+                    r"|(?<![\w_\\])(__?)[^\s_](?:[^_]*?[^\s_])?\2(?![\w_])"          # _Beagle_
+                    r"|(?<!\\)\^[^\s^]+\^|(?<![~\\])~[^\s~]+~(?!~)"              # mc^2^, H~2~O
+                    r"|\[[^\]]+\]\([^)\s]+\)|<https?://[^>\s]+>|`[^`]+`")             # [a link](url), <url>, `code`
+PRINTED_TEXTS = (("title", "title"), ("subtitle", "subtitle"), ("author", "authors"), ("translator", "translators"),
+                 ("editor", "editors"), ("publisher", "publisher"), ("rights", "rights"), ("description", "description"),
+                 ("subjects", "subjects"), ("original-publication", "original_publication"),
+                 ("editorial-notes", "editorial_notes"), ("edition", "edition"), ("toc-title", "toc_title"),
+                 ("reference-section-title", "reference_section_title"))
+
+
+_SUP = str.maketrans("0123456789+-=()ni", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱ")
+_SUB = str.maketrans("0123456789+-=()", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎")
+
+
+def _unmark(m: re.Match) -> str:
+    found = m.group(0)
+    if found.startswith("["):
+        words, url = re.fullmatch(r"\[([^\]]+)\]\(([^)\s]+)\)", found).groups()
+        return words if words == url or url.startswith("#") else f"{words} ({url})"
+    if found.startswith("<"):
+        return found[1:-1]
+    inner = found.strip("*_`")
+    if found.startswith("^"):
+        inner = found[1:-1]
+        return inner.translate(_SUP) if all(c in "0123456789+-=()ni" for c in inner) else inner
+    if found.startswith("~"):
+        inner = found[1:-1]
+        return inner.translate(_SUB) if all(c in "0123456789+-=()" for c in inner) else inner
+    return inner
+
+
+def _plain(value):
+    """A metadata text without its Markdown marks: *Beagle* -> Beagle, H~2~O -> H₂O, mc^2^ -> mc²,
+    [CC0](https://…) -> CC0 (https://…), <https://…> -> https://…"""
+    if isinstance(value, tuple):
+        return tuple(_plain(v) for v in value)
+    if not value:
+        return value
+    for _ in range(3):          # **_nested_** marks
+        value = _MARKS.sub(_unmark, value)
+    return value
+
+
+def _markdown_in_texts(meta: Metadata, where) -> list[Finding]:
+    """M007: a printed metadata text holding Markdown (`title: The Voyage of the *Beagle*`) is printed
+    with its marks as written, on the title page, the cover, the running heads, the PDF's and the
+    EPUB's metadata: said at the key's line."""
+    out = []
+    for key, field_name in PRINTED_TEXTS:
+        value = getattr(meta, field_name)
+        for text in (value if isinstance(value, tuple) else (value,)):
+            m = _MARKS.search(text or "")
+            if m:
+                out.append(Finding("M007", "warning", f"metadata key '{key}' holds Markdown ({m.group(0)}): "
+                                   f"metadata texts are plain text, so it is printed without its marks "
+                                   f"(“{_plain(text)}”)", where(key),
+                                   hint="write the text without the marks: italics and bold in the metadata are "
+                                        "not kept, a link prints its address in brackets"))
+                break
+    return sorted(out, key=lambda f: f.where.line or 0)
 
 
 MARGIN_SIDES = {"inner": "inside", "outer": "outside", "top": "top", "bottom": "bottom"}

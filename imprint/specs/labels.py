@@ -18,7 +18,7 @@ from __future__ import annotations
 # Every key a template or edition prints. To add a language: copy the "en" row, translate it,
 # and give it the language's code (two letters, ISO 639-1) as key.
 LABELS: dict[str, dict[str, str]] = {
-    "en": {"list-of-figures": "Figures", "list-of-tables": "Tables",
+    "en": {"and": "and", "list-of-figures": "Figures", "list-of-tables": "Tables",
            "part": "Part", "chapter": "Chapter", "section": "Section", "figure": "Figure", "table": "Table",
            "bibliography": "Bibliography", "references": "References", "works-cited": "Works Cited",
            "contents": "Contents", "notes": "Notes", "copyright": "Copyright", "title-page": "Title page",
@@ -28,7 +28,7 @@ LABELS: dict[str, dict[str, str]] = {
            "set-in": "Set in {face}.", "page-numbers": "Page numbers follow the print edition",
            "back-to-note": "Back to note {n} call", "paperback": "paperback", "note-continued": "(continued)",
            "note-pointer": "See note {n} on the next page."},
-    "de": {"list-of-figures": "Abbildungen", "list-of-tables": "Tabellen",
+    "de": {"and": "und", "list-of-figures": "Abbildungen", "list-of-tables": "Tabellen",
            "part": "Teil", "chapter": "Kapitel", "section": "Abschnitt", "figure": "Abbildung", "table": "Tabelle",
            "bibliography": "Literaturverzeichnis", "references": "Literatur",
            "contents": "Inhalt", "notes": "Anmerkungen", "copyright": "Impressum", "title-page": "Titelseite",
@@ -38,7 +38,7 @@ LABELS: dict[str, dict[str, str]] = {
            "set-in": "Gesetzt aus der {face}.", "page-numbers": "Die Seitenzahlen folgen der Druckausgabe",
            "back-to-note": "Zurück zum Verweis auf Anmerkung {n}", "paperback": "Taschenbuch", "note-continued": "(Fortsetzung)",
            "note-pointer": "Siehe Anmerkung {n} auf der nächsten Seite."},
-    "fr": {"list-of-figures": "Figures", "list-of-tables": "Tableaux",
+    "fr": {"and": "et", "list-of-figures": "Figures", "list-of-tables": "Tableaux",
            "part": "Partie", "chapter": "Chapitre", "section": "Section", "figure": "Figure", "table": "Tableau",
            "bibliography": "Bibliographie", "references": "Références",
            "contents": "Table des matières", "notes": "Notes", "copyright": "Mentions légales",
@@ -48,7 +48,7 @@ LABELS: dict[str, dict[str, str]] = {
            "set-in": "Composé en {face}.", "page-numbers": "La pagination suit celle de l’édition imprimée",
            "back-to-note": "Retour à l’appel de la note {n}", "paperback": "broché", "note-continued": "(à suivre)",
            "note-pointer": "Voir la note {n} à la page suivante."},
-    "es": {"list-of-figures": "Figuras", "list-of-tables": "Tablas",
+    "es": {"and": "y", "list-of-figures": "Figuras", "list-of-tables": "Tablas",
            "part": "Parte", "chapter": "Capítulo", "section": "Sección", "figure": "Figura", "table": "Tabla",
            "bibliography": "Bibliografía", "references": "Referencias",
            "contents": "Índice", "notes": "Notas", "copyright": "Créditos", "title-page": "Portada",
@@ -58,7 +58,7 @@ LABELS: dict[str, dict[str, str]] = {
            "set-in": "Compuesto en {face}.", "page-numbers": "La numeración de páginas sigue la edición impresa",
            "back-to-note": "Volver a la llamada de la nota {n}", "paperback": "rústica", "note-continued": "(continúa)",
            "note-pointer": "Véase la nota {n} en la página siguiente."},
-    "it": {"list-of-figures": "Figure", "list-of-tables": "Tabelle",
+    "it": {"and": "e", "list-of-figures": "Figure", "list-of-tables": "Tabelle",
            "part": "Parte", "chapter": "Capitolo", "section": "Sezione", "figure": "Figura", "table": "Tabella",
            "bibliography": "Bibliografia", "references": "Riferimenti bibliografici",
            "contents": "Indice", "notes": "Note", "copyright": "Copyright", "title-page": "Frontespizio",
@@ -68,7 +68,7 @@ LABELS: dict[str, dict[str, str]] = {
            "set-in": "Composto in {face}.", "page-numbers": "La numerazione delle pagine segue l’edizione a stampa",
            "back-to-note": "Torna al richiamo della nota {n}", "paperback": "brossura", "note-continued": "(segue)",
            "note-pointer": "Vedi la nota {n} alla pagina seguente."},
-    "pt": {"list-of-figures": "Figuras", "list-of-tables": "Tabelas",
+    "pt": {"and": "e", "list-of-figures": "Figuras", "list-of-tables": "Tabelas",
            "part": "Parte", "chapter": "Capítulo", "section": "Seção", "figure": "Figura", "table": "Tabela",
            "bibliography": "Bibliografia", "references": "Referências",
            "contents": "Sumário", "notes": "Notas", "copyright": "Direitos autorais", "title-page": "Folha de rosto",
@@ -78,7 +78,7 @@ LABELS: dict[str, dict[str, str]] = {
            "set-in": "Composto em {face}.", "page-numbers": "A numeração das páginas segue a edição impressa",
            "back-to-note": "Voltar à chamada da nota {n}", "paperback": "brochura", "note-continued": "(continua)",
            "note-pointer": "Ver a nota {n} na página seguinte."},
-    "nl": {"list-of-figures": "Figuren", "list-of-tables": "Tabellen",
+    "nl": {"and": "en", "list-of-figures": "Figuren", "list-of-tables": "Tabellen",
            "part": "Deel", "chapter": "Hoofdstuk", "section": "Paragraaf", "figure": "Figuur", "table": "Tabel",
            "bibliography": "Bibliografie", "references": "Literatuur",
            "contents": "Inhoud", "notes": "Noten", "copyright": "Colofon", "title-page": "Titelpagina",
@@ -88,7 +88,7 @@ LABELS: dict[str, dict[str, str]] = {
            "set-in": "Gezet uit de {face}.", "page-numbers": "De paginanummers volgen de gedrukte uitgave",
            "back-to-note": "Terug naar de verwijzing naar noot {n}", "paperback": "paperback", "note-continued": "(vervolg)",
            "note-pointer": "Zie noot {n} op de volgende pagina."},
-    "ru": {"list-of-figures": "Рисунки", "list-of-tables": "Таблицы",
+    "ru": {"and": "и", "list-of-figures": "Рисунки", "list-of-tables": "Таблицы",
            "part": "Часть", "chapter": "Глава", "section": "Раздел", "figure": "Рисунок", "table": "Таблица",
            "bibliography": "Библиография", "references": "Список литературы",
            "contents": "Содержание", "notes": "Примечания", "copyright": "Выходные данные",
@@ -98,7 +98,7 @@ LABELS: dict[str, dict[str, str]] = {
            "set-in": "Набрано шрифтом {face}.", "page-numbers": "Нумерация страниц соответствует печатному изданию",
            "back-to-note": "Вернуться к ссылке на примечание {n}", "paperback": "мягкая обложка", "note-continued": "(продолжение)",
            "note-pointer": "См. примечание {n} на следующей странице."},
-    "pl": {"list-of-figures": "Rysunki", "list-of-tables": "Tabele",
+    "pl": {"and": "i", "list-of-figures": "Rysunki", "list-of-tables": "Tabele",
            "part": "Część", "chapter": "Rozdział", "section": "Podrozdział", "figure": "Rysunek", "table": "Tabela",
            "bibliography": "Bibliografia", "references": "Bibliografia",
            "contents": "Spis treści", "notes": "Przypisy", "copyright": "Prawa autorskie",
@@ -108,7 +108,7 @@ LABELS: dict[str, dict[str, str]] = {
            "set-in": "Złożono krojem {face}.", "page-numbers": "Numeracja stron odpowiada wydaniu drukowanemu",
            "back-to-note": "Powrót do odsyłacza przypisu {n}", "paperback": "oprawa miękka", "note-continued": "(cd.)",
            "note-pointer": "Zob. przypis {n} na następnej stronie."},
-    "sv": {"list-of-figures": "Figurer", "list-of-tables": "Tabeller",
+    "sv": {"and": "och", "list-of-figures": "Figurer", "list-of-tables": "Tabeller",
            "part": "Del", "chapter": "Kapitel", "section": "Avsnitt", "figure": "Figur", "table": "Tabell",
            "bibliography": "Litteraturförteckning", "references": "Referenser",
            "contents": "Innehåll", "notes": "Noter", "copyright": "Upphovsrätt", "title-page": "Titelsida",
@@ -118,7 +118,7 @@ LABELS: dict[str, dict[str, str]] = {
            "set-in": "Satt med {face}.", "page-numbers": "Sidnumren följer den tryckta utgåvan",
            "back-to-note": "Tillbaka till hänvisningen till not {n}", "paperback": "häftad", "note-continued": "(forts.)",
            "note-pointer": "Se not {n} på nästa sida."},
-    "he": {"list-of-figures": "רשימת איורים", "list-of-tables": "רשימת טבלאות",
+    "he": {"and": "ו", "list-of-figures": "רשימת איורים", "list-of-tables": "רשימת טבלאות",
            "part": "חלק", "chapter": "פרק", "section": "סעיף", "figure": "איור", "table": "טבלה",
            "bibliography": "ביבליוגרפיה", "references": "מקורות",
            "contents": "תוכן העניינים", "notes": "הערות", "copyright": "זכויות יוצרים", "title-page": "שער",
@@ -128,7 +128,7 @@ LABELS: dict[str, dict[str, str]] = {
            "set-in": "סודר באות {face}.", "page-numbers": "מספרי העמודים לפי המהדורה המודפסת",
            "back-to-note": "חזרה להפניה להערה {n}", "paperback": "כריכה רכה", "note-continued": "(המשך)",
            "note-pointer": "ראו הערה {n} בעמוד הבא."},
-    "ar": {"list-of-figures": "قائمة الأشكال", "list-of-tables": "قائمة الجداول",
+    "ar": {"and": "و", "list-of-figures": "قائمة الأشكال", "list-of-tables": "قائمة الجداول",
            "part": "الجزء", "chapter": "الفصل", "section": "القسم", "figure": "شكل", "table": "جدول",
            "bibliography": "قائمة المراجع", "references": "المراجع",
            "contents": "المحتويات", "notes": "الحواشي", "copyright": "حقوق النشر", "title-page": "صفحة العنوان",
@@ -186,6 +186,21 @@ def in_text(lang: str, words: str, opens_sentence: bool) -> str:
     if opens_sentence or not known(lang) or _base(lang) in CAPITALISED_IN_TEXT:
         return words
     return words[:1].lower() + words[1:]
+
+
+def join_names(names, lang: str = "en") -> str:
+    """Names joined as the language joins them on a title page: "A, B and C", "A, B und C",
+    "A et B"; Spanish writes "e" before a name that opens with the sound i ("Juan e Isabel"),
+    Hebrew and Arabic join their "and" to the last name ("א וב")."""
+    names = list(names)
+    if len(names) <= 1:
+        return "".join(names)
+    last, word = names[-1], label(lang, "and")
+    start = last[:3].lower()
+    if word == "y" and (start[:1] in ("i", "í") or start[:2] in ("hi", "hí") and start[2:3] not in ("a", "e", "o")):
+        word = "e"
+    joiner = f" {word}" if _base(lang) in ("he", "ar") else f" {word} "
+    return ", ".join(names[:-1]) + joiner + last
 
 
 def labels(lang: str) -> dict[str, str]:
