@@ -80,6 +80,7 @@ LONG = 0.25
 EPS = 0.5          # points
 GRAIN = 2          # lines: the shortest piece
 ROUNDS = 4         # layouts at most
+SQUEEZE_ROUNDS = 4 # more layouts, one for each page mended by `_squeeze` (one a round)
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,7 @@ class Settled:
     kept: list = field(default_factory=list)       # pages whose last paragraph was moved whole
     pointed: dict = field(default_factory=dict)    # note number -> its call's page: the note moved on (point)
     stacked: dict = field(default_factory=dict)    # note number -> its table rows set stacked (`_stack`)
+    squeezes: int = 0                              # pages mended by `_squeeze`, one a round
 
 
 def problems(pages) -> list[Trouble]:
@@ -163,7 +165,7 @@ def settle(html: str, lay_out) -> Settled:
         result = Settled(lay_out(html), html)
         result.split.update(cut)
         result.stacked.update(STACKED)
-        while result.layouts < ROUNDS:
+        while result.layouts < ROUNDS + min(result.squeezes, SQUEEZE_ROUNDS):
             new = _remedy(result)
             if new is None:       # the notes sit right: none may run on into the next chapter
                 new = runout.run_out(result.document, result.html)
@@ -530,6 +532,9 @@ def _remedy(result: Settled) -> str | None:
             changed = True
     # A page whose text is drawn over the note piece carried onto it: that piece is cut where
     # the room under the page's first block of text ends, and the page's area held to that room.
+    # Only the first such page in a round: mending it moves what follows it (a piece sent on, a
+    # page added), so the limits of the pages after it, from this layout or an older one, would
+    # land on the wrong pages. They are dropped, and found again on the next layout.
     for page, (number, piece, room, before) in sorted(_squeezed(document, pages).items()):
         if number in recut or number in result.pointed or number not in SOURCES or number not in cut_before:
             continue
@@ -541,10 +546,13 @@ def _remedy(result: Settled) -> str | None:
         if squeezed[0] != [tuple(g) for g in groups] and _recut(doc, number, squeezed[0]) is None:
             continue
         result.split[number] = len(squeezed[0])
+        _unlimit(doc, page - 1)
         _limit(doc, page - 1, held - squeezed[1] + EPS)      # the page before takes no more than it did
         _limit(doc, page, room)
+        result.squeezes += 1
         recut.add(number)
         changed = True
+        break
     stuck = list(away.values()) + [t for t in trouble if t.kind == "order"]
     for t in sorted(stuck, key=lambda t: t.page):
         if t.page in result.kept:
@@ -686,8 +694,45 @@ def _squeezed(document, pages) -> dict[int, tuple[int, int, float, int]]:
         if frame is None:
             continue
         before = min(k for (n, k), q in where.items() if n == first.number and q == p.page - 1)
-        out[p.page] = (first.number, first.piece, _foot(document, p) - p.text_bottom - frame, before)
+        bottom = p.text_bottom + _went_on(document, p.page)
+        out[p.page] = (first.number, first.piece, _foot(document, p) - bottom - frame, before)
     return out
+
+
+def _went_on(document, page: int) -> float:
+    """The height (points) of what a figure ending page `page` sent on to the next page: its
+    caption, with the white between it and the picture (0.0 when the page ends otherwise).
+    WeasyPrint sets a figure that does not fit whole at a page's top, and sends its caption on
+    (whatever `break-inside: avoid`); the room left for the notes must keep the caption too."""
+    if page >= len(document.pages):
+        return 0.0
+    boxes = fence.boxes()
+    here = fence.page_box(document.pages[page - 1]).children[0]
+    figures = {id(b.element): b for b in here.descendants()
+               if isinstance(b, boxes.BlockBox) and b.element_tag == "figure" and b.element is not None}
+    there = fence.page_box(document.pages[page]).children[0]
+    for box in there.descendants():
+        if not (isinstance(box, boxes.BlockBox) and box.element_tag == "figure" and id(box.element) in figures):
+            continue
+        ends = [b.position_y + b.margin_height() for b in box.descendants()
+                if isinstance(b, (boxes.LineBox, boxes.ReplacedBox))]
+        if not ends:
+            return 0.0
+        first = next((b for b in box.children if isinstance(b, boxes.Box)), None)
+        gap = _margin_top(first) if first is not None else 0.0
+        return (max(ends) - box.content_box_y()) * PX + gap
+    return 0.0
+
+
+def _margin_top(box) -> float:
+    """The top margin (points) the style gives `box` (WeasyPrint drops it at a page's top)."""
+    value = box.style["margin_top"]
+    unit = getattr(value, "unit", None)
+    if unit == "px":
+        return value.value * PX
+    if unit == "em":
+        return value.value * box.style["font_size"] * PX
+    return 0.0
 
 
 def _squeeze(units: list[Unit], groups, piece: int, room: float, before: int | None = None):
@@ -744,13 +789,29 @@ def _area_height(document, page: int) -> float | None:
 
 def _limit(doc, page: int, room: float) -> bool:
     """Hold the footnote area of page `page` (1-based) to `room` points: the notes carried onto
-    it that go past are carried on to the next page (WeasyPrint keeps the first one whole)."""
+    it that go past are carried on to the next page (WeasyPrint keeps the first one whole).
+    The page's earlier limit, if any, gives way to this one."""
     head = doc.find(".//head")
     rule = f"@page :nth({page}) {{ @footnote {{ max-height: {max(room, 0.0):.2f}pt; }} }}"
-    if head is None or any(el.text == rule for el in head.iter("style")):
+    if head is None:
         return False
-    etree.SubElement(head, "style", {"class": "fn-limit"}).text = rule
+    old = [el for el in head.iter("style") if el.get("class") == "fn-limit" and el.get("data-page") == str(page)]
+    if [el.text for el in old] == [rule]:
+        return False
+    for el in old:
+        el.getparent().remove(el)
+    etree.SubElement(head, "style", {"class": "fn-limit", "data-page": str(page)}).text = rule
     return True
+
+
+def _unlimit(doc, first: int) -> bool:
+    """Drop the limits (`_limit`) of page `first` and the pages after it."""
+    head = doc.find(".//head")
+    old = [] if head is None else [el for el in head.iter("style") if el.get("class") == "fn-limit"
+                                   and int(el.get("data-page") or 0) >= first]
+    for el in old:
+        el.getparent().remove(el)
+    return bool(old)
 
 
 def _call_line(document, page: int, number: int) -> tuple[float, float] | None:
