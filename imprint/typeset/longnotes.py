@@ -51,7 +51,11 @@ note's call was drawn over the note's carried piece (N206, L202, L203). `_squeez
 a page, `_squeeze` cuts the carried piece where the room under the page's text ends (or, when
 its first block is itself too tall, carries the last lines of the page before instead), and
 `_limit` holds that page's footnote area to the room (and the page before to what it held), so
-that WeasyPrint carries the rest on to the next page; tests/test_note_tall_figure.py.
+that WeasyPrint carries the rest on to the next page; tests/test_note_tall_figure.py. The room
+keeps a figure's caption that WeasyPrint sent on to the next page (`_went_on`: the figure must
+stand whole). One such page is mended a round, the first: that moves the pages after it, whose
+limits (`:nth()` rules) are dropped and found again on the next layout; each mended page allows
+one more layout (SQUEEZE_ROUNDS at most).
 
 At most ROUNDS layouts are made; what is still wrong after them is left to the inspections
 to report. A book whose notes all fit is laid out once.
