@@ -207,3 +207,50 @@ def test_every_figure_keeps_its_caption_and_no_note_is_drawn_over_the_text(built
                     assert overlap(n, t) < 0.5, (case, page.page_number, n, t)
     count = MORE[case].count("![A tall figure")
     assert len(figures) == count and captions == figures, (case, figures, captions)
+
+
+def test_no_limit_is_left_on_a_page_the_layout_moved_away_from(tmp_path, monkeypatch):
+    """A chapter before ends in a long note's last piece (run out, imprint/typeset/runout.py, on
+    a later layout than the squeeze): the figure's chapter moves two pages on after its pages
+    were given their limits. Those limits (`@page :nth()` rules) held the footnote areas of
+    pages the figure no longer stands on (left in the HTML of the passing build before); now the
+    settled HTML holds limits for the figure's page and the page before it only."""
+    import re
+
+    from imprint.typeset import longnotes
+
+    body = " ".join([BODY] * 9)
+    long = "[^z]: " + " ".join([NOTE] * 6) + "\n\n    " + " ".join([NOTE] * 6) + "\n\n    " + " ".join([NOTE] * 10) + "\n"
+    one = "# One\n\n" + "\n\n".join([body, body, body + "[^z]"]) + "\n\n" + long
+    two = ("# Image\n\n" + "\n\n".join([f"The note on image is called here.[^a] {BODY} {BODY} {BODY}",
+                                        "![A tall figure in the text.](text.png)"] + [body] * 4)
+           + f"\n\n[^a]: {NOTE} {NOTE} {NOTE}\n\n    ![A tall plate.](note.png)\n\n    {NOTE} {NOTE} {NOTE}\n")
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "one.md").write_text(one)
+    (book / "two.md").write_text(two)
+    (book / "book.yaml").write_text(METADATA + "manuscript:\n  - one.md\n  - two.md\n")
+    Image.new("L", TEXT_IMAGE, 120).save(book / "text.png")
+    Image.new("L", NOTE_IMAGE, 180).save(book / "note.png")
+    settled, settle = tmp_path / "settled.html", longnotes.settle
+
+    def keep(html, lay_out):              # the job may run in a forked child: its HTML goes to a file
+        result = settle(html, lay_out)
+        with settled.open("a") as f:
+            f.write(result.html)
+        return result
+
+    monkeypatch.setattr(longnotes, "settle", keep)
+    out = tmp_path / "out"
+    result = run_cli("--book", book, "--out", out, "--edition", "pdf", "--no-cache")
+    assert result.code == 0, result.err[-3000:]
+    report = json.loads(next(out.glob("*.report.json")).read_text())
+    assert not [f for f in report["findings"] if f["code"] in ("N204", "N206", "L202", "L203", "L102")]
+    with pdfplumber.open(next(out.glob("*.pdf"))) as pdf:
+        figures = [page.page_number for page in pdf.pages for im in page.images
+                   if tuple(int(v) for v in im["srcsize"]) == TEXT_IMAGE]
+        captions = [page.page_number for page in pdf.pages
+                    if "A tall figure in the text." in (page.extract_text() or "")]
+    assert len(figures) == 1 and captions == figures, (figures, captions)
+    limits = {int(n) for n in re.findall(r"@page :nth\((\d+)\) \{ @footnote \{ max-height: [\d.]+pt", settled.read_text())}
+    assert limits and limits <= {figures[0] - 1, figures[0]}, (limits, figures)

@@ -55,7 +55,9 @@ that WeasyPrint carries the rest on to the next page; tests/test_note_tall_figur
 keeps a figure's caption that WeasyPrint sent on to the next page (`_went_on`: the figure must
 stand whole). One such page is mended a round, the first: that moves the pages after it, whose
 limits (`:nth()` rules) are dropped and found again on the next layout; each mended page allows
-one more layout (SQUEEZE_ROUNDS at most).
+one more layout (SQUEEZE_ROUNDS at most). A limit remembers the piece it was set for, and goes
+when a later layout (a chapter run out, a note pointed) no longer has that piece on its page
+(`_stale_limits`).
 
 At most ROUNDS layouts are made; what is still wrong after them is left to the inspections
 to report. A book whose notes all fit is laid out once.
@@ -504,10 +506,19 @@ def _remedy(result: Settled) -> str | None:
     long = {n for n, units in measured.items() if sum(u.height for u in units) > LONG * text_height}
     pushed = _pushed(document, pages)
     overflowing = _overflowing(pages)
-    if not trouble and not long and not pushed and not result.pointed:
+    # A limit whose page no longer holds the piece it was set for (the pages moved since: a
+    # chapter run out, a note pointed) holds some other page's notes: it goes, and the page it
+    # was for is found again on the next layout.
+    doc, stale = None, False
+    if 'class="fn-limit"' in result.html:
+        doc = lhtml.document_fromstring(result.html)
+        stale = _stale_limits(doc, pages)
+    if not trouble and not long and not pushed and not result.pointed and not stale:
         return None
-    doc = lhtml.document_fromstring(result.html)
-    changed = False
+    if doc is None:
+        doc = lhtml.document_fromstring(result.html)
+    changed = stale
+    result.squeezes += stale
     uncut, cut_before = set(), set(result.split)
     rooms = {n: _room_under_call(document, pages, n, q) for n, q in pushed.items()}
     for number, units in sorted(measured.items()):
@@ -539,7 +550,7 @@ def _remedy(result: Settled) -> str | None:
     # Only the first such page in a round: mending it moves what follows it (a piece sent on, a
     # page added), so the limits of the pages after it, from this layout or an older one, would
     # land on the wrong pages. They are dropped, and found again on the next layout.
-    for page, (number, piece, room, before) in sorted(_squeezed(document, pages).items()):
+    for page, (number, piece, room, before) in sorted(() if stale else _squeezed(document, pages).items()):
         if number in recut or number in result.pointed or number not in SOURCES or number not in cut_before:
             continue
         whole, units, groups = SOURCES[number]
@@ -550,9 +561,11 @@ def _remedy(result: Settled) -> str | None:
         if squeezed[0] != [tuple(g) for g in groups] and _recut(doc, number, squeezed[0]) is None:
             continue
         result.split[number] = len(squeezed[0])
+        start = groups[piece][0]
+        anchor = (page, number, start if not squeezed[1] else next(a for a, b in squeezed[0] if b == start))
         _unlimit(doc, page - 1)
-        _limit(doc, page - 1, held - squeezed[1] + EPS)      # the page before takes no more than it did
-        _limit(doc, page, room)
+        _limit(doc, page - 1, held - squeezed[1] + EPS, anchor)      # the page before takes no more than it did
+        _limit(doc, page, room, anchor)
         result.squeezes += 1
         recut.add(number)
         changed = True
@@ -791,10 +804,11 @@ def _area_height(document, page: int) -> float | None:
     return None if area is None or not area.children else area.height * PX
 
 
-def _limit(doc, page: int, room: float) -> bool:
+def _limit(doc, page: int, room: float, anchor: tuple[int, int, int] | None = None) -> bool:
     """Hold the footnote area of page `page` (1-based) to `room` points: the notes carried onto
     it that go past are carried on to the next page (WeasyPrint keeps the first one whole).
-    The page's earlier limit, if any, gives way to this one."""
+    The page's earlier limit, if any, gives way to this one. anchor: (page, note, unit) the limit
+    is for: that page is to hold the note's piece that starts at that unit (`_stale_limits`)."""
     head = doc.find(".//head")
     rule = f"@page :nth({page}) {{ @footnote {{ max-height: {max(room, 0.0):.2f}pt; }} }}"
     if head is None:
@@ -804,8 +818,34 @@ def _limit(doc, page: int, room: float) -> bool:
         return False
     for el in old:
         el.getparent().remove(el)
-    etree.SubElement(head, "style", {"class": "fn-limit", "data-page": str(page)}).text = rule
+    style = etree.SubElement(head, "style", {"class": "fn-limit", "data-page": str(page)})
+    style.text = rule
+    if anchor is not None:
+        for name, value in zip(("data-at", "data-note", "data-start"), anchor):
+            style.set(name, str(value))
     return True
+
+
+def _stale_limits(doc, pages) -> bool:
+    """Drop the limits (`_limit`) whose page does not hold the note's piece they were set for,
+    in the layout `pages` of `doc`; whether any went."""
+    head = doc.find(".//head")
+    if head is None:
+        return False
+    where = {(n.number, n.piece): p.page for p in pages for n in p.notes if not n.pointer}
+    dropped = False
+    for el in list(head.iter("style")):
+        if el.get("class") != "fn-limit" or el.get("data-at") is None:
+            continue
+        number, start, at = (int(el.get(name)) for name in ("data-note", "data-start", "data-at"))
+        if number not in SOURCES:
+            continue
+        piece = next((k for k, (a, _) in enumerate(SOURCES[number][2]) if a == start), None)
+        if piece is not None and where.get((number, piece)) == at:
+            continue
+        el.getparent().remove(el)
+        dropped = True
+    return dropped
 
 
 def _unlimit(doc, first: int) -> bool:
