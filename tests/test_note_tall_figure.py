@@ -132,3 +132,125 @@ def test_a_carried_piece_opening_with_a_picture_takes_the_last_lines_of_the_page
     # nothing to give: the page before holds the note's piece 1 only (its two lines stay), or no room
     assert _squeeze(units, [(0, 3), (3, 5), (5, 8), (8, 10), (10, 12)], 2, 58.8) is None
     assert _squeeze(units, [(0, 5), (5, 8), (8, 10), (10, 12)], 1, 10.0) is None
+
+
+# --- several such pages, and a figure whose caption the first layout sent on -----------------
+
+def several(count: int, tail: int = 3) -> str:
+    """`count` notes each called just before a tall figure, in one chapter: every squeeze sends a
+    piece on and adds a page, so the pages after it move (each page's limit is set on a layout
+    that shows it: one a round, the later ones found again; their limits had landed a page early:
+    N206, L202, L203, exit 1). The first note's last paragraph has `tail` sentences."""
+    body = " ".join([BODY] * 9)
+    blocks = ["# Image"]
+    for k in range(count):
+        blocks += [f"The note on image is called here.[^{k}] {BODY} {BODY} {BODY}",
+                   "![A tall figure in the text.](text.png)"] + [body] * 4
+    notes = [f"[^{k}]: {NOTE} {NOTE} {NOTE}\n\n    ![A tall plate.](note.png)\n\n    "
+             + " ".join([NOTE] * (tail if k == 0 else 3)) + "\n" for k in range(count)]
+    return "\n\n".join(blocks) + "\n\n" + "\n".join(notes)
+
+
+def table_note(rows: int, before: int) -> str:
+    """A note with a table of `rows` rows called after `before` paragraphs' worth of sentences,
+    just before a tall figure: on the first layout the figure's picture ends its page and its
+    caption goes on to the next (the room had been measured under the picture alone, and the
+    caption was left there, away from its picture, silently)."""
+    body = " ".join([BODY] * 9)
+    table = "\n    | Place | Count | Note |\n    |-------|------:|------|\n" + "".join(
+        f"    | River{k} | {k} | tavern warden almanac |\n" for k in range(rows))
+    note = f"[^a]: {NOTE} {NOTE}\n\n" + table + f"\n    {NOTE} {NOTE} {NOTE}\n"
+    blocks = ["# Image", " ".join([BODY] * before), f"The note on image is called here.[^a] {BODY} {BODY} {BODY}",
+              "![A tall figure in the text.](text.png)"] + [body] * 4
+    return "\n\n".join(blocks) + "\n\n" + note
+
+
+MORE = {
+    "two notes and figures": several(2, tail=5),
+    "three notes and figures": several(3),
+    "a table note, the caption sent on (36 rows)": table_note(36, 6),
+    "a table note, the caption sent on (24 rows)": table_note(24, 7),
+}
+
+
+@pytest.fixture(scope="module", params=sorted(MORE))
+def built_more(request, tmp_path_factory):
+    root = tmp_path_factory.mktemp("tallfigs")
+    book = write_book(root / "book", MORE[request.param], METADATA, "one.md")
+    Image.new("L", TEXT_IMAGE, 120).save(book / "text.png")
+    Image.new("L", NOTE_IMAGE, 180).save(book / "note.png")
+    out = root / "out"
+    return request.param, run_cli("--book", book, "--out", out, "--edition", "pdf", "--no-cache"), out
+
+
+def test_every_figure_keeps_its_caption_and_no_note_is_drawn_over_the_text(built_more):
+    case, result, out = built_more
+    assert result.code == 0, (case, result.err[-3000:])
+    report = json.loads(next(out.glob("*.report.json")).read_text())
+    assert not [f for f in report["findings"] if f["code"] in ("N204", "N206", "L202", "L203", "L102")], case
+    figures, captions = [], []
+    with pdfplumber.open(next(out.glob("*.pdf"))) as pdf:
+        for page in pdf.pages:
+            images = [(tuple(int(v) for v in im["srcsize"]), (im["x0"], im["top"], im["x1"], im["bottom"]))
+                      for im in page.images]
+            words = page.extract_words(extra_attrs=["size"])
+            body = [w for w in words if w["size"] > 10 and w["text"] in BODY.split() + ["called"]]
+            notes = [w for w in words if w["size"] < 10 and w["text"].strip(".") in NOTE.split()]
+            figure = [box for size, box in images if size == TEXT_IMAGE]
+            pictures = [box for size, box in images if size == NOTE_IMAGE]
+            figures += [page.page_number] * len(figure)
+            captions += [page.page_number] * (page.extract_text() or "").count("A tall figure in the text.")
+            note_boxes = [(w["x0"], w["top"], w["x1"], w["bottom"]) for w in notes] + pictures
+            text_boxes = [(w["x0"], w["top"], w["x1"], w["bottom"]) for w in body] + figure
+            for n in note_boxes:
+                for t in text_boxes:
+                    assert overlap(n, t) < 0.5, (case, page.page_number, n, t)
+    count = MORE[case].count("![A tall figure")
+    assert len(figures) == count and captions == figures, (case, figures, captions)
+
+
+def test_no_limit_is_left_on_a_page_the_layout_moved_away_from(tmp_path, monkeypatch):
+    """A chapter before ends in a long note's last piece (run out, imprint/typeset/runout.py, on
+    a later layout than the squeeze): the figure's chapter moves two pages on after its pages
+    were given their limits. Those limits (`@page :nth()` rules) held the footnote areas of
+    pages the figure no longer stands on (left in the HTML of the passing build before); now the
+    settled HTML holds limits for the figure's page and the page before it only."""
+    import re
+
+    from imprint.typeset import longnotes
+
+    body = " ".join([BODY] * 9)
+    long = "[^z]: " + " ".join([NOTE] * 6) + "\n\n    " + " ".join([NOTE] * 6) + "\n\n    " + " ".join([NOTE] * 10) + "\n"
+    one = "# One\n\n" + "\n\n".join([body, body, body + "[^z]"]) + "\n\n" + long
+    two = ("# Image\n\n" + "\n\n".join([f"The note on image is called here.[^a] {BODY} {BODY} {BODY}",
+                                        "![A tall figure in the text.](text.png)"] + [body] * 4)
+           + f"\n\n[^a]: {NOTE} {NOTE} {NOTE}\n\n    ![A tall plate.](note.png)\n\n    {NOTE} {NOTE} {NOTE}\n")
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "one.md").write_text(one)
+    (book / "two.md").write_text(two)
+    (book / "book.yaml").write_text(METADATA + "manuscript:\n  - one.md\n  - two.md\n")
+    Image.new("L", TEXT_IMAGE, 120).save(book / "text.png")
+    Image.new("L", NOTE_IMAGE, 180).save(book / "note.png")
+    settled, settle = tmp_path / "settled.html", longnotes.settle
+
+    def keep(html, lay_out):              # the job may run in a forked child: its HTML goes to a file
+        result = settle(html, lay_out)
+        with settled.open("a") as f:
+            f.write(result.html)
+        return result
+
+    monkeypatch.setattr(longnotes, "settle", keep)
+    out = tmp_path / "out"
+    result = run_cli("--book", book, "--out", out, "--edition", "pdf", "--no-cache")
+    assert result.code == 0, result.err[-3000:]
+    report = json.loads(next(out.glob("*.report.json")).read_text())
+    assert not [f for f in report["findings"] if f["code"] in ("N204", "N206", "L202", "L203", "L102")]
+    with pdfplumber.open(next(out.glob("*.pdf"))) as pdf:
+        figures = [page.page_number for page in pdf.pages for im in page.images
+                   if tuple(int(v) for v in im["srcsize"]) == TEXT_IMAGE]
+        captions = [page.page_number for page in pdf.pages
+                    if "A tall figure in the text." in (page.extract_text() or "")]
+    assert len(figures) == 1 and captions == figures, (figures, captions)
+    limits = {int(n) for n in re.findall(r"@page :nth\((\d+)\) \{ @footnote \{ max-height: [\d.]+pt", settled.read_text())}
+    assert limits and limits <= {figures[0] - 1, figures[0]}, (limits, figures)

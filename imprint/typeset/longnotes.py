@@ -51,7 +51,13 @@ note's call was drawn over the note's carried piece (N206, L202, L203). `_squeez
 a page, `_squeeze` cuts the carried piece where the room under the page's text ends (or, when
 its first block is itself too tall, carries the last lines of the page before instead), and
 `_limit` holds that page's footnote area to the room (and the page before to what it held), so
-that WeasyPrint carries the rest on to the next page; tests/test_note_tall_figure.py.
+that WeasyPrint carries the rest on to the next page; tests/test_note_tall_figure.py. The room
+keeps a figure's caption that WeasyPrint sent on to the next page (`_went_on`: the figure must
+stand whole). One such page is mended a round, the first: that moves the pages after it, whose
+limits (`:nth()` rules) are dropped and found again on the next layout; each mended page allows
+one more layout (SQUEEZE_ROUNDS at most). A limit remembers the piece it was set for, and goes
+when a later layout (a chapter run out, a note pointed) no longer has that piece on its page
+(`_stale_limits`).
 
 At most ROUNDS layouts are made; what is still wrong after them is left to the inspections
 to report. A book whose notes all fit is laid out once.
@@ -80,6 +86,7 @@ LONG = 0.25
 EPS = 0.5          # points
 GRAIN = 2          # lines: the shortest piece
 ROUNDS = 4         # layouts at most
+SQUEEZE_ROUNDS = 4 # more layouts, one for each page mended by `_squeeze` (one a round)
 
 
 @dataclass(frozen=True)
@@ -115,6 +122,7 @@ class Settled:
     kept: list = field(default_factory=list)       # pages whose last paragraph was moved whole
     pointed: dict = field(default_factory=dict)    # note number -> its call's page: the note moved on (point)
     stacked: dict = field(default_factory=dict)    # note number -> its table rows set stacked (`_stack`)
+    squeezes: int = 0                              # pages mended by `_squeeze`, one a round
 
 
 def problems(pages) -> list[Trouble]:
@@ -163,7 +171,7 @@ def settle(html: str, lay_out) -> Settled:
         result = Settled(lay_out(html), html)
         result.split.update(cut)
         result.stacked.update(STACKED)
-        while result.layouts < ROUNDS:
+        while result.layouts < ROUNDS + min(result.squeezes, SQUEEZE_ROUNDS):
             new = _remedy(result)
             if new is None:       # the notes sit right: none may run on into the next chapter
                 new = runout.run_out(result.document, result.html)
@@ -498,10 +506,19 @@ def _remedy(result: Settled) -> str | None:
     long = {n for n, units in measured.items() if sum(u.height for u in units) > LONG * text_height}
     pushed = _pushed(document, pages)
     overflowing = _overflowing(pages)
-    if not trouble and not long and not pushed and not result.pointed:
+    # A limit whose page no longer holds the piece it was set for (the pages moved since: a
+    # chapter run out, a note pointed) holds some other page's notes: it goes, and the page it
+    # was for is found again on the next layout.
+    doc, stale = None, False
+    if 'class="fn-limit"' in result.html:
+        doc = lhtml.document_fromstring(result.html)
+        stale = _stale_limits(doc, pages)
+    if not trouble and not long and not pushed and not result.pointed and not stale:
         return None
-    doc = lhtml.document_fromstring(result.html)
-    changed = False
+    if doc is None:
+        doc = lhtml.document_fromstring(result.html)
+    changed = stale
+    result.squeezes += stale
     uncut, cut_before = set(), set(result.split)
     rooms = {n: _room_under_call(document, pages, n, q) for n, q in pushed.items()}
     for number, units in sorted(measured.items()):
@@ -530,7 +547,10 @@ def _remedy(result: Settled) -> str | None:
             changed = True
     # A page whose text is drawn over the note piece carried onto it: that piece is cut where
     # the room under the page's first block of text ends, and the page's area held to that room.
-    for page, (number, piece, room, before) in sorted(_squeezed(document, pages).items()):
+    # Only the first such page in a round: mending it moves what follows it (a piece sent on, a
+    # page added), so the limits of the pages after it, from this layout or an older one, would
+    # land on the wrong pages. They are dropped, and found again on the next layout.
+    for page, (number, piece, room, before) in sorted(() if stale else _squeezed(document, pages).items()):
         if number in recut or number in result.pointed or number not in SOURCES or number not in cut_before:
             continue
         whole, units, groups = SOURCES[number]
@@ -541,10 +561,15 @@ def _remedy(result: Settled) -> str | None:
         if squeezed[0] != [tuple(g) for g in groups] and _recut(doc, number, squeezed[0]) is None:
             continue
         result.split[number] = len(squeezed[0])
-        _limit(doc, page - 1, held - squeezed[1] + EPS)      # the page before takes no more than it did
-        _limit(doc, page, room)
+        start = groups[piece][0]
+        anchor = (page, number, start if not squeezed[1] else next(a for a, b in squeezed[0] if b == start))
+        _unlimit(doc, page - 1)
+        _limit(doc, page - 1, held - squeezed[1] + EPS, anchor)      # the page before takes no more than it did
+        _limit(doc, page, room, anchor)
+        result.squeezes += 1
         recut.add(number)
         changed = True
+        break
     stuck = list(away.values()) + [t for t in trouble if t.kind == "order"]
     for t in sorted(stuck, key=lambda t: t.page):
         if t.page in result.kept:
@@ -686,8 +711,45 @@ def _squeezed(document, pages) -> dict[int, tuple[int, int, float, int]]:
         if frame is None:
             continue
         before = min(k for (n, k), q in where.items() if n == first.number and q == p.page - 1)
-        out[p.page] = (first.number, first.piece, _foot(document, p) - p.text_bottom - frame, before)
+        bottom = p.text_bottom + _went_on(document, p.page)
+        out[p.page] = (first.number, first.piece, _foot(document, p) - bottom - frame, before)
     return out
+
+
+def _went_on(document, page: int) -> float:
+    """The height (points) of what a figure ending page `page` sent on to the next page: its
+    caption, with the white between it and the picture (0.0 when the page ends otherwise).
+    WeasyPrint sets a figure that does not fit whole at a page's top, and sends its caption on
+    (whatever `break-inside: avoid`); the room left for the notes must keep the caption too."""
+    if page >= len(document.pages):
+        return 0.0
+    boxes = fence.boxes()
+    here = fence.page_box(document.pages[page - 1]).children[0]
+    figures = {id(b.element): b for b in here.descendants()
+               if isinstance(b, boxes.BlockBox) and b.element_tag == "figure" and b.element is not None}
+    there = fence.page_box(document.pages[page]).children[0]
+    for box in there.descendants():
+        if not (isinstance(box, boxes.BlockBox) and box.element_tag == "figure" and id(box.element) in figures):
+            continue
+        ends = [b.position_y + b.margin_height() for b in box.descendants()
+                if isinstance(b, (boxes.LineBox, boxes.ReplacedBox))]
+        if not ends:
+            return 0.0
+        first = next((b for b in box.children if isinstance(b, boxes.Box)), None)
+        gap = _margin_top(first) if first is not None else 0.0
+        return (max(ends) - box.content_box_y()) * PX + gap
+    return 0.0
+
+
+def _margin_top(box) -> float:
+    """The top margin (points) the style gives `box` (WeasyPrint drops it at a page's top)."""
+    value = box.style["margin_top"]
+    unit = getattr(value, "unit", None)
+    if unit == "px":
+        return value.value * PX
+    if unit == "em":
+        return value.value * box.style["font_size"] * PX
+    return 0.0
 
 
 def _squeeze(units: list[Unit], groups, piece: int, room: float, before: int | None = None):
@@ -742,15 +804,58 @@ def _area_height(document, page: int) -> float | None:
     return None if area is None or not area.children else area.height * PX
 
 
-def _limit(doc, page: int, room: float) -> bool:
+def _limit(doc, page: int, room: float, anchor: tuple[int, int, int] | None = None) -> bool:
     """Hold the footnote area of page `page` (1-based) to `room` points: the notes carried onto
-    it that go past are carried on to the next page (WeasyPrint keeps the first one whole)."""
+    it that go past are carried on to the next page (WeasyPrint keeps the first one whole).
+    The page's earlier limit, if any, gives way to this one. anchor: (page, note, unit) the limit
+    is for: that page is to hold the note's piece that starts at that unit (`_stale_limits`)."""
     head = doc.find(".//head")
     rule = f"@page :nth({page}) {{ @footnote {{ max-height: {max(room, 0.0):.2f}pt; }} }}"
-    if head is None or any(el.text == rule for el in head.iter("style")):
+    if head is None:
         return False
-    etree.SubElement(head, "style", {"class": "fn-limit"}).text = rule
+    old = [el for el in head.iter("style") if el.get("class") == "fn-limit" and el.get("data-page") == str(page)]
+    if [el.text for el in old] == [rule]:
+        return False
+    for el in old:
+        el.getparent().remove(el)
+    style = etree.SubElement(head, "style", {"class": "fn-limit", "data-page": str(page)})
+    style.text = rule
+    if anchor is not None:
+        for name, value in zip(("data-at", "data-note", "data-start"), anchor):
+            style.set(name, str(value))
     return True
+
+
+def _stale_limits(doc, pages) -> bool:
+    """Drop the limits (`_limit`) whose page does not hold the note's piece they were set for,
+    in the layout `pages` of `doc`; whether any went."""
+    head = doc.find(".//head")
+    if head is None:
+        return False
+    where = {(n.number, n.piece): p.page for p in pages for n in p.notes if not n.pointer}
+    dropped = False
+    for el in list(head.iter("style")):
+        if el.get("class") != "fn-limit" or el.get("data-at") is None:
+            continue
+        number, start, at = (int(el.get(name)) for name in ("data-note", "data-start", "data-at"))
+        if number not in SOURCES:
+            continue
+        piece = next((k for k, (a, _) in enumerate(SOURCES[number][2]) if a == start), None)
+        if piece is not None and where.get((number, piece)) == at:
+            continue
+        el.getparent().remove(el)
+        dropped = True
+    return dropped
+
+
+def _unlimit(doc, first: int) -> bool:
+    """Drop the limits (`_limit`) of page `first` and the pages after it."""
+    head = doc.find(".//head")
+    old = [] if head is None else [el for el in head.iter("style") if el.get("class") == "fn-limit"
+                                   and int(el.get("data-page") or 0) >= first]
+    for el in old:
+        el.getparent().remove(el)
+    return bool(old)
 
 
 def _call_line(document, page: int, number: int) -> tuple[float, float] | None:
