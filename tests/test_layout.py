@@ -182,6 +182,8 @@ def test_loose_lines(tmp_path):
     loose = found(result, "L215")
     assert len(loose) == 11
     same(loose[0], "L215", "warning", 7, "line 2: word spaces stretched to 5.4× their width in “a bbbbbbbbbbbbbbbbbb c”")
+    # the hint gives the author a break point, not a sentence to rewrite (issue 19)
+    assert "soft hyphen (&shy;)" in loose[0].hint and "reword" not in loose[0].hint, loose[0].hint
 
 
 def test_running_heads_and_folios(tmp_path):

@@ -302,6 +302,13 @@ def recto_foot(pages: list[PageView]) -> list[Mark]:
     return out
 
 
+# A planned paragraph is broken as a whole (imprint/typeset/linebreak.py): a line still this
+# loose has no better breaks among those the text allows. What gives it more is a break point
+# in a long word or a name (names are never hyphenated unless asked), not rewording (issue 19).
+LOOSE_HINT = ("a break point in a long word or name on this line or the next tightens it: a soft hyphen "
+              "(&shy;) there, or `hyphenate-capitalized: true` in book.yaml to let names break")
+
+
 def loose_lines(pages: list[PageView]) -> list[Mark]:
     """L215: justified lines whose word spaces stretch past LOOSE_LIMIT times their width."""
     out = []
@@ -311,7 +318,7 @@ def loose_lines(pages: list[PageView]) -> list[Mark]:
             if ln.natural_space and ln.word_space / ln.natural_space > LOOSE_LIMIT:
                 out.append(Mark(finding("L215", f"{where[id(ln)]}: word spaces stretched to "
                                                 f"{ln.word_space / ln.natural_space:.1f}× their width in {quote(ln.text)}",
-                                        page.number, "hyphenation, rewording or a tracking change can tighten it"),
+                                        page.number, LOOSE_HINT),
                                 ln.rect))
     return out
 
