@@ -367,6 +367,24 @@ def test_a_french_semicolon_typed_against_its_word_gets_its_space(tmp_path):
     assert "quelqu’un ; puis" in text.replace("\u202f", " "), text
 
 
+def test_french_spacing_stays_out_of_addresses_index_marks_and_other_languages(tmp_path):
+    # review of the rule above: it spaced "?" in a written-out address ("q ?x=1"), the "!" of an
+    # index mark (the entry no longer filed under its head word) and an English passage
+    book = write_book(tmp_path / "roman", "# Un\n\nLe [Paris!Louvre]{.index} est grand. Le [Paris!Orsay]{.index} "
+                      "aussi. Voir <https://example.org/q?x=1>. Il dit [Hello; how are you?]{lang=en} puis "
+                      "partit; enfin.\n",
+                      "title: Index\nauthor: Louise Marchetti\nlang: fr\nindex: true\n"
+                      "identifier: urn:uuid:00000000-0000-4000-8000-000000001425\n")
+    out = tmp_path / "out"
+    run = run_cli(book, "--out", out, "--edition", "epub")
+    assert run.code == 0, run.err
+    assert run.err.count("X203") == 2, run.err      # the marks are read as entry and sub-entry
+    with zipfile.ZipFile(out / "index.epub") as z:
+        xhtml = "".join(z.read(n).decode() for n in z.namelist() if n.endswith(".xhtml"))
+    assert "q?x=1" in xhtml and "Hello; how are you?" in xhtml and "partit\u202f; enfin" in xhtml, xhtml
+    assert "Paris!Louvre" in xhtml and "\u202f!" not in xhtml
+
+
 def test_markdown_in_the_metadata_never_prints_its_marks(tmp_path):
     # pandoc users write Markdown in the metadata: `title: The Voyage of the *Beagle*` printed
     # "*Beagle*" on the half-title, the title page, the cover, the PDF's and the EPUB's titles, exit 0;

@@ -142,6 +142,33 @@ def french_spaces(text: str) -> str:
     return "".join(out)
 
 
+ADDRESS = re.compile(r"://|^www\.|^doi:|^10\.\d{4,}/|@\w", re.IGNORECASE)
+
+
+def _address(text: str) -> bool:
+    """A Str that is (part of) a web address, DOI or e-mail address: no spacing inside it."""
+    return ADDRESS.search(text) is not None
+
+
+def _french_inside(node: dict) -> bool:
+    """Whether French spacing applies inside this node: not in a link's text (an address
+    written out), an index mark (its `!` and `:` are the index's syntax), code, or a span or
+    div in another language (`{lang=en}`)."""
+    kind = node.get("t")
+    if kind in ("Link", "Code", "CodeBlock", "RawInline", "RawBlock", "Math"):
+        return False
+    if kind in ("Span", "Div") and isinstance(node.get("c"), list) and node["c"]:
+        attr = node["c"][0]
+        if isinstance(attr, list) and len(attr) == 3:
+            _, classes, pairs = attr
+            if "index" in classes:
+                return False
+            lang = dict((k, v) for k, v in pairs if isinstance(k, str)).get("lang")
+            if lang and base(lang) != "fr":
+                return False
+    return True
+
+
 def _str(items: list, i: int) -> str:
     """The text of items[i] when it is a Str node, else ''."""
     node = items[i] if 0 <= i < len(items) else None
@@ -157,7 +184,9 @@ def localize_quotes(ast: dict, lang: str) -> int:
     french = base(lang) == "fr"
     count = 0
 
-    def inlines(items: list) -> list:
+    def inlines(items: list, spaced: bool = True) -> list:
+        """`spaced`: French spacing applies here (not in a link's text, an index mark or a
+        passage in another language)."""
         nonlocal count
         out = []
         for i, node in enumerate(items):
@@ -166,33 +195,33 @@ def localize_quotes(ast: dict, lang: str) -> int:
                 o, c = (open1, close1) if kind.get("t") == "DoubleQuote" else (open2, close2)
                 space = inside if o in "«»" else ""      # French spaces guillemets, not inner “…”
                 out.append({"t": "Str", "c": o + space})
-                out.extend(walk(content))
+                out.extend(walk(content, spaced))
                 out.append({"t": "Str", "c": space + c})
                 count += 1
                 continue
-            if french and isinstance(node, dict) and node.get("t") == "Str":
-                spaced = french_spaces(node["c"])
-                if spaced != node["c"]:
-                    out.append({"t": "Str", "c": spaced})
+            if french and spaced and isinstance(node, dict) and node.get("t") == "Str" and not _address(node["c"]):
+                respaced = french_spaces(node["c"])
+                if respaced != node["c"]:
+                    out.append({"t": "Str", "c": respaced})
                     count += 1
                     continue
             if french and isinstance(node, dict) and node.get("t") in ("Space", "SoftBreak") and (
-                    _str(items, i + 1)[:1] in tuple(FRENCH_SPACED + "»") or _str(items, i - 1)[-1:] == "«"):
+                    _str(items, i + 1)[:1] in tuple((FRENCH_SPACED if spaced else "") + "»") or _str(items, i - 1)[-1:] == "«"):
                 # the author's own guillemets too: no line starts with » or ends with «
                 out.append({"t": "Str", "c": NNBSP})
                 count += 1
                 continue
-            out.append(walk(node))
+            out.append(walk(node, spaced))
         return out
 
-    def walk(node):
+    def walk(node, spaced: bool = True):
         if isinstance(node, list):
             if node and all(isinstance(x, dict) and "t" in x for x in node):
-                return inlines(node)
-            return [walk(x) for x in node]
+                return inlines(node, spaced)
+            return [walk(x, spaced) for x in node]
         if isinstance(node, dict):
             if "c" in node:
-                node["c"] = walk(node["c"])
+                node["c"] = walk(node["c"], spaced and _french_inside(node))
             return node
         return node
 
