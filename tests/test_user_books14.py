@@ -385,6 +385,21 @@ def test_french_spacing_stays_out_of_addresses_index_marks_and_other_languages(t
     assert "Paris!Louvre" in xhtml and "\u202f!" not in xhtml
 
 
+def test_code_in_the_metadata_keeps_its_characters(tmp_path):
+    # review of M007: `__init__` in a title was read as emphasis once its backticks went
+    # ("Understanding init" on the title page and in the EPUB's title)
+    book = write_book(tmp_path / "code", "# One\n\nText.\n",
+                      "title: Understanding `__init__` and `*args`\nauthor: Ada Byron\nlang: en\n"
+                      "identifier: urn:uuid:00000000-0000-4000-8000-000000001426\n")
+    out = tmp_path / "out"
+    run = run_cli(book, "--out", out, "--edition", "epub")
+    assert run.code == 0 and "M007" in run.err, run.err
+    [epub] = out.glob("*.epub")
+    with zipfile.ZipFile(epub) as z:
+        opf = next(z.read(n).decode() for n in z.namelist() if n.endswith(".opf"))
+    assert "Understanding __init__ and *args</dc:title>" in opf, opf
+
+
 def test_markdown_in_the_metadata_never_prints_its_marks(tmp_path):
     # pandoc users write Markdown in the metadata: `title: The Voyage of the *Beagle*` printed
     # "*Beagle*" on the half-title, the title page, the cover, the PDF's and the EPUB's titles, exit 0;

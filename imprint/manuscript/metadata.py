@@ -581,9 +581,16 @@ def _plain(value):
         return tuple(_plain(v) for v in value)
     if not value:
         return value
+    # code spans first, kept whole: `__init__` is code, not emphasis, in the passes below
+    codes: list[str] = []
+
+    def keep(m: re.Match) -> str:
+        codes.append(m.group(1))
+        return f"\ue000{len(codes) - 1}\ue001"
+    value = re.sub(r"`([^`]+)`", keep, value)
     for _ in range(3):          # **_nested_** marks
         value = _MARKS.sub(_unmark, value)
-    return value
+    return re.sub("\ue000(\\d+)\ue001", lambda m: codes[int(m.group(1))], value)
 
 
 def _markdown_in_texts(meta: Metadata, where) -> list[Finding]:
