@@ -36,7 +36,7 @@ from imprint.html import render
 from imprint.manuscript import sanitize
 from imprint.jobs.job import Job
 from imprint.specs.editions import EDITIONS, Edition, for_printer, margins_for, trim as trim_for
-from imprint.specs.editions import check_margins as margin_problem
+from imprint.specs.editions import check_margins as margin_problem, screen_margins
 from imprint.codes import severity
 from imprint.errors import (BuildFailed, ExitCode, Finding, ImprintError, InterruptedAfterWriting, Location,
                             MetadataError, fails, summary)
@@ -195,8 +195,7 @@ def run_checks(book_path: Path, printed: bool = True) -> tuple[Book, list[Findin
     # the printer's sizes bind only a build of the print edition: a PDF or an EPUB may have any page
     printer = printer_for(book)
     trim_of(book, None, printer if printed else None)
-    if printed:
-        check_margins(book, printer, None, False)
+    check_margins(book, printer if printed else None, None, False)     # no printer: the text kept on the page
     return book, checks.check(book)
 
 
@@ -235,7 +234,8 @@ def check_margins(book: Book, printer, pages: int | None, bleeds: bool) -> None:
     """The metadata's `margins:` against the printer's minimums (the inside one for `pages`
     pages, or for the thinnest book before the count is known): an error at its line."""
     given = book.metadata.margins
-    wrong = given is not None and margin_problem(given, printer, pages, bleeds)
+    wrong = given is not None and (margin_problem(given, printer, pages, bleeds) if printer is not None
+                                   else screen_margins(given))
     if wrong:
         raise MetadataError(f"metadata key 'margins': {wrong}",
                             where=Location(book.metadata.source, dict(book.metadata.key_lines).get("margins")),

@@ -304,6 +304,22 @@ def test_the_printers_sizes_bind_the_print_edition_alone(tmp_path):
     assert run_cli("check", book).code == 3     # the whole book, the print edition with it
 
 
+def test_a_pdf_only_build_still_keeps_the_text_off_the_pages_edge(tmp_path):
+    # review of the fix above: with the printer's minimums gone from a PDF-only build, margins of
+    # 0 were taken, exit 0, the text set to the page's edge
+    book = write_book(tmp_path / "edge", "# One\n\nText.\n",
+                      "title: Edge\nauthor: Ada Byron\nlang: en\nmargins: {inner: 0, outer: 0, top: 0, bottom: 0}\n"
+                      "identifier: urn:uuid:00000000-0000-4000-8000-000000001427\n")
+    run = run_cli(book, "--out", tmp_path / "out", "--edition", "pdf")
+    assert run.code == 3, run.err
+    assert "metadata key 'margins':" in run.err and "touch the page's edge" in run.err, run.err
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*.pdf"))
+    wide = write_book(tmp_path / "wide", "# One\n\nText.\n",
+                      "title: Wide\nauthor: Ada Byron\nlang: en\nmargins: {inner: 0.3in, outer: 0.3in, top: 0.7in, bottom: 0.3in}\n"
+                      "identifier: urn:uuid:00000000-0000-4000-8000-000000001428\n")
+    assert run_cli(wide, "--out", tmp_path / "out2", "--edition", "pdf").code == 0
+
+
 def test_a_list_of_tables_asked_for_with_no_captioned_table_is_named(tmp_path):
     # `lot: true` in a cookbook whose tables have no caption (and `lof: true` with no figure):
     # exit 0, no list printed, not a word said

@@ -160,6 +160,21 @@ def design_margins(trim: Trim) -> Margins:
     return Margins(base.top * scale, base.bottom * scale, base.inside * scale, base.outside * scale)
 
 
+SCREEN_MARGIN = 0.25 * IN       # the least margin of a PDF or EPUB built without the print edition
+
+
+def screen_margins(given: Margins) -> str | None:
+    """What is wrong with the author's margins for a download PDF (no printer's minimums bind it):
+    the text kept off the page's edge, the running head on the page."""
+    for side, value in (("bottom", given.bottom), ("outer", given.outside), ("inner", given.inside)):
+        if value < SCREEN_MARGIN - 0.01:
+            return f"the {side} margin {inches(value)} is less than {inches(SCREEN_MARGIN)}: the text would touch the page's edge"
+    if given.top < SCREEN_MARGIN + RUNNING_HEAD - 0.01:
+        return (f"the top margin {inches(given.top)} leaves the running head less than {inches(SCREEN_MARGIN)} "
+                f"from the edge (the head takes {inches(RUNNING_HEAD)})")
+    return None
+
+
 def check_margins(given: Margins, printer, pages: int | None, bleeds: bool) -> str | None:
     """What is wrong with the author's margins for this printer (and page count, when known), or None."""
     least = printer.min_margin_bleed if bleeds else printer.min_margin
