@@ -45,6 +45,15 @@ def built(tmp_path_factory):
     return book, [f for f in report["findings"] if f["page"] is not None and f["code"].startswith("L2")], result
 
 
+def placed_findings(book, tmp_path, *codes):
+    """The PDF build of `book` (exit 0) and its report's findings of these codes that name a page."""
+    out = tmp_path / "out"
+    result = run_cli(book, "--out", out, "--edition", "pdf", "--no-cache")
+    assert result.code == 0, result.err
+    report = json.loads(next(out.glob("*.report.json")).read_text(encoding="utf-8"))
+    return result, [f for f in report["findings"] if f["page"] is not None and f["code"] in codes]
+
+
 def test_overfull_line_names_its_chapter_file_line_and_column(built):
     book, findings, result = built
     lines = (book / "chapter-03.md").read_text(encoding="utf-8").split("\n")
@@ -98,11 +107,7 @@ def test_a_line_in_a_paragraph_with_cross_references_names_its_file(tmp_path):
              f"A second paragraph: {second} [@sec-sub] shows it: {third} and its last words.", "",
              "Plain closing paragraph with a few words in it.", ""]
     (book / "two.md").write_text("\n".join(lines), encoding="utf-8")
-    out = tmp_path / "out"
-    result = run_cli(book, "--out", out, "--edition", "pdf", "--no-cache")
-    assert result.code == 0, result.err
-    report = json.loads(next(out.glob("*.report.json")).read_text(encoding="utf-8"))
-    found = [f for f in report["findings"] if f["page"] is not None and f["code"] in ("L206", "L215")]
+    result, found = placed_findings(book, tmp_path, "L206", "L215")
     where = {f["message"]: (f["file"], f["line"], f["column"]) for f in found}
     assert len(found) >= 4 and all(f["file"] == str(book / "two.md") for f in found), found
 
@@ -141,11 +146,7 @@ def test_a_line_in_a_paragraph_with_citations_names_its_file(tmp_path, style):
              f"words here so the paragraph runs long {LONG} and more words after the number to end it.", "",
              "Plain closing paragraph with a few words in it.", ""]
     (book / "one.md").write_text("\n".join(lines), encoding="utf-8")
-    out = tmp_path / "out"
-    result = run_cli(book, "--out", out, "--edition", "pdf", "--no-cache")
-    assert result.code == 0, result.err
-    report = json.loads(next(out.glob("*.report.json")).read_text(encoding="utf-8"))
-    found = [f for f in report["findings"] if f["page"] is not None and f["code"] in ("L206", "L215")]
+    result, found = placed_findings(book, tmp_path, "L206", "L215")
     assert found and all(f["file"] == str(book / "one.md") and f["line"] == 3 for f in found), found
     overfull = next(f for f in found if f["code"] == "L206")
     assert lines[2][overfull["column"] - 1:].startswith(LONG), overfull
@@ -179,11 +180,7 @@ def test_a_line_is_found_where_its_words_are_not_where_a_citation_could_stand_fo
              "today and witnessed.", "",
              "A closing paragraph with a few plain words in it.", ""]
     (book / "one.md").write_text("\n".join(lines), encoding="utf-8")
-    out = tmp_path / "out"
-    result = run_cli(book, "--out", out, "--edition", "pdf", "--no-cache")
-    assert result.code == 0, result.err
-    report = json.loads(next(out.glob("*.report.json")).read_text(encoding="utf-8"))
-    found = [f for f in report["findings"] if f["page"] is not None and f["code"] in ("L206", "L215")]
+    result, found = placed_findings(book, tmp_path, "L206", "L215")
     where = [(f["code"], f["line"], f["column"], f["message"]) for f in found]
     for number, row in ((cited, 6), (referred, 11)):
         f = next(f for f in found if f["code"] == "L206" and number[-12:] in f["message"])
@@ -214,11 +211,7 @@ def test_a_line_that_ends_inside_a_citation_names_its_own_line(tmp_path):
              "as&nbsp;shown&nbsp;in&nbsp;[@smith2001, 4]&nbsp;" + LONG[:36] + "&nbsp;and&nbsp;the rest of it is written here.",
              "", "A closing paragraph with a few plain words in it.", ""]
     (book / "one.md").write_text("\n".join(lines), encoding="utf-8")
-    out = tmp_path / "out"
-    result = run_cli(book, "--out", out, "--edition", "pdf", "--no-cache")
-    assert result.code == 0, result.err
-    report = json.loads(next(out.glob("*.report.json")).read_text(encoding="utf-8"))
-    found = [f for f in report["findings"] if f["page"] is not None and f["code"] == "L215"]
+    result, found = placed_findings(book, tmp_path, "L215")
     # The line "down every word of it, as shown in (Smith, 2001, p." (a justified line: stretched).
     inside = [f for f in found if re.search(r"“down every word of it, as shown in \(Smi", f["message"])]
     assert len(inside) == 1, found

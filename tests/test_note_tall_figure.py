@@ -21,16 +21,9 @@ import pdfplumber
 import pytest
 from PIL import Image
 
-from conftest import run_cli, write_book
+from conftest import METADATA as TINY, run_cli, write_book
 
-METADATA = """\
-title: A Tiny Book
-author: Test Author
-lang: en
-identifier: urn:uuid:00000000-0000-4000-8000-000000000001
-date: 2020-01-01
-trim: 5x8
-"""
+METADATA = TINY + "trim: 5x8\n"
 BODY = "Over river harbour quarry chandler into orchard census from under harbour."
 NOTE = "Beacon tavern warden almanac steward fallow ledger charter parish weaver tenant."
 TEXT_IMAGE, NOTE_IMAGE = (300, 520), (310, 520)      # told apart in the PDF by their pixel size
