@@ -90,21 +90,22 @@ def test_memory_summed_over_the_processes_is_exit_5_naming_the_limit(tmp_path):
 
 
 def test_the_watchdog_sums_the_tree_and_stops_the_build_thread():
-    """Three children of 80 MB each, none over the limit, together over it: the watchdog
+    """Three children of 120 MB each, none over the limit, together over it: the watchdog
     kills them and raises BuildStopped in the thread that runs the build; leaving the block,
-    that is the budget's LimitError. A child this process had before is not the build's:
-    neither counted nor killed."""
-    hold = "b = bytearray(80 * 2**20)\nfor i in range(0, len(b), 4096): b[i] = 1\nimport time; time.sleep(60)"
-    before = subprocess.Popen([sys.executable, "-c", hold])
+    that is the budget's LimitError. A child this process had before (80 MB) is not the
+    build's: neither counted nor killed. The limit leaves this process some 200 MB to grow
+    (a test worker's own size moves: CI once saw it reach the limit alone)."""
+    hold = "b = bytearray({} * 2**20)\nfor i in range(0, len(b), 4096): b[i] = 1\nimport time; time.sleep(60)"
+    before = subprocess.Popen([sys.executable, "-c", hold.format(80)])
     time.sleep(1)
     mine, _ = tree_memory(os.getpid())          # this process and the child from before
-    limit = mine // 2**20 + 80         # with the child from before counted, one more would be over
+    limit = mine // 2**20 + 120        # with the child from before counted, one more would be over
     left = Budget(Limits(seconds=None, memory_mb=limit))
     children = []
     try:
         with pytest.raises(LimitError) as stopped:
             with MemorySampler(every=0.05, budget=left):
-                children += [subprocess.Popen([sys.executable, "-c", hold]) for _ in range(3)]
+                children += [subprocess.Popen([sys.executable, "-c", hold.format(120)]) for _ in range(3)]
                 give_up = time.monotonic() + 30
                 while time.monotonic() < give_up:
                     time.sleep(0.05)
