@@ -273,6 +273,57 @@ def may_fork(policy: str = "auto", where: str = "") -> bool:
     return decided
 
 
+class Memo(dict):
+    """A process's memory of work it need not do twice (a paragraph's breaks, a spread's
+    search), at most `size` entries (cleared when full). A typesetting child forked by a
+    process that keeps what it learns (keep_learnt: a --watch session, whose process builds
+    every edit) hands back what it learnt (`fresh`) with its result; the next edit's children
+    are forked with it, and find the paragraphs and spreads the edit left as they were."""
+
+    def __init__(self, name: str, size: int):
+        super().__init__()
+        self.name, self.size, self.fresh = name, size, {}
+        MEMOS[name] = self
+
+    def __setitem__(self, key, value) -> None:
+        if key not in self and len(self) >= self.size:
+            self.clear()
+        dict.__setitem__(self, key, value)
+        self.fresh[key] = value
+
+    def clear(self) -> None:
+        dict.clear(self)
+        self.fresh = {}
+
+    def learn(self, found: dict) -> None:
+        """Take what a child learnt (not fresh here: this process hands nothing back)."""
+        if len(self) + len(found) > self.size:
+            dict.clear(self)
+        dict.update(self, found)
+
+
+MEMOS: dict[str, Memo] = {}
+KEEP_LEARNT = [False]
+
+
+def keep_learnt(on: bool = True) -> None:
+    """This process lives on past its build (--watch): its typesetting children hand back what
+    they learnt (Memo), so the next build's children start with it."""
+    KEEP_LEARNT[0] = on
+
+
+def _learnt() -> dict | None:
+    if not KEEP_LEARNT[0]:
+        return None
+    return {name: memo.fresh for name, memo in MEMOS.items() if memo.fresh}
+
+
+def _learn(found: dict | None) -> None:
+    for name, entries in (found or {}).items():
+        if name in MEMOS:
+            MEMOS[name].learn(entries)
+
+
 def die_with_parent() -> None:
     """Linux: SIGKILL this process when the process that started it dies."""
     try:
@@ -289,7 +340,9 @@ def _child(job, limits: Limits, conn, call=None) -> None:
     try:
         left = budget()         # the build's, inherited through the fork
         _apply(limits, left.remaining() if left is not None and left.deadline is not None else limits.seconds)
-        message = ("ok", call() if call is not None else job.run())
+        for memo in MEMOS.values():     # what this process learns from here on (Memo)
+            memo.fresh = {}
+        message = ("ok", call() if call is not None else job.run(), _learnt())
     except MemoryError:
         message = ("memory", None)
     except ImprintError as err:
@@ -378,8 +431,9 @@ def _finish(job, limits, process, receive, started, left: Budget | None = None):
         raise left.stopped          # the watchdog stopped the build (and killed this child)
     if message is None:
         return _died(process.exitcode, limits, job, time.monotonic() - started)
-    kind, payload = message
+    kind, payload = message[:2]
     if kind == "ok":
+        _learn(message[2] if len(message) > 2 else None)
         return payload
     if kind == "memory":
         raise _memory_error(limits, job)

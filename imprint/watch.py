@@ -289,7 +289,9 @@ def run(args, settings, report, out, err) -> int:
     from imprint import pipeline
     from imprint.errors import BuildFailed, ImprintError, summary
 
+    from imprint import processes
     settings = watch_settings(settings)
+    processes.keep_learnt()     # every edit's typesetting children start with what the last ones learnt
     warming: list[threading.Thread] = []
 
     def build_once():

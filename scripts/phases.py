@@ -61,6 +61,9 @@ def main(argv=None) -> int:
                         help="time a second edit's build in one process, as `build.py --watch` builds")
     parser.add_argument("--no-warm", action="store_true",
                         help="with --watch: leave out the session's warm-up after its first build (to measure it)")
+    parser.add_argument("--no-learnt", action="store_true",
+                        help="with --watch: the typesetting children do not hand back what they learnt "
+                             "(processes.Memo: the paragraphs' breaks, the spreads' search), to measure it")
     args = parser.parse_args(argv)
 
     from imprint.jobs import resetting
@@ -107,7 +110,9 @@ def watch_edits(args) -> int:
     sys.path.insert(0, str(ROOT / "scripts"))
     from benchmark import edit_one_paragraph
 
+    from imprint import processes
     build_settings = watch.watch_settings(settings_module.Settings.from_environment())
+    processes.keep_learnt(not args.no_learnt)     # as the session does (imprint/watch.py run)
     QUIET = True
     mark = f"{os.getpid() % 1000}"           # new words each run: never an edit the cache has seen
     for word in (None, f"(saved {mark})", f"(saved again {mark})"):

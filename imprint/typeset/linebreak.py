@@ -36,10 +36,12 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 import re
 from dataclasses import dataclass, field
 
 from imprint.house import STYLES
+from imprint.processes import Memo
 from imprint.manuscript import languages
 
 FONTS = STYLES / "fonts" / "libertine"
@@ -610,7 +612,11 @@ def _hyphenator(lang: str):
     import pyphen
     from imprint.manuscript.languages import hyphenation_dictionary
     name = hyphenation_dictionary(lang)
-    return pyphen.Pyphen(lang=name, left=LEFT_MIN, right=RIGHT_MIN) if name else None
+    if not name:
+        return None
+    hyphenator = pyphen.Pyphen(lang=name, left=LEFT_MIN, right=RIGHT_MIN)
+    hyphenator.imprint_dictionary = (name, LEFT_MIN, RIGHT_MIN)     # PLANS' key: which patterns break the words
+    return hyphenator
 
 
 # At least three letters either side of a hyphen (issue 19's copy-editor rule; plain TeX lets
@@ -637,6 +643,44 @@ def _points(word: str, hyphenator, capitalized: bool, common: frozenset = frozen
     return out
 
 
+# A paragraph's breaks by everything they depend on: its markup, every argument, the fonts'
+# files as they are now and this module's costs. A job plans its HTML again on every layout
+# (longnotes' rounds, a spread evened a line longer, a recto's foot unhyphenated), and a
+# --watch session's children hand theirs back (processes.Memo): an edit's build breaks only
+# the paragraphs the edit changed, the others are written as they were broken before.
+PLANS = Memo("plans", 20_000)
+
+
+def _plan_key(par, args: tuple, hyphenator) -> tuple | None:
+    from lxml import etree
+    if hyphenator is not None and not hasattr(hyphenator, "imprint_dictionary"):
+        return None         # a hyphenator not made here (_hyphenator): its patterns unknown
+    size, measure, indent, capitalized, unhyphenated, faces, common, looseness, mono = args
+    files = tuple(faces) + (tuple(mono) if mono else ())
+    return (etree.tostring(par, with_tail=False), args, getattr(hyphenator, "imprint_dictionary", None),
+            _stamps(files), _costs())
+
+
+def _stamps(files: tuple) -> tuple:
+    """Each font file's size and time of change: a face replaced in a --watch session is measured again."""
+    out = []
+    for f in files:
+        for path in (f if isinstance(f, tuple) else (f,)):
+            try:
+                st = os.stat(path)
+                out.append((st.st_size, st.st_mtime_ns))
+            except (OSError, TypeError):
+                out.append(None)
+    return tuple(out)
+
+
+def _costs() -> tuple:
+    """This module's settings as they are now (a sweep or a test may change them)."""
+    now = globals().copy()          # a copy made in one step: nothing runs while it is read
+    return tuple(sorted((k, v) for k, v in now.items()
+                        if k.isupper() and type(v) in (int, float)))
+
+
 def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, capitalized: bool,
                    unhyphenated: frozenset = frozenset(), faces: tuple = HOUSE_FACES,
                    common: frozenset = frozenset(), looseness: int = 0, spent: list | None = None,
@@ -653,11 +697,61 @@ def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, 
 
     A line break (`br`) ends its line as the paragraph's end does: each run of lines between two
     is broken on its own, the line before a break not justified (WeasyPrint does not justify it).
-    Inline code is measured in `mono` (the monospace face's files; _mono_faces when None)."""
-    from lxml import etree
+    Inline code is measured in `mono` (the monospace face's files; _mono_faces when None).
+    Planned before with all the same (PLANS), it is written as it was broken then."""
     style = (size, False, False, False, False, faces)     # running text: old-style figures (styles/book.css)
+    key = _plan_key(par, (size, measure, indent, capitalized, unhyphenated, faces, common, looseness, mono),
+                    hyphenator)
+    found = PLANS.get(key) if key is not None else None
+    if found is None:
+        try:
+            found = ("planned", _breaks(par, style, measure, indent, hyphenator, capitalized, unhyphenated,
+                                        common, looseness, mono))
+        except Unplannable as why:
+            found = ("unplannable", why.args)
+        if key is not None:
+            PLANS[key] = found
+    kind, value = found
+    if kind == "unplannable":
+        raise Unplannable(*value)
+    if value is None:
+        return None
+    lines, writes, spacing, cost = value
+    if cost is not None and spent is not None:
+        spent.append(cost)
+    _write(par, _pieces(par, style, mono), writes)
+    par.set("style", spacing)
+    return lines
+
+
+def _write(par, pieces: list, writes: list) -> None:
+    """Put a paragraph's planned text in place: (piece, its new text, where a line that is not
+    justified begins in it, that line's word-spacing)."""
+    from lxml import etree
+    for k, joined, cut, spacing in writes:
+        p = pieces[k]
+        if cut is None:
+            setattr(p.node, p.attr, joined)
+            continue
+        span = etree.Element("span", {"style": f"word-spacing: {spacing}"})
+        span.text = joined[cut:]
+        setattr(p.node, p.attr, joined[:cut])
+        if p.attr == "text":
+            p.node.insert(0, span)
+        else:
+            parent = p.node.getparent()
+            parent.insert(parent.index(p.node) + 1, span)
+
+
+def _breaks(par, style: tuple, measure: float, indent: float, hyphenator, capitalized: bool,
+            unhyphenated: frozenset, common: frozenset, looseness: int, mono: tuple | None):
+    """plan_paragraph's work, the paragraph untouched: None (no words, or no looseness it can
+    take), or (lines, the writes for _write, the paragraph's word-spacing, what the looseness
+    cost or None); Unplannable."""
+    size, faces = style[0], style[5]
     shrink = round(width(" ", size, faces=faces) * SHRINK, 3)
     pieces = _pieces(par, style, mono)
+    looser_cost = None
     chars: list[tuple[int, int]] = []          # (piece index, offset) for every character
     text = []
     for k, p in enumerate(pieces):
@@ -759,13 +853,13 @@ def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, 
         plan = (knuth_plass(unbroken, widths, PRETOLERANCE, unhyphenated, SAFETY, justified_last, looseness)
                 if PRETOLERANCE else None) \
             or knuth_plass(items, widths, LOOSE_TOLERANCE, unhyphenated, SAFETY, justified_last, looseness)
-        if plan is not None and spent is not None:
+        if plan is not None:
             base = (knuth_plass(unbroken, widths, PRETOLERANCE, unhyphenated, SAFETY, justified_last)
                     if PRETOLERANCE else None) \
                 or knuth_plass(items, widths, LOOSE_TOLERANCE, unhyphenated, SAFETY, justified_last)
             loose = lambda ratios: sum(r > 1.0 for r in ratios[:-1])      # lines past 1.5x (STRETCH)
-            spent.append((plan.demerits - (base.demerits if base else 0.0),
-                          loose(plan.ratios) - (loose(base.ratios) if base else 0)))
+            looser_cost = (plan.demerits - (base.demerits if base else 0.0),
+                           loose(plan.ratios) - (loose(base.ratios) if base else 0))
     else:
         plan = (knuth_plass(unbroken, widths, PRETOLERANCE, unhyphenated, SAFETY, justified_last)
                 if PRETOLERANCE else None) \
@@ -822,6 +916,7 @@ def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, 
         if kind == "break" or i == len(breaks_at) - 1:
             start = chars[breaks_at[i - 1][1]] if i else (0, 0)
             unjustified.append((start, chars[at][0] if kind == "break" else len(pieces), spacing(plan.ratios[i])))
+    writes = []
     for k, (p, s) in enumerate(zip(pieces, strings)):
         if p.attr in ("object", "break") or getattr(p.node, p.attr) is None:
             continue
@@ -829,18 +924,10 @@ def plan_paragraph(par, size: float, measure: float, indent: float, hyphenator, 
         line = next(((start, ws) for start, end, ws in unjustified if start[0] <= k < end), None)
         cut = None if line is None else 0 if k > line[0][0] else len("".join(s[:line[0][1]]))
         if cut is None or not joined[cut:].strip(" \t\n\r\f"):
-            setattr(p.node, p.attr, joined)
-            continue
-        span = etree.Element("span", {"style": f"word-spacing: {line[1]}"})
-        span.text = joined[cut:]
-        setattr(p.node, p.attr, joined[:cut])
-        if p.attr == "text":
-            p.node.insert(0, span)
+            writes.append((k, joined, None, None))
         else:
-            parent = p.node.getparent()
-            parent.insert(parent.index(p.node) + 1, span)
-    par.set("style", f"word-spacing: -{shrink}pt")
-    return len(plan.breaks)
+            writes.append((k, joined, cut, line[1]))
+    return len(plan.breaks), writes, f"word-spacing: -{shrink}pt", looser_cost
 
 
 def _plan_runs(items: list, unbroken: list, forced: list[int], usable: float, indent: float,

@@ -10,10 +10,12 @@ nothing in the bytes.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import zlib
 from contextlib import contextmanager
 
+from imprint.processes import Memo
 from imprint.typeset import fence
 
 
@@ -27,7 +29,39 @@ class DefaultLevelZlib:
 
     @staticmethod
     def compressobj(*args, level=zlib.Z_DEFAULT_COMPRESSION, **kwargs):
-        return zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, *args, **kwargs)
+        return _Remembered(zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, *args, **kwargs))
+
+
+# A large stream (a font file, a picture) compressed once, by its bytes' digest: the editions
+# of a job, the layouts of a book's parts and a --watch session's edits (processes.Memo) embed
+# the same faces and pictures again and again. The bytes written are the same.
+BIG_STREAM = 64 * 1024
+STREAMS = Memo("streams", 64)
+
+
+class _Remembered:
+    """A zlib compressor as pydyf uses it (one compress(), then flush()) that takes a large
+    stream's compressed bytes from STREAMS when it was compressed before."""
+
+    def __init__(self, compressor):
+        self.compressor, self.whole = compressor, None
+
+    def compress(self, data) -> bytes:
+        if self.whole is not None:                  # more than one piece: not as pydyf writes
+            raise RuntimeError("imprint's remembered compression takes one piece of data")
+        if len(data) < BIG_STREAM:
+            self.whole = False
+            return self.compressor.compress(data)
+        key = (len(data), hashlib.blake2b(data, digest_size=20).digest())
+        found = STREAMS.get(key)
+        if found is None:
+            found = self.compressor.compress(data) + self.compressor.flush()
+            STREAMS[key] = found
+        self.whole = True
+        return found
+
+    def flush(self, *args) -> bytes:
+        return b"" if self.whole else self.compressor.flush(*args)
 
 
 _ORIGINAL: dict = {}

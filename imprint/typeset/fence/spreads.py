@@ -58,6 +58,7 @@ import os
 import sys
 from collections import defaultdict
 
+from imprint.processes import Memo
 from imprint.typeset import fence
 
 TOLERANCE_PX = 1.0 * 4 / 3           # 1 pt: rounding, not a difference a reader sees
@@ -72,9 +73,11 @@ COUNTS = {"spreads": 0, "balanced": 0, "uneven": 0, "pages made again": 0, "exem
 # What the search settled on for a spread, by what its first layout held (see _signature): a job
 # lays its part out several times (engine.render: lines set again, a recto's foot unhyphenated;
 # WeasyPrint's repagination), and a spread laid out as before is given the shortening found
-# before in one layout, not searched again. Per process, bounded.
-MEMORY: dict = {}
+# before in one layout, not searched again. Per process, bounded; a --watch session's
+# typesetting children hand theirs back (processes.Memo), so an edit's build searches only the
+# spreads the edit changed.
 MEMORY_SIZE = 4096
+MEMORY = Memo("spreads", MEMORY_SIZE)
 # The balancing's record of the last layout made (engine.render reads the spreads it left uneven
 # to set a paragraph on one a line longer or shorter: linebreak.even_spreads).
 LAST: list = [None]
@@ -420,8 +423,6 @@ def balanced():
                 attempt("near", step)
                 if abs(apart()) <= TOLERANCE_PX and not whiter(step):
                     break
-        if len(MEMORY) >= MEMORY_SIZE:
-            MEMORY.clear()
         if even():
             COUNTS["balanced"] += 1
             state.uneven.pop(index, None)
