@@ -458,7 +458,11 @@ PRUNE_EVERY = 300.0         # seconds: the longest a cache goes unpruned while b
 def _write_tally(path: Path, count: int, keep_time: bool) -> None:
     """The tally of bytes stored since the last prune; its time stays the prune's (keep_time)."""
     st = path.stat() if keep_time else None
-    path.write_text(str(count), encoding="ascii")
+    # this user's alone, like every entry, and never written through a link planted there
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(str(count))
+    os.chmod(path, 0o600)
     if st is not None:
         os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
 

@@ -58,3 +58,18 @@ def test_the_cache_is_walked_again_once_prune_every_has_passed(tmp_path):
     os.utime(tally, (old, old))             # the last walk was longer ago than PRUNE_EVERY
     store.prune()
     assert entries(tmp_path / "cache") == ["b2.pickle"]
+
+
+def test_the_tally_is_this_users_alone_and_never_written_through_a_link(tmp_path):
+    store = cache.Cache(tmp_path / "cache")
+    stored(store, "a1")
+    store.prune()
+    tally = tmp_path / "cache" / cache.PRUNED
+    assert tally.stat().st_mode & 0o077 == 0
+    tally.unlink()
+    elsewhere = tmp_path / "elsewhere.txt"
+    elsewhere.write_text("the user's")
+    tally.symlink_to(elsewhere)
+    stored(store, "b2")
+    store.prune()
+    assert elsewhere.read_text() == "the user's"
