@@ -6,7 +6,9 @@ and the findings when the house cannot honour it.
   (imprint/specs/labels.py QUOTES, from CLDR): „…“ ‚…‘ in German, « … » with narrow no-break
   spaces in French, and so on. Quotation marks the author typed as characters are words of
   the text and stay as typed. French also gets a narrow no-break space instead of the space
-  the author typed before ; : ! ? (so the mark never starts a line).
+  the author typed before ; : ! ? » and after « (so the mark never starts a line), and one put
+  in where none was typed: after a word, a closing mark or markup that ends in one (emphasis,
+  a link, a note call, code, a citation, a quotation: `*quelqu’un*;`, `mot[^1];`).
 - Direction: ar, he, fa, ur (and the other RTL languages below) set right to left.
 - Hyphenation: WeasyPrint hyphenates with the Pyphen dictionary its `lang` names; Pyphen's
   fallback takes `en` to the British dictionary, so `hyphenation_dictionary` names the
@@ -125,21 +127,94 @@ def quotes_change(lang: str, markdown: str) -> bool:
     if marks[:4] != labels_table.QUOTES["en"][:4] or marks[4]:
         if '"' in markdown or "'" in markdown:
             return True
-    return base(lang) == "fr" and re.search(r"[ \t\n][;:!?»]|«[ \t\n]|[\w)\]»”’][;!?]|\w:(?![\w/\\])", markdown) is not None
+    return base(lang) == "fr" and FRENCH_TEXT.search(markdown) is not None
+
+
+# What French spacing may change in a text: a typed space before ; : ! ? » or after «; a mark
+# typed against its word, or against the markup that ends one (`*mot*;`, `[lien](…)?`, `mot[^1];`,
+# `` `code`: ``, `[Paris]{.smallcaps}:`, `<adresse>?`); guillemets typed against what they enclose.
+_BEFORE_MARK = r"[\w)\]»”’*_`}>]"
+FRENCH_TEXT = re.compile(r"[ \t\n][;:!?»]|«[ \t\n]|" + _BEFORE_MARK + r"[;!?»]|" + _BEFORE_MARK
+                         + r":(?![\w/\\])|«[^\s»]")
+
+
+# A word's end or a closing mark: what French sets a narrow no-break space after, before ; : ! ? ».
+_CLOSES = ")]»”’"
+# A smiley typed against its word ("super:)", ";-)"): no space is put in before it.
+EMOTICON = re.compile(r"[:;]-?[()\[\]|](?!\w)")
+
+
+def _spaced_mark(text: str, j: int, prev: str) -> bool:
+    """Whether the mark text[j] (; : ! ? or ») typed after the character `prev` takes a narrow
+    no-break space before it: after a word or a closing mark; a colon not inside a word, time,
+    ratio or address ("8:15", "3:2", "http://"); no smiley; no second mark of "?!"."""
+    ch, nxt = text[j], text[j + 1:j + 2]
+    if ch == "»":
+        return bool(prev) and not prev.isspace() and prev != "«"
+    if not (prev.isalnum() or prev in _CLOSES):
+        return False
+    if ch == ":" and (nxt.isalnum() or nxt in ("/", "\\")):
+        return False
+    return EMOTICON.match(text, j) is None
 
 
 def french_spaces(text: str) -> str:
-    """A Str's ; ! ? and : typed against their word, in French, get the narrow no-break space the
-    language writes before them (babel-french's rule): "quelqu’un; puis" -> "quelqu’un ; puis".
-    Not a colon inside a word, time or address ("8:15", "http://"), nor the second mark of "?!"."""
+    """A Str's ; ! ? : and » typed against their word, and its « typed against the next, in
+    French, get the narrow no-break space the language writes (babel-french's rule):
+    "quelqu’un; puis" -> "quelqu’un ; puis", "«mot»" -> "« mot »". Not a colon inside a word,
+    time or address ("8:15", "http://"), nor the second mark of "?!"."""
     out = []
     for j, ch in enumerate(text):
-        if ch in FRENCH_SPACED and j:
-            prev, nxt = text[j - 1], text[j + 1:j + 2]
-            if (prev.isalnum() or prev in ")]»”’") and not (ch == ":" and (nxt.isalnum() or nxt in ("/", "\\"))):
-                out.append(NNBSP)
+        if ch in FRENCH_SPACED + "»" and j and _spaced_mark(text, j, text[j - 1]):
+            out.append(NNBSP)
         out.append(ch)
+        if ch == "«" and j + 1 < len(text) and not text[j + 1].isspace() and text[j + 1] != "»":
+            out.append(NNBSP)
     return "".join(out)
+
+
+_CONTAINERS = ("Emph", "Strong", "Underline", "Strikeout", "Superscript", "Subscript", "SmallCaps", "Quoted")
+
+
+def _inner(node: dict) -> list:
+    """The inlines a node prints (a link's text, a span's or a citation's words), else []."""
+    kind, c = node.get("t"), node.get("c")
+    if kind in _CONTAINERS:
+        return c[-1] if kind == "Quoted" else c
+    if kind in ("Span", "Link", "Cite"):
+        return c[1]
+    return []
+
+
+def _edge(node, last: bool) -> str:
+    """The last (or first) character an inline node prints; "" for one that prints nothing
+    (an empty index mark). A note call, a code span, a formula and a page reference print a word."""
+    if not isinstance(node, dict):
+        return " "
+    kind = node.get("t")
+    if kind == "Str":
+        return node["c"][-1:] if last else node["c"][:1]
+    if kind in ("Note", "Code", "Math"):
+        return "a"
+    if kind in ("Span", "Link") and "page" in node["c"][0][1]:
+        return "0"                                   # [](#id){.page}: the page number
+    if kind in _CONTAINERS or kind in ("Span", "Link", "Cite"):
+        items = _inner(node)
+        for child in (reversed(items) if last else items):
+            ch = _edge(child, last)
+            if ch:
+                return ch
+        return ""
+    return " "                                       # a space, a break, an image, raw markup
+
+
+def _before(out: list) -> str:
+    """The last character the inlines already written print (past marks that print nothing)."""
+    for node in reversed(out):
+        ch = _edge(node, True)
+        if ch:
+            return ch
+    return " "
 
 
 ADDRESS = re.compile(r"://|^www\.|^doi:|^10\.\d{4,}/|@\w", re.IGNORECASE)
@@ -177,7 +252,9 @@ def _str(items: list, i: int) -> str:
 
 def localize_quotes(ast: dict, lang: str) -> int:
     """Rewrite pandoc's Quoted nodes (and, in French, the space before ; : ! ? » and after «, made
-    narrow and no-break, or put in where the author typed none) in place; the count changed."""
+    narrow and no-break, or put in where the author typed none, within a Str or across the
+    markup: a Str starting with the mark after an inline node that ends in a word or closing
+    mark, a Str ending in « before one that starts with a word) in place; the count changed."""
     if base(lang) == "en":
         return 0
     open1, close1, open2, close2, inside = labels_table.quotes(lang)
@@ -201,6 +278,12 @@ def localize_quotes(ast: dict, lang: str) -> int:
                 continue
             if french and spaced and isinstance(node, dict) and node.get("t") == "Str" and not _address(node["c"]):
                 respaced = french_spaces(node["c"])
+                # across the markup: `*quelqu’un*;`, `[lien](…)?`, `mot[^1];`, `` `code`: ``, "cité"?
+                if respaced[:1] in FRENCH_SPACED + "»" and out and _spaced_mark(respaced, 0, _before(out)):
+                    respaced = NNBSP + respaced
+                # `«*titre*»`: the space inside the guillemet before markup
+                if respaced.endswith("«") and i + 1 < len(items) and _edge(items[i + 1], False) not in (" ", "", "»"):
+                    respaced += NNBSP
                 if respaced != node["c"]:
                     out.append({"t": "Str", "c": respaced})
                     count += 1
