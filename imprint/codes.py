@@ -48,7 +48,7 @@ TABLE: dict[str, tuple[str, str]] = {
     "N110": (WARNING, "An old-style note call left in the prose — (1), [1], a superscript digit or * — that points at a note number."),
     "N111": (WARNING, "A note called from a heading (kept out of contents, navigation, bookmarks and running heads)."),
     "N112": (WARNING, "A space before a note call (house style: the call follows the word or punctuation directly)."),
-    "N113": (WARNING, "A note call placed before the punctuation it belongs after (house style: the call follows it; dashes excepted)."),
+    "N113": (WARNING, "A note call placed before the punctuation it belongs after (house style: the call follows it; dashes excepted; not in French, which sets the call before the mark)."),
     "N114": (ERROR, "A note called from inside another note: pandoc prints the call as literal text."),
     # citations (imprint/manuscript/citations.py)
     "C101": (ERROR, "A citation names a key that no bibliography file holds."),

@@ -105,3 +105,17 @@ def test_a_book_with_marks_after_markup_only_is_respaced(tmp_path):
     with zipfile.ZipFile(out / "court.epub") as z:
         chapter = z.read("EPUB/text/chapter-001.xhtml").decode("utf-8")
     assert f"<em>quelqu’un</em>{N}; puis <strong>fort</strong>{N}! Et «{N}<em>titre</em>{N}»." in chapter, chapter
+
+
+def test_a_note_call_before_the_mark_is_french_usage_not_a_warning(tmp_path):
+    """French sets the call before the punctuation (Imprimerie nationale): no N113 there; the
+    same text in English gets it (house style: the call follows the mark)."""
+    text = "# Un\n\nUn mot[^1]; et la fin[^2].\n\n[^1]: Une note.\n[^2]: Une autre.\n"
+    found = {}
+    for lang in ("fr", "en"):
+        book = write_book(tmp_path / lang, text, f"title: Court\nauthor: Louise Marchetti\nlang: {lang}\n"
+                          "identifier: urn:uuid:00000000-0000-4000-8000-000000001517\n")
+        run = run_cli(book, "--out", tmp_path / f"out-{lang}", "--no-cache", "--edition", "epub")
+        assert run.code == 0, run.err
+        found[lang] = run.err.count("N113")
+    assert found == {"fr": 0, "en": 2}, found

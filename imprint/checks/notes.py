@@ -17,6 +17,7 @@ from pathlib import Path
 
 from imprint.codes import meanings
 from imprint.manuscript import pandoc
+from imprint.manuscript.languages import base
 from imprint.manuscript import sanitize
 from imprint.errors import Finding, Location
 from imprint.specs import labels as labels_table
@@ -133,8 +134,11 @@ def check_notes(book) -> list[Finding]:
         findings += _content(note, book.metadata.lang)
 
     lines = {source.path: (source.first_line, source.text.split("\n")) for source in book.sources}
+    # French sets the call before the punctuation and the closing guillemet (Lexique des règles
+    # typographiques en usage à l'Imprimerie nationale): N113 is English house style.
+    after_marks = base(book.metadata.lang or "") != "fr"
     for c in calls + inline:
-        findings += _placement(c, lines)
+        findings += _placement(c, lines, after_marks)
     findings += _debris(book)
     findings += _old_calls(book, len(notes), defs)
     return findings
@@ -350,7 +354,7 @@ def _inside_definition(call: NoteCall, where: dict) -> bool:
     return d is not None and (call.line > d.line or call.column > d.column + len(d.label) + 3)
 
 
-def _placement(call: NoteCall, lines) -> list[Finding]:
+def _placement(call: NoteCall, lines, after_marks: bool = True) -> list[Finding]:
     out = []
     line = call.context
     col = call.column - 1                     # 0-based start of the call
@@ -360,7 +364,7 @@ def _placement(call: NoteCall, lines) -> list[Finding]:
         out.append(Finding("N111", "warning", f"note {name} is called from a heading", where, hint=HINTS["N111"]))
     if col > 0 and line[col - 1] in " \t\u00a0":
         out.append(Finding("N112", "warning", f"space before note call {name}", where, hint=HINTS["N112"]))
-    if call.label != "^[":
+    if call.label != "^[" and after_marks:
         end = col + len(call.label) + 3
         rest = line[end:]
         mark = rest[:1]
