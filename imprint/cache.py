@@ -403,6 +403,7 @@ class Cache:
         for path in self.stored:
             with contextlib.suppress(OSError):
                 path.unlink()
+            self.stored_bytes.pop(path, None)
         self.stored.clear()
 
     def remember(self, kind: str, key: str, make: Callable[[], Any]) -> Any:
@@ -428,7 +429,7 @@ class Cache:
         self.stored_bytes.clear()
         try:
             since = int(tally.read_text(encoding="ascii") or 0) + stored
-            recent = time.time() - tally.stat().st_mtime < PRUNE_EVERY
+            recent = 0 <= time.time() - tally.stat().st_mtime < PRUNE_EVERY     # a time ahead of the clock: walked
         except (OSError, ValueError):
             since, recent = stored, False
         if recent and since < self.limit / 10:

@@ -286,8 +286,8 @@ class Memo(dict):
         MEMOS[name] = self
 
     def __setitem__(self, key, value) -> None:
-        if key not in self and len(self) >= self.size:
-            self.clear()
+        if key not in self:
+            self._room(1)
         dict.__setitem__(self, key, value)
         self.fresh[key] = value
 
@@ -297,9 +297,17 @@ class Memo(dict):
 
     def learn(self, found: dict) -> None:
         """Take what a child learnt (not fresh here: this process hands nothing back)."""
-        if len(self) + len(found) > self.size:
-            dict.clear(self)
+        self._room(sum(key not in self for key in found))
         dict.update(self, found)
+
+    def _room(self, wanted: int) -> None:
+        """Room for `wanted` new entries: the oldest tenth (or what it takes) goes when full, never all."""
+        over = len(self) + wanted - self.size
+        if over > 0:
+            import itertools
+            for key in list(itertools.islice(iter(self), max(over, self.size // 10))):
+                dict.__delitem__(self, key)
+                self.fresh.pop(key, None)
 
 
 MEMOS: dict[str, Memo] = {}

@@ -291,7 +291,6 @@ def run(args, settings, report, out, err) -> int:
 
     from imprint import processes
     settings = watch_settings(settings)
-    processes.keep_learnt()     # every edit's typesetting children start with what the last ones learnt
     warming: list[threading.Thread] = []
 
     def build_once():
@@ -316,5 +315,9 @@ def run(args, settings, report, out, err) -> int:
         problems = [f.format() for f in result.findings if f.severity != "info"]
         return True, problems, [p.name for p in result.written], result.book.metadata.title
 
-    return watch(build_once, args.book, args.out, cache.folder_for(args.out, settings.cache), port=args.port,
-                 open_browser=args.open, say=lambda message: print(message, file=out, flush=True))
+    processes.keep_learnt()     # every edit's typesetting children start with what the last ones learnt
+    try:
+        return watch(build_once, args.book, args.out, cache.folder_for(args.out, settings.cache), port=args.port,
+                     open_browser=args.open, say=lambda message: print(message, file=out, flush=True))
+    finally:
+        processes.keep_learnt(False)        # a process that goes on after the session (a test) keeps nothing

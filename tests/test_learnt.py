@@ -84,6 +84,7 @@ def fresh_after(job):
 
 @pytest.fixture
 def forgetful():
+    processes.keep_learnt(False)
     for memo in processes.MEMOS.values():
         memo.clear()
     yield
@@ -125,3 +126,41 @@ def test_a_large_stream_is_compressed_once_and_written_the_same():
     small = (lambda c: c.compress(b"abc" * 10) + c.flush())(pdfwrite.DefaultLevelZlib().compressobj())
     assert zlib.decompress(small) == b"abc" * 10
     pdfwrite.STREAMS.clear()
+
+
+def test_a_block_added_before_a_paragraph_leaves_its_breaks_known(job, monkeypatch):
+    """A paragraph's place in the book (its block index, its anchors) is not in its key: a
+    paragraph inserted near the start of the text does not make every later one's key new."""
+    linebreak.PLANS.clear()
+    linebreak.plan(job.html, job.page_css)
+    broken = counting(monkeypatch, linebreak, "_breaks")
+    at = job.html.rindex("<", 0, job.html.index('id="theses"'))        # before the section's tag
+    inserted = job.html[:at] + '<p data-b="9999">A paragraph added here, with words of its own.</p>\n' + job.html[at:]
+    inserted = re.sub(r'data-b="(\d+)"', lambda m: f'data-b="{int(m.group(1)) + 1}"', inserted)
+    linebreak.plan(inserted, job.page_css)
+    assert len(broken) == 1                 # the new paragraph alone
+
+
+def test_a_full_memo_lets_its_oldest_entries_go_not_all():
+    memo = processes.Memo("test-full", 20)
+    try:
+        for k in range(20):
+            memo[k] = k
+        memo[20] = 20
+        assert len(memo) == 19 and 0 not in memo and 1 not in memo and 19 in memo and 20 in memo
+        memo.learn({19: 19, 20: 20})            # known already: nothing goes
+        assert len(memo) == 19
+        memo.learn({100: 1, 101: 2})
+        assert 100 in memo and 101 in memo and 2 not in memo and len(memo) <= 20
+    finally:
+        del processes.MEMOS["test-full"]
+
+
+def test_a_watch_session_keeps_what_its_children_learn_only_while_it_runs(tmp_path, monkeypatch):
+    from conftest import run_cli
+    from imprint import watch
+    during = []
+    monkeypatch.setattr(watch, "watch", lambda *a, **k: during.append(processes.KEEP_LEARNT[0]) or 0)
+    book = write_book(tmp_path / "book", "# One\n\nWords.\n")
+    assert run_cli(book, "--watch", "--out", tmp_path / "out").code == 0
+    assert during == [True] and processes.KEEP_LEARNT[0] is False

@@ -651,14 +651,29 @@ def _points(word: str, hyphenator, capitalized: bool, common: frozenset = frozen
 PLANS = Memo("plans", 20_000)
 
 
+# What a paragraph's markup carries that its breaks do not depend on: its place in the book
+# (html/render.py's block index, data-b) and anchors. Left out of the key, a block added or
+# taken away before a paragraph does not make every later paragraph's key new.
+PLACE_ATTRIBUTES = ("data-b", "id")
+_SHARED: dict = {}          # one copy of each costs and stamps tuple, shared by every key
+
+
 def _plan_key(par, args: tuple, hyphenator) -> tuple | None:
     from lxml import etree
     if hyphenator is not None and not hasattr(hyphenator, "imprint_dictionary"):
         return None         # a hyphenator not made here (_hyphenator): its patterns unknown
     size, measure, indent, capitalized, unhyphenated, faces, common, looseness, mono = args
     files = tuple(faces) + (tuple(mono) if mono else ())
-    return (etree.tostring(par, with_tail=False), args, getattr(hyphenator, "imprint_dictionary", None),
-            _stamps(files), _costs())
+    taken = [(el, name, el.attrib.pop(name)) for el in par.iter() if isinstance(el.tag, str)
+             for name in PLACE_ATTRIBUTES if name in el.attrib]
+    try:
+        markup = etree.tostring(par, with_tail=False)
+    finally:
+        for el, name, value in taken:
+            el.set(name, value)
+    settings = (_stamps(files), _costs())
+    settings = _SHARED.setdefault(settings, settings) if len(_SHARED) < 256 else settings
+    return (markup, args, getattr(hyphenator, "imprint_dictionary", None), settings)
 
 
 def _stamps(files: tuple) -> tuple:
