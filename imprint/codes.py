@@ -167,7 +167,7 @@ TABLE: dict[str, tuple[str, str]] = {
     "P107": (ERROR, "Text inside the gutter: closer to the binding than the printer's table allows for the page count."),
     "P108": (ERROR, "A font is not embedded."),
     "P109": (ERROR, "A font is embedded as a subset where the printer wants whole fonts."),
-    "P110": (WARNING, "An image is below the printer's resolution (300 ppi): one finding per image, naming its pixels and printed size and the pages it is on."),
+    "P110": (WARNING, "An image is below the printer's resolution (300 ppi): one finding per image, naming its file (matched by its pixels; two files of one size are both named) at the manuscript line that includes it, its pixels, printed size and pages."),
     "P111": (ERROR, "A colour space the printer does not accept (RGB in a CMYK file, Lab, spot colours...)."),
     "P112": (ERROR, "Annotations (links) in a print file."),
     "P113": (ERROR, "Bookmarks in a print file."),

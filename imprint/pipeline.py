@@ -333,6 +333,7 @@ def _build(book_path: Path, out: Path, *, settings: Settings, progress, memory: 
             checked = preflight.preflight(printed.data, lambda: cover_result().data, printer, trim_size,
                                           book.metadata.paper, book.metadata.isbn.print,
                                           names=(printed.file, book.slug + "-cover.pdf"), rtl=rtl)
+            checked.findings = origins.place_images(checked.findings, book)    # P110: the image's file and line
             if rtl:
                 checked.findings += preflight.right_to_left(printer, printed.pages, Location(book.metadata.source))
                 if printer.right_to_left == "reversed":      # checked in the book's order, written the printer's
@@ -671,6 +672,7 @@ def run_preflight(book_path: Path, out: Path, profile=None, trim=None) -> prefli
     result = preflight.preflight_files(interior, Path(out) / (book.slug + "-cover.pdf"), printer, trim_size,
                                        book.metadata.paper, book.metadata.isbn.print,
                                        rtl=languages.direction(book.metadata.lang) == "rtl")
+    result.findings = origins.place_images(result.findings, book)
     report_file = Path(out) / (book.slug + ".report.json")
     if report_file.is_file():
         try:

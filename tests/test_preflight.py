@@ -123,7 +123,7 @@ def test_low_resolution_images_are_reported(tiny_book, tmp_path):
     book = tiny_book("Text.\n\n![A plate](plate.png){.bleed}\n")
     Image.new("L", (300, 450), 90).save(book / "plate.png")
     run = run_cli("--book", book, "--out", tmp_path / "out", "--edition", "print")
-    assert run.code == 0 and "warning: P110 an image at 48 ppi (the printer wants 300)" in run.err
+    assert run.code == 0 and "warning: P110 plate.png at 48 ppi (the printer wants 300)" in run.err
 
 
 def test_each_rule_catches_a_broken_cover(essay_files):

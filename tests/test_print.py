@@ -130,7 +130,7 @@ def test_a_plate_bleeds_in_kdp_geometry_and_is_cut_at_the_trim_for_the_screen(ti
     out = tmp_path / "out"
     run = run_cli("--book", book, "--out", out, "--edition", "pdf", "--edition", "print")
     assert run.code == 0, run.err
-    assert "warning: P110 an image at 96 ppi" in run.err                # 600 px over 6.25 in
+    assert "warning: P110 plate.png at 96 ppi" in run.err                # 600 px over 6.25 in
     media, trim, bleed = (boxes(out / "a-tiny-book-print.pdf", k) for k in ("/MediaBox", "/TrimBox", "/BleedBox"))
     b = 0.125 * IN
     for number, (m, t) in enumerate(zip(media, trim), start=1):

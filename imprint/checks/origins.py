@@ -48,6 +48,10 @@ BLOCK_WORDS = 24        # a block's first words: enough to tell one paragraph fr
 LINE_WORDS = 16
 SPAN = 50_000           # characters of a block (its notes' labels and links included) a line is looked for in
 SKIPPED = 3             # leading words tried away (text the stylesheet adds: "Chapter", a label)
+# The print preflight's P110 (imprint/editions/preflight.py) opens with LOW_IMAGE and names the
+# image's pixels (LOW_PIXELS): place_images puts the source image's name in its opening.
+LOW_IMAGE = "an image at "
+LOW_PIXELS = re.compile(r"(\d+) × (\d+) px printed")
 
 
 def words(text: str) -> list[str]:
@@ -308,4 +312,72 @@ def place(findings: list[Finding], sources) -> list[Finding]:
         at = ((text.line(line, at) if line else None)
               or (text.line(line[1:], at) if line[1:] and line[0].isdigit() else None) or at)
         out.append(dataclasses.replace(f, where=text.files[at[0]].location(at[1])))
+    return out
+
+
+def place_images(findings: list[Finding], book) -> list[Finding]:
+    """The print preflight's low-resolution images (P110: found in the interior PDF, placed at
+    its file and page) named after their source files and placed at the manuscript line that
+    includes each. A PDF image is matched to the book's images by its pixels (Pillow reads a
+    file's size from its header; a JPEG turned by its EXIF orientation is set with its width
+    and height swapped): the first reference of the file is the place; two files of one size
+    are both named, the finding at the first. An image no file matches (one inside an SVG, a
+    remote one) keeps the PDF as its place. The pages stay the finding's."""
+    wanted = {}
+    for f in findings:
+        size = LOW_PIXELS.search(f.message) if f.code == "P110" and f.edition == "print" else None
+        if size and f.message.startswith(LOW_IMAGE):
+            w, h = int(size.group(1)), int(size.group(2))
+            wanted[id(f)] = (w, h)
+    if not wanted:
+        return findings
+    sources = _sized_images(book, set(wanted.values()) | {(h, w) for w, h in wanted.values()})
+    out = []
+    for f in findings:
+        size = wanted.get(id(f))
+        found = (sources.get(size) or sources.get(size[::-1])) if size else None
+        if not found:
+            out.append(f)
+            continue
+        names = [name for name, _ in found]
+        label = names[0] if len(names) == 1 else \
+            f"{', '.join(names[:-1])} or {names[-1]} (the same pixel size)"
+        where = found[0][1]
+        out.append(dataclasses.replace(f, message=label + " at " + f.message[len(LOW_IMAGE):],
+                                       where=where if where.line else f.where))
+    return out
+
+
+def _sized_images(book, sizes: set) -> dict[tuple[int, int], list[tuple[str, Location]]]:
+    """The book's image files (in the manuscript, notes, figures and tables; in raw HTML too)
+    of the pixel `sizes`: size -> (name as written, the place of its first reference), in the
+    order they are written. Remote images, SVGs and files that are not readable are passed over."""
+    import warnings
+    from urllib.parse import unquote, urlsplit
+
+    from PIL import Image
+
+    from imprint.manuscript import sanitize
+
+    root = book.root.resolve()
+    seen: set[Path] = set()
+    out: dict[tuple[int, int], list[tuple[str, Location]]] = {}
+    for kind, url, place, _attrs in sanitize.urls(book):
+        url = (url or "").strip()
+        if kind != "image" or not url or sanitize.scheme(url) or sanitize.is_remote(url):
+            continue
+        name = unquote(urlsplit(url).path)
+        try:
+            path = (Path(name) if Path(name).is_absolute() else book.root / name).resolve()
+            if path in seen or not path.is_relative_to(root) or not path.is_file():
+                continue
+            seen.add(path)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                with Image.open(path) as image:
+                    size = image.size
+        except Exception:       # not an image Pillow reads (an SVG), or not a usable name: no size
+            continue
+        if size in sizes:
+            out.setdefault(size, []).append((name, place()))
     return out

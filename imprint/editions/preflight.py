@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from imprint.checks.origins import LOW_IMAGE      # P110's opening: the build names the image there
 from imprint.codes import meanings
 from imprint.specs.editions import TRIMS, Trim
 from imprint.errors import Finding, Location, summary
@@ -611,7 +612,7 @@ def _page_positions(page, number: int, least: float, gutter: float, printer, rep
             continue
         ppi = min(px_w / ((x1 - x0) / 72), px_h / ((y1 - y0) / 72))
         if ppi < printer.min_ppi - 0.5:
-            report.add("P110", "warning", f"an image at {ppi:.0f} ppi (the printer wants {printer.min_ppi}): "
+            report.add("P110", "warning", f"{LOW_IMAGE}{ppi:.0f} ppi (the printer wants {printer.min_ppi}): "
                        f"{px_w} × {px_h} px printed {(x1 - x0) / 72:.2f} × {(y1 - y0) / 72:.2f} in", number,
                        hint=f"supply the image with more pixels (at least {math.ceil(printer.min_ppi * (x1 - x0) / 72)} px "
                             f"wide at this size) or print it smaller")
