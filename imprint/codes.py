@@ -185,6 +185,10 @@ TABLE: dict[str, tuple[str, str]] = {
     "P131": (ERROR, "Spine text on a book too thin for it, or outside the spine's clearances."),
     "P132": (ERROR, "Cover text outside the safe area (too near a trim edge or a spine fold)."),
     "P133": (ERROR, "The cover's barcode zone does not hold the print ISBN's barcode, or is not clear without an ISBN."),
+    # the output folder: files an earlier build of the book wrote under other names (imprint/outjournal.py)
+    "O101": (INFO, "An output an earlier build of the book wrote under another name (the title changed) was removed once this build had written its replacement."),
+    "O102": (INFO, "An output an earlier build of the book wrote under another name is kept although this build wrote its replacement: it has changed since imprint wrote it."),
+    "O103": (INFO, "An output an earlier build of the book wrote under another name is kept: this build did not make that edition (a build that does removes it)."),
 }
 
 

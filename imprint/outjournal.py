@@ -30,11 +30,25 @@ the visible files may be a mix: the journal says which. imprint's own readers of
 take the lock and recover first: a build (and so the whole-build cache's replay, which
 writes its set through here), `preflight` (reads the print files, rewrites the report) and
 `proof`; the preview server of --watch serves single files, each whole.
+
+Outputs renamed (`Superseded`): the names come from the title, so a new title writes a new
+set beside the old one. Each folder's RECORD (in the user's cache, not in the folder: that
+holds only the outputs) names, for each book built into it, the outputs imprint wrote there
+and the SHA-256 of their bytes, and the part each is (its edition, the cover, the report).
+Before its first rename a build adds its new files to the record (so a kill from there on
+leaves every file of both sets named in it); once the whole new set is in place it removes
+each file the book's earlier builds wrote for a part this build made under another name,
+when its bytes are still the ones written; then the record names this set, and the earlier
+names of the parts this build did not make (an `--edition pdf` build keeps the EPUB the last
+full build wrote). A failed build reaches none of this. A file of another name, another
+book's, one the user changed or put there, is never removed: the record is the only list,
+and a file must match it by name and bytes.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -45,6 +59,8 @@ import stat
 from dataclasses import dataclass
 from glob import escape as glob_escape
 from pathlib import Path
+
+from imprint.errors import Finding, Location
 
 JOURNAL = ".imprint-journal.json"
 _OURS = re.compile(r"^\.imprint\.[0-9a-f]{8}\..+\.(?:new|old)$|^" + re.escape(JOURNAL) + r"\.[0-9a-f]{8}$")
@@ -109,17 +125,18 @@ class Writing:
     caller's signal guard), and `discard` in a `finally`, which removes what an unfinished
     writing made and leaves a committed one alone."""
 
-    def __init__(self, out: Path, files: dict[str, bytes]):
+    def __init__(self, out: Path, files: dict[str, bytes], superseded: "Superseded | None" = None):
         self.out = Path(out)
         self.files = files
+        self.superseded = superseded    # the earlier names to remove once this set is in place
         self.token = secrets.token_hex(4)
         self.entries = [Entry(name, f".imprint.{self.token}.{name}.new", _sha256(data)) for name, data in files.items()]
         self.journaled = False       # the journal is in place: the next build finishes this set
         self.committed = False       # every file is in place
 
     @classmethod
-    def stage(cls, out: Path, files: dict[str, bytes]) -> "Writing":
-        writing = cls(out, files)
+    def stage(cls, out: Path, files: dict[str, bytes], superseded: "Superseded | None" = None) -> "Writing":
+        writing = cls(out, files, superseded)
         writing.out.mkdir(parents=True, exist_ok=True)
         recover(writing.out)
         _clear_legacy(writing.out, files)
@@ -145,6 +162,9 @@ class Writing:
                 entry.backup = backup
                 _step("kept", entry.name)
         _sync_folder(out)
+        if self.superseded is not None:
+            with contextlib.suppress(OSError):      # the record names both sets until this one is in place
+                self.superseded.note(self.entries)
         _write_journal(out, self.token, self.entries)
         self.journaled = True
         moved: list[Entry] = []
@@ -172,6 +192,9 @@ class Writing:
             _step("done")
         except OSError:
             pass        # the new set is in place; what is left, the next build clears (recover)
+        if self.superseded is not None:
+            with contextlib.suppress(OSError):      # the set is in place: a record it cannot finish removes less
+                self.superseded.finish(self.entries)
         return [out / e.name for e in self.entries]
 
     def discard(self) -> None:
@@ -297,9 +320,11 @@ def _clear_legacy(out: Path, names) -> None:
                 debris.unlink(missing_ok=True)
 
 
-def write_one(path: Path, data: bytes) -> None:
+def write_one(path: Path, data: bytes, record: Path | None = None) -> None:
     """One file replaced atomically (os.replace of a staged `.imprint.TOKEN.NAME.new`), for the
-    commands that rewrite a single output under the folder's lock (preflight's report)."""
+    commands that rewrite a single output under the folder's lock (preflight's report). With
+    the folder's `record`, a file it names is named there with its new bytes too (so a later
+    build that renames it still knows it as imprint's)."""
     tmp = path.parent / f".imprint.{secrets.token_hex(4)}.{path.name}.new"
     try:
         _write_durably(tmp, data)
@@ -307,3 +332,169 @@ def write_one(path: Path, data: bytes) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    if record is not None:
+        books = _read_record(record, path.parent)
+        named = [files[path.name] for files in books.values() if path.name in files]
+        for entry in named:
+            entry["sha256"] = (entry["sha256"] + [_sha256(data)])[-_SHAS_KEPT:]
+        if named:
+            _write_record(record, path.parent, books)
+
+
+# --- outputs an earlier build wrote under names this one does not write (see the module's docstring) ----
+
+_RECORD_MAX = 1 << 20           # a record names a handful of outputs per book: a few KB
+_SHAS_KEPT = 8                  # the bytes written under one name that are still known as imprint's
+# an output's name as a build makes it: a slug (a-z, 0-9, hyphens) and an output's suffix
+_RECORDED = re.compile(r"^[a-z0-9][a-z0-9-]*(?:\.[a-z]+)?\.(?:pdf|epub|json)$")
+
+
+def _read_record(record: Path | None, out: Path) -> dict:
+    """The folder's record: book -> output name -> {"part", "sha256": [digests]}; {} when there
+    is none, or it is not one imprint wrote for this folder (damaged, too large, a link, another
+    folder's): then nothing is known, and nothing will be removed."""
+    if record is None:
+        return {}
+    try:
+        fd = os.open(record, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return {}
+            raw = fh.read(_RECORD_MAX + 1)
+        if len(raw) > _RECORD_MAX:
+            return {}
+        data = json.loads(raw.decode("utf-8"))
+        if data.get("imprint-outputs") != 1 or data.get("folder") != str(Path(out).resolve()):
+            return {}
+        books = {}
+        for owner, files in data["books"].items():
+            books[str(owner)] = {
+                name: {"part": str(e["part"]), "sha256": [str(d) for d in e["sha256"]][-_SHAS_KEPT:]}
+                for name, e in files.items() if isinstance(name, str) and _RECORDED.match(name)}
+        return books
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def _write_record(record: Path, out: Path, books: dict) -> None:
+    """The record replaced whole (written aside, then renamed); a record that cannot be written
+    is no failure of the build: the next one knows less, and removes less."""
+    books = {owner: files for owner, files in books.items() if files}
+    text = json.dumps({"imprint-outputs": 1, "folder": str(Path(out).resolve()), "books": books}, indent=1)
+    tmp = record.with_name(f"{record.name}.{secrets.token_hex(4)}")
+    try:
+        record.parent.mkdir(parents=True, exist_ok=True)
+        _write_durably(tmp, text.encode())
+        os.replace(tmp, record)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+
+
+@dataclass
+class Superseded:
+    """What one build does about the outputs its book's earlier builds wrote into `out` under
+    other names (the module's docstring): planned before the build's report is written (the
+    report says what will go), carried out by `Writing.commit` once the new set is in place.
+
+    remove:  (earlier name, part, new name): the part was made again under the new name, and
+             the earlier file still holds what imprint wrote: it goes;
+    changed: (earlier name, part, new name): likewise, but its bytes are not what imprint
+             wrote (the user changed it, or put a file there): it stays, and leaves the record;
+    kept:    (earlier name, part, its name now): a part this build did not make, written under
+             an earlier name: it stays (the last build of that edition), recorded still, and
+             goes when a build makes that part."""
+    out: Path
+    owner: str                       # the book: its folder, or its one Markdown file
+    parts: dict[str, str]            # this build's outputs: name -> part
+    record: Path | None
+    books: dict = dataclasses.field(default_factory=dict)
+    remove: list = dataclasses.field(default_factory=list)
+    changed: list = dataclasses.field(default_factory=list)
+    kept: list = dataclasses.field(default_factory=list)
+    carried: list = dataclasses.field(default_factory=list)     # other parts' files under their names now
+    removed: list = dataclasses.field(default_factory=list)     # what finish() removed
+
+    def note(self, entries: list[Entry]) -> None:
+        """Before the first rename: the record names this set beside every earlier file."""
+        books = _read_record(self.record, self.out)
+        mine = books.setdefault(self.owner, {})
+        for entry in entries:
+            for other, files in books.items():
+                if other != self.owner:
+                    files.pop(entry.name, None)        # the last book to write a name is its owner
+            part, before = self.parts[entry.name], mine.get(entry.name, {})
+            known = before["sha256"] if before.get("part") == part else []     # the bytes it may still hold
+            mine[entry.name] = {"part": part, "sha256": (known + [entry.sha256])[-_SHAS_KEPT:]}
+        if self.record is not None:
+            _write_record(self.record, self.out, books)
+
+    def finish(self, entries: list[Entry]) -> None:
+        """Once the new set is in place: the superseded files removed, the record made this set's."""
+        books = _read_record(self.record, self.out)
+        earlier = books.get(self.owner, {})
+        left = {}
+        for name, part, _ in self.remove:
+            recorded = earlier.get(name) or self.books.get(self.owner, {}).get(name)
+            path = self.out / name
+            try:
+                if recorded and not path.is_symlink() and _file_sha256(path) in recorded["sha256"]:
+                    path.unlink()
+                    self.removed.append(name)
+                    _step("superseded", name)
+            except OSError:
+                left[name] = recorded           # named still: the next build tries again
+        _sync_folder(self.out)
+        for name in [k[0] for k in self.kept] + self.carried:
+            if name in earlier:
+                left[name] = earlier[name]
+        left.update({e.name: {"part": self.parts[e.name], "sha256": [e.sha256]} for e in entries})
+        books[self.owner] = left
+        for other, files in books.items():      # the other books' entries for files no longer there go
+            if other != self.owner:
+                for name in [n for n in files if n in left or not (self.out / n).is_file()]:
+                    del files[name]
+        if self.record is not None:
+            _write_record(self.record, self.out, books)
+
+    def findings(self) -> list:
+        """The build's word on each (info findings O101-O103, each naming the file)."""
+        def edition(part):
+            return None if part == "report" else part
+
+        def what(part):
+            return {"cover": "the cover", "report": "the report"}.get(part, f"the {part} edition")
+        said = [Finding("O101", "info", f"{name} removed: an earlier build of this book wrote it, and this build "
+                                        f"wrote {new} in its place", Location(self.out / name), edition=edition(part))
+                for name, part, new in self.remove]
+        said += [Finding("O102", "info", f"{name} kept: an earlier build of this book wrote it, and this build wrote "
+                                         f"{new} in its place, but it has changed since", Location(self.out / name),
+                         hint="remove it yourself if it is out of date", edition=edition(part))
+                 for name, part, new in self.changed]
+        said += [Finding("O103", "info", f"{name} kept: an earlier build of this book wrote {what(part)} under that "
+                                         f"name, and this build did not make it", Location(self.out / name),
+                         hint=f"a build that makes it writes {now} and removes {name}", edition=edition(part))
+                 for name, part, now in self.kept]
+        return said
+
+
+def superseded(out: Path, owner: str, parts: dict[str, str], names: dict[str, str],
+               record: Path | None) -> Superseded:
+    """Plan what a build writing `parts` (name -> part) for the book `owner` does about the
+    files its earlier builds wrote into `out` (the record's), call it under the folder's lock.
+    `names` gives each part's name as the book would write it now (every part, made or not)."""
+    out = Path(out)
+    plan = Superseded(out, owner, dict(parts), record, _read_record(record, out))
+    made = {part: name for name, part in parts.items()}
+    for name, entry in sorted(plan.books.get(owner, {}).items()):
+        path, part = out / name, entry["part"]
+        if name in parts or path.is_symlink() or not path.is_file():
+            continue                    # made again; or gone, or no longer a file: the record forgets it
+        if part not in made and names.get(part) == name:
+            plan.carried.append(name)   # a part not made, under its name now: kept, nothing to say (nor read)
+            continue
+        digest = _file_sha256(path)
+        if part in made:
+            (plan.remove if digest in entry["sha256"] else plan.changed).append((name, part, made[part]))
+        elif digest in entry["sha256"]:
+            plan.kept.append((name, part, names.get(part) or "its file"))
+    return plan

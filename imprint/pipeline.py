@@ -603,12 +603,21 @@ def write_outputs(result: BuildResult) -> list[Path]:
     one (`outjournal.recover`, under the folder's lock). SIGINT and SIGTERM wait while the
     backups, the journal and the renames are made, and are delivered after, saying what is in place.
     """
-    out = result.out
+    out, book = result.out, result.book
+    report_name = book.slug + ".report.json"
+    # The files this book's earlier builds wrote under other names (a new title): what goes once
+    # this set is in place is said in the report (O101-O103), so planned first; a replayed
+    # result's words about an earlier writing give way to this one's.
+    names = {**{n: book.slug + e.suffix for n, e in EDITIONS.items()},
+             "cover": book.slug + "-cover.pdf", "report": report_name}
+    gone = outjournal.superseded(out, output_owner(book), {**{r.file: r.edition for r in result.editions},
+                                                           report_name: "report"}, names, output_record(out))
+    result.findings = [f for f in result.findings if f.code not in ("O101", "O102", "O103")] + gone.findings()
     files = {r.file: r.data for r in result.editions}
-    files[result.book.slug + ".report.json"] = (json.dumps(result.report(), indent=2, ensure_ascii=False) + "\n").encode()
+    files[report_name] = (json.dumps(result.report(), indent=2, ensure_ascii=False) + "\n").encode()
     writing, deferred, written = None, None, None
     try:
-        writing = outjournal.Writing.stage(out, files)
+        writing = outjournal.Writing.stage(out, files, gone)
         with _signals_deferred() as deferred:
             written = writing.commit()
     except OSError as err:
@@ -620,6 +629,18 @@ def write_outputs(result: BuildResult) -> list[Path]:
         if deferred is not None:        # a signal held during the moves: delivered now, saying what is in place
             _deliver(deferred, written)
     return written
+
+
+def output_owner(book: Book) -> str:
+    """The book, for the output folder's record: its folder, or its one Markdown file."""
+    source = book.metadata.source or book.sources[0].path
+    return str((book.root if source != book.sources[0].path else source).resolve())
+
+
+def output_record(out: Path) -> Path:
+    """Where the record of what imprint wrote into `out` is kept (imprint/outjournal.py): in the
+    user's cache (`outputs/`, as the folder's lock is in `locks/`), never in the folder."""
+    return cache.cache_root() / "outputs" / (cache.digest("output-record", str(Path(out).resolve()))[:24] + ".json")
 
 
 @contextlib.contextmanager
@@ -681,5 +702,6 @@ def run_preflight(book_path: Path, out: Path, profile=None, trim=None) -> prefli
             report = None
         if isinstance(report, dict):
             report["preflight"] = result.as_json()
-            outjournal.write_one(report_file, (json.dumps(report, indent=2, ensure_ascii=False) + "\n").encode())
+            outjournal.write_one(report_file, (json.dumps(report, indent=2, ensure_ascii=False) + "\n").encode(),
+                                 record=output_record(out))
     return result
