@@ -119,3 +119,21 @@ def test_a_note_call_before_the_mark_is_french_usage_not_a_warning(tmp_path):
         assert run.code == 0, run.err
         found[lang] = run.err.count("N113")
     assert found == {"fr": 0, "en": 2}, found
+
+
+def test_a_french_book_with_the_default_note_style_and_ratios_in_markup(tmp_path):
+    """The default style (chicago-note-bibliography) moves the punctuation before its note and
+    leaves an empty text after the citation: the book builds (it crashed: review rev15b); a
+    ratio or time with markup on either side of its colon gets no space (`**16**:**9**`)."""
+    book = write_book(tmp_path / "book", "# Un\n\nIl le dit [@doe2001]. Puis [@doe2001, p. 3]? Format "
+                      "**16**:**9** et 16:**9** et *8*:*15*; fin.\n",
+                      "title: Court\nauthor: Louise Marchetti\nlang: fr\nbibliography: refs.bib\n"
+                      "identifier: urn:uuid:00000000-0000-4000-8000-000000001518\n")
+    (book / "refs.bib").write_text(BIB, encoding="utf-8")
+    out = tmp_path / "out"
+    run = run_cli(book, "--out", out, "--no-cache", "--edition", "epub")
+    assert run.code == 0, run.err
+    with zipfile.ZipFile(out / "court.epub") as z:
+        chapter = z.read("EPUB/text/chapter-001.xhtml").decode("utf-8")
+    assert "<strong>16</strong>:<strong>9</strong>" in chapter and "16:<strong>9</strong>" in chapter, chapter
+    assert f"<em>15</em>{N};" in chapter, chapter

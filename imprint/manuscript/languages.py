@@ -144,11 +144,14 @@ _CLOSES = ")]»”’"
 EMOTICON = re.compile(r"[:;]-?[()\[\]|](?!\w)")
 
 
-def _spaced_mark(text: str, j: int, prev: str) -> bool:
+def _spaced_mark(text: str, j: int, prev: str, after: str = "") -> bool:
     """Whether the mark text[j] (; : ! ? or ») typed after the character `prev` takes a narrow
     no-break space before it: after a word or a closing mark; a colon not inside a word, time,
-    ratio or address ("8:15", "3:2", "http://"); no smiley; no second mark of "?!"."""
-    ch, nxt = text[j], text[j + 1:j + 2]
+    ratio or address ("8:15", "3:2", "http://"; `after`: what the next node prints first, for a
+    mark that ends its text: `**16**:**9**`); no smiley; no second mark of "?!"."""
+    if j >= len(text):
+        return False
+    ch, nxt = text[j], text[j + 1:j + 2] or after
     if ch == "»":
         return bool(prev) and not prev.isspace() and prev != "«"
     if not (prev.isalnum() or prev in _CLOSES):
@@ -158,14 +161,14 @@ def _spaced_mark(text: str, j: int, prev: str) -> bool:
     return EMOTICON.match(text, j) is None
 
 
-def french_spaces(text: str) -> str:
+def french_spaces(text: str, after: str = "") -> str:
     """A Str's ; ! ? : and » typed against their word, and its « typed against the next, in
     French, get the narrow no-break space the language writes (babel-french's rule):
     "quelqu’un; puis" -> "quelqu’un ; puis", "«mot»" -> "« mot »". Not a colon inside a word,
     time or address ("8:15", "http://"), nor the second mark of "?!"."""
     out = []
     for j, ch in enumerate(text):
-        if ch in FRENCH_SPACED + "»" and j and _spaced_mark(text, j, text[j - 1]):
+        if ch in FRENCH_SPACED + "»" and j and _spaced_mark(text, j, text[j - 1], after):
             out.append(NNBSP)
         out.append(ch)
         if ch == "«" and j + 1 < len(text) and not text[j + 1].isspace() and text[j + 1] != "»":
@@ -277,9 +280,12 @@ def localize_quotes(ast: dict, lang: str) -> int:
                 count += 1
                 continue
             if french and spaced and isinstance(node, dict) and node.get("t") == "Str" and not _address(node["c"]):
-                respaced = french_spaces(node["c"])
+                after = _edge(items[i + 1], False) if i + 1 < len(items) else ""
+                respaced = french_spaces(node["c"], after)
                 # across the markup: `*quelqu’un*;`, `[lien](…)?`, `mot[^1];`, `` `code`: ``, "cité"?
-                if respaced[:1] in FRENCH_SPACED + "»" and out and _spaced_mark(respaced, 0, _before(out)):
+                # (a citation the style moved the punctuation out of leaves an empty Str: nothing to space)
+                if respaced and respaced[0] in FRENCH_SPACED + "»" and out \
+                        and _spaced_mark(respaced, 0, _before(out), after):
                     respaced = NNBSP + respaced
                 # `«*titre*»`: the space inside the guillemet before markup
                 if respaced.endswith("«") and i + 1 < len(items) and _edge(items[i + 1], False) not in (" ", "", "»"):
