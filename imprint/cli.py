@@ -282,6 +282,9 @@ def main(argv=None) -> int:
             pages = f", {r.pages} page{'s' * (r.pages != 1)}" if r.pages else ""
             notes = f", {r.notes} notes" if r.notes is not None else ""
             print(f"{r.edition}: {args.out / r.file}{pages}{notes}", file=out)
+        for f in result.findings:           # a file taken away is said, whatever the verbosity (O101)
+            if f.code == "O101":
+                print(f"removed: {f.where.file} ({f.message.split(': ', 1)[-1]})", file=out)
         print(f"built {len(result.editions)} edition(s): {summary(result.findings)}", file=out)
     return ExitCode.OK
 

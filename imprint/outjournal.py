@@ -86,18 +86,24 @@ def _file_sha256(path: Path) -> str | None:
     try:
         if path.is_symlink() or not path.is_file():
             return None
-        return _sha256(path.read_bytes())
+        with open(path, "rb") as fh:
+            return hashlib.file_digest(fh, "sha256").hexdigest()       # in pieces: a print PDF may be large
     except OSError:
         return None
 
 
-def _write_durably(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o644)
+def _write_durably(path: Path, data: bytes, mode: int = 0o644) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), mode)
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
-    os.chmod(path, 0o644)           # whatever the umask: outputs are readable by all, as before
+    os.chmod(path, mode)            # whatever the umask: outputs are readable by all, as before
+
+
+def _foreign(st) -> bool:
+    """Owned by another user, or writable by others: not to be trusted (cache.unsafe's rule)."""
+    return (hasattr(os, "getuid") and st.st_uid != os.getuid()) or bool(st.st_mode & 0o022)
 
 
 def _sync_folder(folder: Path) -> None:
@@ -346,7 +352,7 @@ def write_one(path: Path, data: bytes, record: Path | None = None) -> None:
 _RECORD_MAX = 1 << 20           # a record names a handful of outputs per book: a few KB
 _SHAS_KEPT = 8                  # the bytes written under one name that are still known as imprint's
 # an output's name as a build makes it: a slug (a-z, 0-9, hyphens) and an output's suffix
-_RECORDED = re.compile(r"^[a-z0-9][a-z0-9-]*(?:\.[a-z]+)?\.(?:pdf|epub|json)$")
+_RECORDED = re.compile(r"[a-z0-9][a-z0-9-]*(?:\.[a-z]+)?\.(?:pdf|epub|json)")
 
 
 def _read_record(record: Path | None, out: Path) -> dict:
@@ -356,9 +362,14 @@ def _read_record(record: Path | None, out: Path) -> dict:
     if record is None:
         return {}
     try:
+        # a record another user could have written (a shared cache folder) names files to remove:
+        # never trusted, nor one in a folder others may write to
+        if any(_foreign(os.lstat(folder)) for folder in (record.parent, record.parent.parent)):
+            return {}
         fd = os.open(record, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
         with os.fdopen(fd, "rb") as fh:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or _foreign(st):
                 return {}
             raw = fh.read(_RECORD_MAX + 1)
         if len(raw) > _RECORD_MAX:
@@ -370,7 +381,7 @@ def _read_record(record: Path | None, out: Path) -> dict:
         for owner, files in data["books"].items():
             books[str(owner)] = {
                 name: {"part": str(e["part"]), "sha256": [str(d) for d in e["sha256"]][-_SHAS_KEPT:]}
-                for name, e in files.items() if isinstance(name, str) and _RECORDED.match(name)}
+                for name, e in files.items() if isinstance(name, str) and _RECORDED.fullmatch(name)}
         return books
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return {}
@@ -383,8 +394,8 @@ def _write_record(record: Path, out: Path, books: dict) -> None:
     text = json.dumps({"imprint-outputs": 1, "folder": str(Path(out).resolve()), "books": books}, indent=1)
     tmp = record.with_name(f"{record.name}.{secrets.token_hex(4)}")
     try:
-        record.parent.mkdir(parents=True, exist_ok=True)
-        _write_durably(tmp, text.encode())
+        record.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _write_durably(tmp, text.encode(), 0o600)      # it names the user's books and folders: theirs alone
         os.replace(tmp, record)
     except OSError:
         tmp.unlink(missing_ok=True)

@@ -227,3 +227,30 @@ def test_a_damaged_record_removes_nothing_and_is_made_again(tmp_path):
     build(book, out, "pdf")
     assert listing(out) == ["a-third-title.pdf", "a-third-title.report.json", "a-tiny-book.pdf",
                             "a-tiny-book.report.json"]
+
+
+def test_the_record_is_the_users_alone_and_one_others_could_write_removes_nothing(tmp_path):
+    """The record names files to remove: written 0600 in a 0700 folder, and never trusted when
+    others could have written it (a shared cache folder): review rev15b planted one."""
+    from imprint.pipeline import output_record
+    book = write_book(tmp_path / "book", TEXT, META.format(title="A Tiny Book"))
+    out = tmp_path / "out"
+    build(book, out, "pdf")
+    record = output_record(out)
+    assert record.stat().st_mode & 0o077 == 0 and record.parent.stat().st_mode & 0o077 == 0
+    record.chmod(0o666)                         # as if another user had (re)written it
+    retitle(book, "The Book Renamed")
+    build(book, out, "pdf")
+    assert "a-tiny-book.pdf" in listing(out)    # not trusted: nothing removed
+
+
+def test_a_removal_is_said_without_asking_for_detail(tmp_path):
+    book = write_book(tmp_path / "book", TEXT, META.format(title="A Tiny Book"))
+    out = tmp_path / "out"
+    assert run_cli("--book", book, "--out", out, "--edition", "pdf").code == 0
+    retitle(book, "The Book Renamed")
+    result = run_cli("--book", book, "--out", out, "--edition", "pdf")          # no -v
+    assert result.code == 0, result.err
+    removed = [line for line in result.out.splitlines() if line.startswith("removed: ")]
+    assert len(removed) == 2 and any(line.startswith(f"removed: {out / 'a-tiny-book.pdf'} (") for line in removed), \
+        result.out
