@@ -125,3 +125,20 @@ def test_an_image_no_file_matches_keeps_the_pdf_as_its_place(built):
     placed = origins.place_images([dataclasses.replace(pdf, message=pdf.message.replace("123 × 45", "600 × 400"))],
                                   load(book))
     assert placed[0].where.line == MAP_LINE and placed[0].page == 3
+
+
+def test_a_photograph_turned_by_its_orientation_is_named_not_a_file_of_the_swapped_size(tmp_path):
+    """A JPEG stored 640 × 480 whose EXIF orientation (6) turns it is drawn 480 × 640: it is
+    matched at that size, first and at its own line (review rev15b: a portrait PNG stored 480 ×
+    640 was named alone, at its line); the PNG, of the same drawn size, is named beside it."""
+    book = write_book(tmp_path / "book", "# One\n\nText.\n\n![A turned photograph](rot.jpg)\n\n"
+                      "Text.\n\n![A small portrait](portrait.png){width=5%}\n")
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.new("RGB", (640, 480), "gray").save(book / "rot.jpg", exif=exif.tobytes())
+    Image.new("RGB", (480, 640), "white").save(book / "portrait.png")
+    run = run_cli(book, "--out", tmp_path / "out", "--edition", "print")
+    assert run.code == 0, run.err
+    found = lines_of(run.err)
+    assert len(found) == 1 and " P110 rot.jpg or portrait.png (the same pixel size) at " in found[0], found
+    assert found[0].startswith("text.md:5:"), found

@@ -319,8 +319,8 @@ def place_images(findings: list[Finding], book) -> list[Finding]:
     """The print preflight's low-resolution images (P110: found in the interior PDF, placed at
     its file and page) named after their source files and placed at the manuscript line that
     includes each. A PDF image is matched to the book's images by its pixels (Pillow reads a
-    file's size from its header; a JPEG turned by its EXIF orientation is set with its width
-    and height swapped): the first reference of the file is the place; two files of one size
+    file's size from its header; a JPEG turned by its EXIF orientation is drawn with its width
+    and height swapped, and matched so, never the other way): the first reference of the file is the place; two files of one size
     are both named, the finding at the first. An image no file matches (one inside an SVG, a
     remote one) keeps the PDF as its place. The pages stay the finding's."""
     wanted = {}
@@ -331,11 +331,11 @@ def place_images(findings: list[Finding], book) -> list[Finding]:
             wanted[id(f)] = (w, h)
     if not wanted:
         return findings
-    sources = _sized_images(book, set(wanted.values()) | {(h, w) for w, h in wanted.values()})
+    sources = _sized_images(book, set(wanted.values()))
     out = []
     for f in findings:
         size = wanted.get(id(f))
-        found = (sources.get(size) or sources.get(size[::-1])) if size else None
+        found = sources.get(size) if size else None
         if not found:
             out.append(f)
             continue
@@ -376,6 +376,10 @@ def _sized_images(book, sizes: set) -> dict[tuple[int, int], list[tuple[str, Loc
                 warnings.simplefilter("ignore")
                 with Image.open(path) as image:
                     size = image.size
+                    # a photograph its EXIF orientation turns (5-8: a quarter turn) is drawn with
+                    # its width and height swapped: matched at the size it is drawn
+                    if image.getexif().get(0x0112, 1) in (5, 6, 7, 8):
+                        size = size[::-1]
         except Exception:       # not an image Pillow reads (an SVG), or not a usable name: no size
             continue
         if size in sizes:
