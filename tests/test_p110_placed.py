@@ -141,4 +141,4 @@ def test_a_photograph_turned_by_its_orientation_is_named_not_a_file_of_the_swapp
     assert run.code == 0, run.err
     found = lines_of(run.err)
     assert len(found) == 1 and " P110 rot.jpg or portrait.png (the same pixel size) at " in found[0], found
-    assert found[0].startswith("text.md:5:"), found
+    assert found[0].startswith(f"{book / 'text.md'}:5:"), found
