@@ -301,14 +301,43 @@ def _build(book_path: Path, out: Path, *, settings: Settings, progress, memory: 
             early["epubs"] = _start_epubs(book, epub_body, ebooks, early["pagemap"], say, limits)
         early["cover"] = _start_cover(book, printer, trim_size, early["pages"], covered, say, limits)
 
+    rtl = languages.direction(book.metadata.lang) == "rtl"
+    print_file = next((book.slug + e.suffix for e in paged if e.name == "print"), None)
+
+    def check_print(data: bytes, cover_result):
+        say(f"preflight ({printer.name})")
+        return preflight.preflight(data, lambda: cover_result().data, printer, trim_size,
+                                   book.metadata.paper, book.metadata.isbn.print,
+                                   names=(print_file, book.slug + "-cover.pdf"), rtl=rtl)
+
+    # A book set in parts joins its print edition in this process while a child joins the
+    # download PDF: the preflight runs then, on those bytes, with the cover set early (`placed`).
+    joined: dict = {}
+
+    def on_joined(name: str, data: bytes) -> None:
+        joined.clear()
+        covering = early.get("cover")
+        if name != "print" or covering is None:
+            return
+        cover_result = functools.cache(covering.result)
+        try:
+            joined["print"] = (data, check_print(data, cover_result), cover_result, covering)
+        except Exception:       # checked again below, where its error is reported as ever
+            joined["cover"] = cover_result
+
     try:
         if paged or ebooks:
             # The EPUB's page list is read off the print layout, so an EPUB-only build lays the
             # pages out too (and writes no PDF).
             remote = sanitize.remote_images(body) if allow_remote_images else ()
             warm.join()                 # before any typesetting process is forked from this one
-            typeset_results, page_starts = typeset_paged(book, body, paged, say, printer, trim_size, limits, remote,
-                                                         placed=placed)
+            token = chapters.JOINED.set(("print", on_joined) if print_file and may_fork(settings.fork, "early")
+                                        else None)
+            try:
+                typeset_results, page_starts = typeset_paged(book, body, paged, say, printer, trim_size, limits,
+                                                             remote, placed=placed)
+            finally:
+                chapters.JOINED.reset(token)
             results += typeset_results
         checked = None
         printed = next((r for r in results if r.edition == "print"), None)
@@ -324,15 +353,17 @@ def _build(book_path: Path, out: Path, *, settings: Settings, progress, memory: 
         if epubs is None and ebooks and printed is not None:
             epubs = _start_epubs(book, epub_body, ebooks, page_starts, say, limits)
         if printed is not None:
-            if covering is None and may_fork(settings.fork, "cover"):
-                covering = _start_cover(book, printer, trim_size, printed.pages, covered, say, limits)
-            cover_result = functools.cache(covering.result if covering is not None else
-                                           lambda: build_cover(book, printer, trim_size, printed.pages, covered, say))
-            say(f"preflight ({printer.name})")
-            rtl = languages.direction(book.metadata.lang) == "rtl"
-            checked = preflight.preflight(printed.data, lambda: cover_result().data, printer, trim_size,
-                                          book.metadata.paper, book.metadata.isbn.print,
-                                          names=(printed.file, book.slug + "-cover.pdf"), rtl=rtl)
+            hooked = joined.get("print")
+            if hooked is not None and hooked[0] is printed.data and hooked[3] is covering:
+                checked, cover_result = hooked[1], hooked[2]    # checked as it was joined (on_joined)
+            else:
+                if covering is None and may_fork(settings.fork, "cover"):
+                    covering = _start_cover(book, printer, trim_size, printed.pages, covered, say, limits)
+                cover_result = joined.get("cover") if covering is not None and covering is early.get("cover") \
+                    and "cover" in joined else functools.cache(
+                        covering.result if covering is not None else
+                        lambda: build_cover(book, printer, trim_size, printed.pages, covered, say))
+                checked = check_print(printed.data, cover_result)
             checked.findings = origins.place_images(checked.findings, book)    # P110: the image's file and line
             if rtl:
                 checked.findings += preflight.right_to_left(printer, printed.pages, Location(book.metadata.source))

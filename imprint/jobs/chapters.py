@@ -15,6 +15,7 @@ elements) is set in one piece, as is any book when Settings.parts is never (IMPR
 
 from __future__ import annotations
 
+import contextvars
 import copy
 import dataclasses
 import os
@@ -638,20 +639,35 @@ def _book_findings(job, extracts, overlays, overlay_starts, stamped, pdfs) -> li
     return found
 
 
+# Set by the pipeline: (an edition's name, a call). That edition is joined in this process, and
+# the call given its joined PDF at once, while the other editions are still being joined by
+# forked children: the print edition's preflight runs beside the download PDF's join.
+JOINED: contextvars.ContextVar = contextvars.ContextVar("imprint_joined", default=None)
+
+
 def _join_all(plans: dict, job, limits=None) -> dict[str, bytes]:
-    """Every edition's joined PDF; the editions after the first joined by forked copies of this
-    process side by side with it (pikepdf works on one core)."""
+    """Every edition's joined PDF; all but one joined by forked copies of this process side by
+    side with it (pikepdf works on one core): the one JOINED names, else the first."""
     from types import SimpleNamespace
 
     from imprint.processes import may_fork, start_limited
 
     names = list(plans)
+    wanted, call = JOINED.get() or (None, None)
+    here = wanted if wanted in plans else names[0]
     children = {}
     if len(names) > 1 and (os.cpu_count() or 1) > 1 and may_fork(settings.current().fork, "join"):
         children = {name: start_limited(SimpleNamespace(book_file=job.book_file), limits,
-                                        call=lambda plan=plans[name]: join.join(plan)) for name in names[1:]}
-    pdfs = {name: join.join(plans[name]) for name in names if name not in children}
-    pdfs.update({name: child.result() for name, child in children.items()})
+                                        call=lambda plan=plans[name]: join.join(plan)) for name in names if name != here}
+    try:
+        pdfs = {name: join.join(plans[name]) for name in names if name not in children}
+        if call is not None and wanted in pdfs:
+            call(wanted, pdfs[wanted])
+        pdfs.update({name: child.result() for name, child in children.items()})
+    except BaseException:
+        for child in children.values():
+            child.cancel()
+        raise
     return {name: pdfs[name] for name in names}
 
 
