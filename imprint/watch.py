@@ -231,7 +231,7 @@ def watch(build_once, book: Path, out: Path, cache_folder: Path | None, *, port:
     # too) is kept by it and rebuilt after; an idle watcher hands over an empty set every
     # WAKE ms (yield_on_timeout), which is skipped.
     changed = watch_changes(*watched_paths(book), watch_filter=change_filter(out, cache_folder),
-                            stop_event=stop, debounce=300, raise_interrupt=False, yield_on_timeout=True,
+                            stop_event=stop, debounce=300, step=STEP, raise_interrupt=False, yield_on_timeout=True,
                             rust_timeout=WAKE)
     try:
         next(changed, None)     # the watcher is running from here on (a save before it: the build reads it)
@@ -252,6 +252,10 @@ def watch(build_once, book: Path, out: Path, cache_folder: Path | None, *, port:
 
 
 WAKE = 200      # ms: how often an idle watcher hands over (nothing), so it can be started before a build
+# ms: a save is handed over once no other change came for this long (watchfiles' default 50): an
+# editor's save is one write or a write and a rename, microseconds apart; a save that does come in
+# two pieces further apart builds twice, the second build from the cache.
+STEP = 20
 
 
 def watch_settings(settings):
