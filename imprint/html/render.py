@@ -397,7 +397,7 @@ def contents(book: Book) -> list[TocEntry]:
     deepest = (book.metadata.toc_depth - shift) if book.metadata.toc_depth else (1 if shift else 2)
     numbers = section_numbers(book)
     return [TocEntry(h.level + shift, h.id, h.label, numbers.get(h.id, ""))
-            for h in book.headings if h.level <= deepest and h.id]
+            for h in book.headings if h.level <= deepest and h.id and not h.unlisted]
 
 
 def index_entry(book: Book, body: Body) -> list[TocEntry]:

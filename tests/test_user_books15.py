@@ -1,0 +1,119 @@
+"""Books a new user writes (a memoir with a dedication, a Greek-titled edition with a glossary,
+a Spanish essay quoting Dutch), built for real: what they met (a dedication marked `.unlisted`
+listed in the contents anyway, a definition's second paragraph run into its first, a quotation
+in another language's passage set in the book's marks, "Summer of '69" printed with an opening
+quote, a Cyrillic or Greek title dropped from the file names)."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+import pdfplumber
+import pytest
+
+from conftest import run_cli, write_book
+
+MEMOIR = """\
+# Dedication {.unnumbered .unlisted}
+
+*For my mother.*
+
+# Childhood
+
+We lived by the river. My grandmother, from Kraków, said [Er sagte "Halt" und ging]{lang=de}
+whenever a door slammed, and the Dutch neighbour [zei "dag" tegen iedereen]{lang=nl}.
+
+Glossary
+:   The words of the house, with what they meant to us.
+
+    A second paragraph of the definition, about the river.
+
+Stove
+:   Where the soup was kept warm.
+
+# Youth
+
+We moved to the city.
+"""
+
+
+@pytest.fixture(scope="module")
+def memoir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("memoir")
+    book = write_book(folder / "book", MEMOIR, "title: \"Записки: Summer of '69\"\nauthor: Jan Kowalski\nlang: en\n"
+                      "identifier: urn:uuid:00000000-0000-4000-8000-000000001515\n")
+    out = folder / "out"
+    result = run_cli(book, "--out", out, "--edition", "pdf", "--edition", "epub")
+    assert result.code == 0, result.err
+    return out
+
+
+def _pdf(out: Path) -> Path:
+    (pdf,) = out.glob("*.pdf")
+    return pdf
+
+
+def _pdf_text(path: Path) -> list[str]:
+    with pdfplumber.open(path) as pdf:
+        return [page.extract_text() or "" for page in pdf.pages]
+
+
+def _epub(out: Path) -> dict[str, str]:
+    (epub,) = out.glob("*.epub")
+    with zipfile.ZipFile(epub) as z:
+        return {n: z.read(n).decode("utf-8") for n in z.namelist() if n.endswith(".xhtml")}
+
+
+def test_a_cyrillic_title_is_transliterated_in_the_file_names(memoir):
+    """"Записки: a memoir" made "a-memoir.pdf", an all-Cyrillic or Greek title "book.pdf"."""
+    assert {p.name for p in memoir.iterdir()} >= {"zapiski-summer-of-69.pdf", "zapiski-summer-of-69.epub"}
+
+
+def test_a_year_cut_short_in_the_title_takes_an_apostrophe(memoir):
+    """pandoc prints '69 as ’69; the title's own quotes made it an opening quote, ‘69."""
+    pages = _pdf_text(_pdf(memoir))
+    assert "Summer of \u201969" in pages[0] and "\u201869" not in "".join(pages)
+
+
+def test_an_unlisted_heading_stays_out_of_the_contents(memoir):
+    """pandoc's `{.unlisted}` keeps a heading out of the table of contents (and the EPUB's)."""
+    pages = _pdf_text(_pdf(memoir))
+    contents = next(p for p in pages if p.lstrip().startswith("Contents"))
+    assert "Childhood" in contents and "Dedication" not in contents
+    assert any("Dedication" in p for p in pages)           # the page itself is printed
+    nav = _epub(memoir)["EPUB/nav.xhtml"]
+    toc = nav.split('epub:type="toc"')[1].split("</nav>")[0]
+    assert "Childhood" in toc and "Dedication" not in toc
+
+
+def test_a_passage_in_another_language_quotes_in_its_own_marks(memoir):
+    """An English book's German span printed “Halt” (English marks): German writes „Halt“,
+    Dutch “dag”."""
+    text = " ".join(_pdf_text(_pdf(memoir)))
+    assert "\u201eHalt\u201c" in text and "\u201cdag\u201d" in text
+    chapter = next(t for t in _epub(memoir).values() if "Halt" in t)
+    assert "\u201eHalt\u201c" in chapter
+
+
+def test_a_definitions_second_paragraph_is_a_paragraph(memoir):
+    """A tight definition list's definition of two paragraphs (Plain blocks) was written as
+    one run of text: "…meant to us. A second paragraph…" on one line."""
+    chapter = next(t for t in _epub(memoir).values() if "Stove" in t)
+    dd = re.search(r"<dd>(.*?)</dd>", chapter, re.S).group(1)
+    assert dd.count("<p") == 2, dd
+    text = next(p for p in _pdf_text(_pdf(memoir)) if "Stove" in p)
+    second = next(line for line in text.splitlines() if "second paragraph" in line)
+    assert second.lstrip().startswith("A second paragraph"), text
+
+
+def test_a_spanish_books_dutch_passage_quotes_as_dutch(tmp_path):
+    """In a Spanish book «…» everywhere, the Dutch span's too: Dutch writes “…”."""
+    book = write_book(tmp_path / "libro", '# Uno\n\nElla dijo "hola" y [hij zei "dag"]{lang=nl}.\n',
+                      "title: Uno\nauthor: Ana Ruiz\nlang: es\n"
+                      "identifier: urn:uuid:00000000-0000-4000-8000-000000001516\n")
+    result = run_cli(book, "--out", tmp_path / "out", "--edition", "epub")
+    assert result.code == 0, result.err
+    chapter = next(t for t in _epub(tmp_path / "out").values() if "hola" in t)
+    assert "\u00abhola\u00bb" in chapter and "\u201cdag\u201d" in chapter
