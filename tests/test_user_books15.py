@@ -117,3 +117,19 @@ def test_a_spanish_books_dutch_passage_quotes_as_dutch(tmp_path):
     assert result.code == 0, result.err
     chapter = next(t for t in _epub(tmp_path / "out").values() if "hola" in t)
     assert "\u00abhola\u00bb" in chapter and "\u201cdag\u201d" in chapter
+
+
+def test_quartos_format_key_is_not_taken_for_a_misspelt_form(tmp_path):
+    """A book.yaml copied from a Quarto book: `format: pdf: toc: true` was told "did you mean
+    'form'?" (book or essay), and `bibliography-title` "did you mean 'bibliography'?"."""
+    book = write_book(tmp_path / "utgava", "# Inledning\n\nTiden flyr.\n",
+                      "title: Om Tidens Flykt\nauthor: Karin Lindqvist\nlang: sv\n"
+                      "identifier: urn:uuid:00000000-0000-4000-8000-000000001517\n"
+                      "format:\n  pdf:\n    toc: true\nbibliography-title: Källor\n")
+    run = run_cli("check", "-v", book)
+    assert run.code == 0, run.err
+    assert ("book.yaml:5: warning: M001 unknown metadata key 'format' is ignored (hint: Quarto's output formats"
+            in run.err), run.err
+    assert "--edition pdf" in run.err and "did you mean 'form'" not in run.err
+    assert "book.yaml:8: warning: M001 unknown metadata key 'bibliography-title' is ignored (hint: use " \
+           "`reference-section-title:`)" in run.err, run.err
