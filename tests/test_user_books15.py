@@ -133,3 +133,34 @@ def test_quartos_format_key_is_not_taken_for_a_misspelt_form(tmp_path):
     assert "--edition pdf" in run.err and "did you mean 'form'" not in run.err
     assert "book.yaml:8: warning: M001 unknown metadata key 'bibliography-title' is ignored (hint: use " \
            "`reference-section-title:`)" in run.err, run.err
+
+
+DRAFT = """\
+The text begins.[^1] It goes on.
+
+<!--
+This paragraph was cut.[^2] Its note went with it.
+
+[^2]: The cut note
+-->
+
+<!-- TODO: check the date in note 1 [^1] -->
+
+The text ends.[^3] <!-- [^9]: not a note -->
+
+[^1]: The first note.
+
+[^3]: The last note.
+"""
+
+
+def test_notes_commented_out_are_not_the_books(tmp_path):
+    """A paragraph cut with `<!-- … -->` (its call and note inside) and a comment naming [^1]
+    were read as the book's: N107 on the cut note ("…The cut note -->"), N104 "note [^1] is
+    called again … as note 3" and N112, though pandoc prints none of it."""
+    book = write_book(tmp_path / "draft", DRAFT, "title: Drafts\nauthor: Pat Doe\nlang: en\nform: essay\n"
+                      "identifier: urn:uuid:00000000-0000-4000-8000-000000001518\n")
+    run = run_cli(book, "--out", tmp_path / "out", "--edition", "pdf", "--edition", "epub")
+    assert run.code == 0, run.err
+    assert not re.search(r"\bN1\d\d\b", run.err), run.err
+    assert "2 notes" in run.out, run.out
