@@ -164,3 +164,20 @@ def test_notes_commented_out_are_not_the_books(tmp_path):
     assert run.code == 0, run.err
     assert not re.search(r"\bN1\d\d\b", run.err), run.err
     assert "2 notes" in run.out, run.out
+
+
+def test_a_russian_index_opens_with_its_own_alphabet(tmp_path):
+    """Letter groups were in code-point order: a Russian book's index opened with its Latin
+    names (L, Z) and put А after them; its own alphabet comes first, then Latin, then Greek."""
+    book = write_book(tmp_path / "leksikon", "# Глава\n\nСлова: [ёлка]{.index}, [арбуз]{.index}, "
+                      "[logos]{.index}, [Zeno]{.index}, [ἀρετή]{.index}.\n",
+                      "title: Лексикон\nauthor: Иван Петров\nlang: ru\n"
+                      "identifier: urn:uuid:00000000-0000-4000-8000-000000001519\n")
+    run = run_cli(book, "--out", tmp_path / "out", "--edition", "pdf", "--edition", "epub")
+    assert run.code == 0, run.err
+    index = _pdf_text(_pdf(tmp_path / "out"))[-1]
+    heads = [line.strip() for line in index.splitlines() if len(line.strip()) == 1]
+    assert heads == ["А", "Е", "L", "Z", "Α"], index
+    epub = next(t for t in _epub(tmp_path / "out").values() if "Предметный указатель</h1>" in t)
+    epub = epub.split("Предметный указатель</h1>")[1]
+    assert epub.index("арбуз") < epub.index("ёлка") < epub.index("logos") < epub.index("ἀρετή")
