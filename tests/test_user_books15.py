@@ -181,3 +181,18 @@ def test_a_russian_index_opens_with_its_own_alphabet(tmp_path):
     epub = next(t for t in _epub(tmp_path / "out").values() if "Предметный указатель</h1>" in t)
     epub = epub.split("Предметный указатель</h1>")[1]
     assert epub.index("арбуз") < epub.index("ёлка") < epub.index("logos") < epub.index("ἀρετή")
+
+
+def test_a_greek_book_prints_its_own_words_and_quotes(tmp_path):
+    """`lang: el` had no row: "Contents", "Set in", English quotes “…” and G102 in a Greek book."""
+    book = write_book(tmp_path / "politeia", "# Βιβλίο Α\n\nΚατέβην χθὲς εἰς Πειραιᾶ.[^1] Εἶπε: \"καλῶς "
+                      "λέγεις\".\n\n[^1]: Σημείωση.\n",
+                      "title: Ἡ Πολιτεία\nauthor: Πλάτων\nlang: el\n"
+                      "identifier: urn:uuid:00000000-0000-4000-8000-000000001520\n")
+    run = run_cli(book, "--out", tmp_path / "out", "--edition", "pdf", "--edition", "epub")
+    assert run.code == 0, run.err
+    assert "G102" not in run.err, run.err
+    text = "\n".join(_pdf_text(_pdf(tmp_path / "out")))
+    assert "Περιεχόμενα" in text and "Contents" not in text and "\u00abκαλῶς λέγεις\u00bb" in text
+    epub = _epub(tmp_path / "out")
+    assert "<title>Περιεχόμενα</title>" in epub["EPUB/nav.xhtml"]

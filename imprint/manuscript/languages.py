@@ -28,7 +28,7 @@ RTL = {"ar", "he", "iw", "fa", "ur", "yi", "ps", "sd", "ug", "dv", "ckb", "syr"}
 
 # A language's dictionary when no region is given (Pyphen's fallback would take the first it finds).
 DEFAULT_REGION = {"en": "en_US", "de": "de_DE", "pt": "pt_PT", "nl": "nl_NL", "fr": "fr", "it": "it_IT",
-                  "es": "es", "ru": "ru_RU", "pl": "pl_PL", "sv": "sv"}
+                  "es": "es", "ru": "ru_RU", "pl": "pl_PL", "sv": "sv", "el": "el_GR"}
 
 NNBSP = labels_table.NNBSP
 FRENCH_SPACED = ";:!?"
