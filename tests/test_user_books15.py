@@ -196,3 +196,18 @@ def test_a_greek_book_prints_its_own_words_and_quotes(tmp_path):
     assert "Περιεχόμενα" in text and "Contents" not in text and "\u00abκαλῶς λέγεις\u00bb" in text
     epub = _epub(tmp_path / "out")
     assert "<title>Περιεχόμενα</title>" in epub["EPUB/nav.xhtml"]
+
+
+@pytest.mark.parametrize("lang, printed", [("en", "\u201860s"), ("es", "\u201c60s")])
+def test_a_year_pandoc_reads_as_an_opening_quote_is_named(tmp_path, lang, printed):
+    """"In the '60s, and 'quoted' later": pandoc pairs the year's ' with the next one and prints
+    ‘60s (“60s in Spanish) with exit 0; "From '68 to '72" it reads right and is not named."""
+    book = write_book(tmp_path / "sixties", "# One\n\nIn the '60s, and a 'quoted' word later.\n\n"
+                      "From '68 to '72 it rained.\n",
+                      f"title: Sixties\nauthor: Pat Doe\nlang: {lang}\n"
+                      "identifier: urn:uuid:00000000-0000-4000-8000-000000001521\n")
+    run = run_cli(book, "--out", tmp_path / "out", "--edition", "pdf")
+    assert run.code == 0, run.err
+    assert f"text.md:3:8: warning: H110 “'60s” is read as an opening quote (it prints {printed})" in run.err, run.err
+    assert run.err.count("H110") == 1
+    assert printed in "".join(_pdf_text(_pdf(tmp_path / "out")))       # what it names is what prints
