@@ -211,3 +211,22 @@ def test_a_year_pandoc_reads_as_an_opening_quote_is_named(tmp_path, lang, printe
     assert f"text.md:3:8: warning: H110 “'60s” is read as an opening quote (it prints {printed})" in run.err, run.err
     assert run.err.count("H110") == 1
     assert printed in "".join(_pdf_text(_pdf(tmp_path / "out")))       # what it names is what prints
+
+
+def test_a_file_that_opens_with_a_scene_break_keeps_its_text(tmp_path):
+    """A chapter file continued from the one before, opening with a scene break (`---`, a
+    blank line) and holding another later: the text between them was taken for front matter
+    (a YAML string), dropped, and only M004 said "front matter ... is ignored". pandoc reads a
+    `---` followed by a blank line as a rule."""
+    book = write_book(tmp_path / "files", "# One\n\nFirst chapter text.\n",
+                      "title: Files\nauthor: Pat Doe\nlang: en\n"
+                      "identifier: urn:uuid:00000000-0000-4000-8000-000000001522\n", name="01.md")
+    (book / "02.md").write_text("---\n\nA scene break opens this file, which goes on with the chapter.\n\n---\n\n"
+                                "And another after it.\n", encoding="utf-8")
+    run = run_cli(book, "--out", tmp_path / "out", "--edition", "pdf", "--edition", "epub")
+    assert run.code == 0, run.err
+    assert "M004" not in run.err, run.err
+    text = " ".join(" ".join(_pdf_text(_pdf(tmp_path / "out"))).split())
+    assert "A scene break opens this file, which goes on with the chapter." in text
+    assert "A scene break opens this file" in "".join(_epub(tmp_path / "out").values())
+

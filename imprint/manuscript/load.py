@@ -21,6 +21,10 @@ MAX_MANUSCRIPT_BYTES = 20 * 1024 * 1024
 # Characters XML 1.0 does not allow (tab, newline and carriage return aside): no edition can hold them.
 CONTROL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
+# A chapter file's front matter as pandoc reads it: the opening `---` not followed by a blank
+# line. A chapter that opens with a scene break (`---`, a blank line) is text: its paragraphs up
+# to the next `---` were taken for front matter and dropped.
+CHAPTER_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?![ \t]*\n)(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
 
 
 @dataclass(frozen=True)
@@ -123,9 +127,10 @@ def read_text(path: Path) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
 
 
-def split_front_matter(text: str):
-    """Return (yaml text or None, body, line the body starts on)."""
-    m = FRONT_MATTER.match(text)
+def split_front_matter(text: str, chapter: bool = False):
+    """Return (yaml text or None, body, line the body starts on); `chapter`: a book folder's
+    manuscript file, read as pandoc reads it (CHAPTER_FRONT_MATTER)."""
+    m = (CHAPTER_FRONT_MATTER if chapter else FRONT_MATTER).match(text)
     if not m:
         return None, text, 1
     body_line = text[: m.end()].count("\n") + 1
@@ -196,7 +201,7 @@ def load(path: Path) -> Book:
                                     hint="correct the name under `manuscript:`" +
                                          (f" (not listed: {', '.join(present)})" if present else ""))
             text = read_text(file)
-            yaml_text, body, first = split_front_matter(text)
+            yaml_text, body, first = split_front_matter(text, chapter=True)
             if yaml_text is not None:
                 findings.append(Finding("M004", "warning", "front matter in a manuscript file of a book folder is ignored",
                                         Location(file, 1), hint="put metadata in " + meta_path.name))
