@@ -88,7 +88,7 @@ SYNONYMS = {
     "tags": "use `subjects:`", "categories": "use `subjects:`",
     "pubdate": "use `date:` (YYYY-MM-DD)", "published": "use `date:` (YYYY-MM-DD)",
     "isbn13": "use `isbn:` with `epub:`, `pdf:`, `print:`", "isbn-13": "use `isbn:` with `epub:`, `pdf:`, `print:`",
-    "dedication": "write it in the manuscript, e.g. a chapter `# Dedication {.unnumbered}` holding it",
+    "dedication": "write it in the manuscript, e.g. a chapter `# Dedication {.unnumbered .unlisted}` holding it (`.unlisted` keeps it out of the contents)",
     "epigraph": "write it in the manuscript as a block quote (`>`), its source on a line `> --- Author`",
     "font": "use `mainfont:`", "font-size": "use `fontsize:`", "trim-size": "use `trim:`", "page-size": "use `trim:`",
     # Quarto's and R Markdown's output formats: "format" is not a misspelt `form`
