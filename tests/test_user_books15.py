@@ -230,3 +230,19 @@ def test_a_file_that_opens_with_a_scene_break_keeps_its_text(tmp_path):
     assert "A scene break opens this file, which goes on with the chapter." in text
     assert "A scene break opens this file" in "".join(_epub(tmp_path / "out").values())
 
+
+
+def test_a_captions_note_call_stays_out_of_the_list_of_tables(tmp_path):
+    """A table captioned `: Manuscripts[^1]`: the list of tables printed "Table 1: Manuscripts1"
+    (the note's number run into the caption), where the contents leaves headings' calls out."""
+    book = write_book(tmp_path / "edition", "# Sources\n\n| Manuscript | Year |\n|---|---:|\n| A | 1742 |\n\n"
+                      ": Manuscripts[^1] {#tbl-ms}\n\nSee @tbl-ms.\n\n[^1]: After the catalogue.\n",
+                      "title: Edition\nauthor: Karin Lindqvist\nlang: en\nlot: true\n"
+                      "identifier: urn:uuid:00000000-0000-4000-8000-000000001523\n")
+    run = run_cli(book, "--out", tmp_path / "out", "--edition", "pdf", "--edition", "epub")
+    assert run.code == 0, run.err
+    pages = _pdf_text(_pdf(tmp_path / "out"))
+    listing = next(p for p in pages if p.lstrip().startswith("Tables"))
+    assert re.search(r"Table 1: Manuscripts \d+$", listing.splitlines()[1]), listing
+    nav = _epub(tmp_path / "out")["EPUB/nav.xhtml"]
+    assert "Table 1: Manuscripts</a>" in nav, nav
