@@ -246,18 +246,3 @@ def test_a_captions_note_call_stays_out_of_the_list_of_tables(tmp_path):
     assert re.search(r"Table 1: Manuscripts \d+$", listing.splitlines()[1]), listing
     nav = _epub(tmp_path / "out")["EPUB/nav.xhtml"]
     assert "Table 1: Manuscripts</a>" in nav, nav
-
-
-def test_a_dedication_before_the_first_chapter_has_a_running_head(tmp_path):
-    """A dedication and an epigraph written before the book's first heading: their recto had a
-    folio and an empty running head (nothing had named a section yet), and L216 told the author
-    that "the @page rules must print the running head"; the book's title heads it."""
-    book = write_book(tmp_path / "winter", "*For Anna, who waited.*\n\n> All happy families are alike.\n>\n"
-                      "> — Tolstoy\n\n# One\n\nIt began in winter.\n\n# Two\n\nIt ended in spring.\n",
-                      "title: Before the First Chapter\nauthor: Pat Doe\nlang: en\n"
-                      "identifier: urn:uuid:00000000-0000-4000-8000-000000001524\n")
-    run = run_cli(book, "--out", tmp_path / "out", "--edition", "pdf")
-    assert run.code == 0, run.err
-    assert "L216" not in run.err, run.err
-    page = next(p for p in _pdf_text(_pdf(tmp_path / "out")) if "For Anna" in p)
-    assert page.splitlines()[0].split() == ["Before", "the", "First", "Chapter", "7"], page
