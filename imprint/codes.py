@@ -35,6 +35,7 @@ TABLE: dict[str, tuple[str, str]] = {
     "H108": (WARNING, "A link with no words (`[](#id)`, `[](https://…)`): it prints nothing. A page number is `[](#id){.page}`, an address shown as written `<https://…>`."),
     "H109": (WARNING, "An essay whose sections start at `##`: an essay's sections are `#` headings (its title is the metadata's), so its contents lists none of them and they are set as sub-sections."),
     "H105": (WARNING, "A pipe table whose separator line has fewer columns than its header: pandoc drops the cells past them without a word."),
+    "H110": (WARNING, "A year cut short after a space (`'60s`) that pandoc read as an opening quote: it prints ‘60s, and the next `'` closes it instead of opening its own quotation."),
     # the notes in the manuscript (imprint/checks/notes.py)
     "N101": (ERROR, "A note call whose label has no definition: pandoc prints it as literal text."),
     "N102": (ERROR, "A note definition that nothing calls: pandoc drops it without a word."),

@@ -115,7 +115,7 @@ def test_french_book_guillemets_and_spaces(tmp_path):
 
 
 def test_every_language_has_every_label():
-    for lang in ("en", "de", "fr", "es", "it", "pt", "nl", "ru", "pl", "sv", "he", "ar"):
+    for lang in ("en", "de", "fr", "es", "it", "pt", "nl", "ru", "pl", "sv", "el", "he", "ar"):
         assert set(LABELS[lang]) >= set(LABELS["en"]) - {"works-cited"}, lang
 
 

@@ -21,6 +21,9 @@
 - H109 (warning): an essay (`form: essay`) with no `#` heading but `##` ones: an essay's sections
   are its `#` headings, so the contents lists none of its sections (without `toc-depth`) and
   they are set as sub-sections, `###` looking like `##`.
+- H110 (warning): a year cut short (`'60s`, `'68`) that pandoc's smart quotes read as an
+  opening quote because a `'` later in the paragraph could close it ("In the '60s, and 'quoted'
+  later" prints "In the ‘60s, and ’quoted’ later"); alone in its paragraph pandoc makes it ’60s.
 """
 
 from __future__ import annotations
@@ -365,7 +368,52 @@ def _empty_lists(book) -> list[Finding]:
     return out
 
 
+# What pandoc took for a quotation's first word: two figures, a plural or ordinal's letters
+# after them, then the word's end ("60s", "68", "90s,").
+YEAR = re.compile(r"(\d\d(?:s|er|ies)?)(?![\w'’])")
+
+
+def _quoted_years(node, open2: str, out: set[str]) -> None:
+    """The years ("60s") that open a single quotation in the AST: a Quoted node (English), or
+    the language's inner opening mark localize_quotes wrote before them."""
+    if isinstance(node, dict):
+        if node.get("t") == "Quoted" and node["c"][0].get("t") == "SingleQuote":
+            first = node["c"][1][:1]
+            if first and first[0].get("t") == "Str":
+                m = YEAR.match(first[0]["c"])
+                if m:
+                    out.add(m.group(1))
+        _quoted_years(node.get("c"), open2, out)
+    elif isinstance(node, list):
+        for a, b in zip(node, node[1:]):
+            if isinstance(a, dict) and isinstance(b, dict) and a.get("t") == "Str" and a["c"] == open2 \
+                    and b.get("t") == "Str" and YEAR.match(b["c"]):
+                out.add(YEAR.match(b["c"]).group(1))
+        for x in node:
+            _quoted_years(x, open2, out)
+
+
+def _years_as_quotes(book) -> list[Finding]:
+    from imprint.specs.labels import quotes
+    years: set[str] = set()
+    open2 = quotes(book.metadata.lang)[2]
+    _quoted_years(book.ast.get("blocks", []), open2, years)
+    if not years:
+        return []
+    found = re.compile(r"(?:^|(?<=[\s(\[—–-]))'(" + "|".join(sorted(map(re.escape, years))) + r")(?![\w'’])")
+    out = []
+    for source in book.sources:
+        for i, line in unfenced(source.text.split("\n")):
+            for m in found.finditer(CODE.sub(lambda c: " " * len(c.group(0)), line)):
+                out.append(Finding("H110", "warning", f"“'{m.group(1)}” is read as an opening quote (it prints "
+                                                      f"{open2}{m.group(1)}) because a later ' in the paragraph closes it",
+                                   Location(source.path, source.first_line + i, m.start() + 1),
+                                   hint=f"type the apostrophe itself, “’{m.group(1)}” (U+2019), so the quotes "
+                                        "after it pair as written"))
+    return out
+
+
 def check_markup(book) -> list[Finding]:
     return (_headings(book) + _emphasis(book) + _tex(book) + _lists(book) + _tables(book)
             + _empty_chapters(book) + _unclosed(book) + _unworded_links(book) + _essay_levels(book)
-            + _empty_lists(book))
+            + _empty_lists(book) + _years_as_quotes(book))

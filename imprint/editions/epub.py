@@ -405,7 +405,7 @@ def _toc(book: Book, chapters) -> list[dict]:
     numbers = section_numbers(book)
     deepest = (book.metadata.toc_depth - shift) if book.metadata.toc_depth else 2
     for h in book.headings:
-        if h.level > deepest or h.id not in where:
+        if h.level > deepest or h.id not in where or h.unlisted:
             continue
         entry = {"label": h.label, "href": f"{where[h.id]}#{h.id}", "number": numbers.get(h.id, ""),
                  "children": []}

@@ -209,9 +209,37 @@ def entries(marks, numbers: dict, lang: str) -> list[dict]:
                 "children": [data(child) for child in sorted(node.children.values(), key=_order)]}
 
     # Digits and symbols first, whatever their code point: "“Quoted”", "¿Qué?" or "«Mot»" sort
-    # after z by code point and would print under the last letter's heading.
+    # after z by code point and would print under the last letter's heading. Then the words in
+    # the book's own script, then the others' (Latin first): a Russian index opens with А, its
+    # Latin names after Я (by code point they came first), an English one keeps Greek after Z.
+    own = _script_of_lang(lang)
+
+    def key(n: _Node) -> tuple:
+        first = rules.letter(n.sort or n.term)
+        script = _script(first)
+        return (first != "", script != own, script != "LATIN", script) + _order(n)
+
     return [dict(data(node), letter=rules.letter(node.sort or node.term))
-            for node in sorted(tree(marks), key=lambda n: (rules.letter(n.sort or n.term) != "",) + _order(n))]
+            for node in sorted(tree(marks), key=key)]
+
+
+# The script a language is written in, where it is not the Latin alphabet.
+SCRIPTS = {"ru": "CYRILLIC", "uk": "CYRILLIC", "be": "CYRILLIC", "bg": "CYRILLIC", "mk": "CYRILLIC",
+           "kk": "CYRILLIC", "mn": "CYRILLIC", "el": "GREEK", "grc": "GREEK", "he": "HEBREW", "yi": "HEBREW",
+           "ar": "ARABIC", "fa": "ARABIC", "ur": "ARABIC"}
+
+
+def _script_of_lang(lang: str) -> str:
+    tag = (lang or "en").replace("_", "-").lower()
+    if tag.startswith("sr") and "cyrl" in tag:
+        return "CYRILLIC"
+    return SCRIPTS.get(tag.split("-")[0], "LATIN")
+
+
+def _script(letter: str) -> str:
+    """The script of an index group's letter ("" for digits and symbols), by its Unicode name."""
+    import unicodedata
+    return unicodedata.name(letter[:1], "").split(" ")[0] if letter else ""
 
 
 def groups(filed: list[dict]) -> list[dict]:

@@ -255,7 +255,8 @@ def _marker(n: int, kind: str) -> str:
 
 def captioned(root) -> tuple[tuple, tuple]:
     """(id, caption) of every captioned figure and table, each given an id when it has none
-    (the lists of figures and tables link to them)."""
+    (the lists of figures and tables link to them); a caption's note calls are left out (a
+    list of tables printed "Table 1: Manuscripts32")."""
     found = ([], [])
     for kind, path, caption in ((0, ".//figure", "figcaption"), (1, ".//table", "caption")):
         for n, el in enumerate(root.xpath(path), 1):
@@ -264,7 +265,7 @@ def captioned(root) -> tuple[tuple, tuple]:
                 continue
             if not el.get("id"):
                 el.set("id", f"{'figure' if kind == 0 else 'table'}-{n}")
-            found[kind].append((el.get("id"), " ".join(cap.text_content().split())))
+            found[kind].append((el.get("id"), _label(cap)))     # without its note calls, as the contents
     return tuple(found[0]), tuple(found[1])
 
 
@@ -397,7 +398,7 @@ def contents(book: Book) -> list[TocEntry]:
     deepest = (book.metadata.toc_depth - shift) if book.metadata.toc_depth else (1 if shift else 2)
     numbers = section_numbers(book)
     return [TocEntry(h.level + shift, h.id, h.label, numbers.get(h.id, ""))
-            for h in book.headings if h.level <= deepest and h.id]
+            for h in book.headings if h.level <= deepest and h.id and not h.unlisted]
 
 
 def index_entry(book: Book, body: Body) -> list[TocEntry]:

@@ -31,13 +31,13 @@ CODES = meanings("X2")        # severities and meanings: imprint/codes.py
 HEADINGS = {
     "en": "Index", "de": "Register", "fr": "Index", "es": "Índice alfabético", "it": "Indice analitico",
     "pt": "Índice remissivo", "nl": "Register", "ru": "Предметный указатель", "pl": "Indeks", "sv": "Register",
-    "he": "מפתח",
+    "he": "מפתח", "el": "Ευρετήριο",
 }
 SEE = {      # (see, see also)
     "en": ("see", "see also"), "de": ("siehe", "siehe auch"), "fr": ("voir", "voir aussi"),
     "es": ("véase", "véase también"), "it": ("vedi", "vedi anche"), "pt": ("ver", "ver também"),
     "nl": ("zie", "zie ook"), "ru": ("см.", "см. также"), "pl": ("zob.", "zob. też"), "sv": ("se", "se även"),
-    "he": ("ראו", "ראו גם"), "ar": ("انظر", "انظر أيضًا"),
+    "he": ("ראו", "ראו גם"), "ar": ("انظر", "انظر أيضًا"), "el": ("βλ.", "βλ. επίσης"),
 }
 INDEX_ID = "index"       # the index section's id: a page reference may name it
 

@@ -28,7 +28,7 @@ RTL = {"ar", "he", "iw", "fa", "ur", "yi", "ps", "sd", "ug", "dv", "ckb", "syr"}
 
 # A language's dictionary when no region is given (Pyphen's fallback would take the first it finds).
 DEFAULT_REGION = {"en": "en_US", "de": "de_DE", "pt": "pt_PT", "nl": "nl_NL", "fr": "fr", "it": "it_IT",
-                  "es": "es", "ru": "ru_RU", "pl": "pl_PL", "sv": "sv"}
+                  "es": "es", "ru": "ru_RU", "pl": "pl_PL", "sv": "sv", "el": "el_GR"}
 
 NNBSP = labels_table.NNBSP
 FRENCH_SPACED = ";:!?"
@@ -110,6 +110,8 @@ def typographic_quotes(text: str | None, lang: str) -> str | None:
         elif ch == "'":
             if before.isalnum() and (after.isalnum() or not single_open):
                 out.append("\u2019")                 # an apostrophe: Keeper's, rock 'n' roll's end
+            elif after.isdigit() and not single_open and not _closes_later(text, i + 1):
+                out.append("\u2019")                 # a year cut short: Summer of '69, the '90s
             elif before in _OPENS_AFTER and not after.isspace():
                 out.append(open2)
                 single_open = True
@@ -121,11 +123,22 @@ def typographic_quotes(text: str | None, lang: str) -> str | None:
     return "".join(out)
 
 
+def _closes_later(text: str, start: int) -> bool:
+    """Whether a straight ' after `start` closes a quotation (not an apostrophe between letters)."""
+    for j in range(start, len(text)):
+        if text[j] == "'":
+            before, after = text[j - 1], text[j + 1] if j + 1 < len(text) else " "
+            if not (before.isalnum() and after.isalnum()) and not before.isspace():
+                return True
+    return False
+
+
 def quotes_change(lang: str, markdown: str) -> bool:
-    """Whether localize_quotes may change this text (never for English)."""
+    """Whether localize_quotes may change this text (for English only a passage in another
+    language, `{lang=de}`, with quotes)."""
     marks = labels_table.quotes(lang)
-    if marks[:4] != labels_table.QUOTES["en"][:4] or marks[4]:
-        if '"' in markdown or "'" in markdown:
+    if marks[:4] != labels_table.QUOTES["en"][:4] or marks[4] or "lang=" in markdown:
+        if '"' in markdown or "'" in markdown:     # a passage in another language quotes in its own marks
             return True
     return base(lang) == "fr" and FRENCH_TEXT.search(markdown) is not None
 
@@ -247,6 +260,25 @@ def _french_inside(node: dict) -> bool:
     return True
 
 
+def _lang_of(node: dict) -> str | None:
+    """The `lang` a span or div sets (`[Hij zei "hallo"]{lang=nl}`), else None."""
+    if node.get("t") in ("Span", "Div") and isinstance(node.get("c"), list) and node["c"]:
+        attr = node["c"][0]
+        if isinstance(attr, list) and len(attr) == 3 and isinstance(attr[2], list):
+            lang = dict((p[0], p[1]) for p in attr[2] if isinstance(p, list) and len(p) == 2).get("lang")
+            return lang if isinstance(lang, str) and lang.strip() else None
+    return None
+
+
+def _has_lang_span(node) -> bool:
+    """Whether a span or div anywhere under `node` sets another language."""
+    if isinstance(node, list):
+        return any(_has_lang_span(x) for x in node)
+    if isinstance(node, dict):
+        return _lang_of(node) is not None or _has_lang_span(node.get("c")) or _has_lang_span(node.get("blocks"))
+    return False
+
+
 def _str(items: list, i: int) -> str:
     """The text of items[i] when it is a Str node, else ''."""
     node = items[i] if 0 <= i < len(items) else None
@@ -258,24 +290,25 @@ def localize_quotes(ast: dict, lang: str) -> int:
     narrow and no-break, or put in where the author typed none, within a Str or across the
     markup: a Str starting with the mark after an inline node that ends in a word or closing
     mark, a Str ending in « before one that starts with a word) in place; the count changed."""
-    if base(lang) == "en":
+    if base(lang) == "en" and not _has_lang_span(ast):
         return 0
-    open1, close1, open2, close2, inside = labels_table.quotes(lang)
     french = base(lang) == "fr"
     count = 0
 
-    def inlines(items: list, spaced: bool = True) -> list:
+    def inlines(items: list, spaced: bool = True, here: str = lang) -> list:
         """`spaced`: French spacing applies here (not in a link's text, an index mark or a
-        passage in another language)."""
+        passage in another language); `here`: the language of this passage (a span or div
+        `{lang=nl}` quotes in its own marks)."""
         nonlocal count
         out = []
         for i, node in enumerate(items):
             if isinstance(node, dict) and node.get("t") == "Quoted":
                 kind, content = node["c"]
+                open1, close1, open2, close2, inside = labels_table.quotes(here)
                 o, c = (open1, close1) if kind.get("t") == "DoubleQuote" else (open2, close2)
                 space = inside if o in "«»" else ""      # French spaces guillemets, not inner “…”
                 out.append({"t": "Str", "c": o + space})
-                out.extend(walk(content, spaced))
+                out.extend(walk(content, spaced, here))
                 out.append({"t": "Str", "c": space + c})
                 count += 1
                 continue
@@ -300,17 +333,17 @@ def localize_quotes(ast: dict, lang: str) -> int:
                 out.append({"t": "Str", "c": NNBSP})
                 count += 1
                 continue
-            out.append(walk(node, spaced))
+            out.append(walk(node, spaced, here))
         return out
 
-    def walk(node, spaced: bool = True):
+    def walk(node, spaced: bool = True, here: str = lang):
         if isinstance(node, list):
             if node and all(isinstance(x, dict) and "t" in x for x in node):
-                return inlines(node, spaced)
-            return [walk(x, spaced) for x in node]
+                return inlines(node, spaced, here)
+            return [walk(x, spaced, here) for x in node]
         if isinstance(node, dict):
             if "c" in node:
-                node["c"] = walk(node["c"], spaced and _french_inside(node))
+                node["c"] = walk(node["c"], spaced and _french_inside(node), _lang_of(node) or here)
             return node
         return node
 

@@ -21,6 +21,10 @@ MAX_MANUSCRIPT_BYTES = 20 * 1024 * 1024
 # Characters XML 1.0 does not allow (tab, newline and carriage return aside): no edition can hold them.
 CONTROL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
+# A chapter file's front matter as pandoc reads it: the opening `---` not followed by a blank
+# line. A chapter that opens with a scene break (`---`, a blank line) is text: its paragraphs up
+# to the next `---` were taken for front matter and dropped.
+CHAPTER_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?![ \t]*\n)(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,7 @@ class Heading:
     id: str
     label: str          # plain text, notes left out: for contents, nav, bookmarks, running heads
     has_note: bool
+    unlisted: bool = False   # `{.unlisted}` (pandoc's class): kept out of the contents and the EPUB's navigation
 
 
 @dataclass(frozen=True)
@@ -70,12 +75,22 @@ _LATIN = str.maketrans({"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "ł": "l"
                         "ı": "i", "ħ": "h", "ŧ": "t"})
 
 
+# Greek and Cyrillic letters, their accents already taken off (NFKD), written in Latin letters
+# (ELOT 743's and the common scientific transliteration, simplified): "Λόγος" is "logos",
+# "Записки" "zapiski", not dropped ("Записки: a memoir" made "a-memoir", a Russian title "book").
+_TRANSLITERATE = str.maketrans({
+    **dict(zip("αβγδεζηικλμνξοπρσςτυφω", "avgdeziiklmnxoprsstyfo")), "θ": "th", "χ": "ch", "ψ": "ps",
+    **dict(zip("абвгдезиклмнопрстуфыэіјѕ", "abvgdeziklmnoprstufyeijz")), "ж": "zh", "х": "kh", "ц": "ts",
+    "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ь": "", "ю": "yu", "я": "ya", "й": "i", "є": "ie",
+    "ґ": "g", "љ": "lj", "њ": "nj", "ћ": "c", "ђ": "dj", "џ": "dz"})
+
+
 def slugify(text: str) -> str:
     import unicodedata
     text = re.sub("[\u2018\u2019\u201a\u201c\u201d\u201e\u00ab\u00bb]", "-", text)   # the title's quotes (metadata makes them typographic) part words, as straight ones did
     text = text.lower().translate(_LATIN)     # letters NFKD leaves whole: "Straßen" is "strassen", not "straen"
     text = "".join("-" if unicodedata.category(c)[0] in "PSZ" else c for c in text)   # "1650–1750", "A·B", "x×y" part words, not "16501750"
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    ascii_text = unicodedata.normalize("NFKD", text).translate(_TRANSLITERATE).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     if len(slug) > 80:          # cut at a word's end, not inside one ("...-everythin")
         slug = slug[:81].rsplit("-", 1)[0] if "-" in slug[:81] else slug[:80]
@@ -112,9 +127,10 @@ def read_text(path: Path) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
 
 
-def split_front_matter(text: str):
-    """Return (yaml text or None, body, line the body starts on)."""
-    m = FRONT_MATTER.match(text)
+def split_front_matter(text: str, chapter: bool = False):
+    """Return (yaml text or None, body, line the body starts on); `chapter`: a book folder's
+    manuscript file, read as pandoc reads it (CHAPTER_FRONT_MATTER)."""
+    m = (CHAPTER_FRONT_MATTER if chapter else FRONT_MATTER).match(text)
     if not m:
         return None, text, 1
     body_line = text[: m.end()].count("\n") + 1
@@ -185,7 +201,7 @@ def load(path: Path) -> Book:
                                     hint="correct the name under `manuscript:`" +
                                          (f" (not listed: {', '.join(present)})" if present else ""))
             text = read_text(file)
-            yaml_text, body, first = split_front_matter(text)
+            yaml_text, body, first = split_front_matter(text, chapter=True)
             if yaml_text is not None:
                 findings.append(Finding("M004", "warning", "front matter in a manuscript file of a book folder is ignored",
                                         Location(file, 1), hint="put metadata in " + meta_path.name))
@@ -287,8 +303,8 @@ def collect_headings(ast: dict):
         for b in blocks:
             t, c = b.get("t"), b.get("c")
             if t == "Header":
-                level, (ident, _classes, _kv), inlines = c
-                yield Heading(level, ident, pandoc.stringify(inlines), _has_note(inlines))
+                level, (ident, classes, _kv), inlines = c
+                yield Heading(level, ident, pandoc.stringify(inlines), _has_note(inlines), "unlisted" in classes)
             elif t in ("Div", "BlockQuote"):
                 yield from walk(c[1] if t == "Div" else c)
 

@@ -88,9 +88,18 @@ SYNONYMS = {
     "tags": "use `subjects:`", "categories": "use `subjects:`",
     "pubdate": "use `date:` (YYYY-MM-DD)", "published": "use `date:` (YYYY-MM-DD)",
     "isbn13": "use `isbn:` with `epub:`, `pdf:`, `print:`", "isbn-13": "use `isbn:` with `epub:`, `pdf:`, `print:`",
-    "dedication": "write it in the manuscript, e.g. a chapter `# Dedication {.unnumbered}` holding it",
+    "dedication": "write it in the manuscript, e.g. a chapter `# Dedication {.unnumbered .unlisted}` holding it (`.unlisted` keeps it out of the contents)",
     "epigraph": "write it in the manuscript as a block quote (`>`), its source on a line `> --- Author`",
     "font": "use `mainfont:`", "font-size": "use `fontsize:`", "trim-size": "use `trim:`", "page-size": "use `trim:`",
+    # Quarto's and R Markdown's output formats: "format" is not a misspelt `form`
+    "format": "Quarto's output formats, with every setting under them, are not read: imprint makes its editions "
+              "from this file's keys (`toc-depth:`, `trim:`, `fontsize:`, `number-sections:` …); choose them with "
+              "`--edition pdf`, `--edition epub`, `--edition print`",
+    "output": "R Markdown's output formats, with every setting under them, are not read: imprint makes its editions "
+              "from this file's keys (`toc-depth:`, `trim:`, `fontsize:`, `number-sections:` …); choose them with "
+              "`--edition pdf`, `--edition epub`, `--edition print`",
+    "bibliography-title": "use `reference-section-title:`", "references-title": "use `reference-section-title:`",
+    "number-depth": "`number-sections: true` numbers chapters and sections; `toc-depth:` sets the contents' depth",
 }
 
 

@@ -1,7 +1,8 @@
 """Manuscript text -> the footnote calls and definitions it contains, each with its line and column.
 
 Pandoc's AST carries no source positions for Pandoc Markdown, so the checks read the
-text itself. Fenced and indented code and inline code spans are skipped, as pandoc does.
+text itself. Fenced and indented code, inline code spans and HTML comments are skipped, as
+pandoc does.
 """
 
 from __future__ import annotations
@@ -65,12 +66,37 @@ def _blank_code_spans(line: str) -> str:
     return CODE_SPAN.sub(lambda m: " " * len(m.group(0)), line)
 
 
+def _comments(line: str, inside: bool) -> tuple[list[tuple[int, int]], bool]:
+    """The stretches of `line` (code spans already blanked) inside HTML comments, `<!-- … -->`,
+    which pandoc passes through unread and the book never prints; whether one is still open."""
+    spans, i = [], 0
+    while i < len(line):
+        if inside:
+            j = line.find("-->", i)
+            end = len(line) if j < 0 else j + 3
+            spans.append((i, end))
+            i, inside = end, j < 0
+        else:
+            j = line.find("<!--", i)
+            if j < 0:
+                break
+            i, inside = j, True
+    return spans, inside
+
+
+def _blank(line: str, spans) -> str:
+    for a, b in spans:
+        line = line[:a] + " " * (b - a) + line[b:]
+    return line
+
+
 def scan(text: str, file: Path, first_line: int = 1) -> NoteIndex:
     """Find every note call and definition in one manuscript file's Markdown body."""
     calls, defs, inline = [], [], []
     lines = text.split("\n")
     current = None          # (label, line, col, [text lines]) of the definition being read
     prev_blank = True
+    commented = False       # inside an HTML comment: a cut paragraph's calls and notes are not the book's
 
     def close(end):
         nonlocal current
@@ -83,24 +109,29 @@ def scan(text: str, file: Path, first_line: int = 1) -> NoteIndex:
 
     for i, raw in unfenced(lines):
         lineno = first_line + i
+        seen = raw
+        code = raw.startswith(("    ", "\t")) and prev_blank and not current
+        if (commented or "<!--" in raw) and not code:
+            spans, commented = _comments(_blank_code_spans(raw), commented)
+            seen = _blank(raw, spans)
         blank = not raw.strip()
         if current:
             indented = raw.startswith(("    ", "\t"))
             if blank:
                 current[3].append("")
             elif indented or not prev_blank:
-                current[3].append(raw.strip())
+                current[3].append(seen.strip())
             else:
                 close(lineno - 1)
         if raw.startswith(("    ", "\t")) and prev_blank and not current:
             prev_blank = blank
             continue                    # indented code block
-        line = _blank_code_spans(raw)
+        line = _blank_code_spans(seen)
         d = DEFINITION.match(line)
         body_start = 0
         if d:
             close(lineno - 1)
-            current = (d.group(1), lineno, d.start(1) - 1, [raw[d.end():].strip()])
+            current = (d.group(1), lineno, d.start(1) - 1, [seen[d.end():].strip()])
             body_start = d.end()
         for c in CALL.finditer(line, body_start):
             calls.append(NoteCall(c.group(1), file, lineno, c.start() + 1, raw))

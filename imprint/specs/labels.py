@@ -128,6 +128,16 @@ LABELS: dict[str, dict[str, str]] = {
            "set-in": "סודר באות {face}.", "page-numbers": "מספרי העמודים לפי המהדורה המודפסת",
            "back-to-note": "חזרה להפניה להערה {n}", "paperback": "כריכה רכה", "note-continued": "(המשך)",
            "note-pointer": "ראו הערה {n} בעמוד הבא."},
+    "el": {"and": "και", "list-of-figures": "Εικόνες", "list-of-tables": "Πίνακες",
+           "part": "Μέρος", "chapter": "Κεφάλαιο", "section": "Ενότητα", "figure": "Εικόνα", "table": "Πίνακας",
+           "bibliography": "Βιβλιογραφία", "references": "Αναφορές", "works-cited": "Έργα που παρατίθενται",
+           "contents": "Περιεχόμενα", "notes": "Σημειώσεις", "copyright": "Πνευματικά δικαιώματα",
+           "title-page": "Σελίδα τίτλου", "start-of-text": "Αρχή του κειμένου", "landmarks": "Ορόσημα",
+           "pages": "Σελίδες", "editorial-note": "Σημείωμα της έκδοσης", "translated-by": "Μετάφραση: {names}",
+           "first-published": "Πρώτη δημοσίευση: {when}.", "published-by": "Έκδοση: {publisher}",
+           "set-in": "Στοιχειοθεσία σε {face}.", "page-numbers": "Η αρίθμηση των σελίδων ακολουθεί την έντυπη έκδοση",
+           "back-to-note": "Επιστροφή στην παραπομπή της σημείωσης {n}", "paperback": "χαρτόδετη έκδοση",
+           "note-continued": "(συνέχεια)", "note-pointer": "Βλ. σημείωση {n} στην επόμενη σελίδα."},
     "ar": {"and": "و", "list-of-figures": "قائمة الأشكال", "list-of-tables": "قائمة الجداول",
            "part": "الجزء", "chapter": "الفصل", "section": "القسم", "figure": "شكل", "table": "جدول",
            "bibliography": "قائمة المراجع", "references": "المراجع",
@@ -155,6 +165,7 @@ QUOTES: dict[str, tuple[str, str, str, str, str]] = {
     "ru": ("«", "»", "„", "“", ""),
     "pl": ("„", "”", "«", "»", ""),
     "sv": ("”", "”", "’", "’", ""),
+    "el": ("«", "»", "“", "”", ""),
 }
 
 
