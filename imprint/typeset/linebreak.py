@@ -102,7 +102,7 @@ LOOSE_SLOPE = 0.25
 LOOSE_STEP = 150
 EDGE, EDGE_COST = 5, 0.15
 QUOTES, OPENERS = "\"'“”‘’«»", "([{"
-SHY, NBSP, WJ = "\u00ad", "\u00a0", "\u2060"
+SHY, NBSP, WJ, ZWSP = "\u00ad", "\u00a0", "\u2060", "\u200b"
 B2 = "\u2014\u2e3a\u2e3b"           # the dashes a line may break before (UAX #14 B2: em dash, two- and three-em)
 ITALIC_TAGS = {"em", "i", "cite", "var", "dfn"}
 BOLD_TAGS = {"strong", "b"}
@@ -781,6 +781,7 @@ def _breaks(par, style: tuple, measure: float, indent: float, hyphenator, capita
     if not full.strip(" \t\n\r\f"):
         return None
     items, where = [], []       # where[i]: (kind, char index) for glue and penalties
+    addresses = []              # (start, end) in `full` of each address typed as words
     for m in re.finditer(r"[^ \t\n\r\f\u2028]+|[ \t\n\r\f]+|\u2028", full):      # a no-break space is part of a word
         if m.group() == BREAK:
             while items and isinstance(items[-1], Glue):        # a space before the break ends no line
@@ -813,10 +814,16 @@ def _breaks(par, style: tuple, measure: float, indent: float, hyphenator, capita
                 where.append(("space", m.start(), m.end()))
             continue
         word, base = m.group(), m.start()
-        cuts = sorted({0, len(word)} | {p for p in _points(word, hyphenator, capitalized, common)     # code: never hyphenated
+        address = ADDRESS.search(word)
+        if address:
+            addresses.append((base + address.start(), base + address.end()))
+        points = [] if address else _points(word, hyphenator, capitalized, common)      # an address: no hyphen
+        breaks = _address_breaks(word, address) if address else set()                  # but breaks without one
+        cuts = sorted({0, len(word)} | breaks | {p for p in points     # code: never hyphenated
                                          if not (pieces[chars[base + p - 1][0]].code or pieces[chars[base + p][0]].code)}
-                      | {i + 1 for i, ch in enumerate(word[:-1])     # a hyphen or dash between letters
-                         if ch in "-\u2010\u2013\u2014/" and i > 0 and word[i - 1].isalnum() and word[i + 1].isalnum()})
+                      | {i + 1 for i, ch in enumerate(word[:-1])     # a hyphen or dash between letters (in an
+                         if ch in "-\u2010\u2013\u2014/" and i > 0 and word[i - 1].isalnum() and word[i + 1].isalnum()
+                         and not (address and address.start() <= i < address.end())})     # address: before it)
         # never inside a cross-reference (white-space: nowrap): "sec-tion 12" cannot be set
         cuts = [b for b in cuts if b in (0, len(word))
                 or not (pieces[chars[base + b - 1][0]].nowrap or pieces[chars[base + b][0]].nowrap)]
@@ -831,7 +838,10 @@ def _breaks(par, style: tuple, measure: float, indent: float, hyphenator, capita
             items.append(Box(w))
             if b < len(word):
                 st = pieces[chars[base + b][0]].style
-                if word[b - 1] in "-\u2010\u2013\u2014/":
+                if b in breaks:                 # inside an address: a break with no hyphen (a zero-width space)
+                    items.append(Penalty(0.0, ADDRESS_BREAK, False))
+                    where.append(("address", base + b, base + b))
+                elif word[b - 1] in "-\u2010\u2013\u2014/":
                     items.append(Penalty(0.0, HYPHEN_PENALTY if word[b - 1] in "-\u2010" else 0,
                                          word[b - 1] in "-\u2010"))
                     where.append(("hard", base + b, base + b))
@@ -896,6 +906,15 @@ def _breaks(par, style: tuple, measure: float, indent: float, hyphenator, capita
             edit[a] = SHY + full[a]
         elif kind == "hard" and j not in chosen:
             edit[a] = WJ + full[a]
+        elif kind == "address" and j in chosen:
+            edit[a] = ZWSP + full[a]
+    # Pango breaks inside an address where UAX #14 lets it (after a slash, a question mark...),
+    # places the plan did not choose: a word joiner after each such mark holds it.
+    broken = {a for j, (kind, a, _) in zip(glue_or_pen, where) if kind == "address" and j in chosen}
+    for start, end in addresses:
+        for c in range(start, end - 1):
+            if not full[c].isalnum() and c + 1 not in broken:
+                edit[c] = edit.get(c, full[c]) + WJ
     # Pango breaks before an em dash too (UAX #14 class B2), an opportunity the plan never takes:
     # without a word joiner before it WeasyPrint filled a line up to it, the rest of the
     # paragraph then set off its plan in the same number of lines (unseen by verify()), the line
@@ -969,20 +988,52 @@ def _plan_runs(items: list, unbroken: list, forced: list[int], usable: float, in
 
 
 NAME = re.compile(r"(?<![^\W\d_])([A-Z][^\W\d_]{5,})")
+# An address typed as text (not a link: pandoc leaves a bare URL as words): never hyphenated, a
+# hyphen in it would change it (it breaks, if it must, after a slash, as any word with one does).
+ADDRESS = re.compile(r"(?i:(?:[a-z][a-z0-9+.-]*://|www\.)[^\s<>\"]+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+)")
+ADDRESS_BREAK = 50          # a break inside an address (no hyphen: Chicago 6.17's places), as a hyphen's cost
+_ADDRESS_BEFORE = "./?#%~_-@=&"
 
 
-def _guard_capitals(par, hyphenator, common: frozenset = frozenset(), pieces=None) -> None:
-    """Greedy setting: capitalised words (names: not in `common`) wrapped in `hyphens: manual`
-    (WeasyPrint does not hyphenate them), as total-fit breaking keeps them whole (_points).
+def _address_breaks(word: str, address) -> set[int]:
+    """Where an address in `word` may break, as the Chicago Manual has it (6.17): after `//` or
+    a colon, before a single slash, a dot, ?, #, %, ~, _, -, @, = or &; never inside its scheme
+    (https:) nor at its ends, never with a hyphen. The plan writes a zero-width space at a break
+    it takes and a word joiner after every other mark, so WeasyPrint breaks where planned."""
+    out = set()
+    start, end = address.start(), address.end()
+    scheme = word.find("://", start, end)
+    first = scheme + 3 if scheme >= 0 else start + 1
+    for i in range(max(first, start + 1), end - 1):
+        ch, before = word[i], word[i - 1]
+        if before == "/" and word[i - 2:i] == "//" or before == ":":
+            out.add(i)
+        elif ch in _ADDRESS_BEFORE + "/" and before not in _ADDRESS_BEFORE + "/:" and word[i + 1:i + 2] not in ("/", ""):
+            out.add(i)
+    return out
+
+
+_GUARDED = re.compile(rf"({ADDRESS.pattern}|(?<![^\W\d_])[A-Z][^\W\d_]{{5,}})")
+_ADDRESSES = re.compile(rf"({ADDRESS.pattern})")
+
+
+def _guard_capitals(par, hyphenator, common: frozenset = frozenset(), pieces=None, names: bool = True) -> None:
+    """Greedy setting: capitalised words (names: not in `common`) and addresses wrapped in
+    `hyphens: manual` (WeasyPrint does not hyphenate them), as total-fit breaking keeps them
+    whole (_points); with `names` False (the book hyphenates names) addresses only.
     `pieces`: the text runs to guard (the paragraph's, `_pieces_loose`, unless given)."""
     from lxml import etree
+    pattern = _GUARDED if names else _ADDRESSES
+    guarded = lambda piece: bool(pattern.fullmatch(piece)) and (ADDRESS.fullmatch(piece) is not None
+                                                                 or (NAME.fullmatch(piece) is not None
+                                                                     and piece not in common))
     for p in (_pieces_loose(par) if pieces is None else pieces):
         s = getattr(p.node, p.attr)
-        if not s or not any(m.group() not in common for m in NAME.finditer(s)):
+        if not s or not any(guarded(m.group()) for m in pattern.finditer(s)):
             continue
         parts = [""]
-        for piece in NAME.split(s):
-            if NAME.fullmatch(piece) and piece not in common:
+        for piece in pattern.split(s):
+            if piece and guarded(piece):
                 parts += [piece, ""]
             else:
                 parts[-1] += piece
@@ -996,7 +1047,9 @@ def _guard_capitals(par, hyphenator, common: frozenset = frozenset(), pieces=Non
         parent, index = (p.node, 0) if p.attr == "text" else (p.node.getparent(), p.node.getparent().index(p.node) + 1)
         last = None
         for j in range(1, len(parts), 2):
-            span = etree.Element("span", {"class": "nohyphen", "style": "hyphens: manual"})
+            # an address too long for its line breaks anywhere rather than run off the page
+            style = "hyphens: manual" + ("; overflow-wrap: anywhere" if ADDRESS.fullmatch(parts[j].strip()) else "")
+            span = etree.Element("span", {"class": "nohyphen", "style": style})
             span.text = parts[j]
             span.tail = parts[j + 1]
             parent.insert(index, span)
@@ -1155,8 +1208,7 @@ def plan(html: str, page_css: str, skip: frozenset = frozenset(), unhyphenated: 
             looser = {**(looser or {}), str(key): misses.looser[misses.keys[str(key)]]}
         common = common_capitals(par)
         if not total_fit or str(key) in skip or known:
-            if not capitalized:
-                _guard_capitals(par, hyphenator, common)
+            _guard_capitals(par, hyphenator, common, names=not capitalized)
             continue
         # A note's number keeps a space after it (a padding, not a character): its first line is shorter.
         numbered = len(par) and "note-number" in (par[0].get("class") or "").split() and not (par.text or "").strip()
@@ -1181,8 +1233,7 @@ def plan(html: str, page_css: str, skip: frozenset = frozenset(), unhyphenated: 
             if unplanned is not None:
                 unplanned.append((str(why), " ".join(par.text_content().replace(NBSP, " ").split()[:6])))
         if lines is None:
-            if not capitalized:
-                _guard_capitals(par, hyphenator, common)
+            _guard_capitals(par, hyphenator, common, names=not capitalized)
             continue
         par.set("data-kp", str(key))
         par.set("style", ((par.get("style") or "") + "; hyphens: manual").lstrip("; "))
@@ -1190,8 +1241,7 @@ def plan(html: str, page_css: str, skip: frozenset = frozenset(), unhyphenated: 
             if "footnote" in (note.get("class") or "").split():
                 note.set("style", "word-spacing: normal")
         planned[str(key)] = (lines, " ".join(par.text_content().replace(NBSP, " ").split()[:6]))
-    if not capitalized:
-        _guard_rest(root, hyphenator, done)
+    _guard_rest(root, hyphenator, done, names=not capitalized)
     return _serialised(root), planned
 
 
@@ -1199,7 +1249,7 @@ BLOCKS = {"p", "li", "td", "th", "caption", "figcaption", "dd", "dt", "blockquot
           "h1", "h2", "h3", "h4", "h5", "h6", "pre", "table", "ul", "ol", "dl", "figure", "aside", "nav"}
 
 
-def _guard_rest(root, hyphenator, done: set) -> None:
+def _guard_rest(root, hyphenator, done: set, names: bool = True) -> None:
     """Names kept whole in the text WeasyPrint sets on its own, which no paragraph above planned
     or guarded: table cells, captions, a note's quotations and lists, nested lists. A text run
     is the paragraph's when, going up from it, a paragraph in `done` comes before any note
@@ -1209,6 +1259,7 @@ def _guard_rest(root, hyphenator, done: set) -> None:
     body = root.find("body")
     if body is None or hyphenator is None:
         return
+    pattern = _GUARDED if names else _ADDRESSES
     common = frozenset(w for el in body.iter() if isinstance(el.tag, str) for w in (el.get(COMMON_CAPITALS) or "").split())
 
     def covered(owner) -> bool:
@@ -1227,13 +1278,13 @@ def _guard_rest(root, hyphenator, done: set) -> None:
     for el in body.iter():
         if not isinstance(el.tag, str):
             continue
-        if el.text and NAME.search(el.text) and not covered(el):
+        if el.text and pattern.search(el.text) and not covered(el):
             pieces.append(_Piece(el, "text", None))
         parent = el.getparent()
-        if el.tail and parent is not None and NAME.search(el.tail) and not covered(parent):
+        if el.tail and parent is not None and pattern.search(el.tail) and not covered(parent):
             pieces.append(_Piece(el, "tail", None))
     if pieces:
-        _guard_capitals(None, hyphenator, common, pieces)
+        _guard_capitals(None, hyphenator, common, pieces, names)
 
 
 class Misses:
