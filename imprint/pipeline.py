@@ -319,7 +319,7 @@ def _build(book_path: Path, out: Path, *, settings: Settings, progress, memory: 
         covering = early.get("cover")
         if name != "print" or covering is None:
             return
-        cover_result = functools.cache(covering.result)
+        cover_result = _once(covering.result)
         try:
             joined["print"] = (data, check_print(data, cover_result), cover_result, covering)
         except Exception:       # checked again below, where its error is reported as ever
@@ -404,6 +404,24 @@ def _build(book_path: Path, out: Path, *, settings: Settings, progress, memory: 
     say_memory(result.memory)
     result.written = write_outputs(result)
     return result
+
+
+def _once(call):
+    """`call()` made once: its value, or the error it raised, given again to every later call (a
+    child's result can be read once: its pipe is closed after)."""
+    kept: list = []
+
+    def once():
+        if not kept:
+            try:
+                kept.append((True, call()))
+            except BaseException as err:
+                kept.append((False, err))
+        ok, value = kept[0]
+        if ok:
+            return value
+        raise value
+    return once
 
 
 def _start_epubs(book: Book, body, ebooks: list[Edition], page_starts, say, limits):

@@ -38,3 +38,21 @@ def test_the_print_preflight_runs_beside_the_download_pdfs_join(tmp_path, monkey
     after, found_after, _ = preflights(tmp_path, monkeypatch, "never")     # no children: after the joins
     assert after == [False]
     assert found == found_after
+
+
+def test_a_cover_that_fails_is_its_own_error_and_an_epub_only_build_joins_nothing(tmp_path, monkeypatch):
+    """The cover child's failure reaches the user as its own error, read once (review rev15c:
+    `OSError: handle is closed` from reading its closed pipe twice); an EPUB-only build in parts
+    has no PDF to join (the fresh clone's suite: IndexError)."""
+    import pytest
+
+    from imprint.errors import ImprintError, ToolError
+
+    def refuse(*args, **kwargs):
+        raise ToolError("the cover failed on purpose")
+    monkeypatch.setattr(pipeline, "build_cover", refuse)
+    book = write_book(tmp_path / "book", TEXT)
+    with pytest.raises(ImprintError, match="the cover failed on purpose"):
+        pipeline.build(book, tmp_path / "out", ["pdf", "print"], settings=Settings(parts="always", cache=False))
+    result = pipeline.build(book, tmp_path / "epub", ["epub"], settings=Settings(parts="always", cache=False))
+    assert [r.edition for r in result.editions] == ["epub"]

@@ -654,7 +654,7 @@ def _join_all(plans: dict, job, limits=None) -> dict[str, bytes]:
 
     names = list(plans)
     wanted, call = JOINED.get() or (None, None)
-    here = wanted if wanted in plans else names[0]
+    here = wanted if wanted in plans else names[0] if names else None      # an EPUB-only build joins none
     children = {}
     if len(names) > 1 and (os.cpu_count() or 1) > 1 and may_fork(settings.current().fork, "join"):
         children = {name: start_limited(SimpleNamespace(book_file=job.book_file), limits,
