@@ -53,13 +53,18 @@ def finding(code: str, message: str, page: int | None = None, hint: str | None =
     return Finding(code, SEVERITIES[code], message, hint=hint, page=page)
 
 
+# Marks the line breaking puts in the text that print nothing (zero-width space, word joiner,
+# the directional isolates around an address): not in a finding's words.
+INVISIBLE = dict.fromkeys(map(ord, "\u200b\u2060\u2066\u2067\u2068\u2069"))
+
+
 def quote(text: str, limit: int = 40) -> str:
-    text = " ".join(text.split())
+    text = " ".join(text.translate(INVISIBLE).split())
     return "“" + (text if len(text) <= limit else text[:limit - 1] + "…") + "”"
 
 
 def ending(text: str, limit: int = 30) -> str:
-    text = " ".join(text.split())
+    text = " ".join(text.translate(INVISIBLE).split())
     return "“" + (text if len(text) <= limit else "…" + text[-(limit - 1):]) + "”"
 
 

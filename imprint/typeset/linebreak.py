@@ -906,8 +906,8 @@ def _breaks(par, style: tuple, measure: float, indent: float, hyphenator, capita
             edit[a] = SHY + full[a]
         elif kind == "hard" and j not in chosen:
             edit[a] = WJ + full[a]
-        elif kind == "address" and j in chosen:
-            edit[a] = ZWSP + full[a]
+        elif kind == "address" and j in chosen:     # each line of it isolated on its own (below)
+            edit[a] = PDI + ZWSP + LRI + full[a]
     # Pango breaks inside an address where UAX #14 lets it (after a slash, a question mark...),
     # places the plan did not choose: a word joiner after each such mark holds it.
     broken = {a for j, (kind, a, _) in zip(glue_or_pen, where) if kind == "address" and j in chosen}
@@ -915,6 +915,11 @@ def _breaks(par, style: tuple, measure: float, indent: float, hyphenator, capita
         for c in range(start, end - 1):
             if not full[c].isalnum() and c + 1 not in broken:
                 edit[c] = edit.get(c, full[c]) + WJ
+        # isolated left to right: in a right-to-left paragraph the dot or slash a line of it opens
+        # with stays at its left (it went to the line's far end: review rev15c); WeasyPrint sets
+        # each line's text on its own, so a break taken closes the isolate and opens another
+        edit[start] = LRI + edit.get(start, full[start])
+        edit[end - 1] = edit.get(end - 1, full[end - 1]) + PDI
     # Pango breaks before an em dash too (UAX #14 class B2), an opportunity the plan never takes:
     # without a word joiner before it WeasyPrint filled a line up to it, the rest of the
     # paragraph then set off its plan in the same number of lines (unseen by verify()), the line
@@ -990,7 +995,9 @@ def _plan_runs(items: list, unbroken: list, forced: list[int], usable: float, in
 NAME = re.compile(r"(?<![^\W\d_])([A-Z][^\W\d_]{5,})")
 # An address typed as text (not a link: pandoc leaves a bare URL as words): never hyphenated, a
 # hyphen in it would change it (it breaks, if it must, after a slash, as any word with one does).
-ADDRESS = re.compile(r"(?i:(?:[a-z][a-z0-9+.-]*://|www\.)[^\s<>\"]+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+)")
+ADDRESS = re.compile(r"(?i:(?:[a-z][a-z0-9+.-]*://|www\.)[^\s<>\"]+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+                     r"|\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:com|org|net|edu|gov|int|info|io|[a-z]{2})/[^\s<>\"]*)")
+LRI, PDI = "\u2066", "\u2069"     # an address is set left to right, whatever the paragraph's direction
 ADDRESS_BREAK = 50          # a break inside an address (no hyphen: Chicago 6.17's places), as a hyphen's cost
 _ADDRESS_BEFORE = "./?#%~_-@=&"
 
@@ -1048,7 +1055,8 @@ def _guard_capitals(par, hyphenator, common: frozenset = frozenset(), pieces=Non
         last = None
         for j in range(1, len(parts), 2):
             # an address too long for its line breaks anywhere rather than run off the page
-            style = "hyphens: manual" + ("; overflow-wrap: anywhere" if ADDRESS.fullmatch(parts[j].strip()) else "")
+            style = "hyphens: manual" + ("; overflow-wrap: anywhere; unicode-bidi: isolate; direction: ltr"
+                                         if ADDRESS.fullmatch(parts[j].strip()) else "")
             span = etree.Element("span", {"class": "nohyphen", "style": style})
             span.text = parts[j]
             span.tail = parts[j + 1]
