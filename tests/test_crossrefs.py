@@ -76,7 +76,8 @@ def test_references_print_as_numbered_words(english):
     assert "See also Chapter 2 and Section 2.1." in text            # `[@sec-trade]` prints without brackets
     assert "Back to Figure 1 and (1); the second figure is Figure 2." in text
     assert "@fig" not in text and "@sec" not in text and "{#" not in text
-    assert "press@example.org" in text
+    # printed as typed (a line may break before its @, as an address may: linebreak.ADDRESS)
+    assert "press@example.org" in text.replace("press @example", "press@example")
 
 
 def test_captions_and_equations_carry_their_numbers(english):

@@ -867,28 +867,33 @@ def _breaks(par, style: tuple, measure: float, indent: float, hyphenator, capita
     # line's spaces over 1.5x their width, is set so; only the others are broken with hyphenation
     # points (a hyphen that spared a line nothing a reader would see is not made).
     glue_or_pen = [j for j, it in enumerate(items) if not isinstance(it, Box)]     # `where` is theirs, in order
-    soft = {j for j, (kind, _, _) in zip(glue_or_pen, where) if kind == "soft"}
+    soft = {j for j, (kind, _, _) in zip(glue_or_pen, where) if kind in ("soft", "address")}   # and no address broken
     unbroken = [Penalty(it.width, 10_000, True) if j in soft else it for j, it in enumerate(items)]
+    # An address is broken only in the emergency pass: a looser line is better than an address
+    # cut in two (press@example.org was cut before its @ to spare a line at 1.5x).
+    inside = {j for j, (kind, _, _) in zip(glue_or_pen, where) if kind == "address"}
+    whole = [Penalty(it.width, 10_000, it.flagged) if j in inside else it for j, it in enumerate(items)] \
+        if inside else items
     forced = [j for j, (kind, _, _) in zip(glue_or_pen, where) if kind == "break" and isinstance(items[j], Penalty)]
     if forced:
         if looseness:           # a paragraph in runs of lines: not set a line longer or shorter
             return None
-        plan = _plan_runs(items, unbroken, forced, usable, indent, unhyphenated, justified_last)
+        plan = _plan_runs(items, unbroken, forced, usable, indent, unhyphenated, justified_last, whole)
     elif looseness:             # within the tolerance, no emergency pass (LOOSE_TOLERANCE)
         plan = (knuth_plass(unbroken, widths, PRETOLERANCE, unhyphenated, SAFETY, justified_last, looseness)
                 if PRETOLERANCE else None) \
-            or knuth_plass(items, widths, LOOSE_TOLERANCE, unhyphenated, SAFETY, justified_last, looseness)
+            or knuth_plass(whole, widths, LOOSE_TOLERANCE, unhyphenated, SAFETY, justified_last, looseness)
         if plan is not None:
             base = (knuth_plass(unbroken, widths, PRETOLERANCE, unhyphenated, SAFETY, justified_last)
                     if PRETOLERANCE else None) \
-                or knuth_plass(items, widths, LOOSE_TOLERANCE, unhyphenated, SAFETY, justified_last)
+                or knuth_plass(whole, widths, LOOSE_TOLERANCE, unhyphenated, SAFETY, justified_last)
             loose = lambda ratios: sum(r > 1.0 for r in ratios[:-1])      # lines past 1.5x (STRETCH)
             looser_cost = (plan.demerits - (base.demerits if base else 0.0),
                            loose(plan.ratios) - (loose(base.ratios) if base else 0))
     else:
         plan = (knuth_plass(unbroken, widths, PRETOLERANCE, unhyphenated, SAFETY, justified_last)
                 if PRETOLERANCE else None) \
-            or knuth_plass(items, widths, TOLERANCE, unhyphenated, SAFETY, justified_last) \
+            or knuth_plass(whole, widths, TOLERANCE, unhyphenated, SAFETY, justified_last) \
             or knuth_plass(items, widths, EMERGENCY, unhyphenated, SAFETY, justified_last)
     if plan is None:
         if looseness:           # the caller breaks it as ever
@@ -970,7 +975,7 @@ def _breaks(par, style: tuple, measure: float, indent: float, hyphenator, capita
 
 
 def _plan_runs(items: list, unbroken: list, forced: list[int], usable: float, indent: float,
-               unhyphenated: frozenset, justified_last: bool) -> Plan | None:
+               unhyphenated: frozenset, justified_last: bool, whole: list | None = None) -> Plan | None:
     """The breaks of a paragraph with line breaks (`forced`: the items they are): each run of
     lines up to one broken on its own (TeX's passes, as a paragraph is), the first run's first
     line indented; None when a run has no breaks that fit."""
@@ -982,7 +987,7 @@ def _plan_runs(items: list, unbroken: list, forced: list[int], usable: float, in
         banned = frozenset(n - lines for n in unhyphenated if n >= lines)
         last = justified_last and e == len(items) - 1
         plan = (knuth_plass(unbroken[a:e + 1], widths, PRETOLERANCE, banned, SAFETY, last) if PRETOLERANCE else None) \
-            or knuth_plass(items[a:e + 1], widths, TOLERANCE, banned, SAFETY, last) \
+            or knuth_plass((whole or items)[a:e + 1], widths, TOLERANCE, banned, SAFETY, last) \
             or knuth_plass(items[a:e + 1], widths, EMERGENCY, banned, SAFETY, last)
         if plan is None:
             return None
@@ -998,7 +1003,8 @@ NAME = re.compile(r"(?<![^\W\d_])([A-Z][^\W\d_]{5,})")
 ADDRESS = re.compile(r"(?i:(?:[a-z][a-z0-9+.-]*://|www\.)[^\s<>\"]+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
                      r"|\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:com|org|net|edu|gov|int|info|io|[a-z]{2})/[^\s<>\"]*)")
 LRI, PDI = "\u2066", "\u2069"     # an address is set left to right, whatever the paragraph's direction
-ADDRESS_BREAK = 50          # a break inside an address (no hyphen: Chicago 6.17's places), as a hyphen's cost
+ADDRESS_BREAK = 1500        # a break inside an address (no hyphen: the Chicago Manual's places): a last resort
+                            # (a short one, press@example.org, was broken before its @ to spare a loose line)
 _ADDRESS_BEFORE = "./?#%~_-@=&"
 
 
@@ -1055,10 +1061,11 @@ def _guard_capitals(par, hyphenator, common: frozenset = frozenset(), pieces=Non
         last = None
         for j in range(1, len(parts), 2):
             # an address too long for its line breaks anywhere rather than run off the page
-            style = "hyphens: manual" + ("; overflow-wrap: anywhere; unicode-bidi: isolate; direction: ltr"
-                                         if ADDRESS.fullmatch(parts[j].strip()) else "")
+            address = ADDRESS.fullmatch(parts[j].strip()) is not None
+            style = "hyphens: manual" + ("; overflow-wrap: anywhere" if address else "")
             span = etree.Element("span", {"class": "nohyphen", "style": style})
-            span.text = parts[j]
+            # an address isolated left to right by its characters (WeasyPrint has no unicode-bidi: isolate)
+            span.text = LRI + parts[j] + PDI if address else parts[j]
             span.tail = parts[j + 1]
             parent.insert(index, span)
             index += 1
