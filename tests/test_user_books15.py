@@ -246,3 +246,119 @@ def test_a_captions_note_call_stays_out_of_the_list_of_tables(tmp_path):
     assert re.search(r"Table 1: Manuscripts \d+$", listing.splitlines()[1]), listing
     nav = _epub(tmp_path / "out")["EPUB/nav.xhtml"]
     assert "Table 1: Manuscripts</a>" in nav, nav
+
+
+@pytest.mark.parametrize("manuscript", [
+    # an `<!--` never closed is text (pandoc prints it): the notes after it are the book's
+    "# One\n\nText <!-- the author forgot to close this.\n\nA call[^1] and a missing one[^2].\n\n"
+    "[^1]: Note.\n\n[^3]: Unused note.\n",
+    # a comment closed on an indented line after a blank line is closed there, not a code block
+    "# One\n\nText <!-- cut\n\n    still cut [^9] -->\n\nA call[^1] and a missing one[^2].\n\n"
+    "[^1]: Note.\n\n[^3]: Unused note.\n",
+], ids=["unclosed", "closed-indented"])
+def test_the_notes_after_a_comment_are_read(tmp_path, manuscript):
+    """An unclosed `<!--` hid every note after it: no N101 for [^2] (printed raw as "[^2]"), no
+    N102 for [^3], the book built clean; a comment closed on an indented line after a blank line
+    was never seen closed, and hid them the same way."""
+    book = write_book(tmp_path / "unclosed", manuscript, "title: Unclosed\nauthor: Pat Doe\nlang: en\n"
+                      "identifier: urn:uuid:00000000-0000-4000-8000-000000001524\n")
+    run = run_cli("check", book)
+    lines = manuscript.split("\n")
+    call = next(i for i, line in enumerate(lines, 1) if "[^2]" in line)
+    assert re.search(rf"text\.md:{call}:\d+: error: N101 .*\[\^2\]", run.err), run.err
+    assert re.search(rf"text\.md:{call + 4}:1: error: N102 .*\[\^3\]", run.err), run.err
+    assert "[^1]" not in run.err and "[^9]" not in run.err, run.err
+
+
+def test_prose_between_two_rules_opening_a_file_is_kept(tmp_path):
+    """A chapter file opening with `---` and prose straight under it (no blank line), a `---`
+    later: the text between them was dropped as front matter with only M004. It is front matter
+    only when it is a YAML mapping, as pandoc reads it."""
+    book = write_book(tmp_path / "scenes", "# One\n\nFirst chapter.\n",
+                      "title: Scenes\nauthor: Pat Doe\nlang: en\n"
+                      "identifier: urn:uuid:00000000-0000-4000-8000-000000001525\n", name="01.md")
+    (book / "02.md").write_text("---\nThe second chapter opens mid-scene, with no heading.\n\nMore of its text.\n\n"
+                                "---\n\nNext scene.\n", encoding="utf-8")
+    (book / "03.md").write_text("---\ntitle: An old draft's title\n---\n\nThe third file.\n", encoding="utf-8")
+    run = run_cli(book, "--out", tmp_path / "out", "--edition", "epub")
+    assert run.code == 0, run.err
+    assert run.err.count("M004") == 1 and "03.md:1: warning: M004" in run.err, run.err
+    text = "".join(_epub(tmp_path / "out").values())
+    assert "The second chapter opens mid-scene, with no heading." in text and "More of its text." in text
+    assert "Next scene." in text and "The third file." in text and "old draft" not in text
+
+
+KAZAKH = """\
+# Intro
+
+text
+
+# Secret {.unlisted}
+
+text
+
+## Inside secret
+
+text
+
+# Last
+
+text
+
+## Last sub
+
+text
+"""
+
+
+@pytest.fixture(scope="module")
+def qazaq(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("qazaq")
+    book = write_book(folder / "book", KAZAKH, "title: \"Қазақ: Songs of '69 and 'love'\"\n"
+                      "subtitle: \"'Tis the '90s\"\nauthor: Pat Doe\nlang: en\n"
+                      "identifier: urn:uuid:00000000-0000-4000-8000-000000001526\n")
+    out = folder / "out"
+    result = run_cli(book, "--out", out, "--edition", "pdf", "--edition", "epub")
+    assert result.code == 0, result.err
+    return out
+
+
+def test_an_unlisted_headings_sections_stay_out_of_the_contents(qazaq):
+    """`# Secret {.unlisted}` was left out, but its `## Inside secret` was listed, under Intro;
+    pandoc's --toc leaves out the whole section."""
+    pages = _pdf_text(_pdf(qazaq))
+    contents = next(p for p in pages if p.lstrip().startswith("Contents"))
+    assert "Last sub" in contents and "Inside secret" not in contents and "Secret" not in contents, contents
+    assert any("Inside secret" in p for p in pages[pages.index(contents) + 1:])
+    nav = _epub(qazaq)["EPUB/nav.xhtml"]
+    toc = nav.split('epub:type="toc"')[1].split("</nav>")[0]
+    assert "Last sub" in toc and "Inside secret" not in toc and "Secret" not in toc, toc
+
+
+def test_a_kazakh_title_keeps_its_letters_in_the_file_names(qazaq):
+    """Қ and ү had no row in the table and were dropped: "Қазақ" made "aza-…"."""
+    assert {p.name for p in qazaq.iterdir()} >= {"qazaq-songs-of-69-and-love.pdf",
+                                                  "qazaq-songs-of-69-and-love.epub"}
+
+
+def test_a_year_and_a_quotation_in_the_title_pair_as_written(qazaq):
+    """"Songs of '69 and 'love'" printed ‘69 and ‘love’ (the ' after love taken to close '69),
+    "'Tis the '90s" ‘Tis the ‘90s."""
+    title = next(" ".join(p.split()) for p in _pdf_text(_pdf(qazaq)) if "Pat Doe" in p)    # the title page
+    assert "Songs of \u201969 and \u2018love\u2019" in title, title
+    assert "\u2019Tis the \u201990s" in title, title
+
+
+def test_a_year_is_named_only_where_pandoc_misread_it(tmp_path):
+    """H110 named five places, four wrongly: quotations that open with a figure ('20 minutes
+    later,', '99 bottles of beer', '12 o'clock') and a '60s pandoc read right, named because
+    another paragraph's was misread."""
+    book = write_book(tmp_path / "quotes", "# One\n\n'20 minutes later,' she said, 'we left.'\n\n"
+                      "'99 bottles of beer' is a song she sang.\n\nIn the '60s we danced.\n\n"
+                      "The '60s and the 'quoted' word.\n\nHe said '12 o'clock' was late.\n\n"
+                      "In '68 we sang 'Hey Jude' loudly.\n",
+                      "title: Quotes\nauthor: Pat Doe\nlang: en-GB\n"
+                      "identifier: urn:uuid:00000000-0000-4000-8000-000000001527\n")
+    run = run_cli("check", book)
+    found = re.findall(r"text\.md:(\d+):(\d+): warning: H110", run.err)
+    assert found == [("9", "5"), ("13", "4")], run.err

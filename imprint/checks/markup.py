@@ -24,6 +24,8 @@
 - H110 (warning): a year cut short (`'60s`, `'68`) that pandoc's smart quotes read as an
   opening quote because a `'` later in the paragraph could close it ("In the '60s, and 'quoted'
   later" prints "In the ‘60s, and ’quoted’ later"); alone in its paragraph pandoc makes it ’60s.
+  Named only where pandoc misread it: a decade, or a quotation that swallowed the opening `'` of
+  the next ("'68 we sang 'Hey Jude'"); "'20 minutes later,' she said" is a quotation.
 """
 
 from __future__ import annotations
@@ -371,43 +373,98 @@ def _empty_lists(book) -> list[Finding]:
 # What pandoc took for a quotation's first word: two figures, a plural or ordinal's letters
 # after them, then the word's end ("60s", "68", "90s,").
 YEAR = re.compile(r"(\d\d(?:s|er|ies)?)(?![\w'’])")
+DECADE = re.compile(r"\d\ds$")
+# In the source: a year after a space with its `'`; a `'` that can close a quotation (after a
+# character, not before a letter or figure); one that opens a word ('quoted, 'n').
+SOURCE_YEAR = re.compile(r"(?:^|(?<=[\s(\[—–-]))'(\d\d(?:s|er|ies)?)(?![\w'’])")
+CLOSER = re.compile(r"(?<=\S)'(?![^\W_])")
+WORD_OPENER = re.compile(r"(?:^|(?<=[\s(\[—–-]))['’](?=[^\W\d_])")
 
 
-def _quoted_years(node, open2: str, out: set[str]) -> None:
-    """The years ("60s") that open a single quotation in the AST: a Quoted node (English), or
-    the language's inner opening mark localize_quotes wrote before them."""
+def _misread(year: str, inside: str) -> bool:
+    """Whether a quotation pandoc opened at a year ("'20 minutes later,'" is one) is a misread
+    apostrophe: a decade ('60s), or one that swallowed the opening quote of the author's own
+    next quotation ("'68 we sang 'Hey Jude'", printed ‘68 … ’Hey Jude’)."""
+    return bool(DECADE.search(year) or WORD_OPENER.search(inside))
+
+
+def _text(nodes) -> str:
+    out = []
+    for n in nodes:
+        if isinstance(n, dict):
+            t = n.get("t")
+            c = n.get("c")
+            out.append(c if t == "Str" else " " if t in ("Space", "SoftBreak", "LineBreak")
+                       else _text(c) if t in ("Emph", "Strong", "Underline", "Strikeout", "SmallCaps")
+                       else _text(c[1]) if t in ("Span", "Link", "Quoted") else "")
+    return "".join(out)
+
+
+def _quoted_years(node, open2: str, close2: str, out: list[str]) -> None:
+    """The years ("60s") pandoc opened a single quotation at and misread (_misread), in the
+    order of the text: a Quoted node (English), or between the language's inner marks
+    localize_quotes wrote around them."""
     if isinstance(node, dict):
         if node.get("t") == "Quoted" and node["c"][0].get("t") == "SingleQuote":
             first = node["c"][1][:1]
             if first and first[0].get("t") == "Str":
                 m = YEAR.match(first[0]["c"])
-                if m:
-                    out.add(m.group(1))
-        _quoted_years(node.get("c"), open2, out)
+                if m and _misread(m.group(1), _text(node["c"][1])[m.end():]):
+                    out.append(m.group(1))
+        _quoted_years(node.get("c"), open2, close2, out)
     elif isinstance(node, list):
-        for a, b in zip(node, node[1:]):
+        for i, (a, b) in enumerate(zip(node, node[1:])):
             if isinstance(a, dict) and isinstance(b, dict) and a.get("t") == "Str" and a["c"] == open2 \
                     and b.get("t") == "Str" and YEAR.match(b["c"]):
-                out.add(YEAR.match(b["c"]).group(1))
+                m = YEAR.match(b["c"])
+                rest = node[i + 1:]
+                end = next((k for k, n in enumerate(rest) if isinstance(n, dict) and n.get("t") == "Str"
+                            and n["c"].strip() == close2), len(rest))
+                if _misread(m.group(1), _text(rest[:end])[m.end():]):
+                    out.append(m.group(1))
         for x in node:
-            _quoted_years(x, open2, out)
+            _quoted_years(x, open2, close2, out)
+
+
+def _source_paragraphs(source):
+    """(first line's index, text) of each paragraph of a manuscript file: its lines outside
+    fences between blank lines, joined, code spans blanked."""
+    para, first, last = [], None, None
+    for i, line in list(unfenced(source.text.split("\n"))) + [(None, "")]:
+        if not line.strip() or (last is not None and i != last + 1):
+            if para:
+                yield first, "\n".join(para)
+            para, first = [], None
+        if line.strip():
+            if first is None:
+                first = i
+            para.append(CODE.sub(lambda c: " " * len(c.group(0)), line))
+        last = i
 
 
 def _years_as_quotes(book) -> list[Finding]:
+    """H110 where pandoc misread a year: in its paragraph a later `'` closes the quotation it
+    opened there (_misread), and pandoc's text has such a quotation at that year."""
     from imprint.specs.labels import quotes
-    years: set[str] = set()
-    open2 = quotes(book.metadata.lang)[2]
-    _quoted_years(book.ast.get("blocks", []), open2, years)
-    if not years:
+    marks = quotes(book.metadata.lang)
+    open2, close2 = marks[2], marks[3]
+    misread: list[str] = []
+    _quoted_years(book.ast.get("blocks", []), open2, close2, misread)
+    if not misread:
         return []
-    found = re.compile(r"(?:^|(?<=[\s(\[—–-]))'(" + "|".join(sorted(map(re.escape, years))) + r")(?![\w'’])")
     out = []
     for source in book.sources:
-        for i, line in unfenced(source.text.split("\n")):
-            for m in found.finditer(CODE.sub(lambda c: " " * len(c.group(0)), line)):
+        for first, para in _source_paragraphs(source):
+            for m in SOURCE_YEAR.finditer(para):
+                closer = CLOSER.search(para, m.end())
+                if not closer or m.group(1) not in misread or not _misread(m.group(1), para[m.end():closer.start()]):
+                    continue
+                misread.remove(m.group(1))
+                line = para.count("\n", 0, m.start())
+                col = m.start() - (para.rfind("\n", 0, m.start()) + 1)
                 out.append(Finding("H110", "warning", f"“'{m.group(1)}” is read as an opening quote (it prints "
                                                       f"{open2}{m.group(1)}) because a later ' in the paragraph closes it",
-                                   Location(source.path, source.first_line + i, m.start() + 1),
+                                   Location(source.path, source.first_line + first + line, col + 1),
                                    hint=f"type the apostrophe itself, “’{m.group(1)}” (U+2019), so the quotes "
                                         "after it pair as written"))
     return out

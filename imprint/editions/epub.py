@@ -27,7 +27,7 @@ from imprint.editions.kobo import kepub_document as kobo_markup
 from imprint.manuscript import images as images_policy
 from imprint.manuscript import languages
 from imprint.manuscript import look as looks
-from imprint.manuscript.load import Book
+from imprint.manuscript.load import Book, listed
 from imprint.specs import labels as labels_table
 from imprint.typeset.pagemap import anchor_key, significant
 from imprint.html import index as index_markup
@@ -404,8 +404,8 @@ def _toc(book: Book, chapters) -> list[dict]:
     stack: list[tuple[int, list]] = [(0, tree)]
     numbers = section_numbers(book)
     deepest = (book.metadata.toc_depth - shift) if book.metadata.toc_depth else 2
-    for h in book.headings:
-        if h.level > deepest or h.id not in where or h.unlisted:
+    for h in listed(book.headings):
+        if h.level > deepest or h.id not in where:
             continue
         entry = {"label": h.label, "href": f"{where[h.id]}#{h.id}", "number": numbers.get(h.id, ""),
                  "children": []}

@@ -26,7 +26,7 @@ from imprint.manuscript import sanitize
 from imprint.manuscript import look as looks
 from imprint.specs.editions import Edition, Margins, Trim
 from imprint.errors import Location, ManuscriptError
-from imprint.manuscript.load import Book
+from imprint.manuscript.load import Book, listed
 from imprint.manuscript import languages
 from imprint.specs.labels import join_names, labels
 
@@ -398,7 +398,7 @@ def contents(book: Book) -> list[TocEntry]:
     deepest = (book.metadata.toc_depth - shift) if book.metadata.toc_depth else (1 if shift else 2)
     numbers = section_numbers(book)
     return [TocEntry(h.level + shift, h.id, h.label, numbers.get(h.id, ""))
-            for h in book.headings if h.level <= deepest and h.id and not h.unlisted]
+            for h in listed(book.headings) if h.level <= deepest and h.id]
 
 
 def index_entry(book: Book, body: Body) -> list[TocEntry]:

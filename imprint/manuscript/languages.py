@@ -112,9 +112,11 @@ def typographic_quotes(text: str | None, lang: str) -> str | None:
                 out.append("\u2019")                 # an apostrophe: Keeper's, rock 'n' roll's end
             elif after.isdigit() and not single_open and not _closes_later(text, i + 1):
                 out.append("\u2019")                 # a year cut short: Summer of '69, the '90s
-            elif before in _OPENS_AFTER and not after.isspace():
+            elif before in _OPENS_AFTER and not after.isspace() and (single_open or _closes_later(text, i + 1)):
                 out.append(open2)
                 single_open = True
+            elif before in _OPENS_AFTER and not after.isspace():
+                out.append("\u2019")                 # nothing closes it: 'Tis, 'em
             else:
                 out.append(close2 if single_open else "\u2019")
                 single_open = False
@@ -124,10 +126,13 @@ def typographic_quotes(text: str | None, lang: str) -> str | None:
 
 
 def _closes_later(text: str, start: int) -> bool:
-    """Whether a straight ' after `start` closes a quotation (not an apostrophe between letters)."""
+    """Whether a straight ' after `start` closes a quotation (not an apostrophe between letters),
+    before the next one opens one ("Songs of '69 and 'love'": the ' after love closes 'love')."""
     for j in range(start, len(text)):
         if text[j] == "'":
             before, after = text[j - 1], text[j + 1] if j + 1 < len(text) else " "
+            if before in _OPENS_AFTER and not after.isspace():
+                return False
             if not (before.isalnum() and after.isalnum()) and not before.isspace():
                 return True
     return False

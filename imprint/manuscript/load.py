@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
 from imprint import cache
 from imprint.manuscript import guards
 from imprint.manuscript import citations, crossrefs, languages, sections
@@ -22,8 +24,9 @@ MAX_MANUSCRIPT_BYTES = 20 * 1024 * 1024
 CONTROL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
 # A chapter file's front matter as pandoc reads it: the opening `---` not followed by a blank
-# line. A chapter that opens with a scene break (`---`, a blank line) is text: its paragraphs up
-# to the next `---` were taken for front matter and dropped.
+# line, and (split_front_matter) a YAML mapping between the rules. A chapter that opens with a
+# scene break (`---`, a blank line, or `---` and prose straight after it) is text: its
+# paragraphs up to the next `---` were taken for front matter and dropped.
 CHAPTER_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?![ \t]*\n)(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
 
 
@@ -72,7 +75,8 @@ class Book:
 
 
 _LATIN = str.maketrans({"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th",
-                        "ı": "i", "ħ": "h", "ŧ": "t"})
+                        "ı": "i", "ħ": "h", "ŧ": "t", "ə": "e", "ǝ": "e", "ɛ": "e", "ɔ": "o", "ŋ": "ng",
+                        "ɓ": "b", "ɗ": "d", "ƙ": "k", "ƴ": "y", "ƒ": "f"})
 
 
 # Greek and Cyrillic letters, their accents already taken off (NFKD), written in Latin letters
@@ -82,7 +86,9 @@ _TRANSLITERATE = str.maketrans({
     **dict(zip("αβγδεζηικλμνξοπρσςτυφω", "avgdeziiklmnxoprsstyfo")), "θ": "th", "χ": "ch", "ψ": "ps",
     **dict(zip("абвгдезиклмнопрстуфыэіјѕ", "abvgdeziklmnoprstufyeijz")), "ж": "zh", "х": "kh", "ц": "ts",
     "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ь": "", "ю": "yu", "я": "ya", "й": "i", "є": "ie",
-    "ґ": "g", "љ": "lj", "њ": "nj", "ћ": "c", "ђ": "dj", "џ": "dz"})
+    "ґ": "g", "љ": "lj", "њ": "nj", "ћ": "c", "ђ": "dj", "џ": "dz",
+    # Kazakh, Tatar, Mongolian ("Қазақ" is "qazaq", not "aza"); ї ў ѓ ќ are NFKD's і у г к
+    "қ": "q", "ғ": "gh", "ү": "u", "ұ": "u", "ө": "o", "һ": "h", "ә": "a", "ң": "ng", "җ": "zh"})
 
 
 def slugify(text: str) -> str:
@@ -90,7 +96,10 @@ def slugify(text: str) -> str:
     text = re.sub("[\u2018\u2019\u201a\u201c\u201d\u201e\u00ab\u00bb]", "-", text)   # the title's quotes (metadata makes them typographic) part words, as straight ones did
     text = text.lower().translate(_LATIN)     # letters NFKD leaves whole: "Straßen" is "strassen", not "straen"
     text = "".join("-" if unicodedata.category(c)[0] in "PSZ" else c for c in text)   # "1650–1750", "A·B", "x×y" part words, not "16501750"
-    ascii_text = unicodedata.normalize("NFKD", text).translate(_TRANSLITERATE).encode("ascii", "ignore").decode()
+    latin = unicodedata.normalize("NFKD", text).translate(_LATIN).translate(_TRANSLITERATE)   # ǽ: æ and an accent
+    if any(not c.isascii() and unicodedata.category(c) in ("Lu", "Ll", "Lt", "Lo") for c in latin):
+        return "book"           # a letter the table lacks would be dropped: a name with letters missing
+    ascii_text = latin.encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     if len(slug) > 80:          # cut at a word's end, not inside one ("...-everythin")
         slug = slug[:81].rsplit("-", 1)[0] if "-" in slug[:81] else slug[:80]
@@ -133,6 +142,13 @@ def split_front_matter(text: str, chapter: bool = False):
     m = (CHAPTER_FRONT_MATTER if chapter else FRONT_MATTER).match(text)
     if not m:
         return None, text, 1
+    if chapter:
+        try:        # composed, not constructed: no alias is expanded
+            node = yaml.compose(m.group(1), Loader=yaml.SafeLoader)
+        except yaml.YAMLError:
+            node = False        # not YAML: text (pandoc names the error when it reads it so)
+        if node is not None and not isinstance(node, yaml.MappingNode):
+            return None, text, 1        # prose between two rules is the chapter's, as in pandoc
     body_line = text[: m.end()].count("\n") + 1
     return m.group(1), text[m.end():], body_line
 
@@ -296,6 +312,19 @@ def _joined_lines(sources, definitions) -> list[tuple[str, int, int]]:
         offsets[s.path] = at - s.first_line + 1
         at += s.text.count("\n") + 2
     return [(d.label, d.line + offsets[d.file], d.end_line + offsets[d.file]) for d in definitions]
+
+
+def listed(headings):
+    """The headings a contents may list: an `{.unlisted}` heading is left out with every heading
+    under it, to the next at its level or above, as pandoc's --toc leaves out the whole section
+    (its subsections were listed under the chapter before it)."""
+    under = None
+    for h in headings:
+        if under is not None and h.level > under:
+            continue
+        under = h.level if h.unlisted else None
+        if under is None:
+            yield h
 
 
 def collect_headings(ast: dict):

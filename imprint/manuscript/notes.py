@@ -66,22 +66,32 @@ def _blank_code_spans(line: str) -> str:
     return CODE_SPAN.sub(lambda m: " " * len(m.group(0)), line)
 
 
-def _comments(line: str, inside: bool) -> tuple[list[tuple[int, int]], bool]:
-    """The stretches of `line` (code spans already blanked) inside HTML comments, `<!-- … -->`,
-    which pandoc passes through unread and the book never prints; whether one is still open."""
-    spans, i = [], 0
-    while i < len(line):
-        if inside:
-            j = line.find("-->", i)
-            end = len(line) if j < 0 else j + 3
-            spans.append((i, end))
-            i, inside = end, j < 0
-        else:
-            j = line.find("<!--", i)
-            if j < 0:
-                break
-            i, inside = j, True
-    return spans, inside
+COMMENT_OPEN = re.compile(r"<!--(?!-?>)")     # `<!-->` and `<!--->` open nothing
+
+
+def _comments(text: str, start: int, line: str, inside_until: int) -> tuple[list[tuple[int, int]], int]:
+    """The stretches of `line` (which starts at offset `start` of `text`) inside HTML comments,
+    `<!-- … -->`, which pandoc passes through unread and the book never prints; and the offset
+    in `text` where the last one ends (`inside_until`, when one runs on past this line). As in
+    pandoc, a comment opens outside code spans and ends at the first `-->` after it, however far
+    on (across blank lines, fences, code spans); an `<!--` never closed opens nothing: pandoc
+    prints it as text, and what follows is the book's."""
+    spans, col = [], 0
+    while col < len(line):
+        if inside_until > start + col:
+            end = min(inside_until - start, len(line))
+            spans.append((col, end))
+            col = end
+            continue
+        m = COMMENT_OPEN.search(_blank_code_spans(line[col:]))
+        if not m:
+            break
+        close = text.find("-->", start + col + m.end())
+        if close < 0:
+            break                       # unclosed: text, and so is every later `<!--`
+        col += m.start()
+        inside_until = close + 3
+    return spans, inside_until
 
 
 def _blank(line: str, spans) -> str:
@@ -96,7 +106,9 @@ def scan(text: str, file: Path, first_line: int = 1) -> NoteIndex:
     lines = text.split("\n")
     current = None          # (label, line, col, [text lines]) of the definition being read
     prev_blank = True
-    commented = False       # inside an HTML comment: a cut paragraph's calls and notes are not the book's
+    fence = None
+    start = 0               # offset of the line in `text`
+    inside_until = 0        # offset where the HTML comment open here ends: a cut paragraph's calls and notes are not the book's
 
     def close(end):
         nonlocal current
@@ -107,12 +119,23 @@ def scan(text: str, file: Path, first_line: int = 1) -> NoteIndex:
             defs.append(NoteDefinition(label, file, ln, col, "\n".join(body).strip(), end))
             current = None
 
-    for i, raw in unfenced(lines):
+    for i, raw in enumerate(lines):
         lineno = first_line + i
+        line_start, start = start, start + len(raw) + 1
+        commented = inside_until > line_start     # the line opens inside a comment: no fence, no code block
+        if not commented:
+            m = FENCE.match(raw)
+            if fence:
+                if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
+                    fence = None
+                continue
+            if m:
+                fence = m.group(1)
+                continue
         seen = raw
-        code = raw.startswith(("    ", "\t")) and prev_blank and not current
-        if (commented or "<!--" in raw) and not code:
-            spans, commented = _comments(_blank_code_spans(raw), commented)
+        code = raw.startswith(("    ", "\t")) and prev_blank and not current and not commented
+        if not code:
+            spans, inside_until = _comments(text, line_start, raw, inside_until)
             seen = _blank(raw, spans)
         blank = not raw.strip()
         if current:
@@ -123,7 +146,7 @@ def scan(text: str, file: Path, first_line: int = 1) -> NoteIndex:
                 current[3].append(seen.strip())
             else:
                 close(lineno - 1)
-        if raw.startswith(("    ", "\t")) and prev_blank and not current:
+        if code:
             prev_blank = blank
             continue                    # indented code block
         line = _blank_code_spans(seen)
