@@ -319,11 +319,10 @@ def _build(book_path: Path, out: Path, *, settings: Settings, progress, memory: 
         covering = early.get("cover")
         if name != "print" or covering is None:
             return
-        cover_result = _once(covering.result)
         try:
-            joined["print"] = (data, check_print(data, cover_result), cover_result, covering)
+            joined["print"] = (data, check_print(data, covering.result), covering)
         except Exception:       # checked again below, where its error is reported as ever
-            joined["cover"] = cover_result
+            pass
 
     try:
         if paged or ebooks:
@@ -354,15 +353,14 @@ def _build(book_path: Path, out: Path, *, settings: Settings, progress, memory: 
             epubs = _start_epubs(book, epub_body, ebooks, page_starts, say, limits)
         if printed is not None:
             hooked = joined.get("print")
-            if hooked is not None and hooked[0] is printed.data and hooked[3] is covering:
-                checked, cover_result = hooked[1], hooked[2]    # checked as it was joined (on_joined)
+            if covering is None and may_fork(settings.fork, "cover"):
+                covering = _start_cover(book, printer, trim_size, printed.pages, covered, say, limits)
+            # a child's result is read once and kept (Started.result)
+            cover_result = covering.result if covering is not None else functools.cache(
+                lambda: build_cover(book, printer, trim_size, printed.pages, covered, say))
+            if hooked is not None and hooked[0] is printed.data and hooked[2] is covering:
+                checked = hooked[1]             # checked as it was joined (on_joined)
             else:
-                if covering is None and may_fork(settings.fork, "cover"):
-                    covering = _start_cover(book, printer, trim_size, printed.pages, covered, say, limits)
-                cover_result = joined.get("cover") if covering is not None and covering is early.get("cover") \
-                    and "cover" in joined else functools.cache(
-                        covering.result if covering is not None else
-                        lambda: build_cover(book, printer, trim_size, printed.pages, covered, say))
                 checked = check_print(printed.data, cover_result)
             checked.findings = origins.place_images(checked.findings, book)    # P110: the image's file and line
             if rtl:
@@ -404,24 +402,6 @@ def _build(book_path: Path, out: Path, *, settings: Settings, progress, memory: 
     say_memory(result.memory)
     result.written = write_outputs(result)
     return result
-
-
-def _once(call):
-    """`call()` made once: its value, or the error it raised, given again to every later call (a
-    child's result can be read once: its pipe is closed after)."""
-    kept: list = []
-
-    def once():
-        if not kept:
-            try:
-                kept.append((True, call()))
-            except BaseException as err:
-                kept.append((False, err))
-        ok, value = kept[0]
-        if ok:
-            return value
-        raise value
-    return once
 
 
 def _start_epubs(book: Book, body, ebooks: list[Edition], page_starts, say, limits):

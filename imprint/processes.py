@@ -388,6 +388,7 @@ class Started:
             self.budget.check("typesetting")
             limits = self.budget.limits     # the build's, its memory limit a number
         self.job, self.limits = job, limits.resolved()
+        self._outcome: tuple | None = None
         ctx = multiprocessing.get_context(limits.start_method if call is None else "fork")
         self.receive, send = ctx.Pipe(duplex=False)
         self.process = ctx.Process(target=_child, args=(job, limits, send, call), name="imprint-typeset", daemon=True)
@@ -396,7 +397,18 @@ class Started:
         send.close()
 
     def result(self):
-        return _finish(self.job, self.limits, self.process, self.receive, self.started, self.budget)
+        """The child's value, or the error it ended in: read once (its pipe is closed after),
+        given again to every later call."""
+        if self._outcome is None:
+            try:
+                self._outcome = (True, _finish(self.job, self.limits, self.process, self.receive, self.started,
+                                               self.budget))
+            except BaseException as err:
+                self._outcome = (False, err)
+        ok, value = self._outcome
+        if ok:
+            return value
+        raise value
 
     def cancel(self) -> None:
         """Stop the child, its result no longer wanted."""

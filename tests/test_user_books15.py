@@ -45,9 +45,15 @@ def memoir(tmp_path_factory):
     book = write_book(folder / "book", MEMOIR, "title: \"Записки: Summer of '69\"\nauthor: Jan Kowalski\nlang: en\n"
                       "identifier: urn:uuid:00000000-0000-4000-8000-000000001515\n")
     out = folder / "out"
-    result = run_cli(book, "--out", out, "--edition", "pdf", "--edition", "epub")
-    assert result.code == 0, result.err
+    _built(book, out, "pdf", "epub")
     return out
+
+
+def _built(book: Path, out: Path, *editions: str):
+    """The book built into `out` with those editions, exit 0; what the command line printed."""
+    run = run_cli(book, "--out", out, *(a for e in editions for a in ("--edition", e)))
+    assert run.code == 0, run.err
+    return run
 
 
 def _pdf(out: Path) -> Path:
@@ -113,8 +119,7 @@ def test_a_spanish_books_dutch_passage_quotes_as_dutch(tmp_path):
     book = write_book(tmp_path / "libro", '# Uno\n\nElla dijo "hola" y [hij zei "dag"]{lang=nl}.\n',
                       "title: Uno\nauthor: Ana Ruiz\nlang: es\n"
                       "identifier: urn:uuid:00000000-0000-4000-8000-000000001516\n")
-    result = run_cli(book, "--out", tmp_path / "out", "--edition", "epub")
-    assert result.code == 0, result.err
+    _built(book, tmp_path / "out", "epub")
     chapter = next(t for t in _epub(tmp_path / "out").values() if "hola" in t)
     assert "\u00abhola\u00bb" in chapter and "\u201cdag\u201d" in chapter
 
@@ -160,8 +165,7 @@ def test_notes_commented_out_are_not_the_books(tmp_path):
     called again … as note 3" and N112, though pandoc prints none of it."""
     book = write_book(tmp_path / "draft", DRAFT, "title: Drafts\nauthor: Pat Doe\nlang: en\nform: essay\n"
                       "identifier: urn:uuid:00000000-0000-4000-8000-000000001518\n")
-    run = run_cli(book, "--out", tmp_path / "out", "--edition", "pdf", "--edition", "epub")
-    assert run.code == 0, run.err
+    run = _built(book, tmp_path / "out", "pdf", "epub")
     assert not re.search(r"\bN1\d\d\b", run.err), run.err
     assert "2 notes" in run.out, run.out
 
@@ -173,8 +177,7 @@ def test_a_russian_index_opens_with_its_own_alphabet(tmp_path):
                       "[logos]{.index}, [Zeno]{.index}, [ἀρετή]{.index}.\n",
                       "title: Лексикон\nauthor: Иван Петров\nlang: ru\n"
                       "identifier: urn:uuid:00000000-0000-4000-8000-000000001519\n")
-    run = run_cli(book, "--out", tmp_path / "out", "--edition", "pdf", "--edition", "epub")
-    assert run.code == 0, run.err
+    _built(book, tmp_path / "out", "pdf", "epub")
     index = _pdf_text(_pdf(tmp_path / "out"))[-1]
     heads = [line.strip() for line in index.splitlines() if len(line.strip()) == 1]
     assert heads == ["А", "Е", "L", "Z", "Α"], index
@@ -189,8 +192,7 @@ def test_a_greek_book_prints_its_own_words_and_quotes(tmp_path):
                       "λέγεις\".\n\n[^1]: Σημείωση.\n",
                       "title: Ἡ Πολιτεία\nauthor: Πλάτων\nlang: el\n"
                       "identifier: urn:uuid:00000000-0000-4000-8000-000000001520\n")
-    run = run_cli(book, "--out", tmp_path / "out", "--edition", "pdf", "--edition", "epub")
-    assert run.code == 0, run.err
+    run = _built(book, tmp_path / "out", "pdf", "epub")
     assert "G102" not in run.err, run.err
     text = "\n".join(_pdf_text(_pdf(tmp_path / "out")))
     assert "Περιεχόμενα" in text and "Contents" not in text and "\u00abκαλῶς λέγεις\u00bb" in text
@@ -206,8 +208,7 @@ def test_a_year_pandoc_reads_as_an_opening_quote_is_named(tmp_path, lang, printe
                       "From '68 to '72 it rained.\n",
                       f"title: Sixties\nauthor: Pat Doe\nlang: {lang}\n"
                       "identifier: urn:uuid:00000000-0000-4000-8000-000000001521\n")
-    run = run_cli(book, "--out", tmp_path / "out", "--edition", "pdf")
-    assert run.code == 0, run.err
+    run = _built(book, tmp_path / "out", "pdf")
     assert f"text.md:3:8: warning: H110 “'60s” is read as an opening quote (it prints {printed})" in run.err, run.err
     assert run.err.count("H110") == 1
     assert printed in "".join(_pdf_text(_pdf(tmp_path / "out")))       # what it names is what prints
@@ -223,8 +224,7 @@ def test_a_file_that_opens_with_a_scene_break_keeps_its_text(tmp_path):
                       "identifier: urn:uuid:00000000-0000-4000-8000-000000001522\n", name="01.md")
     (book / "02.md").write_text("---\n\nA scene break opens this file, which goes on with the chapter.\n\n---\n\n"
                                 "And another after it.\n", encoding="utf-8")
-    run = run_cli(book, "--out", tmp_path / "out", "--edition", "pdf", "--edition", "epub")
-    assert run.code == 0, run.err
+    run = _built(book, tmp_path / "out", "pdf", "epub")
     assert "M004" not in run.err, run.err
     text = " ".join(" ".join(_pdf_text(_pdf(tmp_path / "out"))).split())
     assert "A scene break opens this file, which goes on with the chapter." in text
@@ -239,8 +239,7 @@ def test_a_captions_note_call_stays_out_of_the_list_of_tables(tmp_path):
                       ": Manuscripts[^1] {#tbl-ms}\n\nSee @tbl-ms.\n\n[^1]: After the catalogue.\n",
                       "title: Edition\nauthor: Karin Lindqvist\nlang: en\nlot: true\n"
                       "identifier: urn:uuid:00000000-0000-4000-8000-000000001523\n")
-    run = run_cli(book, "--out", tmp_path / "out", "--edition", "pdf", "--edition", "epub")
-    assert run.code == 0, run.err
+    _built(book, tmp_path / "out", "pdf", "epub")
     pages = _pdf_text(_pdf(tmp_path / "out"))
     listing = next(p for p in pages if p.lstrip().startswith("Tables"))
     assert re.search(r"Table 1: Manuscripts \d+$", listing.splitlines()[1]), listing
@@ -280,8 +279,7 @@ def test_prose_between_two_rules_opening_a_file_is_kept(tmp_path):
     (book / "02.md").write_text("---\nThe second chapter opens mid-scene, with no heading.\n\nMore of its text.\n\n"
                                 "---\n\nNext scene.\n", encoding="utf-8")
     (book / "03.md").write_text("---\ntitle: An old draft's title\n---\n\nThe third file.\n", encoding="utf-8")
-    run = run_cli(book, "--out", tmp_path / "out", "--edition", "epub")
-    assert run.code == 0, run.err
+    run = _built(book, tmp_path / "out", "epub")
     assert run.err.count("M004") == 1 and "03.md:1: warning: M004" in run.err, run.err
     text = "".join(_epub(tmp_path / "out").values())
     assert "The second chapter opens mid-scene, with no heading." in text and "More of its text." in text
@@ -318,8 +316,7 @@ def qazaq(tmp_path_factory):
                       "subtitle: \"'Tis the '90s\"\nauthor: Pat Doe\nlang: en\n"
                       "identifier: urn:uuid:00000000-0000-4000-8000-000000001526\n")
     out = folder / "out"
-    result = run_cli(book, "--out", out, "--edition", "pdf", "--edition", "epub")
-    assert result.code == 0, result.err
+    _built(book, out, "pdf", "epub")
     return out
 
 

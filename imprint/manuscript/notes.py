@@ -14,20 +14,23 @@ from pathlib import Path
 FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 
+def fence_step(fence: str | None, raw: str) -> tuple[str | None, bool]:
+    """The fence open after the line `raw` (None: none), and whether the line is a fence or
+    inside one: a fence ends at a line of the same character at least as long."""
+    m = FENCE.match(raw)
+    if fence:
+        closes = m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence)
+        return (None if closes else fence), True
+    return (m.group(1), True) if m else (None, False)
+
+
 def unfenced(lines):
-    """(index, line) for every line outside fenced code blocks (the fences left out too): a
-    fence ends at a line of the same character at least as long."""
+    """(index, line) for every line outside fenced code blocks (the fences left out too)."""
     fence = None
     for i, raw in enumerate(lines):
-        m = FENCE.match(raw)
-        if fence:
-            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
-                fence = None
-            continue
-        if m:
-            fence = m.group(1)
-            continue
-        yield i, raw
+        fence, fenced = fence_step(fence, raw)
+        if not fenced:
+            yield i, raw
 # A definition starts a line, inside block quotes too (`> [^1]: ...`); anywhere else,
 # `[^1]:` is a call followed by a colon (as pandoc reads it).
 DEFINITION = re.compile(r"^ {0,3}(?:> ?)*\[\^([^\]\s]+)\]:[ \t]?")
@@ -124,13 +127,8 @@ def scan(text: str, file: Path, first_line: int = 1) -> NoteIndex:
         line_start, start = start, start + len(raw) + 1
         commented = inside_until > line_start     # the line opens inside a comment: no fence, no code block
         if not commented:
-            m = FENCE.match(raw)
-            if fence:
-                if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
-                    fence = None
-                continue
-            if m:
-                fence = m.group(1)
+            fence, fenced = fence_step(fence, raw)
+            if fenced:
                 continue
         seen = raw
         code = raw.startswith(("    ", "\t")) and prev_blank and not current and not commented

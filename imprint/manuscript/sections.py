@@ -107,13 +107,10 @@ def cut(markdown: str, notes: list[tuple[str, int, int]] | None = None) -> list[
     starts = [(0, 0)]
     fence, prev, divs, in_divs = None, "", 0, set()
     for i, raw in enumerate(lines):
-        m = notes_mod.FENCE.match(raw)
         blank = not raw.strip(" \t")         # pandoc's blank line: a no-break space is text
-        if fence:
-            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
-                fence = None
-        elif m:
-            fence = m.group(1)
+        fence, fenced = notes_mod.fence_step(fence, raw)
+        if fenced:
+            pass
         elif DIV_FENCE.match(raw):
             divs = divs + 1 if raw.strip(": \t") else max(divs - 1, 0)
         elif (h := HEADING.match(raw)) and not prev.strip(" \t") and not divs:
