@@ -46,6 +46,7 @@ from typing import Any, Callable
 from imprint.codes import meanings, severity  # noqa: F401
 from imprint.errors import Finding, Location
 from imprint.house import PACKAGE, ROOT, STYLES, TEMPLATES
+from imprint.trust import untrusted
 
 CODES = meanings("C0")        # severities and meanings: imprint/codes.py
 
@@ -246,11 +247,7 @@ def unsafe(path: Path) -> str | None:
         return None
     except OSError as err:
         return f"cannot be read ({err.strerror or err})"
-    if hasattr(os, "getuid") and st.st_uid != os.getuid():
-        return "belongs to another user"
-    if st.st_mode & 0o022:
-        return "can be written by other users"
-    return None
+    return untrusted(st)
 
 
 MAGIC = b"imprint-cache-entry\n"

@@ -61,6 +61,7 @@ from glob import escape as glob_escape
 from pathlib import Path
 
 from imprint.errors import Finding, Location
+from imprint.trust import untrusted
 
 JOURNAL = ".imprint-journal.json"
 _OURS = re.compile(r"^\.imprint\.[0-9a-f]{8}\..+\.(?:new|old)$|^" + re.escape(JOURNAL) + r"\.[0-9a-f]{8}$")
@@ -101,9 +102,6 @@ def _write_durably(path: Path, data: bytes, mode: int = 0o644) -> None:
     os.chmod(path, mode)            # whatever the umask: outputs are readable by all, as before
 
 
-def _foreign(st) -> bool:
-    """Owned by another user, or writable by others: not to be trusted (cache.unsafe's rule)."""
-    return (hasattr(os, "getuid") and st.st_uid != os.getuid()) or bool(st.st_mode & 0o022)
 
 
 def _sync_folder(folder: Path) -> None:
@@ -364,12 +362,12 @@ def _read_record(record: Path | None, out: Path) -> dict:
     try:
         # a record another user could have written (a shared cache folder) names files to remove:
         # never trusted, nor one in a folder others may write to
-        if any(_foreign(os.lstat(folder)) for folder in (record.parent, record.parent.parent)):
+        if any(untrusted(os.lstat(folder)) for folder in (record.parent, record.parent.parent)):
             return {}
         fd = os.open(record, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
         with os.fdopen(fd, "rb") as fh:
             st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode) or _foreign(st):
+            if not stat.S_ISREG(st.st_mode) or untrusted(st):
                 return {}
             raw = fh.read(_RECORD_MAX + 1)
         if len(raw) > _RECORD_MAX:
